@@ -1,0 +1,248 @@
+package org.mxmedia;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.mxmedia.spi.BlobKey;
+import org.mxmedia.spi.LocalMedia;
+import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.PendingMedia;
+
+/**
+ * A {@link MediaStore} in memory: for tests, test harnesses and throwaway servers. Everything is
+ * lost when the process ends. Each method holds one lock for its whole run, so each is atomic.
+ */
+public final class InMemoryMediaStore implements MediaStore {
+
+  private final Object lock = new Object();
+  private final Map<MediaId, LocalMedia> media = new HashMap<>();
+  private final Map<MediaId, PendingMedia> pending = new HashMap<>();
+  private final Map<BlobKey, Long> references = new HashMap<>();
+  private final Set<BlobKey> beingDeleted = new HashSet<>();
+  private final Set<BlobKey> quarantinedHashes = new HashSet<>();
+
+  @Override
+  public boolean insertLocalMedia(LocalMedia record) {
+    synchronized (lock) {
+      if (media.containsKey(record.mediaId()) || pending.containsKey(record.mediaId())) {
+        return false;
+      }
+      putNew(record);
+      return true;
+    }
+  }
+
+  private void putNew(LocalMedia record) {
+    boolean quarantine = quarantinedHashes.contains(record.blob()) && !record.safeFromQuarantine();
+    media.put(record.mediaId(), quarantine ? record.withQuarantined(true) : record);
+  }
+
+  @Override
+  public Optional<LocalMedia> localMedia(MediaId mediaId) {
+    synchronized (lock) {
+      return Optional.ofNullable(media.get(mediaId));
+    }
+  }
+
+  @Override
+  public Optional<LocalMedia> deleteLocalMedia(MediaId mediaId) {
+    synchronized (lock) {
+      LocalMedia removed = media.remove(mediaId);
+      if (removed != null) {
+        decrement(removed.blob());
+      }
+      return Optional.ofNullable(removed);
+    }
+  }
+
+  @Override
+  public List<LocalMedia> localMediaByBlob(BlobKey blob) {
+    synchronized (lock) {
+      List<LocalMedia> result = new ArrayList<>();
+      for (LocalMedia m : media.values()) {
+        if (m.blob().equals(blob)) {
+          result.add(m);
+        }
+      }
+      return result;
+    }
+  }
+
+  @Override
+  public void recordAccess(Map<MediaId, Instant> accessTimes) {
+    synchronized (lock) {
+      accessTimes.forEach((id, at) -> media.computeIfPresent(id, (k, m) -> at.isAfter(m.lastAccessedAt()) ? m.withLastAccessedAt(at) : m));
+    }
+  }
+
+  @Override
+  public MediaUsage usage(UserId uploader, Instant since) {
+    synchronized (lock) {
+      MediaUsage usage = MediaUsage.NONE;
+      for (LocalMedia m : media.values()) {
+        if (m.uploader().equals(uploader) && !m.createdAt().isBefore(since)) {
+          usage = usage.plus(m.size());
+        }
+      }
+      return usage;
+    }
+  }
+
+  @Override
+  public Optional<LocalMedia> setQuarantined(MediaId mediaId, boolean quarantined) {
+    synchronized (lock) {
+      return Optional.ofNullable(
+          media.computeIfPresent(mediaId, (k, m) -> quarantined && m.safeFromQuarantine() ? m : m.withQuarantined(quarantined)));
+    }
+  }
+
+  @Override
+  public int setQuarantinedByHash(BlobKey blob, boolean quarantined) {
+    synchronized (lock) {
+      if (quarantined) {
+        quarantinedHashes.add(blob);
+      } else {
+        quarantinedHashes.remove(blob);
+      }
+      int changed = 0;
+      for (LocalMedia m : List.copyOf(media.values())) {
+        if (m.blob().equals(blob) && m.quarantined() != quarantined && !(quarantined && m.safeFromQuarantine())) {
+          media.put(m.mediaId(), m.withQuarantined(quarantined));
+          changed++;
+        }
+      }
+      return changed;
+    }
+  }
+
+  @Override
+  public boolean isQuarantinedByHash(BlobKey blob) {
+    synchronized (lock) {
+      return quarantinedHashes.contains(blob);
+    }
+  }
+
+  @Override
+  public Optional<LocalMedia> setSafeFromQuarantine(MediaId mediaId, boolean safe) {
+    synchronized (lock) {
+      return Optional.ofNullable(media.computeIfPresent(mediaId, (k, m) -> m.withSafeFromQuarantine(safe)));
+    }
+  }
+
+  @Override
+  public PendingInsert insertPending(PendingMedia record, int maxPerOwner, Instant now) {
+    synchronized (lock) {
+      if (media.containsKey(record.mediaId()) || pending.containsKey(record.mediaId())) {
+        return PendingInsert.ID_TAKEN;
+      }
+      long held = pending.values().stream().filter(p -> p.owner().equals(record.owner()) && !p.isExpiredAt(now)).count();
+      if (held >= maxPerOwner) {
+        return PendingInsert.LIMIT_REACHED;
+      }
+      pending.put(record.mediaId(), record);
+      return PendingInsert.INSERTED;
+    }
+  }
+
+  @Override
+  public Optional<PendingMedia> pending(MediaId mediaId) {
+    synchronized (lock) {
+      return Optional.ofNullable(pending.get(mediaId));
+    }
+  }
+
+  @Override
+  public boolean completePending(LocalMedia record) {
+    synchronized (lock) {
+      if (pending.remove(record.mediaId()) == null) {
+        return false;
+      }
+      putNew(record);
+      return true;
+    }
+  }
+
+  @Override
+  public int deleteExpiredPending(Instant now) {
+    synchronized (lock) {
+      int before = pending.size();
+      pending.values().removeIf(p -> p.isExpiredAt(now));
+      return before - pending.size();
+    }
+  }
+
+  @Override
+  public Reservation reserveBlob(BlobKey blob) {
+    synchronized (lock) {
+      if (beingDeleted.contains(blob)) {
+        return Reservation.BEING_DELETED;
+      }
+      references.merge(blob, 1L, Long::sum);
+      return Reservation.RESERVED;
+    }
+  }
+
+  @Override
+  public void releaseBlob(BlobKey blob) {
+    synchronized (lock) {
+      decrement(blob);
+    }
+  }
+
+  private void decrement(BlobKey blob) {
+    Long count = references.get(blob);
+    if (count == null || count < 1) {
+      throw new IllegalStateException("blob " + blob + " has no reference to release");
+    }
+    references.put(blob, count - 1);
+  }
+
+  @Override
+  public boolean claimBlobForDeletion(BlobKey blob) {
+    synchronized (lock) {
+      Long count = references.get(blob);
+      if (count == null || count > 0 || beingDeleted.contains(blob)) {
+        return false;
+      }
+      beingDeleted.add(blob);
+      return true;
+    }
+  }
+
+  @Override
+  public void forgetBlob(BlobKey blob) {
+    synchronized (lock) {
+      Long count = references.get(blob);
+      if (count != null && count > 0) {
+        return;
+      }
+      references.remove(blob);
+      beingDeleted.remove(blob);
+    }
+  }
+
+  @Override
+  public long blobReferences(BlobKey blob) {
+    synchronized (lock) {
+      return references.getOrDefault(blob, 0L);
+    }
+  }
+
+  @Override
+  public List<BlobKey> unreferencedBlobs(int limit) {
+    synchronized (lock) {
+      List<BlobKey> result = new ArrayList<>();
+      for (Map.Entry<BlobKey, Long> e : references.entrySet()) {
+        if (e.getValue() == 0 && result.size() < limit) {
+          result.add(e.getKey());
+        }
+      }
+      return result;
+    }
+  }
+}

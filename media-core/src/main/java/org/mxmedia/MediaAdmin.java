@@ -1,0 +1,57 @@
+package org.mxmedia;
+
+import java.time.Instant;
+import org.mxmedia.spi.LocalMedia;
+
+/**
+ * Administrative operations on local media. Obtained from {@link MediaRepository#admin()} (trusted
+ * host code) or {@link MediaRepository#admin(UserId)} (every call first checks the host's
+ * {@link org.mxmedia.spi.Authorizer}, failing with 403 {@code M_FORBIDDEN}).
+ *
+ * <p>Operations on a URI that is not local media of this server fail with 404 {@code M_NOT_FOUND}.
+ */
+public interface MediaAdmin {
+
+  /** The stored metadata of local media, quarantined or not. */
+  LocalMedia describe(MxcUri uri);
+
+  /**
+   * Quarantines local media: it is then served to nobody.
+   *
+   * @return false when the media is protected from quarantine and so was left as it was
+   */
+  boolean quarantine(MxcUri uri);
+
+  /** Releases local media from quarantine. */
+  void unquarantine(MxcUri uri);
+
+  /**
+   * Quarantines every local media with these bytes (except protected media), and every later
+   * upload of the same bytes.
+   *
+   * @param sha256 64 lower-case hex characters; anything else is 400 {@code M_INVALID_PARAM}
+   * @return how many media were quarantined now
+   */
+  int quarantineByHash(String sha256);
+
+  /** Undoes {@link #quarantineByHash}; returns how many media were released. */
+  int unquarantineByHash(String sha256);
+
+  /** Protects local media from quarantine. */
+  void protect(MxcUri uri);
+
+  /** Removes the protection of {@link #protect}. */
+  void unprotect(MxcUri uri);
+
+  /**
+   * Deletes local media: the record at once, then its bytes from every writable storage once no
+   * other media refers to them.
+   */
+  void delete(MxcUri uri);
+
+  /** How much {@code user} uploaded at or after {@code since}. */
+  MediaUsage usage(UserId user, Instant since);
+
+  /** Deletes asynchronous uploads whose reservation expired; returns how many. (Also runs hourly.) */
+  int purgeExpiredPendingUploads();
+}

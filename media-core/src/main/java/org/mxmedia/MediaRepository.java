@@ -1,0 +1,222 @@
+package org.mxmedia;
+
+import java.io.InputStream;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import org.mxmedia.internal.DefaultMediaRepository;
+import org.mxmedia.spi.Authorizer;
+import org.mxmedia.spi.MediaIdGenerator;
+import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.PrimaryStorage;
+import org.mxmedia.spi.StorageProvider;
+import org.mxmedia.spi.UploadPolicy;
+
+/**
+ * A Matrix media repository: the one entry point of mxmedia. Built once with {@link #builder()},
+ * thread-safe, and closed when the host shuts down.
+ *
+ * <p>Every operation is a plain blocking call meant for the host's own request threads. Every
+ * failure a caller can see is a {@link MediaException}: a Matrix error code, an HTTP status, and a
+ * message fit for a user.
+ */
+public interface MediaRepository extends AutoCloseable {
+
+  /** Starts building a repository. */
+  static Builder builder() {
+    return new Builder();
+  }
+
+  /** The server name this repository serves local media under. */
+  ServerName serverName();
+
+  /** The configuration in force. */
+  MediaConfig config();
+
+  /**
+   * Stores an upload and returns its new content URI. The body is streamed to a staging file
+   * (hashed and counted on the way) and made visible whole or not at all; the caller closes it.
+   *
+   * @throws MediaException 413 {@code M_TOO_LARGE} when the body (or its declared length) is over
+   *     the configured maximum; whatever the {@link UploadPolicy} throws or decides (for example
+   *     400 {@code M_RESOURCE_LIMIT_EXCEEDED}); 400 {@code M_INVALID_PARAM} for a file name with
+   *     control characters or over 255 characters; 400 {@code M_UNKNOWN} when the body ends
+   *     before its declared length or the client's stream fails; 500 {@code M_UNKNOWN} when
+   *     storage fails
+   */
+  MxcUri upload(UserId uploader, UploadRequest request, InputStream body);
+
+  /**
+   * Reserves a content URI whose bytes {@code owner} will send later with
+   * {@link #uploadPending}.
+   *
+   * @throws MediaException 429 {@code M_LIMIT_EXCEEDED} when the owner already holds the
+   *     configured number of unfinished reservations
+   */
+  PendingUpload createPending(UserId owner);
+
+  /**
+   * Sends the bytes of a URI reserved with {@link #createPending}.
+   *
+   * @throws MediaException 404 {@code M_NOT_FOUND} for an unknown, expired or foreign URI; 403
+   *     {@code M_FORBIDDEN} when {@code uploader} did not reserve it; 409
+   *     {@code M_CANNOT_OVERWRITE_MEDIA} when its bytes were already sent; and everything
+   *     {@link #upload} throws
+   */
+  void uploadPending(MxcUri uri, UserId uploader, UploadRequest request, InputStream body);
+
+  /**
+   * Opens media for download. For a pending upload it waits up to the options' timeout for the
+   * bytes. The caller must close the response.
+   *
+   * @throws MediaException 404 {@code M_NOT_FOUND} for unknown or quarantined media, and for
+   *     remote media when remote fetching is disallowed or not configured; 504
+   *     {@code M_NOT_YET_UPLOADED} when a pending upload's bytes do not arrive in time
+   */
+  MediaResponse download(MxcUri uri, DownloadOptions options);
+
+  /** Administrative operations for trusted host code. */
+  MediaAdmin admin();
+
+  /** Administrative operations on behalf of {@code actor}: each fails with 403 {@code M_FORBIDDEN} unless the {@link Authorizer} says the actor is an admin. */
+  MediaAdmin admin(UserId actor);
+
+  /** Writes pending access times, stops background work and releases threads. Idempotent. */
+  @Override
+  void close();
+
+  /**
+   * Builds a {@link MediaRepository}. Each setter validates at once and may be called only once
+   * (except {@link #storageProvider}, which adds one provider per call). {@link #serverName},
+   * {@link #mediaStore} and {@link #storage} are required.
+   */
+  final class Builder {
+    private ServerName serverName;
+    private MediaConfig config;
+    private MediaStore mediaStore;
+    private PrimaryStorage storage;
+    private final List<ProviderEntry> providers = new ArrayList<>();
+    private UploadPolicy uploadPolicy;
+    private Authorizer authorizer;
+    private Clock clock;
+    private MediaIdGenerator mediaIdGenerator;
+    private Executor executor;
+
+    private Builder() {}
+
+    /** A storage provider and its options. */
+    public record ProviderEntry(StorageProvider provider, StorageProviderOptions options) {
+      public ProviderEntry {
+        Objects.requireNonNull(provider, "provider");
+        Objects.requireNonNull(options, "options");
+      }
+    }
+
+    public Builder serverName(String serverName) {
+      return serverName(ServerName.of(serverName));
+    }
+
+    public Builder serverName(ServerName serverName) {
+      this.serverName = once(this.serverName, serverName, "serverName");
+      return this;
+    }
+
+    /** Default: {@link MediaConfig#defaults()}. */
+    public Builder config(MediaConfig config) {
+      this.config = once(this.config, config, "config");
+      return this;
+    }
+
+    /** The metadata store (required). */
+    public Builder mediaStore(MediaStore mediaStore) {
+      this.mediaStore = once(this.mediaStore, mediaStore, "mediaStore");
+      return this;
+    }
+
+    /** The primary storage that every blob passes through (required). */
+    public Builder storage(PrimaryStorage storage) {
+      this.storage = once(this.storage, storage, "storage");
+      return this;
+    }
+
+    /** Adds a storage provider, read after the primary storage in the order added. */
+    public Builder storageProvider(StorageProvider provider, StorageProviderOptions options) {
+      providers.add(new ProviderEntry(provider, options));
+      return this;
+    }
+
+    /** Default: {@link UploadPolicy#unlimited()}. */
+    public Builder uploadPolicy(UploadPolicy uploadPolicy) {
+      this.uploadPolicy = once(this.uploadPolicy, uploadPolicy, "uploadPolicy");
+      return this;
+    }
+
+    /** Default: {@link Authorizer#denyAll()}. */
+    public Builder authorizer(Authorizer authorizer) {
+      this.authorizer = once(this.authorizer, authorizer, "authorizer");
+      return this;
+    }
+
+    /** Default: the system UTC clock. */
+    public Builder clock(Clock clock) {
+      this.clock = once(this.clock, clock, "clock");
+      return this;
+    }
+
+    /** Default: {@link MediaIdGenerator#secureRandom()}. */
+    public Builder mediaIdGenerator(MediaIdGenerator generator) {
+      this.mediaIdGenerator = once(this.mediaIdGenerator, generator, "mediaIdGenerator");
+      return this;
+    }
+
+    /**
+     * Where background work runs (copies to asynchronous storage providers). Default: a small
+     * pool of daemon threads owned by the repository and shut down by {@link #close()}; an
+     * executor given here is not shut down.
+     */
+    public Builder executor(Executor executor) {
+      this.executor = once(this.executor, executor, "executor");
+      return this;
+    }
+
+    /**
+     * Builds the repository and starts its background work (a sweep that finishes blob deletions
+     * a crash interrupted, the batched access-time writer, the hourly purge of expired pending
+     * uploads).
+     *
+     * @throws IllegalStateException when a required part is missing
+     */
+    public MediaRepository build() {
+      if (serverName == null) {
+        throw new IllegalStateException("serverName is required");
+      }
+      if (mediaStore == null) {
+        throw new IllegalStateException("mediaStore is required");
+      }
+      if (storage == null) {
+        throw new IllegalStateException("storage (the primary storage) is required");
+      }
+      return new DefaultMediaRepository(
+          serverName,
+          config == null ? MediaConfig.defaults() : config,
+          mediaStore,
+          storage,
+          List.copyOf(providers),
+          uploadPolicy == null ? UploadPolicy.unlimited() : uploadPolicy,
+          authorizer == null ? Authorizer.denyAll() : authorizer,
+          clock == null ? Clock.systemUTC() : clock,
+          mediaIdGenerator == null ? MediaIdGenerator.secureRandom() : mediaIdGenerator,
+          executor);
+    }
+
+    private static <T> T once(T current, T value, String name) {
+      Objects.requireNonNull(value, name);
+      if (current != null) {
+        throw new IllegalStateException(name + " was already set to " + current);
+      }
+      return value;
+    }
+  }
+}

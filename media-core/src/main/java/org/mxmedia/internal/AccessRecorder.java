@@ -1,0 +1,52 @@
+package org.mxmedia.internal;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.mxmedia.MediaId;
+import org.mxmedia.spi.MediaStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Collects download times in memory and writes them to the store in one call per flush, so a
+ * busy server does not write a row per request (Synapse's {@code recently_accessed} batching).
+ */
+final class AccessRecorder {
+  private static final Logger log = LoggerFactory.getLogger(AccessRecorder.class);
+
+  private final MediaStore store;
+  private final ConcurrentHashMap<MediaId, Instant> recent = new ConcurrentHashMap<>();
+
+  AccessRecorder(MediaStore store) {
+    this.store = store;
+  }
+
+  void record(MediaId mediaId, Instant at) {
+    recent.merge(mediaId, at, (a, b) -> a.isAfter(b) ? a : b);
+  }
+
+  /** Writes what was recorded since the last flush in one store call; on failure keeps it for the next. */
+  void flush() {
+    if (recent.isEmpty()) {
+      return;
+    }
+    Map<MediaId, Instant> batch = new HashMap<>();
+    for (MediaId id : recent.keySet()) {
+      Instant at = recent.remove(id);
+      if (at != null) {
+        batch.put(id, at);
+      }
+    }
+    if (batch.isEmpty()) {
+      return;
+    }
+    try {
+      store.recordAccess(Map.copyOf(batch));
+    } catch (RuntimeException e) {
+      log.warn("Could not write {} access times; keeping them for the next flush", batch.size(), e);
+      batch.forEach(this::record);
+    }
+  }
+}

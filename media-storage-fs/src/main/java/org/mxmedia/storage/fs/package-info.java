@@ -1,0 +1,5 @@
+/** {@link org.mxmedia.storage.fs.FileSystemStorage}: blobs on a local file system. */
+@NullMarked
+package org.mxmedia.storage.fs;
+
+import org.jspecify.annotations.NullMarked;

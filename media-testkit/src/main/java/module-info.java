@@ -1,0 +1,10 @@
+/** Conformance suites for implementations of the mxmedia SPIs. */
+module org.mxmedia.testkit {
+  requires transitive org.mxmedia.core;
+  requires transitive org.junit.jupiter.api;
+  requires transitive org.junit.jupiter.params;
+  requires org.assertj.core;
+  requires static org.jspecify;
+
+  exports org.mxmedia.testkit;
+}

@@ -1,0 +1,417 @@
+package org.mxmedia.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.mxmedia.MediaId;
+import org.mxmedia.MediaUsage;
+import org.mxmedia.UserId;
+import org.mxmedia.spi.BlobKey;
+import org.mxmedia.spi.LocalMedia;
+import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.MediaStore.PendingInsert;
+import org.mxmedia.spi.MediaStore.Reservation;
+import org.mxmedia.spi.PendingMedia;
+
+/**
+ * The promises of {@link MediaStore}, for any implementation: extend this class and return a new,
+ * empty store from {@link #newStore()}.
+ */
+public abstract class MediaStoreContract {
+
+  protected static final UserId ALICE = UserId.of("@alice:example.org");
+  protected static final UserId BOB = UserId.of("@bob:example.org");
+  protected static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+  private MediaStore store;
+
+  /** A new store with no media, no pending uploads and no blobs. */
+  protected abstract MediaStore newStore() throws Exception;
+
+  @BeforeEach
+  void createStore() throws Exception {
+    store = newStore();
+  }
+
+  /** The store under test. */
+  protected MediaStore store() {
+    return store;
+  }
+
+  protected static BlobKey blob(int n) {
+    byte[] digest = new byte[32];
+    digest[0] = (byte) n;
+    digest[31] = (byte) (n >> 8);
+    return BlobKey.of(HexFormat.of().formatHex(digest));
+  }
+
+  protected static LocalMedia media(String id, BlobKey blob, UserId uploader, Instant at, long size) {
+    return LocalMedia.uploaded(MediaId.of(id), "image/png", Optional.of("cat.png"), uploader, size, blob, at);
+  }
+
+  private LocalMedia insertReserved(String id, BlobKey blob) {
+    assertThat(store.reserveBlob(blob)).isEqualTo(Reservation.RESERVED);
+    LocalMedia m = media(id, blob, ALICE, T0, 10);
+    assertThat(store.insertLocalMedia(m)).isTrue();
+    return m;
+  }
+
+  // ---- local media
+
+  @Test
+  void insertedMediaIsReadBackEqual() {
+    BlobKey b = blob(1);
+    store.reserveBlob(b);
+    LocalMedia m = LocalMedia.uploaded(MediaId.of("abc"), "text/plain; charset=latin1", Optional.of("Grüße.txt"), ALICE, 1234, b, T0);
+    assertThat(store.insertLocalMedia(m)).isTrue();
+    assertThat(store.localMedia(MediaId.of("abc"))).contains(m);
+    assertThat(store.localMedia(MediaId.of("other"))).isEmpty();
+  }
+
+  @Test
+  void mediaWithoutUploadNameKeepsItAbsent() {
+    BlobKey b = blob(1);
+    store.reserveBlob(b);
+    LocalMedia m = LocalMedia.uploaded(MediaId.of("abc"), "application/octet-stream", Optional.empty(), ALICE, 0, b, T0);
+    store.insertLocalMedia(m);
+    assertThat(store.localMedia(MediaId.of("abc")).orElseThrow().uploadName()).isEmpty();
+  }
+
+  @Test
+  void insertOfTakenIdIsRefusedAndChangesNothing() {
+    LocalMedia first = insertReserved("abc", blob(1));
+    store.reserveBlob(blob(2));
+    assertThat(store.insertLocalMedia(media("abc", blob(2), BOB, T0, 99))).isFalse();
+    assertThat(store.localMedia(MediaId.of("abc"))).contains(first);
+  }
+
+  @Test
+  void insertOfIdTakenByPendingUploadIsRefused() {
+    store.insertPending(new PendingMedia(MediaId.of("abc"), ALICE, T0, T0.plusSeconds(60)), 5, T0);
+    store.reserveBlob(blob(1));
+    assertThat(store.insertLocalMedia(media("abc", blob(1), ALICE, T0, 1))).isFalse();
+  }
+
+  @Test
+  void deleteReturnsTheRecordAndDropsItsReference() {
+    LocalMedia m = insertReserved("abc", blob(1));
+    assertThat(store.blobReferences(blob(1))).isEqualTo(1);
+    assertThat(store.deleteLocalMedia(MediaId.of("abc"))).contains(m);
+    assertThat(store.localMedia(MediaId.of("abc"))).isEmpty();
+    assertThat(store.blobReferences(blob(1))).isZero();
+    assertThat(store.deleteLocalMedia(MediaId.of("abc"))).isEmpty();
+  }
+
+  @Test
+  void localMediaByBlobFindsEveryRecordWithThoseBytes() {
+    insertReserved("a", blob(1));
+    insertReserved("b", blob(1));
+    insertReserved("c", blob(2));
+    assertThat(store.localMediaByBlob(blob(1))).extracting(LocalMedia::mediaId).containsExactlyInAnyOrder(MediaId.of("a"), MediaId.of("b"));
+    assertThat(store.localMediaByBlob(blob(3))).isEmpty();
+  }
+
+  @Test
+  void recordAccessKeepsTheLatestTimeAndIgnoresUnknownIds() {
+    insertReserved("abc", blob(1));
+    store.recordAccess(Map.of(MediaId.of("abc"), T0.plusSeconds(100), MediaId.of("unknown"), T0));
+    store.recordAccess(Map.of(MediaId.of("abc"), T0.plusSeconds(50)));
+    assertThat(store.localMedia(MediaId.of("abc")).orElseThrow().lastAccessedAt()).isEqualTo(T0.plusSeconds(100));
+    assertThat(store.localMedia(MediaId.of("unknown"))).isEmpty();
+  }
+
+  @Test
+  void usageCountsOnlyTheUsersUploadsSinceTheGivenTime() {
+    store.reserveBlob(blob(1));
+    store.insertLocalMedia(media("old", blob(1), ALICE, T0, 100));
+    store.reserveBlob(blob(2));
+    store.insertLocalMedia(media("new1", blob(2), ALICE, T0.plusSeconds(10), 20));
+    store.reserveBlob(blob(3));
+    store.insertLocalMedia(media("new2", blob(3), ALICE, T0.plusSeconds(20), 3));
+    store.reserveBlob(blob(4));
+    store.insertLocalMedia(media("bobs", blob(4), BOB, T0.plusSeconds(20), 1000));
+    assertThat(store.usage(ALICE, T0.plusSeconds(10))).isEqualTo(new MediaUsage(2, 23));
+    assertThat(store.usage(ALICE, T0)).isEqualTo(new MediaUsage(3, 123));
+    assertThat(store.usage(UserId.of("@carol:example.org"), T0)).isEqualTo(MediaUsage.NONE);
+  }
+
+  // ---- quarantine and protection
+
+  @Test
+  void quarantineAndReleaseOfOneMedia() {
+    insertReserved("abc", blob(1));
+    assertThat(store.setQuarantined(MediaId.of("abc"), true).orElseThrow().quarantined()).isTrue();
+    assertThat(store.localMedia(MediaId.of("abc")).orElseThrow().quarantined()).isTrue();
+    assertThat(store.setQuarantined(MediaId.of("abc"), false).orElseThrow().quarantined()).isFalse();
+    assertThat(store.setQuarantined(MediaId.of("nope"), true)).isEmpty();
+  }
+
+  @Test
+  void protectedMediaIsNeverQuarantined() {
+    insertReserved("abc", blob(1));
+    store.setSafeFromQuarantine(MediaId.of("abc"), true);
+    assertThat(store.setQuarantined(MediaId.of("abc"), true).orElseThrow().quarantined()).isFalse();
+    assertThat(store.setQuarantinedByHash(blob(1), true)).isZero();
+    assertThat(store.localMedia(MediaId.of("abc")).orElseThrow().quarantined()).isFalse();
+    store.setSafeFromQuarantine(MediaId.of("abc"), false);
+    assertThat(store.setQuarantined(MediaId.of("abc"), true).orElseThrow().quarantined()).isTrue();
+  }
+
+  @Test
+  void quarantineByHashCoversExistingAndLaterMediaWithThoseBytes() {
+    insertReserved("a", blob(1));
+    insertReserved("b", blob(1));
+    insertReserved("other", blob(2));
+    assertThat(store.setQuarantinedByHash(blob(1), true)).isEqualTo(2);
+    assertThat(store.isQuarantinedByHash(blob(1))).isTrue();
+    assertThat(store.localMedia(MediaId.of("other")).orElseThrow().quarantined()).isFalse();
+
+    insertReserved("later", blob(1));
+    assertThat(store.localMedia(MediaId.of("later")).orElseThrow().quarantined()).isTrue();
+
+    store.insertPending(new PendingMedia(MediaId.of("pend"), ALICE, T0, T0.plusSeconds(60)), 5, T0);
+    store.reserveBlob(blob(1));
+    assertThat(store.completePending(media("pend", blob(1), ALICE, T0, 10))).isTrue();
+    assertThat(store.localMedia(MediaId.of("pend")).orElseThrow().quarantined()).isTrue();
+
+    assertThat(store.setQuarantinedByHash(blob(1), false)).isEqualTo(4);
+    assertThat(store.isQuarantinedByHash(blob(1))).isFalse();
+    insertReserved("afterRelease", blob(1));
+    assertThat(store.localMedia(MediaId.of("afterRelease")).orElseThrow().quarantined()).isFalse();
+  }
+
+  // ---- pending uploads
+
+  @Test
+  void pendingUploadsAreLimitedPerOwnerCountingOnlyUnexpiredOnes() {
+    for (int i = 0; i < 3; i++) {
+      assertThat(store.insertPending(new PendingMedia(MediaId.of("p" + i), ALICE, T0, T0.plusSeconds(60)), 3, T0))
+          .isEqualTo(PendingInsert.INSERTED);
+    }
+    assertThat(store.insertPending(new PendingMedia(MediaId.of("p3"), ALICE, T0, T0.plusSeconds(60)), 3, T0))
+        .isEqualTo(PendingInsert.LIMIT_REACHED);
+    assertThat(store.pending(MediaId.of("p3"))).isEmpty();
+    assertThat(store.insertPending(new PendingMedia(MediaId.of("b0"), BOB, T0, T0.plusSeconds(60)), 3, T0))
+        .isEqualTo(PendingInsert.INSERTED);
+    Instant later = T0.plusSeconds(61);
+    assertThat(store.insertPending(new PendingMedia(MediaId.of("p4"), ALICE, later, later.plusSeconds(60)), 3, later))
+        .isEqualTo(PendingInsert.INSERTED);
+  }
+
+  @Test
+  void pendingIdTakenByMediaOrPendingIsRefused() {
+    insertReserved("abc", blob(1));
+    assertThat(store.insertPending(new PendingMedia(MediaId.of("abc"), ALICE, T0, T0.plusSeconds(1)), 5, T0))
+        .isEqualTo(PendingInsert.ID_TAKEN);
+    store.insertPending(new PendingMedia(MediaId.of("p"), ALICE, T0, T0.plusSeconds(1)), 5, T0);
+    assertThat(store.insertPending(new PendingMedia(MediaId.of("p"), BOB, T0, T0.plusSeconds(1)), 5, T0))
+        .isEqualTo(PendingInsert.ID_TAKEN);
+    assertThat(store.pending(MediaId.of("p")).orElseThrow().owner()).isEqualTo(ALICE);
+  }
+
+  @Test
+  void pendingUploadCompletesExactlyOnce() {
+    PendingMedia p = new PendingMedia(MediaId.of("p"), ALICE, T0, T0.plusSeconds(60));
+    store.insertPending(p, 5, T0);
+    assertThat(store.pending(MediaId.of("p"))).contains(p);
+    store.reserveBlob(blob(1));
+    LocalMedia m = media("p", blob(1), ALICE, T0.plusSeconds(5), 7);
+    assertThat(store.completePending(m)).isTrue();
+    assertThat(store.pending(MediaId.of("p"))).isEmpty();
+    assertThat(store.localMedia(MediaId.of("p"))).contains(m);
+
+    store.reserveBlob(blob(2));
+    assertThat(store.completePending(media("p", blob(2), ALICE, T0, 1))).isFalse();
+    assertThat(store.localMedia(MediaId.of("p"))).contains(m);
+    assertThat(store.completePending(media("never", blob(2), ALICE, T0, 1))).isFalse();
+    assertThat(store.localMedia(MediaId.of("never"))).isEmpty();
+  }
+
+  @Test
+  void expiredPendingUploadsArePurged() {
+    store.insertPending(new PendingMedia(MediaId.of("old"), ALICE, T0, T0.plusSeconds(10)), 5, T0);
+    store.insertPending(new PendingMedia(MediaId.of("young"), ALICE, T0, T0.plusSeconds(100)), 5, T0);
+    assertThat(store.deleteExpiredPending(T0.plusSeconds(10))).isEqualTo(1);
+    assertThat(store.pending(MediaId.of("old"))).isEmpty();
+    assertThat(store.pending(MediaId.of("young"))).isPresent();
+  }
+
+  // ---- blobs
+
+  @Test
+  void reservationsCountAndReleaseDropsThem() {
+    BlobKey b = blob(7);
+    assertThat(store.blobReferences(b)).isZero();
+    store.reserveBlob(b);
+    store.reserveBlob(b);
+    assertThat(store.blobReferences(b)).isEqualTo(2);
+    store.releaseBlob(b);
+    assertThat(store.blobReferences(b)).isEqualTo(1);
+  }
+
+  @Test
+  void onlyAnUnreferencedBlobCanBeClaimedAndOnlyOnce() {
+    BlobKey b = blob(7);
+    store.reserveBlob(b);
+    assertThat(store.claimBlobForDeletion(b)).isFalse();
+    store.releaseBlob(b);
+    assertThat(store.unreferencedBlobs(10)).contains(b);
+    assertThat(store.claimBlobForDeletion(b)).isTrue();
+    assertThat(store.claimBlobForDeletion(b)).isFalse();
+    assertThat(store.reserveBlob(b)).isEqualTo(Reservation.BEING_DELETED);
+    assertThat(store.blobReferences(b)).isZero();
+    store.forgetBlob(b);
+    assertThat(store.unreferencedBlobs(10)).doesNotContain(b);
+    assertThat(store.reserveBlob(b)).isEqualTo(Reservation.RESERVED);
+  }
+
+  @Test
+  void unknownBlobCannotBeClaimed() {
+    assertThat(store.claimBlobForDeletion(blob(9))).isFalse();
+  }
+
+  @Test
+  void forgetIsANoOpForAReferencedBlob() {
+    LocalMedia m = insertReserved("abc", blob(1));
+    store.forgetBlob(blob(1));
+    assertThat(store.blobReferences(blob(1))).isEqualTo(1);
+    assertThat(store.localMedia(m.mediaId())).isPresent();
+  }
+
+  @Test
+  void unreferencedBlobsHonoursTheLimit() {
+    for (int i = 1; i <= 5; i++) {
+      store.reserveBlob(blob(i));
+      store.releaseBlob(blob(i));
+    }
+    assertThat(store.unreferencedBlobs(3)).hasSize(3);
+    assertThat(store.unreferencedBlobs(100)).hasSize(5);
+  }
+
+  // ---- concurrency
+
+  /**
+   * Many threads insert and delete records of the same bytes while others reserve and release:
+   * at the end the count equals the records left, and a deletion claim was never granted while a
+   * reservation was held.
+   */
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void concurrentReferencesAndDeletionClaimsNeverOverlap() throws Exception {
+    BlobKey b = blob(42);
+    int threads = 16;
+    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+    AtomicBoolean deleting = new AtomicBoolean();
+    AtomicInteger violations = new AtomicInteger();
+    AtomicInteger ids = new AtomicInteger();
+    Map<MediaId, Boolean> live = new ConcurrentHashMap<>();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<?>> futures = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int role = t % 4;
+      futures.add(pool.submit(() -> {
+        start.await();
+        while (System.nanoTime() < until) {
+          if (role == 0) {
+            if (store.claimBlobForDeletion(b)) {
+              deleting.set(true);
+              Thread.onSpinWait();
+              deleting.set(false);
+              store.forgetBlob(b);
+            }
+            continue;
+          }
+          if (store.reserveBlob(b) != Reservation.RESERVED) {
+            Thread.yield();
+            continue;
+          }
+          if (deleting.get()) {
+            violations.incrementAndGet();
+          }
+          if (role == 1) {
+            store.releaseBlob(b);
+          } else {
+            MediaId id = MediaId.of("m" + ids.incrementAndGet());
+            store.insertLocalMedia(media(id.value(), b, ALICE, T0, 1));
+            live.put(id, true);
+            if (ThreadLocalRandom.current().nextBoolean()) {
+              MediaId victim = live.keySet().stream().findAny().orElse(id);
+              if (live.remove(victim) != null) {
+                assertThat(store.deleteLocalMedia(victim)).isPresent();
+              }
+            }
+          }
+        }
+        return null;
+      }));
+    }
+    start.countDown();
+    for (Future<?> f : futures) {
+      f.get();
+    }
+    pool.shutdown();
+    assertThat(violations.get()).as("claims granted while a reservation was held").isZero();
+    assertThat(store.blobReferences(b)).isEqualTo(live.size());
+    assertThat(store.localMediaByBlob(b)).hasSize(live.size());
+  }
+
+  /** Concurrent creation of pending uploads never passes the per-owner limit. */
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void concurrentPendingCreationNeverPassesTheLimit() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    List<Future<PendingInsert>> results = new ArrayList<>();
+    for (int i = 0; i < 64; i++) {
+      MediaId id = MediaId.of("p" + i);
+      results.add(pool.submit(() -> store.insertPending(new PendingMedia(id, ALICE, T0, T0.plusSeconds(60)), 5, T0)));
+    }
+    int inserted = 0;
+    for (Future<PendingInsert> r : results) {
+      if (r.get() == PendingInsert.INSERTED) {
+        inserted++;
+      }
+    }
+    pool.shutdown();
+    assertThat(inserted).isEqualTo(5);
+  }
+
+  /** Of many concurrent completions of one pending upload, exactly one wins. */
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void concurrentCompletionOfOnePendingUploadHasOneWinner() throws Exception {
+    store.insertPending(new PendingMedia(MediaId.of("p"), ALICE, T0, T0.plusSeconds(60)), 5, T0);
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    List<Future<Boolean>> results = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      BlobKey b = blob(100 + i);
+      results.add(pool.submit(() -> {
+        store.reserveBlob(b);
+        return store.completePending(media("p", b, ALICE, T0, 1));
+      }));
+    }
+    int winners = 0;
+    for (Future<Boolean> r : results) {
+      winners += r.get() ? 1 : 0;
+    }
+    pool.shutdown();
+    assertThat(winners).isEqualTo(1);
+  }
+}

@@ -1,0 +1,11 @@
+package org.mxmedia.testkit;
+
+import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.spi.MediaStore;
+
+class InMemoryMediaStoreTest extends MediaStoreContract {
+  @Override
+  protected MediaStore newStore() {
+    return new InMemoryMediaStore();
+  }
+}
