@@ -1,0 +1,89 @@
+package org.mxmedia.it;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.mxmedia.DownloadOptions;
+import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository;
+import org.mxmedia.MediaResponse;
+import org.mxmedia.MxcUri;
+import org.mxmedia.UploadRequest;
+import org.mxmedia.UserId;
+import org.mxmedia.spi.MediaIdGenerator;
+import org.mxmedia.spi.MediaStore;
+import org.mxmedia.storage.fs.FileSystemStorage;
+
+/** A repository over real file storage in a temporary directory, with a clock tests control. */
+final class Fixture implements AutoCloseable {
+  static final UserId ALICE = UserId.of("@alice:example.org");
+  static final UserId BOB = UserId.of("@bob:example.org");
+
+  final Path root;
+  final MediaStore store;
+  final FileSystemStorage storage;
+  final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T12:00:00Z"));
+  final MediaRepository repo;
+
+  Fixture(Path root) {
+    this(root, new InMemoryMediaStore(), b -> b);
+  }
+
+  Fixture(Path root, MediaStore store, UnaryOperator<MediaRepository.Builder> customize) {
+    this.root = root;
+    this.store = store;
+    this.storage = FileSystemStorage.at(root);
+    this.repo =
+        customize.apply(
+                MediaRepository.builder()
+                    .serverName("example.org")
+                    .mediaStore(store)
+                    .storage(storage)
+                    .clock(clock)
+                    .mediaIdGenerator(MediaIdGenerator.randomLetters(new SplittableRandom(7), 24)))
+            .build();
+  }
+
+  MxcUri upload(String text) {
+    return upload(text.getBytes(StandardCharsets.UTF_8), UploadRequest.of("text/plain"));
+  }
+
+  MxcUri upload(byte[] bytes, UploadRequest request) {
+    return repo.upload(ALICE, request, new ByteArrayInputStream(bytes));
+  }
+
+  byte[] download(MxcUri uri) throws IOException {
+    try (MediaResponse r = repo.download(uri, DownloadOptions.defaults()); InputStream in = r.content().openStream()) {
+      return in.readAllBytes();
+    }
+  }
+
+  /** Every file under the storage root, as relative paths. */
+  TreeSet<String> files() throws IOException {
+    try (Stream<Path> s = Files.walk(root)) {
+      TreeSet<String> result = new TreeSet<>();
+      s.filter(Files::isRegularFile).forEach(p -> result.add(root.relativize(p).toString()));
+      return result;
+    }
+  }
+
+  List<String> stagingFiles() throws IOException {
+    try (Stream<Path> s = Files.list(root.resolve("tmp"))) {
+      return s.map(Path::toString).toList();
+    }
+  }
+
+  @Override
+  public void close() {
+    repo.close();
+  }
+}

@@ -1,0 +1,171 @@
+package org.mxmedia.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.mxmedia.it.Fixture.ALICE;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mxmedia.DownloadOptions;
+import org.mxmedia.ErrorCode;
+import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaException;
+import org.mxmedia.MediaUsage;
+import org.mxmedia.MxcUri;
+import org.mxmedia.UploadRequest;
+import org.mxmedia.UserId;
+import org.mxmedia.spi.Authorizer;
+import org.mxmedia.spi.BlobKey;
+
+/** Quarantine, protection, deletion and the administrative surface. */
+class LifecycleTest {
+  static final UserId ADMIN = UserId.of("@admin:example.org");
+
+  @TempDir Path dir;
+  Fixture f;
+
+  @BeforeEach
+  void setUp() {
+    f = new Fixture(dir, new InMemoryMediaStore(), b -> b.authorizer(Authorizer.admins(Set.of(ADMIN))));
+  }
+
+  @AfterEach
+  void tearDown() {
+    f.close();
+  }
+
+  private void assertNotFound(MxcUri uri) {
+    assertThatThrownBy(() -> f.repo.download(uri, DownloadOptions.defaults()))
+        .isInstanceOfSatisfying(MediaException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.M_NOT_FOUND));
+  }
+
+  @Test
+  void downloadOfQuarantinedMediaIs404UntilReleased() throws Exception {
+    MxcUri uri = f.upload("bad");
+    assertThat(f.repo.admin().quarantine(uri)).isTrue();
+    assertNotFound(uri);
+    f.repo.admin().unquarantine(uri);
+    assertThat(f.download(uri)).isNotEmpty();
+  }
+
+  @Test
+  void protectedMediaCannotBeQuarantined() throws Exception {
+    MxcUri uri = f.upload("avatar");
+    f.repo.admin().protect(uri);
+    assertThat(f.repo.admin().quarantine(uri)).isFalse();
+    assertThat(f.repo.admin().quarantineByHash(f.repo.admin().describe(uri).blob().sha256())).isZero();
+    assertThat(f.download(uri)).isNotEmpty();
+    f.repo.admin().unprotect(uri);
+    assertThat(f.repo.admin().quarantine(uri)).isTrue();
+  }
+
+  @Test
+  void quarantineByHashCoversEveryCopyAndLaterUploadsOfTheSameBytes() throws Exception {
+    MxcUri a = f.upload("same bytes");
+    MxcUri b = f.upload("same bytes");
+    MxcUri other = f.upload("other bytes");
+    String hash = f.repo.admin().describe(a).blob().sha256();
+    assertThat(f.repo.admin().quarantineByHash(hash)).isEqualTo(2);
+    assertNotFound(a);
+    assertNotFound(b);
+    assertThat(f.download(other)).isNotEmpty();
+    MxcUri later = f.upload("same bytes");
+    assertNotFound(later);
+    assertThat(f.repo.admin().unquarantineByHash(hash)).isEqualTo(3);
+    assertThat(f.download(later)).isNotEmpty();
+  }
+
+  @Test
+  void aMalformedHashIs400() {
+    assertThatThrownBy(() -> f.repo.admin().quarantineByHash("../../etc/passwd"))
+        .isInstanceOfSatisfying(MediaException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.M_INVALID_PARAM));
+  }
+
+  @Test
+  void deleteRemovesTheBlobOnlyWithItsLastReference() throws Exception {
+    MxcUri a = f.upload("shared");
+    MxcUri b = f.upload("shared");
+    BlobKey key = f.repo.admin().describe(a).blob();
+    f.repo.admin().delete(a);
+    assertNotFound(a);
+    assertThat(f.storage.exists(key)).isTrue();
+    assertThat(f.download(b)).isNotEmpty();
+    f.repo.admin().delete(b);
+    assertThat(f.storage.exists(key)).isFalse();
+    assertThat(f.files()).isEmpty();
+    assertThat(f.store.blobReferences(key)).isZero();
+    assertThat(f.store.unreferencedBlobs(10)).isEmpty();
+    assertThatThrownBy(() -> f.repo.admin().delete(b)).isInstanceOf(MediaException.class);
+  }
+
+  @Test
+  void aDownloadStartedBeforeADeletionFinishes() throws Exception {
+    MxcUri uri = f.upload("x".repeat(200_000));
+    try (var response = f.repo.download(uri, DownloadOptions.defaults())) {
+      f.repo.admin().delete(uri);
+      assertThat(f.files()).isEmpty();
+      assertThat(response.content().openStream().readAllBytes()).hasSize(200_000);
+    }
+  }
+
+  @Test
+  void adminOperationsOnBehalfOfAUserNeedTheAuthorizer() throws Exception {
+    MxcUri uri = f.upload("x");
+    assertThatThrownBy(() -> f.repo.admin(ALICE).quarantine(uri))
+        .isInstanceOfSatisfying(MediaException.class, e -> {
+          assertThat(e.errorCode()).isEqualTo(ErrorCode.M_FORBIDDEN);
+          assertThat(e.httpStatus()).isEqualTo(403);
+        });
+    assertThat(f.download(uri)).isNotEmpty();
+    assertThat(f.repo.admin(ADMIN).quarantine(uri)).isTrue();
+  }
+
+  @Test
+  void operationsOnOtherServersMediaAre404() {
+    assertThatThrownBy(() -> f.repo.admin().delete(MxcUri.of("other.org", "abc")))
+        .isInstanceOfSatisfying(MediaException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.M_NOT_FOUND));
+  }
+
+  @Test
+  void usageReportsWhatAUserUploaded() {
+    Instant start = f.clock.instant();
+    f.upload("12345");
+    f.upload("123");
+    assertThat(f.repo.admin().usage(ALICE, start)).isEqualTo(new MediaUsage(2, 8));
+  }
+
+  @Test
+  void startUpFinishesADeletionThatACrashInterrupted(@TempDir Path other) throws Exception {
+    InMemoryMediaStore store = new InMemoryMediaStore();
+    BlobKey key;
+    try (Fixture first = new Fixture(other, store, b -> b)) {
+      MxcUri uri = first.repo.upload(ALICE, UploadRequest.empty(), new java.io.ByteArrayInputStream(new byte[] {1, 2, 3}));
+      key = first.repo.admin().describe(uri).blob();
+      // the crash: the record is gone and the blob claimed, but its bytes were never deleted
+      store.deleteLocalMedia(uri.mediaId());
+      store.claimBlobForDeletion(key);
+    }
+    assertThat(java.nio.file.Files.exists(FixturePaths.blob(other, key))).isTrue();
+    try (Fixture second = new Fixture(other, store, b -> b)) {
+      long deadline = System.currentTimeMillis() + 5000;
+      while (second.storage.exists(key) && System.currentTimeMillis() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(second.storage.exists(key)).isFalse();
+      assertThat(store.unreferencedBlobs(10)).isEmpty();
+    }
+  }
+
+  /** Where a blob lives in a storage root. */
+  static final class FixturePaths {
+    static Path blob(Path root, BlobKey key) {
+      String h = key.sha256();
+      return root.resolve("blobs").resolve(h.substring(0, 2)).resolve(h.substring(2, 4)).resolve(h);
+    }
+  }
+}
