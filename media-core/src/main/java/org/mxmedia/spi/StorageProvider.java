@@ -32,6 +32,7 @@ public interface StorageProvider {
 
   /** A short name for logs. */
   default String name() {
-    return getClass().getSimpleName();
+    String simple = getClass().getSimpleName();
+    return simple.isEmpty() ? getClass().getName() : simple;
   }
 }

@@ -1,0 +1,49 @@
+package org.mxmedia.examples;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.mxmedia.DownloadOptions;
+import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository;
+import org.mxmedia.MediaResponse;
+import org.mxmedia.MxcUri;
+import org.mxmedia.UploadRequest;
+import org.mxmedia.UserId;
+import org.mxmedia.storage.fs.FileSystemStorage;
+
+/**
+ * The smallest embedding of mxmedia: build a repository, upload a file, download it again.
+ *
+ * <p>Usage: {@code EmbeddingExample [FILE]} (default: this class's own source text).
+ */
+public final class EmbeddingExample {
+  private EmbeddingExample() {}
+
+  public static void main(String[] args) throws Exception {
+    Path dataDir = Files.createTempDirectory("mxmedia-embedding");
+    try (MediaRepository repo = MediaRepository.builder()
+        .serverName("example.org")
+        .mediaStore(new InMemoryMediaStore())
+        .storage(FileSystemStorage.at(dataDir))
+        .build()) {
+      UserId alice = UserId.of("@alice:example.org");
+      MxcUri uri;
+      if (args.length > 0) {
+        Path file = Path.of(args[0]);
+        try (InputStream in = Files.newInputStream(file)) {
+          uri = repo.upload(alice, UploadRequest.empty().withFileName(file.getFileName().toString()).withDeclaredLength(Files.size(file)), in);
+        }
+      } else {
+        uri = repo.upload(alice, UploadRequest.of("text/plain").withFileName("hello.txt"),
+            new java.io.ByteArrayInputStream("Hello, Matrix media!\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      }
+      System.out.println("Uploaded " + uri);
+      try (MediaResponse media = repo.download(uri, DownloadOptions.defaults())) {
+        System.out.println("Content-Type: " + media.contentTypeHeader());
+        System.out.println("Content-Disposition: " + media.contentDispositionHeader());
+        System.out.println("ETag: " + media.etag() + ", " + media.contentLength() + " bytes, stored under " + dataDir);
+      }
+    }
+  }
+}
