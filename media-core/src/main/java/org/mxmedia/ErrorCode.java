@@ -20,6 +20,8 @@ public enum ErrorCode {
   M_FORBIDDEN(403),
   /** A parameter is out of range or malformed. 400. */
   M_INVALID_PARAM(400),
+  /** A required parameter is missing. 400. */
+  M_MISSING_PARAM(400),
   /** A request body is not valid JSON. 400. */
   M_NOT_JSON(400),
   /** A request body is JSON of the wrong shape. 400. */
@@ -28,6 +30,8 @@ public enum ErrorCode {
   M_MISSING_TOKEN(401),
   /** The access token is not recognised. 401. */
   M_UNKNOWN_TOKEN(401),
+  /** A server-to-server request is not signed, or its signature does not verify. 401. */
+  M_UNAUTHORIZED(401),
   /** The endpoint or method is not known. 404 or 405. */
   M_UNRECOGNIZED(404),
   /** A per-user resource limit (such as an upload quota) is used up. 400. */

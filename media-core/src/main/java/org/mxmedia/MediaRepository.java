@@ -77,6 +77,16 @@ public interface MediaRepository extends AutoCloseable {
    */
   MediaResponse download(MxcUri uri, DownloadOptions options);
 
+  /**
+   * Opens a thumbnail of media for download.
+   *
+   * @throws MediaException 404 {@code M_NOT_FOUND} as {@link #download}; 400 {@code M_UNKNOWN}
+   *     when the content cannot be thumbnailed (not an image, an image type that is not
+   *     supported, more pixels than {@link MediaConfig#maxImagePixels()}, a corrupt image, or no
+   *     thumbnailer configured); 504 {@code M_NOT_YET_UPLOADED} as {@link #download}
+   */
+  MediaResponse thumbnail(MxcUri uri, ThumbnailSpec spec, DownloadOptions options);
+
   /** Administrative operations for trusted host code. */
   MediaAdmin admin();
 

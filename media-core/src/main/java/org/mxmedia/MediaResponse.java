@@ -50,6 +50,20 @@ public record MediaResponse(
     return ContentHeaders.contentDisposition(inline, fileName);
   }
 
+  /**
+   * The same response offering the user another file name (the spec's download-with-name
+   * endpoints).
+   *
+   * @throws MediaException 400 {@code M_INVALID_PARAM} for a name over 255 characters or with
+   *     control characters
+   */
+  public MediaResponse withFileName(String name) {
+    if (!ContentHeaders.isAcceptableFileName(name)) {
+      throw MediaException.invalidParam("The file name must be at most 255 characters without control characters");
+    }
+    return new MediaResponse(contentType, contentLength, Optional.of(name), inline, sha256, createdAt, content);
+  }
+
   /** A strong entity tag derived from the content hash, quoted as HTTP requires. */
   public String etag() {
     return "\"" + sha256 + "\"";

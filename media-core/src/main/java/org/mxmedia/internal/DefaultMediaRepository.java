@@ -248,16 +248,7 @@ public final class DefaultMediaRepository implements MediaRepository {
   @Override
   public MediaResponse download(MxcUri uri, DownloadOptions options) {
     ensureOpen();
-    if (!uri.serverName().equals(serverName)) {
-      throw MediaException.notFound(
-          options.allowRemote()
-              ? "Media from other servers is not available on this server"
-              : "Remote media not requested (allow_remote is false)");
-    }
-    LocalMedia media = store.localMedia(uri.mediaId()).orElseGet(() -> awaitPending(uri.mediaId(), timeoutOf(options)));
-    if (media.quarantined()) {
-      throw MediaException.notFound("Not found");
-    }
+    LocalMedia media = visibleMedia(uri, options);
     Optional<MediaContent> content = blobs.open(media.blob());
     if (content.isEmpty()) {
       log.error("The bytes of media {} (blob {}) are missing from every storage", media.mediaId(), media.blob());
@@ -272,6 +263,29 @@ public final class DefaultMediaRepository implements MediaRepository {
         media.blob().sha256(),
         media.createdAt(),
         content.get());
+  }
+
+  @Override
+  public MediaResponse thumbnail(MxcUri uri, org.mxmedia.ThumbnailSpec spec, DownloadOptions options) {
+    ensureOpen();
+    LocalMedia media = visibleMedia(uri, options);
+    throw new MediaException(ErrorCode.M_UNKNOWN, 400,
+        "Cannot generate thumbnails of " + media.contentType() + ": this server has no thumbnailer");
+  }
+
+  /** The record of downloadable local media: 404 for remote, unknown and quarantined media; waits for pending uploads. */
+  private LocalMedia visibleMedia(MxcUri uri, DownloadOptions options) {
+    if (!uri.serverName().equals(serverName)) {
+      throw MediaException.notFound(
+          options.allowRemote()
+              ? "Media from other servers is not available on this server"
+              : "Remote media not requested (allow_remote is false)");
+    }
+    LocalMedia media = store.localMedia(uri.mediaId()).orElseGet(() -> awaitPending(uri.mediaId(), timeoutOf(options)));
+    if (media.quarantined()) {
+      throw MediaException.notFound("Not found");
+    }
+    return media;
   }
 
   private Duration timeoutOf(DownloadOptions options) {

@@ -1,0 +1,13 @@
+/**
+ * The Matrix media HTTP binding: routes, JSON bodies and errors, headers, ranges, CORS, and
+ * adapters for the JDK {@code HttpServer} and Jakarta Servlet.
+ */
+module org.mxmedia.http {
+  requires transitive org.mxmedia.core;
+  requires com.fasterxml.jackson.core;
+  requires static jdk.httpserver;
+  requires static jakarta.servlet;
+  requires static org.jspecify;
+
+  exports org.mxmedia.http;
+}

@@ -1,0 +1,82 @@
+package org.mxmedia.http;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What the binding answers: a status, headers, and a body an adapter writes. The adapter must
+ * {@link #close()} it after writing (or on failure): closing releases the media it streams.
+ */
+public final class MediaHttpResponse implements Closeable {
+  private final int status;
+  private final Map<String, String> headers;
+  private final Body body;
+  private final boolean headOnly;
+
+  MediaHttpResponse(int status, Map<String, String> headers, Body body, boolean headOnly) {
+    this.status = status;
+    this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+    this.body = Objects.requireNonNull(body, "body");
+    this.headOnly = headOnly;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  /** The response headers, in the order to send them; {@code Content-Length} is not among them. */
+  public Map<String, String> headers() {
+    return headers;
+  }
+
+  public Body body() {
+    return body;
+  }
+
+  /**
+   * True for an answer to {@code HEAD}: send the headers and {@code Content-Length:
+   * body().length()} but no body.
+   */
+  public boolean headOnly() {
+    return headOnly;
+  }
+
+  @Override
+  public void close() throws IOException {
+    body.close();
+  }
+
+  /** A response body. */
+  public interface Body extends Closeable {
+
+    /** The number of bytes {@link #writeTo} writes, or -1 when not known in advance. */
+    long length();
+
+    /** Writes the body to {@code out}, which stays open. */
+    void writeTo(OutputStream out) throws IOException;
+
+    /** The region of a local file this body consists of, where there is one, for zero-copy sending. */
+    default Optional<FileRegion> fileRegion() {
+      return Optional.empty();
+    }
+
+    @Override
+    default void close() throws IOException {}
+  }
+
+  /**
+   * A byte range of a local file.
+   *
+   * @param file the file
+   * @param offset the first byte
+   * @param length the number of bytes
+   */
+  public record FileRegion(Path file, long offset, long length) {}
+}

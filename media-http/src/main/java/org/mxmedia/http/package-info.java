@@ -1,0 +1,8 @@
+/**
+ * The Matrix media HTTP surface: {@link org.mxmedia.http.MediaHttpHandler} and its adapters.
+ * Nothing in this package accepts or returns {@code null}.
+ */
+@NullMarked
+package org.mxmedia.http;
+
+import org.jspecify.annotations.NullMarked;
