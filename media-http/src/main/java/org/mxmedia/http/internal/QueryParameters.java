@@ -69,9 +69,12 @@ public final class QueryParameters {
     return Optional.of(n);
   }
 
-  /** A required positive integer parameter; 400 {@code M_MISSING_PARAM} when absent. */
+  /**
+   * A required positive 32-bit integer parameter, clamped to {@code max}; 400
+   * {@code M_MISSING_PARAM} when absent, 400 {@code M_INVALID_PARAM} when not a positive int.
+   */
   public long requiredPositive(String name, long max) {
-    long n = nonNegativeLong(name, Long.MAX_VALUE / 2)
+    long n = nonNegativeLong(name, Integer.MAX_VALUE)
         .orElseThrow(() -> new MediaException(ErrorCode.M_MISSING_PARAM, "Missing parameter " + name));
     if (n < 1) {
       throw MediaException.invalidParam("Parameter " + name + " must be positive");

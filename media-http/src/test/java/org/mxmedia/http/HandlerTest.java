@@ -1,0 +1,122 @@
+package org.mxmedia.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository;
+import org.mxmedia.storage.fs.FileSystemStorage;
+
+/**
+ * The binding called directly, for requests a server would reject before any handler sees them
+ * (the JDK server answers a malformed request line with its own HTML 400).
+ */
+class HandlerTest {
+  @TempDir Path dir;
+
+  private MediaHttpResponse call(String method, String rawPath, String rawQuery) throws Exception {
+    MediaRepository repo = MediaRepository.builder().serverName("example.org").mediaStore(new InMemoryMediaStore())
+        .storage(FileSystemStorage.at(dir)).build();
+    MediaHttpHandler handler = MediaHttpHandler.builder(repo)
+        .authenticator(Authenticator.tokens(Map.of("t", HttpTestServer.ALICE))).build();
+    return handler.handle(new MediaHttpRequest() {
+      @Override
+      public String method() {
+        return method;
+      }
+
+      @Override
+      public String rawPath() {
+        return rawPath;
+      }
+
+      @Override
+      public Optional<String> rawQuery() {
+        return Optional.ofNullable(rawQuery);
+      }
+
+      @Override
+      public List<String> headers(String name) {
+        return name.equals("Authorization") ? List.of("Bearer t") : List.of();
+      }
+
+      @Override
+      public InputStream body() {
+        return new ByteArrayInputStream(new byte[0]);
+      }
+    });
+  }
+
+  private static String body(MediaHttpResponse r) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    r.body().writeTo(out);
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/_matrix/client/v1/media/download/example.org/%ZZ", "/_matrix/client/v1/media/download/%/abc",
+      "/_matrix/client/v1/media/download/example.org/abc/%C3%28"})
+  void malformedPercentEncodingInThePathIsAJson400(String path) throws Exception {
+    try (MediaHttpResponse r = call("GET", path, null)) {
+      assertThat(r.status()).isEqualTo(400);
+      assertThat(r.headers()).containsEntry("Content-Type", "application/json");
+      assertThat(SpecSchemas.parse(body(r)).path("errcode").asText()).isEqualTo("M_INVALID_PARAM");
+    }
+  }
+
+  @Test
+  void malformedPercentEncodingInTheQueryIsAJson400() throws Exception {
+    try (MediaHttpResponse r = call("GET", "/_matrix/client/v1/media/thumbnail/example.org/abc", "width=%ZZ&height=1")) {
+      assertThat(r.status()).isEqualTo(400);
+      assertThat(SpecSchemas.parse(body(r)).path("errcode").asText()).isEqualTo("M_INVALID_PARAM");
+    }
+  }
+
+  @Test
+  void aFailingAuthenticatorIsA500WithoutDetails() throws Exception {
+    MediaRepository repo = MediaRepository.builder().serverName("example.org").mediaStore(new InMemoryMediaStore())
+        .storage(FileSystemStorage.at(dir)).build();
+    MediaHttpHandler handler = MediaHttpHandler.builder(repo).authenticator(token -> {
+      throw new IllegalStateException("session db at 10.0.0.5 is down");
+    }).build();
+    MediaHttpResponse r = handler.handle(new MediaHttpRequest() {
+      @Override
+      public String method() {
+        return "GET";
+      }
+
+      @Override
+      public String rawPath() {
+        return "/_matrix/client/v1/media/config";
+      }
+
+      @Override
+      public Optional<String> rawQuery() {
+        return Optional.empty();
+      }
+
+      @Override
+      public List<String> headers(String name) {
+        return name.equals("Authorization") ? List.of("Bearer t") : List.of();
+      }
+
+      @Override
+      public InputStream body() {
+        return new ByteArrayInputStream(new byte[0]);
+      }
+    });
+    assertThat(r.status()).isEqualTo(500);
+    assertThat(body(r)).contains("M_UNKNOWN").doesNotContain("10.0.0.5");
+  }
+}
