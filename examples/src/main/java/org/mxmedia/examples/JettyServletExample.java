@@ -1,0 +1,66 @@
+package org.mxmedia.examples;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository;
+import org.mxmedia.UserId;
+import org.mxmedia.http.Authenticator;
+import org.mxmedia.http.MediaHttpHandler;
+import org.mxmedia.http.MediaServlet;
+import org.mxmedia.storage.fs.FileSystemStorage;
+
+/**
+ * How a host with its own servlet container wires mxmedia: one {@link MediaServlet} mapped to
+ * {@code /_matrix/*} in an embedded Jetty 12.
+ *
+ * <p>Usage: {@code JettyServletExample [PORT [DATA_DIR [TOKEN]]]} (default 8009, a temporary
+ * directory, a token printed at start).
+ */
+public final class JettyServletExample {
+  private JettyServletExample() {}
+
+  /** Starts Jetty with the media servlet; the caller stops the returned server. */
+  public static Server start(int port, Path dataDir, String token) throws Exception {
+    MediaRepository repository = MediaRepository.builder()
+        .serverName("localhost:" + port)
+        .mediaStore(new InMemoryMediaStore())
+        .storage(FileSystemStorage.at(dataDir))
+        .build();
+    MediaHttpHandler handler = MediaHttpHandler.builder(repository)
+        .authenticator(Authenticator.tokens(Map.of(token, UserId.of("@admin:localhost:" + port))))
+        .build();
+
+    Server jetty = new Server();
+    ServerConnector connector = new ServerConnector(jetty);
+    connector.setHost("127.0.0.1");
+    connector.setPort(port);
+    jetty.addConnector(connector);
+    ServletContextHandler context = new ServletContextHandler("/");
+    context.addServlet(new ServletHolder(new MediaServlet(handler)), "/_matrix/*");
+    jetty.setHandler(context);
+    jetty.addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
+      @Override
+      public void lifeCycleStopped(org.eclipse.jetty.util.component.LifeCycle event) {
+        repository.close();
+      }
+    });
+    jetty.start();
+    return jetty;
+  }
+
+  public static void main(String[] args) throws Exception {
+    int port = args.length > 0 ? Integer.parseInt(args[0]) : 8009;
+    Path dataDir = args.length > 1 ? Path.of(args[1]) : Files.createTempDirectory("mxmedia-jetty");
+    String token = args.length > 2 ? args[2] : "jetty-example-token";
+    Server jetty = start(port, dataDir, token);
+    jetty.setStopAtShutdown(true);
+    System.out.println("mxmedia on Jetty at http://127.0.0.1:" + port + "/_matrix/ (token " + token + ", data in " + dataDir + ")");
+    jetty.join();
+  }
+}

@@ -1,0 +1,205 @@
+package org.mxmedia.examples;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.mxmedia.DataSize;
+import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaConfig;
+import org.mxmedia.MediaRepository;
+import org.mxmedia.ServerName;
+import org.mxmedia.UserId;
+import org.mxmedia.http.Authenticator;
+import org.mxmedia.http.JdkHttpServerAdapter;
+import org.mxmedia.http.MediaHttpHandler;
+import org.mxmedia.storage.fs.FileSystemStorage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A runnable Matrix media server: mxmedia on the JDK's HTTP server, with its data under one
+ * directory. {@code java -jar examples/target/mxmedia-example.jar --help} lists the options.
+ */
+public final class MediaServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(MediaServer.class);
+  static final List<String> SPEC_VERSIONS =
+      List.of("v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10", "v1.11", "v1.12",
+          "v1.13", "v1.14", "v1.15", "v1.16", "v1.17", "v1.18", "v1.19");
+  private static final String TOKEN_FILE = "example-access-token";
+
+  private final HttpServer http;
+  private final ExecutorService executor;
+  private final MediaRepository repository;
+  private final ServerName serverName;
+  private final Map<String, UserId> tokens;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+
+  private MediaServer(HttpServer http, ExecutorService executor, MediaRepository repository, ServerName serverName,
+      Map<String, UserId> tokens) {
+    this.http = http;
+    this.executor = executor;
+    this.repository = repository;
+    this.serverName = serverName;
+    this.tokens = tokens;
+  }
+
+  /** Starts a server with {@code settings}; the caller closes it. */
+  public static MediaServer start(ServerSettings settings) throws IOException {
+    HttpServer http = HttpServer.create(new InetSocketAddress(settings.bind, settings.port), 1024);
+    int port = http.getAddress().getPort();
+    ServerName serverName = settings.serverName(port);
+    Path dataDir = Path.of(settings.dataDir).toAbsolutePath();
+    Files.createDirectories(dataDir);
+
+    MediaConfig.Builder config = MediaConfig.defaults().rebuild().dynamicThumbnails(settings.dynamicThumbnails);
+    if (settings.maxUploadSize != null) {
+      config.maxUploadSize(DataSize.bytes(settings.maxUploadSize));
+    }
+    MediaRepository repository = MediaRepository.builder()
+        .serverName(serverName)
+        .config(config.build())
+        .mediaStore(new InMemoryMediaStore())
+        .storage(FileSystemStorage.at(dataDir.resolve("media")))
+        .build();
+
+    Map<String, UserId> tokens = new LinkedHashMap<>();
+    settings.tokens.forEach((token, user) -> tokens.put(token, UserId.of(user)));
+    if (tokens.isEmpty()) {
+      tokens.putAll(generatedToken(dataDir, serverName));
+    }
+    MediaHttpHandler media = MediaHttpHandler.builder(repository).authenticator(Authenticator.tokens(tokens)).build();
+
+    AtomicInteger threads = new AtomicInteger();
+    ExecutorService executor = Executors.newFixedThreadPool(64, r -> {
+      Thread t = new Thread(r, "http-" + threads.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    http.setExecutor(executor);
+    http.createContext("/_matrix/client/versions", MediaServer::versions);
+    http.createContext("/", new JdkHttpServerAdapter(media));
+    http.start();
+    return new MediaServer(http, executor, repository, serverName, tokens);
+  }
+
+  /** One token for {@code @admin:<server>}, generated once and kept in the data directory. */
+  private static Map<String, UserId> generatedToken(Path dataDir, ServerName serverName) throws IOException {
+    Path file = dataDir.resolve(TOKEN_FILE);
+    UserId admin = UserId.of("@admin:" + serverName.value());
+    if (Files.isRegularFile(file)) {
+      String[] saved = Files.readString(file, StandardCharsets.UTF_8).strip().split(" ", 2);
+      if (saved.length == 2 && saved[1].equals(admin.value())) {
+        return Map.of(saved[0], admin);
+      }
+    }
+    byte[] random = new byte[24];
+    new SecureRandom().nextBytes(random);
+    String token = "mxm_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+    Files.writeString(file, token + " " + admin.value() + "\n", StandardCharsets.UTF_8);
+    return Map.of(token, admin);
+  }
+
+  /** {@code GET /_matrix/client/versions}, so clients can discover the server. */
+  private static void versions(HttpExchange exchange) throws IOException {
+    StringBuilder json = new StringBuilder("{\"versions\":[");
+    for (int i = 0; i < SPEC_VERSIONS.size(); i++) {
+      json.append(i == 0 ? "" : ",").append('"').append(SPEC_VERSIONS.get(i)).append('"');
+    }
+    byte[] body = json.append("],\"unstable_features\":{}}").toString().getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.getResponseHeaders().set("Access-Control-Allow-Origin", "*");
+    exchange.getResponseHeaders().set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+    exchange.getResponseHeaders().set("Access-Control-Allow-Headers", "X-Requested-With, Content-Type, Authorization");
+    boolean get = exchange.getRequestMethod().equals("GET");
+    exchange.sendResponseHeaders(get ? 200 : 204, get ? body.length : -1);
+    if (get) {
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    }
+    exchange.close();
+    LoggerFactory.getLogger("org.mxmedia.http.access")
+        .info("{} {} {} {}", exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(), get ? 200 : 204, get ? body.length : 0);
+  }
+
+  public int port() {
+    return http.getAddress().getPort();
+  }
+
+  public ServerName serverName() {
+    return serverName;
+  }
+
+  public String baseUrl() {
+    return "http://" + http.getAddress().getHostString() + ":" + port();
+  }
+
+  public Map<String, UserId> tokens() {
+    return tokens;
+  }
+
+  public MediaRepository repository() {
+    return repository;
+  }
+
+  /** Stops accepting requests, lets running ones finish (up to 1 s), and closes the repository. */
+  @Override
+  public void close() {
+    if (stopped.getCount() == 0) {
+      return;
+    }
+    http.stop(1);
+    executor.shutdownNow();
+    repository.close();
+    stopped.countDown();
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (List.of(args).contains("--help")) {
+      System.out.println(ServerSettings.USAGE);
+      return;
+    }
+    ServerSettings settings;
+    MediaServer server;
+    try {
+      settings = ServerSettings.parse(args);
+      server = start(settings);
+    } catch (IllegalArgumentException | UncheckedIOException | IOException e) {
+      System.err.println("mxmedia-example: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("Shutting down");
+      server.close();
+      log.info("Stopped");
+    }, "shutdown"));
+    Map.Entry<String, UserId> first = server.tokens.entrySet().iterator().next();
+    System.out.println();
+    System.out.println("mxmedia example server for " + server.serverName + " on " + server.baseUrl()
+        + " (data in " + Path.of(settings.dataDir).toAbsolutePath() + "; metadata in memory)");
+    System.out.println("Access token for " + first.getValue() + ": " + first.getKey());
+    System.out.println("Upload a file:");
+    System.out.println("  curl -H 'Authorization: Bearer " + first.getKey() + "' -H 'Content-Type: image/png' \\");
+    System.out.println("       --data-binary @cat.png '" + server.baseUrl() + "/_matrix/media/v3/upload?filename=cat.png'");
+    System.out.println("Download it: curl -H 'Authorization: Bearer " + first.getKey() + "' "
+        + server.baseUrl() + "/_matrix/client/v1/media/download/" + server.serverName + "/<media id>");
+    System.out.println();
+    server.stopped.await();
+  }
+}

@@ -1,0 +1,183 @@
+package org.mxmedia.examples;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.mxmedia.ServerName;
+import org.mxmedia.UserId;
+
+/**
+ * The example server's settings: from a YAML or JSON file ({@code --config}), then overridden by
+ * command-line options. Every value is validated here, so a typo fails at start with a message
+ * naming the setting.
+ *
+ * <p>File keys: {@code port}, {@code bind}, {@code serverName}, {@code dataDir},
+ * {@code maxUploadSize} (bytes), {@code dynamicThumbnails}, {@code tokens} (token to user id),
+ * {@code peers} (server name to base URL).
+ */
+final class ServerSettings {
+  int port = 8008;
+  String bind = "127.0.0.1";
+  String serverName;
+  String dataDir = "mxmedia-data";
+  Long maxUploadSize;
+  boolean dynamicThumbnails;
+  Map<String, String> tokens = new LinkedHashMap<>();
+  Map<String, String> peers = new LinkedHashMap<>();
+
+  static final String USAGE = String.join("\n",
+      "Usage: java -jar mxmedia-example.jar [options]",
+      "  --port N                    port to listen on (default 8008; 0 picks a free one)",
+      "  --bind ADDRESS              address to listen on (default 127.0.0.1)",
+      "  --server-name NAME          the Matrix server name (default localhost:<port>)",
+      "  --data-dir DIR              where media is kept (default ./mxmedia-data)",
+      "  --token TOKEN=@user:server  an access token and its user (repeatable; default: one generated)",
+      "  --max-upload-size BYTES     the largest upload (default 52428800)",
+      "  --dynamic-thumbnails        generate thumbnails of any requested size",
+      "  --peer SERVER_NAME=BASE_URL where to reach another server over federation (repeatable)",
+      "  --config FILE               the same settings as YAML or JSON (options given here win)",
+      "  --help                      this text");
+
+  /** Parses command-line options (and the file they name); throws {@link IllegalArgumentException} with a clear message. */
+  static ServerSettings parse(String[] args) throws IOException {
+    ServerSettings settings = new ServerSettings();
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config")) {
+        settings = fromFile(Path.of(value(args, ++i, "--config")));
+      }
+    }
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      switch (arg) {
+        case "--config" -> i++;
+        case "--port" -> settings.port = parsePort(value(args, ++i, arg));
+        case "--bind" -> settings.bind = value(args, ++i, arg);
+        case "--server-name" -> settings.serverName = value(args, ++i, arg);
+        case "--data-dir" -> settings.dataDir = value(args, ++i, arg);
+        case "--max-upload-size" -> settings.maxUploadSize = parseSize(value(args, ++i, arg));
+        case "--dynamic-thumbnails" -> settings.dynamicThumbnails = true;
+        case "--token" -> {
+          String[] kv = pair(value(args, ++i, arg), arg);
+          settings.tokens.put(kv[0], kv[1]);
+        }
+        case "--peer" -> {
+          String[] kv = pair(value(args, ++i, arg), arg);
+          settings.peers.put(kv[0], kv[1]);
+        }
+        default -> throw new IllegalArgumentException("unknown option " + arg + "\n" + USAGE);
+      }
+    }
+    settings.validate();
+    return settings;
+  }
+
+  static ServerSettings fromFile(Path file) throws IOException {
+    boolean yaml = file.getFileName().toString().toLowerCase(Locale.ROOT).matches(".*\\.ya?ml");
+    ObjectMapper mapper = yaml ? new ObjectMapper(new YAMLFactory()) : new ObjectMapper();
+    mapper.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    try {
+      FileSettings f = mapper.readValue(file.toFile(), FileSettings.class);
+      ServerSettings s = new ServerSettings();
+      if (f.port != null) {
+        s.port = f.port;
+      }
+      if (f.bind != null) {
+        s.bind = f.bind;
+      }
+      s.serverName = f.serverName;
+      if (f.dataDir != null) {
+        s.dataDir = f.dataDir;
+      }
+      s.maxUploadSize = f.maxUploadSize;
+      s.dynamicThumbnails = f.dynamicThumbnails != null && f.dynamicThumbnails;
+      if (f.tokens != null) {
+        s.tokens.putAll(f.tokens);
+      }
+      if (f.peers != null) {
+        s.peers.putAll(f.peers);
+      }
+      return s;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot read " + file + ": " + e.getOriginalMessage());
+    }
+  }
+
+  /** The shape of the settings file. */
+  @JsonIgnoreProperties(ignoreUnknown = false)
+  record FileSettings(
+      Integer port, String bind, String serverName, String dataDir, Long maxUploadSize, Boolean dynamicThumbnails,
+      Map<String, String> tokens, Map<String, String> peers) {}
+
+  void validate() {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be 0 to 65535: " + port);
+    }
+    if (serverName != null && !ServerName.isValid(serverName)) {
+      throw new IllegalArgumentException("not a valid server name: " + serverName);
+    }
+    if (maxUploadSize != null && maxUploadSize < 1) {
+      throw new IllegalArgumentException("max upload size must be at least 1 byte: " + maxUploadSize);
+    }
+    tokens.forEach((token, user) -> {
+      if (token.isBlank()) {
+        throw new IllegalArgumentException("an access token cannot be empty");
+      }
+      if (!UserId.isValid(user)) {
+        throw new IllegalArgumentException("not a valid user id for token " + token.substring(0, Math.min(4, token.length())) + "...: " + user);
+      }
+    });
+    peers.forEach((name, url) -> {
+      if (!ServerName.isValid(name)) {
+        throw new IllegalArgumentException("not a valid peer server name: " + name);
+      }
+      URI uri = URI.create(url);
+      if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+        throw new IllegalArgumentException("a peer's base URL must be http or https: " + url);
+      }
+    });
+  }
+
+  /** The server name, defaulting to {@code localhost:<port>} with the port actually bound. */
+  ServerName serverName(int boundPort) {
+    return ServerName.of(Optional.ofNullable(serverName).orElse("localhost:" + boundPort));
+  }
+
+  private static String value(String[] args, int i, String option) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(option + " needs a value\n" + USAGE);
+    }
+    return args[i];
+  }
+
+  private static String[] pair(String v, String option) {
+    int eq = v.indexOf('=');
+    if (eq < 1 || eq == v.length() - 1) {
+      throw new IllegalArgumentException(option + " takes KEY=VALUE: " + v);
+    }
+    return new String[] {v.substring(0, eq), v.substring(eq + 1)};
+  }
+
+  private static int parsePort(String v) {
+    try {
+      return Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("port must be a number: " + v);
+    }
+  }
+
+  private static long parseSize(String v) {
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("max upload size must be a number of bytes: " + v);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+package org.mxmedia.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.eclipse.jetty.server.Server;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+class MediaServerTest {
+  @TempDir Path dir;
+  final HttpClient client = HttpClient.newHttpClient();
+
+  private HttpResponse<String> get(String url, String token) throws Exception {
+    return client.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private String upload(String base, String token, String body) throws Exception {
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + "/_matrix/media/v3/upload?filename=a.txt"))
+        .header("Authorization", "Bearer " + token).header("Content-Type", "text/plain")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Matcher m = Pattern.compile("\"content_uri\":\"mxc://([^\"]+)\"").matcher(r.body());
+    assertThat(m.find()).isTrue();
+    return m.group(1);
+  }
+
+  @Test
+  void servesMediaWithTheGivenTokenAndAnswersVersions() throws Exception {
+    ServerSettings settings = ServerSettings.parse(new String[] {
+        "--port", "0", "--data-dir", dir.toString(), "--token", "secret=@bob:example.test", "--server-name", "example.test",
+        "--max-upload-size", "1000"});
+    try (MediaServer server = MediaServer.start(settings)) {
+      String path = upload(server.baseUrl(), "secret", "hello");
+      assertThat(path).startsWith("example.test/");
+      assertThat(get(server.baseUrl() + "/_matrix/client/v1/media/download/" + path, "secret").body()).isEqualTo("hello");
+      assertThat(get(server.baseUrl() + "/_matrix/client/v1/media/config", "secret").body()).isEqualTo("{\"m.upload.size\":1000}");
+      HttpResponse<String> versions = get(server.baseUrl() + "/_matrix/client/versions", "");
+      assertThat(versions.body()).contains("\"v1.11\"").contains("\"v1.19\"");
+      assertThat(Files.exists(dir.resolve("media").resolve("blobs"))).isTrue();
+    }
+  }
+
+  @Test
+  void aGeneratedTokenIsKeptAcrossRestarts() throws Exception {
+    String[] args = {"--port", "0", "--data-dir", dir.toString()};
+    String token;
+    try (MediaServer first = MediaServer.start(ServerSettings.parse(args))) {
+      token = first.tokens().keySet().iterator().next();
+      assertThat(token).startsWith("mxm_");
+      assertThat(first.serverName().value()).isEqualTo("localhost:" + first.port());
+    }
+    try (MediaServer second = MediaServer.start(ServerSettings.parse(args))) {
+      // another port means another server name and so another admin user: a new token
+      assertThat(second.tokens()).hasSize(1);
+    }
+    try (MediaServer third = MediaServer.start(ServerSettings.parse(new String[] {"--port", "0", "--data-dir", dir.toString(),
+        "--server-name", "fixed.test"}))) {
+      String fixed = third.tokens().keySet().iterator().next();
+      try (MediaServer fourth = MediaServer.start(ServerSettings.parse(new String[] {"--port", "0", "--data-dir", dir.toString(),
+          "--server-name", "fixed.test"}))) {
+        assertThat(fourth.tokens().keySet()).containsExactly(fixed);
+      }
+    }
+    assertThat(token).isNotBlank();
+  }
+
+  @Test
+  void settingsComeFromYamlOrJsonAndOptionsWin() throws Exception {
+    Path yaml = Files.writeString(dir.resolve("mxmedia.yaml"), String.join("\n",
+        "port: 0", "serverName: yaml.test", "maxUploadSize: 2048", "dynamicThumbnails: true",
+        "tokens:", "  t1: \"@alice:yaml.test\"", "peers:", "  other.test: http://127.0.0.1:9999", ""));
+    ServerSettings s = ServerSettings.parse(new String[] {"--config", yaml.toString(), "--max-upload-size", "4096"});
+    assertThat(s.serverName).isEqualTo("yaml.test");
+    assertThat(s.maxUploadSize).isEqualTo(4096L);
+    assertThat(s.dynamicThumbnails).isTrue();
+    assertThat(s.tokens).containsEntry("t1", "@alice:yaml.test");
+    assertThat(s.peers).containsEntry("other.test", "http://127.0.0.1:9999");
+
+    Path json = Files.writeString(dir.resolve("mxmedia.json"), "{\"port\": 0, \"bind\": \"127.0.0.1\", \"tokens\": {\"t\": \"@a:b.test\"}}");
+    assertThat(ServerSettings.parse(new String[] {"--config", json.toString()}).tokens).containsKey("t");
+  }
+
+  @Test
+  void badSettingsFailWithAMessageNamingThem() throws Exception {
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--port", "99999"})).hasMessageContaining("port");
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--server-name", "bad..name"})).hasMessageContaining("server name");
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--token", "abc"})).hasMessageContaining("KEY=VALUE");
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--token", "t=alice"})).hasMessageContaining("user id");
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--peer", "x.test=ftp://x"})).hasMessageContaining("http");
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--frobnicate"})).hasMessageContaining("unknown option");
+    Path typo = Files.writeString(dir.resolve("typo.yaml"), "prot: 8008\n");
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--config", typo.toString()})).hasMessageContaining("prot");
+  }
+
+  @Test
+  void theJettyServletExampleServesMedia() throws Exception {
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+      int port = probe.getLocalPort();
+      probe.close();
+      Server jetty = JettyServletExample.start(port, dir, "tok");
+      try {
+        String base = "http://127.0.0.1:" + port;
+        String path = upload(base, "tok", "via jetty");
+        assertThat(get(base + "/_matrix/client/v1/media/download/" + path, "tok").body()).isEqualTo("via jetty");
+      } finally {
+        jetty.stop();
+      }
+    }
+  }
+
+  /** The packaged main, in its own JVM: prints a token and a curl line, logs requests, stops cleanly on SIGTERM. */
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void theMainProcessStopsCleanlyOnSigterm() throws Exception {
+    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classpath,
+        MediaServer.class.getName(), "--port", "0", "--data-dir", dir.toString())
+        .redirectErrorStream(true).start();
+    List<String> lines = new ArrayList<>();
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      String base = null;
+      String token = null;
+      while ((line = out.readLine()) != null) {
+        lines.add(line);
+        Matcher m = Pattern.compile(" on (http://127\\.0\\.0\\.1:\\d+) ").matcher(line);
+        if (m.find()) {
+          base = m.group(1);
+        }
+        if (line.startsWith("Access token for ")) {
+          token = line.substring(line.lastIndexOf(' ') + 1);
+        }
+        if (line.contains("--data-binary")) {
+          break;
+        }
+      }
+      assertThat(base).as(String.join("\n", lines)).isNotNull();
+      assertThat(token).isNotNull();
+      upload(base, token, "before sigterm");
+      p.toHandle().destroy(); // SIGTERM, leaving our end of its output open
+      while ((line = out.readLine()) != null) {
+        lines.add(line);
+      }
+    }
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(String.join("\n", lines))
+        .contains("INFO org.mxmedia.http.access - POST /_matrix/media/v3/upload 200")
+        .contains("Shutting down")
+        .contains("Stopped");
+  }
+}
