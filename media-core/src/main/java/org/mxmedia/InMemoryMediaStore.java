@@ -12,6 +12,7 @@ import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.LocalMedia;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PendingMedia;
+import org.mxmedia.spi.ThumbnailRecord;
 
 /**
  * A {@link MediaStore} in memory: for tests, test harnesses and throwaway servers. Everything is
@@ -25,6 +26,7 @@ public final class InMemoryMediaStore implements MediaStore {
   private final Map<BlobKey, Long> references = new HashMap<>();
   private final Set<BlobKey> beingDeleted = new HashSet<>();
   private final Set<BlobKey> quarantinedHashes = new HashSet<>();
+  private final Map<BlobKey, List<ThumbnailRecord>> thumbnails = new HashMap<>();
 
   @Override
   public boolean insertLocalMedia(LocalMedia record) {
@@ -173,6 +175,55 @@ public final class InMemoryMediaStore implements MediaStore {
       int before = pending.size();
       pending.values().removeIf(p -> p.isExpiredAt(now));
       return before - pending.size();
+    }
+  }
+
+  @Override
+  public boolean insertThumbnail(ThumbnailRecord thumbnail) {
+    synchronized (lock) {
+      List<ThumbnailRecord> list = thumbnails.computeIfAbsent(thumbnail.source(), k -> new ArrayList<>());
+      if (list.stream().anyMatch(t -> t.sameKey(thumbnail))) {
+        return false;
+      }
+      list.add(thumbnail);
+      return true;
+    }
+  }
+
+  @Override
+  public List<ThumbnailRecord> thumbnails(BlobKey source) {
+    synchronized (lock) {
+      return List.copyOf(thumbnails.getOrDefault(source, List.of()));
+    }
+  }
+
+  @Override
+  public boolean deleteThumbnail(ThumbnailRecord thumbnail) {
+    synchronized (lock) {
+      List<ThumbnailRecord> list = thumbnails.get(thumbnail.source());
+      if (list == null) {
+        return false;
+      }
+      for (ThumbnailRecord t : list) {
+        if (t.sameKey(thumbnail)) {
+          list.remove(t);
+          decrement(t.blob());
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  @Override
+  public List<ThumbnailRecord> deleteThumbnails(BlobKey source) {
+    synchronized (lock) {
+      List<ThumbnailRecord> removed = thumbnails.remove(source);
+      if (removed == null) {
+        return List.of();
+      }
+      removed.forEach(t -> decrement(t.blob()));
+      return List.copyOf(removed);
     }
   }
 

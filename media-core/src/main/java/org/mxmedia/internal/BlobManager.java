@@ -1,6 +1,10 @@
 package org.mxmedia.internal;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.OptionalLong;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,6 +22,7 @@ import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.StagedBlob;
+import org.mxmedia.spi.ThumbnailRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -109,16 +114,75 @@ final class BlobManager {
     deleteIfUnreferenced(key);
   }
 
-  /** Deletes the bytes of {@code key} from every writable storage if nothing refers to them. */
+  /**
+   * Deletes the bytes of {@code key} from every writable storage if nothing refers to them, and
+   * with them the thumbnails made from them (whose own blobs go the same way).
+   */
   void deleteIfUnreferenced(BlobKey key) {
     if (!store.claimBlobForDeletion(key)) {
       return;
     }
+    List<ThumbnailRecord> thumbnails = store.deleteThumbnails(key);
     if (deleteBytesEverywhere(key)) {
       store.forgetBlob(key);
     } else {
       log.warn("Blob {} stays claimed for deletion; the next sweep retries", key);
     }
+    for (ThumbnailRecord t : thumbnails) {
+      deleteIfUnreferenced(t.blob());
+    }
+  }
+
+  /** A blob just stored from a local file, with one reservation the caller owns. */
+  record Stored(BlobKey key, long size) {}
+
+  /** Stores a complete local file (a generated thumbnail) as a blob and reserves it. */
+  Stored storeFile(Path file, boolean local) {
+    try (InputStream in = Files.newInputStream(file);
+        Ingest.Staged staged = Ingest.stage(primary, in, OptionalLong.empty(),
+            new Ingest.Limit(Long.MAX_VALUE, MediaException.internal("unreachable", new IllegalStateException())))) {
+      reserve(staged.key());
+      try {
+        commit(staged.staged(), staged.key(), local);
+      } catch (RuntimeException e) {
+        release(staged.key());
+        throw e;
+      }
+      return new Stored(staged.key(), staged.size());
+    } catch (IOException e) {
+      throw MediaException.internal("Could not store a thumbnail", e);
+    }
+  }
+
+  /**
+   * The primary storage's file of {@code key} (the caller holds a reservation), copying the bytes
+   * from a storage provider when only a provider has them; empty when no storage has them.
+   */
+  Optional<Path> ensureLocal(BlobKey key) {
+    try {
+      if (primary.exists(key)) {
+        return Optional.of(primary.pathOf(key));
+      }
+    } catch (IOException e) {
+      log.warn("Could not check blob {} in {}", key, primary.name(), e);
+    }
+    for (ProviderEntry entry : providers) {
+      try {
+        Optional<MediaContent> content = entry.provider().fetch(key);
+        if (content.isEmpty()) {
+          continue;
+        }
+        try (MediaContent c = content.get(); InputStream in = c.openStream(); StagedBlob staged = primary.stage()) {
+          in.transferTo(staged.outputStream());
+          staged.commit(key);
+        }
+        log.debug("Cached blob {} from storage provider {} locally", key, entry.provider().name());
+        return Optional.of(primary.pathOf(key));
+      } catch (IOException | RuntimeException e) {
+        log.error("Could not copy blob {} from storage provider {}", key, entry.provider().name(), e);
+      }
+    }
+    return Optional.empty();
   }
 
   /** Finishes deletions that a crash interrupted; returns how many blobs were deleted. */

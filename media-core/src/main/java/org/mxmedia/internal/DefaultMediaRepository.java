@@ -38,6 +38,7 @@ import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PendingMedia;
 import org.mxmedia.spi.PrimaryStorage;
+import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +66,10 @@ public final class DefaultMediaRepository implements MediaRepository {
   private final PendingWaiters pendingWaiters = new PendingWaiters();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final MediaAdmin trustedAdmin = new Admin();
+  private final ExecutorService thumbnailPool;
+  private final ThumbnailService thumbnails;
+  /** Background thumbnail threads: few, so pre-generation never starves request threads of CPU. */
+  private static final int THUMBNAIL_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
 
   public DefaultMediaRepository(
       ServerName serverName,
@@ -76,7 +81,8 @@ public final class DefaultMediaRepository implements MediaRepository {
       Authorizer authorizer,
       Clock clock,
       MediaIdGenerator ids,
-      Executor executor) {
+      Executor executor,
+      Thumbnailer thumbnailer) {
     this.serverName = serverName;
     this.config = config;
     this.store = Guarded.wrap(MediaStore.class, store, "media store");
@@ -97,6 +103,16 @@ public final class DefaultMediaRepository implements MediaRepository {
     }
     this.blobs = new BlobManager(this.store, primary, providers, executor, scheduler);
     this.accesses = new AccessRecorder(this.store);
+    if (thumbnailer == null) {
+      this.thumbnailPool = null;
+      this.thumbnails = null;
+    } else {
+      ThreadPoolExecutor pool = new ThreadPoolExecutor(1, THUMBNAIL_THREADS, 30, TimeUnit.SECONDS,
+          new java.util.concurrent.ArrayBlockingQueue<>(256), daemonThreads("mxmedia-thumbnails"));
+      pool.allowCoreThreadTimeOut(true);
+      this.thumbnailPool = pool;
+      this.thumbnails = new ThumbnailService(this.store, blobs, thumbnailer, config, clock, pool);
+    }
 
     long flushMillis = config.lastAccessFlushInterval().toMillis();
     scheduler.scheduleWithFixedDelay(guard("access-time flush", accesses::flush), flushMillis, flushMillis, TimeUnit.MILLISECONDS);
@@ -135,6 +151,7 @@ public final class DefaultMediaRepository implements MediaRepository {
           if (store.insertLocalMedia(media)) {
             transferred = true;
             log.info("Stored upload {} ({} bytes, {}) from {}", id, staged.size(), contentType, uploader);
+            pregenerateThumbnails(media);
             return MxcUri.of(serverName, id);
           }
           log.warn("Media id {} is taken; choosing another", id);
@@ -196,6 +213,7 @@ public final class DefaultMediaRepository implements MediaRepository {
         }
         transferred = true;
         log.info("Stored pending upload {} ({} bytes, {}) from {}", id, staged.size(), contentType, uploader);
+        pregenerateThumbnails(media);
       } finally {
         if (!transferred) {
           blobs.release(staged.key());
@@ -269,8 +287,21 @@ public final class DefaultMediaRepository implements MediaRepository {
   public MediaResponse thumbnail(MxcUri uri, org.mxmedia.ThumbnailSpec spec, DownloadOptions options) {
     ensureOpen();
     LocalMedia media = visibleMedia(uri, options);
-    throw new MediaException(ErrorCode.M_UNKNOWN, 400,
-        "Cannot generate thumbnails of " + media.contentType() + ": this server has no thumbnailer");
+    if (thumbnails == null) {
+      throw new MediaException(ErrorCode.M_UNKNOWN, 400,
+          "Cannot generate thumbnails of " + media.contentType() + ": this server has no thumbnailer");
+    }
+    return thumbnails.serve(sourceOf(media), spec);
+  }
+
+  private static ThumbnailService.Source sourceOf(LocalMedia media) {
+    return new ThumbnailService.Source(media.blob(), media.contentType(), media.size(), media.createdAt(), true);
+  }
+
+  private void pregenerateThumbnails(LocalMedia media) {
+    if (thumbnails != null) {
+      thumbnails.pregenerateLater(sourceOf(media));
+    }
   }
 
   /** The record of downloadable local media: 404 for remote, unknown and quarantined media; waits for pending uploads. */
@@ -459,6 +490,9 @@ public final class DefaultMediaRepository implements MediaRepository {
       return;
     }
     scheduler.shutdownNow();
+    if (thumbnailPool != null) {
+      thumbnailPool.shutdownNow();
+    }
     try {
       accesses.flush();
     } catch (RuntimeException e) {

@@ -20,6 +20,16 @@ public record ImageInfo(int width, int height, String format, int frameCount, in
     }
   }
 
+  /** The width as displayed: the stored height for EXIF orientations 5 to 8, which turn the image a quarter. */
+  public int displayWidth() {
+    return orientation >= 5 ? height : width;
+  }
+
+  /** The height as displayed (see {@link #displayWidth()}). */
+  public int displayHeight() {
+    return orientation >= 5 ? width : height;
+  }
+
   /** The pixel count of one frame. */
   public long pixels() {
     return (long) width * height;

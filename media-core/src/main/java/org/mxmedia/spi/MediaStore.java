@@ -125,6 +125,25 @@ public interface MediaStore {
   /** Removes pending uploads that expired at or before {@code now}; returns how many. */
   int deleteExpiredPending(Instant now);
 
+  // ---- thumbnails
+
+  /**
+   * Stores a thumbnail record, transferring one reservation of {@code thumbnail.blob()} to it.
+   *
+   * @return false, storing nothing, when a thumbnail with the same source, size, method and
+   *     animation exists (the caller releases its reservation)
+   */
+  boolean insertThumbnail(ThumbnailRecord thumbnail);
+
+  /** Every thumbnail of the source blob {@code source}. */
+  List<ThumbnailRecord> thumbnails(BlobKey source);
+
+  /** Removes one thumbnail record (matched by {@link ThumbnailRecord#sameKey}) and drops its blob reference; false if absent. */
+  boolean deleteThumbnail(ThumbnailRecord thumbnail);
+
+  /** Removes every thumbnail of {@code source} and drops their blob references; returns what was removed. */
+  List<ThumbnailRecord> deleteThumbnails(BlobKey source);
+
   // ---- blobs
 
   /** Takes one reference to {@code blob}, creating its entry at count one if it has none. */

@@ -20,7 +20,13 @@ public interface Thumbnailer {
 
   /**
    * Decodes {@code source} once and writes one thumbnail per spec into {@code outputDirectory}.
-   * {@code maxPixels} bounds the decoded pixels (a header that lies is caught while decoding).
+   *
+   * <p>Each spec is an exact output size that the engine computed in display orientation (after
+   * EXIF rotation) and that is never larger than the source: {@code SCALE} scales the whole
+   * image to exactly {@code width x height}; {@code CROP} cuts the largest centred region with
+   * the aspect ratio {@code width:height} and scales it to exactly that size. An animated spec of
+   * an animated source gives an animated thumbnail; otherwise the first frame is used.
+   * {@code maxPixels} bounds the pixels decoded (a header that lies is caught while decoding).
    *
    * @throws IOException when the image cannot be decoded (corrupt, truncated, over the pixel limit)
    */

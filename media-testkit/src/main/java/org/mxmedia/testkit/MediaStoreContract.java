@@ -29,6 +29,8 @@ import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.MediaStore.PendingInsert;
 import org.mxmedia.spi.MediaStore.Reservation;
 import org.mxmedia.spi.PendingMedia;
+import org.mxmedia.spi.ThumbnailRecord;
+import org.mxmedia.ThumbnailMethod;
 
 /**
  * The promises of {@link MediaStore}, for any implementation: extend this class and return a new,
@@ -251,6 +253,56 @@ public abstract class MediaStoreContract {
     assertThat(store.deleteExpiredPending(T0.plusSeconds(10))).isEqualTo(1);
     assertThat(store.pending(MediaId.of("old"))).isEmpty();
     assertThat(store.pending(MediaId.of("young"))).isPresent();
+  }
+
+  // ---- thumbnails
+
+  protected static ThumbnailRecord thumb(BlobKey source, int w, int h, ThumbnailMethod method, BlobKey blob) {
+    return new ThumbnailRecord(source, w, h, method, false, "image/jpeg", 100, blob, T0);
+  }
+
+  @Test
+  void thumbnailsAreStoredPerSourceAndHoldTheirBlob() {
+    BlobKey source = blob(1);
+    ThumbnailRecord a = thumb(source, 32, 32, ThumbnailMethod.CROP, blob(10));
+    ThumbnailRecord b = thumb(source, 320, 240, ThumbnailMethod.SCALE, blob(11));
+    store.reserveBlob(blob(10));
+    store.reserveBlob(blob(11));
+    assertThat(store.insertThumbnail(a)).isTrue();
+    assertThat(store.insertThumbnail(b)).isTrue();
+    assertThat(store.thumbnails(source)).containsExactlyInAnyOrder(a, b);
+    assertThat(store.thumbnails(blob(2))).isEmpty();
+    assertThat(store.blobReferences(blob(10))).isEqualTo(1);
+  }
+
+  @Test
+  void aDuplicateThumbnailIsRefused() {
+    BlobKey source = blob(1);
+    store.reserveBlob(blob(10));
+    store.insertThumbnail(thumb(source, 32, 32, ThumbnailMethod.CROP, blob(10)));
+    store.reserveBlob(blob(12));
+    assertThat(store.insertThumbnail(thumb(source, 32, 32, ThumbnailMethod.CROP, blob(12)))).isFalse();
+    assertThat(store.thumbnails(source)).extracting(ThumbnailRecord::blob).containsExactly(blob(10));
+    ThumbnailRecord animated = new ThumbnailRecord(source, 32, 32, ThumbnailMethod.CROP, true, "image/gif", 5, blob(12), T0);
+    assertThat(store.insertThumbnail(animated)).as("animated is another thumbnail").isTrue();
+  }
+
+  @Test
+  void deletingThumbnailsDropsTheirReferences() {
+    BlobKey source = blob(1);
+    ThumbnailRecord a = thumb(source, 32, 32, ThumbnailMethod.CROP, blob(10));
+    ThumbnailRecord b = thumb(source, 96, 96, ThumbnailMethod.CROP, blob(10));
+    store.reserveBlob(blob(10));
+    store.reserveBlob(blob(10));
+    store.insertThumbnail(a);
+    store.insertThumbnail(b);
+    assertThat(store.deleteThumbnail(a)).isTrue();
+    assertThat(store.deleteThumbnail(a)).isFalse();
+    assertThat(store.blobReferences(blob(10))).isEqualTo(1);
+    assertThat(store.deleteThumbnails(source)).containsExactly(b);
+    assertThat(store.blobReferences(blob(10))).isZero();
+    assertThat(store.thumbnails(source)).isEmpty();
+    assertThat(store.deleteThumbnails(source)).isEmpty();
   }
 
   // ---- blobs

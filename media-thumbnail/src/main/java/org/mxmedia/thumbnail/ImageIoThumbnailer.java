@@ -1,0 +1,366 @@
+package org.mxmedia.thumbnail;
+
+import java.awt.AlphaComposite;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.geom.AffineTransform;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.metadata.IIOMetadataNode;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.ImageOutputStream;
+import org.mxmedia.ThumbnailMethod;
+import org.mxmedia.ThumbnailSpec;
+import org.mxmedia.spi.GeneratedThumbnail;
+import org.mxmedia.spi.ImageInfo;
+import org.mxmedia.spi.Thumbnailer;
+import org.w3c.dom.Node;
+
+/**
+ * Thumbnails with ImageIO and the TwelveMonkeys plugins: JPEG (including CMYK/YCCK and
+ * progressive), PNG (palette, 16-bit, transparency), GIF (still and animated), WebP, BMP and TIFF.
+ * Anything else (SVG, HTML, ...) is refused by {@link #probe}, never rendered.
+ *
+ * <p>Memory follows the output, not the input: {@link #probe} reads headers only, the pixel limit
+ * is checked before decoding, and large images are decoded subsampled to about twice the largest
+ * target, then reduced by repeated halving and a final bicubic step. Output is sRGB, EXIF
+ * orientation applied, with no metadata: PNG for sources with transparency and for GIFs, JPEG
+ * (quality 80) otherwise, animated GIF for animated requests of animated GIFs. Thread-safe.
+ */
+public final class ImageIoThumbnailer implements Thumbnailer {
+
+  /** The formats accepted, by ImageIO format name. */
+  private static final Set<String> FORMATS = Set.of("jpeg", "png", "gif", "webp", "bmp", "tiff");
+  private static final Map<String, String> FORMAT_ALIASES = Map.of("jpg", "jpeg", "tif", "tiff", "wbmp", "bmp");
+  /** The most frames an animated thumbnail keeps. */
+  static final int MAX_FRAMES = 200;
+  private static final float JPEG_QUALITY = 0.8f;
+
+  static {
+    ImageIO.setUseCache(false); // no disk cache: streams are files already
+  }
+
+  /** A thumbnailer with the defaults above. */
+  public ImageIoThumbnailer() {}
+
+  @Override
+  public Optional<ImageInfo> probe(Path source, String contentType) throws IOException {
+    String type = contentType.toLowerCase(Locale.ROOT);
+    if (!type.startsWith("image/") || type.startsWith("image/svg")) {
+      return Optional.empty();
+    }
+    try (ImageInputStream in = ImageIO.createImageInputStream(source.toFile())) {
+      if (in == null) {
+        return Optional.empty();
+      }
+      Optional<ImageReader> found = readerFor(in);
+      if (found.isEmpty()) {
+        return Optional.empty();
+      }
+      ImageReader reader = found.get();
+      try {
+        String format = format(reader);
+        reader.setInput(in, false, !format.equals("gif"));
+        int width = reader.getWidth(0);
+        int height = reader.getHeight(0);
+        int frames = 1;
+        if (format.equals("gif")) {
+          int[] screen = gifScreen(reader);
+          width = Math.max(width, screen[0]);
+          height = Math.max(height, screen[1]);
+          frames = Math.max(1, reader.getNumImages(true));
+        }
+        int orientation = format.equals("jpeg") ? ExifOrientation.of(source) : 1;
+        if (width < 1 || height < 1) {
+          return Optional.empty();
+        }
+        return Optional.of(new ImageInfo(width, height, format, frames, orientation));
+      } finally {
+        reader.dispose();
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new IOException("unreadable image header: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public List<GeneratedThumbnail> generate(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path outputDirectory)
+      throws IOException {
+    if (info.pixels() > maxPixels) {
+      throw new IOException("image has " + info.pixels() + " pixels, more than " + maxPixels);
+    }
+    List<ThumbnailSpec> still = new ArrayList<>();
+    List<ThumbnailSpec> animated = new ArrayList<>();
+    for (ThumbnailSpec spec : specs) {
+      if (spec.animated() && info.isAnimated() && info.format().equals("gif")) {
+        animated.add(spec);
+      } else {
+        still.add(spec);
+      }
+    }
+    List<GeneratedThumbnail> out = new ArrayList<>();
+    try {
+      if (!still.isEmpty()) {
+        out.addAll(generateStill(source, info, still, maxPixels, outputDirectory));
+      }
+      if (!animated.isEmpty()) {
+        out.addAll(AnimatedGif.generate(source, info, animated, maxPixels, outputDirectory));
+      }
+    } catch (IOException e) {
+      throw e;
+    } catch (RuntimeException | OutOfMemoryError e) {
+      // decoders throw unchecked exceptions on corrupt input; a lying header may try to allocate too much
+      throw new IOException("cannot decode image: " + e, e);
+    }
+    return out;
+  }
+
+  private List<GeneratedThumbnail> generateStill(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path dir)
+      throws IOException {
+    BufferedImage decoded = decodeFirstFrame(source, info, specs, maxPixels);
+    boolean alpha = decoded.getColorModel().hasAlpha();
+    BufferedImage image = orient(toStandard(decoded, alpha), info.orientation());
+    decoded.flush();
+    boolean png = alpha || info.format().equals("gif");
+    List<GeneratedThumbnail> out = new ArrayList<>();
+    int n = 0;
+    for (ThumbnailSpec spec : specs) {
+      BufferedImage thumb = render(image, spec);
+      Path file = dir.resolve("thumb-" + (n++) + (png ? ".png" : ".jpg"));
+      if (png) {
+        writePng(thumb, file);
+      } else {
+        writeJpeg(thumb, file);
+      }
+      out.add(new GeneratedThumbnail(spec, thumb.getWidth(), thumb.getHeight(), png ? "image/png" : "image/jpeg", file));
+    }
+    return out;
+  }
+
+  /** Decodes the first frame, subsampled to about twice what the largest target needs. */
+  private BufferedImage decodeFirstFrame(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels) throws IOException {
+    try (ImageInputStream in = ImageIO.createImageInputStream(source.toFile())) {
+      ImageReader reader = readerFor(in).orElseThrow(() -> new IOException("no reader for image"));
+      try {
+        reader.setInput(in, true, true);
+        int sw = reader.getWidth(0);
+        int sh = reader.getHeight(0);
+        if ((long) sw * sh > maxPixels || sw > info.width() || sh > info.height()) {
+          throw new IOException("image decodes larger than its header said: " + sw + "x" + sh);
+        }
+        int sub = subsampling(info, specs);
+        ImageReadParam param = reader.getDefaultReadParam();
+        if (sub > 1) {
+          param.setSourceSubsampling(sub, sub, 0, 0);
+        }
+        BufferedImage image = reader.read(0, param);
+        long expectedW = (sw + sub - 1) / sub;
+        long expectedH = (sh + sub - 1) / sub;
+        if (image.getWidth() > expectedW || image.getHeight() > expectedH) {
+          throw new IOException("decoded image is larger than its header said");
+        }
+        if (info.format().equals("gif") && (image.getWidth() < info.width() / sub || image.getHeight() < info.height() / sub)) {
+          image = placeOnScreen(reader, image, info, sub);
+        }
+        return image;
+      } finally {
+        reader.dispose();
+      }
+    }
+  }
+
+  /** A GIF frame smaller than its logical screen, drawn at its offset on a transparent screen. */
+  private static BufferedImage placeOnScreen(ImageReader reader, BufferedImage frame, ImageInfo info, int sub) throws IOException {
+    int[] offset = AnimatedGif.frameOffset(reader.getImageMetadata(0));
+    BufferedImage screen = new BufferedImage(Math.max(1, info.width() / sub), Math.max(1, info.height() / sub), BufferedImage.TYPE_INT_ARGB);
+    Graphics2D g = screen.createGraphics();
+    g.drawImage(frame, offset[0] / sub, offset[1] / sub, null);
+    g.dispose();
+    return screen;
+  }
+
+  /** The largest subsampling factor that keeps at least twice the pixels the most demanding target needs. */
+  static int subsampling(ImageInfo info, List<ThumbnailSpec> specs) {
+    double minRatio = Double.MAX_VALUE;
+    for (ThumbnailSpec spec : specs) {
+      int[] region = spec.method() == ThumbnailMethod.CROP
+          ? cropRegion(info.displayWidth(), info.displayHeight(), spec.width(), spec.height())
+          : new int[] {info.displayWidth(), info.displayHeight()};
+      minRatio = Math.min(minRatio, Math.min((double) region[0] / spec.width(), (double) region[1] / spec.height()));
+    }
+    return Math.max(1, (int) Math.floor(minRatio / 2));
+  }
+
+  static int[] cropRegion(int sw, int sh, int w, int h) {
+    if ((long) sw * h > (long) sh * w) {
+      return new int[] {(int) Math.max(1, Math.min(sw, Math.round((double) sh * w / h))), sh};
+    }
+    return new int[] {sw, (int) Math.max(1, Math.min(sh, Math.round((double) sw * h / w)))};
+  }
+
+  /** One thumbnail of an sRGB image in display orientation: crop or scale, then reduce. */
+  static BufferedImage render(BufferedImage image, ThumbnailSpec spec) {
+    BufferedImage region = image;
+    if (spec.method() == ThumbnailMethod.CROP) {
+      int[] r = cropRegion(image.getWidth(), image.getHeight(), spec.width(), spec.height());
+      region = image.getSubimage((image.getWidth() - r[0]) / 2, (image.getHeight() - r[1]) / 2, r[0], r[1]);
+    }
+    return resize(region, spec.width(), spec.height());
+  }
+
+  /** Progressive halving (bilinear) while the image is at least twice the target, then one bicubic step. */
+  static BufferedImage resize(BufferedImage image, int width, int height) {
+    BufferedImage current = image;
+    int type = image.getColorModel().hasAlpha() ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB;
+    while (current.getWidth() / 2 >= width && current.getHeight() / 2 >= height) {
+      current = draw(current, current.getWidth() / 2, current.getHeight() / 2, type, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    }
+    if (current.getWidth() != width || current.getHeight() != height) {
+      current = draw(current, width, height, type, RenderingHints.VALUE_INTERPOLATION_BICUBIC);
+    } else if (current == image) {
+      current = draw(current, width, height, type, RenderingHints.VALUE_INTERPOLATION_BILINEAR); // a copy, not a view
+    }
+    return current;
+  }
+
+  private static BufferedImage draw(BufferedImage src, int width, int height, int type, Object interpolation) {
+    BufferedImage dst = new BufferedImage(width, height, type);
+    Graphics2D g = dst.createGraphics();
+    try {
+      g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, interpolation);
+      g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
+      g.setComposite(AlphaComposite.Src);
+      g.drawImage(src, 0, 0, width, height, null);
+    } finally {
+      g.dispose();
+    }
+    return dst;
+  }
+
+  /** The image as 8-bit sRGB (with alpha when it has any): converts CMYK, 16-bit, palettes and grey. */
+  static BufferedImage toStandard(BufferedImage image, boolean alpha) {
+    int type = alpha ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB;
+    if (image.getType() == type) {
+      return image;
+    }
+    BufferedImage out = new BufferedImage(image.getWidth(), image.getHeight(), type);
+    Graphics2D g = out.createGraphics();
+    try {
+      g.setComposite(AlphaComposite.Src);
+      g.drawImage(image, 0, 0, null);
+    } finally {
+      g.dispose();
+    }
+    return out;
+  }
+
+  /** Applies an EXIF orientation (1 to 8). */
+  static BufferedImage orient(BufferedImage image, int orientation) {
+    if (orientation <= 1 || orientation > 8) {
+      return image;
+    }
+    int w = image.getWidth();
+    int h = image.getHeight();
+    boolean swap = orientation >= 5;
+    // maps source pixel edges to display pixel edges (AffineTransform(m00, m10, m01, m11, m02, m12))
+    AffineTransform t = switch (orientation) {
+      case 2 -> new AffineTransform(-1, 0, 0, 1, w, 0);   // mirror horizontally
+      case 3 -> new AffineTransform(-1, 0, 0, -1, w, h);  // rotate 180
+      case 4 -> new AffineTransform(1, 0, 0, -1, 0, h);   // mirror vertically
+      case 5 -> new AffineTransform(0, 1, 1, 0, 0, 0);    // transpose
+      case 6 -> new AffineTransform(0, 1, -1, 0, h, 0);   // rotate 90 clockwise
+      case 7 -> new AffineTransform(0, -1, -1, 0, h, w);  // transverse
+      default -> new AffineTransform(0, -1, 1, 0, 0, w);  // 8: rotate 90 counter-clockwise
+    };
+    BufferedImage out = new BufferedImage(swap ? h : w, swap ? w : h, image.getType());
+    Graphics2D g = out.createGraphics();
+    try {
+      g.drawImage(image, t, null);
+    } finally {
+      g.dispose();
+    }
+    return out;
+  }
+
+  static void writeJpeg(BufferedImage image, Path file) throws IOException {
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    try (ImageOutputStream out = ImageIO.createImageOutputStream(Files.newOutputStream(file))) {
+      writer.setOutput(out);
+      ImageWriteParam param = writer.getDefaultWriteParam();
+      param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+      param.setCompressionQuality(JPEG_QUALITY);
+      writer.write(null, new IIOImage(image, null, null), param);
+    } finally {
+      writer.dispose();
+    }
+  }
+
+  static void writePng(BufferedImage image, Path file) throws IOException {
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
+    try (ImageOutputStream out = ImageIO.createImageOutputStream(Files.newOutputStream(file))) {
+      writer.setOutput(out);
+      writer.write(null, new IIOImage(image, null, null), writer.getDefaultWriteParam());
+    } finally {
+      writer.dispose();
+    }
+  }
+
+  /** The first reader for the stream's actual bytes (the content type is not trusted) whose format is accepted. */
+  static Optional<ImageReader> readerFor(ImageInputStream in) {
+    Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+    while (readers.hasNext()) {
+      ImageReader reader = readers.next();
+      try {
+        if (FORMATS.contains(format(reader))) {
+          return Optional.of(reader);
+        }
+      } catch (IOException e) {
+        // skip
+      }
+      reader.dispose();
+    }
+    return Optional.empty();
+  }
+
+  static String format(ImageReader reader) throws IOException {
+    String name = reader.getFormatName().toLowerCase(Locale.ROOT);
+    return FORMAT_ALIASES.getOrDefault(name, name);
+  }
+
+  /** The logical screen size of a GIF, from its stream metadata. */
+  static int[] gifScreen(ImageReader reader) throws IOException {
+    IIOMetadata stream = reader.getStreamMetadata();
+    if (stream == null) {
+      return new int[] {0, 0};
+    }
+    Node root = stream.getAsTree("javax_imageio_gif_stream_1.0");
+    for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (n.getNodeName().equals("LogicalScreenDescriptor")) {
+        IIOMetadataNode d = (IIOMetadataNode) n;
+        return new int[] {Integer.parseInt(d.getAttribute("logicalScreenWidth")), Integer.parseInt(d.getAttribute("logicalScreenHeight"))};
+      }
+    }
+    return new int[] {0, 0};
+  }
+
+  static ImageTypeSpecifier argb() {
+    return ImageTypeSpecifier.createFromBufferedImageType(BufferedImage.TYPE_INT_ARGB);
+  }
+}
