@@ -15,6 +15,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import com.google.common.util.concurrent.Striped;
+import java.util.concurrent.locks.Lock;
 import org.mxmedia.MediaContent;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaRepository.Builder.ProviderEntry;
@@ -34,8 +36,12 @@ import org.slf4j.LoggerFactory;
 final class BlobManager {
   private static final Logger log = LoggerFactory.getLogger(BlobManager.class);
 
-  /** How long to wait for a concurrent deletion of the same blob before finishing it ourselves. */
-  private static final Duration DELETION_WAIT = Duration.ofSeconds(2);
+  /**
+   * How long to wait for another process's deletion of the same blob before taking it as
+   * abandoned (its process died) and finishing it here. Deletions in this process hold
+   * {@link #deletionLocks} and are never taken over.
+   */
+  private static final Duration DELETION_WAIT = Duration.ofSeconds(10);
   private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
   private static final Duration MAX_RETRY = Duration.ofMinutes(5);
 
@@ -47,6 +53,8 @@ final class BlobManager {
   private final AtomicInteger pendingCopies = new AtomicInteger();
   private final AtomicLong failedCopyAttempts = new AtomicLong();
   private volatile boolean closed;
+  /** Held for the whole claim, delete, forget of a blob, so this process never takes over its own live deletion. */
+  private final Striped<Lock> deletionLocks = Striped.lazyWeakLock(64);
 
   BlobManager(
       MediaStore store, PrimaryStorage primary, List<ProviderEntry> providers, Executor executor,
@@ -67,9 +75,19 @@ final class BlobManager {
     long sleepMillis = 1;
     while (store.reserveBlob(key) == MediaStore.Reservation.BEING_DELETED) {
       if (System.nanoTime() > deadline) {
-        log.warn("Blob {} stayed claimed for deletion; finishing that deletion", key);
-        deleteBytesEverywhere(key);
-        store.forgetBlob(key);
+        Lock lock = deletionLocks.get(key);
+        lock.lock();
+        try {
+          // no deletion of this process is running (we hold its lock): the claim was abandoned
+          if (store.reserveBlob(key) == MediaStore.Reservation.RESERVED) {
+            return;
+          }
+          log.warn("Blob {} stayed claimed for deletion for {}; finishing that deletion", key, DELETION_WAIT);
+          deleteBytesEverywhere(key);
+          store.forgetBlob(key);
+        } finally {
+          lock.unlock();
+        }
         deadline = System.nanoTime() + DELETION_WAIT.toNanos();
         continue;
       }
@@ -119,14 +137,21 @@ final class BlobManager {
    * with them the thumbnails made from them (whose own blobs go the same way).
    */
   void deleteIfUnreferenced(BlobKey key) {
-    if (!store.claimBlobForDeletion(key)) {
-      return;
-    }
-    List<ThumbnailRecord> thumbnails = store.deleteThumbnails(key);
-    if (deleteBytesEverywhere(key)) {
-      store.forgetBlob(key);
-    } else {
-      log.warn("Blob {} stays claimed for deletion; the next sweep retries", key);
+    List<ThumbnailRecord> thumbnails;
+    Lock lock = deletionLocks.get(key);
+    lock.lock();
+    try {
+      if (!store.claimBlobForDeletion(key)) {
+        return;
+      }
+      thumbnails = store.deleteThumbnails(key);
+      if (deleteBytesEverywhere(key)) {
+        store.forgetBlob(key);
+      } else {
+        log.warn("Blob {} stays claimed for deletion; the next sweep retries", key);
+      }
+    } finally {
+      lock.unlock();
     }
     for (ThumbnailRecord t : thumbnails) {
       deleteIfUnreferenced(t.blob());
@@ -189,10 +214,21 @@ final class BlobManager {
   int sweepUnreferenced() {
     int deleted = 0;
     for (BlobKey key : store.unreferencedBlobs(1000)) {
-      store.claimBlobForDeletion(key);
-      if (deleteBytesEverywhere(key)) {
-        store.forgetBlob(key);
-        deleted++;
+      Lock lock = deletionLocks.get(key);
+      if (!lock.tryLock()) {
+        continue; // being deleted here right now
+      }
+      try {
+        store.claimBlobForDeletion(key);
+        for (ThumbnailRecord t : store.deleteThumbnails(key)) {
+          log.debug("Sweep drops thumbnail blob {} of {}", t.blob(), key);
+        }
+        if (deleteBytesEverywhere(key)) {
+          store.forgetBlob(key);
+          deleted++;
+        }
+      } finally {
+        lock.unlock();
       }
     }
     return deleted;

@@ -154,6 +154,7 @@ final class ThumbnailService {
       if (store.deleteThumbnail(lost)) {
         blobs.deleteIfUnreferenced(lost.blob());
       }
+      ensure(source, new ThumbnailSpec(lost.width(), lost.height(), lost.method(), lost.animated()));
     }
     throw MediaException.internal("Could not produce a thumbnail", new IllegalStateException("thumbnail bytes keep vanishing"));
   }

@@ -9,7 +9,13 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32;
+import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageTypeSpecifier;
+import javax.imageio.ImageWriter;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.metadata.IIOMetadataNode;
+import javax.imageio.stream.ImageOutputStream;
 
 /**
  * Images made in code for thumbnailer tests, so no binary fixture is needed: each has four
@@ -51,6 +57,23 @@ public final class TestImages {
       throw new UncheckedIOException(e);
     }
     return out.toByteArray();
+  }
+
+  /** Quadrants with per-pixel noise, so the image compresses like a photo and thumbnails come out smaller than it. */
+  public static BufferedImage noisy(int width, int height, long seed) {
+    BufferedImage image = quadrants(width, height, BufferedImage.TYPE_INT_RGB);
+    java.util.Random random = new java.util.Random(seed);
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        int rgb = image.getRGB(x, y);
+        int n = random.nextInt(48) - 24;
+        int r = Math.max(0, Math.min(255, ((rgb >> 16) & 0xFF) + n));
+        int g = Math.max(0, Math.min(255, ((rgb >> 8) & 0xFF) + n));
+        int b = Math.max(0, Math.min(255, (rgb & 0xFF) + n));
+        image.setRGB(x, y, (r << 16) | (g << 8) | b);
+      }
+    }
+    return image;
   }
 
   public static byte[] png(int width, int height) {
@@ -144,5 +167,39 @@ public final class TestImages {
       }
     }
     return best;
+  }
+
+  /** An animated GIF of solid frames, each shown for {@code delay} hundredths of a second. */
+  public static byte[] animatedGif(int w, int h, Color[] frames, int delay) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
+    try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+      writer.setOutput(out);
+      writer.prepareWriteSequence(null);
+      for (Color c : frames) {
+        BufferedImage frame = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = frame.createGraphics();
+        g.setColor(c);
+        g.fillRect(0, 0, w, h);
+        g.dispose();
+        IIOMetadata meta = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(frame), null);
+        IIOMetadataNode root = (IIOMetadataNode) meta.getAsTree("javax_imageio_gif_image_1.0");
+        IIOMetadataNode gce = new IIOMetadataNode("GraphicControlExtension");
+        gce.setAttribute("disposalMethod", "none");
+        gce.setAttribute("userInputFlag", "FALSE");
+        gce.setAttribute("transparentColorFlag", "FALSE");
+        gce.setAttribute("delayTime", Integer.toString(delay));
+        gce.setAttribute("transparentColorIndex", "0");
+        root.appendChild(gce);
+        meta.setFromTree("javax_imageio_gif_image_1.0", root);
+        writer.writeToSequence(new IIOImage(frame, null, meta), null);
+      }
+      writer.endWriteSequence();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      writer.dispose();
+    }
+    return bytes.toByteArray();
   }
 }

@@ -149,7 +149,7 @@ class ImageIoThumbnailerTest extends ThumbnailerContract {
 
   @Test
   void animatedGifsStayAnimatedWithTheirTimingOnlyWhenAsked() throws Exception {
-    Path source = file("anim.gif", animatedGif(60, 40, new Color[] {Color.RED, Color.GREEN, Color.BLUE}, 25));
+    Path source = file("anim.gif", TestImages.animatedGif(60, 40, new Color[] {Color.RED, Color.GREEN, Color.BLUE}, 25));
     ImageInfo info = thumbnailer().probe(source, "image/gif").orElseThrow();
     assertThat(info.frameCount()).isEqualTo(3);
     List<GeneratedThumbnail> made = thumbnailer().generate(source, info,
@@ -168,37 +168,5 @@ class ImageIoThumbnailerTest extends ThumbnailerContract {
       assertThat(gce.getAttribute("delayTime")).isEqualTo("25");
       assertThat(new Color(reader.read(1).getRGB(15, 10)).getGreen()).isGreaterThan(200);
     }
-  }
-
-  /** An animated GIF of solid frames, each shown for {@code delay} hundredths of a second. */
-  static byte[] animatedGif(int w, int h, Color[] frames, int delay) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
-    try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
-      writer.setOutput(out);
-      writer.prepareWriteSequence(null);
-      for (Color c : frames) {
-        BufferedImage frame = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = frame.createGraphics();
-        g.setColor(c);
-        g.fillRect(0, 0, w, h);
-        g.dispose();
-        IIOMetadata meta = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(frame), null);
-        IIOMetadataNode root = (IIOMetadataNode) meta.getAsTree("javax_imageio_gif_image_1.0");
-        IIOMetadataNode gce = new IIOMetadataNode("GraphicControlExtension");
-        gce.setAttribute("disposalMethod", "none");
-        gce.setAttribute("userInputFlag", "FALSE");
-        gce.setAttribute("transparentColorFlag", "FALSE");
-        gce.setAttribute("delayTime", Integer.toString(delay));
-        gce.setAttribute("transparentColorIndex", "0");
-        root.appendChild(gce);
-        meta.setFromTree("javax_imageio_gif_image_1.0", root);
-        writer.writeToSequence(new IIOImage(frame, null, meta), null);
-      }
-      writer.endWriteSequence();
-    } finally {
-      writer.dispose();
-    }
-    return bytes.toByteArray();
   }
 }

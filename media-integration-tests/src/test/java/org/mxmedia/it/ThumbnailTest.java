@@ -1,0 +1,287 @@
+package org.mxmedia.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.mxmedia.DownloadOptions;
+import org.mxmedia.ErrorCode;
+import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaConfig;
+import org.mxmedia.MediaException;
+import org.mxmedia.MediaResponse;
+import org.mxmedia.MxcUri;
+import org.mxmedia.ThumbnailMethod;
+import org.mxmedia.ThumbnailSpec;
+import org.mxmedia.UploadRequest;
+import org.mxmedia.spi.GeneratedThumbnail;
+import org.mxmedia.spi.ImageInfo;
+import org.mxmedia.spi.ThumbnailRecord;
+import org.mxmedia.spi.Thumbnailer;
+import org.mxmedia.testkit.TestImages;
+import org.mxmedia.thumbnail.ImageIoThumbnailer;
+
+/** Thumbnail semantics end to end: pre-generation, selection, dynamic sizes, single flight, lifecycle. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ThumbnailTest {
+  @TempDir Path dir;
+
+  /** Counts decodes, and can hold them until released. */
+  static final class CountingThumbnailer implements Thumbnailer {
+    final ImageIoThumbnailer delegate = new ImageIoThumbnailer();
+    final AtomicInteger generations = new AtomicInteger();
+    volatile CountDownLatch gate = new CountDownLatch(0);
+    volatile int bloat;
+
+    @Override
+    public Optional<ImageInfo> probe(Path source, String contentType) throws IOException {
+      return delegate.probe(source, contentType);
+    }
+
+    @Override
+    public List<GeneratedThumbnail> generate(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path out)
+        throws IOException {
+      generations.incrementAndGet();
+      try {
+        gate.await(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      List<GeneratedThumbnail> made = delegate.generate(source, info, specs, maxPixels, out);
+      for (GeneratedThumbnail g : made) {
+        java.nio.file.Files.write(g.file(), new byte[bloat], java.nio.file.StandardOpenOption.APPEND);
+      }
+      return made;
+    }
+  }
+
+  private Fixture fixture(CountingThumbnailer thumbnailer, MediaConfig config) {
+    return new Fixture(dir, new InMemoryMediaStore(), b -> b.thumbnailer(thumbnailer).config(config));
+  }
+
+  private static byte[] photo(int w, int h) {
+    return TestImages.encode(TestImages.noisy(w, h, w * 31L + h), "png");
+  }
+
+  private static BufferedImage image(MediaResponse r) throws IOException {
+    try (r; InputStream in = r.content().openStream()) {
+      return ImageIO.read(in);
+    }
+  }
+
+  private static void awaitThumbnails(Fixture f, MxcUri uri, int count) throws InterruptedException {
+    var blob = f.repo.admin().describe(uri).blob();
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (f.store.thumbnails(blob).size() < count && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(f.store.thumbnails(blob)).hasSize(count);
+  }
+
+  @Test
+  void theConfiguredSizesArePregeneratedAfterUpload() throws Exception {
+    CountingThumbnailer t = new CountingThumbnailer();
+    try (Fixture f = fixture(t, MediaConfig.defaults())) {
+      MxcUri uri = f.upload(photo(1000, 750), UploadRequest.of("image/png"));
+      awaitThumbnails(f, uri, 5);
+      List<ThumbnailRecord> thumbs = f.store.thumbnails(f.repo.admin().describe(uri).blob());
+      assertThat(thumbs).extracting(r -> r.width() + "x" + r.height() + " " + r.method())
+          .containsExactlyInAnyOrder("32x32 CROP", "96x96 CROP", "320x240 SCALE", "640x480 SCALE", "800x600 SCALE");
+      assertThat(t.generations.get()).as("one decode for all sizes").isEqualTo(1);
+    }
+  }
+
+  @Test
+  void requestsDuringPregenerationWaitForItInsteadOfDecodingAgain() throws Exception {
+    CountingThumbnailer t = new CountingThumbnailer();
+    t.gate = new CountDownLatch(1);
+    try (Fixture f = fixture(t, MediaConfig.defaults())) {
+      MxcUri uri = f.upload(photo(800, 600), UploadRequest.of("image/png"));
+      ExecutorService pool = Executors.newFixedThreadPool(50);
+      List<Future<int[]>> answers = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        answers.add(pool.submit(() -> {
+          BufferedImage img = image(f.repo.thumbnail(uri, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults()));
+          return new int[] {img.getWidth(), img.getHeight()};
+        }));
+      }
+      Thread.sleep(300);
+      t.gate.countDown();
+      for (Future<int[]> a : answers) {
+        assertThat(a.get(30, TimeUnit.SECONDS)).containsExactly(96, 96);
+      }
+      pool.shutdown();
+      assertThat(t.generations.get()).as("decodes for 50 concurrent requests").isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aThumbnailIsNeverSmallerThanAskedWhileALargerExists() throws Exception {
+    try (Fixture f = fixture(new CountingThumbnailer(), MediaConfig.defaults())) {
+      MxcUri uri = f.upload(photo(1000, 750), UploadRequest.of("image/png"));
+      BufferedImage crop100 = image(f.repo.thumbnail(uri, ThumbnailSpec.crop(100, 100), DownloadOptions.defaults()));
+      assertThat(crop100.getWidth()).isGreaterThanOrEqualTo(100);
+      assertThat(crop100.getHeight()).isGreaterThanOrEqualTo(100);
+      BufferedImage crop96 = image(f.repo.thumbnail(uri, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults()));
+      assertThat(crop96.getWidth()).isEqualTo(96);
+      BufferedImage scale300 = image(f.repo.thumbnail(uri, ThumbnailSpec.scale(300, 300), DownloadOptions.defaults()));
+      assertThat(scale300.getWidth()).isEqualTo(320);
+      // the smallest thumbnail made with the requested method that covers the request
+      BufferedImage small = image(f.repo.thumbnail(uri, ThumbnailSpec.scale(20, 20), DownloadOptions.defaults()));
+      assertThat(small.getWidth()).isEqualTo(320);
+      BufferedImage smallCrop = image(f.repo.thumbnail(uri, ThumbnailSpec.crop(20, 20), DownloadOptions.defaults()));
+      assertThat(smallCrop.getWidth()).isEqualTo(32);
+    }
+  }
+
+  @Test
+  void aSourceSmallerThanTheRequestIsNeverUpscaled() throws Exception {
+    try (Fixture f = fixture(new CountingThumbnailer(), MediaConfig.defaults())) {
+      MxcUri uri = f.upload(photo(50, 40), UploadRequest.of("image/png"));
+      BufferedImage crop = image(f.repo.thumbnail(uri, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults()));
+      assertThat(crop.getWidth()).isLessThanOrEqualTo(50);
+      assertThat(crop.getHeight()).isLessThanOrEqualTo(40);
+      BufferedImage scale = image(f.repo.thumbnail(uri, ThumbnailSpec.scale(800, 600), DownloadOptions.defaults()));
+      assertThat(scale.getWidth()).isEqualTo(50);
+      assertThat(scale.getHeight()).isEqualTo(40);
+    }
+  }
+
+  @Test
+  void aThumbnailBiggerThanItsSourceIsNotKeptAndTheSourceAnswers() throws Exception {
+    CountingThumbnailer bloated = new CountingThumbnailer();
+    bloated.bloat = 200_000; // every thumbnail comes out bigger than the source
+    byte[] source = photo(400, 300);
+    assertThat(source.length).isLessThan(200_000);
+    try (Fixture f = fixture(bloated, MediaConfig.defaults())) {
+      MxcUri uri = f.upload(source, UploadRequest.of("image/png"));
+      try (MediaResponse r = f.repo.thumbnail(uri, ThumbnailSpec.scale(320, 240), DownloadOptions.defaults())) {
+        assertThat(r.sha256()).as("the source answers").isEqualTo(f.repo.admin().describe(uri).blob().sha256());
+        assertThat(r.contentType()).isEqualTo("image/png");
+      }
+      assertThat(f.store.thumbnails(f.repo.admin().describe(uri).blob())).isEmpty();
+      int decodes = bloated.generations.get();
+      f.repo.thumbnail(uri, ThumbnailSpec.crop(32, 32), DownloadOptions.defaults()).close();
+      assertThat(bloated.generations.get()).as("not decoded again for every request").isEqualTo(decodes);
+    }
+  }
+
+  @Test
+  void dynamicSizesSnapToABoundedSetAndAreStoredUnderTheSizeProduced() throws Exception {
+    CountingThumbnailer t = new CountingThumbnailer();
+    try (Fixture f = fixture(t, MediaConfig.defaults().withDynamicThumbnails(true))) {
+      MxcUri uri = f.upload(photo(1000, 750), UploadRequest.of("image/png"));
+      awaitThumbnails(f, uri, 5);
+      var blob = f.repo.admin().describe(uri).blob();
+      BufferedImage a = image(f.repo.thumbnail(uri, ThumbnailSpec.crop(100, 100), DownloadOptions.defaults()));
+      assertThat(a.getWidth()).isEqualTo(128);
+      int before = f.store.thumbnails(blob).size();
+      for (int w = 97; w <= 128; w++) {
+        image(f.repo.thumbnail(uri, ThumbnailSpec.crop(w, w), DownloadOptions.defaults()));
+      }
+      assertThat(f.store.thumbnails(blob)).as("32 distinct requests, one stored size").hasSize(before);
+      for (int w = 1; w <= 2000; w += 7) {
+        image(f.repo.thumbnail(uri, ThumbnailSpec.scale(w, w), DownloadOptions.defaults()));
+      }
+      assertThat(f.store.thumbnails(blob).size()).as("a bounded number of sizes").isLessThanOrEqualTo(5 + 1 + 17);
+    }
+  }
+
+  @Test
+  void aThumbnailWhoseBytesWentMissingIsRegenerated() throws Exception {
+    try (Fixture f = fixture(new CountingThumbnailer(), MediaConfig.defaults())) {
+      MxcUri uri = f.upload(photo(800, 600), UploadRequest.of("image/png"));
+      awaitThumbnails(f, uri, 5);
+      ThumbnailRecord crop96 = f.store.thumbnails(f.repo.admin().describe(uri).blob()).stream()
+          .filter(r -> r.width() == 96).findFirst().orElseThrow();
+      f.storage.delete(crop96.blob());
+      BufferedImage again = image(f.repo.thumbnail(uri, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults()));
+      assertThat(again.getWidth()).isEqualTo(96);
+    }
+  }
+
+  @Test
+  void identicalUploadsShareThumbnailsAndDeletionRemovesThem() throws Exception {
+    CountingThumbnailer t = new CountingThumbnailer();
+    try (Fixture f = fixture(t, MediaConfig.defaults())) {
+      byte[] bytes = photo(640, 480);
+      MxcUri a = f.upload(bytes, UploadRequest.of("image/png"));
+      awaitThumbnails(f, a, 4); // 640x480 and 800x600 give the same 640x480: deduplicated
+      MxcUri b = f.upload(bytes, UploadRequest.of("image/png"));
+      image(f.repo.thumbnail(b, ThumbnailSpec.crop(32, 32), DownloadOptions.defaults()));
+      Thread.sleep(200);
+      assertThat(t.generations.get()).isEqualTo(1);
+      f.repo.admin().delete(a);
+      assertThat(f.store.thumbnails(f.repo.admin().describe(b).blob())).hasSize(4);
+      f.repo.admin().delete(b);
+      assertThat(f.files()).as("source and thumbnails deleted").isEmpty();
+      assertThat(f.store.unreferencedBlobs(100)).isEmpty();
+    }
+  }
+
+  @Test
+  void contentThatCannotBeThumbnailedIsA400AndTheUploadStillSucceeds() throws Exception {
+    try (Fixture f = fixture(new CountingThumbnailer(), MediaConfig.defaults())) {
+      for (var c : List.of(
+          new Object[] {"hello".getBytes(), "text/plain"},
+          new Object[] {"<svg xmlns='http://www.w3.org/2000/svg'/>".getBytes(), "image/svg+xml"},
+          new Object[] {TestImages.pngClaiming(60_000, 60_000), "image/png"},
+          new Object[] {TestImages.gifWithScreen(65535, 65535), "image/gif"},
+          new Object[] {new byte[] {1, 2, 3, 4}, "image/png"},
+          new Object[] {new byte[0], "image/jpeg"})) {
+        MxcUri uri = f.upload((byte[]) c[0], UploadRequest.of((String) c[1]));
+        assertThatThrownBy(() -> f.repo.thumbnail(uri, ThumbnailSpec.crop(32, 32), DownloadOptions.defaults()))
+            .as((String) c[1])
+            .isInstanceOfSatisfying(MediaException.class, e -> {
+              assertThat(e.errorCode()).isEqualTo(ErrorCode.M_UNKNOWN);
+              assertThat(e.httpStatus()).isEqualTo(400);
+            });
+        assertThat(f.download(uri)).isEqualTo((byte[]) c[0]);
+      }
+    }
+  }
+
+  @Test
+  void animatedRequestsOfAnimatedGifsGetAnAnimatedGif() throws Exception {
+    byte[] gif = TestImages.animatedGif(400, 300, new java.awt.Color[] {java.awt.Color.RED, java.awt.Color.GREEN, java.awt.Color.BLUE}, 20);
+    try (Fixture f = fixture(new CountingThumbnailer(), MediaConfig.defaults())) {
+      MxcUri uri = f.upload(gif, UploadRequest.of("image/gif"));
+      try (MediaResponse r = f.repo.thumbnail(uri, new ThumbnailSpec(320, 240, ThumbnailMethod.SCALE, true), DownloadOptions.defaults())) {
+        assertThat(r.contentType()).isEqualTo("image/gif");
+      }
+      try (MediaResponse still = f.repo.thumbnail(uri, ThumbnailSpec.scale(320, 240), DownloadOptions.defaults())) {
+        assertThat(still.contentType()).isEqualTo("image/png");
+      }
+    }
+  }
+
+  @Test
+  void quarantinedMediaHasNoThumbnails() throws Exception {
+    try (Fixture f = fixture(new CountingThumbnailer(), MediaConfig.defaults())) {
+      MxcUri uri = f.upload(photo(200, 200), UploadRequest.of("image/png"));
+      f.repo.admin().quarantine(uri);
+      assertThatThrownBy(() -> f.repo.thumbnail(uri, ThumbnailSpec.crop(32, 32), DownloadOptions.defaults()))
+          .isInstanceOfSatisfying(MediaException.class, e -> assertThat(e.httpStatus()).isEqualTo(404));
+    }
+  }
+
+
+}

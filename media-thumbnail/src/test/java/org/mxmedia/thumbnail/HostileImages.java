@@ -1,0 +1,94 @@
+package org.mxmedia.thumbnail;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.mxmedia.MediaConfig;
+import org.mxmedia.spi.ImageInfo;
+import org.mxmedia.testkit.TestImages;
+
+/**
+ * The hostile corpus, and a main that thumbnails all of it (plus one large real image) so a test
+ * can run it in a JVM with a small heap: it exits 0 only if every input was refused or
+ * thumbnailed without running out of memory.
+ */
+final class HostileImages {
+  private HostileImages() {}
+
+  static Map<String, byte[]> corpus() {
+    Map<String, byte[]> c = new LinkedHashMap<>();
+    byte[] png = TestImages.png(300, 200);
+    byte[] jpeg = TestImages.jpeg(300, 200);
+    byte[] gif = TestImages.encode(TestImages.quadrants(300, 200, BufferedImage.TYPE_INT_RGB), "gif");
+    c.put("pixel-flood.png", TestImages.pngClaiming(60_000, 60_000));
+    c.put("wide-flood.png", TestImages.pngClaiming(1_000_000, 1));
+    c.put("huge-screen.gif", TestImages.gifWithScreen(65535, 65535));
+    c.put("truncated.png", Arrays.copyOf(png, png.length / 2));
+    c.put("truncated.jpg", Arrays.copyOf(jpeg, jpeg.length / 2));
+    c.put("truncated.gif", Arrays.copyOf(gif, gif.length / 2));
+    byte[] corruptJpeg = jpeg.clone();
+    for (int i = 200; i < corruptJpeg.length - 2; i += 7) {
+      corruptJpeg[i] ^= 0x5A;
+    }
+    c.put("corrupt.jpg", corruptJpeg);
+    byte[] lyingPng = png.clone();
+    lyingPng[16] = 0x7F; // IHDR width high byte: claims ~2 billion pixels wide with a bad CRC
+    c.put("lying-ihdr.png", lyingPng);
+    byte[] random = new byte[8192];
+    new Random(7).nextBytes(random);
+    c.put("random.png", random);
+    c.put("empty.png", new byte[0]);
+    return c;
+  }
+
+  /** Writes the corpus and a {@code side x side} PNG into {@code dir} (run in the test's own JVM). */
+  static void write(Path dir, int side) throws IOException {
+    for (Map.Entry<String, byte[]> e : corpus().entrySet()) {
+      Files.write(dir.resolve(e.getKey()), e.getValue());
+    }
+    Files.write(dir.resolve("large.png"), TestImages.encode(TestImages.quadrants(side, side, BufferedImage.TYPE_INT_RGB), "png"));
+  }
+
+  /** Thumbnails every file in {@code args[0]} with the default sizes; prints one line per input. */
+  public static void main(String[] args) throws Exception {
+    Path dir = Path.of(args[0]);
+    ImageIoThumbnailer thumbnailer = new ImageIoThumbnailer();
+    List<Path> files;
+    try (var listing = Files.list(dir)) {
+      files = listing.filter(Files::isRegularFile).sorted().toList();
+    }
+    for (Path file : files) {
+      Map.Entry<String, byte[]> e = Map.entry(file.getFileName().toString(), new byte[0]);
+      String outcome;
+      try {
+        ImageInfo info = thumbnailer.probe(file, "image/png").orElse(null);
+        if (info == null) {
+          outcome = "not an image";
+        } else {
+          Path out = Files.createDirectories(dir.resolve(e.getKey() + ".out"));
+          outcome = thumbnailer.generate(file, info, new ArrayList<>(MediaConfig.SPEC_THUMBNAIL_SIZES.stream()
+              .map(s -> clamp(s, info)).toList()), MediaConfig.defaults().maxImagePixels(), out).size() + " thumbnails";
+        }
+      } catch (IOException ex) {
+        outcome = "refused: " + ex.getMessage();
+      }
+      System.out.println(e.getKey() + ": " + outcome);
+    }
+    System.out.println("DONE");
+  }
+
+  private static org.mxmedia.ThumbnailSpec clamp(org.mxmedia.ThumbnailSpec s, ImageInfo info) {
+    return new org.mxmedia.ThumbnailSpec(Math.min(s.width(), info.displayWidth()), Math.min(s.height(), info.displayHeight()), s.method(), false);
+  }
+
+  static List<String> names() {
+    return new ArrayList<>(corpus().keySet());
+  }
+}
