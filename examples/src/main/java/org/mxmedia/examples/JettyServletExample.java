@@ -14,6 +14,7 @@ import org.mxmedia.http.Authenticator;
 import org.mxmedia.http.MediaHttpHandler;
 import org.mxmedia.http.MediaServlet;
 import org.mxmedia.storage.fs.FileSystemStorage;
+import org.mxmedia.thumbnail.ImageIoThumbnailer;
 
 /**
  * How a host with its own servlet container wires mxmedia: one {@link MediaServlet} mapped to
@@ -30,6 +31,7 @@ public final class JettyServletExample {
     MediaRepository repository = MediaRepository.builder()
         .serverName("localhost:" + port)
         .mediaStore(new InMemoryMediaStore())
+        .thumbnailer(new ImageIoThumbnailer())
         .storage(FileSystemStorage.at(dataDir))
         .build();
     MediaHttpHandler handler = MediaHttpHandler.builder(repository)

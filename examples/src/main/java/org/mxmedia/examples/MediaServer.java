@@ -28,6 +28,7 @@ import org.mxmedia.http.Authenticator;
 import org.mxmedia.http.JdkHttpServerAdapter;
 import org.mxmedia.http.MediaHttpHandler;
 import org.mxmedia.storage.fs.FileSystemStorage;
+import org.mxmedia.thumbnail.ImageIoThumbnailer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +75,7 @@ public final class MediaServer implements AutoCloseable {
         .serverName(serverName)
         .config(config.build())
         .mediaStore(new InMemoryMediaStore())
+        .thumbnailer(new ImageIoThumbnailer())
         .storage(FileSystemStorage.at(dataDir.resolve("media")))
         .build();
 

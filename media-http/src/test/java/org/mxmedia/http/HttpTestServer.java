@@ -41,6 +41,7 @@ final class HttpTestServer implements AutoCloseable {
         .serverName("example.org")
         .config(config)
         .mediaStore(new InMemoryMediaStore())
+        .thumbnailer(new org.mxmedia.thumbnail.ImageIoThumbnailer())
         .storage(FileSystemStorage.at(dataDir))
         .build();
     MediaHttpHandler handler = customize.apply(MediaHttpHandler.builder(repository)
