@@ -7,7 +7,9 @@ import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.mxmedia.DataSize;
 import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.UserId;
 import org.mxmedia.http.Authenticator;
@@ -20,16 +22,22 @@ import org.mxmedia.thumbnail.ImageIoThumbnailer;
  * How a host with its own servlet container wires mxmedia: one {@link MediaServlet} mapped to
  * {@code /_matrix/*} in an embedded Jetty 12.
  *
- * <p>Usage: {@code JettyServletExample [PORT [DATA_DIR [TOKEN]]]} (default 8009, a temporary
- * directory, a token printed at start).
+ * <p>Usage: {@code JettyServletExample [PORT [DATA_DIR [TOKEN [MAX_UPLOAD_BYTES]]]]} (default
+ * 8009, a temporary directory, a fixed token printed at start, 50 MiB).
  */
 public final class JettyServletExample {
   private JettyServletExample() {}
 
   /** Starts Jetty with the media servlet; the caller stops the returned server. */
   public static Server start(int port, Path dataDir, String token) throws Exception {
+    return start(port, dataDir, token, MediaConfig.defaults());
+  }
+
+  /** Starts Jetty with the media servlet and {@code config}; the caller stops the returned server. */
+  public static Server start(int port, Path dataDir, String token, MediaConfig config) throws Exception {
     MediaRepository repository = MediaRepository.builder()
         .serverName("localhost:" + port)
+        .config(config)
         .mediaStore(new InMemoryMediaStore())
         .thumbnailer(new ImageIoThumbnailer())
         .storage(FileSystemStorage.at(dataDir))
@@ -60,7 +68,10 @@ public final class JettyServletExample {
     int port = args.length > 0 ? Integer.parseInt(args[0]) : 8009;
     Path dataDir = args.length > 1 ? Path.of(args[1]) : Files.createTempDirectory("mxmedia-jetty");
     String token = args.length > 2 ? args[2] : "jetty-example-token";
-    Server jetty = start(port, dataDir, token);
+    MediaConfig config = args.length > 3
+        ? MediaConfig.defaults().withMaxUploadSize(DataSize.bytes(Long.parseLong(args[3])))
+        : MediaConfig.defaults();
+    Server jetty = start(port, dataDir, token, config);
     jetty.setStopAtShutdown(true);
     System.out.println("mxmedia on Jetty at http://127.0.0.1:" + port + "/_matrix/ (token " + token + ", data in " + dataDir + ")");
     jetty.join();

@@ -13,6 +13,10 @@ import org.slf4j.LoggerFactory;
  * Serves a {@link MediaHttpHandler} from the JDK's {@code com.sun.net.httpserver.HttpServer}:
  * {@code server.createContext("/_matrix/", new JdkHttpServerAdapter(handler))}.
  *
+ * <p>Set the system property {@code sun.net.httpserver.nodelay=true} before creating the server:
+ * the JDK server writes headers and body separately, and without {@code TCP_NODELAY} every small
+ * response waits for a delayed ACK (about 40 ms).
+ *
  * <p>Logs one line per request to the {@code org.mxmedia.http.access} logger at INFO: method,
  * path (never the query, which may hold an access token), status, bytes and milliseconds.
  */

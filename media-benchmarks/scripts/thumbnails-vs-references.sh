@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Thumbnails of one 12 MP image, side by side in one run: mxmedia's ImageIoThumbnailer (JMH, with
+# -prof gc), Synapse's engine (Pillow, full decode, LANCZOS) and libvips (vipsthumbnail,
+# shrink-on-load), on the same files; then three 30 MP JPEGs at once in a 128 MiB heap.
+# Needs: python3-pil, libvips-tools (apt-get install python3-pil libvips-tools).
+# Usage: media-benchmarks/scripts/thumbnails-vs-references.sh [ITERATIONS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+iterations=${1:-10}
+# Debian's Pillow belongs to the system Python
+py=${PYTHON:-/usr/bin/python3}
+command -v vipsthumbnail >/dev/null || { echo "needs libvips-tools" >&2; exit 1; }
+"$py" -c 'import PIL' 2>/dev/null || { echo "needs python3-pil" >&2; exit 1; }
+
+mvn -B -q package -DskipTests -pl media-benchmarks -am
+jar=media-benchmarks/target/benchmarks.jar
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+java -Djava.awt.headless=true -cp "$jar" org.mxmedia.benchmarks.BenchmarkImages "$work" 4000 3000 photo
+ls -l "$work"
+
+echo "== mxmedia (JMH, 1 fork, 3x5s warm-up, 5x5s measurement, -prof gc)"
+java -Dmxmedia.bench.dir="$work" -jar "$jar" ThumbnailBenchmark -prof gc -rf json -rff "$work/jmh.json" | tail -n 20
+
+jmh_ms() {
+  python3 - "$work/jmh.json" "$1" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1])):
+    if r["params"]["format"] == sys.argv[2]:
+        print("%.1f" % r["primaryMetric"]["score"])
+PY
+}
+jmh_alloc() {
+  python3 - "$work/jmh.json" "$1" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1])):
+    if r["params"]["format"] == sys.argv[2]:
+        print("%.0f" % (r["secondaryMetrics"]["gc.alloc.rate.norm"]["score"] / 1048576))
+PY
+}
+
+vips_ms() {  # the five sizes, each a vipsthumbnail run (shrink-on-load), mean per image over N runs
+  local src=$1 ext=$2 start end
+  start=$(date +%s%N)
+  for _ in $(seq "$iterations"); do
+    vipsthumbnail "$src" --size 32x32 --smartcrop centre -o "$work/v1.$ext[Q=80]"
+    vipsthumbnail "$src" --size 96x96 --smartcrop centre -o "$work/v2.$ext[Q=80]"
+    vipsthumbnail "$src" --size 320x240 -o "$work/v3.$ext[Q=80]"
+    vipsthumbnail "$src" --size 640x480 -o "$work/v4.$ext[Q=80]"
+    vipsthumbnail "$src" --size 800x600 -o "$work/v5.$ext[Q=80]"
+  done
+  end=$(date +%s%N)
+  echo "scale=1; ($end - $start) / 1000000 / $iterations" | bc
+}
+
+# vipsthumbnail is one process per size: measure five runs on an 8x8 image as the start-up cost
+"$py" -c "from PIL import Image; Image.new('RGB', (8, 8)).save('$work/tiny.jpg')"
+startup=$(vips_ms "$work/tiny.jpg" jpg)
+echo "vipsthumbnail start-up for five runs: $startup ms (subtracted below)"
+
+printf '\n%-6s %12s %14s %12s %12s %16s %16s\n' format mxmedia_ms mxmedia_MiB/op pillow_ms vips_ms mxmedia/pillow mxmedia/vips
+for fmt in jpg png; do
+  ours=$(jmh_ms $fmt)
+  alloc=$(jmh_alloc $fmt)
+  pillow=$("$py" media-benchmarks/scripts/pillow_thumbnails.py "$work/photo.$fmt" "$iterations")
+  vips=$(echo "scale=1; $(vips_ms "$work/photo.$fmt" jpg) - $startup" | bc)
+  printf '%-6s %12s %14s %12s %12s %16s %16s\n' "$fmt" "$ours" "$alloc" "$pillow" "$vips" \
+    "$(echo "scale=2; $ours / $pillow" | bc)" "$(echo "scale=2; $ours / $vips" | bc)"
+done
+
+echo
+echo "== three 30 MP JPEGs (6708x4472) thumbnailed at once with -Xmx128m"
+java -Djava.awt.headless=true -cp "$jar" org.mxmedia.benchmarks.BenchmarkImages "$work" 6708 4472 large1 large2 large3
+java -Xmx128m -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true -cp "$jar" org.mxmedia.benchmarks.ConcurrentLargeImages "$work"
