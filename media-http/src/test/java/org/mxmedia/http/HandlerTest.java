@@ -25,11 +25,17 @@ import org.mxmedia.storage.fs.FileSystemStorage;
 class HandlerTest {
   @TempDir Path dir;
 
-  private MediaHttpResponse call(String method, String rawPath, String rawQuery) throws Exception {
+  private MediaHttpHandler handler(Authenticator authenticator) {
     MediaRepository repo = MediaRepository.builder().serverName("example.org").mediaStore(new InMemoryMediaStore())
         .storage(FileSystemStorage.at(dir)).build();
-    MediaHttpHandler handler = MediaHttpHandler.builder(repo)
-        .authenticator(Authenticator.tokens(Map.of("t", HttpTestServer.ALICE))).build();
+    return MediaHttpHandler.builder(repo).authenticator(authenticator).build();
+  }
+
+  private MediaHttpResponse call(String method, String rawPath, String rawQuery) {
+    return call(handler(Authenticator.tokens(Map.of("t", HttpTestServer.ALICE))), method, rawPath, rawQuery);
+  }
+
+  private static MediaHttpResponse call(MediaHttpHandler handler, String method, String rawPath, String rawQuery) {
     return handler.handle(new MediaHttpRequest() {
       @Override
       public String method() {
@@ -85,37 +91,10 @@ class HandlerTest {
 
   @Test
   void aFailingAuthenticatorIsA500WithoutDetails() throws Exception {
-    MediaRepository repo = MediaRepository.builder().serverName("example.org").mediaStore(new InMemoryMediaStore())
-        .storage(FileSystemStorage.at(dir)).build();
-    MediaHttpHandler handler = MediaHttpHandler.builder(repo).authenticator(token -> {
+    MediaHttpHandler handler = handler(token -> {
       throw new IllegalStateException("session db at 10.0.0.5 is down");
-    }).build();
-    MediaHttpResponse r = handler.handle(new MediaHttpRequest() {
-      @Override
-      public String method() {
-        return "GET";
-      }
-
-      @Override
-      public String rawPath() {
-        return "/_matrix/client/v1/media/config";
-      }
-
-      @Override
-      public Optional<String> rawQuery() {
-        return Optional.empty();
-      }
-
-      @Override
-      public List<String> headers(String name) {
-        return name.equals("Authorization") ? List.of("Bearer t") : List.of();
-      }
-
-      @Override
-      public InputStream body() {
-        return new ByteArrayInputStream(new byte[0]);
-      }
     });
+    MediaHttpResponse r = call(handler, "GET", "/_matrix/client/v1/media/config", null);
     assertThat(r.status()).isEqualTo(500);
     assertThat(body(r)).contains("M_UNKNOWN").doesNotContain("10.0.0.5");
   }
