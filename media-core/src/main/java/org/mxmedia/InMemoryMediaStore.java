@@ -12,6 +12,7 @@ import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.LocalMedia;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PendingMedia;
+import org.mxmedia.spi.RemoteMedia;
 import org.mxmedia.spi.ThumbnailRecord;
 
 /**
@@ -27,6 +28,7 @@ public final class InMemoryMediaStore implements MediaStore {
   private final Set<BlobKey> beingDeleted = new HashSet<>();
   private final Set<BlobKey> quarantinedHashes = new HashSet<>();
   private final Map<BlobKey, List<ThumbnailRecord>> thumbnails = new HashMap<>();
+  private final Map<MxcUri, RemoteMedia> remote = new HashMap<>();
 
   @Override
   public boolean insertLocalMedia(LocalMedia record) {
@@ -96,6 +98,60 @@ public final class InMemoryMediaStore implements MediaStore {
   }
 
   @Override
+  public boolean insertRemoteMedia(RemoteMedia record) {
+    synchronized (lock) {
+      if (remote.containsKey(record.uri())) {
+        return false;
+      }
+      remote.put(record.uri(), quarantinedHashes.contains(record.blob()) ? record.withQuarantined(true) : record);
+      return true;
+    }
+  }
+
+  @Override
+  public Optional<RemoteMedia> remoteMedia(MxcUri uri) {
+    synchronized (lock) {
+      return Optional.ofNullable(remote.get(uri));
+    }
+  }
+
+  @Override
+  public Optional<RemoteMedia> deleteRemoteMedia(MxcUri uri) {
+    synchronized (lock) {
+      RemoteMedia removed = remote.remove(uri);
+      if (removed != null) {
+        decrement(removed.blob());
+      }
+      return Optional.ofNullable(removed);
+    }
+  }
+
+  @Override
+  public List<RemoteMedia> remoteMediaAccessedBefore(Instant before, int limit) {
+    synchronized (lock) {
+      return remote.values().stream()
+          .filter(m -> m.lastAccessedAt().isBefore(before))
+          .sorted(java.util.Comparator.comparing(RemoteMedia::lastAccessedAt))
+          .limit(limit)
+          .toList();
+    }
+  }
+
+  @Override
+  public void recordRemoteAccess(Map<MxcUri, Instant> accessTimes) {
+    synchronized (lock) {
+      accessTimes.forEach((uri, at) -> remote.computeIfPresent(uri, (k, m) -> at.isAfter(m.lastAccessedAt()) ? m.withLastAccessedAt(at) : m));
+    }
+  }
+
+  @Override
+  public Optional<RemoteMedia> setRemoteQuarantined(MxcUri uri, boolean quarantined) {
+    synchronized (lock) {
+      return Optional.ofNullable(remote.computeIfPresent(uri, (k, m) -> m.withQuarantined(quarantined)));
+    }
+  }
+
+  @Override
   public Optional<LocalMedia> setQuarantined(MediaId mediaId, boolean quarantined) {
     synchronized (lock) {
       return Optional.ofNullable(
@@ -115,6 +171,12 @@ public final class InMemoryMediaStore implements MediaStore {
       for (LocalMedia m : List.copyOf(media.values())) {
         if (m.blob().equals(blob) && m.quarantined() != quarantined && !(quarantined && m.safeFromQuarantine())) {
           media.put(m.mediaId(), m.withQuarantined(quarantined));
+          changed++;
+        }
+      }
+      for (RemoteMedia m : List.copyOf(remote.values())) {
+        if (m.blob().equals(blob) && m.quarantined() != quarantined) {
+          remote.put(m.uri(), m.withQuarantined(quarantined));
           changed++;
         }
       }

@@ -8,7 +8,8 @@ import org.mxmedia.spi.LocalMedia;
  * host code) or {@link MediaRepository#admin(UserId)} (every call first checks the host's
  * {@link org.mxmedia.spi.Authorizer}, failing with 403 {@code M_FORBIDDEN}).
  *
- * <p>Operations on a URI that is not local media of this server fail with 404 {@code M_NOT_FOUND}.
+ * <p>Quarantine, release and deletion also take the URI of cached remote media. Operations on a
+ * URI that is neither local media nor cached remote media fail with 404 {@code M_NOT_FOUND}.
  */
 public interface MediaAdmin {
 
@@ -51,6 +52,13 @@ public interface MediaAdmin {
 
   /** How much {@code user} uploaded at or after {@code since}. */
   MediaUsage usage(UserId user, Instant since);
+
+  /**
+   * Deletes cached copies of remote media last served before {@code before} (Synapse's
+   * {@code delete_old_remote_media}), in batches; a download already streaming one finishes, and
+   * a later request fetches it again. Returns how many were deleted.
+   */
+  int purgeRemoteMediaAccessedBefore(Instant before);
 
   /** Deletes asynchronous uploads whose reservation expired; returns how many. (Also runs hourly.) */
   int purgeExpiredPendingUploads();

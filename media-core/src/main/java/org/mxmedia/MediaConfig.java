@@ -3,6 +3,8 @@ package org.mxmedia;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * The limits and behaviour of a media repository, as an immutable value.
@@ -33,6 +35,10 @@ public final class MediaConfig {
   private final Duration defaultDownloadTimeout;
   private final Duration maxDownloadTimeout;
   private final Duration lastAccessFlushInterval;
+  private final Optional<Set<String>> federationDomainWhitelist;
+  private final Set<String> preventMediaDownloadsFrom;
+  private final Duration remoteIdleTimeout;
+  private final Duration remoteRetryBackoff;
 
   private MediaConfig(Builder b) {
     this.maxUploadSize = b.maxUploadSize;
@@ -44,6 +50,10 @@ public final class MediaConfig {
     this.defaultDownloadTimeout = b.defaultDownloadTimeout;
     this.maxDownloadTimeout = b.maxDownloadTimeout;
     this.lastAccessFlushInterval = b.lastAccessFlushInterval;
+    this.federationDomainWhitelist = b.federationDomainWhitelist;
+    this.preventMediaDownloadsFrom = b.preventMediaDownloadsFrom;
+    this.remoteIdleTimeout = b.remoteIdleTimeout;
+    this.remoteRetryBackoff = b.remoteRetryBackoff;
   }
 
   /** Synapse's defaults: 50 MiB uploads, 32 megapixel images, the spec's five thumbnail sizes. */
@@ -113,6 +123,32 @@ public final class MediaConfig {
     return lastAccessFlushInterval;
   }
 
+  /**
+   * When present, remote media is fetched only from these server names (Synapse's
+   * {@code federation_domain_whitelist}); others are 404. Default: absent (any server).
+   */
+  public Optional<Set<String>> federationDomainWhitelist() {
+    return federationDomainWhitelist;
+  }
+
+  /** Server names whose media is never fetched (Synapse's {@code prevent_media_downloads_from}); 404. */
+  public Set<String> preventMediaDownloadsFrom() {
+    return preventMediaDownloadsFrom;
+  }
+
+  /** How long a remote body may send nothing before the fetch is abandoned (502). Default 30 s. */
+  public Duration remoteIdleTimeout() {
+    return remoteIdleTimeout;
+  }
+
+  /**
+   * How long a server that failed is not asked again: this after the first failure, doubling
+   * with each further failure up to an hour; a success resets it. Default 10 s.
+   */
+  public Duration remoteRetryBackoff() {
+    return remoteRetryBackoff;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof MediaConfig c
@@ -124,14 +160,19 @@ public final class MediaConfig {
         && maxPendingUploadsPerUser == c.maxPendingUploadsPerUser
         && defaultDownloadTimeout.equals(c.defaultDownloadTimeout)
         && maxDownloadTimeout.equals(c.maxDownloadTimeout)
-        && lastAccessFlushInterval.equals(c.lastAccessFlushInterval);
+        && lastAccessFlushInterval.equals(c.lastAccessFlushInterval)
+        && federationDomainWhitelist.equals(c.federationDomainWhitelist)
+        && preventMediaDownloadsFrom.equals(c.preventMediaDownloadsFrom)
+        && remoteIdleTimeout.equals(c.remoteIdleTimeout)
+        && remoteRetryBackoff.equals(c.remoteRetryBackoff);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
         maxUploadSize, maxImagePixels, thumbnailSizes, dynamicThumbnails, unusedPendingExpiry,
-        maxPendingUploadsPerUser, defaultDownloadTimeout, maxDownloadTimeout, lastAccessFlushInterval);
+        maxPendingUploadsPerUser, defaultDownloadTimeout, maxDownloadTimeout, lastAccessFlushInterval,
+        federationDomainWhitelist, preventMediaDownloadsFrom, remoteIdleTimeout, remoteRetryBackoff);
   }
 
   @Override
@@ -144,7 +185,11 @@ public final class MediaConfig {
         + ", maxPendingUploadsPerUser=" + maxPendingUploadsPerUser
         + ", defaultDownloadTimeout=" + defaultDownloadTimeout
         + ", maxDownloadTimeout=" + maxDownloadTimeout
-        + ", lastAccessFlushInterval=" + lastAccessFlushInterval + "}";
+        + ", lastAccessFlushInterval=" + lastAccessFlushInterval
+        + ", federationDomainWhitelist=" + federationDomainWhitelist
+        + ", preventMediaDownloadsFrom=" + preventMediaDownloadsFrom
+        + ", remoteIdleTimeout=" + remoteIdleTimeout
+        + ", remoteRetryBackoff=" + remoteRetryBackoff + "}";
   }
 
   /** Builds a {@link MediaConfig}; every setter validates its argument at once. */
@@ -158,6 +203,10 @@ public final class MediaConfig {
     private Duration defaultDownloadTimeout = Duration.ofSeconds(20);
     private Duration maxDownloadTimeout = Duration.ofSeconds(120);
     private Duration lastAccessFlushInterval = Duration.ofSeconds(60);
+    private Optional<Set<String>> federationDomainWhitelist = Optional.empty();
+    private Set<String> preventMediaDownloadsFrom = Set.of();
+    private Duration remoteIdleTimeout = Duration.ofSeconds(30);
+    private Duration remoteRetryBackoff = Duration.ofSeconds(10);
 
     private Builder() {}
 
@@ -171,6 +220,10 @@ public final class MediaConfig {
       defaultDownloadTimeout = c.defaultDownloadTimeout;
       maxDownloadTimeout = c.maxDownloadTimeout;
       lastAccessFlushInterval = c.lastAccessFlushInterval;
+      federationDomainWhitelist = c.federationDomainWhitelist;
+      preventMediaDownloadsFrom = c.preventMediaDownloadsFrom;
+      remoteIdleTimeout = c.remoteIdleTimeout;
+      remoteRetryBackoff = c.remoteRetryBackoff;
     }
 
     /** At least 1 byte. */
@@ -236,6 +289,38 @@ public final class MediaConfig {
     public Builder lastAccessFlushInterval(Duration interval) {
       this.lastAccessFlushInterval = positive(interval, "lastAccessFlushInterval");
       return this;
+    }
+
+    /** Only these servers' media is fetched; each must be a valid server name. */
+    public Builder federationDomainWhitelist(Set<String> serverNames) {
+      serverNames.forEach(Builder::checkServerName);
+      this.federationDomainWhitelist = Optional.of(Set.copyOf(serverNames));
+      return this;
+    }
+
+    /** These servers' media is never fetched; each must be a valid server name. */
+    public Builder preventMediaDownloadsFrom(Set<String> serverNames) {
+      serverNames.forEach(Builder::checkServerName);
+      this.preventMediaDownloadsFrom = Set.copyOf(serverNames);
+      return this;
+    }
+
+    /** Positive. */
+    public Builder remoteIdleTimeout(Duration timeout) {
+      this.remoteIdleTimeout = positive(timeout, "remoteIdleTimeout");
+      return this;
+    }
+
+    /** Positive. */
+    public Builder remoteRetryBackoff(Duration backoff) {
+      this.remoteRetryBackoff = positive(backoff, "remoteRetryBackoff");
+      return this;
+    }
+
+    private static void checkServerName(String name) {
+      if (!ServerName.isValid(name)) {
+        throw new IllegalArgumentException("not a valid server name: " + name);
+      }
     }
 
     /** Checks the settings against each other and returns the configuration. */

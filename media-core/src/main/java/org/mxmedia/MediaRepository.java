@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import org.mxmedia.internal.DefaultMediaRepository;
+import org.mxmedia.internal.Guarded;
 import org.mxmedia.spi.Authorizer;
+import org.mxmedia.spi.FederationClient;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
@@ -73,8 +75,10 @@ public interface MediaRepository extends AutoCloseable {
    * bytes. The caller must close the response.
    *
    * @throws MediaException 404 {@code M_NOT_FOUND} for unknown or quarantined media, and for
-   *     remote media when remote fetching is disallowed or not configured; 504
-   *     {@code M_NOT_YET_UPLOADED} when a pending upload's bytes do not arrive in time
+   *     remote media when remote fetching is disallowed, not configured, or the origin has no such
+   *     media; 504 {@code M_NOT_YET_UPLOADED} when a pending upload's bytes do not arrive in
+   *     time; 502 {@code M_TOO_LARGE} for remote media over the size limit; 502 {@code M_UNKNOWN}
+   *     when the origin fails, stalls, sends malformed answers or is being backed off
    */
   MediaResponse download(MxcUri uri, DownloadOptions options);
 
@@ -115,6 +119,7 @@ public interface MediaRepository extends AutoCloseable {
     private MediaIdGenerator mediaIdGenerator;
     private Executor executor;
     private Thumbnailer thumbnailer;
+    private FederationClient federationClient;
 
     private Builder() {}
 
@@ -194,6 +199,15 @@ public interface MediaRepository extends AutoCloseable {
     }
 
     /**
+     * The host's server-to-server transport. With one, downloads and thumbnails of other
+     * servers' media fetch and cache it; without one they answer 404.
+     */
+    public Builder federationClient(FederationClient client) {
+      this.federationClient = once(this.federationClient, client, "federationClient");
+      return this;
+    }
+
+    /**
      * Where background work runs (copies to asynchronous storage providers). Default: a small
      * pool of daemon threads owned by the repository and shut down by {@link #close()}; an
      * executor given here is not shut down.
@@ -231,7 +245,8 @@ public interface MediaRepository extends AutoCloseable {
           clock == null ? Clock.systemUTC() : clock,
           mediaIdGenerator == null ? MediaIdGenerator.secureRandom() : mediaIdGenerator,
           executor,
-          thumbnailer);
+          thumbnailer,
+          federationClient == null ? null : Guarded.wrap(FederationClient.class, federationClient, "federation client"));
     }
 
     private static <T> T once(T current, T value, String name) {

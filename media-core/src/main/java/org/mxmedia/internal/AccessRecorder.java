@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.mxmedia.MediaId;
+import org.mxmedia.MxcUri;
 import org.mxmedia.spi.MediaStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,6 +19,7 @@ final class AccessRecorder {
 
   private final MediaStore store;
   private final ConcurrentHashMap<MediaId, Instant> recent = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<MxcUri, Instant> recentRemote = new ConcurrentHashMap<>();
 
   AccessRecorder(MediaStore store) {
     this.store = store;
@@ -27,18 +29,38 @@ final class AccessRecorder {
     recent.merge(mediaId, at, (a, b) -> a.isAfter(b) ? a : b);
   }
 
-  /** Writes what was recorded since the last flush in one store call; on failure keeps it for the next. */
+  void recordRemote(MxcUri uri, Instant at) {
+    recentRemote.merge(uri, at, (a, b) -> a.isAfter(b) ? a : b);
+  }
+
+  /** Writes what was recorded since the last flush in one store call each for local and remote media. */
   void flush() {
-    if (recent.isEmpty()) {
-      return;
-    }
-    Map<MediaId, Instant> batch = new HashMap<>();
-    for (MediaId id : recent.keySet()) {
-      Instant at = recent.remove(id);
-      if (at != null) {
-        batch.put(id, at);
+    flushLocal();
+    Map<MxcUri, Instant> batch = drain(recentRemote);
+    if (!batch.isEmpty()) {
+      try {
+        store.recordRemoteAccess(Map.copyOf(batch));
+      } catch (RuntimeException e) {
+        log.warn("Could not write {} remote access times; keeping them for the next flush", batch.size(), e);
+        batch.forEach(this::recordRemote);
       }
     }
+  }
+
+  private static <K> Map<K, Instant> drain(ConcurrentHashMap<K, Instant> map) {
+    Map<K, Instant> batch = new HashMap<>();
+    for (K key : map.keySet()) {
+      Instant at = map.remove(key);
+      if (at != null) {
+        batch.put(key, at);
+      }
+    }
+    return batch;
+  }
+
+  /** Writes the local access times in one store call; on failure keeps them for the next. */
+  private void flushLocal() {
+    Map<MediaId, Instant> batch = drain(recent);
     if (batch.isEmpty()) {
       return;
     }

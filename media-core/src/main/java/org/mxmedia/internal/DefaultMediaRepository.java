@@ -37,7 +37,10 @@ import org.mxmedia.spi.LocalMedia;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PendingMedia;
+import org.mxmedia.spi.BlobKey;
+import org.mxmedia.spi.FederationClient;
 import org.mxmedia.spi.PrimaryStorage;
+import org.mxmedia.spi.RemoteMedia;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
 import org.slf4j.Logger;
@@ -68,6 +71,7 @@ public final class DefaultMediaRepository implements MediaRepository {
   private final MediaAdmin trustedAdmin = new Admin();
   private final ExecutorService thumbnailPool;
   private final ThumbnailService thumbnails;
+  private final RemoteFetcher remote;
   /** Background thumbnail threads: few, so pre-generation never starves request threads of CPU. */
   private static final int THUMBNAIL_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
 
@@ -82,7 +86,8 @@ public final class DefaultMediaRepository implements MediaRepository {
       Clock clock,
       MediaIdGenerator ids,
       Executor executor,
-      Thumbnailer thumbnailer) {
+      Thumbnailer thumbnailer,
+      FederationClient federationClient) {
     this.serverName = serverName;
     this.config = config;
     this.store = Guarded.wrap(MediaStore.class, store, "media store");
@@ -114,6 +119,9 @@ public final class DefaultMediaRepository implements MediaRepository {
       this.thumbnails = new ThumbnailService(this.store, blobs, thumbnailer, config, clock, pool);
     }
 
+    this.remote = federationClient == null
+        ? null
+        : new RemoteFetcher(federationClient, primary, blobs, this.store, config, clock, scheduler);
     long flushMillis = config.lastAccessFlushInterval().toMillis();
     scheduler.scheduleWithFixedDelay(guard("access-time flush", accesses::flush), flushMillis, flushMillis, TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(guard("maintenance", this::maintain), 0, MAINTENANCE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
@@ -266,13 +274,23 @@ public final class DefaultMediaRepository implements MediaRepository {
   @Override
   public MediaResponse download(MxcUri uri, DownloadOptions options) {
     ensureOpen();
-    LocalMedia media = visibleMedia(uri, options);
+    Visible media = visible(uri, options);
     Optional<MediaContent> content = blobs.open(media.blob());
+    if (content.isEmpty() && !media.local()) {
+      log.warn("The cached bytes of remote media {} are gone; fetching them again", uri);
+      forgetRemote(uri);
+      media = visible(uri, options);
+      content = blobs.open(media.blob());
+    }
     if (content.isEmpty()) {
-      log.error("The bytes of media {} (blob {}) are missing from every storage", media.mediaId(), media.blob());
+      log.error("The bytes of media {} (blob {}) are missing from every storage", uri, media.blob());
       throw MediaException.notFound("Not found");
     }
-    accesses.record(media.mediaId(), clock.instant());
+    if (media.local()) {
+      accesses.record(uri.mediaId(), clock.instant());
+    } else {
+      accesses.recordRemote(uri, clock.instant());
+    }
     return new MediaResponse(
         media.contentType(),
         content.get().length(),
@@ -283,15 +301,26 @@ public final class DefaultMediaRepository implements MediaRepository {
         content.get());
   }
 
+  /** What a download or thumbnail serves: local media, or a cached copy of remote media. */
+  private record Visible(BlobKey blob, String contentType, Optional<String> uploadName, long size, Instant createdAt, boolean local) {
+    ThumbnailService.Source source() {
+      return new ThumbnailService.Source(blob, contentType, size, createdAt, local);
+    }
+  }
+
+  private void forgetRemote(MxcUri uri) {
+    store.deleteRemoteMedia(uri).ifPresent(gone -> blobs.deleteIfUnreferenced(gone.blob()));
+  }
+
   @Override
   public MediaResponse thumbnail(MxcUri uri, org.mxmedia.ThumbnailSpec spec, DownloadOptions options) {
     ensureOpen();
-    LocalMedia media = visibleMedia(uri, options);
+    Visible media = visible(uri, options);
     if (thumbnails == null) {
       throw new MediaException(ErrorCode.M_UNKNOWN, 400,
           "Cannot generate thumbnails of " + media.contentType() + ": this server has no thumbnailer");
     }
-    return thumbnails.serve(sourceOf(media), spec);
+    return thumbnails.serve(media.source(), spec);
   }
 
   private static ThumbnailService.Source sourceOf(LocalMedia media) {
@@ -304,19 +333,39 @@ public final class DefaultMediaRepository implements MediaRepository {
     }
   }
 
-  /** The record of downloadable local media: 404 for remote, unknown and quarantined media; waits for pending uploads. */
-  private LocalMedia visibleMedia(MxcUri uri, DownloadOptions options) {
-    if (!uri.serverName().equals(serverName)) {
-      throw MediaException.notFound(
-          options.allowRemote()
-              ? "Media from other servers is not available on this server"
-              : "Remote media not requested (allow_remote is false)");
+  /**
+   * The media a download or thumbnail serves: 404 for unknown and quarantined media, and for
+   * remote media when fetching is disallowed or not configured; waits for pending uploads;
+   * fetches uncached remote media.
+   */
+  private Visible visible(MxcUri uri, DownloadOptions options) {
+    if (uri.serverName().equals(serverName)) {
+      LocalMedia media = store.localMedia(uri.mediaId()).orElseGet(() -> awaitPending(uri.mediaId(), timeoutOf(options)));
+      if (media.quarantined()) {
+        throw MediaException.notFound("Not found");
+      }
+      return new Visible(media.blob(), media.contentType(), media.uploadName(), media.size(), media.createdAt(), true);
     }
-    LocalMedia media = store.localMedia(uri.mediaId()).orElseGet(() -> awaitPending(uri.mediaId(), timeoutOf(options)));
+    Optional<RemoteMedia> cached = store.remoteMedia(uri);
+    RemoteMedia media;
+    if (cached.isPresent()) {
+      media = cached.get();
+    } else {
+      if (!options.allowRemote()) {
+        throw MediaException.notFound("Remote media not requested (allow_remote is false)");
+      }
+      if (remote == null) {
+        throw MediaException.notFound("Media from other servers is not available on this server");
+      }
+      media = remote.fetch(uri, timeoutOf(options));
+      if (thumbnails != null && !media.quarantined()) {
+        thumbnails.pregenerateLater(new ThumbnailService.Source(media.blob(), media.contentType(), media.size(), media.cachedAt(), false));
+      }
+    }
     if (media.quarantined()) {
       throw MediaException.notFound("Not found");
     }
-    return media;
+    return new Visible(media.blob(), media.contentType(), media.uploadName(), media.size(), media.cachedAt(), false);
   }
 
   private Duration timeoutOf(DownloadOptions options) {
@@ -388,6 +437,11 @@ public final class DefaultMediaRepository implements MediaRepository {
 
     @Override
     public boolean quarantine(MxcUri uri) {
+      if (!uri.serverName().equals(serverName)) {
+        store.setRemoteQuarantined(uri, true).orElseThrow(() -> MediaException.notFound("No such cached remote media"));
+        log.info("Quarantined remote media {}", uri);
+        return true;
+      }
       LocalMedia media = store.setQuarantined(localId(uri), true).orElseThrow(() -> MediaException.notFound("No such media"));
       log.info("Quarantine of {}: {}", uri, media.quarantined() ? "done" : "refused, the media is protected");
       return media.quarantined();
@@ -395,6 +449,10 @@ public final class DefaultMediaRepository implements MediaRepository {
 
     @Override
     public void unquarantine(MxcUri uri) {
+      if (!uri.serverName().equals(serverName)) {
+        store.setRemoteQuarantined(uri, false).orElseThrow(() -> MediaException.notFound("No such cached remote media"));
+        return;
+      }
       store.setQuarantined(localId(uri), false).orElseThrow(() -> MediaException.notFound("No such media"));
       log.info("Released {} from quarantine", uri);
     }
@@ -425,6 +483,12 @@ public final class DefaultMediaRepository implements MediaRepository {
 
     @Override
     public void delete(MxcUri uri) {
+      if (!uri.serverName().equals(serverName)) {
+        RemoteMedia gone = store.deleteRemoteMedia(uri).orElseThrow(() -> MediaException.notFound("No such cached remote media"));
+        log.info("Deleted cached remote media {}", uri);
+        blobs.deleteIfUnreferenced(gone.blob());
+        return;
+      }
       MediaId id = localId(uri);
       Optional<LocalMedia> removed = store.deleteLocalMedia(id);
       if (removed.isEmpty()) {
@@ -437,6 +501,26 @@ public final class DefaultMediaRepository implements MediaRepository {
     @Override
     public org.mxmedia.MediaUsage usage(UserId user, Instant since) {
       return store.usage(user, since);
+    }
+
+    @Override
+    public int purgeRemoteMediaAccessedBefore(Instant before) {
+      int purged = 0;
+      while (true) {
+        List<RemoteMedia> batch = store.remoteMediaAccessedBefore(before, 500);
+        if (batch.isEmpty()) {
+          break;
+        }
+        for (RemoteMedia m : batch) {
+          Optional<RemoteMedia> gone = store.deleteRemoteMedia(m.uri());
+          if (gone.isPresent()) {
+            blobs.deleteIfUnreferenced(gone.get().blob());
+            purged++;
+          }
+        }
+      }
+      log.info("Purged {} cached remote media not accessed since {}", purged, before);
+      return purged;
     }
 
     @Override
@@ -477,6 +561,11 @@ public final class DefaultMediaRepository implements MediaRepository {
   /** Writes the recorded access times now (they are otherwise written every flush interval). */
   public void flushAccessTimes() {
     accesses.flush();
+  }
+
+  /** Remote fetches started since the repository was built (joined requests do not count). */
+  public long remoteFetches() {
+    return remote == null ? 0 : remote.fetchCount();
   }
 
   /** Background copies to storage providers not yet finished. */

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.mxmedia.MediaId;
 import org.mxmedia.MediaUsage;
+import org.mxmedia.MxcUri;
 import org.mxmedia.UserId;
 
 /**
@@ -77,6 +78,31 @@ public interface MediaStore {
   /** The count and total size of local media {@code uploader} created at or after {@code since}. */
   MediaUsage usage(UserId uploader, Instant since);
 
+  // ---- cached remote media
+
+  /**
+   * Stores a cached remote media record, transferring one reservation of {@code media.blob()} to
+   * it. If that blob is quarantined by hash the record is stored quarantined.
+   *
+   * @return false, storing nothing, when that remote media is already cached
+   */
+  boolean insertRemoteMedia(RemoteMedia media);
+
+  /** The cached record of remote media, if any. */
+  Optional<RemoteMedia> remoteMedia(MxcUri uri);
+
+  /** Removes a cached remote media record and drops its blob reference; returns the removed record. */
+  Optional<RemoteMedia> deleteRemoteMedia(MxcUri uri);
+
+  /** Up to {@code limit} cached remote media last accessed before {@code before}, least recently accessed first. */
+  List<RemoteMedia> remoteMediaAccessedBefore(Instant before, int limit);
+
+  /** Sets {@code lastAccessedAt} of each listed remote media to the later of its stored and given time. */
+  void recordRemoteAccess(Map<MxcUri, Instant> accessTimes);
+
+  /** Quarantines or releases cached remote media; empty if it is not cached. */
+  Optional<RemoteMedia> setRemoteQuarantined(MxcUri uri, boolean quarantined);
+
   // ---- quarantine and protection
 
   /**
@@ -89,7 +115,7 @@ public interface MediaStore {
 
   /**
    * Quarantines (or releases) every local media record whose bytes are {@code blob}, except those
-   * safe from quarantine, and remembers the hash, so later uploads of the same bytes are
+   * safe from quarantine, and every cached remote media with those bytes, and remembers the hash, so later uploads of the same bytes are
    * quarantined as they are stored.
    *
    * @return how many records changed

@@ -30,6 +30,9 @@ import org.mxmedia.spi.MediaStore.PendingInsert;
 import org.mxmedia.spi.MediaStore.Reservation;
 import org.mxmedia.spi.PendingMedia;
 import org.mxmedia.spi.ThumbnailRecord;
+import org.mxmedia.spi.RemoteMedia;
+import org.mxmedia.MxcUri;
+import org.mxmedia.ServerName;
 import org.mxmedia.ThumbnailMethod;
 
 /**
@@ -253,6 +256,56 @@ public abstract class MediaStoreContract {
     assertThat(store.deleteExpiredPending(T0.plusSeconds(10))).isEqualTo(1);
     assertThat(store.pending(MediaId.of("old"))).isEmpty();
     assertThat(store.pending(MediaId.of("young"))).isPresent();
+  }
+
+  // ---- cached remote media
+
+  protected static RemoteMedia remote(String server, String id, BlobKey blob, Instant at) {
+    return RemoteMedia.cached(ServerName.of(server), MediaId.of(id), "image/png", Optional.of("r.png"), 10, blob, at);
+  }
+
+  @Test
+  void cachedRemoteMediaIsReadBackAndHoldsItsBlob() {
+    RemoteMedia r = remote("other.org", "abc", blob(1), T0);
+    store.reserveBlob(blob(1));
+    assertThat(store.insertRemoteMedia(r)).isTrue();
+    assertThat(store.remoteMedia(r.uri())).contains(r);
+    assertThat(store.remoteMedia(MxcUri.of("third.org", "abc"))).isEmpty();
+    assertThat(store.localMedia(MediaId.of("abc"))).as("remote media is not local media").isEmpty();
+    assertThat(store.blobReferences(blob(1))).isEqualTo(1);
+    store.reserveBlob(blob(2));
+    assertThat(store.insertRemoteMedia(remote("other.org", "abc", blob(2), T0))).isFalse();
+    assertThat(store.deleteRemoteMedia(r.uri())).contains(r);
+    assertThat(store.blobReferences(blob(1))).isZero();
+    assertThat(store.deleteRemoteMedia(r.uri())).isEmpty();
+  }
+
+  @Test
+  void remoteMediaIsListedByLastAccessForPurging() {
+    for (int i = 0; i < 5; i++) {
+      store.reserveBlob(blob(i + 1));
+      store.insertRemoteMedia(remote("other.org", "m" + i, blob(i + 1), T0.plusSeconds(i * 10)));
+    }
+    store.recordRemoteAccess(Map.of(MxcUri.of("other.org", "m0"), T0.plusSeconds(100), MxcUri.of("nowhere.org", "x"), T0));
+    assertThat(store.remoteMediaAccessedBefore(T0.plusSeconds(35), 10)).extracting(m -> m.mediaId().value())
+        .containsExactly("m1", "m2", "m3");
+    assertThat(store.remoteMediaAccessedBefore(T0.plusSeconds(35), 2)).hasSize(2);
+    assertThat(store.remoteMedia(MxcUri.of("other.org", "m0")).orElseThrow().lastAccessedAt()).isEqualTo(T0.plusSeconds(100));
+  }
+
+  @Test
+  void remoteMediaIsQuarantinedByItselfAndByHash() {
+    RemoteMedia r = remote("other.org", "abc", blob(1), T0);
+    store.reserveBlob(blob(1));
+    store.insertRemoteMedia(r);
+    assertThat(store.setRemoteQuarantined(r.uri(), true).orElseThrow().quarantined()).isTrue();
+    assertThat(store.setRemoteQuarantined(r.uri(), false).orElseThrow().quarantined()).isFalse();
+    assertThat(store.setQuarantinedByHash(blob(1), true)).isEqualTo(1);
+    assertThat(store.remoteMedia(r.uri()).orElseThrow().quarantined()).isTrue();
+    store.reserveBlob(blob(1));
+    store.insertRemoteMedia(remote("third.org", "later", blob(1), T0));
+    assertThat(store.remoteMedia(MxcUri.of("third.org", "later")).orElseThrow().quarantined()).isTrue();
+    assertThat(store.setRemoteQuarantined(MxcUri.of("x.org", "y"), true)).isEmpty();
   }
 
   // ---- thumbnails
