@@ -24,6 +24,7 @@ import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.ServerName;
 import org.mxmedia.UserId;
+import org.mxmedia.examples.federation.Federation;
 import org.mxmedia.http.Authenticator;
 import org.mxmedia.http.JdkHttpServerAdapter;
 import org.mxmedia.http.MediaHttpHandler;
@@ -48,10 +49,12 @@ public final class MediaServer implements AutoCloseable {
   private final MediaRepository repository;
   private final ServerName serverName;
   private final Map<String, UserId> tokens;
+  private final Federation federation;
   private final CountDownLatch stopped = new CountDownLatch(1);
 
   private MediaServer(HttpServer http, ExecutorService executor, MediaRepository repository, ServerName serverName,
-      Map<String, UserId> tokens) {
+      Map<String, UserId> tokens, Federation federation) {
+    this.federation = federation;
     this.http = http;
     this.executor = executor;
     this.repository = repository;
@@ -73,8 +76,12 @@ public final class MediaServer implements AutoCloseable {
     if (settings.maxUploadSize != null) {
       config.maxUploadSize(DataSize.bytes(settings.maxUploadSize));
     }
+    Map<ServerName, java.net.URI> peers = new LinkedHashMap<>();
+    settings.peers.forEach((name, url) -> peers.put(ServerName.of(name), java.net.URI.create(url)));
+    Federation federation = Federation.create(serverName, dataDir.resolve("signing.key"), peers);
     MediaRepository repository = MediaRepository.builder()
         .serverName(serverName)
+        .federationClient(federation.client())
         .config(config.build())
         .mediaStore(new InMemoryMediaStore())
         .thumbnailer(new ImageIoThumbnailer())
@@ -86,7 +93,10 @@ public final class MediaServer implements AutoCloseable {
     if (tokens.isEmpty()) {
       tokens.putAll(generatedToken(dataDir, serverName));
     }
-    MediaHttpHandler media = MediaHttpHandler.builder(repository).authenticator(Authenticator.tokens(tokens)).build();
+    MediaHttpHandler media = MediaHttpHandler.builder(repository)
+        .authenticator(Authenticator.tokens(tokens))
+        .federationAuthenticator(federation.authenticator())
+        .build();
 
     AtomicInteger threads = new AtomicInteger();
     ExecutorService executor = Executors.newFixedThreadPool(64, r -> {
@@ -96,9 +106,10 @@ public final class MediaServer implements AutoCloseable {
     });
     http.setExecutor(executor);
     http.createContext("/_matrix/client/versions", MediaServer::versions);
+    http.createContext("/_matrix/key/v2/server", federation::serveKeys);
     http.createContext("/", new JdkHttpServerAdapter(media));
     http.start();
-    return new MediaServer(http, executor, repository, serverName, tokens);
+    return new MediaServer(http, executor, repository, serverName, tokens, federation);
   }
 
   /** One token for {@code @admin:<server>}, generated once and kept in the data directory. */
@@ -155,6 +166,11 @@ public final class MediaServer implements AutoCloseable {
 
   public Map<String, UserId> tokens() {
     return tokens;
+  }
+
+  /** The key id this server signs federation requests with. */
+  public String federationKeyId() {
+    return federation.keyId();
   }
 
   public MediaRepository repository() {

@@ -42,7 +42,7 @@ final class ServerSettings {
       "  --token TOKEN=@user:server  an access token and its user (repeatable; default: one generated)",
       "  --max-upload-size BYTES     the largest upload (default 52428800)",
       "  --dynamic-thumbnails        generate thumbnails of any requested size",
-      "  --peer SERVER_NAME=BASE_URL where to reach another server over federation (repeatable)",
+      "  --peer SERVER_NAME=BASE_URL reach that server at this URL instead of discovering it (repeatable)",
       "  --config FILE               the same settings as YAML or JSON (options given here win)",
       "  --help                      this text");
 
