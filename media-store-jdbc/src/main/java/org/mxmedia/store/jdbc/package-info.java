@@ -1,0 +1,5 @@
+/** {@link org.mxmedia.store.jdbc.JdbcMediaStore}: the SQL metadata store. */
+@NullMarked
+package org.mxmedia.store.jdbc;
+
+import org.jspecify.annotations.NullMarked;

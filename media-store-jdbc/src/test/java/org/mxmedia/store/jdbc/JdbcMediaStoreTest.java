@@ -1,0 +1,195 @@
+package org.mxmedia.store.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.mxmedia.DownloadOptions;
+import org.mxmedia.MediaException;
+import org.mxmedia.MediaRepository;
+import org.mxmedia.MxcUri;
+import org.mxmedia.UploadRequest;
+import org.mxmedia.UserId;
+import org.mxmedia.spi.BlobKey;
+import org.mxmedia.storage.fs.FileSystemStorage;
+
+class JdbcMediaStoreTest {
+  @TempDir Path dir;
+  static final UserId ALICE = UserId.of("@alice:example.org");
+
+  @Test
+  void aDatabaseThatIsDownAtStartIsAClearErrorNamingIt() {
+    assertThatThrownBy(() -> JdbcMediaStore.postgres("jdbc:postgresql://127.0.0.1:1/nothing", "u", "p"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("jdbc:postgresql://127.0.0.1:1/nothing")
+        .hasMessageContaining("cannot connect");
+  }
+
+  @Test
+  void anUnwritableDataDirectoryIsAClearError() throws Exception {
+    Path file = Files.writeString(dir.resolve("a-file"), "x");
+    assertThatThrownBy(() -> JdbcMediaStore.sqlite(file.resolve("media.db")))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining(file.resolve("media.db").toString());
+  }
+
+  @Test
+  void aSchemaNewerThanThisCodeIsRefused() throws Exception {
+    Path db = dir.resolve("media.db");
+    JdbcMediaStore.sqlite(db).close();
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+      s.execute("INSERT INTO mxmedia_schema (version) VALUES (99)");
+    }
+    assertThatThrownBy(() -> JdbcMediaStore.sqlite(db)).isInstanceOf(IllegalStateException.class).hasMessageContaining("99");
+  }
+
+  @Test
+  void twoProcessesStartingAtOnceMigrateOnce() throws Exception {
+    String url = Postgres.newDatabase();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    List<Future<JdbcMediaStore>> stores = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      stores.add(pool.submit(() -> JdbcMediaStore.postgres(url, "postgres", "postgres")));
+    }
+    for (Future<JdbcMediaStore> f : stores) {
+      f.get(60, TimeUnit.SECONDS).close();
+    }
+    pool.shutdown();
+    try (Connection c = DriverManager.getConnection(url, "postgres", "postgres"); Statement s = c.createStatement();
+        var r = s.executeQuery("SELECT COUNT(*) FROM mxmedia_schema")) {
+      r.next();
+      assertThat(r.getInt(1)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void dataSurvivesReopeningTheSqliteFile() throws Exception {
+    Path db = dir.resolve("media.db");
+    MxcUri uri;
+    try (JdbcMediaStore store = JdbcMediaStore.sqlite(db);
+        MediaRepository repo = repo(store, dir.resolve("blobs"))) {
+      uri = repo.upload(ALICE, UploadRequest.of("text/plain").withFileName("kept.txt"), new ByteArrayInputStream("kept".getBytes()));
+    }
+    try (JdbcMediaStore store = JdbcMediaStore.sqlite(db);
+        MediaRepository repo = repo(store, dir.resolve("blobs"));
+        var r = repo.download(uri, DownloadOptions.defaults())) {
+      assertThat(r.fileName()).contains("kept.txt");
+      assertThat(r.contentType()).isEqualTo("text/plain");
+      assertThat(new String(r.content().openStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("kept");
+    }
+  }
+
+  private static MediaRepository repo(JdbcMediaStore store, Path blobs) {
+    return MediaRepository.builder().serverName("example.org").mediaStore(store).storage(FileSystemStorage.at(blobs)).build();
+  }
+
+  /**
+   * Two repositories (as two processes would be) on one PostgreSQL and one storage directory
+   * upload and delete the same content at once: no orphan blob, no record without its blob.
+   */
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void twoRepositoriesOnOnePostgresStayConsistent() throws Exception {
+    String url = Postgres.newDatabase();
+    Path blobs = dir.resolve("shared");
+    byte[][] contents = {"one".getBytes(), "two".getBytes(), "x".repeat(50_000).getBytes()};
+    try (JdbcMediaStore s1 = JdbcMediaStore.postgres(url, "postgres", "postgres");
+        JdbcMediaStore s2 = JdbcMediaStore.postgres(url, "postgres", "postgres");
+        MediaRepository r1 = repo(s1, blobs);
+        MediaRepository r2 = repo(s2, blobs)) {
+      MediaRepository[] repos = {r1, r2};
+      ConcurrentHashMap<MxcUri, byte[]> live = new ConcurrentHashMap<>();
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+      ExecutorService pool = Executors.newFixedThreadPool(8);
+      List<Future<?>> workers = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        workers.add(pool.submit(() -> {
+          ThreadLocalRandom random = ThreadLocalRandom.current();
+          while (System.nanoTime() < until) {
+            MediaRepository repo = repos[random.nextInt(2)];
+            if (random.nextInt(3) > 0 || live.isEmpty()) {
+              byte[] bytes = contents[random.nextInt(contents.length)];
+              MxcUri uri = repo.upload(ALICE, UploadRequest.empty(), new ByteArrayInputStream(bytes));
+              live.put(uri, bytes);
+            } else {
+              MxcUri victim = live.keySet().stream().findAny().orElse(null);
+              if (victim != null && live.remove(victim) != null) {
+                repo.admin().delete(victim);
+              }
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> w : workers) {
+        w.get();
+      }
+      pool.shutdown();
+      Set<String> referenced = new HashSet<>();
+      for (var e : live.entrySet()) {
+        try (var r = r1.download(e.getKey(), DownloadOptions.defaults())) {
+          assertThat(r.content().openStream().readAllBytes()).isEqualTo(e.getValue());
+          referenced.add(r.sha256());
+        }
+      }
+      Set<String> onDisk = new HashSet<>();
+      try (Stream<Path> files = Files.walk(blobs.resolve("blobs"))) {
+        files.filter(Files::isRegularFile).forEach(p -> onDisk.add(p.getFileName().toString()));
+      }
+      assertThat(onDisk).isEqualTo(referenced);
+      for (String sha : referenced) {
+        assertThat(s1.blobReferences(BlobKey.of(sha))).isEqualTo(s1.localMediaByBlob(BlobKey.of(sha)).size());
+      }
+    }
+  }
+
+  /** The database goes away mid-run: requests fail with a 5xx, nothing is half-written, and they work again when it returns. */
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void aDatabaseThatGoesAwayMidRunFailsCleanlyAndRecovers() throws Exception {
+    String url = Postgres.newDatabase();
+    String name = url.substring(url.lastIndexOf('/') + 1).replaceAll("\\?.*", "");
+    try (JdbcMediaStore store = JdbcMediaStore.postgres(url, "postgres", "postgres");
+        MediaRepository repo = repo(store, dir.resolve("b"))) {
+      MxcUri before = repo.upload(ALICE, UploadRequest.empty(), new ByteArrayInputStream("before".getBytes()));
+      try (Connection admin = Postgres.server().getPostgresDatabase().getConnection(); Statement s = admin.createStatement()) {
+        s.execute("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false");
+        s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'");
+      }
+      assertThatThrownBy(() -> repo.upload(ALICE, UploadRequest.empty(), new ByteArrayInputStream("during".getBytes())))
+          .isInstanceOfSatisfying(MediaException.class, e -> assertThat(e.httpStatus()).isGreaterThanOrEqualTo(500));
+      try (Stream<Path> tmp = Files.list(dir.resolve("b").resolve("tmp"))) {
+        assertThat(tmp).as("no staging file left").isEmpty();
+      }
+      try (Connection admin = Postgres.server().getPostgresDatabase().getConnection(); Statement s = admin.createStatement()) {
+        s.execute("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true");
+      }
+      MxcUri after = repo.upload(ALICE, UploadRequest.empty(), new ByteArrayInputStream("after".getBytes()));
+      try (var r = repo.download(before, DownloadOptions.defaults())) {
+        assertThat(r.content().openStream().readAllBytes()).isEqualTo("before".getBytes());
+      }
+      try (var r = repo.download(after, DownloadOptions.defaults())) {
+        assertThat(r.content().openStream().readAllBytes()).isEqualTo("after".getBytes());
+      }
+    }
+  }
+}
