@@ -19,12 +19,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.mxmedia.DataSize;
-import org.mxmedia.InMemoryMediaStore;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.ServerName;
 import org.mxmedia.UserId;
 import org.mxmedia.examples.federation.Federation;
+import org.mxmedia.store.jdbc.JdbcMediaStore;
 import org.mxmedia.http.Authenticator;
 import org.mxmedia.http.JdkHttpServerAdapter;
 import org.mxmedia.http.MediaHttpHandler;
@@ -50,11 +50,13 @@ public final class MediaServer implements AutoCloseable {
   private final ServerName serverName;
   private final Map<String, UserId> tokens;
   private final Federation federation;
+  private final JdbcMediaStore metadata;
   private final CountDownLatch stopped = new CountDownLatch(1);
 
   private MediaServer(HttpServer http, ExecutorService executor, MediaRepository repository, ServerName serverName,
-      Map<String, UserId> tokens, Federation federation) {
+      Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata) {
     this.federation = federation;
+    this.metadata = metadata;
     this.http = http;
     this.executor = executor;
     this.repository = repository;
@@ -66,11 +68,21 @@ public final class MediaServer implements AutoCloseable {
   public static MediaServer start(ServerSettings settings) throws IOException {
     // without TCP_NODELAY a small response waits ~40 ms for a delayed ACK between headers and body
     System.setProperty("sun.net.httpserver.nodelay", System.getProperty("sun.net.httpserver.nodelay", "true"));
-    HttpServer http = HttpServer.create(new InetSocketAddress(settings.bind, settings.port), 1024);
-    int port = http.getAddress().getPort();
-    ServerName serverName = settings.serverName(port);
     Path dataDir = Path.of(settings.dataDir).toAbsolutePath();
     Files.createDirectories(dataDir);
+    JdbcMediaStore metadata = settings.jdbcUrl == null
+        ? JdbcMediaStore.sqlite(dataDir.resolve("media.db"))
+        : JdbcMediaStore.postgres(settings.jdbcUrl, settings.jdbcUser == null ? "" : settings.jdbcUser,
+            settings.jdbcPassword == null ? "" : settings.jdbcPassword);
+    HttpServer http;
+    try {
+      http = HttpServer.create(new InetSocketAddress(settings.bind, settings.port), 1024);
+    } catch (IOException e) {
+      metadata.close();
+      throw new IOException("cannot listen on " + settings.bind + ":" + settings.port + ": " + e.getMessage(), e);
+    }
+    int port = http.getAddress().getPort();
+    ServerName serverName = settings.serverName(port);
 
     MediaConfig.Builder config = MediaConfig.defaults().rebuild().dynamicThumbnails(settings.dynamicThumbnails);
     if (settings.maxUploadSize != null) {
@@ -83,7 +95,7 @@ public final class MediaServer implements AutoCloseable {
         .serverName(serverName)
         .federationClient(federation.client())
         .config(config.build())
-        .mediaStore(new InMemoryMediaStore())
+        .mediaStore(metadata)
         .thumbnailer(new ImageIoThumbnailer())
         .storage(FileSystemStorage.at(dataDir.resolve("media")))
         .build();
@@ -109,7 +121,7 @@ public final class MediaServer implements AutoCloseable {
     http.createContext("/_matrix/key/v2/server", federation::serveKeys);
     http.createContext("/", new JdkHttpServerAdapter(media));
     http.start();
-    return new MediaServer(http, executor, repository, serverName, tokens, federation);
+    return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata);
   }
 
   /** One token for {@code @admin:<server>}, generated once and kept in the data directory. */
@@ -186,6 +198,7 @@ public final class MediaServer implements AutoCloseable {
     http.stop(1);
     executor.shutdownNow();
     repository.close();
+    metadata.close();
     stopped.countDown();
   }
 
@@ -199,7 +212,7 @@ public final class MediaServer implements AutoCloseable {
     try {
       settings = ServerSettings.parse(args);
       server = start(settings);
-    } catch (IllegalArgumentException | UncheckedIOException | IOException e) {
+    } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException | IOException e) {
       System.err.println("mxmedia-example: " + e.getMessage());
       System.exit(2);
       return;
@@ -212,7 +225,7 @@ public final class MediaServer implements AutoCloseable {
     Map.Entry<String, UserId> first = server.tokens.entrySet().iterator().next();
     System.out.println();
     System.out.println("mxmedia example server for " + server.serverName + " on " + server.baseUrl()
-        + " (data in " + Path.of(settings.dataDir).toAbsolutePath() + "; metadata in memory)");
+        + " (data in " + Path.of(settings.dataDir).toAbsolutePath() + "; metadata in " + server.metadata + ")");
     System.out.println("Access token for " + first.getValue() + ": " + first.getKey());
     System.out.println("Upload a file:");
     System.out.println("  curl -H 'Authorization: Bearer " + first.getKey() + "' -H 'Content-Type: image/png' \\");

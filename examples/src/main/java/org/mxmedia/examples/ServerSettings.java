@@ -21,7 +21,7 @@ import org.mxmedia.UserId;
  *
  * <p>File keys: {@code port}, {@code bind}, {@code serverName}, {@code dataDir},
  * {@code maxUploadSize} (bytes), {@code dynamicThumbnails}, {@code tokens} (token to user id),
- * {@code peers} (server name to base URL).
+ * {@code peers} (server name to base URL), {@code jdbcUrl}, {@code jdbcUser}, {@code jdbcPassword}.
  */
 final class ServerSettings {
   int port = 8008;
@@ -32,6 +32,9 @@ final class ServerSettings {
   boolean dynamicThumbnails;
   Map<String, String> tokens = new LinkedHashMap<>();
   Map<String, String> peers = new LinkedHashMap<>();
+  String jdbcUrl;
+  String jdbcUser;
+  String jdbcPassword;
 
   static final String USAGE = String.join("\n",
       "Usage: java -jar mxmedia-example.jar [options]",
@@ -43,6 +46,9 @@ final class ServerSettings {
       "  --max-upload-size BYTES     the largest upload (default 52428800)",
       "  --dynamic-thumbnails        generate thumbnails of any requested size",
       "  --peer SERVER_NAME=BASE_URL reach that server at this URL instead of discovering it (repeatable)",
+      "  --jdbc-url URL              keep metadata in PostgreSQL (jdbc:postgresql://host/db) instead of",
+      "                              SQLite in the data directory",
+      "  --jdbc-user USER, --jdbc-password PASSWORD   credentials for --jdbc-url",
       "  --config FILE               the same settings as YAML or JSON (options given here win)",
       "  --help                      this text");
 
@@ -68,6 +74,9 @@ final class ServerSettings {
           String[] kv = pair(value(args, ++i, arg), arg);
           settings.tokens.put(kv[0], kv[1]);
         }
+        case "--jdbc-url" -> settings.jdbcUrl = value(args, ++i, arg);
+        case "--jdbc-user" -> settings.jdbcUser = value(args, ++i, arg);
+        case "--jdbc-password" -> settings.jdbcPassword = value(args, ++i, arg);
         case "--peer" -> {
           String[] kv = pair(value(args, ++i, arg), arg);
           settings.peers.put(kv[0], kv[1]);
@@ -104,6 +113,9 @@ final class ServerSettings {
       if (f.peers != null) {
         s.peers.putAll(f.peers);
       }
+      s.jdbcUrl = f.jdbcUrl;
+      s.jdbcUser = f.jdbcUser;
+      s.jdbcPassword = f.jdbcPassword;
       return s;
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalArgumentException("cannot read " + file + ": " + e.getOriginalMessage());
@@ -114,7 +126,7 @@ final class ServerSettings {
   @JsonIgnoreProperties(ignoreUnknown = false)
   record FileSettings(
       Integer port, String bind, String serverName, String dataDir, Long maxUploadSize, Boolean dynamicThumbnails,
-      Map<String, String> tokens, Map<String, String> peers) {}
+      Map<String, String> tokens, Map<String, String> peers, String jdbcUrl, String jdbcUser, String jdbcPassword) {}
 
   void validate() {
     if (port < 0 || port > 65535) {
@@ -134,6 +146,9 @@ final class ServerSettings {
         throw new IllegalArgumentException("not a valid user id for token " + token.substring(0, Math.min(4, token.length())) + "...: " + user);
       }
     });
+    if (jdbcUrl != null && !jdbcUrl.startsWith("jdbc:postgresql:")) {
+      throw new IllegalArgumentException("--jdbc-url must be a PostgreSQL JDBC URL (jdbc:postgresql://...): " + jdbcUrl);
+    }
     peers.forEach((name, url) -> {
       if (!ServerName.isValid(name)) {
         throw new IllegalArgumentException("not a valid peer server name: " + name);

@@ -58,6 +58,46 @@ class MediaServerTest {
   }
 
   @Test
+  void everythingIsStillServedAfterARestartOnTheSameDataDirectory() throws Exception {
+    String[] args = {"--port", "0", "--data-dir", dir.toString(), "--server-name", "restart.test", "--token", "t=@a:restart.test"};
+    String path;
+    try (MediaServer first = MediaServer.start(ServerSettings.parse(args))) {
+      path = upload(first.baseUrl(), "t", "survives");
+    }
+    try (MediaServer second = MediaServer.start(ServerSettings.parse(args))) {
+      HttpResponse<String> r = get(second.baseUrl() + "/_matrix/client/v1/media/download/" + path, "t");
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo("survives");
+      assertThat(r.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
+      assertThat(r.headers().firstValue("Content-Disposition")).hasValue("inline; filename=a.txt");
+    }
+  }
+
+  @Test
+  void metadataGoesToPostgresWithJdbcUrl() throws Exception {
+    try (io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start()) {
+      String url = pg.getJdbcUrl("postgres", "postgres");
+      String[] args = {"--port", "0", "--data-dir", dir.toString(), "--server-name", "pg.test", "--token", "t=@a:pg.test",
+          "--jdbc-url", url, "--jdbc-user", "postgres", "--jdbc-password", "postgres"};
+      String path;
+      try (MediaServer first = MediaServer.start(ServerSettings.parse(args))) {
+        path = upload(first.baseUrl(), "t", "in postgres");
+      }
+      try (MediaServer second = MediaServer.start(ServerSettings.parse(args))) {
+        assertThat(get(second.baseUrl() + "/_matrix/client/v1/media/download/" + path, "t").body()).isEqualTo("in postgres");
+      }
+      assertThat(java.nio.file.Files.exists(dir.resolve("media.db"))).as("no SQLite file when PostgreSQL is used").isFalse();
+    }
+  }
+
+  @Test
+  void aDatabaseThatIsDownAtStartIsOneClearLine() throws Exception {
+    assertThatThrownBy(() -> MediaServer.start(ServerSettings.parse(new String[] {"--port", "0", "--data-dir", dir.toString(),
+        "--jdbc-url", "jdbc:postgresql://127.0.0.1:1/media"})))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("jdbc:postgresql://127.0.0.1:1/media");
+  }
+
+  @Test
   void aGeneratedTokenIsKeptAcrossRestarts() throws Exception {
     String[] args = {"--port", "0", "--data-dir", dir.toString()};
     String token;
