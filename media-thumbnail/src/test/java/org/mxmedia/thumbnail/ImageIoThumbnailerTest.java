@@ -104,6 +104,45 @@ class ImageIoThumbnailerTest extends ThumbnailerContract {
   }
 
   @Test
+  void progressiveJpegsAreThumbnailed() throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+      writer.setOutput(out);
+      javax.imageio.ImageWriteParam param = writer.getDefaultWriteParam();
+      param.setProgressiveMode(javax.imageio.ImageWriteParam.MODE_DEFAULT);
+      writer.write(null, new IIOImage(TestImages.quadrants(400, 300, BufferedImage.TYPE_INT_RGB), null, null), param);
+    } finally {
+      writer.dispose();
+    }
+    BufferedImage out = read(generate(file("progressive.jpg", bytes.toByteArray()), "image/jpeg",
+        List.of(ThumbnailSpec.scale(200, 150))).get(0).file());
+    assertThat(out.getWidth()).isEqualTo(200);
+    assertThat(TestImages.nearestQuadrantColour(out, 10, 10)).isEqualTo(TestImages.TOP_LEFT);
+  }
+
+  /**
+   * A CMYK JPEG (made with ImageMagick: {@code convert -size 100x50 xc:cyan -size 100x50
+   * xc:yellow +append -colorspace CMYK}, 629 bytes) comes out as sRGB with the right colours.
+   */
+  @Test
+  void cmykJpegsAreConvertedToSrgb() throws IOException {
+    byte[] cmyk;
+    try (var in = getClass().getResourceAsStream("cmyk-cyan-yellow.jpg")) {
+      cmyk = in.readAllBytes();
+    }
+    GeneratedThumbnail t = generate(file("cmyk.jpg", cmyk), "image/jpeg", List.of(ThumbnailSpec.scale(100, 25))).get(0);
+    assertThat(t.contentType()).isEqualTo("image/jpeg");
+    BufferedImage out = read(t.file());
+    Color left = new Color(out.getRGB(10, 12));
+    Color right = new Color(out.getRGB(90, 12));
+    assertThat(left.getRed()).as("cyan has little red: %s", left).isLessThan(100);
+    assertThat(left.getBlue()).as("cyan is blue-ish: %s", left).isGreaterThan(150);
+    assertThat(right.getBlue()).as("yellow has little blue: %s", right).isLessThan(100);
+    assertThat(right.getRed()).as("yellow is red-ish: %s", right).isGreaterThan(150);
+  }
+
+  @Test
   void noMetadataIsCopiedIntoThumbnails() throws IOException {
     Path source = file("exif.jpg", TestImages.jpegWithOrientation(400, 300, 1));
     GeneratedThumbnail t = generate(source, "image/jpeg", List.of(ThumbnailSpec.scale(100, 75))).get(0);
