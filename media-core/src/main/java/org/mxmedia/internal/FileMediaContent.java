@@ -46,7 +46,7 @@ public final class FileMediaContent implements MediaContent {
 
   @Override
   public long transferTo(OutputStream out) throws IOException {
-    ByteBuffer buffer = ByteBuffer.allocate(BUFFER_SIZE);
+    ByteBuffer buffer = ByteBuffer.allocate((int) Math.max(1, Math.min(BUFFER_SIZE, length)));
     long position = 0;
     while (position < length) {
       buffer.clear();
