@@ -49,9 +49,10 @@ class ConcurrencyTest {
             if (random.nextInt(3) > 0 || live.isEmpty()) {
               byte[] bytes = contents.get(random.nextInt(contents.size()));
               MxcUri uri = f.repo.upload(Fixture.ALICE, UploadRequest.empty(), new ByteArrayInputStream(bytes));
-              live.put(uri, bytes);
-              // read back at once: a concurrent deletion of another record must not take our bytes
+              // read back before other threads may delete it: a concurrent deletion of another
+              // record with the same bytes must not take ours
               assertThat(f.download(uri)).isEqualTo(bytes);
+              live.put(uri, bytes);
             } else {
               MxcUri victim = live.keySet().stream().skip(random.nextInt(Math.max(1, live.size()))).findFirst().orElse(null);
               if (victim != null && live.remove(victim) != null) {
