@@ -80,7 +80,8 @@ class StorageProvidersTest {
       MxcUri uri = f.upload("eventually");
       BlobKey key = f.repo.admin().describe(uri).blob();
       long deadline = System.currentTimeMillis() + 15_000;
-      while (!real.exists(key) && System.currentTimeMillis() < deadline) {
+      // the copy lands, then the task releases its reservation: wait for both
+      while ((!real.exists(key) || ((DefaultMediaRepository) f.repo).pendingProviderCopies() > 0) && System.currentTimeMillis() < deadline) {
         Thread.sleep(50);
       }
       assertThat(real.exists(key)).isTrue();
