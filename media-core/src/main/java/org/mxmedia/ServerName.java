@@ -1,7 +1,6 @@
 package org.mxmedia;
 
 import com.google.common.net.InetAddresses;
-import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -90,10 +89,6 @@ public record ServerName(String value) {
     return host.startsWith("[") || IPV4_SHAPE.matcher(host).matches();
   }
 
-  /** The host in lower case, for comparisons that DNS considers equal. */
-  public String normalizedHost() {
-    return host().toLowerCase(Locale.ROOT);
-  }
 
   @Override
   public String toString() {

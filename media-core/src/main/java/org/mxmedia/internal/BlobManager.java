@@ -14,7 +14,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import com.google.common.util.concurrent.Striped;
 import java.util.concurrent.locks.Lock;
 import org.mxmedia.MediaContent;
@@ -51,7 +50,6 @@ final class BlobManager {
   private final Executor executor;
   private final ScheduledExecutorService scheduler;
   private final AtomicInteger pendingCopies = new AtomicInteger();
-  private final AtomicLong failedCopyAttempts = new AtomicLong();
   private volatile boolean closed;
   /** Held for the whole claim, delete, forget of a blob, so this process never takes over its own live deletion. */
   private final Striped<Lock> deletionLocks = Striped.lazyWeakLock(64);
@@ -312,7 +310,6 @@ final class BlobManager {
     } catch (NoSuchFileException e) {
       log.debug("Blob {} was deleted while being copied to {}", key, entry.provider().name());
     } catch (IOException | RuntimeException e) {
-      failedCopyAttempts.incrementAndGet();
       done = false;
       log.warn("Copy {} of blob {} to storage provider {} failed; retrying with backoff",
           attempt + 1, key, entry.provider().name(), e);
@@ -340,9 +337,6 @@ final class BlobManager {
     return pendingCopies.get();
   }
 
-  long failedCopyAttempts() {
-    return failedCopyAttempts.get();
-  }
 
   void close() {
     closed = true;

@@ -303,6 +303,14 @@ public final class DefaultMediaRepository implements MediaRepository {
 
   /** What a download or thumbnail serves: local media, or a cached copy of remote media. */
   private record Visible(BlobKey blob, String contentType, Optional<String> uploadName, long size, Instant createdAt, boolean local) {
+    static Visible of(LocalMedia m) {
+      return new Visible(m.blob(), m.contentType(), m.uploadName(), m.size(), m.createdAt(), true);
+    }
+
+    static Visible of(RemoteMedia m) {
+      return new Visible(m.blob(), m.contentType(), m.uploadName(), m.size(), m.cachedAt(), false);
+    }
+
     ThumbnailService.Source source() {
       return new ThumbnailService.Source(blob, contentType, size, createdAt, local);
     }
@@ -323,13 +331,10 @@ public final class DefaultMediaRepository implements MediaRepository {
     return thumbnails.serve(media.source(), spec);
   }
 
-  private static ThumbnailService.Source sourceOf(LocalMedia media) {
-    return new ThumbnailService.Source(media.blob(), media.contentType(), media.size(), media.createdAt(), true);
-  }
 
   private void pregenerateThumbnails(LocalMedia media) {
     if (thumbnails != null) {
-      thumbnails.pregenerateLater(sourceOf(media));
+      thumbnails.pregenerateLater(Visible.of(media).source());
     }
   }
 
@@ -344,7 +349,7 @@ public final class DefaultMediaRepository implements MediaRepository {
       if (media.quarantined()) {
         throw MediaException.notFound("Not found");
       }
-      return new Visible(media.blob(), media.contentType(), media.uploadName(), media.size(), media.createdAt(), true);
+      return Visible.of(media);
     }
     Optional<RemoteMedia> cached = store.remoteMedia(uri);
     RemoteMedia media;
@@ -359,13 +364,13 @@ public final class DefaultMediaRepository implements MediaRepository {
       }
       media = remote.fetch(uri, timeoutOf(options));
       if (thumbnails != null && !media.quarantined()) {
-        thumbnails.pregenerateLater(new ThumbnailService.Source(media.blob(), media.contentType(), media.size(), media.cachedAt(), false));
+        thumbnails.pregenerateLater(Visible.of(media).source());
       }
     }
     if (media.quarantined()) {
       throw MediaException.notFound("Not found");
     }
-    return new Visible(media.blob(), media.contentType(), media.uploadName(), media.size(), media.cachedAt(), false);
+    return Visible.of(media);
   }
 
   private Duration timeoutOf(DownloadOptions options) {

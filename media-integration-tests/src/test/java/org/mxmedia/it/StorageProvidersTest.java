@@ -7,7 +7,6 @@ import static org.mockito.Mockito.doThrow;
 import static org.mockito.Mockito.spy;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -161,7 +160,4 @@ class StorageProvidersTest {
     }
   }
 
-  static boolean exists(Path p) {
-    return Files.exists(p);
-  }
 }

@@ -19,7 +19,6 @@ import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
-import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.metadata.IIOMetadata;
@@ -360,7 +359,4 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     return new int[] {0, 0};
   }
 
-  static ImageTypeSpecifier argb() {
-    return ImageTypeSpecifier.createFromBufferedImageType(BufferedImage.TYPE_INT_ARGB);
-  }
 }

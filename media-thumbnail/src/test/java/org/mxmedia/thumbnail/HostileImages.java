@@ -88,7 +88,4 @@ final class HostileImages {
     return new org.mxmedia.ThumbnailSpec(Math.min(s.width(), info.displayWidth()), Math.min(s.height(), info.displayHeight()), s.method(), false);
   }
 
-  static List<String> names() {
-    return new ArrayList<>(corpus().keySet());
-  }
 }
