@@ -39,6 +39,9 @@ public final class MediaConfig {
   private final Set<String> preventMediaDownloadsFrom;
   private final Duration remoteIdleTimeout;
   private final Duration remoteRetryBackoff;
+  private final Duration remoteDeadline;
+  private final int maxConcurrentRemoteDownloads;
+  private final int maxRemoteFetchesPerServer;
 
   private MediaConfig(Builder b) {
     this.maxUploadSize = b.maxUploadSize;
@@ -54,6 +57,9 @@ public final class MediaConfig {
     this.preventMediaDownloadsFrom = b.preventMediaDownloadsFrom;
     this.remoteIdleTimeout = b.remoteIdleTimeout;
     this.remoteRetryBackoff = b.remoteRetryBackoff;
+    this.remoteDeadline = b.remoteDeadline;
+    this.maxConcurrentRemoteDownloads = b.maxConcurrentRemoteDownloads;
+    this.maxRemoteFetchesPerServer = b.maxRemoteFetchesPerServer;
   }
 
   /** Synapse's defaults: 50 MiB uploads, 32 megapixel images, the spec's five thumbnail sizes. */
@@ -149,6 +155,30 @@ public final class MediaConfig {
     return remoteRetryBackoff;
   }
 
+  /**
+   * The longest one fetch of remote media may take in all: connecting, the answer's headers, the
+   * multipart framing, redirects and the body. Past it the fetch is abandoned (502) however
+   * steadily bytes trickle in. Default 5 minutes.
+   */
+  public Duration remoteDeadline() {
+    return remoteDeadline;
+  }
+
+  /**
+   * How many downloads of uncached remote media may be in progress at once, counting requests
+   * that wait for another request's fetch of the same media; more answer 429
+   * {@code M_LIMIT_EXCEEDED} at once, so slow or hostile servers never hold every request thread.
+   * Default 32.
+   */
+  public int maxConcurrentRemoteDownloads() {
+    return maxConcurrentRemoteDownloads;
+  }
+
+  /** How many different media of one server may be fetched at once; more answer 429. Default 8. */
+  public int maxRemoteFetchesPerServer() {
+    return maxRemoteFetchesPerServer;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof MediaConfig c
@@ -164,7 +194,10 @@ public final class MediaConfig {
         && federationDomainWhitelist.equals(c.federationDomainWhitelist)
         && preventMediaDownloadsFrom.equals(c.preventMediaDownloadsFrom)
         && remoteIdleTimeout.equals(c.remoteIdleTimeout)
-        && remoteRetryBackoff.equals(c.remoteRetryBackoff);
+        && remoteRetryBackoff.equals(c.remoteRetryBackoff)
+        && remoteDeadline.equals(c.remoteDeadline)
+        && maxConcurrentRemoteDownloads == c.maxConcurrentRemoteDownloads
+        && maxRemoteFetchesPerServer == c.maxRemoteFetchesPerServer;
   }
 
   @Override
@@ -172,7 +205,8 @@ public final class MediaConfig {
     return Objects.hash(
         maxUploadSize, maxImagePixels, thumbnailSizes, dynamicThumbnails, unusedPendingExpiry,
         maxPendingUploadsPerUser, defaultDownloadTimeout, maxDownloadTimeout, lastAccessFlushInterval,
-        federationDomainWhitelist, preventMediaDownloadsFrom, remoteIdleTimeout, remoteRetryBackoff);
+        federationDomainWhitelist, preventMediaDownloadsFrom, remoteIdleTimeout, remoteRetryBackoff,
+        remoteDeadline, maxConcurrentRemoteDownloads, maxRemoteFetchesPerServer);
   }
 
   @Override
@@ -189,7 +223,10 @@ public final class MediaConfig {
         + ", federationDomainWhitelist=" + federationDomainWhitelist
         + ", preventMediaDownloadsFrom=" + preventMediaDownloadsFrom
         + ", remoteIdleTimeout=" + remoteIdleTimeout
-        + ", remoteRetryBackoff=" + remoteRetryBackoff + "}";
+        + ", remoteRetryBackoff=" + remoteRetryBackoff
+        + ", remoteDeadline=" + remoteDeadline
+        + ", maxConcurrentRemoteDownloads=" + maxConcurrentRemoteDownloads
+        + ", maxRemoteFetchesPerServer=" + maxRemoteFetchesPerServer + "}";
   }
 
   /** Builds a {@link MediaConfig}; every setter validates its argument at once. */
@@ -207,6 +244,9 @@ public final class MediaConfig {
     private Set<String> preventMediaDownloadsFrom = Set.of();
     private Duration remoteIdleTimeout = Duration.ofSeconds(30);
     private Duration remoteRetryBackoff = Duration.ofSeconds(10);
+    private Duration remoteDeadline = Duration.ofMinutes(5);
+    private int maxConcurrentRemoteDownloads = 32;
+    private int maxRemoteFetchesPerServer = 8;
 
     private Builder() {}
 
@@ -224,6 +264,9 @@ public final class MediaConfig {
       preventMediaDownloadsFrom = c.preventMediaDownloadsFrom;
       remoteIdleTimeout = c.remoteIdleTimeout;
       remoteRetryBackoff = c.remoteRetryBackoff;
+      remoteDeadline = c.remoteDeadline;
+      maxConcurrentRemoteDownloads = c.maxConcurrentRemoteDownloads;
+      maxRemoteFetchesPerServer = c.maxRemoteFetchesPerServer;
     }
 
     /** At least 1 byte. */
@@ -317,6 +360,31 @@ public final class MediaConfig {
       return this;
     }
 
+    /** Positive. */
+    public Builder remoteDeadline(Duration deadline) {
+      this.remoteDeadline = positive(deadline, "remoteDeadline");
+      return this;
+    }
+
+    /** At least 1. */
+    public Builder maxConcurrentRemoteDownloads(int max) {
+      this.maxConcurrentRemoteDownloads = atLeastOne(max, "maxConcurrentRemoteDownloads");
+      return this;
+    }
+
+    /** At least 1. */
+    public Builder maxRemoteFetchesPerServer(int max) {
+      this.maxRemoteFetchesPerServer = atLeastOne(max, "maxRemoteFetchesPerServer");
+      return this;
+    }
+
+    private static int atLeastOne(int n, String name) {
+      if (n < 1) {
+        throw new IllegalArgumentException(name + " must be at least 1: " + n);
+      }
+      return n;
+    }
+
     private static void checkServerName(String name) {
       if (!ServerName.isValid(name)) {
         throw new IllegalArgumentException("not a valid server name: " + name);
@@ -325,6 +393,10 @@ public final class MediaConfig {
 
     /** Checks the settings against each other and returns the configuration. */
     public MediaConfig build() {
+      if (remoteIdleTimeout.compareTo(remoteDeadline) > 0) {
+        throw new IllegalArgumentException(
+            "remoteIdleTimeout " + remoteIdleTimeout + " exceeds remoteDeadline " + remoteDeadline);
+      }
       if (defaultDownloadTimeout.compareTo(maxDownloadTimeout) > 0) {
         throw new IllegalArgumentException(
             "defaultDownloadTimeout " + defaultDownloadTimeout + " exceeds maxDownloadTimeout " + maxDownloadTimeout);

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import org.mxmedia.internal.DefaultMediaRepository;
-import org.mxmedia.internal.Guarded;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.FederationClient;
 import org.mxmedia.spi.MediaIdGenerator;
@@ -120,6 +119,7 @@ public interface MediaRepository extends AutoCloseable {
     private Executor executor;
     private Thumbnailer thumbnailer;
     private FederationClient federationClient;
+    private OutboundPolicy outboundPolicy;
 
     private Builder() {}
 
@@ -208,6 +208,18 @@ public interface MediaRepository extends AutoCloseable {
     }
 
     /**
+     * Which addresses the repository may be sent to by remote input: every {@code Location} and
+     * redirect target of a remote media answer is checked against it before the
+     * {@link FederationClient} is asked to fetch it. A host's transport should also connect only
+     * through {@link OutboundPolicy#resolve} (DNS-rebinding safe). Default:
+     * {@link OutboundPolicy#defaults()}, Synapse's {@code ip_range_blacklist}.
+     */
+    public Builder outboundPolicy(OutboundPolicy policy) {
+      this.outboundPolicy = once(this.outboundPolicy, policy, "outboundPolicy");
+      return this;
+    }
+
+    /**
      * Where background work runs (copies to asynchronous storage providers). Default: a small
      * pool of daemon threads owned by the repository and shut down by {@link #close()}; an
      * executor given here is not shut down.
@@ -246,7 +258,8 @@ public interface MediaRepository extends AutoCloseable {
           mediaIdGenerator == null ? MediaIdGenerator.secureRandom() : mediaIdGenerator,
           executor,
           thumbnailer,
-          federationClient == null ? null : Guarded.wrap(FederationClient.class, federationClient, "federation client"));
+          federationClient,
+          outboundPolicy == null ? OutboundPolicy.defaults() : outboundPolicy);
     }
 
     private static <T> T once(T current, T value, String name) {

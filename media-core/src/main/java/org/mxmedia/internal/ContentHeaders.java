@@ -41,14 +41,14 @@ public final class ContentHeaders {
   private static final Pattern MEDIA_TYPE =
       Pattern.compile(
           "[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-              + "(\\s*;\\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+=([!#$%&'*+.^_`|~0-9A-Za-z-]+|\"[^\"\\\\\\p{Cntrl}]*\"))*");
+              + "( *; *[!#$%&'*+.^_`|~0-9A-Za-z-]+=([!#$%&'*+.^_`|~0-9A-Za-z-]+|\"[ !#-\\[\\]-~]*\"))*");
   private static final int MAX_CONTENT_TYPE_LENGTH = 255;
 
   private ContentHeaders() {}
 
   /**
    * The content type to store for an upload: the client's value when it is a well-formed media
-   * type (RFC 7231 grammar, no control characters, at most 255 characters), otherwise
+   * type (RFC 7231 grammar in visible ASCII only, at most 255 characters), otherwise
    * {@value #DEFAULT_CONTENT_TYPE}, which is always safe to serve.
    */
   public static String normalizeContentType(Optional<String> raw) {

@@ -28,6 +28,7 @@ import org.mxmedia.MediaRepository;
 import org.mxmedia.MediaRepository.Builder.ProviderEntry;
 import org.mxmedia.MediaResponse;
 import org.mxmedia.MxcUri;
+import org.mxmedia.OutboundPolicy;
 import org.mxmedia.PendingUpload;
 import org.mxmedia.ServerName;
 import org.mxmedia.UploadRequest;
@@ -53,6 +54,9 @@ public final class DefaultMediaRepository implements MediaRepository {
   private static final int MAX_ID_ATTEMPTS = 8;
   private static final long PENDING_POLL_MILLIS = 250;
   private static final Duration MAINTENANCE_INTERVAL = Duration.ofHours(1);
+  private static final Duration MIN_TIMEOUT = Duration.ofSeconds(1);
+  private static final String FROZEN =
+      "Not found: this media is only served on the authenticated endpoints (/_matrix/client/v1/media)";
 
   private final ServerName serverName;
   private final MediaConfig config;
@@ -67,6 +71,7 @@ public final class DefaultMediaRepository implements MediaRepository {
   private final BlobManager blobs;
   private final AccessRecorder accesses;
   private final PendingWaiters pendingWaiters = new PendingWaiters();
+  private final UploadBudgets budgets = new UploadBudgets();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final MediaAdmin trustedAdmin = new Admin();
   private final ExecutorService thumbnailPool;
@@ -87,7 +92,8 @@ public final class DefaultMediaRepository implements MediaRepository {
       MediaIdGenerator ids,
       Executor executor,
       Thumbnailer thumbnailer,
-      FederationClient federationClient) {
+      FederationClient federationClient,
+      OutboundPolicy outboundPolicy) {
     this.serverName = serverName;
     this.config = config;
     this.store = Guarded.wrap(MediaStore.class, store, "media store");
@@ -121,7 +127,7 @@ public final class DefaultMediaRepository implements MediaRepository {
 
     this.remote = federationClient == null
         ? null
-        : new RemoteFetcher(federationClient, primary, blobs, this.store, config, clock, scheduler);
+        : new RemoteFetcher(federationClient, outboundPolicy, primary, blobs, this.store, config, clock, scheduler);
     long flushMillis = config.lastAccessFlushInterval().toMillis();
     scheduler.scheduleWithFixedDelay(guard("access-time flush", accesses::flush), flushMillis, flushMillis, TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(guard("maintenance", this::maintain), 0, MAINTENANCE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
@@ -146,8 +152,8 @@ public final class DefaultMediaRepository implements MediaRepository {
     ensureOpen();
     String contentType = ContentHeaders.normalizeContentType(request.contentType());
     Optional<String> fileName = validFileName(request);
-    Ingest.Limit limit = limitFor(uploader, request);
-    try (Ingest.Staged staged = Ingest.stage(primary, body, request.declaredLength(), limit)) {
+    try (UploadBudgets.Ticket ticket = budgets.open(uploader);
+        Ingest.Staged staged = Ingest.stage(primary, body, request.declaredLength(), limitFor(uploader, request, ticket))) {
       blobs.reserve(staged.key());
       boolean transferred = false;
       try {
@@ -158,6 +164,7 @@ public final class DefaultMediaRepository implements MediaRepository {
           LocalMedia media = LocalMedia.uploaded(id, contentType, fileName, uploader, staged.size(), staged.key(), now);
           if (store.insertLocalMedia(media)) {
             transferred = true;
+            ticket.stored();
             log.info("Stored upload {} ({} bytes, {}) from {}", id, staged.size(), contentType, uploader);
             pregenerateThumbnails(media);
             return MxcUri.of(serverName, id);
@@ -204,8 +211,8 @@ public final class DefaultMediaRepository implements MediaRepository {
     checkPendingUploadable(id, uploader);
     String contentType = ContentHeaders.normalizeContentType(request.contentType());
     Optional<String> fileName = validFileName(request);
-    Ingest.Limit limit = limitFor(uploader, request);
-    try (Ingest.Staged staged = Ingest.stage(primary, body, request.declaredLength(), limit)) {
+    try (UploadBudgets.Ticket ticket = budgets.open(uploader);
+        Ingest.Staged staged = Ingest.stage(primary, body, request.declaredLength(), limitFor(uploader, request, ticket))) {
       checkPendingUploadable(id, uploader); // it may have been completed or expired while we read
       blobs.reserve(staged.key());
       boolean transferred = false;
@@ -220,6 +227,7 @@ public final class DefaultMediaRepository implements MediaRepository {
           throw MediaException.notFound("Unknown or expired media id");
         }
         transferred = true;
+        ticket.stored();
         log.info("Stored pending upload {} ({} bytes, {}) from {}", id, staged.size(), contentType, uploader);
         pregenerateThumbnails(media);
       } finally {
@@ -257,16 +265,24 @@ public final class DefaultMediaRepository implements MediaRepository {
     return request.fileName();
   }
 
-  private Ingest.Limit limitFor(UserId uploader, UploadRequest request) {
+  /**
+   * The limit of one upload: the configured maximum, the policy's allowance, and, when the
+   * allowance is a budget of the uploader's, the ticket that shares it with their other uploads
+   * in progress (opened before the policy reads the store's usage; the caller closes it).
+   */
+  private Ingest.Limit limitFor(UserId uploader, UploadRequest request, UploadBudgets.Ticket ticket) {
     UploadPolicy.Allowance allowance =
         uploadPolicy.admit(new UploadPolicy.Attempt(uploader, request, clock.instant(), since -> store.usage(uploader, since)));
     long configured = config.maxUploadSize().bytes();
+    MediaException tooLarge =
+        new MediaException(ErrorCode.M_TOO_LARGE, 413, "Upload is larger than the maximum of " + config.maxUploadSize());
+    if (allowance.sharedByUploader()) {
+      return new Ingest.Limit(configured, tooLarge, ticket, allowance.maxBytes(), allowance.whenExceeded());
+    }
     if (allowance.maxBytes() < configured) {
       return new Ingest.Limit(allowance.maxBytes(), allowance.whenExceeded());
     }
-    return new Ingest.Limit(
-        configured,
-        new MediaException(ErrorCode.M_TOO_LARGE, 413, "Upload is larger than the maximum of " + config.maxUploadSize()));
+    return new Ingest.Limit(configured, tooLarge);
   }
 
   // ---- downloads
@@ -345,8 +361,8 @@ public final class DefaultMediaRepository implements MediaRepository {
    */
   private Visible visible(MxcUri uri, DownloadOptions options) {
     if (uri.serverName().equals(serverName)) {
-      LocalMedia media = store.localMedia(uri.mediaId()).orElseGet(() -> awaitPending(uri.mediaId(), timeoutOf(options)));
-      if (media.quarantined()) {
+      LocalMedia media = store.localMedia(uri.mediaId()).orElseGet(() -> awaitPending(uri.mediaId(), options));
+      if (media.quarantined() || frozen(media.createdAt(), options)) {
         throw MediaException.notFound("Not found");
       }
       return Visible.of(media);
@@ -359,6 +375,9 @@ public final class DefaultMediaRepository implements MediaRepository {
       if (!options.allowRemote()) {
         throw MediaException.notFound("Remote media not requested (allow_remote is false)");
       }
+      if (frozen(clock.instant(), options)) {
+        throw MediaException.notFound(FROZEN);
+      }
       if (remote == null) {
         throw MediaException.notFound("Media from other servers is not available on this server");
       }
@@ -367,25 +386,37 @@ public final class DefaultMediaRepository implements MediaRepository {
         thumbnails.pregenerateLater(Visible.of(media).source());
       }
     }
-    if (media.quarantined()) {
-      throw MediaException.notFound("Not found");
+    if (media.quarantined() || frozen(media.cachedAt(), options)) {
+      throw MediaException.notFound(media.quarantined() ? "Not found" : FROZEN);
     }
     return Visible.of(media);
   }
 
+  /** Whether media created at {@code createdAt} is past the caller's freeze. */
+  private static boolean frozen(Instant createdAt, DownloadOptions options) {
+    return options.legacyFreeze().isPresent() && !createdAt.isBefore(options.legacyFreeze().get());
+  }
+
+  /** The caller's timeout, clamped to [1 s, the configured maximum]. */
   private Duration timeoutOf(DownloadOptions options) {
     Duration wanted = options.timeout().orElse(config.defaultDownloadTimeout());
+    if (wanted.compareTo(MIN_TIMEOUT) < 0) {
+      wanted = MIN_TIMEOUT;
+    }
     return wanted.compareTo(config.maxDownloadTimeout()) > 0 ? config.maxDownloadTimeout() : wanted;
   }
 
-  /** Waits for a pending upload's bytes; 404 if there is no such pending upload, 504 on timeout. */
-  private LocalMedia awaitPending(MediaId id, Duration timeout) {
+  /** Waits for a pending upload's bytes; 404 if there is no such pending upload (or it is frozen), 504 on timeout. */
+  private LocalMedia awaitPending(MediaId id, DownloadOptions options) {
     Optional<PendingMedia> pending = store.pending(id);
     if (pending.isEmpty() || pending.get().isExpiredAt(clock.instant())) {
       // it may have completed between the two look-ups
       return store.localMedia(id).orElseThrow(() -> MediaException.notFound("Not found"));
     }
-    long deadline = System.nanoTime() + timeout.toNanos();
+    if (frozen(pending.get().createdAt(), options)) {
+      throw MediaException.notFound(FROZEN);
+    }
+    long deadline = System.nanoTime() + timeoutOf(options).toNanos();
     CompletableFuture<Void> done = pendingWaiters.join(id);
     try {
       while (true) {
@@ -571,6 +602,11 @@ public final class DefaultMediaRepository implements MediaRepository {
   /** Remote fetches started since the repository was built (joined requests do not count). */
   public long remoteFetches() {
     return remote == null ? 0 : remote.fetchCount();
+  }
+
+  /** Remote servers remembered as failing (a bounded cache). */
+  public long remoteBackoffEntries() {
+    return remote == null ? 0 : remote.backoffEntries();
   }
 
   /** Background copies to storage providers not yet finished. */

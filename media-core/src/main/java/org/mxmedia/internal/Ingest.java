@@ -22,8 +22,16 @@ final class Ingest {
   private static final Logger log = LoggerFactory.getLogger(Ingest.class);
   private static final int BUFFER_SIZE = 64 * 1024;
 
-  /** A limit and the error for passing it. */
-  record Limit(long maxBytes, MediaException whenExceeded) {}
+  /**
+   * A limit and the error for passing it, and optionally a budget shared with the uploader's
+   * other uploads in progress ({@code shared} counts them; {@code sharedMax} bounds the count).
+   */
+  record Limit(long maxBytes, MediaException whenExceeded, UploadBudgets.Ticket shared, long sharedMax,
+      MediaException whenSharedExceeded) {
+    Limit(long maxBytes, MediaException whenExceeded) {
+      this(maxBytes, whenExceeded, null, Long.MAX_VALUE, whenExceeded);
+    }
+  }
 
   /**
    * A staged body, not yet committed; the caller closes it (which deletes it unless committed).
@@ -81,6 +89,9 @@ final class Ingest {
         total += n;
         if (total > limit.maxBytes()) {
           throw limit.whenExceeded();
+        }
+        if (limit.shared() != null && limit.shared().add(n) > limit.sharedMax()) {
+          throw limit.whenSharedExceeded();
         }
         sha256.update(buffer, 0, n);
         try {

@@ -10,12 +10,17 @@ import java.util.TreeMap;
 
 /**
  * Reads a {@code multipart/mixed} body part by part as streams, without holding a part in memory:
- * each part's body ends at the next {@code CRLF--boundary}. Part headers are limited to 16 KiB.
+ * each part's body ends at the next {@code CRLF--boundary}. Part headers are limited to 16 KiB and
+ * the preamble before the first boundary to 16 KiB, so a peer cannot keep the reader busy with
+ * framing; boundaries follow RFC 2046 (1 to 70 characters from its alphabet).
  * Anything that is not well-formed multipart (no opening boundary, headers that never end, a
  * body that ends before its closing boundary) is an {@link IOException}.
  */
 final class MultipartReader {
   private static final int MAX_HEADER_BYTES = 16 * 1024;
+  private static final int MAX_PREAMBLE_BYTES = 16 * 1024;
+  private static final java.util.regex.Pattern BOUNDARY =
+      java.util.regex.Pattern.compile("[0-9A-Za-z'()+_,./:=? -]{0,69}[0-9A-Za-z'()+_,./:=?-]");
   private static final int BUFFER = 64 * 1024;
 
   private final InputStream in;
@@ -34,7 +39,7 @@ final class MultipartReader {
   }
 
   MultipartReader(InputStream in, String boundary) {
-    if (boundary.isEmpty() || boundary.length() > 200) {
+    if (!BOUNDARY.matcher(boundary).matches()) {
       throw new IllegalArgumentException("bad multipart boundary");
     }
     this.in = in;
@@ -46,7 +51,7 @@ final class MultipartReader {
     this.end = 2;
   }
 
-  /** The boundary parameter of a {@code multipart/mixed} content type, if it is one. */
+  /** The boundary parameter of a {@code multipart/mixed} content type, if it is one with a valid boundary. */
   static Optional<String> boundaryOf(String contentType) {
     String lower = contentType.toLowerCase(Locale.ROOT);
     if (!lower.startsWith("multipart/mixed")) {
@@ -59,7 +64,7 @@ final class MultipartReader {
         if (b.length() >= 2 && b.startsWith("\"") && b.endsWith("\"")) {
           b = b.substring(1, b.length() - 1);
         }
-        return b.isEmpty() ? Optional.empty() : Optional.of(b);
+        return BOUNDARY.matcher(b).matches() ? Optional.of(b) : Optional.empty();
       }
     }
     return Optional.empty();
@@ -68,11 +73,13 @@ final class MultipartReader {
   /** The next part, or empty after the closing boundary. The previous part's body is skipped. */
   Optional<Part> next() throws IOException {
     if (current != null) {
-      current.skipRest();
+      current.skipRest(Long.MAX_VALUE);
       current = null;
     } else if (!finished) {
       // the preamble up to the first boundary is discarded
-      new PartStream().skipRest();
+      if (new PartStream().skipRest(MAX_PREAMBLE_BYTES) > MAX_PREAMBLE_BYTES) {
+        throw new IOException("multipart preamble is too long");
+      }
     }
     if (finished) {
       return Optional.empty();
@@ -209,11 +216,15 @@ final class MultipartReader {
       return -1;
     }
 
-    void skipRest() throws IOException {
+    /** Skips to the end of this part, or until more than {@code limit} bytes were skipped; returns how many were. */
+    long skipRest(long limit) throws IOException {
       byte[] scratch = new byte[8192];
-      while (read(scratch, 0, scratch.length) >= 0) {
-        // discard
+      long skipped = 0;
+      int n;
+      while (skipped <= limit && (n = read(scratch, 0, scratch.length)) >= 0) {
+        skipped += n;
       }
+      return skipped;
     }
   }
 }

@@ -48,6 +48,13 @@ final class ThumbnailService {
   /** Source types a client can display as they are, so they may answer a thumbnail request themselves. */
   private static final Set<String> DISPLAYABLE = Set.of("image/jpeg", "image/png", "image/gif", "image/webp");
 
+  /**
+   * The longest a request waits for another request's generation of the same thumbnail (504
+   * after it). A decode is bounded by {@link MediaConfig#maxImagePixels()}, so this is only
+   * reached on a badly overloaded machine.
+   */
+  private static final Duration GENERATION_WAIT = Duration.ofMinutes(2);
+
   private final MediaStore store;
   private final BlobManager blobs;
   private final Thumbnailer thumbnailer;
@@ -106,7 +113,7 @@ final class ThumbnailService {
 
   /** Generates the configured sizes (deduplicated by output size) once per source. */
   List<ThumbnailRecord> pregenerate(Source source) {
-    return flights.run(new PregenKey(source.blob()), () -> {
+    return flights.run(new PregenKey(source.blob()), GENERATION_WAIT, () -> {
       List<ThumbnailRecord> existing = store.thumbnails(source.blob());
       if (!existing.isEmpty() || pregenerated.getIfPresent(source.blob()) != null) {
         return existing;
@@ -201,7 +208,7 @@ final class ThumbnailService {
     Target target = new Target(exact.width(), exact.height(), exact.method());
     TargetKey key = new TargetKey(source.blob(), target, exact.animated());
     if (sourceIsSmaller.getIfPresent(key) == null) {
-      List<ThumbnailRecord> made = flights.run(key, () -> {
+      List<ThumbnailRecord> made = flights.run(key, GENERATION_WAIT, () -> {
         Optional<ThumbnailRecord> existing = find(store.thumbnails(source.blob()), exact);
         return existing.isPresent() ? List.of(existing.get()) : generate(source, info -> List.of(exact));
       });

@@ -52,7 +52,7 @@ public interface UploadPolicy {
       if (left <= 0) {
         throw exceeded;
       }
-      return new Allowance(left, exceeded);
+      return Allowance.sharedByUploader(left, exceeded);
     };
   }
 
@@ -78,17 +78,31 @@ public interface UploadPolicy {
    *
    * @param maxBytes the most bytes, {@code >= 0}
    * @param whenExceeded the error to answer once the body passes {@code maxBytes}
+   * @param sharedByUploader whether {@code maxBytes} is what is left of a budget of the uploader's
+   *     (a quota) rather than a limit on this one upload: the engine then counts the bytes of the
+   *     uploader's other uploads in progress, and of those that finish meanwhile, against it, so
+   *     parallel uploads cannot each spend the whole remainder
    */
-  record Allowance(long maxBytes, MediaException whenExceeded) {
+  record Allowance(long maxBytes, MediaException whenExceeded, boolean sharedByUploader) {
     /** No limit of the policy's own. */
     public static final Allowance UNLIMITED =
-        new Allowance(Long.MAX_VALUE, new MediaException(ErrorCode.M_TOO_LARGE, "Upload is too large"));
+        new Allowance(Long.MAX_VALUE, new MediaException(ErrorCode.M_TOO_LARGE, "Upload is too large"), false);
 
     public Allowance {
       Objects.requireNonNull(whenExceeded, "whenExceeded");
       if (maxBytes < 0) {
         throw new IllegalArgumentException("maxBytes cannot be negative");
       }
+    }
+
+    /** A limit on this one upload. */
+    public Allowance(long maxBytes, MediaException whenExceeded) {
+      this(maxBytes, whenExceeded, false);
+    }
+
+    /** What is left of the uploader's budget, shared with their other uploads in progress. */
+    public static Allowance sharedByUploader(long maxBytes, MediaException whenExceeded) {
+      return new Allowance(maxBytes, whenExceeded, true);
     }
   }
 }

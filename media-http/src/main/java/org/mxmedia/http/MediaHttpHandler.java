@@ -276,9 +276,6 @@ public final class MediaHttpHandler {
         : repository.download(uri, options);
     boolean ok = false;
     try {
-      if (api == Api.LEGACY && legacyFreeze.isPresent() && !media.createdAt().isBefore(legacyFreeze.get())) {
-        throw MediaException.notFound("Not found: this media is only served on the authenticated endpoints (/_matrix/client/v1/media)");
-      }
       if (nameOverride.isPresent()) {
         media = media.withFileName(nameOverride.get());
       }
@@ -297,6 +294,10 @@ public final class MediaHttpHandler {
     if (api == Api.LEGACY) {
       options = options.withAllowRemote(query.bool("allow_remote", true));
       query.bool("allow_redirect", false); // validated; this server never redirects
+      if (legacyFreeze.isPresent()) {
+        // decided by the repository before any fetch, wait or thumbnail generation
+        options = options.withLegacyFreeze(legacyFreeze.get());
+      }
     }
     Optional<Long> timeout = query.nonNegativeLong("timeout_ms", Long.MAX_VALUE / 2);
     if (timeout.isPresent()) {

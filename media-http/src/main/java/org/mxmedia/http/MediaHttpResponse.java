@@ -20,11 +20,26 @@ public final class MediaHttpResponse implements Closeable {
   private final Body body;
   private final boolean headOnly;
 
+  /**
+   * @throws IllegalArgumentException when a header name is not an RFC 9110 token or a value has a
+   *     character outside visible ASCII, space and tab: no value the library emits can split a
+   *     header or smuggle bytes an adapter would write unchanged
+   */
   MediaHttpResponse(int status, Map<String, String> headers, Body body, boolean headOnly) {
+    headers.forEach(MediaHttpResponse::checkHeader);
     this.status = status;
     this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(headers));
     this.body = Objects.requireNonNull(body, "body");
     this.headOnly = headOnly;
+  }
+
+  private static void checkHeader(String name, String value) {
+    if (name.isEmpty() || !name.chars().allMatch(c -> c > 0x20 && c < 0x7F && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0)) {
+      throw new IllegalArgumentException("not a header name: " + name);
+    }
+    if (!value.chars().allMatch(c -> (c >= 0x20 && c < 0x7F) || c == '\t')) {
+      throw new IllegalArgumentException("header " + name + " has a character outside visible ASCII");
+    }
   }
 
   public int status() {

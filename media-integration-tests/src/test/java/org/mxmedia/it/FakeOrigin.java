@@ -18,6 +18,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import java.util.List;
+import org.mxmedia.OutboundPolicy;
 import org.mxmedia.ServerName;
 import org.mxmedia.spi.FederationClient;
 import org.mxmedia.spi.FederationResponse;
@@ -27,6 +29,9 @@ import org.mxmedia.spi.FederationResponse;
  * transport that reaches it: enough to exercise the engine's federation logic.
  */
 final class FakeOrigin implements AutoCloseable {
+  /** The default outbound policy with the fake origin's own address (127.0.0.1) let through. */
+  static final OutboundPolicy LOOPBACK_ORIGIN_ONLY = OutboundPolicy.builder().whitelist(List.of("127.0.0.1/32")).build();
+
   /** What to answer for one request. */
   @FunctionalInterface
   interface Script {
@@ -37,6 +42,9 @@ final class FakeOrigin implements AutoCloseable {
   final ExecutorService pool = Executors.newCachedThreadPool();
   final AtomicInteger federationRequests = new AtomicInteger();
   final AtomicInteger legacyRequests = new AtomicInteger();
+  /** Response bodies the transport handed to the engine, and how many the engine closed. */
+  final AtomicInteger bodiesOpened = new AtomicInteger();
+  final AtomicInteger bodiesClosed = new AtomicInteger();
   volatile Script federation = ex -> send(ex, 404, "application/json", "{\"errcode\":\"M_NOT_FOUND\"}".getBytes());
   volatile Script legacy = ex -> send(ex, 404, "application/json", "{\"errcode\":\"M_NOT_FOUND\"}".getBytes());
   volatile Script other = ex -> send(ex, 404, "text/plain", "no".getBytes());
@@ -110,7 +118,19 @@ final class FakeOrigin implements AutoCloseable {
         try {
           HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(uri).timeout(timeout).build(),
               HttpResponse.BodyHandlers.ofInputStream());
-          return new FederationResponse(r.statusCode(), r.headers().map(), r.body());
+          bodiesOpened.incrementAndGet();
+          InputStream counted = new java.io.FilterInputStream(r.body()) {
+            private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+            @Override
+            public void close() throws IOException {
+              if (closed.compareAndSet(false, true)) {
+                bodiesClosed.incrementAndGet();
+              }
+              super.close();
+            }
+          };
+          return new FederationResponse(r.statusCode(), r.headers().map(), counted);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IOException(e);

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
@@ -91,6 +92,74 @@ class LocalMediaTest {
   void headerInjectionInTheContentTypeIsNeutralised() throws Exception {
     MxcUri uri = f.upload(new byte[] {1}, UploadRequest.of("text/plain\r\nSet-Cookie: a=b"));
     assertThat(f.repo.admin().describe(uri).contentType()).isEqualTo("application/octet-stream");
+  }
+
+  @Test
+  void nonAsciiCharactersThatAServerWouldWriteAsCrLfAreNeutralised() throws Exception {
+    // U+010D U+010A: a server that writes header chars as bytes would send CR LF
+    for (String type : List.of("text/plain; a=\"\u010D\u010ASet-Cookie: a=b\"", "text/plain;\ta=b", "text/plain;\r\n a=b",
+        "image/p\u00e9ng", "text/plain; a=\"\u0085\"")) {
+      MxcUri uri = f.upload(new byte[] {1}, UploadRequest.of(type));
+      assertThat(f.repo.admin().describe(uri).contentType()).as(type).isEqualTo("application/octet-stream");
+    }
+    MxcUri ok = f.upload(new byte[] {1}, UploadRequest.of("text/plain; charset=\"utf-8\""));
+    assertThat(f.repo.admin().describe(ok).contentType()).isEqualTo("text/plain; charset=\"utf-8\"");
+  }
+
+  @Test
+  void parallelUploadsShareOneQuotaInsteadOfEachSpendingAllOfIt(@TempDir Path other) throws Exception {
+    try (Fixture q = new Fixture(other, new org.mxmedia.InMemoryMediaStore(),
+        b -> b.uploadPolicy(UploadPolicy.perUserQuota(DataSize.kibibytes(100), Duration.ofDays(1))))) {
+      int uploads = 4;
+      java.util.concurrent.CountDownLatch allStarted = new java.util.concurrent.CountDownLatch(uploads);
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(uploads);
+      List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+      for (int i = 0; i < uploads; i++) {
+        byte[] bytes = randomBytes(40 * 1024, 20 + i);
+        results.add(pool.submit(() -> {
+          // each body sends half, waits until every upload has started, then sends the rest
+          InputStream body = new java.io.SequenceInputStream(new ByteArrayInputStream(bytes, 0, 20 * 1024),
+              new InputStream() {
+                InputStream rest;
+
+                @Override
+                public int read() throws IOException {
+                  byte[] one = new byte[1];
+                  return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                  if (rest == null) {
+                    allStarted.countDown();
+                    try {
+                      allStarted.await();
+                    } catch (InterruptedException e) {
+                      throw new IOException(e);
+                    }
+                    rest = new ByteArrayInputStream(bytes, 20 * 1024, bytes.length - 20 * 1024);
+                  }
+                  return rest.read(b, off, len);
+                }
+              });
+          try {
+            q.repo.upload(ALICE, UploadRequest.empty(), body);
+            return true;
+          } catch (MediaException e) {
+            assertThat(e.errorCode()).isEqualTo(ErrorCode.M_RESOURCE_LIMIT_EXCEEDED);
+            allStarted.countDown();
+            return false;
+          }
+        }));
+      }
+      int stored = 0;
+      for (java.util.concurrent.Future<Boolean> r : results) {
+        stored += r.get(30, java.util.concurrent.TimeUnit.SECONDS) ? 1 : 0;
+      }
+      pool.shutdown();
+      assertThat(stored).as("40 KiB uploads that fit in a 100 KiB quota").isBetween(1, 2);
+      assertThat(q.repo.admin().usage(ALICE, java.time.Instant.EPOCH).totalBytes()).isLessThanOrEqualTo(100 * 1024);
+    }
   }
 
   @Test

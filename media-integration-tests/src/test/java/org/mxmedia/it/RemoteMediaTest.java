@@ -58,7 +58,8 @@ class RemoteMediaTest {
         .remoteIdleTimeout(Duration.ofMillis(500))
         .remoteRetryBackoff(Duration.ofSeconds(30))).build();
     return new Fixture(dir.resolve("s" + System.nanoTime()), new InMemoryMediaStore(),
-        b -> b.config(c).federationClient(origin.client()).thumbnailer(new ImageIoThumbnailer()));
+        b -> b.config(c).federationClient(origin.client()).thumbnailer(new ImageIoThumbnailer())
+            .outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY));
   }
 
   @AfterEach
@@ -116,6 +117,8 @@ class RemoteMediaTest {
 
   @Test
   void fiftyConcurrentRequestsMakeOneFetch() throws Exception {
+    f.close();
+    f = fixture(b -> b.maxConcurrentRemoteDownloads(50));
     byte[] bytes = random(100_000);
     CountDownLatch release = new CountDownLatch(1);
     origin.federation = ex -> {
