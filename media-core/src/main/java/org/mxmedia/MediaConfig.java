@@ -168,7 +168,8 @@ public final class MediaConfig {
    * How many downloads of uncached remote media may be in progress at once, counting requests
    * that wait for another request's fetch of the same media; more answer 429
    * {@code M_LIMIT_EXCEEDED} at once, so slow or hostile servers never hold every request thread.
-   * Default 32.
+   * The same number, counted apart, bounds downloads waiting for a pending upload's bytes. Keep
+   * it well below the host's request threads. Default 32.
    */
   public int maxConcurrentRemoteDownloads() {
     return maxConcurrentRemoteDownloads;

@@ -71,6 +71,8 @@ public final class DefaultMediaRepository implements MediaRepository {
   private final BlobManager blobs;
   private final AccessRecorder accesses;
   private final PendingWaiters pendingWaiters = new PendingWaiters();
+  /** Downloads waiting for a pending upload's bytes; capped like remote downloads, so waits cannot take every thread. */
+  private final java.util.concurrent.Semaphore pendingWaits;
   private final UploadBudgets budgets = new UploadBudgets();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final MediaAdmin trustedAdmin = new Admin();
@@ -99,6 +101,7 @@ public final class DefaultMediaRepository implements MediaRepository {
     this.store = Guarded.wrap(MediaStore.class, store, "media store");
     this.primary = primary;
     this.uploadPolicy = uploadPolicy;
+    this.pendingWaits = new java.util.concurrent.Semaphore(config.maxConcurrentRemoteDownloads());
     this.authorizer = authorizer;
     this.clock = clock;
     this.ids = ids;
@@ -113,7 +116,7 @@ public final class DefaultMediaRepository implements MediaRepository {
       this.ownedExecutor = null;
     }
     this.blobs = new BlobManager(this.store, primary, providers, executor, scheduler);
-    this.accesses = new AccessRecorder(this.store);
+    this.accesses = new AccessRecorder(this.store, executor);
     if (thumbnailer == null) {
       this.thumbnailPool = null;
       this.thumbnails = null;
@@ -416,6 +419,10 @@ public final class DefaultMediaRepository implements MediaRepository {
     if (frozen(pending.get().createdAt(), options)) {
       throw MediaException.notFound(FROZEN);
     }
+    if (!pendingWaits.tryAcquire()) {
+      throw MediaException.limitExceeded("Too many downloads are waiting for uploads to finish; try again shortly",
+          Duration.ofSeconds(5));
+    }
     long deadline = System.nanoTime() + timeoutOf(options).toNanos();
     CompletableFuture<Void> done = pendingWaiters.join(id);
     try {
@@ -435,6 +442,7 @@ public final class DefaultMediaRepository implements MediaRepository {
       }
     } finally {
       pendingWaiters.leave(id);
+      pendingWaits.release();
     }
   }
 

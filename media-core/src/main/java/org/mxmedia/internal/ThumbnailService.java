@@ -55,6 +55,18 @@ final class ThumbnailService {
    */
   private static final Duration GENERATION_WAIT = Duration.ofMinutes(2);
 
+  /**
+   * Decodes running at once, in the background and on request threads together: each may hold
+   * up to {@link MediaConfig#maxImagePixels()} decoded pixels, so this bounds the heap thumbnails
+   * can take however many different sizes are asked for at once.
+   */
+  private static final int MAX_DECODES = Math.max(2, Runtime.getRuntime().availableProcessors());
+
+  /** The longest a request waits for a decode slot before 429. */
+  private static final Duration DECODE_WAIT = Duration.ofSeconds(30);
+
+  private final java.util.concurrent.Semaphore decodes = new java.util.concurrent.Semaphore(MAX_DECODES, true);
+
   private final MediaStore store;
   private final BlobManager blobs;
   private final Thumbnailer thumbnailer;
@@ -301,11 +313,14 @@ final class ThumbnailService {
       try {
         work = Files.createTempDirectory("mxmedia-thumbnails");
         List<GeneratedThumbnail> made;
+        acquireDecode();
         try {
           made = thumbnailer.generate(path, info, specs, config.maxImagePixels(), work);
         } catch (IOException | RuntimeException e) {
           log.debug("Could not thumbnail blob {}", source.blob(), e);
           throw remember(source.blob(), "The image could not be decoded");
+        } finally {
+          decodes.release();
         }
         for (GeneratedThumbnail g : made) {
           keep(source, info, g);
@@ -317,6 +332,17 @@ final class ThumbnailService {
         deleteTree(work);
       }
     });
+  }
+
+  private void acquireDecode() {
+    try {
+      if (!decodes.tryAcquire(DECODE_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        throw MediaException.limitExceeded("The server is busy making thumbnails; try again shortly", Duration.ofSeconds(10));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw MediaException.internal("Interrupted while waiting to make a thumbnail", e);
+    }
   }
 
   private void keep(Source source, ImageInfo info, GeneratedThumbnail g) throws IOException {

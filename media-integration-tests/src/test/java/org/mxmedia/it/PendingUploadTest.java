@@ -146,9 +146,36 @@ class PendingUploadTest {
   @Test
   void theWaitIsCappedByTheConfiguredMaximum() {
     PendingUpload p = f.repo.createPending(ALICE);
-    // an absurd timeout is capped (120 s by default); a zero timeout answers at once
+    // an absurd timeout is capped (120 s by default); a zero timeout waits the minimum, one second
     assertError(() -> f.repo.download(p.uri(), DownloadOptions.defaults().withTimeout(Duration.ZERO)),
         ErrorCode.M_NOT_YET_UPLOADED, 504);
+  }
+
+  @Test
+  @Timeout(value = 20, unit = TimeUnit.SECONDS)
+  void downloadsWaitingForPendingUploadsAreCappedSoTheyCannotHoldEveryThread(@TempDir Path other) throws Exception {
+    try (Fixture q = new Fixture(other, new org.mxmedia.InMemoryMediaStore(),
+        b -> b.config(org.mxmedia.MediaConfig.defaults().rebuild().maxConcurrentRemoteDownloads(4).build()))) {
+      PendingUpload p = q.repo.createPending(ALICE);
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(12);
+      java.util.List<java.util.concurrent.Future<Integer>> answers = new java.util.ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        answers.add(pool.submit(() -> {
+          try {
+            q.repo.download(p.uri(), DownloadOptions.defaults().withTimeout(Duration.ofSeconds(3))).close();
+            return 200;
+          } catch (MediaException e) {
+            return e.httpStatus();
+          }
+        }));
+      }
+      java.util.Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+      for (java.util.concurrent.Future<Integer> a : answers) {
+        statuses.merge(a.get(10, TimeUnit.SECONDS), 1, Integer::sum);
+      }
+      pool.shutdown();
+      assertThat(statuses).containsEntry(429, 8).containsEntry(504, 4);
+    }
   }
 
   @Test

@@ -45,7 +45,7 @@ class ThumbnailTest {
   @TempDir Path dir;
 
   /** Counts decodes, and can hold them until released. */
-  static final class CountingThumbnailer implements Thumbnailer {
+  static class CountingThumbnailer implements Thumbnailer {
     final ImageIoThumbnailer delegate = new ImageIoThumbnailer();
     final AtomicInteger generations = new AtomicInteger();
     volatile CountDownLatch gate = new CountDownLatch(0);
@@ -202,6 +202,42 @@ class ThumbnailTest {
         image(f.repo.thumbnail(uri, ThumbnailSpec.scale(w, w), DownloadOptions.defaults()));
       }
       assertThat(f.store.thumbnails(blob).size()).as("a bounded number of sizes").isLessThanOrEqualTo(5 + 1 + 17);
+    }
+  }
+
+  @Test
+  void decodesRunAFewAtATimeHoweverManySizesAreAskedAtOnce() throws Exception {
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    CountingThumbnailer t = new CountingThumbnailer() {
+      @Override
+      public List<GeneratedThumbnail> generate(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path out)
+          throws IOException {
+        most.accumulateAndGet(running.incrementAndGet(), Math::max);
+        try {
+          Thread.sleep(100);
+          return super.generate(source, info, specs, maxPixels, out);
+        } catch (InterruptedException e) {
+          throw new IOException(e);
+        } finally {
+          running.decrementAndGet();
+        }
+      }
+    };
+    try (Fixture f = fixture(t, MediaConfig.defaults().withDynamicThumbnails(true))) {
+      MxcUri uri = f.upload(photo(1200, 900), UploadRequest.of("image/png"));
+      awaitThumbnails(f, uri, 5);
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(24);
+      List<java.util.concurrent.Future<BufferedImage>> answers = new java.util.ArrayList<>();
+      int[] sizes = {20, 40, 56, 72, 88, 104, 136, 152, 168, 184, 200, 232, 264, 296, 328, 360, 392, 424, 456, 488, 520, 552, 584, 616};
+      for (int w : sizes) {
+        answers.add(pool.submit(() -> image(f.repo.thumbnail(uri, ThumbnailSpec.crop(w, w), DownloadOptions.defaults()))));
+      }
+      for (var a : answers) {
+        assertThat(a.get(60, TimeUnit.SECONDS)).isNotNull();
+      }
+      pool.shutdown();
+      assertThat(most.get()).as("decodes at once").isLessThanOrEqualTo(Math.max(2, Runtime.getRuntime().availableProcessors()));
     }
   }
 
