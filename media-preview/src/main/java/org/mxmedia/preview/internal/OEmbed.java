@@ -26,7 +26,8 @@ final class OEmbed {
           .streamReadConstraints(
               StreamReadConstraints.builder().maxNestingDepth(32).maxNumberLength(64).maxStringLength((int) MAX_BODY).build())
           .build();
-  private static final Object NESTED = new Object();
+  /** A value of a type no field uses: an object, an array, null or a huge integer. */
+  private static final Object OTHER = new Object();
 
   /**
    * An oEmbed answer as OpenGraph.
@@ -95,16 +96,16 @@ final class OEmbed {
         if (t == JsonToken.VALUE_STRING) {
           fields.put(name, p.getText());
         } else if (t == JsonToken.VALUE_NUMBER_INT) {
-          fields.put(name, p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? NESTED : p.getLongValue());
+          fields.put(name, p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? OTHER : p.getLongValue());
         } else if (t == JsonToken.VALUE_NUMBER_FLOAT) {
           fields.put(name, p.getDoubleValue());
         } else if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
           p.skipChildren();
-          fields.put(name, NESTED);
+          fields.put(name, OTHER);
         } else if (t == JsonToken.VALUE_TRUE || t == JsonToken.VALUE_FALSE) {
           fields.put(name, t == JsonToken.VALUE_TRUE);
         } else {
-          fields.remove(name);
+          fields.put(name, OTHER);
         }
       }
       return fields;
