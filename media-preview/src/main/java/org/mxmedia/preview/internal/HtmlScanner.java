@@ -3,9 +3,11 @@ package org.mxmedia.preview.internal;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
-import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -64,7 +66,24 @@ final class HtmlScanner {
     long elements;
   }
 
+  /** An open element's flags and depth (the document is depth 0). */
+  private static final class Info {
+    final int flags;
+    final int depth;
+
+    Info(int flags, int depth) {
+      this.flags = flags;
+      this.depth = depth;
+    }
+  }
+
+  private static final Info ROOT = new Info(0, 0);
+
   private final Page page = new Page();
+  /** Open elements seen so far; jsoup elements compare by identity. */
+  private final Map<Element, Info> open = new HashMap<>();
+  private final List<Element> levels = new ArrayList<>();
+  private @Nullable Element lastParent;
   private final Text.Collector[] headingText = {
     new Text.Collector(Text.RAW_MAX), new Text.Collector(Text.RAW_MAX), new Text.Collector(Text.RAW_MAX)
   };
@@ -106,15 +125,19 @@ final class HtmlScanner {
       consumeChildren(e, 0);
       return;
     }
-    if (e.parent() == null) {
+    Element parent = e.parent();
+    if (parent == null) {
+      open.remove(e);
       return;
     }
-    int parentFlags = consumeBefore(e);
+    consumeBefore(e, parent);
     int level = headingLevel(e.normalName());
-    consumeChildren(e, enter(parentFlags, e));
+    consumeChildren(e, info(e).flags);
     if (level > 0 && page.headings[level - 1] == null && !headingText[level - 1].isEmpty()) {
       page.headings[level - 1] = headingText[level - 1].collapsed();
     }
+    lastParent = parent;
+    open.remove(e);
     e.remove();
   }
 
@@ -204,27 +227,62 @@ final class HtmlScanner {
   }
 
   /**
-   * Consumes, top down, the nodes that precede {@code e} in each of its open ancestors, and
-   * returns the flags of its parent.
+   * Consumes, top down, the nodes that precede {@code e} in its open ancestors. Only the
+   * ancestors up to the nearest one shared with the previous element read can hold such nodes:
+   * above it, the child on the path is the same as then, still open, and everything before it was
+   * consumed then. This keeps the work per element near constant however deep the page is.
    */
-  private int consumeBefore(Element e) {
-    ArrayDeque<Element> path = new ArrayDeque<>();
-    for (Element p = e.parent(); p != null; p = p.parent()) {
-      path.push(p);
+  private void consumeBefore(Element e, Element parent) {
+    Element stop = lastParent == null ? null : commonAncestor(parent, lastParent);
+    levels.clear();
+    for (Element a = parent; a != null; a = a.parent()) {
+      levels.add(a);
+      if (a == stop) {
+        break;
+      }
     }
-    int flags = 0;
-    Node pathChild;
-    while (!path.isEmpty()) {
-      Element ancestor = path.pop();
-      flags = ancestor instanceof Document ? 0 : enter(flags, ancestor);
-      pathChild = path.isEmpty() ? e : path.peek();
+    for (int i = levels.size() - 1; i >= 0; i--) {
+      Element ancestor = levels.get(i);
+      Node pathChild = i == 0 ? e : levels.get(i - 1);
+      int flags = info(ancestor).flags;
       while (ancestor.childNodeSize() > 0 && ancestor.childNode(0) != pathChild) {
         Node n = ancestor.childNode(0);
         consume(n, flags);
         n.remove();
       }
     }
-    return flags;
+  }
+
+  private @Nullable Element commonAncestor(Element a, Element b) {
+    Element x = a;
+    Element y = b;
+    int dx = info(x).depth;
+    int dy = info(y).depth;
+    while (x != null && y != null && x != y) {
+      if (dx >= dy) {
+        x = x.parent();
+        dx--;
+      } else {
+        y = y.parent();
+        dy--;
+      }
+    }
+    return x != null && x == y ? x : null;
+  }
+
+  /** The flags and depth of an open element, computed once from its parent's. */
+  private Info info(Element e) {
+    if (e instanceof Document) {
+      return ROOT;
+    }
+    Info i = open.get(e);
+    if (i == null) {
+      Element parent = e.parent();
+      Info p = parent == null ? ROOT : info(parent);
+      i = new Info(enter(p.flags, e), p.depth + 1);
+      open.put(e, i);
+    }
+    return i;
   }
 
   private void consumeChildren(Element e, int flags) {
@@ -237,6 +295,7 @@ final class HtmlScanner {
     if (n instanceof TextNode) {
       route(((TextNode) n).getWholeText(), flags);
     } else if (n instanceof Element) {
+      open.remove(n);
       consumeChildren((Element) n, enter(flags, (Element) n));
     }
   }
