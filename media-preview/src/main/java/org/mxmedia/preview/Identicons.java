@@ -1,5 +1,6 @@
 package org.mxmedia.preview;
 
+import java.awt.Color;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -98,7 +99,7 @@ public final class Identicons {
     float hue = ((hash[0] & 0xFF) << 8 | (hash[1] & 0xFF)) / 65536f;
     float saturation = 0.45f + (hash[2] & 0xFF) / 255f * 0.35f;
     float brightness = 0.55f + (hash[3] & 0xFF) / 255f * 0.2f;
-    return java.awt.Color.HSBtoRGB(hue, saturation, brightness) & 0xFFFFFF;
+    return Color.HSBtoRGB(hue, saturation, brightness) & 0xFFFFFF;
   }
 
   private static void put(byte[] raw, int at, int rgb) {
