@@ -1,9 +1,7 @@
 package org.mxmedia.preview.internal;
 
-import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -134,9 +132,9 @@ public final class PreviewEngine implements Closeable {
         fileName(page, true).ifPresent(name -> other.put(OpenGraph.TITLE, name));
         return new UrlPreview(OpenGraph.finish(other), maxAge);
       }
-      HtmlScanner.Page scanned = scan(page, deadline);
-      og = OpenGraph.fromPage(scanned);
-      oEmbedHref = Optional.ofNullable(scanned.oEmbedHref);
+      PageParser.Parsed parsed = scan(page, deadline);
+      og = parsed.openGraph();
+      oEmbedHref = parsed.oEmbedHref();
     }
     if (oEmbedHref.isPresent()) {
       Optional<Answer> discovered = discover(base, oEmbedHref.get(), target, deadline);
@@ -156,21 +154,15 @@ public final class PreviewEngine implements Closeable {
     return new UrlPreview(OpenGraph.finish(og), maxAge);
   }
 
-  private HtmlScanner.Page scan(Fetcher.Response page, Deadline deadline) {
+  private PageParser.Parsed scan(Fetcher.Response page, Deadline deadline) {
     try {
       Fetcher.Body body = page.body(settings.maxSpiderSize(), true);
-      BufferedInputStream in = new BufferedInputStream(body, 16 * 1024);
-      in.mark(Charsets.PRESCAN);
-      byte[] prefix = in.readNBytes(Charsets.PRESCAN);
-      in.reset();
-      Charsets.Choice charset = Charsets.choose(prefix, prefix.length, page.charset());
-      in.skipNBytes(charset.bomLength());
-      HtmlScanner.Page scanned = HtmlScanner.scan(charset.reader(in), page.uri().toString());
+      PageParser.Parsed parsed = PageParser.parse(body, page.charset(), page.uri().toString());
       if (body.truncated()) {
         log.info("URL preview of {}: the page is larger than {} bytes; only its start was read",
             page.uri().getHost(), settings.maxSpiderSize());
       }
-      return scanned;
+      return parsed;
     } catch (IOException e) {
       throw readFailure(e, deadline);
     }
