@@ -162,6 +162,14 @@ class HtmlPreviewTest {
   }
 
   @Test
+  void imageUrlsAreReadAsBrowsersReadThem() {
+    server.html("/p", "<meta property=og:image content=' /img/my photo|ü.png '>");
+    server.bytes("/img/my photo|ü.png", "image/png", MemoryImageStore.png(12, 12));
+
+    assertThat(preview("/p")).containsEntry("og:image:width", 12);
+  }
+
+  @Test
   void anImageThatCannotBeFetchedLeavesThePreviewWithoutAnImage() {
     server.html("/p", "<meta property=og:title content=T><meta property=og:image content=/missing.png>");
 

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
@@ -190,11 +189,7 @@ final class Fetcher implements Closeable {
   }
 
   private static URI resolve(URI base, String location) {
-    try {
-      return base.resolve(new URI(location.trim()));
-    } catch (URISyntaxException | IllegalArgumentException e) {
-      throw Failures.unavailable("The page redirected to an invalid URL");
-    }
+    return Urls.resolve(base, location).orElseThrow(() -> Failures.unavailable("The page redirected to an invalid URL"));
   }
 
   private static MediaException failure(Exception e, Deadline deadline, URI url) {

@@ -3,7 +3,6 @@ package org.mxmedia.preview.internal;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.Charset;
@@ -169,9 +168,13 @@ public final class PreviewEngine implements Closeable {
   }
 
   private Optional<Answer> discover(URI base, String href, URI target, Deadline deadline) {
+    Optional<URI> url = Urls.resolve(base, href);
+    if (url.isEmpty()) {
+      return Optional.empty();
+    }
     try {
-      return fetchOEmbed(base.resolve(new URI(href.trim())), target, deadline);
-    } catch (URISyntaxException | IllegalArgumentException | MediaException e) {
+      return fetchOEmbed(url.get(), target, deadline);
+    } catch (MediaException e) {
       log.info("oEmbed discovery for a URL preview of {} failed: {}", target.getHost(), e.getMessage());
       return Optional.empty();
     }
@@ -224,15 +227,11 @@ public final class PreviewEngine implements Closeable {
     if (!(raw instanceof String) || ((String) raw).isBlank()) {
       return;
     }
-    URI imageUrl;
-    try {
-      imageUrl = base.resolve(new URI(((String) raw).trim()));
-    } catch (URISyntaxException | IllegalArgumentException e) {
+    Optional<URI> resolved = Urls.resolve(base, (String) raw);
+    if (resolved.isEmpty() || resolved.get().getScheme() == null || resolved.get().getHost() == null) {
       return;
     }
-    if (imageUrl.getScheme() == null || imageUrl.getHost() == null) {
-      return;
-    }
+    URI imageUrl = resolved.get();
     Deadline deadline = Deadline.after(settings.imageDeadline());
     try (Fetcher.Response r = fetcher.get(imageUrl, deadline, ACCEPT_IMAGE)) {
       if (!r.mediaType().startsWith("image/")) {
