@@ -108,10 +108,10 @@ public final class PreviewEngine implements Closeable {
       log.info("oEmbed provider {} gave no usable answer; previewing the page", provider.name());
       return Optional.empty();
     }
-    Map<String, Object> og = new LinkedHashMap<>(oEmbed.get().result.openGraph());
-    titleFromAuthor(og, oEmbed.get().result);
-    attachImage(og, oEmbed.get().base, images);
-    return Optional.of(new UrlPreview(OpenGraph.finish(og), oEmbed.get().maxAge));
+    Map<String, Object> og = new LinkedHashMap<>(oEmbed.get().result().openGraph());
+    titleFromAuthor(og, oEmbed.get().result());
+    attachImage(og, oEmbed.get().base(), images);
+    return Optional.of(new UrlPreview(OpenGraph.finish(og), oEmbed.get().maxAge()));
   }
 
   private UrlPreview fromPage(URI target, Deadline deadline, ImageStore images) {
@@ -138,15 +138,15 @@ public final class PreviewEngine implements Closeable {
     if (oEmbedHref.isPresent()) {
       Optional<Answer> discovered = discover(base, oEmbedHref.get(), target, deadline);
       if (discovered.isPresent()) {
-        Map<String, Object> merged = new LinkedHashMap<>(discovered.get().result.openGraph());
+        Map<String, Object> merged = new LinkedHashMap<>(discovered.get().result().openGraph());
         for (Map.Entry<String, Object> e : og.entrySet()) {
           if (OpenGraph.has(og, e.getKey())) {
             merged.put(e.getKey(), e.getValue());
           }
         }
-        titleFromAuthor(merged, discovered.get().result);
+        titleFromAuthor(merged, discovered.get().result());
         og = merged;
-        maxAge = discovered.get().result.cacheAge().isPresent() ? discovered.get().maxAge : maxAge;
+        maxAge = discovered.get().result().cacheAge().isPresent() ? discovered.get().maxAge() : maxAge;
       }
     }
     attachImage(og, base, images);
@@ -181,17 +181,7 @@ public final class PreviewEngine implements Closeable {
   }
 
   /** An oEmbed answer, the URL it came from, and its cache age clamped. */
-  private static final class Answer {
-    final OEmbed.Result result;
-    final URI base;
-    final Duration maxAge;
-
-    Answer(OEmbed.Result result, URI base, Duration maxAge) {
-      this.result = result;
-      this.base = base;
-      this.maxAge = maxAge;
-    }
-  }
+  private record Answer(OEmbed.Result result, URI base, Duration maxAge) {}
 
   private Optional<Answer> fetchOEmbed(URI request, URI target, Deadline deadline) {
     try (Fetcher.Response r = fetcher.get(request, deadline, ACCEPT_JSON)) {
