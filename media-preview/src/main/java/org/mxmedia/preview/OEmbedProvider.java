@@ -1,10 +1,19 @@
 package org.mxmedia.preview;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -81,6 +90,91 @@ public final class OEmbedProvider {
    */
   public static List<OEmbedProvider> builtIn() {
     return BUILT_IN;
+  }
+
+  /**
+   * The providers in a file of oembed.com's {@code providers.json} form (Synapse's {@code
+   * oembed.additional_providers}): an array of {@code {"provider_name", "endpoints": [{"url",
+   * "schemes", "formats"}]}}. As in Synapse, an endpoint whose {@code formats} lack {@code json},
+   * or whose URL ends in {@code .xml}, is skipped, and so is one without schemes (oembed.com lists
+   * some that are found only by discovery).
+   *
+   * @param json the file's bytes, UTF-8; read to its end, not closed
+   * @throws IllegalArgumentException when it is not of that form, or an endpoint or scheme is
+   *     refused by {@link #of}
+   * @throws UncheckedIOException when reading fails
+   */
+  public static List<OEmbedProvider> parse(InputStream json) {
+    try (JsonParser p = new JsonFactory().createParser(json)) {
+      expect(p.nextToken(), JsonToken.START_ARRAY, "an array of providers");
+      List<OEmbedProvider> providers = new ArrayList<>();
+      while (p.nextToken() == JsonToken.START_OBJECT) {
+        String name = null;
+        List<OEmbedProvider> endpoints = new ArrayList<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String field = p.currentName();
+          JsonToken value = p.nextToken();
+          if (field.equals("provider_name")) {
+            expect(value, JsonToken.VALUE_STRING, "provider_name as a string");
+            name = p.getText();
+          } else if (field.equals("endpoints")) {
+            expect(value, JsonToken.START_ARRAY, "endpoints as an array");
+            while (p.nextToken() == JsonToken.START_OBJECT) {
+              readEndpoint(p, name == null ? "a provider" : name).ifPresent(endpoints::add);
+            }
+          } else {
+            p.skipChildren();
+          }
+        }
+        if (name == null) {
+          throw new IllegalArgumentException("an oEmbed provider without provider_name");
+        }
+        String n = name;
+        endpoints.forEach(e -> providers.add(new OEmbedProvider(n, e.endpoint, e.urlSchemes, e.patterns)));
+      }
+      expect(p.currentToken(), JsonToken.END_ARRAY, "an array of providers");
+      return List.copyOf(providers);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("not a providers.json file: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static Optional<OEmbedProvider> readEndpoint(JsonParser p, String name) throws IOException {
+    String url = null;
+    List<String> schemes = new ArrayList<>();
+    List<String> formats = null;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      JsonToken value = p.nextToken();
+      if (field.equals("url")) {
+        expect(value, JsonToken.VALUE_STRING, "an endpoint url as a string");
+        url = p.getText();
+      } else if (field.equals("schemes") || field.equals("formats")) {
+        expect(value, JsonToken.START_ARRAY, field + " as an array");
+        List<String> into = field.equals("schemes") ? schemes : (formats = new ArrayList<>());
+        while (p.nextToken() == JsonToken.VALUE_STRING) {
+          into.add(p.getText());
+        }
+        expect(p.currentToken(), JsonToken.END_ARRAY, field + " as an array of strings");
+      } else {
+        p.skipChildren();
+      }
+    }
+    if (url == null) {
+      throw new IllegalArgumentException("an endpoint of oEmbed provider " + name + " has no url");
+    }
+    if ((formats != null && !formats.contains("json")) || url.endsWith(".xml") || schemes.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(of(name, url, schemes));
+  }
+
+  private static void expect(JsonToken actual, JsonToken expected, String what) {
+    if (actual != expected) {
+      throw new IllegalArgumentException("not a providers.json file: expected " + what);
+    }
   }
 
   public String name() {

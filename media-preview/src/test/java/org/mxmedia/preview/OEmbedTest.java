@@ -1,7 +1,9 @@
 package org.mxmedia.preview;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayInputStream;
 import java.io.OutputStream;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -163,6 +165,32 @@ class OEmbedTest {
     assertThat(claimant(builtIn, "https://evil.example/www.youtube.com/watch")).isEqualTo("none");
     assertThat(claimant(builtIn, "https://a.b.youtube.com/watch?v=1")).isEqualTo("none");
     assertThat(builtIn).allSatisfy(p -> assertThat(p.endpoint()).startsWith("https://"));
+  }
+
+  @Test
+  void aProvidersFileIsReadAsSynapseReadsIt() {
+    String json = """
+        [{"provider_name": "Vimeo", "provider_url": "https://vimeo.com/",
+          "endpoints": [
+            {"schemes": ["https://vimeo.com/*"], "url": "https://vimeo.com/api/oembed.{format}", "discovery": true},
+            {"schemes": ["https://vimeo.com/*"], "url": "https://vimeo.com/api/oembed.xml"},
+            {"schemes": ["https://vimeo.com/*"], "url": "https://vimeo.com/api/oembed", "formats": ["xml"]}]},
+         {"provider_name": "Discovered", "provider_url": "https://d.example/",
+          "endpoints": [{"url": "https://d.example/oembed", "discovery": true}]},
+         {"provider_name": "X", "provider_url": "https://x.com/",
+          "endpoints": [{"schemes": ["https://x.com/*/status/*"], "url": "https://publish.x.com/oembed"}]}]""";
+
+    List<OEmbedProvider> providers = OEmbedProvider.parse(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)));
+
+    assertThat(providers).extracting(OEmbedProvider::name).containsExactly("Vimeo", "X");
+    assertThat(providers.get(0).endpoint()).isEqualTo("https://vimeo.com/api/oembed.{format}");
+    assertThat(claimant(providers, "https://vimeo.com/123")).isEqualTo("Vimeo");
+    assertThat(claimant(providers, "https://x.com/someone/status/1")).isEqualTo("X");
+    assertThatThrownBy(() -> OEmbedProvider.parse(new ByteArrayInputStream("{\"a\": 1}".getBytes(StandardCharsets.UTF_8))))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> OEmbedProvider.parse(new ByteArrayInputStream(
+        "[{\"provider_name\": \"F\", \"endpoints\": [{\"url\": \"ftp://f/\", \"schemes\": [\"https://f/*\"]}]}]"
+            .getBytes(StandardCharsets.UTF_8)))).isInstanceOf(IllegalArgumentException.class);
   }
 
   private static String claimant(List<OEmbedProvider> providers, String url) {
