@@ -3,9 +3,11 @@ package org.mxmedia.preview;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.mxmedia.MediaException;
 
 class BuilderTest {
   @Test
@@ -33,6 +35,16 @@ class BuilderTest {
     assertThatThrownBy(() -> UrlPreviews.builder().maxAgeBounds(Duration.ofHours(2), Duration.ofHours(1)))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> UrlPreviews.builder().maxConnections(0)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void aClosedPreviewerRefusesWithAMediaException() {
+    UrlPreviews previews = UrlPreviews.defaults();
+    previews.close();
+    previews.close();
+
+    assertThatThrownBy(() -> previews.preview(URI.create("https://example.org/"), new MemoryImageStore()))
+        .isInstanceOf(MediaException.class).hasMessageContaining("shut down");
   }
 
   @Test

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -138,7 +139,12 @@ final class Fetcher implements Closeable {
       get.setHeader("Accept", accept);
       get.setHeader("Accept-Language", acceptLanguage);
       get.setConfig(config(deadline.remaining()));
-      ScheduledFuture<?> alarm = alarms.schedule(get::cancel, deadline.remaining().toNanos(), TimeUnit.NANOSECONDS);
+      ScheduledFuture<?> alarm;
+      try {
+        alarm = alarms.schedule(get::cancel, deadline.remaining().toNanos(), TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        throw MediaException.internal("URL previews are shut down", e);
+      }
       ClassicHttpResponse response;
       try {
         response = client.executeOpen(null, get, null);
