@@ -90,7 +90,10 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
     return userAgent;
   }
 
-  /** Closes the connection pool and the deadline timer; previews in flight fail, later ones throw 500 {@code M_UNKNOWN}. Idempotent. */
+  /**
+   * Closes the connection pool and the deadline timer; previews in flight fail, later ones throw
+   * 500 {@code M_UNKNOWN}. Idempotent.
+   */
   @Override
   public void close() {
     engine.close();
