@@ -132,7 +132,9 @@ final class HtmlScanner {
     }
     consumeBefore(e, parent);
     int level = headingLevel(e.normalName());
-    consumeChildren(e, info(e).flags);
+    if (wantText() && e.childNodeSize() > 0) {
+      consumeChildren(e, info(e).flags);
+    }
     if (level > 0 && page.headings[level - 1] == null && !headingText[level - 1].isEmpty()) {
       page.headings[level - 1] = headingText[level - 1].collapsed();
     }
@@ -233,7 +235,9 @@ final class HtmlScanner {
    * consumed then. This keeps the work per element near constant however deep the page is.
    */
   private void consumeBefore(Element e, Element parent) {
-    Element stop = lastParent == null ? null : commonAncestor(parent, lastParent);
+    Element stop = lastParent == null ? null
+        : lastParent == parent || lastParent == e ? parent
+        : commonAncestor(parent, lastParent);
     levels.clear();
     for (Element a = parent; a != null; a = a.parent()) {
       levels.add(a);
@@ -244,10 +248,11 @@ final class HtmlScanner {
     for (int i = levels.size() - 1; i >= 0; i--) {
       Element ancestor = levels.get(i);
       Node pathChild = i == 0 ? e : levels.get(i - 1);
-      int flags = info(ancestor).flags;
       while (ancestor.childNodeSize() > 0 && ancestor.childNode(0) != pathChild) {
         Node n = ancestor.childNode(0);
-        consume(n, flags);
+        if (wantText()) {
+          consume(n, info(ancestor).flags);
+        }
         n.remove();
       }
     }
@@ -283,6 +288,11 @@ final class HtmlScanner {
       open.put(e, i);
     }
     return i;
+  }
+
+  /** Whether text still matters: the summary is short, or there is neither a title nor an {@code h1} yet. */
+  private boolean wantText() {
+    return !page.bodyText.full() || (page.title == null && page.headings[0] == null);
   }
 
   private void consumeChildren(Element e, int flags) {
