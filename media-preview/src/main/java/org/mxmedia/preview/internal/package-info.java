@@ -1,0 +1,5 @@
+/** The fetching and parsing behind {@link org.mxmedia.preview.UrlPreviews}; no compatibility promise. */
+@NullMarked
+package org.mxmedia.preview.internal;
+
+import org.jspecify.annotations.NullMarked;

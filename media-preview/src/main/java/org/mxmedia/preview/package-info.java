@@ -1,0 +1,10 @@
+/**
+ * URL previews ({@link org.mxmedia.preview.UrlPreviews}, with {@link
+ * org.mxmedia.preview.UrlPattern} and {@link org.mxmedia.preview.OEmbedProvider} to configure it)
+ * and {@link org.mxmedia.preview.Identicons}. Nothing in this package accepts or returns {@code
+ * null}.
+ */
+@NullMarked
+package org.mxmedia.preview;
+
+import org.jspecify.annotations.NullMarked;
