@@ -85,7 +85,7 @@ class EndpointTest {
     assertThat(h.firstValue("Content-Type")).hasValue("image/png");
     assertThat(h.firstValue("Content-Disposition")).hasValue("inline; filename=cat.png");
     assertThat(h.firstValue("Content-Length")).hasValue("20000");
-    assertThat(h.firstValue("Content-Security-Policy")).hasValue(MediaHttpHandler.MEDIA_CSP);
+    assertThat(h.firstValue("Content-Security-Policy")).hasValue(MediaResponses.MEDIA_CSP);
     assertThat(h.firstValue("Cross-Origin-Resource-Policy")).hasValue("cross-origin");
     assertThat(h.firstValue("X-Content-Type-Options")).hasValue("nosniff");
     assertThat(h.firstValue("Referrer-Policy")).hasValue("no-referrer");

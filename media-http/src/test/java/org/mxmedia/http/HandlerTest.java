@@ -103,13 +103,13 @@ class HandlerTest {
   void noHeaderValueOutsideVisibleAsciiCanLeaveTheBinding() {
     for (String value : List.of("a\r\nSet-Cookie: x=y", "\u010D\u010A", "caf\u00e9", "a\u0000b", "\u007f")) {
       org.assertj.core.api.Assertions.assertThatThrownBy(
-              () -> new MediaHttpResponse(200, Map.of("X-Test", value), MediaHttpHandler.bytesBody(new byte[0]), false))
+              () -> new MediaHttpResponse(200, Map.of("X-Test", value), Responses.bytesBody(new byte[0]), false))
           .as(value).isInstanceOf(IllegalArgumentException.class);
     }
     org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> new MediaHttpResponse(200, Map.of("Bad Name", "v"), MediaHttpHandler.bytesBody(new byte[0]), false))
+            () -> new MediaHttpResponse(200, Map.of("Bad Name", "v"), Responses.bytesBody(new byte[0]), false))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThat(new MediaHttpResponse(200, Map.of("X-Test", "visible ascii\tand tab ~"), MediaHttpHandler.bytesBody(new byte[0]),
+    assertThat(new MediaHttpResponse(200, Map.of("X-Test", "visible ascii\tand tab ~"), Responses.bytesBody(new byte[0]),
         false).headers()).containsKey("X-Test");
   }
 }

@@ -68,7 +68,7 @@ class ServletAdapterTest {
     assertThat(down.statusCode()).isEqualTo(200);
     assertThat(down.body()).isEqualTo("hello servlet");
     assertThat(down.headers().firstValue("Content-Disposition")).hasValue("inline; filename*=utf-8''my%20file.txt");
-    assertThat(down.headers().firstValue("Content-Security-Policy")).hasValue(MediaHttpHandler.MEDIA_CSP);
+    assertThat(down.headers().firstValue("Content-Security-Policy")).hasValue(MediaResponses.MEDIA_CSP);
 
     HttpResponse<String> head = client.send(req(path).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(head.statusCode()).isEqualTo(200);

@@ -38,7 +38,7 @@ class ThumbnailEndpointTest {
     assertThat(r.statusCode()).as(new String(r.body())).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type")).hasValue(expectedType);
     assertThat(r.headers().firstValue("Content-Disposition").orElseThrow()).startsWith("inline");
-    assertThat(r.headers().firstValue("Content-Security-Policy")).hasValue(MediaHttpHandler.MEDIA_CSP);
+    assertThat(r.headers().firstValue("Content-Security-Policy")).hasValue(MediaResponses.MEDIA_CSP);
     assertThat(r.headers().firstValue("ETag")).isPresent();
     return ImageIO.read(new ByteArrayInputStream(r.body()));
   }
