@@ -84,7 +84,10 @@ public final class MediaServer implements AutoCloseable {
     int port = http.getAddress().getPort();
     ServerName serverName = settings.serverName(port);
 
-    MediaConfig.Builder config = MediaConfig.defaults().rebuild().dynamicThumbnails(settings.dynamicThumbnails);
+    MediaConfig.Builder config = MediaConfig.defaults().rebuild()
+        .dynamicThumbnails(settings.dynamicThumbnails)
+        .remoteDeadline(settings.remoteDeadline())
+        .remoteIdleTimeout(settings.remoteIdleTimeout());
     if (settings.maxUploadSize != null) {
       config.maxUploadSize(DataSize.bytes(settings.maxUploadSize));
     }
@@ -94,6 +97,7 @@ public final class MediaServer implements AutoCloseable {
     MediaRepository repository = MediaRepository.builder()
         .serverName(serverName)
         .federationClient(federation.client())
+        .outboundPolicy(settings.outboundPolicy())
         .config(config.build())
         .mediaStore(metadata)
         .thumbnailer(new ImageIoThumbnailer())
