@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.mxmedia.DataSize;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaRepository;
+import org.mxmedia.OutboundPolicy;
 import org.mxmedia.ServerName;
 import org.mxmedia.UserId;
 import org.mxmedia.examples.federation.Federation;
@@ -93,21 +94,33 @@ public final class MediaServer implements AutoCloseable {
     }
     Map<ServerName, java.net.URI> peers = new LinkedHashMap<>();
     settings.peers.forEach((name, url) -> peers.put(ServerName.of(name), java.net.URI.create(url)));
-    Federation federation = Federation.create(serverName, dataDir.resolve("signing.key"), peers);
-    MediaRepository repository = MediaRepository.builder()
-        .serverName(serverName)
-        .federationClient(federation.client())
-        .outboundPolicy(settings.outboundPolicy())
-        .config(config.build())
-        .mediaStore(metadata)
-        .thumbnailer(new ImageIoThumbnailer())
-        .storage(FileSystemStorage.at(dataDir.resolve("media")))
-        .build();
-
+    OutboundPolicy policy = settings.outboundPolicy();
+    Federation federation = null;
+    MediaRepository repository;
     Map<String, UserId> tokens = new LinkedHashMap<>();
-    settings.tokens.forEach((token, user) -> tokens.put(token, UserId.of(user)));
-    if (tokens.isEmpty()) {
-      tokens.putAll(generatedToken(dataDir, serverName));
+    try {
+      federation = Federation.create(serverName, dataDir.resolve("signing.key"), peers, policy,
+          new Federation.Timeouts(settings.keyFetchTimeout(), settings.remoteDeadline(), settings.remoteIdleTimeout()));
+      repository = MediaRepository.builder()
+          .serverName(serverName)
+          .federationClient(federation.client())
+          .outboundPolicy(policy)
+          .config(config.build())
+          .mediaStore(metadata)
+          .thumbnailer(new ImageIoThumbnailer())
+          .storage(FileSystemStorage.at(dataDir.resolve("media")))
+          .build();
+      settings.tokens.forEach((token, user) -> tokens.put(token, UserId.of(user)));
+      if (tokens.isEmpty()) {
+        tokens.putAll(generatedToken(dataDir, serverName));
+      }
+    } catch (IOException | RuntimeException e) {
+      if (federation != null) {
+        federation.close();
+      }
+      http.stop(0);
+      metadata.close();
+      throw e;
     }
     MediaHttpHandler media = MediaHttpHandler.builder(repository)
         .authenticator(Authenticator.tokens(tokens))
@@ -193,6 +206,11 @@ public final class MediaServer implements AutoCloseable {
     return repository;
   }
 
+  /** The sizes of the federation's bounded caches. */
+  Federation.CacheSizes federationCacheSizes() {
+    return federation.cacheSizes();
+  }
+
   /** Stops accepting requests, lets running ones finish (up to 1 s), and closes the repository. */
   @Override
   public void close() {
@@ -202,6 +220,7 @@ public final class MediaServer implements AutoCloseable {
     http.stop(1);
     executor.shutdownNow();
     repository.close();
+    federation.close();
     metadata.close();
     stopped.countDown();
   }

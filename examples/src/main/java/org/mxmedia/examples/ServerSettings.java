@@ -28,8 +28,8 @@ import org.mxmedia.UserId;
  * {@code maxUploadSize} (bytes), {@code dynamicThumbnails}, {@code tokens} (token to user id),
  * {@code peers} (server name to base URL), {@code jdbcUrl}, {@code jdbcUser}, {@code jdbcPassword},
  * {@code ip_range_whitelist} and {@code ip_range_blacklist} (lists of CIDR ranges, Synapse's
- * names), and the timeouts {@code remoteDeadlineMs} and {@code remoteIdleTimeoutMs}
- * (milliseconds; see {@link #USAGE}).
+ * names), and the timeouts {@code remoteDeadlineMs}, {@code remoteIdleTimeoutMs} and
+ * {@code keyFetchTimeoutMs} (milliseconds; see {@link #USAGE}).
  */
 final class ServerSettings {
   int port = 8008;
@@ -48,6 +48,7 @@ final class ServerSettings {
   List<String> ipRangeWhitelist = new ArrayList<>();
   Long remoteDeadlineMs;
   Long remoteIdleTimeoutMs;
+  Long keyFetchTimeoutMs;
 
   static final String USAGE = String.join("\n",
       "Usage: java -jar mxmedia-example.jar [options]",
@@ -70,7 +71,8 @@ final class ServerSettings {
       "  --config FILE               the same settings as YAML or JSON (options given here win); the file",
       "                              also takes ip_range_blacklist / ip_range_whitelist (lists) and, in",
       "                              milliseconds: remoteDeadlineMs (one remote media fetch in all, default",
-      "                              300000), remoteIdleTimeoutMs (a remote sending nothing, 30000)",
+      "                              300000), remoteIdleTimeoutMs (a remote sending nothing, 30000),",
+      "                              keyFetchTimeoutMs (finding and fetching a server's signing keys, 10000)",
       "  --help                      this text");
 
   /** Parses command-line options (and the file they name); throws {@link IllegalArgumentException} with a clear message. */
@@ -161,6 +163,7 @@ final class ServerSettings {
       }
       s.remoteDeadlineMs = f.remoteDeadlineMs;
       s.remoteIdleTimeoutMs = f.remoteIdleTimeoutMs;
+      s.keyFetchTimeoutMs = f.keyFetchTimeoutMs;
       return s;
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalArgumentException("cannot read " + file + ": " + e.getOriginalMessage());
@@ -174,7 +177,7 @@ final class ServerSettings {
       Map<String, String> tokens, Map<String, String> peers, String jdbcUrl, String jdbcUser, String jdbcPassword,
       @JsonProperty("ip_range_blacklist") List<String> ipRangeBlacklist,
       @JsonProperty("ip_range_whitelist") List<String> ipRangeWhitelist,
-      Long remoteDeadlineMs, Long remoteIdleTimeoutMs) {}
+      Long remoteDeadlineMs, Long remoteIdleTimeoutMs, Long keyFetchTimeoutMs) {}
 
   void validate() {
     if (port < 0 || port > 65535) {
@@ -209,6 +212,7 @@ final class ServerSettings {
     outboundPolicy();
     positiveMillis(remoteDeadlineMs, "remoteDeadlineMs");
     positiveMillis(remoteIdleTimeoutMs, "remoteIdleTimeoutMs");
+    positiveMillis(keyFetchTimeoutMs, "keyFetchTimeoutMs");
     if (remoteIdleTimeout().compareTo(remoteDeadline()) > 0) {
       throw new IllegalArgumentException("remoteIdleTimeoutMs " + remoteIdleTimeout().toMillis()
           + " exceeds remoteDeadlineMs " + remoteDeadline().toMillis());
@@ -248,6 +252,11 @@ final class ServerSettings {
   /** A remote answer sending nothing (default 30 s). */
   Duration remoteIdleTimeout() {
     return remoteIdleTimeoutMs == null ? Duration.ofSeconds(30) : Duration.ofMillis(remoteIdleTimeoutMs);
+  }
+
+  /** Finding and fetching an origin's signing keys (default 10 s). */
+  Duration keyFetchTimeout() {
+    return keyFetchTimeoutMs == null ? Duration.ofSeconds(10) : Duration.ofMillis(keyFetchTimeoutMs);
   }
 
   private static void positiveMillis(Long value, String key) {
