@@ -141,11 +141,15 @@ public final class MediaServer implements AutoCloseable {
     return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata);
   }
 
-  /** One token for {@code @admin:<server>}, generated once and kept in the data directory. */
+  /**
+   * One token for {@code @admin:<server>}, generated once and kept in the data directory in a file
+   * only its owner may read ({@link PrivateFiles}).
+   */
   private static Map<String, UserId> generatedToken(Path dataDir, ServerName serverName) throws IOException {
     Path file = dataDir.resolve(TOKEN_FILE);
     UserId admin = UserId.of("@admin:" + serverName.value());
     if (Files.isRegularFile(file)) {
+      PrivateFiles.restrict(file);
       String[] saved = Files.readString(file, StandardCharsets.UTF_8).strip().split(" ", 2);
       if (saved.length == 2 && saved[1].equals(admin.value())) {
         return Map.of(saved[0], admin);
@@ -154,7 +158,7 @@ public final class MediaServer implements AutoCloseable {
     byte[] random = new byte[24];
     new SecureRandom().nextBytes(random);
     String token = "mxm_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-    Files.writeString(file, token + " " + admin.value() + "\n", StandardCharsets.UTF_8);
+    PrivateFiles.write(file, token + " " + admin.value() + "\n");
     return Map.of(token, admin);
   }
 

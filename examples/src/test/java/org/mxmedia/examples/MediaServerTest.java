@@ -12,13 +12,17 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.eclipse.jetty.server.Server;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -183,6 +187,32 @@ class MediaServerTest {
     assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--config", slow.toString()})).hasMessageContaining("remoteIdleTimeoutMs");
     assertThat(ServerSettings.USAGE).contains("--ip-range-whitelist CIDR").contains("--ip-range-blacklist CIDR")
         .contains("ip_range_whitelist").contains("remoteDeadlineMs").contains("keyFetchTimeoutMs");
+  }
+
+  @Test
+  void theTokenFileAndTheSigningKeyAreReadableByTheirOwnerOnly() throws Exception {
+    Assumptions.assumeTrue(Files.getFileAttributeView(dir, PosixFileAttributeView.class) != null, "a POSIX file system");
+    String[] args = {"--port", "0", "--data-dir", dir.toString(), "--server-name", "private.test"};
+    String token;
+    try (MediaServer first = MediaServer.start(ServerSettings.parse(args))) {
+      token = first.tokens().keySet().iterator().next();
+    }
+    Path tokenFile = dir.resolve("example-access-token");
+    Path keyFile = dir.resolve("signing.key");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile))).isEqualTo("rw-------");
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString())).as("no temporary file left behind").noneMatch(n -> n.endsWith(".tmp"));
+    }
+
+    // files an older version left readable by others are narrowed at start, and still used
+    Files.setPosixFilePermissions(tokenFile, PosixFilePermissions.fromString("rw-r--r--"));
+    Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-r--r--"));
+    try (MediaServer second = MediaServer.start(ServerSettings.parse(args))) {
+      assertThat(second.tokens().keySet()).containsExactly(token);
+    }
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile))).isEqualTo("rw-------");
   }
 
   @Test
