@@ -44,6 +44,12 @@ public final class MediaServer implements AutoCloseable {
       List.of("v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10", "v1.11", "v1.12",
           "v1.13", "v1.14", "v1.15", "v1.16", "v1.17", "v1.18", "v1.19");
   private static final String TOKEN_FILE = "example-access-token";
+  /**
+   * How long the JDK server may spend reading one request, headers and body (seconds), unless
+   * {@code -Dsun.net.httpserver.maxReqTime} says otherwise: the backstop for clients that trickle
+   * their headers or body, which {@link StalledClientGuard} (no progress at all) does not catch.
+   */
+  private static final String MAX_REQUEST_SECONDS = "600";
 
   private final HttpServer http;
   private final ExecutorService executor;
@@ -52,11 +58,13 @@ public final class MediaServer implements AutoCloseable {
   private final Map<String, UserId> tokens;
   private final Federation federation;
   private final JdbcMediaStore metadata;
+  private final StalledClientGuard guard;
   private final CountDownLatch stopped = new CountDownLatch(1);
 
   private MediaServer(HttpServer http, ExecutorService executor, MediaRepository repository, ServerName serverName,
-      Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata) {
+      Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata, StalledClientGuard guard) {
     this.federation = federation;
+    this.guard = guard;
     this.metadata = metadata;
     this.http = http;
     this.executor = executor;
@@ -69,6 +77,8 @@ public final class MediaServer implements AutoCloseable {
   public static MediaServer start(ServerSettings settings) throws IOException {
     // without TCP_NODELAY a small response waits ~40 ms for a delayed ACK between headers and body
     System.setProperty("sun.net.httpserver.nodelay", System.getProperty("sun.net.httpserver.nodelay", "true"));
+    // read once per JVM, when the first HttpServer is made
+    System.setProperty("sun.net.httpserver.maxReqTime", System.getProperty("sun.net.httpserver.maxReqTime", MAX_REQUEST_SECONDS));
     Path dataDir = Path.of(settings.dataDir).toAbsolutePath();
     Files.createDirectories(dataDir);
     JdbcMediaStore metadata = settings.jdbcUrl == null
@@ -133,12 +143,13 @@ public final class MediaServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    StalledClientGuard guard = new StalledClientGuard(settings.clientIdleTimeout());
     http.setExecutor(executor);
-    http.createContext("/_matrix/client/versions", MediaServer::versions);
-    http.createContext("/_matrix/key/v2/server", federation::serveKeys);
-    http.createContext("/", new JdkHttpServerAdapter(media));
+    http.createContext("/_matrix/client/versions", guard.guard(MediaServer::versions));
+    http.createContext("/_matrix/key/v2/server", guard.guard(federation::serveKeys));
+    http.createContext("/", guard.guard(new JdkHttpServerAdapter(media)));
     http.start();
-    return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata);
+    return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata, guard);
   }
 
   /**
@@ -215,6 +226,11 @@ public final class MediaServer implements AutoCloseable {
     return federation.cacheSizes();
   }
 
+  /** Requests being handled now. */
+  int activeExchanges() {
+    return guard.activeExchanges();
+  }
+
   /** Stops accepting requests, lets running ones finish (up to 1 s), and closes the repository. */
   @Override
   public void close() {
@@ -223,6 +239,7 @@ public final class MediaServer implements AutoCloseable {
     }
     http.stop(1);
     executor.shutdownNow();
+    guard.close();
     repository.close();
     federation.close();
     metadata.close();

@@ -28,8 +28,8 @@ import org.mxmedia.UserId;
  * {@code maxUploadSize} (bytes), {@code dynamicThumbnails}, {@code tokens} (token to user id),
  * {@code peers} (server name to base URL), {@code jdbcUrl}, {@code jdbcUser}, {@code jdbcPassword},
  * {@code ip_range_whitelist} and {@code ip_range_blacklist} (lists of CIDR ranges, Synapse's
- * names), and the timeouts {@code remoteDeadlineMs}, {@code remoteIdleTimeoutMs} and
- * {@code keyFetchTimeoutMs} (milliseconds; see {@link #USAGE}).
+ * names), and the timeouts {@code remoteDeadlineMs}, {@code remoteIdleTimeoutMs},
+ * {@code keyFetchTimeoutMs} and {@code clientIdleTimeoutMs} (milliseconds; see {@link #USAGE}).
  */
 final class ServerSettings {
   int port = 8008;
@@ -49,6 +49,7 @@ final class ServerSettings {
   Long remoteDeadlineMs;
   Long remoteIdleTimeoutMs;
   Long keyFetchTimeoutMs;
+  Long clientIdleTimeoutMs;
 
   static final String USAGE = String.join("\n",
       "Usage: java -jar mxmedia-example.jar [options]",
@@ -72,7 +73,9 @@ final class ServerSettings {
       "                              also takes ip_range_blacklist / ip_range_whitelist (lists) and, in",
       "                              milliseconds: remoteDeadlineMs (one remote media fetch in all, default",
       "                              300000), remoteIdleTimeoutMs (a remote sending nothing, 30000),",
-      "                              keyFetchTimeoutMs (finding and fetching a server's signing keys, 10000)",
+      "                              keyFetchTimeoutMs (finding and fetching a server's signing keys, 10000),",
+      "                              clientIdleTimeoutMs (a client's upload or download making no progress,",
+      "                              30000)",
       "  --help                      this text");
 
   /** Parses command-line options (and the file they name); throws {@link IllegalArgumentException} with a clear message. */
@@ -164,6 +167,7 @@ final class ServerSettings {
       s.remoteDeadlineMs = f.remoteDeadlineMs;
       s.remoteIdleTimeoutMs = f.remoteIdleTimeoutMs;
       s.keyFetchTimeoutMs = f.keyFetchTimeoutMs;
+      s.clientIdleTimeoutMs = f.clientIdleTimeoutMs;
       return s;
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalArgumentException("cannot read " + file + ": " + e.getOriginalMessage());
@@ -177,7 +181,7 @@ final class ServerSettings {
       Map<String, String> tokens, Map<String, String> peers, String jdbcUrl, String jdbcUser, String jdbcPassword,
       @JsonProperty("ip_range_blacklist") List<String> ipRangeBlacklist,
       @JsonProperty("ip_range_whitelist") List<String> ipRangeWhitelist,
-      Long remoteDeadlineMs, Long remoteIdleTimeoutMs, Long keyFetchTimeoutMs) {}
+      Long remoteDeadlineMs, Long remoteIdleTimeoutMs, Long keyFetchTimeoutMs, Long clientIdleTimeoutMs) {}
 
   void validate() {
     if (port < 0 || port > 65535) {
@@ -213,6 +217,7 @@ final class ServerSettings {
     positiveMillis(remoteDeadlineMs, "remoteDeadlineMs");
     positiveMillis(remoteIdleTimeoutMs, "remoteIdleTimeoutMs");
     positiveMillis(keyFetchTimeoutMs, "keyFetchTimeoutMs");
+    positiveMillis(clientIdleTimeoutMs, "clientIdleTimeoutMs");
     if (remoteIdleTimeout().compareTo(remoteDeadline()) > 0) {
       throw new IllegalArgumentException("remoteIdleTimeoutMs " + remoteIdleTimeout().toMillis()
           + " exceeds remoteDeadlineMs " + remoteDeadline().toMillis());
@@ -257,6 +262,11 @@ final class ServerSettings {
   /** Finding and fetching an origin's signing keys (default 10 s). */
   Duration keyFetchTimeout() {
     return keyFetchTimeoutMs == null ? Duration.ofSeconds(10) : Duration.ofMillis(keyFetchTimeoutMs);
+  }
+
+  /** A client's upload or download making no progress (default 30 s). */
+  Duration clientIdleTimeout() {
+    return clientIdleTimeoutMs == null ? Duration.ofSeconds(30) : Duration.ofMillis(clientIdleTimeoutMs);
   }
 
   private static void positiveMillis(Long value, String key) {

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -112,7 +115,7 @@ class HostileWorldTest {
   /** The example server with short deadlines (from its config file), a token, and the evil origin as a peer. */
   private MediaServer startServer(String... extra) throws IOException {
     Path config = Files.writeString(dir.resolve("deadlines-" + servers + ".yaml"), String.join("\n",
-        "remoteDeadlineMs: 3000", "remoteIdleTimeoutMs: 1500", "keyFetchTimeoutMs: 1500", ""));
+        "remoteDeadlineMs: 3000", "remoteIdleTimeoutMs: 1500", "keyFetchTimeoutMs: 1500", "clientIdleTimeoutMs: 1000", ""));
     List<String> args = new ArrayList<>(List.of("--config", config.toString(), "--port", "0", "--server-name", SERVER,
         "--data-dir", dir.resolve("data-" + servers++).toString(), "--token", "secret=@alice:" + SERVER,
         "--peer", "evil.test=" + evil.url()));
@@ -438,5 +441,69 @@ class HostileWorldTest {
       pool.shutdownNow();
     }
     assertThat(server.federationCacheSizes().keys()).isLessThanOrEqualTo(1000);
+  }
+
+  // ---- clients that stop: no request thread is held forever
+
+  @Test
+  void aClientThatStallsItsUploadIsCutOff() throws Exception {
+    MediaServer server = startServer();
+    try (Socket s = new Socket("127.0.0.1", server.port())) {
+      s.setSoTimeout(8000);
+      OutputStream out = s.getOutputStream();
+      out.write(("POST /_matrix/media/v3/upload HTTP/1.1\r\nHost: x\r\nAuthorization: " + TOKEN
+          + "\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n0123456789").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      long start = System.nanoTime();
+      InputStream in = s.getInputStream();
+      try {
+        while (in.read() >= 0) {
+          // whatever the server says before closing
+        }
+      } catch (java.net.SocketException reset) {
+        // closed under us: also cut off
+      }
+      assertThat((System.nanoTime() - start) / 1_000_000).as("cut off after the 1 s idle timeout").isLessThan(5000);
+    }
+    awaitNoActiveExchanges(server);
+  }
+
+  @Test
+  void aClientThatStopsReadingADownloadIsCutOff() throws Exception {
+    MediaServer server = startServer();
+    byte[] big = new byte[24 * 1024 * 1024];
+    HttpResponse<String> up = client.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/_matrix/media/v3/upload"))
+        .header("Authorization", TOKEN).header("Content-Type", "application/octet-stream")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(up.statusCode()).as(up.body()).isEqualTo(200);
+    String id = up.body().replaceAll(".*mxc://[^/]+/([A-Za-z0-9_-]+).*", "$1");
+    long received = 0;
+    try (Socket s = new Socket()) {
+      s.setReceiveBufferSize(4096);
+      s.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+      s.setSoTimeout(8000);
+      s.getOutputStream().write(("GET /_matrix/client/v1/media/download/" + SERVER + "/" + id + " HTTP/1.1\r\nHost: x\r\nAuthorization: "
+          + TOKEN + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      Thread.sleep(3000);
+      InputStream in = s.getInputStream();
+      byte[] buffer = new byte[64 * 1024];
+      try {
+        for (int n; (n = in.read(buffer)) >= 0; ) {
+          received += n;
+        }
+      } catch (java.net.SocketException reset) {
+        // closed under us: also cut off
+      }
+    }
+    assertThat(received).as("the response was cut off").isLessThan(big.length);
+    awaitNoActiveExchanges(server);
+  }
+
+  private static void awaitNoActiveExchanges(MediaServer server) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (server.activeExchanges() > 0 && System.nanoTime() < until) {
+      Thread.sleep(20);
+    }
+    assertThat(server.activeExchanges()).as("the request thread was freed").isZero();
   }
 }

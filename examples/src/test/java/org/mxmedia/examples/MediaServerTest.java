@@ -165,13 +165,14 @@ class MediaServerTest {
 
     Path yaml = Files.writeString(dir.resolve("policy.yaml"), String.join("\n",
         "ip_range_whitelist:", "  - 192.168.1.0/24", "ip_range_blacklist: [\"192.168.0.0/16\", \"fc00::/7\"]",
-        "remoteDeadlineMs: 60000", "remoteIdleTimeoutMs: 5000", "keyFetchTimeoutMs: 2000", ""));
+        "remoteDeadlineMs: 60000", "remoteIdleTimeoutMs: 5000", "keyFetchTimeoutMs: 2000", "clientIdleTimeoutMs: 7000", ""));
     ServerSettings file = ServerSettings.parse(new String[] {"--config", yaml.toString()});
     assertThat(file.outboundPolicy().whitelist()).containsExactly("192.168.1.0/24");
     assertThat(file.outboundPolicy().blacklist()).containsExactly("192.168.0.0/16", "fc00::/7");
     assertThat(file.remoteDeadline()).isEqualTo(Duration.ofSeconds(60));
     assertThat(file.remoteIdleTimeout()).isEqualTo(Duration.ofSeconds(5));
     assertThat(file.keyFetchTimeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(file.clientIdleTimeout()).isEqualTo(Duration.ofSeconds(7));
     ServerSettings both = ServerSettings.parse(new String[] {"--config", yaml.toString(), "--ip-range-whitelist", "192.168.2.0/24"});
     assertThat(both.outboundPolicy().whitelist()).as("options win over the file").containsExactly("192.168.2.0/24");
     assertThat(both.outboundPolicy().blacklist()).containsExactly("192.168.0.0/16", "fc00::/7");
@@ -186,7 +187,7 @@ class MediaServerTest {
     Path slow = Files.writeString(dir.resolve("slow.yaml"), "remoteDeadlineMs: 1000\nremoteIdleTimeoutMs: 2000\n");
     assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--config", slow.toString()})).hasMessageContaining("remoteIdleTimeoutMs");
     assertThat(ServerSettings.USAGE).contains("--ip-range-whitelist CIDR").contains("--ip-range-blacklist CIDR")
-        .contains("ip_range_whitelist").contains("remoteDeadlineMs").contains("keyFetchTimeoutMs");
+        .contains("ip_range_whitelist").contains("remoteDeadlineMs").contains("keyFetchTimeoutMs").contains("clientIdleTimeoutMs");
   }
 
   @Test
