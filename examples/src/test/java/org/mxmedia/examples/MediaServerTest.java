@@ -217,6 +217,16 @@ class MediaServerTest {
   }
 
   @Test
+  void theKeyResponseIsSignedOnceNotPerRequest() throws Exception {
+    try (MediaServer server = MediaServer.start(ServerSettings.parse(new String[] {"--port", "0", "--data-dir", dir.toString(),
+        "--server-name", "keys.test", "--token", "t=@a:keys.test"}))) {
+      String first = get(server.baseUrl() + "/_matrix/key/v2/server", "").body();
+      Thread.sleep(5);
+      assertThat(get(server.baseUrl() + "/_matrix/key/v2/server", "").body()).isEqualTo(first).contains("\"server_name\":\"keys.test\"");
+    }
+  }
+
+  @Test
   void theJettyServletExampleServesMedia() throws Exception {
     try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
       int port = probe.getLocalPort();

@@ -49,6 +49,7 @@ public final class Federation implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Federation.class);
   private static final Duration KEY_VALIDITY = Duration.ofDays(7);
   private static final Duration MAX_KEY_CACHE = Duration.ofDays(1);
+  private static final Duration KEY_RESPONSE_REFRESH = Duration.ofHours(1);
   /** Origins whose keys (or whose failure) are remembered; the least recently used go first. */
   static final int MAX_KEY_ORIGINS = 1000;
   /** How long a failed key fetch is remembered, and how soon a key id missing from a fresh set may be fetched again. */
@@ -68,9 +69,12 @@ public final class Federation implements AutoCloseable {
       CacheBuilder.newBuilder().maximumSize(MAX_KEY_ORIGINS).expireAfterWrite(MAX_KEY_CACHE).build();
   private final Cache<ServerName, Boolean> failedFetches =
       CacheBuilder.newBuilder().maximumSize(MAX_KEY_ORIGINS).expireAfterWrite(FAILED_FETCH_CACHE).build();
+  private volatile SignedKeyResponse published;
 
   /** An origin's verified keys and until when they may be used. */
   private record KeySet(Map<String, PublicKey> keys, Instant until, Instant fetched) {}
+
+  private record SignedKeyResponse(byte[] body, Instant made) {}
 
   /**
    * How long federation work may take.
@@ -168,9 +172,15 @@ public final class Federation implements AutoCloseable {
     return json;
   }
 
-  /** Serves {@code GET /_matrix/key/v2/server}. */
+  /** Serves {@code GET /_matrix/key/v2/server}; the signed answer is made once an hour, not per request. */
   public void serveKeys(HttpExchange exchange) throws IOException {
-    byte[] body = CanonicalJson.encode(keyResponse());
+    SignedKeyResponse current = published;
+    Instant now = clock.instant();
+    if (current == null || current.made().plus(KEY_RESPONSE_REFRESH).isBefore(now)) {
+      current = new SignedKeyResponse(CanonicalJson.encode(keyResponse()), now);
+      published = current;
+    }
+    byte[] body = current.body();
     exchange.getResponseHeaders().set("Content-Type", "application/json");
     exchange.getResponseHeaders().set("Access-Control-Allow-Origin", "*");
     exchange.sendResponseHeaders(200, body.length);
