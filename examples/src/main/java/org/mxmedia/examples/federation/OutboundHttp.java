@@ -69,7 +69,6 @@ final class OutboundHttp implements Closeable {
   private final CloseableHttpClient policed;
   private final CloseableHttpClient trusted;
   private final ScheduledExecutorService deadlines;
-  private final Limits limits;
 
   /**
    * The timeouts of every call; each call also brings its own overall deadline.
@@ -103,7 +102,6 @@ final class OutboundHttp implements Closeable {
   }
 
   private OutboundHttp(OutboundPolicy policy, Limits limits, SSLContext tls) {
-    this.limits = limits;
     this.policed = client(new PolicyResolver(policy), limits, tls);
     this.trusted = client(SystemDefaultDnsResolver.INSTANCE, limits, tls);
     this.deadlines = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -125,10 +123,6 @@ final class OutboundHttp implements Closeable {
   /** A stack trusting the certificates {@code tls} trusts. */
   static OutboundHttp create(OutboundPolicy policy, Limits limits, SSLContext tls) {
     return new OutboundHttp(policy, limits, tls);
-  }
-
-  Limits limits() {
-    return limits;
   }
 
   private static CloseableHttpClient client(DnsResolver resolver, Limits limits, SSLContext tls) {
