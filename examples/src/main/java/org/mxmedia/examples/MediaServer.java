@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.mxmedia.DataSize;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaRepository;
+import org.mxmedia.OutboundPolicy;
 import org.mxmedia.ServerName;
 import org.mxmedia.UserId;
 import org.mxmedia.examples.federation.Federation;
@@ -43,6 +44,12 @@ public final class MediaServer implements AutoCloseable {
       List.of("v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10", "v1.11", "v1.12",
           "v1.13", "v1.14", "v1.15", "v1.16", "v1.17", "v1.18", "v1.19");
   private static final String TOKEN_FILE = "example-access-token";
+  /**
+   * How long the JDK server may spend reading one request, headers and body (seconds), unless
+   * {@code -Dsun.net.httpserver.maxReqTime} says otherwise: the backstop for clients that trickle
+   * their headers or body, which {@link StalledClientGuard} (no progress at all) does not catch.
+   */
+  private static final String MAX_REQUEST_SECONDS = "600";
 
   private final HttpServer http;
   private final ExecutorService executor;
@@ -51,11 +58,13 @@ public final class MediaServer implements AutoCloseable {
   private final Map<String, UserId> tokens;
   private final Federation federation;
   private final JdbcMediaStore metadata;
+  private final StalledClientGuard guard;
   private final CountDownLatch stopped = new CountDownLatch(1);
 
   private MediaServer(HttpServer http, ExecutorService executor, MediaRepository repository, ServerName serverName,
-      Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata) {
+      Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata, StalledClientGuard guard) {
     this.federation = federation;
+    this.guard = guard;
     this.metadata = metadata;
     this.http = http;
     this.executor = executor;
@@ -68,6 +77,8 @@ public final class MediaServer implements AutoCloseable {
   public static MediaServer start(ServerSettings settings) throws IOException {
     // without TCP_NODELAY a small response waits ~40 ms for a delayed ACK between headers and body
     System.setProperty("sun.net.httpserver.nodelay", System.getProperty("sun.net.httpserver.nodelay", "true"));
+    // read once per JVM, when the first HttpServer is made
+    System.setProperty("sun.net.httpserver.maxReqTime", System.getProperty("sun.net.httpserver.maxReqTime", MAX_REQUEST_SECONDS));
     Path dataDir = Path.of(settings.dataDir).toAbsolutePath();
     Files.createDirectories(dataDir);
     JdbcMediaStore metadata = settings.jdbcUrl == null
@@ -84,26 +95,42 @@ public final class MediaServer implements AutoCloseable {
     int port = http.getAddress().getPort();
     ServerName serverName = settings.serverName(port);
 
-    MediaConfig.Builder config = MediaConfig.defaults().rebuild().dynamicThumbnails(settings.dynamicThumbnails);
+    MediaConfig.Builder config = MediaConfig.defaults().rebuild()
+        .dynamicThumbnails(settings.dynamicThumbnails)
+        .remoteDeadline(settings.remoteDeadline())
+        .remoteIdleTimeout(settings.remoteIdleTimeout());
     if (settings.maxUploadSize != null) {
       config.maxUploadSize(DataSize.bytes(settings.maxUploadSize));
     }
     Map<ServerName, java.net.URI> peers = new LinkedHashMap<>();
     settings.peers.forEach((name, url) -> peers.put(ServerName.of(name), java.net.URI.create(url)));
-    Federation federation = Federation.create(serverName, dataDir.resolve("signing.key"), peers);
-    MediaRepository repository = MediaRepository.builder()
-        .serverName(serverName)
-        .federationClient(federation.client())
-        .config(config.build())
-        .mediaStore(metadata)
-        .thumbnailer(new ImageIoThumbnailer())
-        .storage(FileSystemStorage.at(dataDir.resolve("media")))
-        .build();
-
+    OutboundPolicy policy = settings.outboundPolicy();
+    Federation federation = null;
+    MediaRepository repository;
     Map<String, UserId> tokens = new LinkedHashMap<>();
-    settings.tokens.forEach((token, user) -> tokens.put(token, UserId.of(user)));
-    if (tokens.isEmpty()) {
-      tokens.putAll(generatedToken(dataDir, serverName));
+    try {
+      federation = Federation.create(serverName, dataDir.resolve("signing.key"), peers, policy,
+          new Federation.Timeouts(settings.keyFetchTimeout(), settings.remoteDeadline(), settings.remoteIdleTimeout()));
+      repository = MediaRepository.builder()
+          .serverName(serverName)
+          .federationClient(federation.client())
+          .outboundPolicy(policy)
+          .config(config.build())
+          .mediaStore(metadata)
+          .thumbnailer(new ImageIoThumbnailer())
+          .storage(FileSystemStorage.at(dataDir.resolve("media")))
+          .build();
+      settings.tokens.forEach((token, user) -> tokens.put(token, UserId.of(user)));
+      if (tokens.isEmpty()) {
+        tokens.putAll(generatedToken(dataDir, serverName));
+      }
+    } catch (IOException | RuntimeException e) {
+      if (federation != null) {
+        federation.close();
+      }
+      http.stop(0);
+      metadata.close();
+      throw e;
     }
     MediaHttpHandler media = MediaHttpHandler.builder(repository)
         .authenticator(Authenticator.tokens(tokens))
@@ -116,19 +143,24 @@ public final class MediaServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    StalledClientGuard guard = new StalledClientGuard(settings.clientIdleTimeout());
     http.setExecutor(executor);
-    http.createContext("/_matrix/client/versions", MediaServer::versions);
-    http.createContext("/_matrix/key/v2/server", federation::serveKeys);
-    http.createContext("/", new JdkHttpServerAdapter(media));
+    http.createContext("/_matrix/client/versions", guard.guard(MediaServer::versions));
+    http.createContext("/_matrix/key/v2/server", guard.guard(federation::serveKeys));
+    http.createContext("/", guard.guard(new JdkHttpServerAdapter(media)));
     http.start();
-    return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata);
+    return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata, guard);
   }
 
-  /** One token for {@code @admin:<server>}, generated once and kept in the data directory. */
+  /**
+   * One token for {@code @admin:<server>}, generated once and kept in the data directory in a file
+   * only its owner may read ({@link PrivateFiles}).
+   */
   private static Map<String, UserId> generatedToken(Path dataDir, ServerName serverName) throws IOException {
     Path file = dataDir.resolve(TOKEN_FILE);
     UserId admin = UserId.of("@admin:" + serverName.value());
     if (Files.isRegularFile(file)) {
+      PrivateFiles.restrict(file);
       String[] saved = Files.readString(file, StandardCharsets.UTF_8).strip().split(" ", 2);
       if (saved.length == 2 && saved[1].equals(admin.value())) {
         return Map.of(saved[0], admin);
@@ -137,7 +169,7 @@ public final class MediaServer implements AutoCloseable {
     byte[] random = new byte[24];
     new SecureRandom().nextBytes(random);
     String token = "mxm_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-    Files.writeString(file, token + " " + admin.value() + "\n", StandardCharsets.UTF_8);
+    PrivateFiles.write(file, token + " " + admin.value() + "\n");
     return Map.of(token, admin);
   }
 
@@ -189,6 +221,16 @@ public final class MediaServer implements AutoCloseable {
     return repository;
   }
 
+  /** The sizes of the federation's bounded caches. */
+  Federation.CacheSizes federationCacheSizes() {
+    return federation.cacheSizes();
+  }
+
+  /** Requests being handled now. */
+  int activeExchanges() {
+    return guard.activeExchanges();
+  }
+
   /** Stops accepting requests, lets running ones finish (up to 1 s), and closes the repository. */
   @Override
   public void close() {
@@ -197,7 +239,9 @@ public final class MediaServer implements AutoCloseable {
     }
     http.stop(1);
     executor.shutdownNow();
+    guard.close();
     repository.close();
+    federation.close();
     metadata.close();
     stopped.countDown();
   }

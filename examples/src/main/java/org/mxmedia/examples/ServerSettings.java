@@ -1,16 +1,21 @@
 package org.mxmedia.examples;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.mxmedia.OutboundPolicy;
 import org.mxmedia.ServerName;
 import org.mxmedia.UserId;
 
@@ -21,7 +26,10 @@ import org.mxmedia.UserId;
  *
  * <p>File keys: {@code port}, {@code bind}, {@code serverName}, {@code dataDir},
  * {@code maxUploadSize} (bytes), {@code dynamicThumbnails}, {@code tokens} (token to user id),
- * {@code peers} (server name to base URL), {@code jdbcUrl}, {@code jdbcUser}, {@code jdbcPassword}.
+ * {@code peers} (server name to base URL), {@code jdbcUrl}, {@code jdbcUser}, {@code jdbcPassword},
+ * {@code ip_range_whitelist} and {@code ip_range_blacklist} (lists of CIDR ranges, Synapse's
+ * names), and the timeouts {@code remoteDeadlineMs}, {@code remoteIdleTimeoutMs},
+ * {@code keyFetchTimeoutMs} and {@code clientIdleTimeoutMs} (milliseconds; see {@link #USAGE}).
  */
 final class ServerSettings {
   int port = 8008;
@@ -35,6 +43,13 @@ final class ServerSettings {
   String jdbcUrl;
   String jdbcUser;
   String jdbcPassword;
+  /** Replaces {@link OutboundPolicy#DEFAULT_BLACKLIST} when set. */
+  List<String> ipRangeBlacklist;
+  List<String> ipRangeWhitelist = new ArrayList<>();
+  Long remoteDeadlineMs;
+  Long remoteIdleTimeoutMs;
+  Long keyFetchTimeoutMs;
+  Long clientIdleTimeoutMs;
 
   static final String USAGE = String.join("\n",
       "Usage: java -jar mxmedia-example.jar [options]",
@@ -49,7 +64,18 @@ final class ServerSettings {
       "  --jdbc-url URL              keep metadata in PostgreSQL (jdbc:postgresql://host/db) instead of",
       "                              SQLite in the data directory",
       "  --jdbc-user USER, --jdbc-password PASSWORD   credentials for --jdbc-url",
-      "  --config FILE               the same settings as YAML or JSON (options given here win)",
+      "  --ip-range-blacklist CIDR   never connect to these addresses on a remote's say-so (discovery results,",
+      "                              redirect targets, key servers); repeatable; replaces the default list",
+      "                              (loopback, private, link-local, CGNAT, multicast and reserved ranges)",
+      "  --ip-range-whitelist CIDR   allow these addresses despite the blacklist (repeatable)",
+      "                              (--peer URLs are always reached: the operator named them)",
+      "  --config FILE               the same settings as YAML or JSON (options given here win); the file",
+      "                              also takes ip_range_blacklist / ip_range_whitelist (lists) and, in",
+      "                              milliseconds: remoteDeadlineMs (one remote media fetch in all, default",
+      "                              300000), remoteIdleTimeoutMs (a remote sending nothing, 30000),",
+      "                              keyFetchTimeoutMs (finding and fetching a server's signing keys, 10000),",
+      "                              clientIdleTimeoutMs (a client's upload or download making no progress,",
+      "                              30000)",
       "  --help                      this text");
 
   /** Parses command-line options (and the file they name); throws {@link IllegalArgumentException} with a clear message. */
@@ -60,6 +86,8 @@ final class ServerSettings {
         settings = fromFile(Path.of(value(args, ++i, "--config")));
       }
     }
+    boolean blacklistGiven = false;
+    boolean whitelistGiven = false;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       switch (arg) {
@@ -80,6 +108,20 @@ final class ServerSettings {
         case "--peer" -> {
           String[] kv = pair(value(args, ++i, arg), arg);
           settings.peers.put(kv[0], kv[1]);
+        }
+        case "--ip-range-blacklist" -> {
+          if (!blacklistGiven) {
+            settings.ipRangeBlacklist = new ArrayList<>();
+            blacklistGiven = true;
+          }
+          settings.ipRangeBlacklist.add(value(args, ++i, arg));
+        }
+        case "--ip-range-whitelist" -> {
+          if (!whitelistGiven) {
+            settings.ipRangeWhitelist = new ArrayList<>();
+            whitelistGiven = true;
+          }
+          settings.ipRangeWhitelist.add(value(args, ++i, arg));
         }
         default -> throw new IllegalArgumentException("unknown option " + arg + "\n" + USAGE);
       }
@@ -116,6 +158,16 @@ final class ServerSettings {
       s.jdbcUrl = f.jdbcUrl;
       s.jdbcUser = f.jdbcUser;
       s.jdbcPassword = f.jdbcPassword;
+      if (f.ipRangeBlacklist != null) {
+        s.ipRangeBlacklist = new ArrayList<>(f.ipRangeBlacklist);
+      }
+      if (f.ipRangeWhitelist != null) {
+        s.ipRangeWhitelist = new ArrayList<>(f.ipRangeWhitelist);
+      }
+      s.remoteDeadlineMs = f.remoteDeadlineMs;
+      s.remoteIdleTimeoutMs = f.remoteIdleTimeoutMs;
+      s.keyFetchTimeoutMs = f.keyFetchTimeoutMs;
+      s.clientIdleTimeoutMs = f.clientIdleTimeoutMs;
       return s;
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalArgumentException("cannot read " + file + ": " + e.getOriginalMessage());
@@ -126,7 +178,10 @@ final class ServerSettings {
   @JsonIgnoreProperties(ignoreUnknown = false)
   record FileSettings(
       Integer port, String bind, String serverName, String dataDir, Long maxUploadSize, Boolean dynamicThumbnails,
-      Map<String, String> tokens, Map<String, String> peers, String jdbcUrl, String jdbcUser, String jdbcPassword) {}
+      Map<String, String> tokens, Map<String, String> peers, String jdbcUrl, String jdbcUser, String jdbcPassword,
+      @JsonProperty("ip_range_blacklist") List<String> ipRangeBlacklist,
+      @JsonProperty("ip_range_whitelist") List<String> ipRangeWhitelist,
+      Long remoteDeadlineMs, Long remoteIdleTimeoutMs, Long keyFetchTimeoutMs, Long clientIdleTimeoutMs) {}
 
   void validate() {
     if (port < 0 || port > 65535) {
@@ -158,6 +213,66 @@ final class ServerSettings {
         throw new IllegalArgumentException("a peer's base URL must be http or https: " + url);
       }
     });
+    outboundPolicy();
+    positiveMillis(remoteDeadlineMs, "remoteDeadlineMs");
+    positiveMillis(remoteIdleTimeoutMs, "remoteIdleTimeoutMs");
+    positiveMillis(keyFetchTimeoutMs, "keyFetchTimeoutMs");
+    positiveMillis(clientIdleTimeoutMs, "clientIdleTimeoutMs");
+    if (remoteIdleTimeout().compareTo(remoteDeadline()) > 0) {
+      throw new IllegalArgumentException("remoteIdleTimeoutMs " + remoteIdleTimeout().toMillis()
+          + " exceeds remoteDeadlineMs " + remoteDeadline().toMillis());
+    }
+  }
+
+  /**
+   * Where the server may connect on a remote's say-so: the blacklist (default
+   * {@link OutboundPolicy#DEFAULT_BLACKLIST}) less the whitelist.
+   *
+   * @throws IllegalArgumentException naming the first entry that is not a CIDR range
+   */
+  OutboundPolicy outboundPolicy() {
+    OutboundPolicy.Builder policy = OutboundPolicy.builder();
+    if (ipRangeBlacklist != null) {
+      policy.blacklist(cidrs(ipRangeBlacklist, "--ip-range-blacklist / ip_range_blacklist"));
+    }
+    return policy.whitelist(cidrs(ipRangeWhitelist, "--ip-range-whitelist / ip_range_whitelist")).build();
+  }
+
+  private static List<String> cidrs(List<String> ranges, String setting) {
+    for (String range : ranges) {
+      try {
+        OutboundPolicy.builder().blacklist(List.of(range));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("not a CIDR range in " + setting + ": " + range + " (" + e.getMessage() + ")");
+      }
+    }
+    return ranges;
+  }
+
+  /** One remote media fetch in all (default 5 minutes). */
+  Duration remoteDeadline() {
+    return remoteDeadlineMs == null ? Duration.ofMinutes(5) : Duration.ofMillis(remoteDeadlineMs);
+  }
+
+  /** A remote answer sending nothing (default 30 s). */
+  Duration remoteIdleTimeout() {
+    return remoteIdleTimeoutMs == null ? Duration.ofSeconds(30) : Duration.ofMillis(remoteIdleTimeoutMs);
+  }
+
+  /** Finding and fetching an origin's signing keys (default 10 s). */
+  Duration keyFetchTimeout() {
+    return keyFetchTimeoutMs == null ? Duration.ofSeconds(10) : Duration.ofMillis(keyFetchTimeoutMs);
+  }
+
+  /** A client's upload or download making no progress (default 30 s). */
+  Duration clientIdleTimeout() {
+    return clientIdleTimeoutMs == null ? Duration.ofSeconds(30) : Duration.ofMillis(clientIdleTimeoutMs);
+  }
+
+  private static void positiveMillis(Long value, String key) {
+    if (value != null && value < 1) {
+      throw new IllegalArgumentException(key + " must be at least 1 millisecond: " + value);
+    }
   }
 
   /** The server name, defaulting to {@code localhost:<port>} with the port actually bound. */

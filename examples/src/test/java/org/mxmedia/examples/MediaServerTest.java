@@ -12,15 +12,21 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.eclipse.jetty.server.Server;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.mxmedia.OutboundPolicy;
 
 class MediaServerTest {
   @TempDir Path dir;
@@ -147,6 +153,77 @@ class MediaServerTest {
     assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--frobnicate"})).hasMessageContaining("unknown option");
     Path typo = Files.writeString(dir.resolve("typo.yaml"), "prot: 8008\n");
     assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--config", typo.toString()})).hasMessageContaining("prot");
+  }
+
+  @Test
+  void outboundPolicyOptionsAndFileKeysAreReadAndABadRangeIsNamed() throws Exception {
+    ServerSettings flags = ServerSettings.parse(new String[] {"--ip-range-whitelist", "10.1.0.0/16", "--ip-range-whitelist",
+        "127.0.0.1/32", "--ip-range-blacklist", "10.0.0.0/8"});
+    assertThat(flags.outboundPolicy().whitelist()).containsExactly("10.1.0.0/16", "127.0.0.1/32");
+    assertThat(flags.outboundPolicy().blacklist()).containsExactly("10.0.0.0/8");
+    assertThat(ServerSettings.parse(new String[0]).outboundPolicy().blacklist()).isEqualTo(OutboundPolicy.DEFAULT_BLACKLIST);
+
+    Path yaml = Files.writeString(dir.resolve("policy.yaml"), String.join("\n",
+        "ip_range_whitelist:", "  - 192.168.1.0/24", "ip_range_blacklist: [\"192.168.0.0/16\", \"fc00::/7\"]",
+        "remoteDeadlineMs: 60000", "remoteIdleTimeoutMs: 5000", "keyFetchTimeoutMs: 2000", "clientIdleTimeoutMs: 7000", ""));
+    ServerSettings file = ServerSettings.parse(new String[] {"--config", yaml.toString()});
+    assertThat(file.outboundPolicy().whitelist()).containsExactly("192.168.1.0/24");
+    assertThat(file.outboundPolicy().blacklist()).containsExactly("192.168.0.0/16", "fc00::/7");
+    assertThat(file.remoteDeadline()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(file.remoteIdleTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(file.keyFetchTimeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(file.clientIdleTimeout()).isEqualTo(Duration.ofSeconds(7));
+    ServerSettings both = ServerSettings.parse(new String[] {"--config", yaml.toString(), "--ip-range-whitelist", "192.168.2.0/24"});
+    assertThat(both.outboundPolicy().whitelist()).as("options win over the file").containsExactly("192.168.2.0/24");
+    assertThat(both.outboundPolicy().blacklist()).containsExactly("192.168.0.0/16", "fc00::/7");
+
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--ip-range-blacklist", "10.0.0.0/33"}))
+        .hasMessageContaining("10.0.0.0/33").hasMessageContaining("--ip-range-blacklist");
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--ip-range-whitelist", "localhost"}))
+        .hasMessageContaining("localhost").hasMessageContaining("--ip-range-whitelist");
+    Path bad = Files.writeString(dir.resolve("bad.yaml"), "ip_range_whitelist: [\"10.0.0.1/8\"]\n");
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--config", bad.toString()}))
+        .hasMessageContaining("10.0.0.1/8").hasMessageContaining("ip_range_whitelist");
+    Path slow = Files.writeString(dir.resolve("slow.yaml"), "remoteDeadlineMs: 1000\nremoteIdleTimeoutMs: 2000\n");
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--config", slow.toString()})).hasMessageContaining("remoteIdleTimeoutMs");
+    assertThat(ServerSettings.USAGE).contains("--ip-range-whitelist CIDR").contains("--ip-range-blacklist CIDR")
+        .contains("ip_range_whitelist").contains("remoteDeadlineMs").contains("keyFetchTimeoutMs").contains("clientIdleTimeoutMs");
+  }
+
+  @Test
+  void theTokenFileAndTheSigningKeyAreReadableByTheirOwnerOnly() throws Exception {
+    Assumptions.assumeTrue(Files.getFileAttributeView(dir, PosixFileAttributeView.class) != null, "a POSIX file system");
+    String[] args = {"--port", "0", "--data-dir", dir.toString(), "--server-name", "private.test"};
+    String token;
+    try (MediaServer first = MediaServer.start(ServerSettings.parse(args))) {
+      token = first.tokens().keySet().iterator().next();
+    }
+    Path tokenFile = dir.resolve("example-access-token");
+    Path keyFile = dir.resolve("signing.key");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile))).isEqualTo("rw-------");
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString())).as("no temporary file left behind").noneMatch(n -> n.endsWith(".tmp"));
+    }
+
+    // files an older version left readable by others are narrowed at start, and still used
+    Files.setPosixFilePermissions(tokenFile, PosixFilePermissions.fromString("rw-r--r--"));
+    Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-r--r--"));
+    try (MediaServer second = MediaServer.start(ServerSettings.parse(args))) {
+      assertThat(second.tokens().keySet()).containsExactly(token);
+    }
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile))).isEqualTo("rw-------");
+  }
+
+  @Test
+  void theKeyResponseIsSignedOnceNotPerRequest() throws Exception {
+    try (MediaServer server = MediaServer.start(ServerSettings.parse(new String[] {"--port", "0", "--data-dir", dir.toString(),
+        "--server-name", "keys.test", "--token", "t=@a:keys.test"}))) {
+      String first = get(server.baseUrl() + "/_matrix/key/v2/server", "").body();
+      Thread.sleep(5);
+      assertThat(get(server.baseUrl() + "/_matrix/key/v2/server", "").body()).isEqualTo(first).contains("\"server_name\":\"keys.test\"");
+    }
   }
 
   @Test

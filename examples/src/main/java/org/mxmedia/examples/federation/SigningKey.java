@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -20,6 +19,7 @@ import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
+import org.mxmedia.examples.PrivateFiles;
 
 /**
  * A server's Ed25519 signing key (the JDK's own Ed25519), kept in the data directory as
@@ -42,11 +42,16 @@ final class SigningKey {
     this.publicKey = publicKey;
   }
 
-  /** Loads the key at {@code file}, creating it (mode 600) if it does not exist. */
+  /**
+   * Loads the key at {@code file}, creating it if it does not exist. The file is readable by its
+   * owner only from the moment it exists ({@link PrivateFiles}); an existing one readable by
+   * others is narrowed when loaded.
+   */
   static SigningKey loadOrCreate(Path file) throws IOException {
     try {
       KeyFactory factory = KeyFactory.getInstance("Ed25519");
       if (Files.exists(file)) {
+        PrivateFiles.restrict(file);
         String[] parts = Files.readString(file, StandardCharsets.US_ASCII).strip().split(" ");
         if (parts.length != 4 || !parts[0].equals("ed25519")) {
           throw new IOException("not a signing key file: " + file);
@@ -58,15 +63,10 @@ final class SigningKey {
       byte[] id = new byte[4];
       new SecureRandom().nextBytes(id);
       String version = "a_" + HexFormat.of().formatHex(id);
-      Files.writeString(file, "ed25519 " + version + " " + Base64.getEncoder().encodeToString(pair.getPrivate().getEncoded())
-          + " " + B64.encodeToString(raw(pair.getPublic())) + "\n", StandardCharsets.US_ASCII);
-      try {
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-      } catch (UnsupportedOperationException e) {
-        // not a POSIX file system
-      }
+      PrivateFiles.write(file, "ed25519 " + version + " " + Base64.getEncoder().encodeToString(pair.getPrivate().getEncoded())
+          + " " + B64.encodeToString(raw(pair.getPublic())) + "\n");
       return new SigningKey("ed25519:" + version, pair.getPrivate(), pair.getPublic());
-    } catch (GeneralSecurityException e) {
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
       throw new IOException("cannot load the signing key " + file + ": " + e.getMessage(), e);
     }
   }
