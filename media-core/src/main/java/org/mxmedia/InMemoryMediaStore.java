@@ -25,7 +25,8 @@ public final class InMemoryMediaStore implements MediaStore {
   private final Map<MediaId, LocalMedia> media = new HashMap<>();
   private final Map<MediaId, PendingMedia> pending = new HashMap<>();
   private final Map<BlobKey, Long> references = new HashMap<>();
-  private final Set<BlobKey> beingDeleted = new HashSet<>();
+  /** Deletion claims: blob to the instant of its claim. */
+  private final Map<BlobKey, Instant> claims = new HashMap<>();
   private final Set<BlobKey> quarantinedHashes = new HashSet<>();
   private final Map<BlobKey, List<ThumbnailRecord>> thumbnails = new HashMap<>();
   private final Map<MxcUri, RemoteMedia> remote = new HashMap<>();
@@ -292,7 +293,7 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public Reservation reserveBlob(BlobKey blob) {
     synchronized (lock) {
-      if (beingDeleted.contains(blob)) {
+      if (claims.containsKey(blob)) {
         return Reservation.BEING_DELETED;
       }
       references.merge(blob, 1L, Long::sum);
@@ -316,26 +317,48 @@ public final class InMemoryMediaStore implements MediaStore {
   }
 
   @Override
-  public boolean claimBlobForDeletion(BlobKey blob) {
+  public boolean claimBlobForDeletion(BlobKey blob, Instant now) {
     synchronized (lock) {
       Long count = references.get(blob);
-      if (count == null || count > 0 || beingDeleted.contains(blob)) {
+      if (count == null || count > 0 || claims.containsKey(blob)) {
         return false;
       }
-      beingDeleted.add(blob);
+      claims.put(blob, now);
       return true;
     }
   }
 
   @Override
-  public void forgetBlob(BlobKey blob) {
+  public boolean takeOverDeletion(BlobKey blob, Instant claimedBefore, Instant now) {
+    if (now.isBefore(claimedBefore)) {
+      throw new IllegalArgumentException("now (" + now + ") is before claimedBefore (" + claimedBefore + ")");
+    }
     synchronized (lock) {
-      Long count = references.get(blob);
-      if (count != null && count > 0) {
-        return;
+      Instant claimedAt = claims.get(blob);
+      if (claimedAt == null || references.getOrDefault(blob, 0L) > 0 || !claimedAt.isBefore(claimedBefore)) {
+        return false;
       }
-      references.remove(blob);
-      beingDeleted.remove(blob);
+      claims.put(blob, now);
+      return true;
+    }
+  }
+
+  @Override
+  public void forgetBlob(BlobKey blob, Instant claimedAt) {
+    synchronized (lock) {
+      if (claimedAt.equals(claims.get(blob)) && references.getOrDefault(blob, 0L) == 0) {
+        references.remove(blob);
+        claims.remove(blob);
+      }
+    }
+  }
+
+  @Override
+  public void cancelDeletion(BlobKey blob, Instant claimedAt) {
+    synchronized (lock) {
+      if (claimedAt.equals(claims.get(blob))) {
+        claims.remove(blob);
+      }
     }
   }
 

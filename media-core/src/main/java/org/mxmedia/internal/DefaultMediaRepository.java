@@ -106,7 +106,7 @@ public final class DefaultMediaRepository implements MediaRepository {
     } else {
       this.ownedExecutor = null;
     }
-    this.blobs = new BlobManager(this.store, primary, providers, executor, scheduler);
+    this.blobs = new BlobManager(this.store, primary, providers, executor, scheduler, clock);
     this.accesses = new AccessRecorder(this.store);
     if (thumbnailer == null) {
       this.thumbnailPool = null;

@@ -1,6 +1,7 @@
 package org.mxmedia.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -371,33 +372,136 @@ public abstract class MediaStoreContract {
     assertThat(store.blobReferences(b)).isEqualTo(1);
   }
 
+  /** A blob at count zero, not claimed. */
+  private BlobKey unreferenced(int n) {
+    BlobKey b = blob(n);
+    store.reserveBlob(b);
+    store.releaseBlob(b);
+    return b;
+  }
+
   @Test
   void onlyAnUnreferencedBlobCanBeClaimedAndOnlyOnce() {
     BlobKey b = blob(7);
     store.reserveBlob(b);
-    assertThat(store.claimBlobForDeletion(b)).isFalse();
+    assertThat(store.claimBlobForDeletion(b, T0)).isFalse();
     store.releaseBlob(b);
     assertThat(store.unreferencedBlobs(10)).contains(b);
-    assertThat(store.claimBlobForDeletion(b)).isTrue();
-    assertThat(store.claimBlobForDeletion(b)).isFalse();
+    assertThat(store.claimBlobForDeletion(b, T0)).isTrue();
+    assertThat(store.claimBlobForDeletion(b, T0.plusSeconds(1))).as("a claimed blob").isFalse();
     assertThat(store.reserveBlob(b)).isEqualTo(Reservation.BEING_DELETED);
     assertThat(store.blobReferences(b)).isZero();
-    store.forgetBlob(b);
+    assertThat(store.unreferencedBlobs(10)).as("a claimed blob is still listed").contains(b);
+    store.forgetBlob(b, T0);
     assertThat(store.unreferencedBlobs(10)).doesNotContain(b);
     assertThat(store.reserveBlob(b)).isEqualTo(Reservation.RESERVED);
   }
 
   @Test
   void unknownBlobCannotBeClaimed() {
-    assertThat(store.claimBlobForDeletion(blob(9))).isFalse();
+    assertThat(store.claimBlobForDeletion(blob(9), T0)).isFalse();
   }
 
   @Test
   void forgetIsANoOpForAReferencedBlob() {
     LocalMedia m = insertReserved("abc", blob(1));
-    store.forgetBlob(blob(1));
+    store.forgetBlob(blob(1), T0);
+    store.cancelDeletion(blob(1), T0);
     assertThat(store.blobReferences(blob(1))).isEqualTo(1);
     assertThat(store.localMedia(m.mediaId())).isPresent();
+  }
+
+  @Test
+  void onlyAClaimOlderThanTheBoundIsTakenOverAndTheTakerRenewsIt() {
+    BlobKey b = unreferenced(7);
+    assertThat(store.claimBlobForDeletion(b, T0)).isTrue();
+    Instant later = T0.plusSeconds(600);
+    assertThat(store.takeOverDeletion(b, T0, later)).as("a claim made at the bound is not older than it").isFalse();
+    assertThat(store.takeOverDeletion(b, T0.plusMillis(1), later)).isTrue();
+    assertThat(store.reserveBlob(b)).as("still claimed, by the taker").isEqualTo(Reservation.BEING_DELETED);
+    assertThat(store.takeOverDeletion(b, T0.plusMillis(1), later)).as("the renewed claim is not stale").isFalse();
+    assertThat(store.takeOverDeletion(b, later.plusMillis(1), later.plusSeconds(600))).as("until it is stale in turn").isTrue();
+  }
+
+  @Test
+  void anUnclaimedOrReferencedBlobCannotBeTakenOver() {
+    Instant now = T0.plusSeconds(600);
+    assertThat(store.takeOverDeletion(blob(9), now, now)).as("unknown").isFalse();
+    BlobKey b = unreferenced(7);
+    assertThat(store.takeOverDeletion(b, now, now)).as("unreferenced, not claimed").isFalse();
+    assertThat(store.claimBlobForDeletion(b, now)).as("the failed takeovers claimed nothing").isTrue();
+    store.reserveBlob(blob(8));
+    assertThat(store.takeOverDeletion(blob(8), now, now)).as("referenced").isFalse();
+    assertThat(store.blobReferences(blob(8))).isEqualTo(1);
+  }
+
+  @Test
+  void aTakeoverBoundAfterNowIsRefused() {
+    BlobKey b = unreferenced(7);
+    store.claimBlobForDeletion(b, T0);
+    assertThatThrownBy(() -> store.takeOverDeletion(b, T0.plusSeconds(10), T0.plusSeconds(5)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(store.takeOverDeletion(b, T0.plusSeconds(5), T0.plusSeconds(5))).as("the refusal changed nothing").isTrue();
+  }
+
+  @Test
+  void theOwnerOfATakenOverClaimCanNoLongerEndIt() {
+    BlobKey b = unreferenced(7);
+    store.claimBlobForDeletion(b, T0);
+    Instant taken = T0.plusSeconds(600);
+    assertThat(store.takeOverDeletion(b, T0.plusSeconds(300), taken)).isTrue();
+    store.forgetBlob(b, T0);
+    store.cancelDeletion(b, T0);
+    assertThat(store.reserveBlob(b)).as("the stale owner ended nothing").isEqualTo(Reservation.BEING_DELETED);
+    assertThat(store.unreferencedBlobs(10)).contains(b);
+    store.forgetBlob(b, taken);
+    assertThat(store.unreferencedBlobs(10)).doesNotContain(b);
+    assertThat(store.reserveBlob(b)).isEqualTo(Reservation.RESERVED);
+    assertThat(store.blobReferences(b)).isEqualTo(1);
+  }
+
+  @Test
+  void aCancelledDeletionLeavesTheBlobUnreferencedAndReservable() {
+    BlobKey b = unreferenced(7);
+    assertThat(store.claimBlobForDeletion(b, T0)).isTrue();
+    store.cancelDeletion(b, T0);
+    assertThat(store.unreferencedBlobs(10)).contains(b);
+    assertThat(store.reserveBlob(b)).isEqualTo(Reservation.RESERVED);
+    assertThat(store.claimBlobForDeletion(b, T0)).isFalse();
+    store.releaseBlob(b);
+    assertThat(store.claimBlobForDeletion(b, T0.plusSeconds(1))).as("claimable again").isTrue();
+  }
+
+  /** Many processes find the same abandoned claims at once: each claim goes to exactly one of them. */
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void ofConcurrentTakeoversOfAClaimExactlyOneWins() throws Exception {
+    int takers = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(takers);
+    try {
+      for (int round = 0; round < 20; round++) {
+        BlobKey b = unreferenced(1000 + round);
+        assertThat(store.claimBlobForDeletion(b, T0)).isTrue();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<Boolean>> results = new ArrayList<>();
+        for (int t = 0; t < takers; t++) {
+          Instant now = T0.plusSeconds(600 + t); // each taker's own clock
+          results.add(pool.submit(() -> {
+            start.await();
+            return store.takeOverDeletion(b, T0.plusSeconds(300), now);
+          }));
+        }
+        start.countDown();
+        int winners = 0;
+        for (Future<Boolean> r : results) {
+          winners += r.get() ? 1 : 0;
+        }
+        assertThat(winners).as("round " + round).isEqualTo(1);
+        assertThat(store.reserveBlob(b)).isEqualTo(Reservation.BEING_DELETED);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test
@@ -426,6 +530,7 @@ public abstract class MediaStoreContract {
     AtomicBoolean deleting = new AtomicBoolean();
     AtomicInteger violations = new AtomicInteger();
     AtomicInteger ids = new AtomicInteger();
+    AtomicInteger claims = new AtomicInteger();
     Map<MediaId, Boolean> live = new ConcurrentHashMap<>();
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     CountDownLatch start = new CountDownLatch(1);
@@ -436,11 +541,12 @@ public abstract class MediaStoreContract {
         start.await();
         while (System.nanoTime() < until) {
           if (role == 0) {
-            if (store.claimBlobForDeletion(b)) {
+            Instant at = T0.plusMillis(claims.incrementAndGet());
+            if (store.claimBlobForDeletion(b, at)) {
               deleting.set(true);
               Thread.onSpinWait();
               deleting.set(false);
-              store.forgetBlob(b);
+              store.forgetBlob(b, at);
             }
             continue;
           }

@@ -53,7 +53,7 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(JdbcMediaStore.class);
 
   /** The schema version this code writes and understands. */
-  public static final int SCHEMA_VERSION = 1;
+  public static final int SCHEMA_VERSION = 2;
   private static final int MAX_ATTEMPTS = 5;
 
   private final HikariDataSource pool;
@@ -608,8 +608,8 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public Reservation reserveBlob(BlobKey blob) {
     return transaction(c -> {
-      update(c, "INSERT INTO blobs (sha256, refs, deleting) VALUES (?, 0, FALSE) ON CONFLICT DO NOTHING", blob.sha256());
-      return update(c, "UPDATE blobs SET refs = refs + 1 WHERE sha256 = ? AND deleting = FALSE", blob.sha256()) == 1
+      update(c, "INSERT INTO blobs (sha256, refs, claimed_ts) VALUES (?, 0, NULL) ON CONFLICT DO NOTHING", blob.sha256());
+      return update(c, "UPDATE blobs SET refs = refs + 1 WHERE sha256 = ? AND claimed_ts IS NULL", blob.sha256()) == 1
           ? Reservation.RESERVED
           : Reservation.BEING_DELETED;
     });
@@ -624,14 +624,30 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   }
 
   @Override
-  public boolean claimBlobForDeletion(BlobKey blob) {
-    return transaction(c -> update(c, "UPDATE blobs SET deleting = TRUE WHERE sha256 = ? AND refs = 0 AND deleting = FALSE",
-        blob.sha256()) == 1);
+  public boolean claimBlobForDeletion(BlobKey blob, Instant now) {
+    return transaction(c -> update(c, "UPDATE blobs SET claimed_ts = ? WHERE sha256 = ? AND refs = 0 AND claimed_ts IS NULL",
+        now, blob.sha256()) == 1);
   }
 
   @Override
-  public void forgetBlob(BlobKey blob) {
-    transaction(c -> update(c, "DELETE FROM blobs WHERE sha256 = ? AND refs = 0", blob.sha256()));
+  public boolean takeOverDeletion(BlobKey blob, Instant claimedBefore, Instant now) {
+    if (now.isBefore(claimedBefore)) {
+      throw new IllegalArgumentException("now (" + now + ") is before claimedBefore (" + claimedBefore + ")");
+    }
+    // one statement: on PostgreSQL a second taker waits for the first's row lock, then sees the
+    // renewed instant, which is not before the bound
+    return transaction(c -> update(c, "UPDATE blobs SET claimed_ts = ? WHERE sha256 = ? AND refs = 0 AND claimed_ts < ?",
+        now, blob.sha256(), claimedBefore) == 1);
+  }
+
+  @Override
+  public void forgetBlob(BlobKey blob, Instant claimedAt) {
+    transaction(c -> update(c, "DELETE FROM blobs WHERE sha256 = ? AND refs = 0 AND claimed_ts = ?", blob.sha256(), claimedAt));
+  }
+
+  @Override
+  public void cancelDeletion(BlobKey blob, Instant claimedAt) {
+    transaction(c -> update(c, "UPDATE blobs SET claimed_ts = NULL WHERE sha256 = ? AND claimed_ts = ?", blob.sha256(), claimedAt));
   }
 
   @Override
