@@ -18,6 +18,8 @@ import org.mxmedia.spi.ThumbnailRecord;
 /**
  * A {@link MediaStore} in memory: for tests, test harnesses and throwaway servers. Everything is
  * lost when the process ends. Each method holds one lock for its whole run, so each is atomic.
+ * Its reservations die with the engine that holds them, so it keeps no leases ({@link
+ * #renewLease} and {@link #releaseAbandonedReservations} do nothing).
  */
 public final class InMemoryMediaStore implements MediaStore {
 
@@ -25,6 +27,8 @@ public final class InMemoryMediaStore implements MediaStore {
   private final Map<MediaId, LocalMedia> media = new HashMap<>();
   private final Map<MediaId, PendingMedia> pending = new HashMap<>();
   private final Map<BlobKey, Long> references = new HashMap<>();
+  /** The part of each blob's count held by reservations (the rest is records). */
+  private final Map<BlobKey, Long> reservations = new HashMap<>();
   /** Deletion claims: blob to the instant of its claim. */
   private final Map<BlobKey, Instant> claims = new HashMap<>();
   private final Set<BlobKey> quarantinedHashes = new HashSet<>();
@@ -37,6 +41,7 @@ public final class InMemoryMediaStore implements MediaStore {
       if (media.containsKey(record.mediaId()) || pending.containsKey(record.mediaId())) {
         return false;
       }
+      transferReservation(record.blob());
       putNew(record);
       return true;
     }
@@ -104,6 +109,7 @@ public final class InMemoryMediaStore implements MediaStore {
       if (remote.containsKey(record.uri())) {
         return false;
       }
+      transferReservation(record.blob());
       remote.put(record.uri(), quarantinedHashes.contains(record.blob()) ? record.withQuarantined(true) : record);
       return true;
     }
@@ -224,9 +230,11 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public boolean completePending(LocalMedia record) {
     synchronized (lock) {
-      if (pending.remove(record.mediaId()) == null) {
+      if (!pending.containsKey(record.mediaId())) {
         return false;
       }
+      transferReservation(record.blob());
+      pending.remove(record.mediaId());
       putNew(record);
       return true;
     }
@@ -248,6 +256,7 @@ public final class InMemoryMediaStore implements MediaStore {
       if (list.stream().anyMatch(t -> t.sameKey(thumbnail))) {
         return false;
       }
+      transferReservation(thumbnail.blob());
       list.add(thumbnail);
       return true;
     }
@@ -297,6 +306,7 @@ public final class InMemoryMediaStore implements MediaStore {
         return Reservation.BEING_DELETED;
       }
       references.merge(blob, 1L, Long::sum);
+      reservations.merge(blob, 1L, Long::sum);
       return Reservation.RESERVED;
     }
   }
@@ -304,7 +314,21 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public void releaseBlob(BlobKey blob) {
     synchronized (lock) {
+      transferReservation(blob);
       decrement(blob);
+    }
+  }
+
+  /** Takes one reservation of {@code blob} off the books (the count is the caller's business). */
+  private void transferReservation(BlobKey blob) {
+    Long held = reservations.get(blob);
+    if (held == null || held < 1) {
+      throw new IllegalStateException("no reservation of blob " + blob + " is held");
+    }
+    if (held == 1) {
+      reservations.remove(blob);
+    } else {
+      reservations.put(blob, held - 1);
     }
   }
 

@@ -63,6 +63,17 @@ final class BlobManager {
   static final Duration DELETION_WAIT = Duration.ofSeconds(10);
   /** Blobs the sweep lists at a time. */
   static final int SWEEP_BATCH = 1000;
+  /**
+   * How often {@link #heartbeat} renews this process's lease in the store (scheduled by the
+   * repository; the sweep also renews it before each batch).
+   */
+  static final Duration HEARTBEAT_INTERVAL = Duration.ofMinutes(1);
+  /**
+   * How long a store instance's lease lasts without renewal before another process takes it as
+   * stopped and releases the reservations it held ({@link MediaStore#releaseAbandonedReservations}):
+   * five missed heartbeats, so a live process never loses its reservations to a slow beat.
+   */
+  static final Duration LEASE = Duration.ofMinutes(5);
   private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
   private static final Duration MAX_RETRY = Duration.ofMinutes(5);
 
@@ -283,16 +294,37 @@ final class BlobManager {
   }
 
   /**
-   * Deletes what crashes and failures left behind: blobs at count zero that are not claimed (the
-   * last reference went, but the deletion never ran or did not finish), and blobs whose deletion
-   * claim was abandoned. It deletes only a blob whose claim it has just won or taken over: a blob
+   * Renews this process's lease in the store, so other processes sharing it keep its
+   * reservations. Called every {@link #HEARTBEAT_INTERVAL}.
+   */
+  void heartbeat() {
+    store.renewLease(now());
+  }
+
+  /**
+   * Deletes what crashes and failures left behind. First it renews this process's lease and
+   * releases the reservations of processes whose lease expired ({@link #LEASE}); then it deletes
+   * blobs at count zero that are not claimed (the last reference went, but the deletion never ran
+   * or did not finish, or a stopped process's reservations were just released), and blobs whose
+   * deletion claim was abandoned. It deletes only a blob whose claim it has just won or taken over: a blob
    * listed here may be reserved again before the sweep gets to it, and is then left alone.
    *
    * @return how many blobs were deleted
    */
   int sweepUnreferenced() {
+    Instant start = now();
+    store.renewLease(start);
+    int released = store.releaseAbandonedReservations(start.minus(LEASE), start);
+    if (released > 0) {
+      log.warn("Released {} blob reservations of stopped processes", released);
+    }
     int deleted = 0;
+    boolean first = true;
     while (!closed) {
+      if (!first) {
+        heartbeat(); // a long sweep must not let this process's own lease lapse
+      }
+      first = false;
       List<BlobKey> batch = store.unreferencedBlobs(SWEEP_BATCH);
       int deletedNow = 0;
       for (BlobKey key : batch) {

@@ -124,6 +124,7 @@ public final class DefaultMediaRepository implements MediaRepository {
         : new RemoteFetcher(federationClient, primary, blobs, this.store, config, clock, scheduler);
     long flushMillis = config.lastAccessFlushInterval().toMillis();
     scheduler.scheduleWithFixedDelay(guard("access-time flush", accesses::flush), flushMillis, flushMillis, TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(guard("lease renewal", blobs::heartbeat), 0, BlobManager.HEARTBEAT_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(guard("maintenance", this::maintain), 0, MAINTENANCE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
     log.info("Media repository for {} started: primary storage {}, providers {}",
         serverName, primary.name(), BlobManager.describe(providers));

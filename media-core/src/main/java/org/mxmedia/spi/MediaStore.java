@@ -58,10 +58,22 @@ import org.mxmedia.UserId;
  * their clocks in step to well within the bound. Within one process the engine also holds a lock
  * for the whole claim, delete, forget of a blob, so it never takes over its own live deletion.
  *
+ * <h3>Reservations of a store instance that stops</h3>
+ *
+ * A reservation belongs to the store instance that took it, and only that instance can transfer
+ * or release it: a transfer or release without one throws {@link IllegalStateException} and
+ * changes nothing. A process that dies between {@link #reserveBlob} and the record would leave the
+ * count above zero forever, so a store shared by processes that can die on their own (a database)
+ * keeps, per instance, its reservations and a <em>lease</em>: the engine renews it every minute
+ * ({@link #renewLease}), and its sweep releases the reservations of instances whose lease expired
+ * ({@link #releaseAbandonedReservations}, 5 minutes); their counts drop, and blobs left at zero are
+ * deleted by the sweep like any other. An instance never releases its own reservations. A store
+ * whose reservations die with the engine (in memory) keeps no leases: the defaults do nothing.
+ *
  * <p>Exceptions: implementations throw unchecked exceptions for faults (a database that is down);
  * the engine turns them into a logged 500 {@code M_UNKNOWN}. A method that is called against the
- * protocol (for example releasing a reservation that is not held) throws {@link IllegalStateException}
- * and changes nothing.
+ * protocol (for example a transfer or release of a reservation this instance does not hold) throws
+ * {@link IllegalStateException} and changes nothing.
  */
 public interface MediaStore {
 
@@ -94,6 +106,8 @@ public interface MediaStore {
    * quarantined.
    *
    * @return false, storing nothing, when the media id is already used (by media or a pending upload)
+   * @throws IllegalStateException storing nothing, when this instance holds no reservation of the
+   *     blob (for example it was released because this instance's lease expired)
    */
   boolean insertLocalMedia(LocalMedia media);
 
@@ -119,6 +133,7 @@ public interface MediaStore {
    * it. If that blob is quarantined by hash the record is stored quarantined.
    *
    * @return false, storing nothing, when that remote media is already cached
+   * @throws IllegalStateException storing nothing, when this instance holds no reservation of the blob
    */
   boolean insertRemoteMedia(RemoteMedia media);
 
@@ -179,6 +194,8 @@ public interface MediaStore {
    *
    * @return false, changing nothing, when there is no pending upload of that id (never created,
    *     already completed, or purged)
+   * @throws IllegalStateException changing nothing, when there is such a pending upload but this
+   *     instance holds no reservation of the blob
    */
   boolean completePending(LocalMedia media);
 
@@ -192,6 +209,8 @@ public interface MediaStore {
    *
    * @return false, storing nothing, when a thumbnail with the same source, size, method and
    *     animation exists (the caller releases its reservation)
+   * @throws IllegalStateException storing nothing, when this instance holds no reservation of the
+   *     thumbnail's blob
    */
   boolean insertThumbnail(ThumbnailRecord thumbnail);
 
@@ -218,7 +237,8 @@ public interface MediaStore {
    * Gives up one reservation taken by {@link #reserveBlob}. The count may drop to zero; the entry
    * stays until a deletion ends with {@link #forgetBlob}.
    *
-   * @throws IllegalStateException when no reservation of {@code blob} is held
+   * @throws IllegalStateException changing nothing, when this instance holds no reservation of
+   *     {@code blob}
    */
   void releaseBlob(BlobKey blob);
 
@@ -271,4 +291,38 @@ public interface MediaStore {
    * @param limit at least one
    */
   List<BlobKey> unreferencedBlobs(int limit);
+
+  // ---- leases of store instances
+
+  /**
+   * Renews this store instance's lease at {@code now}, so other instances sharing the store do not
+   * take it as stopped and release its reservations. The engine calls it every minute, and at the
+   * start of each sweep. The default does nothing (for stores that cannot outlive or lose their
+   * engine, such as one in memory).
+   *
+   * @param now the renewal's instant, from the engine's clock
+   */
+  default void renewLease(Instant now) {}
+
+  /**
+   * Releases the reservations held by other instances of this store whose lease was last renewed
+   * before {@code expiredBefore} (they stopped without giving their reservations up): each blob's
+   * count drops by the reservations released, the instance's lease goes, and a blob left at zero
+   * is listed by {@link #unreferencedBlobs}. An instance holding reservations that this call sees
+   * without any lease (it stopped before its first renewal) counts as renewed at {@code now}. This
+   * instance's own reservations are never released. Of concurrent calls, each abandoned
+   * reservation is released by exactly one. The default does nothing and returns zero.
+   *
+   * @param expiredBefore exclusive bound on the last renewal of the leases to end (the engine passes
+   *     {@code now} minus its lease of 5 minutes)
+   * @param now the caller's instant, not before {@code expiredBefore}
+   * @return how many reservation entries were released: one per blob per stopped instance
+   * @throws IllegalArgumentException when {@code now} is before {@code expiredBefore}
+   */
+  default int releaseAbandonedReservations(Instant expiredBefore, Instant now) {
+    if (now.isBefore(expiredBefore)) {
+      throw new IllegalArgumentException("now (" + now + ") is before expiredBefore (" + expiredBefore + ")");
+    }
+    return 0;
+  }
 }

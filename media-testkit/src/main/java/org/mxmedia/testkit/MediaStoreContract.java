@@ -505,6 +505,57 @@ public abstract class MediaStoreContract {
   }
 
   @Test
+  void aTransferOrReleaseWithoutAReservationIsRefusedAndChangesNothing() {
+    BlobKey b = blob(7);
+    assertThatThrownBy(() -> store.insertLocalMedia(media("abc", b, ALICE, T0, 1))).isInstanceOf(IllegalStateException.class);
+    assertThat(store.localMedia(MediaId.of("abc"))).isEmpty();
+    assertThatThrownBy(() -> store.insertRemoteMedia(remote("other.org", "abc", b, T0))).isInstanceOf(IllegalStateException.class);
+    assertThat(store.remoteMedia(MxcUri.of("other.org", "abc"))).isEmpty();
+    assertThatThrownBy(() -> store.insertThumbnail(thumb(blob(1), 32, 32, ThumbnailMethod.CROP, b)))
+        .isInstanceOf(IllegalStateException.class);
+    assertThat(store.thumbnails(blob(1))).isEmpty();
+    store.insertPending(new PendingMedia(MediaId.of("p"), ALICE, T0, T0.plusSeconds(60)), 5, T0);
+    assertThatThrownBy(() -> store.completePending(media("p", b, ALICE, T0, 1))).isInstanceOf(IllegalStateException.class);
+    assertThat(store.pending(MediaId.of("p"))).as("still pending").isPresent();
+    assertThatThrownBy(() -> store.releaseBlob(b)).isInstanceOf(IllegalStateException.class);
+    assertThat(store.blobReferences(b)).isZero();
+
+    // with a reservation, the same calls work: the refusals left the ids free
+    store.reserveBlob(b);
+    assertThat(store.insertLocalMedia(media("abc", b, ALICE, T0, 1))).isTrue();
+    store.reserveBlob(b);
+    assertThat(store.completePending(media("p", b, ALICE, T0, 1))).isTrue();
+    assertThat(store.blobReferences(b)).isEqualTo(2);
+  }
+
+  @Test
+  void aReservationIsTransferredOrReleasedOnlyOnce() {
+    BlobKey b = blob(7);
+    store.reserveBlob(b);
+    assertThat(store.insertLocalMedia(media("a", b, ALICE, T0, 1))).isTrue();
+    assertThatThrownBy(() -> store.insertLocalMedia(media("b", b, ALICE, T0, 1))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> store.releaseBlob(b)).isInstanceOf(IllegalStateException.class);
+    assertThat(store.blobReferences(b)).isEqualTo(1);
+    assertThat(store.localMedia(MediaId.of("b"))).isEmpty();
+  }
+
+  @Test
+  void aStoreNeverReleasesItsOwnReservations() {
+    BlobKey b = blob(7);
+    store.renewLease(T0);
+    store.reserveBlob(b);
+    Instant muchLater = T0.plusSeconds(86_400);
+    assertThat(store.releaseAbandonedReservations(muchLater, muchLater)).isZero();
+    assertThat(store.blobReferences(b)).isEqualTo(1);
+    assertThat(store.insertLocalMedia(media("a", b, ALICE, T0, 1))).as("the reservation is still held").isTrue();
+  }
+
+  @Test
+  void releasingAbandonedReservationsRefusesABoundAfterNow() {
+    assertThatThrownBy(() -> store.releaseAbandonedReservations(T0.plusSeconds(1), T0)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void unreferencedBlobsHonoursTheLimit() {
     for (int i = 1; i <= 5; i++) {
       store.reserveBlob(blob(i));

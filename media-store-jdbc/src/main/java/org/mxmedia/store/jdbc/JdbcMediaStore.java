@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
 import org.mxmedia.MediaId;
 import org.mxmedia.MediaUsage;
 import org.mxmedia.MxcUri;
@@ -45,6 +46,13 @@ import org.sqlite.SQLiteConfig;
  * whose schema is newer than this version knows is refused. Connections come from a HikariCP pool.
  * SQLite runs in WAL mode with a busy timeout, foreign keys on, and immediate write transactions.
  *
+ * <p>Each instance is a <em>node</em> with a random id: the reservations it takes are recorded
+ * under that id (table {@code blob_reservations}, in the same transaction as the blob's count),
+ * and transfers and releases take them off its books, so a node can only give up what it holds.
+ * Its lease (table {@code store_nodes}) is renewed by {@link #renewLease}; when a node stops
+ * renewing it (its process died), {@link #releaseAbandonedReservations} in another node releases
+ * what it still held.
+ *
  * <p>Faults of the database (down, gone, full) are thrown as {@link IllegalStateException}s,
  * which the engine answers with 500 {@code M_UNKNOWN}; the pool reconnects when the database
  * returns.
@@ -56,9 +64,17 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   public static final int SCHEMA_VERSION = 2;
   private static final int MAX_ATTEMPTS = 5;
 
+  /** Reservation entries of one stopped node released per call (the rest wait for the next). */
+  private static final int RELEASE_BATCH = 1000;
+  /** Stopped nodes handled per call. */
+  private static final int NODE_BATCH = 100;
+
   private final HikariDataSource pool;
   private final Dialect dialect;
   private final String description;
+  /** This instance's node id: its reservations and lease are recorded under it. */
+  private final String nodeId = UUID.randomUUID().toString();
+  private volatile boolean leaseRenewed;
 
   private JdbcMediaStore(HikariDataSource pool, Dialect dialect, String description) {
     this.pool = pool;
@@ -337,6 +353,21 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
     }
   }
 
+  /**
+   * Takes one of this node's reservations of {@code blob} off its books (a transfer keeps the
+   * count; a release drops it separately).
+   *
+   * @throws IllegalStateException when this node holds none (the transaction rolls back)
+   */
+  private void takeReservation(Connection c, BlobKey blob) throws SQLException {
+    if (update(c, "UPDATE blob_reservations SET held = held - 1 WHERE node_id = ? AND sha256 = ? AND held > 0",
+        nodeId, blob.sha256()) != 1) {
+      throw new IllegalStateException("this media store instance holds no reservation of blob " + blob
+          + (leaseRenewed ? " (released by another instance after this one's lease expired?)" : ""));
+    }
+    update(c, "DELETE FROM blob_reservations WHERE node_id = ? AND sha256 = ? AND held = 0", nodeId, blob.sha256());
+  }
+
   private static void insertLocal(Connection c, LocalMedia m) throws SQLException {
     boolean quarantined = m.quarantined() || (hashQuarantined(c, m.blob()) && !m.safeFromQuarantine());
     update(c, "INSERT INTO local_media (" + LOCAL_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -352,6 +383,7 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
       if (update(c, "INSERT INTO media_ids (media_id) VALUES (?) ON CONFLICT DO NOTHING", media.mediaId().value()) != 1) {
         return false;
       }
+      takeReservation(c, media.blob());
       insertLocal(c, media);
       return true;
     });
@@ -411,9 +443,13 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   public boolean insertRemoteMedia(RemoteMedia m) {
     return transaction(c -> {
       boolean quarantined = m.quarantined() || hashQuarantined(c, m.blob());
-      return update(c, "INSERT INTO remote_media (" + REMOTE_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      if (update(c, "INSERT INTO remote_media (" + REMOTE_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
           m.origin().value(), m.mediaId().value(), m.contentType(), m.uploadName(), m.size(), m.blob().sha256(), m.cachedAt(),
-          m.lastAccessedAt(), quarantined) == 1;
+          m.lastAccessedAt(), quarantined) != 1) {
+        return false;
+      }
+      takeReservation(c, m.blob());
+      return true;
     });
   }
 
@@ -547,6 +583,7 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
       if (update(c, "DELETE FROM pending_media WHERE media_id = ?", media.mediaId().value()) != 1) {
         return false;
       }
+      takeReservation(c, media.blob());
       insertLocal(c, media);
       return true;
     });
@@ -564,9 +601,15 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
 
   @Override
   public boolean insertThumbnail(ThumbnailRecord t) {
-    return transaction(c -> update(c, "INSERT INTO thumbnails (" + THUMBNAIL_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        + " ON CONFLICT DO NOTHING", t.source().sha256(), t.width(), t.height(), t.method().name(), t.animated(), t.contentType(),
-        t.size(), t.blob().sha256(), t.createdAt()) == 1);
+    return transaction(c -> {
+      if (update(c, "INSERT INTO thumbnails (" + THUMBNAIL_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+          t.source().sha256(), t.width(), t.height(), t.method().name(), t.animated(), t.contentType(), t.size(), t.blob().sha256(),
+          t.createdAt()) != 1) {
+        return false;
+      }
+      takeReservation(c, t.blob());
+      return true;
+    });
   }
 
   @Override
@@ -609,9 +652,14 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   public Reservation reserveBlob(BlobKey blob) {
     return transaction(c -> {
       update(c, "INSERT INTO blobs (sha256, refs, claimed_ts) VALUES (?, 0, NULL) ON CONFLICT DO NOTHING", blob.sha256());
-      return update(c, "UPDATE blobs SET refs = refs + 1 WHERE sha256 = ? AND claimed_ts IS NULL", blob.sha256()) == 1
-          ? Reservation.RESERVED
-          : Reservation.BEING_DELETED;
+      if (update(c, "UPDATE blobs SET refs = refs + 1 WHERE sha256 = ? AND claimed_ts IS NULL", blob.sha256()) != 1) {
+        return Reservation.BEING_DELETED;
+      }
+      // the blob's row first, then this node's reservation row: the order every transaction that
+      // changes both keeps, so they never deadlock
+      update(c, "INSERT INTO blob_reservations (node_id, sha256, held) VALUES (?, ?, 1)"
+          + " ON CONFLICT (node_id, sha256) DO UPDATE SET held = blob_reservations.held + 1", nodeId, blob.sha256());
+      return Reservation.RESERVED;
     });
   }
 
@@ -619,6 +667,7 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   public void releaseBlob(BlobKey blob) {
     transaction(c -> {
       dropReference(c, blob);
+      takeReservation(c, blob);
       return null;
     });
   }
@@ -658,5 +707,71 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public List<BlobKey> unreferencedBlobs(int limit) {
     return read(c -> query(c, "SELECT sha256 FROM blobs WHERE refs = 0 LIMIT ?", r -> BlobKey.of(r.getString(1)), limit));
+  }
+
+  // ---- leases
+
+  @Override
+  public void renewLease(Instant now) {
+    boolean existed = transaction(c -> {
+      if (update(c, "UPDATE store_nodes SET heartbeat_ts = ? WHERE node_id = ?", now, nodeId) == 1) {
+        return true;
+      }
+      update(c, "INSERT INTO store_nodes (node_id, heartbeat_ts) VALUES (?, ?)"
+          + " ON CONFLICT (node_id) DO UPDATE SET heartbeat_ts = excluded.heartbeat_ts", nodeId, now);
+      return false;
+    });
+    if (!existed && leaseRenewed) {
+      log.warn("The lease of this media store instance ({}) had expired, and another instance released the blob"
+          + " reservations it held; operations that held them fail", nodeId);
+    }
+    leaseRenewed = true;
+  }
+
+  @Override
+  public int releaseAbandonedReservations(Instant expiredBefore, Instant now) {
+    if (now.isBefore(expiredBefore)) {
+      throw new IllegalArgumentException("now (" + now + ") is before expiredBefore (" + expiredBefore + ")");
+    }
+    return transaction(c -> {
+      // nodes that hold reservations but never renewed a lease: first seen now
+      update(c, "INSERT INTO store_nodes (node_id, heartbeat_ts) SELECT DISTINCT node_id, ? FROM blob_reservations"
+          + " WHERE node_id NOT IN (SELECT node_id FROM store_nodes) ON CONFLICT DO NOTHING", now);
+      List<String> expired = query(c, "SELECT node_id FROM store_nodes WHERE heartbeat_ts < ? AND node_id <> ? ORDER BY node_id LIMIT ?",
+          r -> r.getString(1), expiredBefore, nodeId, NODE_BATCH);
+      int released = 0;
+      for (String node : expired) {
+        // still expired (a renewal in between keeps the node); on PostgreSQL this also locks the
+        // row, so concurrent releasers take a node one after the other
+        if (update(c, "UPDATE store_nodes SET heartbeat_ts = heartbeat_ts WHERE node_id = ? AND heartbeat_ts < ?",
+            node, expiredBefore) != 1) {
+          continue;
+        }
+        List<String> blobs = query(c, "SELECT sha256 FROM blob_reservations WHERE node_id = ? ORDER BY sha256 LIMIT ?",
+            r -> r.getString(1), node, RELEASE_BATCH);
+        int releasedHere = 0;
+        for (String sha256 : blobs) {
+          update(c, "UPDATE blobs SET refs = refs WHERE sha256 = ?", sha256); // the blob's row first, as reservations lock
+          Optional<Long> held = one(c, "DELETE FROM blob_reservations WHERE node_id = ? AND sha256 = ? RETURNING held",
+              r -> r.getLong(1), node, sha256);
+          if (held.isEmpty()) {
+            continue; // released by a concurrent call
+          }
+          if (update(c, "UPDATE blobs SET refs = refs - ? WHERE sha256 = ? AND refs >= ?", held.get(), sha256, held.get()) != 1) {
+            throw new IllegalStateException("blob " + sha256 + " counts fewer references than node " + node + " reserved");
+          }
+          releasedHere++;
+        }
+        if (blobs.size() < RELEASE_BATCH) {
+          update(c, "DELETE FROM store_nodes WHERE node_id = ?", node);
+        }
+        if (releasedHere > 0) {
+          log.warn("Released {} blob reservations of media store instance {}, whose lease expired before {}", releasedHere, node,
+              expiredBefore);
+        }
+        released += releasedHere;
+      }
+      return released;
+    });
   }
 }

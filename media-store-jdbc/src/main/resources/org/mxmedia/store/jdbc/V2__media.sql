@@ -7,3 +7,16 @@
 ALTER TABLE blobs ADD COLUMN claimed_ts BIGINT;
 UPDATE blobs SET claimed_ts = 0 WHERE deleting = TRUE;
 ALTER TABLE blobs DROP COLUMN deleting;
+-- Reservations per store instance ("node": a random id made when the store is opened), changed
+-- in the same transactions as blobs.refs, and each node's lease (its last heartbeat, epoch
+-- milliseconds). When a node stops renewing its lease, another node releases its reservations.
+CREATE TABLE blob_reservations (
+  node_id TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  held BIGINT NOT NULL,
+  PRIMARY KEY (node_id, sha256)
+);
+CREATE TABLE store_nodes (
+  node_id TEXT PRIMARY KEY,
+  heartbeat_ts BIGINT NOT NULL
+);
