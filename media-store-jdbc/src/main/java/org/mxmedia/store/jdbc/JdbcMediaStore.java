@@ -45,6 +45,9 @@ import org.sqlite.SQLiteConfig;
  * created and migrated at start-up under a lock (two processes may start at once); a database
  * whose schema is newer than this version knows is refused. Connections come from a HikariCP pool.
  * SQLite runs in WAL mode with a busy timeout, foreign keys on, and immediate write transactions.
+ * On PostgreSQL (READ COMMITTED), quarantining a hash and inserting a record with that hash take
+ * a transaction-scoped advisory lock on the hash, so a record never misses its hash's quarantine;
+ * SQLite serialises all writers anyway.
  *
  * <p>Each instance is a <em>node</em> with a random id: the reservations it takes are recorded
  * under that id (table {@code blob_reservations}, in the same transaction as the blob's count),
@@ -380,6 +383,7 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public boolean insertLocalMedia(LocalMedia media) {
     return transaction(c -> {
+      dialect.lockHash(c, media.blob().sha256());
       if (update(c, "INSERT INTO media_ids (media_id) VALUES (?) ON CONFLICT DO NOTHING", media.mediaId().value()) != 1) {
         return false;
       }
@@ -442,6 +446,7 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public boolean insertRemoteMedia(RemoteMedia m) {
     return transaction(c -> {
+      dialect.lockHash(c, m.blob().sha256());
       boolean quarantined = m.quarantined() || hashQuarantined(c, m.blob());
       if (update(c, "INSERT INTO remote_media (" + REMOTE_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
           m.origin().value(), m.mediaId().value(), m.contentType(), m.uploadName(), m.size(), m.blob().sha256(), m.cachedAt(),
@@ -524,6 +529,7 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public int setQuarantinedByHash(BlobKey blob, boolean quarantined) {
     return transaction(c -> {
+      dialect.lockHash(c, blob.sha256());
       if (quarantined) {
         update(c, "INSERT INTO quarantined_hashes (sha256) VALUES (?) ON CONFLICT DO NOTHING", blob.sha256());
       } else {
@@ -580,6 +586,7 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public boolean completePending(LocalMedia media) {
     return transaction(c -> {
+      dialect.lockHash(c, media.blob().sha256());
       if (update(c, "DELETE FROM pending_media WHERE media_id = ?", media.mediaId().value()) != 1) {
         return false;
       }
