@@ -44,7 +44,10 @@ import org.sqlite.SQLiteConfig;
  * the records that hold them, so the store's invariants hold across processes. The schema is
  * created and migrated at start-up under a lock (two processes may start at once); a database
  * whose schema is newer than this version knows is refused. Connections come from a HikariCP pool.
- * SQLite runs in WAL mode with a busy timeout, foreign keys on, and immediate write transactions.
+ * SQLite runs in WAL mode with a busy timeout, foreign keys on, and immediate write transactions,
+ * with {@code synchronous=FULL}: every commit is on disk before it returns, so an acknowledged
+ * upload's record survives a power loss (with {@code NORMAL}, WAL commits since the last
+ * checkpoint may be lost; durability is worth one fsync per write transaction).
  * On PostgreSQL (READ COMMITTED), quarantining a hash and inserting a record with that hash take
  * a transaction-scoped advisory lock on the hash, so a record never misses its hash's quarantine;
  * SQLite serialises all writers anyway.
@@ -86,7 +89,8 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   }
 
   /**
-   * A store in the SQLite file {@code file} (created with its directory if missing).
+   * A store in the SQLite file {@code file} (created with its directory if missing), in WAL mode
+   * with {@code synchronous=FULL} (see the class description).
    *
    * @throws IllegalStateException when the file cannot be opened or its schema is too new
    */
@@ -101,7 +105,10 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
     }
     SQLiteConfig sqlite = new SQLiteConfig();
     sqlite.setJournalMode(SQLiteConfig.JournalMode.WAL);
-    sqlite.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+    // FULL, not NORMAL: in WAL mode NORMAL syncs only at checkpoints, so a power loss can undo
+    // commits that were already acknowledged (an upload answered with its mxc URI whose record is
+    // then gone, or a reservation lost while its bytes stay); FULL syncs the WAL on every commit
+    sqlite.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
     sqlite.setBusyTimeout(30_000);
     sqlite.enforceForeignKeys(true);
     HikariConfig config = new HikariConfig();
@@ -212,6 +219,23 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public void close() {
     pool.close();
+  }
+
+  /**
+   * The value of the SQLite pragma {@code name} on a pooled connection, as every connection of this
+   * store has it; for tests.
+   *
+   * @throws IllegalArgumentException for a name that is not a plain identifier
+   * @throws IllegalStateException on a PostgreSQL store, or when the database fails
+   */
+  String sqlitePragma(String name) {
+    if (dialect != Dialect.SQLITE) {
+      throw new IllegalStateException("not an SQLite store");
+    }
+    if (!name.matches("[a-z_]+")) {
+      throw new IllegalArgumentException("not a pragma name: " + name);
+    }
+    return read(c -> one(c, "PRAGMA " + name, r -> r.getString(1))).orElseThrow();
   }
 
   @Override

@@ -52,6 +52,15 @@ class JdbcMediaStoreTest {
         .isInstanceOf(IllegalStateException.class).hasMessageContaining(file.resolve("media.db").toString());
   }
 
+  /** WAL with synchronous=NORMAL may lose the last commits on power loss; FULL syncs every commit. */
+  @Test
+  void sqliteSyncsEveryCommitToDisk() {
+    try (JdbcMediaStore store = JdbcMediaStore.sqlite(dir.resolve("media.db"))) {
+      assertThat(store.sqlitePragma("journal_mode")).isEqualToIgnoringCase("wal");
+      assertThat(store.sqlitePragma("synchronous")).as("2 is FULL").isEqualTo("2");
+    }
+  }
+
   @Test
   void aSchemaNewerThanThisCodeIsRefused() throws Exception {
     Path db = dir.resolve("media.db");
