@@ -74,6 +74,8 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   private static final int RELEASE_BATCH = 1000;
   /** Stopped nodes handled per call. */
   private static final int NODE_BATCH = 100;
+  /** Expired pending uploads purged per transaction. */
+  private static final int PURGE_BATCH = 1000;
 
   private final HikariDataSource pool;
   private final Dialect dialect;
@@ -424,10 +426,13 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
 
   @Override
   public Optional<LocalMedia> deleteLocalMedia(MediaId mediaId) {
+    // one statement deletes the row and says which it was: a read before the delete could see a
+    // row that another transaction replaces before the delete, and drop the wrong blob's reference
     return transaction(c -> {
-      Optional<LocalMedia> m = one(c, "SELECT " + LOCAL_COLUMNS + " FROM local_media WHERE media_id = ?", JdbcMediaStore::local, mediaId.value());
-      if (m.isEmpty() || update(c, "DELETE FROM local_media WHERE media_id = ?", mediaId.value()) != 1) {
-        return Optional.empty();
+      Optional<LocalMedia> m = one(c, "DELETE FROM local_media WHERE media_id = ? RETURNING " + LOCAL_COLUMNS, JdbcMediaStore::local,
+          mediaId.value());
+      if (m.isEmpty()) {
+        return m;
       }
       update(c, "DELETE FROM media_ids WHERE media_id = ?", mediaId.value());
       dropReference(c, m.get().blob());
@@ -491,13 +496,12 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public Optional<RemoteMedia> deleteRemoteMedia(MxcUri uri) {
     return transaction(c -> {
-      Optional<RemoteMedia> m = one(c, "SELECT " + REMOTE_COLUMNS + " FROM remote_media WHERE origin = ? AND media_id = ?",
+      // one statement, as in deleteLocalMedia: the same uri may be cached again, with other bytes
+      Optional<RemoteMedia> m = one(c, "DELETE FROM remote_media WHERE origin = ? AND media_id = ? RETURNING " + REMOTE_COLUMNS,
           JdbcMediaStore::remote, uri.serverName().value(), uri.mediaId().value());
-      if (m.isEmpty() || update(c, "DELETE FROM remote_media WHERE origin = ? AND media_id = ?", uri.serverName().value(),
-          uri.mediaId().value()) != 1) {
-        return Optional.empty();
+      if (m.isPresent()) {
+        dropReference(c, m.get().blob());
       }
-      dropReference(c, m.get().blob());
       return m;
     });
   }
@@ -620,12 +624,30 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
     });
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>In batches of 1000, each one transaction: each deletes pending rows and
+   * frees the ids of exactly the rows it deleted (an upload that completes meanwhile keeps its id).
+   */
   @Override
   public int deleteExpiredPending(Instant now) {
-    return transaction(c -> {
-      update(c, "DELETE FROM media_ids WHERE media_id IN (SELECT media_id FROM pending_media WHERE expires_ts <= ?)", now);
-      return update(c, "DELETE FROM pending_media WHERE expires_ts <= ?", now);
-    });
+    int purged = 0;
+    while (true) {
+      List<String> ids = transaction(c -> {
+        List<String> deleted = query(c, "DELETE FROM pending_media WHERE media_id IN"
+            + " (SELECT media_id FROM pending_media WHERE expires_ts <= ? LIMIT ?) RETURNING media_id", r -> r.getString(1),
+            now, PURGE_BATCH);
+        for (String id : deleted) {
+          update(c, "DELETE FROM media_ids WHERE media_id = ?", id);
+        }
+        return deleted;
+      });
+      purged += ids.size();
+      if (ids.size() < PURGE_BATCH) {
+        return purged;
+      }
+    }
   }
 
   // ---- thumbnails
@@ -652,14 +674,13 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public boolean deleteThumbnail(ThumbnailRecord t) {
     return transaction(c -> {
-      Optional<ThumbnailRecord> stored = one(c, "SELECT " + THUMBNAIL_COLUMNS + " FROM thumbnails WHERE source = ? AND width = ?"
-          + " AND height = ? AND method = ? AND animated = ?", JdbcMediaStore::thumbnail, t.source().sha256(), t.width(), t.height(),
+      Optional<ThumbnailRecord> deleted = one(c, "DELETE FROM thumbnails WHERE source = ? AND width = ? AND height = ? AND method = ?"
+          + " AND animated = ? RETURNING " + THUMBNAIL_COLUMNS, JdbcMediaStore::thumbnail, t.source().sha256(), t.width(), t.height(),
           t.method().name(), t.animated());
-      if (stored.isEmpty() || update(c, "DELETE FROM thumbnails WHERE source = ? AND width = ? AND height = ? AND method = ?"
-          + " AND animated = ?", t.source().sha256(), t.width(), t.height(), t.method().name(), t.animated()) != 1) {
+      if (deleted.isEmpty()) {
         return false;
       }
-      dropReference(c, stored.get().blob());
+      dropReference(c, deleted.get().blob());
       return true;
     });
   }
@@ -667,13 +688,16 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public List<ThumbnailRecord> deleteThumbnails(BlobKey source) {
     return transaction(c -> {
-      List<ThumbnailRecord> all = query(c, "SELECT " + THUMBNAIL_COLUMNS + " FROM thumbnails WHERE source = ?", JdbcMediaStore::thumbnail,
-          source.sha256());
-      update(c, "DELETE FROM thumbnails WHERE source = ?", source.sha256());
-      for (ThumbnailRecord t : all) {
+      // exactly the rows deleted (a thumbnail stored between a read and the delete would lose its
+      // reference drop); their blobs' counts in hash order, as other transactions lock them
+      List<ThumbnailRecord> deleted = query(c, "DELETE FROM thumbnails WHERE source = ? RETURNING " + THUMBNAIL_COLUMNS,
+          JdbcMediaStore::thumbnail, source.sha256());
+      List<ThumbnailRecord> byBlob = new ArrayList<>(deleted);
+      byBlob.sort(java.util.Comparator.comparing(t -> t.blob().sha256()));
+      for (ThumbnailRecord t : byBlob) {
         dropReference(c, t.blob());
       }
-      return all;
+      return deleted;
     });
   }
 
