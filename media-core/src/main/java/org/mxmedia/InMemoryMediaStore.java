@@ -71,10 +71,13 @@ public final class InMemoryMediaStore implements MediaStore {
   }
 
   @Override
-  public List<LocalMedia> localMediaByBlob(BlobKey blob) {
+  public List<LocalMedia> localMediaByBlob(BlobKey blob, int limit) {
     synchronized (lock) {
       List<LocalMedia> result = new ArrayList<>();
       for (LocalMedia m : media.values()) {
+        if (result.size() >= limit) {
+          break;
+        }
         if (m.blob().equals(blob)) {
           result.add(m);
         }

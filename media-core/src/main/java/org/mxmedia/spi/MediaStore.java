@@ -117,8 +117,12 @@ public interface MediaStore {
   /** Removes a local media record and drops its blob reference; returns the removed record. */
   Optional<LocalMedia> deleteLocalMedia(MediaId mediaId);
 
-  /** Every local media record whose bytes are {@code blob}. */
-  List<LocalMedia> localMediaByBlob(BlobKey blob);
+  /**
+   * Up to {@code limit} local media records whose bytes are {@code blob}, in no promised order.
+   *
+   * @param limit at least one
+   */
+  List<LocalMedia> localMediaByBlob(BlobKey blob, int limit);
 
   /** Sets {@code lastAccessedAt} of each listed media to the later of its stored and given time; unknown ids are ignored. */
   void recordAccess(Map<MediaId, Instant> accessTimes);
@@ -214,13 +218,20 @@ public interface MediaStore {
    */
   boolean insertThumbnail(ThumbnailRecord thumbnail);
 
-  /** Every thumbnail of the source blob {@code source}. */
+  /**
+   * Every thumbnail of the source blob {@code source}. Not limited: the engine keeps a bounded set
+   * per source (the configured sizes, and dynamic sizes snapped to 17 per dimension, two methods,
+   * still or animated).
+   */
   List<ThumbnailRecord> thumbnails(BlobKey source);
 
   /** Removes one thumbnail record (matched by {@link ThumbnailRecord#sameKey}) and drops its blob reference; false if absent. */
   boolean deleteThumbnail(ThumbnailRecord thumbnail);
 
-  /** Removes every thumbnail of {@code source} and drops their blob references; returns what was removed. */
+  /**
+   * Removes every thumbnail of {@code source} and drops their blob references; returns exactly
+   * what was removed (bounded as {@link #thumbnails}).
+   */
   List<ThumbnailRecord> deleteThumbnails(BlobKey source);
 
   // ---- blobs

@@ -130,8 +130,9 @@ public abstract class MediaStoreContract {
     insertReserved("a", blob(1));
     insertReserved("b", blob(1));
     insertReserved("c", blob(2));
-    assertThat(store.localMediaByBlob(blob(1))).extracting(LocalMedia::mediaId).containsExactlyInAnyOrder(MediaId.of("a"), MediaId.of("b"));
-    assertThat(store.localMediaByBlob(blob(3))).isEmpty();
+    assertThat(store.localMediaByBlob(blob(1), 10)).extracting(LocalMedia::mediaId).containsExactlyInAnyOrder(MediaId.of("a"), MediaId.of("b"));
+    assertThat(store.localMediaByBlob(blob(3), 10)).isEmpty();
+    assertThat(store.localMediaByBlob(blob(1), 1)).as("the limit").hasSize(1);
   }
 
   @Test
@@ -632,7 +633,7 @@ public abstract class MediaStoreContract {
     pool.shutdown();
     assertThat(violations.get()).as("claims granted while a reservation was held").isZero();
     assertThat(store.blobReferences(b)).isEqualTo(live.size());
-    assertThat(store.localMediaByBlob(b)).hasSize(live.size());
+    assertThat(store.localMediaByBlob(b, Integer.MAX_VALUE)).hasSize(live.size());
   }
 
   /** Concurrent creation of pending uploads never passes the per-owner limit. */

@@ -441,8 +441,9 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   }
 
   @Override
-  public List<LocalMedia> localMediaByBlob(BlobKey blob) {
-    return read(c -> query(c, "SELECT " + LOCAL_COLUMNS + " FROM local_media WHERE sha256 = ?", JdbcMediaStore::local, blob.sha256()));
+  public List<LocalMedia> localMediaByBlob(BlobKey blob, int limit) {
+    return read(c -> query(c, "SELECT " + LOCAL_COLUMNS + " FROM local_media WHERE sha256 = ? LIMIT ?", JdbcMediaStore::local,
+        blob.sha256(), limit));
   }
 
   @Override

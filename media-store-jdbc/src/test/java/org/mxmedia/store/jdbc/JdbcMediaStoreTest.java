@@ -224,7 +224,7 @@ class JdbcMediaStoreTest {
       }
       assertThat(onDisk).isEqualTo(referenced);
       for (String sha : referenced) {
-        assertThat(s1.blobReferences(BlobKey.of(sha))).isEqualTo(s1.localMediaByBlob(BlobKey.of(sha)).size());
+        assertThat(s1.blobReferences(BlobKey.of(sha))).isEqualTo(s1.localMediaByBlob(BlobKey.of(sha), 10_000).size());
       }
     }
   }

@@ -82,7 +82,7 @@ class QuarantineRaceTest {
           for (Future<?> w : work) {
             w.get(60, TimeUnit.SECONDS);
           }
-          store.localMediaByBlob(b).stream().filter(m -> !m.quarantined()).forEach(m -> visible.add(m.mediaId().value()));
+          store.localMediaByBlob(b, 100).stream().filter(m -> !m.quarantined()).forEach(m -> visible.add(m.mediaId().value()));
           if (!store.remoteMedia(MxcUri.of("other.org", "r" + r)).orElseThrow().quarantined()) {
             visible.add("remote r" + r);
           }
