@@ -222,17 +222,27 @@ final class BlobManager {
    * The work of a deletion whose claim, made at {@code claimedAt}, the caller holds (with the
    * blob's lock): drops the thumbnails, deletes every copy, and ends the claim: forgets the blob
    * when every copy went, else cancels the claim so the blob stays unreferenced (reservable, and
-   * retried by the next sweep).
+   * retried by the next sweep). When a store call fails midway it still tries to cancel the claim,
+   * so uploads of the same bytes do not wait for a deletion nobody works on, and rethrows.
    */
   private Deletion delete(BlobKey key, Instant claimedAt) {
-    List<ThumbnailRecord> thumbnails = store.deleteThumbnails(key);
-    if (deleteBytesEverywhere(key, claimedAt)) {
-      store.forgetBlob(key, claimedAt);
-      return new Deletion(thumbnails, true);
+    try {
+      List<ThumbnailRecord> thumbnails = store.deleteThumbnails(key);
+      if (deleteBytesEverywhere(key, claimedAt)) {
+        store.forgetBlob(key, claimedAt);
+        return new Deletion(thumbnails, true);
+      }
+      store.cancelDeletion(key, claimedAt);
+      log.warn("Blob {} was not deleted from every storage; it stays unreferenced and the next sweep retries", key);
+      return new Deletion(thumbnails, false);
+    } catch (RuntimeException e) {
+      try {
+        store.cancelDeletion(key, claimedAt);
+      } catch (RuntimeException cancel) {
+        e.addSuppressed(cancel); // the claim stays until it is stale, then it is taken over
+      }
+      throw e;
     }
-    store.cancelDeletion(key, claimedAt);
-    log.warn("Blob {} was not deleted from every storage; it stays unreferenced and the next sweep retries", key);
-    return new Deletion(thumbnails, false);
   }
 
   private void deleteThumbnailBlobs(List<ThumbnailRecord> thumbnails) {

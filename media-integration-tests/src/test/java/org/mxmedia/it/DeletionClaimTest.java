@@ -3,12 +3,15 @@ package org.mxmedia.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,6 +21,7 @@ import org.mxmedia.MediaException;
 import org.mxmedia.MxcUri;
 import org.mxmedia.UploadRequest;
 import org.mxmedia.spi.BlobKey;
+import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.MediaStore.Reservation;
 
 /**
@@ -110,6 +114,39 @@ class DeletionClaimTest {
       assertThat(store.reserveBlob(key)).as("whose claim still stands").isEqualTo(Reservation.BEING_DELETED);
       store.forgetBlob(key, claimedAt);
       assertThat(store.unreferencedBlobs(10)).as("and is ended by its owner").isEmpty();
+    }
+  }
+
+  @Test
+  void aDeletionThatFailsMidwayGivesUpItsClaimSoTheSameBytesCanBeUploadedAgainAtOnce() throws Exception {
+    byte[] bytes = "deleted during a database blip".getBytes(StandardCharsets.UTF_8);
+    AtomicBoolean blip = new AtomicBoolean();
+    MediaStore flaky = (MediaStore) Proxy.newProxyInstance(MediaStore.class.getClassLoader(), new Class<?>[] {MediaStore.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("deleteThumbnails") && blip.getAndSet(false)) {
+            throw new IllegalStateException("the database went away");
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    try (Fixture f = new Fixture(dir, StoreHooks.signallingMaintenance(flaky, startUpMaintenance), b -> b)) {
+      assertThat(startUpMaintenance.await(30, TimeUnit.SECONDS)).isTrue();
+      MxcUri old = f.upload(bytes, UploadRequest.empty());
+      BlobKey key = f.repo.admin().describe(old).blob();
+      blip.set(true);
+      assertThatThrownBy(() -> f.repo.admin().delete(old))
+          .isInstanceOfSatisfying(MediaException.class, e -> assertThat(e.httpStatus()).isEqualTo(500));
+      assertThat(store.localMedia(old.mediaId())).as("the record went before the failure").isEmpty();
+
+      long started = System.nanoTime();
+      MxcUri fresh = f.upload(bytes, UploadRequest.empty());
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).as("no wait for a claim nobody works on")
+          .isLessThan(Duration.ofSeconds(5));
+      assertThat(f.download(fresh)).isEqualTo(bytes);
+      assertThat(store.blobReferences(key)).isEqualTo(1);
     }
   }
 }
