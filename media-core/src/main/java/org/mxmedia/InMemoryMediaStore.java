@@ -18,6 +18,8 @@ import org.mxmedia.spi.ThumbnailRecord;
 /**
  * A {@link MediaStore} in memory: for tests, test harnesses and throwaway servers. Everything is
  * lost when the process ends. Each method holds one lock for its whole run, so each is atomic.
+ * Its reservations die with the engine that holds them, so it keeps no leases ({@link
+ * #renewLease} and {@link #releaseAbandonedReservations} do nothing).
  */
 public final class InMemoryMediaStore implements MediaStore {
 
@@ -25,7 +27,10 @@ public final class InMemoryMediaStore implements MediaStore {
   private final Map<MediaId, LocalMedia> media = new HashMap<>();
   private final Map<MediaId, PendingMedia> pending = new HashMap<>();
   private final Map<BlobKey, Long> references = new HashMap<>();
-  private final Set<BlobKey> beingDeleted = new HashSet<>();
+  /** The part of each blob's count held by reservations (the rest is records). */
+  private final Map<BlobKey, Long> reservations = new HashMap<>();
+  /** Deletion claims: blob to the instant of its claim. */
+  private final Map<BlobKey, Instant> claims = new HashMap<>();
   private final Set<BlobKey> quarantinedHashes = new HashSet<>();
   private final Map<BlobKey, List<ThumbnailRecord>> thumbnails = new HashMap<>();
   private final Map<MxcUri, RemoteMedia> remote = new HashMap<>();
@@ -36,6 +41,7 @@ public final class InMemoryMediaStore implements MediaStore {
       if (media.containsKey(record.mediaId()) || pending.containsKey(record.mediaId())) {
         return false;
       }
+      transferReservation(record.blob());
       putNew(record);
       return true;
     }
@@ -65,10 +71,13 @@ public final class InMemoryMediaStore implements MediaStore {
   }
 
   @Override
-  public List<LocalMedia> localMediaByBlob(BlobKey blob) {
+  public List<LocalMedia> localMediaByBlob(BlobKey blob, int limit) {
     synchronized (lock) {
       List<LocalMedia> result = new ArrayList<>();
       for (LocalMedia m : media.values()) {
+        if (result.size() >= limit) {
+          break;
+        }
         if (m.blob().equals(blob)) {
           result.add(m);
         }
@@ -103,6 +112,7 @@ public final class InMemoryMediaStore implements MediaStore {
       if (remote.containsKey(record.uri())) {
         return false;
       }
+      transferReservation(record.blob());
       remote.put(record.uri(), quarantinedHashes.contains(record.blob()) ? record.withQuarantined(true) : record);
       return true;
     }
@@ -223,9 +233,11 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public boolean completePending(LocalMedia record) {
     synchronized (lock) {
-      if (pending.remove(record.mediaId()) == null) {
+      if (!pending.containsKey(record.mediaId())) {
         return false;
       }
+      transferReservation(record.blob());
+      pending.remove(record.mediaId());
       putNew(record);
       return true;
     }
@@ -247,6 +259,7 @@ public final class InMemoryMediaStore implements MediaStore {
       if (list.stream().anyMatch(t -> t.sameKey(thumbnail))) {
         return false;
       }
+      transferReservation(thumbnail.blob());
       list.add(thumbnail);
       return true;
     }
@@ -292,10 +305,11 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public Reservation reserveBlob(BlobKey blob) {
     synchronized (lock) {
-      if (beingDeleted.contains(blob)) {
+      if (claims.containsKey(blob)) {
         return Reservation.BEING_DELETED;
       }
       references.merge(blob, 1L, Long::sum);
+      reservations.merge(blob, 1L, Long::sum);
       return Reservation.RESERVED;
     }
   }
@@ -303,7 +317,21 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public void releaseBlob(BlobKey blob) {
     synchronized (lock) {
+      transferReservation(blob);
       decrement(blob);
+    }
+  }
+
+  /** Takes one reservation of {@code blob} off the books (the count is the caller's business). */
+  private void transferReservation(BlobKey blob) {
+    Long held = reservations.get(blob);
+    if (held == null || held < 1) {
+      throw new IllegalStateException("no reservation of blob " + blob + " is held");
+    }
+    if (held == 1) {
+      reservations.remove(blob);
+    } else {
+      reservations.put(blob, held - 1);
     }
   }
 
@@ -316,26 +344,48 @@ public final class InMemoryMediaStore implements MediaStore {
   }
 
   @Override
-  public boolean claimBlobForDeletion(BlobKey blob) {
+  public boolean claimBlobForDeletion(BlobKey blob, Instant now) {
     synchronized (lock) {
       Long count = references.get(blob);
-      if (count == null || count > 0 || beingDeleted.contains(blob)) {
+      if (count == null || count > 0 || claims.containsKey(blob)) {
         return false;
       }
-      beingDeleted.add(blob);
+      claims.put(blob, now);
       return true;
     }
   }
 
   @Override
-  public void forgetBlob(BlobKey blob) {
+  public boolean takeOverDeletion(BlobKey blob, Instant claimedBefore, Instant now) {
+    if (now.isBefore(claimedBefore)) {
+      throw new IllegalArgumentException("now (" + now + ") is before claimedBefore (" + claimedBefore + ")");
+    }
     synchronized (lock) {
-      Long count = references.get(blob);
-      if (count != null && count > 0) {
-        return;
+      Instant claimedAt = claims.get(blob);
+      if (claimedAt == null || references.getOrDefault(blob, 0L) > 0 || !claimedAt.isBefore(claimedBefore)) {
+        return false;
       }
-      references.remove(blob);
-      beingDeleted.remove(blob);
+      claims.put(blob, now);
+      return true;
+    }
+  }
+
+  @Override
+  public void forgetBlob(BlobKey blob, Instant claimedAt) {
+    synchronized (lock) {
+      if (claimedAt.equals(claims.get(blob)) && references.getOrDefault(blob, 0L) == 0) {
+        references.remove(blob);
+        claims.remove(blob);
+      }
+    }
+  }
+
+  @Override
+  public void cancelDeletion(BlobKey blob, Instant claimedAt) {
+    synchronized (lock) {
+      if (claimedAt.equals(claims.get(blob))) {
+        claims.remove(blob);
+      }
     }
   }
 

@@ -115,7 +115,7 @@ public final class DefaultMediaRepository implements MediaRepository {
     } else {
       this.ownedExecutor = null;
     }
-    this.blobs = new BlobManager(this.store, primary, providers, executor, scheduler);
+    this.blobs = new BlobManager(this.store, primary, providers, executor, scheduler, clock);
     this.accesses = new AccessRecorder(this.store, executor);
     if (thumbnailer == null) {
       this.thumbnailPool = null;
@@ -133,6 +133,7 @@ public final class DefaultMediaRepository implements MediaRepository {
         : new RemoteFetcher(federationClient, outboundPolicy, primary, blobs, this.store, config, clock, scheduler);
     long flushMillis = config.lastAccessFlushInterval().toMillis();
     scheduler.scheduleWithFixedDelay(guard("access-time flush", accesses::flush), flushMillis, flushMillis, TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(guard("lease renewal", blobs::heartbeat), 0, BlobManager.HEARTBEAT_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(guard("maintenance", this::maintain), 0, MAINTENANCE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
     log.info("Media repository for {} started: primary storage {}, providers {}",
         serverName, primary.name(), BlobManager.describe(providers));

@@ -15,23 +15,65 @@ import org.mxmedia.UserId;
  * behave as if they ran one after another. Implementations pass
  * {@code org.mxmedia.testkit.MediaStoreContract}.
  *
+ * <p>Arguments are never null (the package is {@code @NullMarked}); results are never null
+ * ({@link Optional} or an empty list for "nothing"). Instants are stored at least to the
+ * millisecond; the engine passes instants truncated to milliseconds, and an implementation
+ * compares the instants it is given with the ones it stored at that precision.
+ *
  * <h2>Blob references</h2>
  *
  * Bytes are stored by content ({@link BlobKey}) and shared by every record with the same hash.
- * The store counts the references to each blob: one per local media record and one per
- * <em>reservation</em> held by an operation in flight. The engine follows one protocol:
+ * The store counts the references to each blob: one per record (local media, cached remote
+ * media, thumbnail) and one per <em>reservation</em> held by an operation in flight. A blob the
+ * store knows has an <em>entry</em>: its count, and at most one <em>deletion claim</em> (the
+ * instant it was made). The engine follows one protocol:
  *
  * <ol>
- *   <li>{@link #reserveBlob} before it makes a blob's bytes visible, so no deletion can start;
- *   <li>{@link #insertLocalMedia} or {@link #completePending} turn that reservation into the
- *       record's reference (the count does not change); {@link #releaseBlob} gives it up instead;
- *   <li>{@link #deleteLocalMedia} drops the record's reference;
- *   <li>bytes are deleted only after {@link #claimBlobForDeletion} succeeds (count zero, and no
- *       reservation can be taken until {@link #forgetBlob}).
+ *   <li>{@link #reserveBlob} before it makes a blob's bytes visible, so no deletion can start
+ *       while it works with them;
+ *   <li>{@link #insertLocalMedia}, {@link #completePending}, {@link #insertRemoteMedia} and
+ *       {@link #insertThumbnail} turn one reservation into the record's reference (the count does
+ *       not change); {@link #releaseBlob} gives it up instead;
+ *   <li>{@link #deleteLocalMedia}, {@link #deleteRemoteMedia}, {@link #deleteThumbnail} and
+ *       {@link #deleteThumbnails} drop the records' references;
+ *   <li>bytes are deleted only by the holder of a deletion claim it won: {@link
+ *       #claimBlobForDeletion} succeeds only at count zero with no claim, and from then on
+ *       {@link #reserveBlob} answers {@link Reservation#BEING_DELETED}, so the count stays zero;
+ *   <li>the holder ends its claim with {@link #forgetBlob} once every copy of the bytes is gone
+ *       (the entry goes), or with {@link #cancelDeletion} when it could not delete them all (the
+ *       entry stays at count zero, unclaimed, and a later sweep tries again). Both name the
+ *       claim by its instant and are no-ops for any other claim, so a holder whose claim was
+ *       taken over can no longer end its successor's.
  * </ol>
  *
- * Exceptions: implementations throw unchecked exceptions for faults (a database that is down);
- * the engine turns them into a logged 500 {@code M_UNKNOWN}.
+ * <h3>Abandoned claims</h3>
+ *
+ * A process may die holding a claim. Such a claim is <em>abandoned</em> once it is older than a
+ * staleness bound the engine chooses (5 minutes: far longer than a deletion takes; the engine
+ * also stops deleting under its own claim well before that age). {@link #takeOverDeletion} hands
+ * an abandoned claim to a new holder: it succeeds only for a claimed blob at count zero whose
+ * claim is older than {@code claimedBefore}, and renews the claim to {@code now}; since {@code now}
+ * is never before {@code claimedBefore}, of several concurrent takers exactly one succeeds. The
+ * instants come from each process's injected clock, so the processes sharing a store must keep
+ * their clocks in step to well within the bound. Within one process the engine also holds a lock
+ * for the whole claim, delete, forget of a blob, so it never takes over its own live deletion.
+ *
+ * <h3>Reservations of a store instance that stops</h3>
+ *
+ * A reservation belongs to the store instance that took it, and only that instance can transfer
+ * or release it: a transfer or release without one throws {@link IllegalStateException} and
+ * changes nothing. A process that dies between {@link #reserveBlob} and the record would leave the
+ * count above zero forever, so a store shared by processes that can die on their own (a database)
+ * keeps, per instance, its reservations and a <em>lease</em>: the engine renews it every minute
+ * ({@link #renewLease}), and its sweep releases the reservations of instances whose lease expired
+ * ({@link #releaseAbandonedReservations}, 5 minutes); their counts drop, and blobs left at zero are
+ * deleted by the sweep like any other. An instance never releases its own reservations. A store
+ * whose reservations die with the engine (in memory) keeps no leases: the defaults do nothing.
+ *
+ * <p>Exceptions: implementations throw unchecked exceptions for faults (a database that is down);
+ * the engine turns them into a logged 500 {@code M_UNKNOWN}. A method that is called against the
+ * protocol (for example a transfer or release of a reservation this instance does not hold) throws
+ * {@link IllegalStateException} and changes nothing.
  */
 public interface MediaStore {
 
@@ -39,7 +81,11 @@ public interface MediaStore {
   enum Reservation {
     /** The reference count went up by one; the caller must later transfer or release it. */
     RESERVED,
-    /** The blob is being deleted; retry once the deletion ends with {@link #forgetBlob}. */
+    /**
+     * The blob is claimed for deletion; nothing changed. Retry once the deletion ends ({@link
+     * #forgetBlob}, {@link #cancelDeletion}), or take over an abandoned claim ({@link
+     * #takeOverDeletion}).
+     */
     BEING_DELETED
   }
 
@@ -60,6 +106,8 @@ public interface MediaStore {
    * quarantined.
    *
    * @return false, storing nothing, when the media id is already used (by media or a pending upload)
+   * @throws IllegalStateException storing nothing, when this instance holds no reservation of the
+   *     blob (for example it was released because this instance's lease expired)
    */
   boolean insertLocalMedia(LocalMedia media);
 
@@ -69,8 +117,12 @@ public interface MediaStore {
   /** Removes a local media record and drops its blob reference; returns the removed record. */
   Optional<LocalMedia> deleteLocalMedia(MediaId mediaId);
 
-  /** Every local media record whose bytes are {@code blob}. */
-  List<LocalMedia> localMediaByBlob(BlobKey blob);
+  /**
+   * Up to {@code limit} local media records whose bytes are {@code blob}, in no promised order.
+   *
+   * @param limit at least one
+   */
+  List<LocalMedia> localMediaByBlob(BlobKey blob, int limit);
 
   /** Sets {@code lastAccessedAt} of each listed media to the later of its stored and given time; unknown ids are ignored. */
   void recordAccess(Map<MediaId, Instant> accessTimes);
@@ -85,6 +137,7 @@ public interface MediaStore {
    * it. If that blob is quarantined by hash the record is stored quarantined.
    *
    * @return false, storing nothing, when that remote media is already cached
+   * @throws IllegalStateException storing nothing, when this instance holds no reservation of the blob
    */
   boolean insertRemoteMedia(RemoteMedia media);
 
@@ -145,6 +198,8 @@ public interface MediaStore {
    *
    * @return false, changing nothing, when there is no pending upload of that id (never created,
    *     already completed, or purged)
+   * @throws IllegalStateException changing nothing, when there is such a pending upload but this
+   *     instance holds no reservation of the blob
    */
   boolean completePending(LocalMedia media);
 
@@ -158,42 +213,127 @@ public interface MediaStore {
    *
    * @return false, storing nothing, when a thumbnail with the same source, size, method and
    *     animation exists (the caller releases its reservation)
+   * @throws IllegalStateException storing nothing, when this instance holds no reservation of the
+   *     thumbnail's blob
    */
   boolean insertThumbnail(ThumbnailRecord thumbnail);
 
-  /** Every thumbnail of the source blob {@code source}. */
+  /**
+   * Every thumbnail of the source blob {@code source}. Not limited: the engine keeps a bounded set
+   * per source (the configured sizes, and dynamic sizes snapped to 17 per dimension, two methods,
+   * still or animated).
+   */
   List<ThumbnailRecord> thumbnails(BlobKey source);
 
   /** Removes one thumbnail record (matched by {@link ThumbnailRecord#sameKey}) and drops its blob reference; false if absent. */
   boolean deleteThumbnail(ThumbnailRecord thumbnail);
 
-  /** Removes every thumbnail of {@code source} and drops their blob references; returns what was removed. */
+  /**
+   * Removes every thumbnail of {@code source} and drops their blob references; returns exactly
+   * what was removed (bounded as {@link #thumbnails}).
+   */
   List<ThumbnailRecord> deleteThumbnails(BlobKey source);
 
   // ---- blobs
 
-  /** Takes one reference to {@code blob}, creating its entry at count one if it has none. */
+  /**
+   * Takes one reference to {@code blob}, creating its entry at count one if it has none.
+   *
+   * @return {@link Reservation#RESERVED}, or {@link Reservation#BEING_DELETED} (changing
+   *     nothing) while the blob is claimed for deletion
+   */
   Reservation reserveBlob(BlobKey blob);
 
-  /** Gives up one reservation taken by {@link #reserveBlob}. */
+  /**
+   * Gives up one reservation taken by {@link #reserveBlob}. The count may drop to zero; the entry
+   * stays until a deletion ends with {@link #forgetBlob}.
+   *
+   * @throws IllegalStateException changing nothing, when this instance holds no reservation of
+   *     {@code blob}
+   */
   void releaseBlob(BlobKey blob);
 
   /**
-   * Marks an unreferenced blob as being deleted: succeeds only when its count is zero and no
-   * other deletion holds it; until {@link #forgetBlob}, {@link #reserveBlob} answers
-   * {@link Reservation#BEING_DELETED}.
+   * Claims an unreferenced blob for deletion at {@code now}: succeeds only when the blob has an
+   * entry at count zero and no deletion claim. Until the claim ends ({@link #forgetBlob}, {@link
+   * #cancelDeletion}) or is taken over, {@link #reserveBlob} answers {@link
+   * Reservation#BEING_DELETED}.
+   *
+   * @param now the claim's instant, which names it from now on
+   * @return whether the caller now holds the claim (false, changing nothing, for an unknown,
+   *     referenced or already claimed blob)
    */
-  boolean claimBlobForDeletion(BlobKey blob);
+  boolean claimBlobForDeletion(BlobKey blob, Instant now);
 
-  /** Ends a deletion: the blob's entry is removed. A no-op for a blob that is referenced. */
-  void forgetBlob(BlobKey blob);
+  /**
+   * Takes over an abandoned deletion claim: succeeds only when {@code blob} is claimed, at count
+   * zero, by a claim made before {@code claimedBefore}; the claim is then renewed to {@code now}
+   * and belongs to the caller (its previous holder can no longer end it). Of concurrent calls with
+   * the same bound, at most one succeeds.
+   *
+   * @param claimedBefore exclusive bound on the instant of the claim to take over (the engine
+   *     passes {@code now} minus its staleness bound)
+   * @param now the renewed claim's instant; not before {@code claimedBefore}
+   * @return whether the caller now holds the claim (false, changing nothing, otherwise)
+   * @throws IllegalArgumentException when {@code now} is before {@code claimedBefore}
+   */
+  boolean takeOverDeletion(BlobKey blob, Instant claimedBefore, Instant now);
+
+  /**
+   * Ends a finished deletion: removes the blob's entry if it is still claimed by the claim made at
+   * {@code claimedAt}. A no-op otherwise (the claim was taken over, or there is none).
+   */
+  void forgetBlob(BlobKey blob, Instant claimedAt);
+
+  /**
+   * Ends a deletion that could not delete every copy of the bytes: if the blob is still claimed by
+   * the claim made at {@code claimedAt}, the claim goes and the entry stays at count zero (listed
+   * by {@link #unreferencedBlobs}, reservable again). A no-op otherwise.
+   */
+  void cancelDeletion(BlobKey blob, Instant claimedAt);
 
   /** The blob's reference count (records plus reservations); zero for an unknown blob. */
   long blobReferences(BlobKey blob);
 
   /**
-   * Up to {@code limit} blobs whose count is zero (including those claimed for deletion), for the
-   * sweep that finishes deletions interrupted by a crash.
+   * Up to {@code limit} blobs whose count is zero (claimed for deletion or not), for the sweep that
+   * deletes what a crash or a failure left behind. No order is promised.
+   *
+   * @param limit at least one
    */
   List<BlobKey> unreferencedBlobs(int limit);
+
+  // ---- leases of store instances
+
+  /**
+   * Renews this store instance's lease at {@code now}, so other instances sharing the store do not
+   * take it as stopped and release its reservations. The engine calls it every minute, and at the
+   * start of each sweep. The default does nothing (for stores that cannot outlive or lose their
+   * engine, such as one in memory).
+   *
+   * @param now the renewal's instant, from the engine's clock
+   */
+  default void renewLease(Instant now) {}
+
+  /**
+   * Releases the reservations held by other instances of this store whose lease was last renewed
+   * before {@code expiredBefore} (they stopped without giving their reservations up): each blob's
+   * count drops by the reservations released, the instance's lease goes, and a blob left at zero
+   * is listed by {@link #unreferencedBlobs}. An instance holding reservations that this call sees
+   * without any lease (it stopped before its first renewal) counts as renewed at {@code now}. This
+   * instance's own reservations are never released. Of concurrent calls, each abandoned
+   * reservation is released by exactly one. The default does nothing and returns zero.
+   *
+   * @param expiredBefore exclusive bound on the last renewal of the leases to end (the engine passes
+   *     {@code now} minus its lease of 5 minutes)
+   * @param now the caller's instant, not before {@code expiredBefore}
+   * @return how many reservation entries were released: one per blob per stopped instance
+   * @throws IllegalArgumentException when {@code now} is before {@code expiredBefore}
+   */
+  default int releaseAbandonedReservations(Instant expiredBefore, Instant now) {
+    if (now.isBefore(expiredBefore)) {
+      throw new IllegalArgumentException("now (" + now + ") is before expiredBefore (" + expiredBefore + ")");
+    }
+    return 0;
+  }
 }

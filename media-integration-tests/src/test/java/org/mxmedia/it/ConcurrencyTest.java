@@ -84,7 +84,7 @@ class ConcurrencyTest {
       referenced.forEach(k -> expected.add(k.sha256()));
       assertThat(onDisk).as("blobs on disk are exactly those referenced: no orphan, none missing").isEqualTo(expected);
       for (BlobKey k : referenced) {
-        assertThat(f.store.blobReferences(k)).isEqualTo(f.store.localMediaByBlob(k).size());
+        assertThat(f.store.blobReferences(k)).isEqualTo(f.store.localMediaByBlob(k, 10_000).size());
       }
       assertThat(f.stagingFiles()).isEmpty();
     }

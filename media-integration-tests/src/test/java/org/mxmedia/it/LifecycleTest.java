@@ -148,7 +148,7 @@ class LifecycleTest {
       key = first.repo.admin().describe(uri).blob();
       // the crash: the record is gone and the blob claimed, but its bytes were never deleted
       store.deleteLocalMedia(uri.mediaId());
-      store.claimBlobForDeletion(key);
+      store.claimBlobForDeletion(key, first.clock.instant().minusSeconds(600)); // ten minutes ago: abandoned
     }
     assertThat(java.nio.file.Files.exists(FixturePaths.blob(other, key))).isTrue();
     try (Fixture second = new Fixture(other, store, b -> b)) {

@@ -1,6 +1,7 @@
 package org.mxmedia.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -129,8 +130,9 @@ public abstract class MediaStoreContract {
     insertReserved("a", blob(1));
     insertReserved("b", blob(1));
     insertReserved("c", blob(2));
-    assertThat(store.localMediaByBlob(blob(1))).extracting(LocalMedia::mediaId).containsExactlyInAnyOrder(MediaId.of("a"), MediaId.of("b"));
-    assertThat(store.localMediaByBlob(blob(3))).isEmpty();
+    assertThat(store.localMediaByBlob(blob(1), 10)).extracting(LocalMedia::mediaId).containsExactlyInAnyOrder(MediaId.of("a"), MediaId.of("b"));
+    assertThat(store.localMediaByBlob(blob(3), 10)).isEmpty();
+    assertThat(store.localMediaByBlob(blob(1), 1)).as("the limit").hasSize(1);
   }
 
   @Test
@@ -371,33 +373,187 @@ public abstract class MediaStoreContract {
     assertThat(store.blobReferences(b)).isEqualTo(1);
   }
 
+  /** A blob at count zero, not claimed. */
+  private BlobKey unreferenced(int n) {
+    BlobKey b = blob(n);
+    store.reserveBlob(b);
+    store.releaseBlob(b);
+    return b;
+  }
+
   @Test
   void onlyAnUnreferencedBlobCanBeClaimedAndOnlyOnce() {
     BlobKey b = blob(7);
     store.reserveBlob(b);
-    assertThat(store.claimBlobForDeletion(b)).isFalse();
+    assertThat(store.claimBlobForDeletion(b, T0)).isFalse();
     store.releaseBlob(b);
     assertThat(store.unreferencedBlobs(10)).contains(b);
-    assertThat(store.claimBlobForDeletion(b)).isTrue();
-    assertThat(store.claimBlobForDeletion(b)).isFalse();
+    assertThat(store.claimBlobForDeletion(b, T0)).isTrue();
+    assertThat(store.claimBlobForDeletion(b, T0.plusSeconds(1))).as("a claimed blob").isFalse();
     assertThat(store.reserveBlob(b)).isEqualTo(Reservation.BEING_DELETED);
     assertThat(store.blobReferences(b)).isZero();
-    store.forgetBlob(b);
+    assertThat(store.unreferencedBlobs(10)).as("a claimed blob is still listed").contains(b);
+    store.forgetBlob(b, T0);
     assertThat(store.unreferencedBlobs(10)).doesNotContain(b);
     assertThat(store.reserveBlob(b)).isEqualTo(Reservation.RESERVED);
   }
 
   @Test
   void unknownBlobCannotBeClaimed() {
-    assertThat(store.claimBlobForDeletion(blob(9))).isFalse();
+    assertThat(store.claimBlobForDeletion(blob(9), T0)).isFalse();
   }
 
   @Test
   void forgetIsANoOpForAReferencedBlob() {
     LocalMedia m = insertReserved("abc", blob(1));
-    store.forgetBlob(blob(1));
+    store.forgetBlob(blob(1), T0);
+    store.cancelDeletion(blob(1), T0);
     assertThat(store.blobReferences(blob(1))).isEqualTo(1);
     assertThat(store.localMedia(m.mediaId())).isPresent();
+  }
+
+  @Test
+  void onlyAClaimOlderThanTheBoundIsTakenOverAndTheTakerRenewsIt() {
+    BlobKey b = unreferenced(7);
+    assertThat(store.claimBlobForDeletion(b, T0)).isTrue();
+    Instant later = T0.plusSeconds(600);
+    assertThat(store.takeOverDeletion(b, T0, later)).as("a claim made at the bound is not older than it").isFalse();
+    assertThat(store.takeOverDeletion(b, T0.plusMillis(1), later)).isTrue();
+    assertThat(store.reserveBlob(b)).as("still claimed, by the taker").isEqualTo(Reservation.BEING_DELETED);
+    assertThat(store.takeOverDeletion(b, T0.plusMillis(1), later)).as("the renewed claim is not stale").isFalse();
+    assertThat(store.takeOverDeletion(b, later.plusMillis(1), later.plusSeconds(600))).as("until it is stale in turn").isTrue();
+  }
+
+  @Test
+  void anUnclaimedOrReferencedBlobCannotBeTakenOver() {
+    Instant now = T0.plusSeconds(600);
+    assertThat(store.takeOverDeletion(blob(9), now, now)).as("unknown").isFalse();
+    BlobKey b = unreferenced(7);
+    assertThat(store.takeOverDeletion(b, now, now)).as("unreferenced, not claimed").isFalse();
+    assertThat(store.claimBlobForDeletion(b, now)).as("the failed takeovers claimed nothing").isTrue();
+    store.reserveBlob(blob(8));
+    assertThat(store.takeOverDeletion(blob(8), now, now)).as("referenced").isFalse();
+    assertThat(store.blobReferences(blob(8))).isEqualTo(1);
+  }
+
+  @Test
+  void aTakeoverBoundAfterNowIsRefused() {
+    BlobKey b = unreferenced(7);
+    store.claimBlobForDeletion(b, T0);
+    assertThatThrownBy(() -> store.takeOverDeletion(b, T0.plusSeconds(10), T0.plusSeconds(5)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(store.takeOverDeletion(b, T0.plusSeconds(5), T0.plusSeconds(5))).as("the refusal changed nothing").isTrue();
+  }
+
+  @Test
+  void theOwnerOfATakenOverClaimCanNoLongerEndIt() {
+    BlobKey b = unreferenced(7);
+    store.claimBlobForDeletion(b, T0);
+    Instant taken = T0.plusSeconds(600);
+    assertThat(store.takeOverDeletion(b, T0.plusSeconds(300), taken)).isTrue();
+    store.forgetBlob(b, T0);
+    store.cancelDeletion(b, T0);
+    assertThat(store.reserveBlob(b)).as("the stale owner ended nothing").isEqualTo(Reservation.BEING_DELETED);
+    assertThat(store.unreferencedBlobs(10)).contains(b);
+    store.forgetBlob(b, taken);
+    assertThat(store.unreferencedBlobs(10)).doesNotContain(b);
+    assertThat(store.reserveBlob(b)).isEqualTo(Reservation.RESERVED);
+    assertThat(store.blobReferences(b)).isEqualTo(1);
+  }
+
+  @Test
+  void aCancelledDeletionLeavesTheBlobUnreferencedAndReservable() {
+    BlobKey b = unreferenced(7);
+    assertThat(store.claimBlobForDeletion(b, T0)).isTrue();
+    store.cancelDeletion(b, T0);
+    assertThat(store.unreferencedBlobs(10)).contains(b);
+    assertThat(store.reserveBlob(b)).isEqualTo(Reservation.RESERVED);
+    assertThat(store.claimBlobForDeletion(b, T0)).isFalse();
+    store.releaseBlob(b);
+    assertThat(store.claimBlobForDeletion(b, T0.plusSeconds(1))).as("claimable again").isTrue();
+  }
+
+  /** Many processes find the same abandoned claims at once: each claim goes to exactly one of them. */
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void ofConcurrentTakeoversOfAClaimExactlyOneWins() throws Exception {
+    int takers = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(takers);
+    try {
+      for (int round = 0; round < 20; round++) {
+        BlobKey b = unreferenced(1000 + round);
+        assertThat(store.claimBlobForDeletion(b, T0)).isTrue();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<Boolean>> results = new ArrayList<>();
+        for (int t = 0; t < takers; t++) {
+          Instant now = T0.plusSeconds(600 + t); // each taker's own clock
+          results.add(pool.submit(() -> {
+            start.await();
+            return store.takeOverDeletion(b, T0.plusSeconds(300), now);
+          }));
+        }
+        start.countDown();
+        int winners = 0;
+        for (Future<Boolean> r : results) {
+          winners += r.get() ? 1 : 0;
+        }
+        assertThat(winners).as("round " + round).isEqualTo(1);
+        assertThat(store.reserveBlob(b)).isEqualTo(Reservation.BEING_DELETED);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aTransferOrReleaseWithoutAReservationIsRefusedAndChangesNothing() {
+    BlobKey b = blob(7);
+    assertThatThrownBy(() -> store.insertLocalMedia(media("abc", b, ALICE, T0, 1))).isInstanceOf(IllegalStateException.class);
+    assertThat(store.localMedia(MediaId.of("abc"))).isEmpty();
+    assertThatThrownBy(() -> store.insertRemoteMedia(remote("other.org", "abc", b, T0))).isInstanceOf(IllegalStateException.class);
+    assertThat(store.remoteMedia(MxcUri.of("other.org", "abc"))).isEmpty();
+    assertThatThrownBy(() -> store.insertThumbnail(thumb(blob(1), 32, 32, ThumbnailMethod.CROP, b)))
+        .isInstanceOf(IllegalStateException.class);
+    assertThat(store.thumbnails(blob(1))).isEmpty();
+    store.insertPending(new PendingMedia(MediaId.of("p"), ALICE, T0, T0.plusSeconds(60)), 5, T0);
+    assertThatThrownBy(() -> store.completePending(media("p", b, ALICE, T0, 1))).isInstanceOf(IllegalStateException.class);
+    assertThat(store.pending(MediaId.of("p"))).as("still pending").isPresent();
+    assertThatThrownBy(() -> store.releaseBlob(b)).isInstanceOf(IllegalStateException.class);
+    assertThat(store.blobReferences(b)).isZero();
+
+    // with a reservation, the same calls work: the refusals left the ids free
+    store.reserveBlob(b);
+    assertThat(store.insertLocalMedia(media("abc", b, ALICE, T0, 1))).isTrue();
+    store.reserveBlob(b);
+    assertThat(store.completePending(media("p", b, ALICE, T0, 1))).isTrue();
+    assertThat(store.blobReferences(b)).isEqualTo(2);
+  }
+
+  @Test
+  void aReservationIsTransferredOrReleasedOnlyOnce() {
+    BlobKey b = blob(7);
+    store.reserveBlob(b);
+    assertThat(store.insertLocalMedia(media("a", b, ALICE, T0, 1))).isTrue();
+    assertThatThrownBy(() -> store.insertLocalMedia(media("b", b, ALICE, T0, 1))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> store.releaseBlob(b)).isInstanceOf(IllegalStateException.class);
+    assertThat(store.blobReferences(b)).isEqualTo(1);
+    assertThat(store.localMedia(MediaId.of("b"))).isEmpty();
+  }
+
+  @Test
+  void aStoreNeverReleasesItsOwnReservations() {
+    BlobKey b = blob(7);
+    store.renewLease(T0);
+    store.reserveBlob(b);
+    Instant muchLater = T0.plusSeconds(86_400);
+    assertThat(store.releaseAbandonedReservations(muchLater, muchLater)).isZero();
+    assertThat(store.blobReferences(b)).isEqualTo(1);
+    assertThat(store.insertLocalMedia(media("a", b, ALICE, T0, 1))).as("the reservation is still held").isTrue();
+  }
+
+  @Test
+  void releasingAbandonedReservationsRefusesABoundAfterNow() {
+    assertThatThrownBy(() -> store.releaseAbandonedReservations(T0.plusSeconds(1), T0)).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -426,6 +582,7 @@ public abstract class MediaStoreContract {
     AtomicBoolean deleting = new AtomicBoolean();
     AtomicInteger violations = new AtomicInteger();
     AtomicInteger ids = new AtomicInteger();
+    AtomicInteger claims = new AtomicInteger();
     Map<MediaId, Boolean> live = new ConcurrentHashMap<>();
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     CountDownLatch start = new CountDownLatch(1);
@@ -436,11 +593,12 @@ public abstract class MediaStoreContract {
         start.await();
         while (System.nanoTime() < until) {
           if (role == 0) {
-            if (store.claimBlobForDeletion(b)) {
+            Instant at = T0.plusMillis(claims.incrementAndGet());
+            if (store.claimBlobForDeletion(b, at)) {
               deleting.set(true);
               Thread.onSpinWait();
               deleting.set(false);
-              store.forgetBlob(b);
+              store.forgetBlob(b, at);
             }
             continue;
           }
@@ -475,7 +633,7 @@ public abstract class MediaStoreContract {
     pool.shutdown();
     assertThat(violations.get()).as("claims granted while a reservation was held").isZero();
     assertThat(store.blobReferences(b)).isEqualTo(live.size());
-    assertThat(store.localMediaByBlob(b)).hasSize(live.size());
+    assertThat(store.localMediaByBlob(b, Integer.MAX_VALUE)).hasSize(live.size());
   }
 
   /** Concurrent creation of pending uploads never passes the per-owner limit. */

@@ -17,6 +17,9 @@ enum Dialect {
     void lockOwner(Connection c, String owner) {}
 
     @Override
+    void lockHash(Connection c, String sha256) {}
+
+    @Override
     void lockMigrations(Connection c) {}
 
     @Override
@@ -51,6 +54,16 @@ enum Dialect {
     }
 
     @Override
+    void lockHash(Connection c, String sha256) throws SQLException {
+      try (PreparedStatement s = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+        // the hash's first 64 bits: distinct hashes practically never share a lock, and when
+        // they (or an owner's lock) do, the transactions only wait for each other
+        s.setLong(1, Long.parseUnsignedLong(sha256.substring(0, 16), 16));
+        s.execute();
+      }
+    }
+
+    @Override
     void lockMigrations(Connection c) throws SQLException {
       try (Statement s = c.createStatement()) {
         s.execute("SELECT pg_advisory_xact_lock(7316001)");
@@ -71,6 +84,14 @@ enum Dialect {
 
   /** Serialises, until commit, transactions that count and then insert pending uploads of one owner. */
   abstract void lockOwner(Connection c, String owner) throws SQLException;
+
+  /**
+   * Serialises, until commit, the transactions that quarantine a hash and those that insert a
+   * record with that hash: under READ COMMITTED neither would otherwise see the other's
+   * uncommitted rows, and a record inserted while its hash is quarantined could stay visible. Taken
+   * first in each of those transactions, so it never joins a lock cycle.
+   */
+  abstract void lockHash(Connection c, String sha256) throws SQLException;
 
   /** Serialises schema migrations of processes starting at once. */
   abstract void lockMigrations(Connection c) throws SQLException;

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
 import org.mxmedia.MediaId;
 import org.mxmedia.MediaUsage;
 import org.mxmedia.MxcUri;
@@ -43,7 +44,20 @@ import org.sqlite.SQLiteConfig;
  * the records that hold them, so the store's invariants hold across processes. The schema is
  * created and migrated at start-up under a lock (two processes may start at once); a database
  * whose schema is newer than this version knows is refused. Connections come from a HikariCP pool.
- * SQLite runs in WAL mode with a busy timeout, foreign keys on, and immediate write transactions.
+ * SQLite runs in WAL mode with a busy timeout, foreign keys on, and immediate write transactions,
+ * with {@code synchronous=FULL}: every commit is on disk before it returns, so an acknowledged
+ * upload's record survives a power loss (with {@code NORMAL}, WAL commits since the last
+ * checkpoint may be lost; durability is worth one fsync per write transaction).
+ * On PostgreSQL (READ COMMITTED), quarantining a hash and inserting a record with that hash take
+ * a transaction-scoped advisory lock on the hash, so a record never misses its hash's quarantine;
+ * SQLite serialises all writers anyway.
+ *
+ * <p>Each instance is a <em>node</em> with a random id: the reservations it takes are recorded
+ * under that id (table {@code blob_reservations}, in the same transaction as the blob's count),
+ * and transfers and releases take them off its books, so a node can only give up what it holds.
+ * Its lease (table {@code store_nodes}) is renewed by {@link #renewLease}; when a node stops
+ * renewing it (its process died), {@link #releaseAbandonedReservations} in another node releases
+ * what it still held.
  *
  * <p>Faults of the database (down, gone, full) are thrown as {@link IllegalStateException}s,
  * which the engine answers with 500 {@code M_UNKNOWN}; the pool reconnects when the database
@@ -53,12 +67,22 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(JdbcMediaStore.class);
 
   /** The schema version this code writes and understands. */
-  public static final int SCHEMA_VERSION = 1;
+  public static final int SCHEMA_VERSION = 2;
   private static final int MAX_ATTEMPTS = 5;
+
+  /** Reservation entries of one stopped node released per call (the rest wait for the next). */
+  private static final int RELEASE_BATCH = 1000;
+  /** Stopped nodes handled per call. */
+  private static final int NODE_BATCH = 100;
+  /** Expired pending uploads purged per transaction. */
+  private static final int PURGE_BATCH = 1000;
 
   private final HikariDataSource pool;
   private final Dialect dialect;
   private final String description;
+  /** This instance's node id: its reservations and lease are recorded under it. */
+  private final String nodeId = UUID.randomUUID().toString();
+  private volatile boolean leaseRenewed;
 
   private JdbcMediaStore(HikariDataSource pool, Dialect dialect, String description) {
     this.pool = pool;
@@ -67,7 +91,8 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   }
 
   /**
-   * A store in the SQLite file {@code file} (created with its directory if missing).
+   * A store in the SQLite file {@code file} (created with its directory if missing), in WAL mode
+   * with {@code synchronous=FULL} (see the class description).
    *
    * @throws IllegalStateException when the file cannot be opened or its schema is too new
    */
@@ -82,7 +107,10 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
     }
     SQLiteConfig sqlite = new SQLiteConfig();
     sqlite.setJournalMode(SQLiteConfig.JournalMode.WAL);
-    sqlite.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+    // FULL, not NORMAL: in WAL mode NORMAL syncs only at checkpoints, so a power loss can undo
+    // commits that were already acknowledged (an upload answered with its mxc URI whose record is
+    // then gone, or a reservation lost while its bytes stay); FULL syncs the WAL on every commit
+    sqlite.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
     sqlite.setBusyTimeout(30_000);
     sqlite.enforceForeignKeys(true);
     HikariConfig config = new HikariConfig();
@@ -193,6 +221,23 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public void close() {
     pool.close();
+  }
+
+  /**
+   * The value of the SQLite pragma {@code name} on a pooled connection, as every connection of this
+   * store has it; for tests.
+   *
+   * @throws IllegalArgumentException for a name that is not a plain identifier
+   * @throws IllegalStateException on a PostgreSQL store, or when the database fails
+   */
+  String sqlitePragma(String name) {
+    if (dialect != Dialect.SQLITE) {
+      throw new IllegalStateException("not an SQLite store");
+    }
+    if (!name.matches("[a-z_]+")) {
+      throw new IllegalArgumentException("not a pragma name: " + name);
+    }
+    return read(c -> one(c, "PRAGMA " + name, r -> r.getString(1))).orElseThrow();
   }
 
   @Override
@@ -337,6 +382,21 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
     }
   }
 
+  /**
+   * Takes one of this node's reservations of {@code blob} off its books (a transfer keeps the
+   * count; a release drops it separately).
+   *
+   * @throws IllegalStateException when this node holds none (the transaction rolls back)
+   */
+  private void takeReservation(Connection c, BlobKey blob) throws SQLException {
+    if (update(c, "UPDATE blob_reservations SET held = held - 1 WHERE node_id = ? AND sha256 = ? AND held > 0",
+        nodeId, blob.sha256()) != 1) {
+      throw new IllegalStateException("this media store instance holds no reservation of blob " + blob
+          + (leaseRenewed ? " (released by another instance after this one's lease expired?)" : ""));
+    }
+    update(c, "DELETE FROM blob_reservations WHERE node_id = ? AND sha256 = ? AND held = 0", nodeId, blob.sha256());
+  }
+
   private static void insertLocal(Connection c, LocalMedia m) throws SQLException {
     boolean quarantined = m.quarantined() || (hashQuarantined(c, m.blob()) && !m.safeFromQuarantine());
     update(c, "INSERT INTO local_media (" + LOCAL_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -349,9 +409,11 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public boolean insertLocalMedia(LocalMedia media) {
     return transaction(c -> {
+      dialect.lockHash(c, media.blob().sha256());
       if (update(c, "INSERT INTO media_ids (media_id) VALUES (?) ON CONFLICT DO NOTHING", media.mediaId().value()) != 1) {
         return false;
       }
+      takeReservation(c, media.blob());
       insertLocal(c, media);
       return true;
     });
@@ -364,10 +426,13 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
 
   @Override
   public Optional<LocalMedia> deleteLocalMedia(MediaId mediaId) {
+    // one statement deletes the row and says which it was: a read before the delete could see a
+    // row that another transaction replaces before the delete, and drop the wrong blob's reference
     return transaction(c -> {
-      Optional<LocalMedia> m = one(c, "SELECT " + LOCAL_COLUMNS + " FROM local_media WHERE media_id = ?", JdbcMediaStore::local, mediaId.value());
-      if (m.isEmpty() || update(c, "DELETE FROM local_media WHERE media_id = ?", mediaId.value()) != 1) {
-        return Optional.empty();
+      Optional<LocalMedia> m = one(c, "DELETE FROM local_media WHERE media_id = ? RETURNING " + LOCAL_COLUMNS, JdbcMediaStore::local,
+          mediaId.value());
+      if (m.isEmpty()) {
+        return m;
       }
       update(c, "DELETE FROM media_ids WHERE media_id = ?", mediaId.value());
       dropReference(c, m.get().blob());
@@ -376,8 +441,9 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   }
 
   @Override
-  public List<LocalMedia> localMediaByBlob(BlobKey blob) {
-    return read(c -> query(c, "SELECT " + LOCAL_COLUMNS + " FROM local_media WHERE sha256 = ?", JdbcMediaStore::local, blob.sha256()));
+  public List<LocalMedia> localMediaByBlob(BlobKey blob, int limit) {
+    return read(c -> query(c, "SELECT " + LOCAL_COLUMNS + " FROM local_media WHERE sha256 = ? LIMIT ?", JdbcMediaStore::local,
+        blob.sha256(), limit));
   }
 
   @Override
@@ -410,10 +476,15 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public boolean insertRemoteMedia(RemoteMedia m) {
     return transaction(c -> {
+      dialect.lockHash(c, m.blob().sha256());
       boolean quarantined = m.quarantined() || hashQuarantined(c, m.blob());
-      return update(c, "INSERT INTO remote_media (" + REMOTE_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      if (update(c, "INSERT INTO remote_media (" + REMOTE_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
           m.origin().value(), m.mediaId().value(), m.contentType(), m.uploadName(), m.size(), m.blob().sha256(), m.cachedAt(),
-          m.lastAccessedAt(), quarantined) == 1;
+          m.lastAccessedAt(), quarantined) != 1) {
+        return false;
+      }
+      takeReservation(c, m.blob());
+      return true;
     });
   }
 
@@ -426,13 +497,12 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public Optional<RemoteMedia> deleteRemoteMedia(MxcUri uri) {
     return transaction(c -> {
-      Optional<RemoteMedia> m = one(c, "SELECT " + REMOTE_COLUMNS + " FROM remote_media WHERE origin = ? AND media_id = ?",
+      // one statement, as in deleteLocalMedia: the same uri may be cached again, with other bytes
+      Optional<RemoteMedia> m = one(c, "DELETE FROM remote_media WHERE origin = ? AND media_id = ? RETURNING " + REMOTE_COLUMNS,
           JdbcMediaStore::remote, uri.serverName().value(), uri.mediaId().value());
-      if (m.isEmpty() || update(c, "DELETE FROM remote_media WHERE origin = ? AND media_id = ?", uri.serverName().value(),
-          uri.mediaId().value()) != 1) {
-        return Optional.empty();
+      if (m.isPresent()) {
+        dropReference(c, m.get().blob());
       }
-      dropReference(c, m.get().blob());
       return m;
     });
   }
@@ -488,6 +558,7 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public int setQuarantinedByHash(BlobKey blob, boolean quarantined) {
     return transaction(c -> {
+      dialect.lockHash(c, blob.sha256());
       if (quarantined) {
         update(c, "INSERT INTO quarantined_hashes (sha256) VALUES (?) ON CONFLICT DO NOTHING", blob.sha256());
       } else {
@@ -544,29 +615,55 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public boolean completePending(LocalMedia media) {
     return transaction(c -> {
+      dialect.lockHash(c, media.blob().sha256());
       if (update(c, "DELETE FROM pending_media WHERE media_id = ?", media.mediaId().value()) != 1) {
         return false;
       }
+      takeReservation(c, media.blob());
       insertLocal(c, media);
       return true;
     });
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>In batches of 1000, each one transaction: each deletes pending rows and
+   * frees the ids of exactly the rows it deleted (an upload that completes meanwhile keeps its id).
+   */
   @Override
   public int deleteExpiredPending(Instant now) {
-    return transaction(c -> {
-      update(c, "DELETE FROM media_ids WHERE media_id IN (SELECT media_id FROM pending_media WHERE expires_ts <= ?)", now);
-      return update(c, "DELETE FROM pending_media WHERE expires_ts <= ?", now);
-    });
+    int purged = 0;
+    while (true) {
+      List<String> ids = transaction(c -> {
+        List<String> deleted = query(c, "DELETE FROM pending_media WHERE media_id IN"
+            + " (SELECT media_id FROM pending_media WHERE expires_ts <= ? LIMIT ?) RETURNING media_id", r -> r.getString(1),
+            now, PURGE_BATCH);
+        for (String id : deleted) {
+          update(c, "DELETE FROM media_ids WHERE media_id = ?", id);
+        }
+        return deleted;
+      });
+      purged += ids.size();
+      if (ids.size() < PURGE_BATCH) {
+        return purged;
+      }
+    }
   }
 
   // ---- thumbnails
 
   @Override
   public boolean insertThumbnail(ThumbnailRecord t) {
-    return transaction(c -> update(c, "INSERT INTO thumbnails (" + THUMBNAIL_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        + " ON CONFLICT DO NOTHING", t.source().sha256(), t.width(), t.height(), t.method().name(), t.animated(), t.contentType(),
-        t.size(), t.blob().sha256(), t.createdAt()) == 1);
+    return transaction(c -> {
+      if (update(c, "INSERT INTO thumbnails (" + THUMBNAIL_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+          t.source().sha256(), t.width(), t.height(), t.method().name(), t.animated(), t.contentType(), t.size(), t.blob().sha256(),
+          t.createdAt()) != 1) {
+        return false;
+      }
+      takeReservation(c, t.blob());
+      return true;
+    });
   }
 
   @Override
@@ -578,14 +675,13 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public boolean deleteThumbnail(ThumbnailRecord t) {
     return transaction(c -> {
-      Optional<ThumbnailRecord> stored = one(c, "SELECT " + THUMBNAIL_COLUMNS + " FROM thumbnails WHERE source = ? AND width = ?"
-          + " AND height = ? AND method = ? AND animated = ?", JdbcMediaStore::thumbnail, t.source().sha256(), t.width(), t.height(),
+      Optional<ThumbnailRecord> deleted = one(c, "DELETE FROM thumbnails WHERE source = ? AND width = ? AND height = ? AND method = ?"
+          + " AND animated = ? RETURNING " + THUMBNAIL_COLUMNS, JdbcMediaStore::thumbnail, t.source().sha256(), t.width(), t.height(),
           t.method().name(), t.animated());
-      if (stored.isEmpty() || update(c, "DELETE FROM thumbnails WHERE source = ? AND width = ? AND height = ? AND method = ?"
-          + " AND animated = ?", t.source().sha256(), t.width(), t.height(), t.method().name(), t.animated()) != 1) {
+      if (deleted.isEmpty()) {
         return false;
       }
-      dropReference(c, stored.get().blob());
+      dropReference(c, deleted.get().blob());
       return true;
     });
   }
@@ -593,13 +689,16 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public List<ThumbnailRecord> deleteThumbnails(BlobKey source) {
     return transaction(c -> {
-      List<ThumbnailRecord> all = query(c, "SELECT " + THUMBNAIL_COLUMNS + " FROM thumbnails WHERE source = ?", JdbcMediaStore::thumbnail,
-          source.sha256());
-      update(c, "DELETE FROM thumbnails WHERE source = ?", source.sha256());
-      for (ThumbnailRecord t : all) {
+      // exactly the rows deleted (a thumbnail stored between a read and the delete would lose its
+      // reference drop); their blobs' counts in hash order, as other transactions lock them
+      List<ThumbnailRecord> deleted = query(c, "DELETE FROM thumbnails WHERE source = ? RETURNING " + THUMBNAIL_COLUMNS,
+          JdbcMediaStore::thumbnail, source.sha256());
+      List<ThumbnailRecord> byBlob = new ArrayList<>(deleted);
+      byBlob.sort(java.util.Comparator.comparing(t -> t.blob().sha256()));
+      for (ThumbnailRecord t : byBlob) {
         dropReference(c, t.blob());
       }
-      return all;
+      return deleted;
     });
   }
 
@@ -608,10 +707,15 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public Reservation reserveBlob(BlobKey blob) {
     return transaction(c -> {
-      update(c, "INSERT INTO blobs (sha256, refs, deleting) VALUES (?, 0, FALSE) ON CONFLICT DO NOTHING", blob.sha256());
-      return update(c, "UPDATE blobs SET refs = refs + 1 WHERE sha256 = ? AND deleting = FALSE", blob.sha256()) == 1
-          ? Reservation.RESERVED
-          : Reservation.BEING_DELETED;
+      update(c, "INSERT INTO blobs (sha256, refs, claimed_ts) VALUES (?, 0, NULL) ON CONFLICT DO NOTHING", blob.sha256());
+      if (update(c, "UPDATE blobs SET refs = refs + 1 WHERE sha256 = ? AND claimed_ts IS NULL", blob.sha256()) != 1) {
+        return Reservation.BEING_DELETED;
+      }
+      // the blob's row first, then this node's reservation row: the order every transaction that
+      // changes both keeps, so they never deadlock
+      update(c, "INSERT INTO blob_reservations (node_id, sha256, held) VALUES (?, ?, 1)"
+          + " ON CONFLICT (node_id, sha256) DO UPDATE SET held = blob_reservations.held + 1", nodeId, blob.sha256());
+      return Reservation.RESERVED;
     });
   }
 
@@ -619,19 +723,36 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   public void releaseBlob(BlobKey blob) {
     transaction(c -> {
       dropReference(c, blob);
+      takeReservation(c, blob);
       return null;
     });
   }
 
   @Override
-  public boolean claimBlobForDeletion(BlobKey blob) {
-    return transaction(c -> update(c, "UPDATE blobs SET deleting = TRUE WHERE sha256 = ? AND refs = 0 AND deleting = FALSE",
-        blob.sha256()) == 1);
+  public boolean claimBlobForDeletion(BlobKey blob, Instant now) {
+    return transaction(c -> update(c, "UPDATE blobs SET claimed_ts = ? WHERE sha256 = ? AND refs = 0 AND claimed_ts IS NULL",
+        now, blob.sha256()) == 1);
   }
 
   @Override
-  public void forgetBlob(BlobKey blob) {
-    transaction(c -> update(c, "DELETE FROM blobs WHERE sha256 = ? AND refs = 0", blob.sha256()));
+  public boolean takeOverDeletion(BlobKey blob, Instant claimedBefore, Instant now) {
+    if (now.isBefore(claimedBefore)) {
+      throw new IllegalArgumentException("now (" + now + ") is before claimedBefore (" + claimedBefore + ")");
+    }
+    // one statement: on PostgreSQL a second taker waits for the first's row lock, then sees the
+    // renewed instant, which is not before the bound
+    return transaction(c -> update(c, "UPDATE blobs SET claimed_ts = ? WHERE sha256 = ? AND refs = 0 AND claimed_ts < ?",
+        now, blob.sha256(), claimedBefore) == 1);
+  }
+
+  @Override
+  public void forgetBlob(BlobKey blob, Instant claimedAt) {
+    transaction(c -> update(c, "DELETE FROM blobs WHERE sha256 = ? AND refs = 0 AND claimed_ts = ?", blob.sha256(), claimedAt));
+  }
+
+  @Override
+  public void cancelDeletion(BlobKey blob, Instant claimedAt) {
+    transaction(c -> update(c, "UPDATE blobs SET claimed_ts = NULL WHERE sha256 = ? AND claimed_ts = ?", blob.sha256(), claimedAt));
   }
 
   @Override
@@ -642,5 +763,71 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public List<BlobKey> unreferencedBlobs(int limit) {
     return read(c -> query(c, "SELECT sha256 FROM blobs WHERE refs = 0 LIMIT ?", r -> BlobKey.of(r.getString(1)), limit));
+  }
+
+  // ---- leases
+
+  @Override
+  public void renewLease(Instant now) {
+    boolean existed = transaction(c -> {
+      if (update(c, "UPDATE store_nodes SET heartbeat_ts = ? WHERE node_id = ?", now, nodeId) == 1) {
+        return true;
+      }
+      update(c, "INSERT INTO store_nodes (node_id, heartbeat_ts) VALUES (?, ?)"
+          + " ON CONFLICT (node_id) DO UPDATE SET heartbeat_ts = excluded.heartbeat_ts", nodeId, now);
+      return false;
+    });
+    if (!existed && leaseRenewed) {
+      log.warn("The lease of this media store instance ({}) had expired, and another instance released the blob"
+          + " reservations it held; operations that held them fail", nodeId);
+    }
+    leaseRenewed = true;
+  }
+
+  @Override
+  public int releaseAbandonedReservations(Instant expiredBefore, Instant now) {
+    if (now.isBefore(expiredBefore)) {
+      throw new IllegalArgumentException("now (" + now + ") is before expiredBefore (" + expiredBefore + ")");
+    }
+    return transaction(c -> {
+      // nodes that hold reservations but never renewed a lease: first seen now
+      update(c, "INSERT INTO store_nodes (node_id, heartbeat_ts) SELECT DISTINCT node_id, ? FROM blob_reservations"
+          + " WHERE node_id NOT IN (SELECT node_id FROM store_nodes) ON CONFLICT DO NOTHING", now);
+      List<String> expired = query(c, "SELECT node_id FROM store_nodes WHERE heartbeat_ts < ? AND node_id <> ? ORDER BY node_id LIMIT ?",
+          r -> r.getString(1), expiredBefore, nodeId, NODE_BATCH);
+      int released = 0;
+      for (String node : expired) {
+        // still expired (a renewal in between keeps the node); on PostgreSQL this also locks the
+        // row, so concurrent releasers take a node one after the other
+        if (update(c, "UPDATE store_nodes SET heartbeat_ts = heartbeat_ts WHERE node_id = ? AND heartbeat_ts < ?",
+            node, expiredBefore) != 1) {
+          continue;
+        }
+        List<String> blobs = query(c, "SELECT sha256 FROM blob_reservations WHERE node_id = ? ORDER BY sha256 LIMIT ?",
+            r -> r.getString(1), node, RELEASE_BATCH);
+        int releasedHere = 0;
+        for (String sha256 : blobs) {
+          update(c, "UPDATE blobs SET refs = refs WHERE sha256 = ?", sha256); // the blob's row first, as reservations lock
+          Optional<Long> held = one(c, "DELETE FROM blob_reservations WHERE node_id = ? AND sha256 = ? RETURNING held",
+              r -> r.getLong(1), node, sha256);
+          if (held.isEmpty()) {
+            continue; // released by a concurrent call
+          }
+          if (update(c, "UPDATE blobs SET refs = refs - ? WHERE sha256 = ? AND refs >= ?", held.get(), sha256, held.get()) != 1) {
+            throw new IllegalStateException("blob " + sha256 + " counts fewer references than node " + node + " reserved");
+          }
+          releasedHere++;
+        }
+        if (blobs.size() < RELEASE_BATCH) {
+          update(c, "DELETE FROM store_nodes WHERE node_id = ?", node);
+        }
+        if (releasedHere > 0) {
+          log.warn("Released {} blob reservations of media store instance {}, whose lease expired before {}", releasedHere, node,
+              expiredBefore);
+        }
+        released += releasedHere;
+      }
+      return released;
+    });
   }
 }

@@ -52,6 +52,15 @@ class JdbcMediaStoreTest {
         .isInstanceOf(IllegalStateException.class).hasMessageContaining(file.resolve("media.db").toString());
   }
 
+  /** WAL with synchronous=NORMAL may lose the last commits on power loss; FULL syncs every commit. */
+  @Test
+  void sqliteSyncsEveryCommitToDisk() {
+    try (JdbcMediaStore store = JdbcMediaStore.sqlite(dir.resolve("media.db"))) {
+      assertThat(store.sqlitePragma("journal_mode")).isEqualToIgnoringCase("wal");
+      assertThat(store.sqlitePragma("synchronous")).as("2 is FULL").isEqualTo("2");
+    }
+  }
+
   @Test
   void aSchemaNewerThanThisCodeIsRefused() throws Exception {
     Path db = dir.resolve("media.db");
@@ -75,9 +84,67 @@ class JdbcMediaStoreTest {
     }
     pool.shutdown();
     try (Connection c = DriverManager.getConnection(url, "postgres", "postgres"); Statement s = c.createStatement();
-        var r = s.executeQuery("SELECT COUNT(*) FROM mxmedia_schema")) {
+        var r = s.executeQuery("SELECT COUNT(*), COUNT(DISTINCT version), MAX(version) FROM mxmedia_schema")) {
       r.next();
-      assertThat(r.getInt(1)).isEqualTo(1);
+      assertThat(r.getInt(1)).as("each version migrated once").isEqualTo(JdbcMediaStore.SCHEMA_VERSION);
+      assertThat(r.getInt(2)).isEqualTo(JdbcMediaStore.SCHEMA_VERSION);
+      assertThat(r.getInt(3)).isEqualTo(JdbcMediaStore.SCHEMA_VERSION);
+    }
+  }
+
+  /** Creates the version 1 schema (as a release before version 2 left it) in the database at {@code url}. */
+  private static void createVersionOne(String url, String user, String password) throws Exception {
+    String sql;
+    try (var in = JdbcMediaStore.class.getResourceAsStream("V1__media.sql")) {
+      sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    try (Connection c = DriverManager.getConnection(url, user, password); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE mxmedia_schema (version INTEGER NOT NULL)");
+      StringBuilder statement = new StringBuilder();
+      for (String line : sql.split("\n")) {
+        if (line.strip().startsWith("--")) {
+          continue;
+        }
+        statement.append(line).append('\n');
+        if (line.strip().endsWith(";")) {
+          s.execute(statement.toString());
+          statement.setLength(0);
+        }
+      }
+      s.execute("INSERT INTO mxmedia_schema (version) VALUES (1)");
+      // a deletion that a version 1 process claimed and never finished, and a live blob
+      s.execute("INSERT INTO blobs (sha256, refs, deleting) VALUES ('" + "a".repeat(64) + "', 0, TRUE)");
+      s.execute("INSERT INTO blobs (sha256, refs, deleting) VALUES ('" + "b".repeat(64) + "', 1, FALSE)");
+    }
+  }
+
+  private static void assertMigratedFromVersionOne(JdbcMediaStore store) {
+    BlobKey claimed = BlobKey.of("a".repeat(64));
+    BlobKey live = BlobKey.of("b".repeat(64));
+    java.time.Instant now = java.time.Instant.parse("2026-01-01T00:00:00Z");
+    assertThat(store.reserveBlob(claimed)).as("the old claim still holds").isEqualTo(org.mxmedia.spi.MediaStore.Reservation.BEING_DELETED);
+    assertThat(store.takeOverDeletion(claimed, now.minusSeconds(300), now)).as("and counts as abandoned").isTrue();
+    store.forgetBlob(claimed, now);
+    assertThat(store.unreferencedBlobs(10)).isEmpty();
+    assertThat(store.blobReferences(live)).isEqualTo(1);
+    assertThat(store.claimBlobForDeletion(live, now)).isFalse();
+  }
+
+  @Test
+  void aVersionOneSqliteDatabaseIsMigratedAndItsOldClaimsCountAsAbandoned() throws Exception {
+    Path db = dir.resolve("v1.db");
+    createVersionOne("jdbc:sqlite:" + db, null, null);
+    try (JdbcMediaStore store = JdbcMediaStore.sqlite(db)) {
+      assertMigratedFromVersionOne(store);
+    }
+  }
+
+  @Test
+  void aVersionOnePostgresDatabaseIsMigratedAndItsOldClaimsCountAsAbandoned() throws Exception {
+    String url = Postgres.newDatabase();
+    createVersionOne(url, "postgres", "postgres");
+    try (JdbcMediaStore store = JdbcMediaStore.postgres(url, "postgres", "postgres")) {
+      assertMigratedFromVersionOne(store);
     }
   }
 
@@ -157,7 +224,7 @@ class JdbcMediaStoreTest {
       }
       assertThat(onDisk).isEqualTo(referenced);
       for (String sha : referenced) {
-        assertThat(s1.blobReferences(BlobKey.of(sha))).isEqualTo(s1.localMediaByBlob(BlobKey.of(sha)).size());
+        assertThat(s1.blobReferences(BlobKey.of(sha))).isEqualTo(s1.localMediaByBlob(BlobKey.of(sha), 10_000).size());
       }
     }
   }

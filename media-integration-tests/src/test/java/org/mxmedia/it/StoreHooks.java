@@ -1,0 +1,42 @@
+package org.mxmedia.it;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.BiConsumer;
+import org.mxmedia.spi.MediaStore;
+
+/** Decorators of a {@link MediaStore} that let a test act at, and wait for, points of the engine's work. */
+final class StoreHooks {
+  private StoreHooks() {}
+
+  /**
+   * {@code inner}, calling {@code after} with each method's name and result once the call has
+   * returned and before its caller sees the result.
+   */
+  static MediaStore after(MediaStore inner, BiConsumer<String, Object> after) {
+    return (MediaStore) Proxy.newProxyInstance(MediaStore.class.getClassLoader(), new Class<?>[] {MediaStore.class},
+        (proxy, method, args) -> {
+          Object result;
+          try {
+            result = method.invoke(inner, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+          after.accept(method.getName(), result);
+          return result;
+        });
+  }
+
+  /**
+   * {@code inner}, counting {@code done} down each time maintenance has purged expired pending
+   * uploads, its last step (so the sweep before it has finished).
+   */
+  static MediaStore signallingMaintenance(MediaStore inner, CountDownLatch done) {
+    return after(inner, (method, result) -> {
+      if (method.equals("deleteExpiredPending")) {
+        done.countDown();
+      }
+    });
+  }
+}
