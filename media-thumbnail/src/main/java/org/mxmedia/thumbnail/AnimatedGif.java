@@ -27,8 +27,15 @@ import org.w3c.dom.Node;
  * Animated GIF thumbnails: each frame is composed on the logical screen (honouring offsets and
  * disposal), reduced to every target, and written as a full frame with its original delay.
  * Frames are streamed: memory is the screen and the outputs' current frames, whatever the
- * frame count. At most {@link ImageIoThumbnailer#MAX_FRAMES} frames and {@code maxPixels}
- * composed pixels in total are processed.
+ * frame count.
+ *
+ * <p>Bounds, all enforced before the frame concerned is decoded: each frame's declared size and
+ * offset must lie within the screen ({@code info.width() x info.height()}, itself at most
+ * {@code maxPixels}), so one decoded frame is never larger than the screen; at most
+ * {@link ImageIoThumbnailer#MAX_FRAMES} frames are used, and no more than {@code maxPixels / screen
+ * pixels}, so the pixels decoded and the pixels composed over the whole animation are each at
+ * most {@code maxPixels}. A frame that does not fit its screen fails the whole thumbnail with an
+ * {@link IOException}.
  */
 final class AnimatedGif {
   private static final String IMAGE_FORMAT = "javax_imageio_gif_image_1.0";
@@ -60,29 +67,30 @@ final class AnimatedGif {
         }
         BufferedImage screen = new BufferedImage(info.width(), info.height(), BufferedImage.TYPE_INT_ARGB);
         for (int f = 0; f < frames; f++) {
-          BufferedImage frame;
-          IIOMetadata meta;
+          Descriptor d;
           try {
-            frame = reader.read(f);
-            meta = reader.getImageMetadata(f);
+            d = Descriptor.of(reader.getImageMetadata(f)); // the descriptor only: no pixel is decoded
           } catch (IndexOutOfBoundsException e) {
             break;
           }
-          int[] offset = frameOffset(meta);
-          String disposal = attribute(meta, "GraphicControlExtension", "disposalMethod", "none");
-          int delay = Integer.parseInt(attribute(meta, "GraphicControlExtension", "delayTime", "10"));
-          BufferedImage previous = disposal.equals("restoreToPrevious") ? copy(screen) : null;
+          d.checkFits(f, info.width(), info.height());
+          BufferedImage frame = reader.read(f);
+          if (frame.getWidth() != d.width() || frame.getHeight() != d.height()) {
+            throw new IOException("GIF frame " + f + " decoded as " + frame.getWidth() + "x" + frame.getHeight()
+                + ", not the " + d.width() + "x" + d.height() + " it declared");
+          }
+          BufferedImage previous = d.disposal().equals("restoreToPrevious") ? copy(screen) : null;
           Graphics2D g = screen.createGraphics();
-          g.drawImage(frame, offset[0], offset[1], null);
+          g.drawImage(frame, d.left(), d.top(), null);
           g.dispose();
           for (int i = 0; i < specs.size(); i++) {
             BufferedImage thumb = ImageIoThumbnailer.render(screen, specs.get(i));
-            writers.get(i).writeToSequence(new IIOImage(thumb, null, frameMetadata(writers.get(i), thumb, delay, f == 0)), null);
+            writers.get(i).writeToSequence(new IIOImage(thumb, null, frameMetadata(writers.get(i), thumb, d.delay(), f == 0)), null);
           }
-          if (disposal.equals("restoreToBackgroundColor")) {
+          if (d.disposal().equals("restoreToBackgroundColor")) {
             Graphics2D clear = screen.createGraphics();
             clear.setComposite(AlphaComposite.Clear);
-            clear.fillRect(offset[0], offset[1], frame.getWidth(), frame.getHeight());
+            clear.fillRect(d.left(), d.top(), d.width(), d.height());
             clear.dispose();
           } else if (previous != null) {
             screen = previous;
@@ -105,14 +113,50 @@ final class AnimatedGif {
 
   /** The frame's position on the logical screen. */
   static int[] frameOffset(IIOMetadata meta) {
-    return new int[] {
-      Integer.parseInt(attribute(meta, "ImageDescriptor", "imageLeftPosition", "0")),
-      Integer.parseInt(attribute(meta, "ImageDescriptor", "imageTopPosition", "0"))
-    };
+    Descriptor d = Descriptor.of(meta);
+    return new int[] {d.left(), d.top()};
   }
 
-  private static String attribute(IIOMetadata meta, String nodeName, String attribute, String fallback) {
-    Node root = meta.getAsTree(IMAGE_FORMAT);
+  /**
+   * A frame as its image descriptor and graphic control extension declare it, read from the
+   * reader's metadata (which the GIF reader fills without decoding pixels), so it can be checked
+   * before the frame is decoded.
+   *
+   * @param left the offset from the screen's left edge, in pixels
+   * @param top the offset from the screen's top edge, in pixels
+   * @param width the declared width in pixels
+   * @param height the declared height in pixels
+   * @param disposal the disposal method's name in the GIF metadata format
+   * @param delay the delay before the next frame, in hundredths of a second
+   */
+  record Descriptor(int left, int top, int width, int height, String disposal, int delay) {
+    static Descriptor of(IIOMetadata meta) {
+      Node root = meta.getAsTree(IMAGE_FORMAT);
+      return new Descriptor(
+          Integer.parseInt(attribute(root, "ImageDescriptor", "imageLeftPosition", "0")),
+          Integer.parseInt(attribute(root, "ImageDescriptor", "imageTopPosition", "0")),
+          Integer.parseInt(attribute(root, "ImageDescriptor", "imageWidth", "0")),
+          Integer.parseInt(attribute(root, "ImageDescriptor", "imageHeight", "0")),
+          attribute(root, "GraphicControlExtension", "disposalMethod", "none"),
+          Integer.parseInt(attribute(root, "GraphicControlExtension", "delayTime", "10")));
+    }
+
+    /**
+     * Checks that frame {@code index} lies within a {@code screenWidth x screenHeight} screen,
+     * which also bounds its pixels by the screen's.
+     *
+     * @throws IOException when any part of the frame lies outside the screen
+     */
+    void checkFits(int index, int screenWidth, int screenHeight) throws IOException {
+      // each value is an unsigned 16-bit field, so the sums cannot overflow
+      if (width < 1 || height < 1 || left + width > screenWidth || top + height > screenHeight) {
+        throw new IOException("GIF frame " + index + " (" + width + "x" + height + " at " + left + "," + top
+            + ") does not fit its " + screenWidth + "x" + screenHeight + " screen");
+      }
+    }
+  }
+
+  private static String attribute(Node root, String nodeName, String attribute, String fallback) {
     for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
       if (n.getNodeName().equals(nodeName)) {
         String v = ((IIOMetadataNode) n).getAttribute(attribute);

@@ -45,7 +45,23 @@ final class HostileImages {
     new Random(7).nextBytes(random);
     c.put("random.png", random);
     c.put("empty.png", new byte[0]);
+    c.put("frame-bomb.gif", gifFrameBomb(40_000));
     return c;
+  }
+
+  /**
+   * The GIF frame bomb: a 64x64 screen and first frame, then 20 frames each declaring
+   * {@code side x side} with an 8-bit palette and a truncated LZW stream. At 40000 it is 1,264
+   * bytes and each of those frames would take 1.6 GB as 8-bit pixels.
+   */
+  static byte[] gifFrameBomb(int side) {
+    return GifBuilder.inMemory(gif -> {
+      gif.header(64, 64, 8).graphicControl(0, 10).image(0, 0, 64, 64, 8, GifBuilder.lzwTruncated(8));
+      for (int i = 0; i < 20; i++) {
+        gif.graphicControl(0, 10).image(0, 0, side, side, 8, GifBuilder.lzwTruncated(8));
+      }
+      gif.trailer();
+    });
   }
 
   /** Writes the corpus and a {@code side x side} PNG into {@code dir} (run in the test's own JVM). */
@@ -56,7 +72,33 @@ final class HostileImages {
     Files.write(dir.resolve("large.png"), TestImages.encode(TestImages.quadrants(side, side, BufferedImage.TYPE_INT_RGB), "png"));
   }
 
-  /** Thumbnails every file in {@code args[0]} with the default sizes; prints one line per input. */
+  /**
+   * Runs {@link #main} on {@code dir} in a fresh JVM with {@code -Xmx<maxHeap>} that exits at the
+   * first {@link OutOfMemoryError}.
+   *
+   * @return the exit code and everything the JVM printed
+   */
+  static Forked runInSmallHeap(String maxHeap, Path dir) throws IOException, InterruptedException {
+    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx" + maxHeap, "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true", "-cp", classpath,
+        HostileImages.class.getName(), dir.toString())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (!p.waitFor(100, java.util.concurrent.TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      return new Forked(-1, out + "\n(timed out)");
+    }
+    return new Forked(p.exitValue(), out);
+  }
+
+  /** What a forked JVM did. */
+  record Forked(int exitCode, String output) {}
+
+  /**
+   * Thumbnails every file in {@code args[0]} with the default sizes, plus an animated thumbnail
+   * of animated images; prints one line per input.
+   */
   public static void main(String[] args) throws Exception {
     Path dir = Path.of(args[0]);
     ImageIoThumbnailer thumbnailer = new ImageIoThumbnailer();
@@ -73,8 +115,11 @@ final class HostileImages {
           outcome = "not an image";
         } else {
           Path out = Files.createDirectories(dir.resolve(e.getKey() + ".out"));
-          outcome = thumbnailer.generate(file, info, new ArrayList<>(MediaConfig.SPEC_THUMBNAIL_SIZES.stream()
-              .map(s -> clamp(s, info)).toList()), MediaConfig.defaults().maxImagePixels(), out).size() + " thumbnails";
+          List<org.mxmedia.ThumbnailSpec> specs = new ArrayList<>(MediaConfig.SPEC_THUMBNAIL_SIZES.stream().map(s -> clamp(s, info)).toList());
+          if (info.isAnimated()) {
+            specs.add(specs.get(0).withAnimated(true));
+          }
+          outcome = thumbnailer.generate(file, info, specs, MediaConfig.defaults().maxImagePixels(), out).size() + " thumbnails";
         }
       } catch (IOException ex) {
         outcome = "refused: " + ex.getMessage();
