@@ -29,13 +29,15 @@ import org.w3c.dom.Node;
  * Frames are streamed: memory is the screen and the outputs' current frames, whatever the
  * frame count.
  *
- * <p>Bounds, all enforced before the frame concerned is decoded: each frame's declared size and
- * offset must lie within the screen ({@code info.width() x info.height()}, itself at most
- * {@code maxPixels}), so one decoded frame is never larger than the screen; at most
- * {@link ImageIoThumbnailer#MAX_FRAMES} frames are used, and no more than {@code maxPixels / screen
- * pixels}, so the pixels decoded and the pixels composed over the whole animation are each at
- * most {@code maxPixels}. A frame that does not fit its screen fails the whole thumbnail with an
- * {@link IOException}.
+ * <p>Bounds, enforced before the first frame is decoded (from {@link GifStructure}) and again
+ * from ImageIO's own reading of each frame's descriptor just before that frame is decoded: each
+ * frame's declared size and offset must lie within the screen ({@code info.width() x
+ * info.height()}, which the caller has checked against {@code maxPixels}), so a decoded frame is
+ * never larger than the screen; at most {@link ImageIoThumbnailer#MAX_FRAMES} complete frames are
+ * used, and no more than {@code maxPixels / screen pixels}, so the pixels decoded and the pixels
+ * composed over the whole animation are each at most {@code maxPixels}. A frame that does not fit
+ * its screen fails the whole thumbnail with an {@link IOException}, as does a file whose screen
+ * is larger than {@code info} says.
  */
 final class AnimatedGif {
   private static final String IMAGE_FORMAT = "javax_imageio_gif_image_1.0";
@@ -44,9 +46,20 @@ final class AnimatedGif {
 
   static List<GeneratedThumbnail> generate(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path dir)
       throws IOException {
-    int frames = Math.min(info.frameCount(), ImageIoThumbnailer.MAX_FRAMES);
-    long perFrame = info.pixels();
-    frames = (int) Math.max(1, Math.min(frames, maxPixels / Math.max(1, perFrame)));
+    GifStructure gif = GifStructure.read(source, ImageIoThumbnailer.MAX_FRAMES);
+    int[] canvas = gif.canvas();
+    if (canvas[0] > info.width() || canvas[1] > info.height()) {
+      throw new IOException("GIF is " + canvas[0] + "x" + canvas[1] + ", larger than its header said");
+    }
+    // frames decoded and composed: complete ones only, at most MAX_FRAMES, and maxPixels in all
+    long frames = Math.min(Math.min(gif.completeFrames(), info.frameCount()), ImageIoThumbnailer.MAX_FRAMES);
+    frames = Math.max(1, Math.min(frames, maxPixels / info.pixels()));
+    for (int f = 0; f < frames && f < gif.frames().size(); f++) {
+      GifStructure.Frame d = gif.frames().get(f);
+      if (!d.fitsIn(info.width(), info.height())) {
+        throw outsideScreen(f, d.width(), d.height(), d.left(), d.top(), info);
+      }
+    }
     List<ImageWriter> writers = new ArrayList<>();
     List<ImageOutputStream> outputs = new ArrayList<>();
     List<GeneratedThumbnail> result = new ArrayList<>();
@@ -73,7 +86,9 @@ final class AnimatedGif {
           } catch (IndexOutOfBoundsException e) {
             break;
           }
-          d.checkFits(f, info.width(), info.height());
+          if (!d.fitsIn(info.width(), info.height())) {
+            throw outsideScreen(f, d.width(), d.height(), d.left(), d.top(), info); // ImageIO read this GIF differently
+          }
           BufferedImage frame = reader.read(f);
           if (frame.getWidth() != d.width() || frame.getHeight() != d.height()) {
             throw new IOException("GIF frame " + f + " decoded as " + frame.getWidth() + "x" + frame.getHeight()
@@ -141,19 +156,16 @@ final class AnimatedGif {
           Integer.parseInt(attribute(root, "GraphicControlExtension", "delayTime", "10")));
     }
 
-    /**
-     * Checks that frame {@code index} lies within a {@code screenWidth x screenHeight} screen,
-     * which also bounds its pixels by the screen's.
-     *
-     * @throws IOException when any part of the frame lies outside the screen
-     */
-    void checkFits(int index, int screenWidth, int screenHeight) throws IOException {
+    /** Whether the frame lies within a {@code screenWidth x screenHeight} screen, with at least one pixel. */
+    boolean fitsIn(int screenWidth, int screenHeight) {
       // each value is an unsigned 16-bit field, so the sums cannot overflow
-      if (width < 1 || height < 1 || left + width > screenWidth || top + height > screenHeight) {
-        throw new IOException("GIF frame " + index + " (" + width + "x" + height + " at " + left + "," + top
-            + ") does not fit its " + screenWidth + "x" + screenHeight + " screen");
-      }
+      return width >= 1 && height >= 1 && left + width <= screenWidth && top + height <= screenHeight;
     }
+  }
+
+  private static IOException outsideScreen(int index, int width, int height, int left, int top, ImageInfo screen) {
+    return new IOException("GIF frame " + index + " (" + width + "x" + height + " at " + left + "," + top
+        + ") does not fit its " + screen.width() + "x" + screen.height() + " screen");
   }
 
   private static String attribute(Node root, String nodeName, String attribute, String fallback) {

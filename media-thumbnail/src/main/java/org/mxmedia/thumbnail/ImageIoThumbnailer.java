@@ -21,8 +21,6 @@ import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
-import javax.imageio.metadata.IIOMetadata;
-import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
 import org.mxmedia.ThumbnailMethod;
@@ -30,7 +28,6 @@ import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.spi.GeneratedThumbnail;
 import org.mxmedia.spi.ImageInfo;
 import org.mxmedia.spi.Thumbnailer;
-import org.w3c.dom.Node;
 
 /**
  * Thumbnails with ImageIO and the TwelveMonkeys plugins: JPEG (including CMYK/YCCK and
@@ -59,6 +56,16 @@ public final class ImageIoThumbnailer implements Thumbnailer {
   /** A thumbnailer with the defaults above. */
   public ImageIoThumbnailer() {}
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Reads the format's header only: for a GIF, its block structure up to the descriptor of
+   * frame {@link #MAX_FRAMES} + 1, skipping pixel data and extensions without holding them, so a
+   * GIF with more frames than an animated thumbnail keeps reports {@code MAX_FRAMES + 1} (201)
+   * frames. A GIF's size is its logical screen, widened to its first frame where that is larger.
+   *
+   * @throws IOException when the bytes claim an accepted format but its header is unreadable
+   */
   @Override
   public Optional<ImageInfo> probe(Path source, String contentType) throws IOException {
     String type = contentType.toLowerCase(Locale.ROOT);
@@ -76,15 +83,19 @@ public final class ImageIoThumbnailer implements Thumbnailer {
       ImageReader reader = found.get();
       try {
         String format = format(reader);
-        reader.setInput(in, false, !format.equals("gif"));
-        int width = reader.getWidth(0);
-        int height = reader.getHeight(0);
+        int width;
+        int height;
         int frames = 1;
         if (format.equals("gif")) {
-          int[] screen = gifScreen(reader);
-          width = Math.max(width, screen[0]);
-          height = Math.max(height, screen[1]);
-          frames = Math.max(1, reader.getNumImages(true));
+          GifStructure gif = GifStructure.read(source, MAX_FRAMES + 1);
+          int[] canvas = gif.canvas();
+          width = canvas[0];
+          height = canvas[1];
+          frames = Math.max(1, gif.completeFrames());
+        } else {
+          reader.setInput(in, true, true);
+          width = reader.getWidth(0);
+          height = reader.getHeight(0);
         }
         int orientation = format.equals("jpeg") ? ExifOrientation.of(source) : 1;
         if (width < 1 || height < 1) {
@@ -341,22 +352,6 @@ public final class ImageIoThumbnailer implements Thumbnailer {
   static String format(ImageReader reader) throws IOException {
     String name = reader.getFormatName().toLowerCase(Locale.ROOT);
     return FORMAT_ALIASES.getOrDefault(name, name);
-  }
-
-  /** The logical screen size of a GIF, from its stream metadata. */
-  static int[] gifScreen(ImageReader reader) throws IOException {
-    IIOMetadata stream = reader.getStreamMetadata();
-    if (stream == null) {
-      return new int[] {0, 0};
-    }
-    Node root = stream.getAsTree("javax_imageio_gif_stream_1.0");
-    for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
-      if (n.getNodeName().equals("LogicalScreenDescriptor")) {
-        IIOMetadataNode d = (IIOMetadataNode) n;
-        return new int[] {Integer.parseInt(d.getAttribute("logicalScreenWidth")), Integer.parseInt(d.getAttribute("logicalScreenHeight"))};
-      }
-    }
-    return new int[] {0, 0};
   }
 
 }

@@ -58,6 +58,50 @@ class AnimatedGifTest {
         .isInstanceOf(IOException.class).hasMessageContaining("frame 1");
   }
 
+  /** Every frame is checked before the first is decoded: a bad sixth frame fails the thumbnail before any output file exists. */
+  @Test
+  void aBadFrameIsFoundBeforeAnythingIsDecodedOrWritten() throws IOException {
+    Path gif = Files.write(dir.resolve("late.gif"), GifBuilder.inMemory(g -> {
+      g.header(64, 64, 2);
+      for (int i = 0; i < 5; i++) {
+        g.graphicControl(1, 5).image(0, 0, 64, 64, 2, GifBuilder.lzw(2, 64 * 64, i % 4));
+      }
+      g.graphicControl(1, 5).image(0, 0, 65, 64, 2, GifBuilder.lzwTruncated(2)).trailer();
+    }));
+    ImageInfo info = thumbnailer.probe(gif, "image/gif").orElseThrow();
+    Path out = Files.createDirectories(dir.resolve("out"));
+    assertThatThrownBy(() -> thumbnailer.generate(gif, info, List.of(ANIMATED), MAX_PIXELS, out))
+        .isInstanceOf(IOException.class).hasMessageContaining("frame 5");
+    try (var files = Files.list(out)) {
+      assertThat(files).isEmpty();
+    }
+  }
+
+  /**
+   * A graphic control extension that declares 20 bytes instead of 4: a block-structure reader
+   * skips all 20, ImageIO's GIF reader takes 4 and reads an image descriptor of 4000x4000 hidden
+   * in the rest. The descriptor ImageIO will decode is checked too, just before decoding.
+   */
+  @Test
+  void aFrameImageIoReadsDifferentlyIsCheckedBeforeDecodingToo() throws IOException {
+    Path gif = Files.write(dir.resolve("hidden.gif"), GifBuilder.inMemory(g -> g.header(64, 64, 8)
+        .image(0, 0, 64, 64, 8, GifBuilder.lzwTruncated(8))
+        .raw(0x21, 0xF9, 20, 0, 10, 0, 0) // GCE of 20 bytes: packed, delay, transparent index...
+        .raw(0) // ...what ImageIO takes for the GCE's terminator, then what it takes for a frame:
+        .raw(0x2C, 0, 0, 0, 0, 0xA0, 0x0F, 0xA0, 0x0F, 0) // 4000x4000 at 0,0
+        .raw(8, 0) // LZW code size, no data
+        .raw(0, 0, 0) // the rest of the 20 bytes
+        .raw(0) // the GCE's real terminator
+        .image(0, 0, 8, 8, 8, GifBuilder.lzwTruncated(8))
+        .trailer()));
+    ImageInfo info = thumbnailer.probe(gif, "image/gif").orElseThrow();
+    assertThat(info.frameCount()).isEqualTo(2);
+    long before = allocatedBytes();
+    assertThatThrownBy(() -> thumbnailer.generate(gif, info, List.of(ANIMATED), MAX_PIXELS, dir))
+        .isInstanceOf(IOException.class).hasMessageContaining("frame 1").hasMessageContaining("4000x4000");
+    assertThat(allocatedBytes() - before).as("bytes allocated").isLessThan(8L << 20);
+  }
+
   /** Frames inside the screen, at offsets, are composed as before. */
   @Test
   void framesInsideTheScreenAreKept() throws IOException {
