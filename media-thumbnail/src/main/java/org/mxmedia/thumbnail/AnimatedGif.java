@@ -3,7 +3,9 @@ package org.mxmedia.thumbnail;
 import java.awt.AlphaComposite;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +20,7 @@ import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.spi.GeneratedThumbnail;
 import org.mxmedia.spi.ImageInfo;
@@ -60,21 +63,15 @@ final class AnimatedGif {
         throw outsideScreen(f, d.width(), d.height(), d.left(), d.top(), info);
       }
     }
-    List<ImageWriter> writers = new ArrayList<>();
-    List<ImageOutputStream> outputs = new ArrayList<>();
     List<GeneratedThumbnail> result = new ArrayList<>();
-    try (ImageInputStream in = ImageIO.createImageInputStream(source.toFile())) {
+    try (Outputs outputs = new Outputs();
+        ImageInputStream in = ImageIO.createImageInputStream(source.toFile())) {
       ImageReader reader = ImageIoThumbnailer.readerFor(in).orElseThrow(() -> new IOException("no GIF reader"));
       try {
         reader.setInput(in, false, false);
         for (int i = 0; i < specs.size(); i++) {
           Path file = dir.resolve("animated-" + i + ".gif");
-          ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
-          ImageOutputStream out = ImageIO.createImageOutputStream(Files.newOutputStream(file));
-          writer.setOutput(out);
-          writer.prepareWriteSequence(null);
-          writers.add(writer);
-          outputs.add(out);
+          outputs.add(Output.open(file));
           ThumbnailSpec s = specs.get(i);
           result.add(new GeneratedThumbnail(s, s.width(), s.height(), "image/gif", file));
         }
@@ -100,7 +97,8 @@ final class AnimatedGif {
           g.dispose();
           for (int i = 0; i < specs.size(); i++) {
             BufferedImage thumb = ImageIoThumbnailer.render(screen, specs.get(i));
-            writers.get(i).writeToSequence(new IIOImage(thumb, null, frameMetadata(writers.get(i), thumb, d.delay(), f == 0)), null);
+            ImageWriter writer = outputs.get(i).writer;
+            writer.writeToSequence(new IIOImage(thumb, null, frameMetadata(writer, thumb, d.delay(), f == 0)), null);
           }
           if (d.disposal().equals("restoreToBackgroundColor")) {
             Graphics2D clear = screen.createGraphics();
@@ -111,19 +109,101 @@ final class AnimatedGif {
             screen = previous;
           }
         }
-        for (ImageWriter w : writers) {
-          w.endWriteSequence();
+        for (int i = 0; i < specs.size(); i++) {
+          outputs.get(i).writer.endWriteSequence();
         }
       } finally {
         reader.dispose();
       }
-    } finally {
-      for (ImageOutputStream out : outputs) {
-        out.close();
-      }
-      writers.forEach(ImageWriter::dispose);
     }
     return result;
+  }
+
+  /**
+   * One animated output: the file, ImageIO's stream on it and the GIF writer. {@link #close}
+   * closes the stream (flushing it into the file), then the file (ImageIO's stream does not
+   * close it), then disposes of the writer, whatever fails on the way.
+   */
+  private static final class Output implements Closeable {
+    final ImageWriter writer;
+    private final OutputStream file;
+    private final ImageOutputStream stream;
+
+    private Output(ImageWriter writer, OutputStream file, ImageOutputStream stream) {
+      this.writer = writer;
+      this.file = file;
+      this.stream = stream;
+    }
+
+    /** Creates {@code path} and prepares a GIF sequence on it; nothing stays open if that fails. */
+    static Output open(Path path) throws IOException {
+      ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
+      OutputStream file;
+      try {
+        file = Files.newOutputStream(path);
+      } catch (IOException | RuntimeException e) {
+        writer.dispose();
+        throw e;
+      }
+      Output out = new Output(writer, file, new MemoryCacheImageOutputStream(file));
+      try {
+        writer.setOutput(out.stream);
+        writer.prepareWriteSequence(null);
+        return out;
+      } catch (IOException | RuntimeException e) {
+        try {
+          out.close();
+        } catch (IOException | RuntimeException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      }
+    }
+
+    @Override
+    @SuppressWarnings("try") // the resources are only closed here
+    public void close() throws IOException {
+      try (OutputStream f = file; ImageOutputStream s = stream) {
+        // closed in reverse order: the stream, then the file
+      } finally {
+        writer.dispose();
+      }
+    }
+  }
+
+  /** The outputs opened so far; closing closes every one, keeping the first failure and suppressing the rest. */
+  private static final class Outputs implements Closeable {
+    private final List<Output> opened = new ArrayList<>();
+
+    void add(Output output) {
+      opened.add(output);
+    }
+
+    Output get(int index) {
+      return opened.get(index);
+    }
+
+    @Override
+    public void close() throws IOException {
+      Exception failure = null;
+      for (Output o : opened) {
+        try {
+          o.close();
+        } catch (IOException | RuntimeException e) {
+          if (failure == null) {
+            failure = e;
+          } else {
+            failure.addSuppressed(e);
+          }
+        }
+      }
+      if (failure instanceof IOException e) {
+        throw e;
+      }
+      if (failure instanceof RuntimeException e) {
+        throw e;
+      }
+    }
   }
 
   /** The frame's position on the logical screen. */

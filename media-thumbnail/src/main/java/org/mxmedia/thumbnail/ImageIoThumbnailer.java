@@ -6,6 +6,7 @@ import java.awt.RenderingHints;
 import java.awt.geom.AffineTransform;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.mxmedia.ThumbnailMethod;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.spi.GeneratedThumbnail;
@@ -309,27 +311,41 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     return out;
   }
 
+  /** Writes {@code image} to {@code file} as a JPEG of quality 0.8; the file is closed and the writer disposed whatever happens. */
   static void writeJpeg(BufferedImage image, Path file) throws IOException {
-    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-    try (ImageOutputStream out = ImageIO.createImageOutputStream(Files.newOutputStream(file))) {
-      writer.setOutput(out);
+    write("jpeg", file, writer -> {
       ImageWriteParam param = writer.getDefaultWriteParam();
       param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
       param.setCompressionQuality(JPEG_QUALITY);
       writer.write(null, new IIOImage(image, null, null), param);
+    });
+  }
+
+  /** Writes {@code image} to {@code file} as a PNG; the file is closed and the writer disposed whatever happens. */
+  static void writePng(BufferedImage image, Path file) throws IOException {
+    write("png", file, writer -> writer.write(null, new IIOImage(image, null, null), writer.getDefaultWriteParam()));
+  }
+
+  /**
+   * Opens {@code file}, runs {@code body} with a {@code format} writer whose output is that file,
+   * then closes the image stream (which flushes it), the file and the writer, on every path.
+   * ImageIO's stream over an {@code OutputStream} does not close the {@code OutputStream}, so
+   * the file is closed here rather than left to the garbage collector.
+   */
+  private static void write(String format, Path file, WriteBody body) throws IOException {
+    ImageWriter writer = ImageIO.getImageWritersByFormatName(format).next();
+    try (OutputStream os = Files.newOutputStream(file); ImageOutputStream out = new MemoryCacheImageOutputStream(os)) {
+      writer.setOutput(out);
+      body.write(writer);
     } finally {
       writer.dispose();
     }
   }
 
-  static void writePng(BufferedImage image, Path file) throws IOException {
-    ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
-    try (ImageOutputStream out = ImageIO.createImageOutputStream(Files.newOutputStream(file))) {
-      writer.setOutput(out);
-      writer.write(null, new IIOImage(image, null, null), writer.getDefaultWriteParam());
-    } finally {
-      writer.dispose();
-    }
+  /** What to do with a writer whose output is set. */
+  @FunctionalInterface
+  private interface WriteBody {
+    void write(ImageWriter writer) throws IOException;
   }
 
   /** The first reader for the stream's actual bytes (the content type is not trusted) whose format is accepted. */
