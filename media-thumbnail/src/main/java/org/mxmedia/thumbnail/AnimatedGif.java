@@ -65,10 +65,10 @@ final class AnimatedGif {
     }
     List<GeneratedThumbnail> result = new ArrayList<>();
     try (Outputs outputs = new Outputs();
-        ImageInputStream in = ImageIO.createImageInputStream(source.toFile())) {
+        ImageInputStream in = gif.openForImageIo()) {
       ImageReader reader = ImageIoThumbnailer.readerFor(in).orElseThrow(() -> new IOException("no GIF reader"));
       try {
-        reader.setInput(in, false, false);
+        reader.setInput(in, false, true);
         for (int i = 0; i < specs.size(); i++) {
           Path file = dir.resolve("animated-" + i + ".gif");
           outputs.add(Output.open(file));

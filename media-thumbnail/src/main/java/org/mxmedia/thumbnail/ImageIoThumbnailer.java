@@ -168,7 +168,7 @@ public final class ImageIoThumbnailer implements Thumbnailer {
 
   /** Decodes the first frame, subsampled to about twice what the largest target needs. */
   private BufferedImage decodeFirstFrame(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels) throws IOException {
-    try (ImageInputStream in = ImageIO.createImageInputStream(source.toFile())) {
+    try (ImageInputStream in = openForDecoding(source)) {
       ImageReader reader = readerFor(in).orElseThrow(() -> new IOException("no reader for image"));
       try {
         reader.setInput(in, true, true);
@@ -196,6 +196,21 @@ public final class ImageIoThumbnailer implements Thumbnailer {
         reader.dispose();
       }
     }
+  }
+
+  /**
+   * The source as ImageIO should read it for a still thumbnail: a GIF as its header and first
+   * frame only, without extensions ({@link GifStructure#openForImageIo()}), anything else as it is.
+   */
+  private static ImageInputStream openForDecoding(Path source) throws IOException {
+    if (GifStructure.isGif(source)) {
+      return GifStructure.read(source, 1).openForImageIo();
+    }
+    ImageInputStream in = ImageIO.createImageInputStream(source.toFile());
+    if (in == null) {
+      throw new IOException("cannot open image");
+    }
+    return in;
   }
 
   /** A GIF frame smaller than its logical screen, drawn at its offset on a transparent screen. */
