@@ -37,7 +37,7 @@ import org.mxmedia.spi.Thumbnailer;
  * Anything else (SVG, HTML, ...) is refused by {@link #probe}, never rendered.
  *
  * <p>Memory follows the output, not the input: {@link #probe} reads headers only, the pixel limit
- * is checked before decoding, and large images are decoded subsampled to about twice the largest
+ * and a longest side of 65,535 pixels are checked before decoding, and large images are decoded subsampled to about twice the largest
  * target, then reduced by repeated halving and a final bicubic step. Output is sRGB, EXIF
  * orientation applied, with no metadata: PNG for sources with transparency and for GIFs, JPEG
  * (quality 80) otherwise, animated GIF for animated requests of animated GIFs. Thread-safe.
@@ -49,6 +49,12 @@ public final class ImageIoThumbnailer implements Thumbnailer {
   private static final Map<String, String> FORMAT_ALIASES = Map.of("jpg", "jpeg", "tif", "tiff", "wbmp", "bmp");
   /** The most frames an animated thumbnail keeps. */
   static final int MAX_FRAMES = 200;
+  /**
+   * The longest side decoded, in pixels: the largest a JPEG or GIF can be. The pixel limit alone
+   * lets a 32,000,000 x 1 image through, and decoders allocate whole rows (the PNG reader two,
+   * at up to 8 bytes a pixel) whatever the subsampling.
+   */
+  static final int MAX_SIDE = 65_535;
   private static final float JPEG_QUALITY = 0.8f;
 
   static {
@@ -112,11 +118,23 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     }
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Refused before decoding, with an {@link IOException}: more than {@code maxPixels} pixels
+   * in {@code info}, or a side longer than 65,535 pixels. The decoder's own reading
+   * of the header is checked against {@code info} before any pixel is decoded.
+   *
+   * @throws IOException when the image is refused as above, or is corrupt or truncated
+   */
   @Override
   public List<GeneratedThumbnail> generate(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path outputDirectory)
       throws IOException {
     if (info.pixels() > maxPixels) {
       throw new IOException("image has " + info.pixels() + " pixels, more than " + maxPixels);
+    }
+    if (info.width() > MAX_SIDE || info.height() > MAX_SIDE) {
+      throw new IOException("image is " + info.width() + "x" + info.height() + ", more than " + MAX_SIDE + " pixels on a side");
     }
     List<ThumbnailSpec> still = new ArrayList<>();
     List<ThumbnailSpec> animated = new ArrayList<>();

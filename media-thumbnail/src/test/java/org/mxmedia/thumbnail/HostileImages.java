@@ -46,7 +46,38 @@ final class HostileImages {
     c.put("random.png", random);
     c.put("empty.png", new byte[0]);
     c.put("frame-bomb.gif", gifFrameBomb(40_000));
+    c.put("wide-16bit.png", pngClaiming(32_000_000, 1, 16, 6));
     return c;
+  }
+
+  /**
+   * A PNG of a few dozen bytes whose header claims {@code width x height} pixels of the given bit
+   * depth and colour type (6 is RGBA: 8 bytes a pixel at 16 bits), with empty image data.
+   */
+  static byte[] pngClaiming(int width, int height, int bitDepth, int colorType) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A});
+    java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13).putInt(width).putInt(height)
+        .put((byte) bitDepth).put((byte) colorType).put((byte) 0).put((byte) 0).put((byte) 0);
+    pngChunk(out, "IHDR", ihdr.array());
+    java.util.zip.Deflater deflater = new java.util.zip.Deflater();
+    deflater.finish();
+    byte[] idat = new byte[64];
+    pngChunk(out, "IDAT", Arrays.copyOf(idat, deflater.deflate(idat)));
+    deflater.end();
+    pngChunk(out, "IEND", new byte[0]);
+    return out.toByteArray();
+  }
+
+  private static void pngChunk(java.io.ByteArrayOutputStream out, String type, byte[] data) {
+    byte[] t = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
+    out.writeBytes(t);
+    out.writeBytes(data);
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(t);
+    crc.update(data);
+    out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
   }
 
   /**

@@ -160,6 +160,22 @@ class ImageIoThumbnailerTest extends ThumbnailerContract {
         .isInstanceOf(IOException.class).hasMessageContaining("pixels");
   }
 
+  /**
+   * 32,000,000 x 1 pixels is within the pixel limit, but at 16-bit RGBA each row the PNG reader
+   * keeps (it keeps two) is 256 MB, and an undecimated row as large: refused from the header
+   * for being more than {@link ImageIoThumbnailer#MAX_SIDE} wide, having allocated next to nothing.
+   */
+  @Test
+  void aVeryWideImageIsRefusedBeforeAnyRowIsAllocated() throws IOException {
+    Path wide = file("wide.png", HostileImages.pngClaiming(32_000_000, 1, 16, 6));
+    ImageInfo info = thumbnailer().probe(wide, "image/png").orElseThrow();
+    assertThat(info.pixels()).isLessThanOrEqualTo(MAX_PIXELS);
+    long before = AnimatedGifTest.allocatedBytes();
+    assertThatThrownBy(() -> thumbnailer().generate(wide, info, List.of(ThumbnailSpec.scale(32, 1)), MAX_PIXELS, dir))
+        .isInstanceOf(IOException.class).hasMessageContaining("32000000x1").hasMessageContaining("65535");
+    assertThat(AnimatedGifTest.allocatedBytes() - before).as("bytes allocated").isLessThan(8L << 20);
+  }
+
   @Test
   void aGifWithAHugeScreenIsRefusedFromItsHeader() throws IOException {
     Path gif = file("screen.gif", TestImages.gifWithScreen(65535, 65535));
