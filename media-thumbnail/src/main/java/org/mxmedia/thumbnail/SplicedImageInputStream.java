@@ -61,6 +61,11 @@ final class SplicedImageInputStream extends ImageInputStreamImpl {
     return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
   }
 
+  /**
+   * Reads {@code len} bytes, fewer only at the end of the stream (or of the file, if it is
+   * shorter than its ranges): ImageInputStreamImpl's readInt and readShort take any short count
+   * for the end of the stream.
+   */
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
     checkClosed();
@@ -69,19 +74,19 @@ final class SplicedImageInputStream extends ImageInputStreamImpl {
     if (len == 0) {
       return 0;
     }
-    if (streamPos >= length) {
-      return -1;
+    int total = 0;
+    while (total < len && streamPos < length) {
+      int range = rangeAt(streamPos);
+      long within = streamPos - starts[range];
+      int n = (int) Math.min(len - total, lengths[range] - within);
+      int got = readFile(offsets[range] + within, b, off + total, n);
+      if (got <= 0) {
+        break; // the file is shorter than its ranges
+      }
+      streamPos += got;
+      total += got;
     }
-    int range = rangeAt(streamPos);
-    long within = streamPos - starts[range];
-    long fileOffset = offsets[range] + within;
-    int n = (int) Math.min(len, lengths[range] - within);
-    int got = readFile(fileOffset, b, off, n);
-    if (got <= 0) {
-      return -1; // the file is shorter than its ranges
-    }
-    streamPos += got;
-    return got;
+    return total == 0 ? -1 : total;
   }
 
   /** Up to {@code n} bytes of the file at {@code fileOffset}, through the buffer; -1 at the file's end. */

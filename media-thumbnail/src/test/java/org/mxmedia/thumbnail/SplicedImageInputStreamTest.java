@@ -73,6 +73,28 @@ class SplicedImageInputStreamTest {
     }
   }
 
+  /**
+   * ImageInputStreamImpl's readInt and readShort make one read call and take a short count for
+   * the end of the file, so reads fill what they are asked for across the buffer's and the
+   * ranges' boundaries.
+   */
+  @Test
+  void numbersAcrossBufferAndRangeBoundariesAreRead() throws IOException {
+    Path file = numbered(40_000);
+    int[][] r = {{0, 8190}, {20_000, 20}, {8190, 12_000}};
+    byte[] want = expected(r);
+    try (SplicedImageInputStream in = new SplicedImageInputStream(file, ranges(r))) {
+      for (long pos : new long[] {8188, 8189, 8206, 8207, 8208, 16_382, 16_383, 16_384, 8189 + 8192, 20_206}) {
+        in.seek(pos);
+        int expected = ((want[(int) pos] & 0xFF) << 24) | ((want[(int) pos + 1] & 0xFF) << 16)
+            | ((want[(int) pos + 2] & 0xFF) << 8) | (want[(int) pos + 3] & 0xFF);
+        assertThat(in.readInt()).as("int at %d", pos).isEqualTo(expected);
+        in.seek(pos);
+        assertThat(in.readUnsignedShort()).as("short at %d", pos).isEqualTo(((want[(int) pos] & 0xFF) << 8) | (want[(int) pos + 1] & 0xFF));
+      }
+    }
+  }
+
   @Test
   void aFileShorterThanItsRangesEndsTheStream() throws IOException {
     Path file = numbered(1000);
