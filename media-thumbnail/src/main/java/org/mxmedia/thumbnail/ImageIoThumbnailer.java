@@ -25,6 +25,7 @@ import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
+import org.jspecify.annotations.Nullable;
 import org.mxmedia.ThumbnailMethod;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.spi.GeneratedThumbnail;
@@ -36,8 +37,9 @@ import org.mxmedia.spi.Thumbnailer;
  * progressive), PNG (palette, 16-bit, transparency), GIF (still and animated), WebP, BMP and TIFF.
  * Anything else (SVG, HTML, ...) is refused by {@link #probe}, never rendered.
  *
- * <p>Memory follows the output, not the input: {@link #probe} reads headers only, the pixel limit
- * and a longest side of 65,535 pixels are checked before decoding, and large images are decoded subsampled to about twice the largest
+ * <p>Memory follows the output, not the input: {@link #probe} reads headers only (at most 4 MiB
+ * of them, 1 MiB for TIFF), the pixel limit and a longest side of 65,535 pixels are checked before decoding, and
+ * large images are decoded subsampled to about twice the largest
  * target, then reduced by repeated halving and a final bicubic step. Output is sRGB, EXIF
  * orientation applied, with no metadata: PNG for sources with transparency and for GIFs, JPEG
  * (quality 80) otherwise, animated GIF for animated requests of animated GIFs. Thread-safe.
@@ -55,6 +57,17 @@ public final class ImageIoThumbnailer implements Thumbnailer {
    * at up to 8 bytes a pixel) whatever the subsampling.
    */
   static final int MAX_SIDE = 65_535;
+  /**
+   * The most bytes a plugin may read while reading a header, in probe and before decoding. Some
+   * read metadata whole (every JPEG segment before the image data, every TIFF directory, a BMP's
+   * declared palette); normal headers, EXIF, XMP and ICC profiles included, are far smaller.
+   */
+  static final long MAX_HEADER_BYTES = 4L << 20;
+  /**
+   * The same for TIFF, whose TwelveMonkeys reader keeps about ten times what it reads of its
+   * directories; strip and tile tables and a thousand pages fit with room to spare.
+   */
+  static final long MAX_TIFF_HEADER_BYTES = 1L << 20;
   private static final float JPEG_QUALITY = 0.8f;
 
   static {
@@ -67,12 +80,16 @@ public final class ImageIoThumbnailer implements Thumbnailer {
   /**
    * {@inheritDoc}
    *
-   * <p>Reads the format's header only: for a GIF, its block structure up to the descriptor of
-   * frame {@link #MAX_FRAMES} + 1, skipping pixel data and extensions without holding them, so a
-   * GIF with more frames than an animated thumbnail keeps reports {@code MAX_FRAMES + 1} (201)
-   * frames. A GIF's size is its logical screen, widened to its first frame where that is larger.
+   * <p>Reads the format's header only, and at most 4 MiB of it (1 MiB for TIFF): some plugins
+   * read metadata whole (every JPEG segment before the image data, every TIFF directory), so a
+   * file with more header than that is refused rather than read. For a GIF,
+   * reads its block structure up to the descriptor of frame {@code MAX_FRAMES + 1}, skipping pixel
+   * data and extensions without holding them, so a GIF with more frames than an animated thumbnail
+   * keeps (200) reports 201 frames. A GIF's size is its logical screen, widened to its first frame
+   * where that is larger.
    *
-   * @throws IOException when the bytes claim an accepted format but its header is unreadable
+   * @throws IOException when the bytes claim an accepted format but its header is unreadable or
+   *     larger than 4 MiB (1 MiB for TIFF)
    */
   @Override
   public Optional<ImageInfo> probe(Path source, String contentType) throws IOException {
@@ -80,42 +97,63 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     if (!type.startsWith("image/") || type.startsWith("image/svg")) {
       return Optional.empty();
     }
-    try (ImageInputStream in = ImageIO.createImageInputStream(source.toFile())) {
-      if (in == null) {
-        return Optional.empty();
-      }
-      Optional<ImageReader> found = readerFor(in);
-      if (found.isEmpty()) {
-        return Optional.empty();
-      }
-      ImageReader reader = found.get();
+    try (ReadBudgetImageInputStream in = ReadBudgetImageInputStream.open(source, MAX_HEADER_BYTES)) {
       try {
-        String format = format(reader);
-        int width;
-        int height;
-        int frames = 1;
-        if (format.equals("gif")) {
-          GifStructure gif = GifStructure.read(source, MAX_FRAMES + 1);
-          int[] canvas = gif.canvas();
-          width = canvas[0];
-          height = canvas[1];
-          frames = Math.max(1, gif.completeFrames());
-        } else {
-          reader.setInput(in, true, true);
-          width = reader.getWidth(0);
-          height = reader.getHeight(0);
+        return probe(source, in);
+      } catch (IOException | RuntimeException e) {
+        if (in.exceeded()) {
+          throw headerTooLarge(in, e);
         }
-        int orientation = format.equals("jpeg") ? ExifOrientation.of(source) : 1;
-        if (width < 1 || height < 1) {
-          return Optional.empty();
-        }
-        return Optional.of(new ImageInfo(width, height, format, frames, orientation));
-      } finally {
-        reader.dispose();
+        throw e;
       }
     } catch (IOException | RuntimeException e) {
       throw new IOException("unreadable image header: " + e.getMessage(), e);
     }
+  }
+
+  private static Optional<ImageInfo> probe(Path source, ReadBudgetImageInputStream in) throws IOException {
+    Optional<ImageReader> found = readerFor(in);
+    if (found.isEmpty()) {
+      return Optional.empty();
+    }
+    ImageReader reader = found.get();
+    try {
+      String format = format(reader);
+      in.limit(headerBudget(format));
+      int width;
+      int height;
+      int frames = 1;
+      if (format.equals("gif")) {
+        GifStructure gif = GifStructure.read(source, MAX_FRAMES + 1);
+        int[] canvas = gif.canvas();
+        width = canvas[0];
+        height = canvas[1];
+        frames = Math.max(1, gif.completeFrames());
+      } else {
+        reader.setInput(in, true, true);
+        width = reader.getWidth(0);
+        height = reader.getHeight(0);
+        if (in.exceeded()) {
+          throw headerTooLarge(in, null); // the plugin swallowed the failed read
+        }
+      }
+      int orientation = format.equals("jpeg") ? ExifOrientation.of(source) : 1;
+      if (width < 1 || height < 1) {
+        return Optional.empty();
+      }
+      return Optional.of(new ImageInfo(width, height, format, frames, orientation));
+    } finally {
+      reader.dispose();
+    }
+  }
+
+  /** The most header bytes read from an image in {@code format}. */
+  private static long headerBudget(String format) {
+    return format.equals("tiff") ? MAX_TIFF_HEADER_BYTES : MAX_HEADER_BYTES;
+  }
+
+  private static IOException headerTooLarge(ReadBudgetImageInputStream in, @Nullable Throwable cause) {
+    return new IOException("image has more than " + in.budget() + " bytes of header", cause);
   }
 
   /**
@@ -184,51 +222,69 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     return out;
   }
 
-  /** Decodes the first frame, subsampled to about twice what the largest target needs. */
+  /**
+   * Decodes the first frame, subsampled to about twice what the largest target needs. The header
+   * is read under the same budget as in {@link #probe}, and checked against {@code info} and
+   * {@code maxPixels}, before any pixel is decoded.
+   */
   private BufferedImage decodeFirstFrame(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels) throws IOException {
-    try (ImageInputStream in = openForDecoding(source)) {
-      ImageReader reader = readerFor(in).orElseThrow(() -> new IOException("no reader for image"));
+    try (ReadBudgetImageInputStream in = openForDecoding(source)) {
       try {
-        reader.setInput(in, true, true);
-        int sw = reader.getWidth(0);
-        int sh = reader.getHeight(0);
-        if ((long) sw * sh > maxPixels || sw > info.width() || sh > info.height()) {
-          throw new IOException("image decodes larger than its header said: " + sw + "x" + sh);
+        return decodeFirstFrame(in, info, specs, maxPixels);
+      } catch (IOException | RuntimeException e) {
+        if (in.exceeded()) {
+          throw headerTooLarge(in, e);
         }
-        int sub = subsampling(info, specs);
-        ImageReadParam param = reader.getDefaultReadParam();
-        if (sub > 1) {
-          param.setSourceSubsampling(sub, sub, 0, 0);
-        }
-        BufferedImage image = reader.read(0, param);
-        long expectedW = (sw + sub - 1) / sub;
-        long expectedH = (sh + sub - 1) / sub;
-        if (image.getWidth() > expectedW || image.getHeight() > expectedH) {
-          throw new IOException("decoded image is larger than its header said");
-        }
-        if (info.format().equals("gif") && (image.getWidth() < info.width() / sub || image.getHeight() < info.height() / sub)) {
-          image = placeOnScreen(reader, image, info, sub);
-        }
-        return image;
-      } finally {
-        reader.dispose();
+        throw e;
       }
     }
   }
 
+  private BufferedImage decodeFirstFrame(ReadBudgetImageInputStream in, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels)
+      throws IOException {
+    ImageReader reader = readerFor(in).orElseThrow(() -> new IOException("no reader for image"));
+    try {
+      in.limit(headerBudget(format(reader)));
+      reader.setInput(in, true, true);
+      int sw = reader.getWidth(0);
+      int sh = reader.getHeight(0);
+      if (in.exceeded()) {
+        throw headerTooLarge(in, null); // the plugin swallowed the failed read
+      }
+      if ((long) sw * sh > maxPixels || sw > info.width() || sh > info.height()) {
+        throw new IOException("image decodes larger than its header said: " + sw + "x" + sh);
+      }
+      in.unlimit(); // the pixel data may be as large as the file
+      int sub = subsampling(info, specs);
+      ImageReadParam param = reader.getDefaultReadParam();
+      if (sub > 1) {
+        param.setSourceSubsampling(sub, sub, 0, 0);
+      }
+      BufferedImage image = reader.read(0, param);
+      long expectedW = (sw + sub - 1) / sub;
+      long expectedH = (sh + sub - 1) / sub;
+      if (image.getWidth() > expectedW || image.getHeight() > expectedH) {
+        throw new IOException("decoded image is larger than its header said");
+      }
+      if (info.format().equals("gif") && (image.getWidth() < info.width() / sub || image.getHeight() < info.height() / sub)) {
+        image = placeOnScreen(reader, image, info, sub);
+      }
+      return image;
+    } finally {
+      reader.dispose();
+    }
+  }
+
   /**
-   * The source as ImageIO should read it for a still thumbnail: a GIF as its header and first
-   * frame only, without extensions ({@link GifStructure#openForImageIo()}), anything else as it is.
+   * The source as ImageIO should read it for a still thumbnail, limited to {@code
+   * MAX_HEADER_BYTES} until the header is read: a GIF as its header and first frame only, without
+   * extensions ({@link GifStructure#openForImageIo()}), anything else as it is.
    */
-  private static ImageInputStream openForDecoding(Path source) throws IOException {
+  private static ReadBudgetImageInputStream openForDecoding(Path source) throws IOException {
     if (GifStructure.isGif(source)) {
-      return GifStructure.read(source, 1).openForImageIo();
+      return new ReadBudgetImageInputStream(GifStructure.read(source, 1).openForImageIo(), MAX_HEADER_BYTES);
     }
-    ImageInputStream in = ImageIO.createImageInputStream(source.toFile());
-    if (in == null) {
-      throw new IOException("cannot open image");
-    }
-    return in;
+    return ReadBudgetImageInputStream.open(source, MAX_HEADER_BYTES);
   }
 
   /** A GIF frame smaller than its logical screen, drawn at its offset on a transparent screen. */
