@@ -34,7 +34,8 @@ import org.mxmedia.spi.Thumbnailer;
 
 /**
  * Thumbnails with ImageIO and the TwelveMonkeys plugins: JPEG (including CMYK/YCCK and
- * progressive), PNG (palette, 16-bit, transparency), GIF (still and animated), WebP, BMP and TIFF.
+ * progressive), PNG (palette, 16-bit, transparency), GIF (still and animated), WebP, BMP (not
+ * those holding an embedded JPEG or PNG) and TIFF.
  * Anything else (SVG, HTML, ...) is refused by {@link #probe}, never rendered.
  *
  * <p>Memory follows the output, not the input: {@link #probe} reads headers only (at most 4 MiB
@@ -230,7 +231,7 @@ public final class ImageIoThumbnailer implements Thumbnailer {
   private BufferedImage decodeFirstFrame(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels) throws IOException {
     try (ReadBudgetImageInputStream in = openForDecoding(source)) {
       try {
-        return decodeFirstFrame(in, info, specs, maxPixels);
+        return decodeFirstFrame(source, in, info, specs, maxPixels);
       } catch (IOException | RuntimeException e) {
         if (in.exceeded()) {
           throw headerTooLarge(in, e);
@@ -240,11 +241,12 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     }
   }
 
-  private BufferedImage decodeFirstFrame(ReadBudgetImageInputStream in, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels)
-      throws IOException {
+  private BufferedImage decodeFirstFrame(Path source, ReadBudgetImageInputStream in, ImageInfo info, List<ThumbnailSpec> specs,
+      long maxPixels) throws IOException {
     ImageReader reader = readerFor(in).orElseThrow(() -> new IOException("no reader for image"));
     try {
-      in.limit(headerBudget(format(reader)));
+      String format = format(reader);
+      in.limit(headerBudget(format));
       reader.setInput(in, true, true);
       int sw = reader.getWidth(0);
       int sh = reader.getHeight(0);
@@ -253,6 +255,9 @@ public final class ImageIoThumbnailer implements Thumbnailer {
       }
       if ((long) sw * sh > maxPixels || sw > info.width() || sh > info.height()) {
         throw new IOException("image decodes larger than its header said: " + sw + "x" + sh);
+      }
+      if (format.equals("bmp")) {
+        BmpHeader.check(source, sw, sh);
       }
       in.unlimit(); // the pixel data may be as large as the file
       int sub = subsampling(info, specs);

@@ -54,7 +54,8 @@ class HostileImageTest {
     HostileImages.Forked run = HostileImages.runInSmallHeap("64m", work);
     assertThat(run.exitCode()).as(run.output()).isZero();
     assertThat(run.output()).contains("DONE").contains("pixel-flood.png: refused").contains("huge-screen.gif: refused")
-        .contains("frame-bomb.gif: refused").contains("wide-16bit.png: refused").contains("large.png: 5 thumbnails");
+        .contains("frame-bomb.gif: refused").contains("wide-16bit.png: refused").contains("embedded-png.bmp: refused")
+        .contains("large.png: 5 thumbnails");
   }
 
   /**

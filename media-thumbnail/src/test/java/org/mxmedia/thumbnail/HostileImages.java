@@ -47,7 +47,28 @@ final class HostileImages {
     c.put("empty.png", new byte[0]);
     c.put("frame-bomb.gif", gifFrameBomb(40_000));
     c.put("wide-16bit.png", pngClaiming(32_000_000, 1, 16, 6));
+    c.put("embedded-png.bmp", bmpWithEmbeddedPng(0x7FFF_FF00));
     return c;
+  }
+
+  /** A 54-byte BMP header (BITMAPINFOHEADER), little-endian. */
+  static byte[] bmpHeader(int fileSize, int pixelOffset, int width, int height, int bitsPerPixel, int compression, int imageSize) {
+    return java.nio.ByteBuffer.allocate(54).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .put((byte) 'B').put((byte) 'M').putInt(fileSize).putInt(0).putInt(pixelOffset)
+        .putInt(40).putInt(width).putInt(height).putShort((short) 1).putShort((short) bitsPerPixel)
+        .putInt(compression).putInt(imageSize).putInt(0).putInt(0).putInt(0).putInt(0).array();
+  }
+
+  /**
+   * A 1x1 BMP whose pixels are an embedded PNG (compression 5) declared to be {@code declared}
+   * bytes long, followed by a real 1x1 PNG: the JDK's reader allocates the declared size.
+   */
+  static byte[] bmpWithEmbeddedPng(int declared) {
+    byte[] png = TestImages.png(1, 1);
+    byte[] header = bmpHeader(54 + png.length, 54, 1, 1, 0, 5, declared);
+    byte[] bmp = Arrays.copyOf(header, header.length + png.length);
+    System.arraycopy(png, 0, bmp, header.length, png.length);
+    return bmp;
   }
 
   /**
