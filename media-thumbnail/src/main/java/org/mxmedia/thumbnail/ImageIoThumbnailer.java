@@ -258,6 +258,8 @@ public final class ImageIoThumbnailer implements Thumbnailer {
       }
       if (format.equals("bmp")) {
         BmpHeader.check(source, sw, sh);
+      } else if (format.equals("webp")) {
+        WebpHeader.check(source, sw, sh);
       }
       in.unlimit(); // the pixel data may be as large as the file
       int sub = subsampling(info, specs);

@@ -48,6 +48,7 @@ final class HostileImages {
     c.put("frame-bomb.gif", gifFrameBomb(40_000));
     c.put("wide-16bit.png", pngClaiming(32_000_000, 1, 16, 6));
     c.put("embedded-png.bmp", bmpWithEmbeddedPng(0x7FFF_FF00));
+    c.put("canvas-lie.webp", WebpTest.canvasLie(16383, 16383));
     return c;
   }
 
