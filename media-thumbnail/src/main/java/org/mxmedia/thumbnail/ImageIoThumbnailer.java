@@ -5,6 +5,7 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.geom.AffineTransform;
 import java.awt.image.BufferedImage;
+import java.awt.image.SampleModel;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -20,6 +21,7 @@ import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageInputStream;
@@ -39,11 +41,13 @@ import org.mxmedia.spi.Thumbnailer;
  * Anything else (SVG, HTML, ...) is refused by {@link #probe}, never rendered.
  *
  * <p>Memory follows the output, not the input: {@link #probe} reads headers only (at most 4 MiB
- * of them, 1 MiB for TIFF), the pixel limit and a longest side of 65,535 pixels are checked before decoding, and
- * large images are decoded subsampled to about twice the largest
- * target, then reduced by repeated halving and a final bicubic step. Output is sRGB, EXIF
- * orientation applied, with no metadata: PNG for sources with transparency and for GIFs, JPEG
- * (quality 80) otherwise, animated GIF for animated requests of animated GIFs. Thread-safe.
+ * of them, 1 MiB for TIFF); before decoding, the pixel limit, a longest side of 65,535 pixels and
+ * at most 64 bits a pixel are checked, against the decoder's own reading of the header too; large
+ * images are decoded subsampled to about twice the largest target, then reduced by repeated
+ * halving and a final bicubic step. Output is sRGB, EXIF orientation applied, with no metadata:
+ * PNG for sources with transparency and for GIFs, JPEG (quality 80) otherwise, animated GIF for
+ * animated requests of animated GIFs. Every file and stream opened is closed, and every reader
+ * and writer disposed, before a call returns. Thread-safe.
  */
 public final class ImageIoThumbnailer implements Thumbnailer {
 
@@ -69,6 +73,11 @@ public final class ImageIoThumbnailer implements Thumbnailer {
    * directories; strip and tile tables and a thousand pages fit with room to spare.
    */
   static final long MAX_TIFF_HEADER_BYTES = 1L << 20;
+  /**
+   * The most bits a decoded pixel may have: 16-bit RGBA, the most a PNG can be. The pixel limit
+   * counts pixels; a TIFF can give each dozens of samples of up to 64 bits.
+   */
+  static final int MAX_BITS_PER_PIXEL = 64;
   private static final float JPEG_QUALITY = 0.8f;
 
   static {
@@ -148,6 +157,23 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     }
   }
 
+  /**
+   * The bits a pixel of the image the reader will decode into (its first image type, which
+   * {@code ImageReader.read} uses), from the header; 0 when the reader offers no type.
+   */
+  private static int bitsPerPixel(ImageReader reader) throws IOException {
+    Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+    if (!types.hasNext()) {
+      return 0;
+    }
+    SampleModel model = types.next().getSampleModel();
+    int bits = 0;
+    for (int band = 0; band < model.getNumBands(); band++) {
+      bits += model.getSampleSize(band);
+    }
+    return bits;
+  }
+
   /** The most header bytes read from an image in {@code format}. */
   private static long headerBudget(String format) {
     return format.equals("tiff") ? MAX_TIFF_HEADER_BYTES : MAX_HEADER_BYTES;
@@ -161,7 +187,8 @@ public final class ImageIoThumbnailer implements Thumbnailer {
    * {@inheritDoc}
    *
    * <p>Refused before decoding, with an {@link IOException}: more than {@code maxPixels} pixels
-   * in {@code info}, or a side longer than 65,535 pixels. The decoder's own reading
+   * in {@code info}, a side longer than 65,535 pixels, more than 64 bits a pixel, or a header
+   * over the budget {@link #probe} describes. The decoder's own reading
    * of the header is checked against {@code info} before any pixel is decoded.
    *
    * @throws IOException when the image is refused as above, or is corrupt or truncated
@@ -260,6 +287,10 @@ public final class ImageIoThumbnailer implements Thumbnailer {
         BmpHeader.check(source, sw, sh);
       } else if (format.equals("webp")) {
         WebpHeader.check(source, sw, sh);
+      }
+      int bits = bitsPerPixel(reader);
+      if (bits > MAX_BITS_PER_PIXEL) {
+        throw new IOException("image has " + bits + " bits a pixel, more than " + MAX_BITS_PER_PIXEL);
       }
       in.unlimit(); // the pixel data may be as large as the file
       int sub = subsampling(info, specs);

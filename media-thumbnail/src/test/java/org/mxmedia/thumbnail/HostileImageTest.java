@@ -55,7 +55,7 @@ class HostileImageTest {
     assertThat(run.exitCode()).as(run.output()).isZero();
     assertThat(run.output()).contains("DONE").contains("pixel-flood.png: refused").contains("huge-screen.gif: refused")
         .contains("frame-bomb.gif: refused").contains("wide-16bit.png: refused").contains("embedded-png.bmp: refused")
-        .contains("canvas-lie.webp: refused")
+        .contains("canvas-lie.webp: refused").contains("many-samples.tif: refused")
         .contains("large.png: 5 thumbnails");
   }
 

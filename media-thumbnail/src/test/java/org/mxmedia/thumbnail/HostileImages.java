@@ -49,7 +49,48 @@ final class HostileImages {
     c.put("wide-16bit.png", pngClaiming(32_000_000, 1, 16, 6));
     c.put("embedded-png.bmp", bmpWithEmbeddedPng(0x7FFF_FF00));
     c.put("canvas-lie.webp", WebpTest.canvasLie(16383, 16383));
+    c.put("many-samples.tif", tiffClaiming(4000, 4000, 16, 16));
     return c;
+  }
+
+  /**
+   * An uncompressed RGB TIFF of {@code width x height} with {@code samples} samples a pixel (the
+   * ones after the third marked as unspecified extra samples) of {@code bits} bits each, and 16
+   * bytes of pixel data.
+   */
+  static byte[] tiffClaiming(int width, int height, int samples, int bits) {
+    int entries = 11;
+    int ifd = 8;
+    int bitsAt = ifd + 2 + entries * 12 + 4;
+    int extraAt = bitsAt + 2 * samples;
+    int dataAt = extraAt + 2 * samples;
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(dataAt + 16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(ifd).putShort((short) entries);
+    tiffEntry(b, 256, 4, 1, width);
+    tiffEntry(b, 257, 4, 1, height);
+    tiffEntry(b, 258, 3, samples, bitsAt); // bits per sample
+    tiffEntry(b, 259, 3, 1, 1); // no compression
+    tiffEntry(b, 262, 3, 1, 2); // RGB
+    tiffEntry(b, 273, 4, 1, dataAt); // strip offset
+    tiffEntry(b, 277, 3, 1, samples);
+    tiffEntry(b, 278, 4, 1, height); // rows per strip
+    tiffEntry(b, 279, 4, 1, 16); // strip byte count
+    tiffEntry(b, 284, 3, 1, 1); // chunky
+    tiffEntry(b, 338, 3, samples - 3, samples - 3 > 2 ? extraAt : 0); // extra samples: unspecified
+    b.putInt(0);
+    for (int i = 0; i < samples; i++) {
+      b.putShort(bitsAt + 2 * i, (short) bits);
+    }
+    return b.array();
+  }
+
+  private static void tiffEntry(java.nio.ByteBuffer b, int tag, int type, int count, int value) {
+    b.putShort((short) tag).putShort((short) type).putInt(count);
+    if (type == 3 && count == 1) {
+      b.putShort((short) value).putShort((short) 0);
+    } else {
+      b.putInt(value);
+    }
   }
 
   /** A 54-byte BMP header (BITMAPINFOHEADER), little-endian. */
