@@ -92,11 +92,10 @@ public final class ImageIoThumbnailer implements Thumbnailer {
    *
    * <p>Reads the format's header only, and at most 4 MiB of it (1 MiB for TIFF): some plugins
    * read metadata whole (every JPEG segment before the image data, every TIFF directory), so a
-   * file with more header than that is refused rather than read. For a GIF,
-   * reads its block structure up to the descriptor of frame {@code MAX_FRAMES + 1}, skipping pixel
-   * data and extensions without holding them, so a GIF with more frames than an animated thumbnail
-   * keeps (200) reports 201 frames. A GIF's size is its logical screen, widened to its first frame
-   * where that is larger.
+   * file with more header than that is refused rather than read. For a GIF, reads its block
+   * structure up to the descriptor of frame 201, skipping pixel data and extensions without
+   * holding them, so a GIF with more frames than an animated thumbnail keeps (200) reports 201
+   * frames. A GIF's size is its logical screen, widened to its first frame where that is larger.
    *
    * @throws IOException when the bytes claim an accepted format but its header is unreadable or
    *     larger than 4 MiB (1 MiB for TIFF)
@@ -187,9 +186,12 @@ public final class ImageIoThumbnailer implements Thumbnailer {
    * {@inheritDoc}
    *
    * <p>Refused before decoding, with an {@link IOException}: more than {@code maxPixels} pixels
-   * in {@code info}, a side longer than 65,535 pixels, more than 64 bits a pixel, or a header
-   * over the budget {@link #probe} describes. The decoder's own reading
-   * of the header is checked against {@code info} before any pixel is decoded.
+   * in {@code info}, a side longer than 65,535 pixels, more than 64 bits a pixel, a header over
+   * the budget {@link #probe} describes, a BMP holding an embedded JPEG or PNG or more RLE data
+   * than its pixels can need, a WebP whose first frame declares more than its canvas, a GIF
+   * frame outside its screen. The decoder's own reading of the header is checked against {@code
+   * info} before any pixel is decoded. Animated GIFs keep at most 200 frames and compose at most
+   * {@code maxPixels} pixels over all of them.
    *
    * @throws IOException when the image is refused as above, or is corrupt or truncated
    */
