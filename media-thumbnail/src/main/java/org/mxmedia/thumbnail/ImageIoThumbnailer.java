@@ -5,7 +5,9 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.geom.AffineTransform;
 import java.awt.image.BufferedImage;
+import java.awt.image.SampleModel;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,29 +21,33 @@ import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
-import javax.imageio.metadata.IIOMetadata;
-import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+import org.jspecify.annotations.Nullable;
 import org.mxmedia.ThumbnailMethod;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.spi.GeneratedThumbnail;
 import org.mxmedia.spi.ImageInfo;
 import org.mxmedia.spi.Thumbnailer;
-import org.w3c.dom.Node;
 
 /**
  * Thumbnails with ImageIO and the TwelveMonkeys plugins: JPEG (including CMYK/YCCK and
- * progressive), PNG (palette, 16-bit, transparency), GIF (still and animated), WebP, BMP and TIFF.
+ * progressive), PNG (palette, 16-bit, transparency), GIF (still and animated), WebP, BMP (not
+ * those holding an embedded JPEG or PNG) and TIFF.
  * Anything else (SVG, HTML, ...) is refused by {@link #probe}, never rendered.
  *
- * <p>Memory follows the output, not the input: {@link #probe} reads headers only, the pixel limit
- * is checked before decoding, and large images are decoded subsampled to about twice the largest
- * target, then reduced by repeated halving and a final bicubic step. Output is sRGB, EXIF
- * orientation applied, with no metadata: PNG for sources with transparency and for GIFs, JPEG
- * (quality 80) otherwise, animated GIF for animated requests of animated GIFs. Thread-safe.
+ * <p>Memory follows the output, not the input: {@link #probe} reads headers only (at most 4 MiB
+ * of them, 1 MiB for TIFF); before decoding, the pixel limit, a longest side of 65,535 pixels and
+ * at most 64 bits a pixel are checked, against the decoder's own reading of the header too; large
+ * images are decoded subsampled to about twice the largest target, then reduced by repeated
+ * halving and a final bicubic step. Output is sRGB, EXIF orientation applied, with no metadata:
+ * PNG for sources with transparency and for GIFs, JPEG (quality 80) otherwise, animated GIF for
+ * animated requests of animated GIFs. Every file and stream opened is closed, and every reader
+ * and writer disposed, before a call returns. Thread-safe.
  */
 public final class ImageIoThumbnailer implements Thumbnailer {
 
@@ -50,6 +56,28 @@ public final class ImageIoThumbnailer implements Thumbnailer {
   private static final Map<String, String> FORMAT_ALIASES = Map.of("jpg", "jpeg", "tif", "tiff", "wbmp", "bmp");
   /** The most frames an animated thumbnail keeps. */
   static final int MAX_FRAMES = 200;
+  /**
+   * The longest side decoded, in pixels: the largest a JPEG or GIF can be. The pixel limit alone
+   * lets a 32,000,000 x 1 image through, and decoders allocate whole rows (the PNG reader two,
+   * at up to 8 bytes a pixel) whatever the subsampling.
+   */
+  static final int MAX_SIDE = 65_535;
+  /**
+   * The most bytes a plugin may read while reading a header, in probe and before decoding. Some
+   * read metadata whole (every JPEG segment before the image data, every TIFF directory, a BMP's
+   * declared palette); normal headers, EXIF, XMP and ICC profiles included, are far smaller.
+   */
+  static final long MAX_HEADER_BYTES = 4L << 20;
+  /**
+   * The same for TIFF, whose TwelveMonkeys reader keeps about ten times what it reads of its
+   * directories; strip and tile tables and a thousand pages fit with room to spare.
+   */
+  static final long MAX_TIFF_HEADER_BYTES = 1L << 20;
+  /**
+   * The most bits a decoded pixel may have: 16-bit RGBA, the most a PNG can be. The pixel limit
+   * counts pixels; a TIFF can give each dozens of samples of up to 64 bits.
+   */
+  static final int MAX_BITS_PER_PIXEL = 64;
   private static final float JPEG_QUALITY = 0.8f;
 
   static {
@@ -59,51 +87,122 @@ public final class ImageIoThumbnailer implements Thumbnailer {
   /** A thumbnailer with the defaults above. */
   public ImageIoThumbnailer() {}
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Reads the format's header only, and at most 4 MiB of it (1 MiB for TIFF): some plugins
+   * read metadata whole (every JPEG segment before the image data, every TIFF directory), so a
+   * file with more header than that is refused rather than read. For a GIF, reads its block
+   * structure up to the descriptor of frame 201, skipping pixel data and extensions without
+   * holding them, so a GIF with more frames than an animated thumbnail keeps (200) reports 201
+   * frames. A GIF's size is its logical screen, widened to its first frame where that is larger.
+   *
+   * @throws IOException when the bytes claim an accepted format but its header is unreadable or
+   *     larger than 4 MiB (1 MiB for TIFF)
+   */
   @Override
   public Optional<ImageInfo> probe(Path source, String contentType) throws IOException {
     String type = contentType.toLowerCase(Locale.ROOT);
     if (!type.startsWith("image/") || type.startsWith("image/svg")) {
       return Optional.empty();
     }
-    try (ImageInputStream in = ImageIO.createImageInputStream(source.toFile())) {
-      if (in == null) {
-        return Optional.empty();
-      }
-      Optional<ImageReader> found = readerFor(in);
-      if (found.isEmpty()) {
-        return Optional.empty();
-      }
-      ImageReader reader = found.get();
+    try (ReadBudgetImageInputStream in = ReadBudgetImageInputStream.open(source, MAX_HEADER_BYTES)) {
       try {
-        String format = format(reader);
-        reader.setInput(in, false, !format.equals("gif"));
-        int width = reader.getWidth(0);
-        int height = reader.getHeight(0);
-        int frames = 1;
-        if (format.equals("gif")) {
-          int[] screen = gifScreen(reader);
-          width = Math.max(width, screen[0]);
-          height = Math.max(height, screen[1]);
-          frames = Math.max(1, reader.getNumImages(true));
+        return probe(source, in);
+      } catch (IOException | RuntimeException e) {
+        if (in.exceeded()) {
+          throw headerTooLarge(in, e);
         }
-        int orientation = format.equals("jpeg") ? ExifOrientation.of(source) : 1;
-        if (width < 1 || height < 1) {
-          return Optional.empty();
-        }
-        return Optional.of(new ImageInfo(width, height, format, frames, orientation));
-      } finally {
-        reader.dispose();
+        throw e;
       }
     } catch (IOException | RuntimeException e) {
       throw new IOException("unreadable image header: " + e.getMessage(), e);
     }
   }
 
+  private static Optional<ImageInfo> probe(Path source, ReadBudgetImageInputStream in) throws IOException {
+    Optional<ImageReader> found = readerFor(in);
+    if (found.isEmpty()) {
+      return Optional.empty();
+    }
+    ImageReader reader = found.get();
+    try {
+      String format = format(reader);
+      in.limit(headerBudget(format));
+      int width;
+      int height;
+      int frames = 1;
+      if (format.equals("gif")) {
+        GifStructure gif = GifStructure.read(source, MAX_FRAMES + 1);
+        int[] canvas = gif.canvas();
+        width = canvas[0];
+        height = canvas[1];
+        frames = Math.max(1, gif.completeFrames());
+      } else {
+        reader.setInput(in, true, true);
+        width = reader.getWidth(0);
+        height = reader.getHeight(0);
+        if (in.exceeded()) {
+          throw headerTooLarge(in, null); // the plugin swallowed the failed read
+        }
+      }
+      int orientation = format.equals("jpeg") ? ExifOrientation.of(source) : 1;
+      if (width < 1 || height < 1) {
+        return Optional.empty();
+      }
+      return Optional.of(new ImageInfo(width, height, format, frames, orientation));
+    } finally {
+      reader.dispose();
+    }
+  }
+
+  /**
+   * The bits a pixel of the image the reader will decode into (its first image type, which
+   * {@code ImageReader.read} uses), from the header; 0 when the reader offers no type.
+   */
+  private static int bitsPerPixel(ImageReader reader) throws IOException {
+    Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+    if (!types.hasNext()) {
+      return 0;
+    }
+    SampleModel model = types.next().getSampleModel();
+    int bits = 0;
+    for (int band = 0; band < model.getNumBands(); band++) {
+      bits += model.getSampleSize(band);
+    }
+    return bits;
+  }
+
+  /** The most header bytes read from an image in {@code format}. */
+  private static long headerBudget(String format) {
+    return format.equals("tiff") ? MAX_TIFF_HEADER_BYTES : MAX_HEADER_BYTES;
+  }
+
+  private static IOException headerTooLarge(ReadBudgetImageInputStream in, @Nullable Throwable cause) {
+    return new IOException("image has more than " + in.budget() + " bytes of header", cause);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Refused before decoding, with an {@link IOException}: more than {@code maxPixels} pixels
+   * in {@code info}, a side longer than 65,535 pixels, more than 64 bits a pixel, a header over
+   * the budget {@link #probe} describes, a BMP holding an embedded JPEG or PNG or more RLE data
+   * than its pixels can need, a WebP whose first frame declares more than its canvas, a GIF
+   * frame outside its screen. The decoder's own reading of the header is checked against {@code
+   * info} before any pixel is decoded. Animated GIFs keep at most 200 frames and compose at most
+   * {@code maxPixels} pixels over all of them.
+   *
+   * @throws IOException when the image is refused as above, or is corrupt or truncated
+   */
   @Override
   public List<GeneratedThumbnail> generate(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path outputDirectory)
       throws IOException {
     if (info.pixels() > maxPixels) {
       throw new IOException("image has " + info.pixels() + " pixels, more than " + maxPixels);
+    }
+    if (info.width() > MAX_SIDE || info.height() > MAX_SIDE) {
+      throw new IOException("image is " + info.width() + "x" + info.height() + ", more than " + MAX_SIDE + " pixels on a side");
     }
     List<ThumbnailSpec> still = new ArrayList<>();
     List<ThumbnailSpec> animated = new ArrayList<>();
@@ -153,36 +252,79 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     return out;
   }
 
-  /** Decodes the first frame, subsampled to about twice what the largest target needs. */
+  /**
+   * Decodes the first frame, subsampled to about twice what the largest target needs. The header
+   * is read under the same budget as in {@link #probe}, and checked against {@code info} and
+   * {@code maxPixels}, before any pixel is decoded.
+   */
   private BufferedImage decodeFirstFrame(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels) throws IOException {
-    try (ImageInputStream in = ImageIO.createImageInputStream(source.toFile())) {
-      ImageReader reader = readerFor(in).orElseThrow(() -> new IOException("no reader for image"));
+    try (ReadBudgetImageInputStream in = openForDecoding(source)) {
       try {
-        reader.setInput(in, true, true);
-        int sw = reader.getWidth(0);
-        int sh = reader.getHeight(0);
-        if ((long) sw * sh > maxPixels || sw > info.width() || sh > info.height()) {
-          throw new IOException("image decodes larger than its header said: " + sw + "x" + sh);
+        return decodeFirstFrame(source, in, info, specs, maxPixels);
+      } catch (IOException | RuntimeException e) {
+        if (in.exceeded()) {
+          throw headerTooLarge(in, e);
         }
-        int sub = subsampling(info, specs);
-        ImageReadParam param = reader.getDefaultReadParam();
-        if (sub > 1) {
-          param.setSourceSubsampling(sub, sub, 0, 0);
-        }
-        BufferedImage image = reader.read(0, param);
-        long expectedW = (sw + sub - 1) / sub;
-        long expectedH = (sh + sub - 1) / sub;
-        if (image.getWidth() > expectedW || image.getHeight() > expectedH) {
-          throw new IOException("decoded image is larger than its header said");
-        }
-        if (info.format().equals("gif") && (image.getWidth() < info.width() / sub || image.getHeight() < info.height() / sub)) {
-          image = placeOnScreen(reader, image, info, sub);
-        }
-        return image;
-      } finally {
-        reader.dispose();
+        throw e;
       }
     }
+  }
+
+  private BufferedImage decodeFirstFrame(Path source, ReadBudgetImageInputStream in, ImageInfo info, List<ThumbnailSpec> specs,
+      long maxPixels) throws IOException {
+    ImageReader reader = readerFor(in).orElseThrow(() -> new IOException("no reader for image"));
+    try {
+      String format = format(reader);
+      in.limit(headerBudget(format));
+      reader.setInput(in, true, true);
+      int sw = reader.getWidth(0);
+      int sh = reader.getHeight(0);
+      if (in.exceeded()) {
+        throw headerTooLarge(in, null); // the plugin swallowed the failed read
+      }
+      if ((long) sw * sh > maxPixels || sw > info.width() || sh > info.height()) {
+        throw new IOException("image decodes larger than its header said: " + sw + "x" + sh);
+      }
+      if (format.equals("bmp")) {
+        BmpHeader.check(source, sw, sh);
+      } else if (format.equals("webp")) {
+        WebpHeader.check(source, sw, sh);
+      }
+      int bits = bitsPerPixel(reader);
+      if (bits > MAX_BITS_PER_PIXEL) {
+        throw new IOException("image has " + bits + " bits a pixel, more than " + MAX_BITS_PER_PIXEL);
+      }
+      in.unlimit(); // the pixel data may be as large as the file
+      int sub = subsampling(info, specs);
+      ImageReadParam param = reader.getDefaultReadParam();
+      if (sub > 1) {
+        param.setSourceSubsampling(sub, sub, 0, 0);
+      }
+      BufferedImage image = reader.read(0, param);
+      long expectedW = (sw + sub - 1) / sub;
+      long expectedH = (sh + sub - 1) / sub;
+      if (image.getWidth() > expectedW || image.getHeight() > expectedH) {
+        throw new IOException("decoded image is larger than its header said");
+      }
+      if (info.format().equals("gif") && (image.getWidth() < info.width() / sub || image.getHeight() < info.height() / sub)) {
+        image = placeOnScreen(reader, image, info, sub);
+      }
+      return image;
+    } finally {
+      reader.dispose();
+    }
+  }
+
+  /**
+   * The source as ImageIO should read it for a still thumbnail, limited to {@code
+   * MAX_HEADER_BYTES} until the header is read: a GIF as its header and first frame only, without
+   * extensions ({@link GifStructure#openForImageIo()}), anything else as it is.
+   */
+  private static ReadBudgetImageInputStream openForDecoding(Path source) throws IOException {
+    if (GifStructure.isGif(source)) {
+      return new ReadBudgetImageInputStream(GifStructure.read(source, 1).openForImageIo(), MAX_HEADER_BYTES);
+    }
+    return ReadBudgetImageInputStream.open(source, MAX_HEADER_BYTES);
   }
 
   /** A GIF frame smaller than its logical screen, drawn at its offset on a transparent screen. */
@@ -298,27 +440,41 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     return out;
   }
 
+  /** Writes {@code image} to {@code file} as a JPEG of quality 0.8; the file is closed and the writer disposed whatever happens. */
   static void writeJpeg(BufferedImage image, Path file) throws IOException {
-    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-    try (ImageOutputStream out = ImageIO.createImageOutputStream(Files.newOutputStream(file))) {
-      writer.setOutput(out);
+    write("jpeg", file, writer -> {
       ImageWriteParam param = writer.getDefaultWriteParam();
       param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
       param.setCompressionQuality(JPEG_QUALITY);
       writer.write(null, new IIOImage(image, null, null), param);
+    });
+  }
+
+  /** Writes {@code image} to {@code file} as a PNG; the file is closed and the writer disposed whatever happens. */
+  static void writePng(BufferedImage image, Path file) throws IOException {
+    write("png", file, writer -> writer.write(null, new IIOImage(image, null, null), writer.getDefaultWriteParam()));
+  }
+
+  /**
+   * Opens {@code file}, runs {@code body} with a {@code format} writer whose output is that file,
+   * then closes the image stream (which flushes it), the file and the writer, on every path.
+   * ImageIO's stream over an {@code OutputStream} does not close the {@code OutputStream}, so
+   * the file is closed here rather than left to the garbage collector.
+   */
+  private static void write(String format, Path file, WriteBody body) throws IOException {
+    ImageWriter writer = ImageIO.getImageWritersByFormatName(format).next();
+    try (OutputStream os = Files.newOutputStream(file); ImageOutputStream out = new MemoryCacheImageOutputStream(os)) {
+      writer.setOutput(out);
+      body.write(writer);
     } finally {
       writer.dispose();
     }
   }
 
-  static void writePng(BufferedImage image, Path file) throws IOException {
-    ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
-    try (ImageOutputStream out = ImageIO.createImageOutputStream(Files.newOutputStream(file))) {
-      writer.setOutput(out);
-      writer.write(null, new IIOImage(image, null, null), writer.getDefaultWriteParam());
-    } finally {
-      writer.dispose();
-    }
+  /** What to do with a writer whose output is set. */
+  @FunctionalInterface
+  private interface WriteBody {
+    void write(ImageWriter writer) throws IOException;
   }
 
   /** The first reader for the stream's actual bytes (the content type is not trusted) whose format is accepted. */
@@ -341,22 +497,6 @@ public final class ImageIoThumbnailer implements Thumbnailer {
   static String format(ImageReader reader) throws IOException {
     String name = reader.getFormatName().toLowerCase(Locale.ROOT);
     return FORMAT_ALIASES.getOrDefault(name, name);
-  }
-
-  /** The logical screen size of a GIF, from its stream metadata. */
-  static int[] gifScreen(ImageReader reader) throws IOException {
-    IIOMetadata stream = reader.getStreamMetadata();
-    if (stream == null) {
-      return new int[] {0, 0};
-    }
-    Node root = stream.getAsTree("javax_imageio_gif_stream_1.0");
-    for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
-      if (n.getNodeName().equals("LogicalScreenDescriptor")) {
-        IIOMetadataNode d = (IIOMetadataNode) n;
-        return new int[] {Integer.parseInt(d.getAttribute("logicalScreenWidth")), Integer.parseInt(d.getAttribute("logicalScreenHeight"))};
-      }
-    }
-    return new int[] {0, 0};
   }
 
 }

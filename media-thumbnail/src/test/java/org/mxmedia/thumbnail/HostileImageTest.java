@@ -3,7 +3,6 @@ package org.mxmedia.thumbnail;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,8 +33,9 @@ class HostileImageTest {
       if (info == null) {
         continue;
       }
+      ThumbnailSpec still = ThumbnailSpec.crop(Math.min(32, info.width()), Math.min(32, info.height()));
       try {
-        thumbnailer.generate(file, info, List.of(ThumbnailSpec.crop(Math.min(32, info.width()), Math.min(32, info.height()))), 32_000_000L, dir);
+        thumbnailer.generate(file, info, List.of(still, still.withAnimated(true)), 32_000_000L, dir);
       } catch (IOException refused) {
         // refused cleanly
       }
@@ -51,15 +51,28 @@ class HostileImageTest {
   void aSmallHeapSurvivesTheHostileCorpusAndALargeImage() throws Exception {
     Path work = Files.createDirectories(dir.resolve("work"));
     HostileImages.write(work, 5600);
-    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx64m", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true", "-cp", classpath,
-        HostileImages.class.getName(), work.toString())
-        .redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(100, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
-    assertThat(out).contains("DONE").contains("pixel-flood.png: refused").contains("huge-screen.gif: refused")
+    HostileImages.Forked run = HostileImages.runInSmallHeap("64m", work);
+    assertThat(run.exitCode()).as(run.output()).isZero();
+    assertThat(run.output()).contains("DONE").contains("pixel-flood.png: refused").contains("huge-screen.gif: refused")
+        .contains("frame-bomb.gif: refused").contains("wide-16bit.png: refused").contains("embedded-png.bmp: refused")
+        .contains("canvas-lie.webp: refused").contains("many-samples.tif: refused")
         .contains("large.png: 5 thumbnails");
+  }
+
+  /**
+   * The GIF frame bomb (1,264 bytes; 20 frames of 40000x40000 behind a 64x64 screen) asked for
+   * an animated thumbnail in a 128 MiB heap: refused with an IOException before any of those
+   * frames is decoded, where decoding one would need 1.6 GB.
+   */
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void theGifFrameBombIsRefusedInA128MiBHeap() throws Exception {
+    Path work = Files.createDirectories(dir.resolve("bomb"));
+    byte[] bomb = HostileImages.gifFrameBomb(40_000);
+    assertThat(bomb).hasSizeLessThan(1400);
+    Files.write(work.resolve("frame-bomb.gif"), bomb);
+    HostileImages.Forked run = HostileImages.runInSmallHeap("128m", work);
+    assertThat(run.exitCode()).as(run.output()).isZero();
+    assertThat(run.output()).contains("frame-bomb.gif: refused: ").contains("DONE");
   }
 }

@@ -160,6 +160,52 @@ class ImageIoThumbnailerTest extends ThumbnailerContract {
         .isInstanceOf(IOException.class).hasMessageContaining("pixels");
   }
 
+  /**
+   * 32,000,000 x 1 pixels is within the pixel limit, but at 16-bit RGBA each row the PNG reader
+   * keeps (it keeps two) is 256 MB, and an undecimated row as large: refused from the header
+   * for being more than {@link ImageIoThumbnailer#MAX_SIDE} wide, having allocated next to nothing.
+   */
+  @Test
+  void aVeryWideImageIsRefusedBeforeAnyRowIsAllocated() throws IOException {
+    Path wide = file("wide.png", HostileImages.pngClaiming(32_000_000, 1, 16, 6));
+    ImageInfo info = thumbnailer().probe(wide, "image/png").orElseThrow();
+    assertThat(info.pixels()).isLessThanOrEqualTo(MAX_PIXELS);
+    long before = AnimatedGifTest.allocatedBytes();
+    assertThatThrownBy(() -> thumbnailer().generate(wide, info, List.of(ThumbnailSpec.scale(32, 1)), MAX_PIXELS, dir))
+        .isInstanceOf(IOException.class).hasMessageContaining("32000000x1").hasMessageContaining("65535");
+    assertThat(AnimatedGifTest.allocatedBytes() - before).as("bytes allocated").isLessThan(8L << 20);
+  }
+
+  /**
+   * 4000x4000 is within the pixel limit, but at RGB and 13 extra samples of 16 bits each a pixel
+   * is 32 bytes, and the destination even subsampled by 2 is 128 MB: refused from the reader's
+   * image type before decoding, for having more than 64 bits a pixel.
+   */
+  @Test
+  void anImageWithMoreThanSixtyFourBitsAPixelIsRefused() throws IOException {
+    Path tiff = file("samples.tif", HostileImages.tiffClaiming(4000, 4000, 16, 16));
+    ImageInfo info = thumbnailer().probe(tiff, "image/tiff").orElseThrow();
+    long before = AnimatedGifTest.allocatedBytes();
+    assertThatThrownBy(() -> thumbnailer().generate(tiff, info, List.of(ThumbnailSpec.scale(800, 800)), MAX_PIXELS, dir))
+        .isInstanceOf(IOException.class).hasMessageContaining("256 bits a pixel");
+    assertThat(AnimatedGifTest.allocatedBytes() - before).as("bytes allocated").isLessThan(8L << 20);
+  }
+
+  /** 16-bit RGBA, the most a PNG can be (64 bits a pixel), is thumbnailed. */
+  @Test
+  void sixteenBitRgbaIsThumbnailed() throws IOException {
+    java.awt.image.ComponentColorModel model = new java.awt.image.ComponentColorModel(
+        java.awt.color.ColorSpace.getInstance(java.awt.color.ColorSpace.CS_sRGB), true, false,
+        java.awt.Transparency.TRANSLUCENT, java.awt.image.DataBuffer.TYPE_USHORT);
+    BufferedImage rgba16 = new BufferedImage(model, model.createCompatibleWritableRaster(120, 80), false, null);
+    Graphics2D g = rgba16.createGraphics();
+    g.setColor(Color.RED);
+    g.fillRect(0, 0, 120, 80);
+    g.dispose();
+    GeneratedThumbnail t = generate(file("rgba16.png", TestImages.encode(rgba16, "png")), "image/png", List.of(ThumbnailSpec.scale(60, 40))).get(0);
+    assertThat(new Color(read(t.file()).getRGB(30, 20), true)).isEqualTo(Color.RED);
+  }
+
   @Test
   void aGifWithAHugeScreenIsRefusedFromItsHeader() throws IOException {
     Path gif = file("screen.gif", TestImages.gifWithScreen(65535, 65535));
