@@ -506,4 +506,76 @@ class HostileWorldTest {
     }
     assertThat(server.activeExchanges()).as("the request thread was freed").isZero();
   }
+
+  /**
+   * The animated-GIF frame bomb (a 64x64 screen, then 20 frames declaring 40000x40000 with an
+   * 8-bit palette, about 1.6 GB each if decoded) against the packaged server in a 128 MiB heap:
+   * the animated thumbnail is a 400 and the server goes on answering.
+   */
+  @Test
+  @Timeout(value = 90, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void theGifFrameBombIsA400InA128MiBHeap() throws Exception {
+    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m",
+        "-XX:+ExitOnOutOfMemoryError", "-cp", classpath, MediaServer.class.getName(), "--port", "0",
+        "--data-dir", dir.resolve("bomb").toString(), "--token", "bomb=@alice:localhost")
+        .redirectErrorStream(true).start();
+    closeAfter.add(() -> {
+      p.destroy();
+      p.waitFor(20, TimeUnit.SECONDS);
+    });
+    String base = null;
+    java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    String line;
+    while ((line = out.readLine()) != null) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile(" on (http://127\\.0\\.0\\.1:\\d+) ").matcher(line);
+      if (m.find()) {
+        base = m.group(1);
+        break;
+      }
+    }
+    assertThat(base).isNotNull();
+    Thread drain = new Thread(() -> {
+      try {
+        out.transferTo(java.io.Writer.nullWriter());
+      } catch (IOException e) {
+        // the process ended
+      }
+    });
+    drain.setDaemon(true);
+    drain.start();
+
+    HttpResponse<String> up = client.send(HttpRequest.newBuilder(URI.create(base + "/_matrix/media/v3/upload?filename=bomb.gif"))
+        .header("Authorization", "Bearer bomb").header("Content-Type", "image/gif")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(gifFrameBomb())).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(up.statusCode()).as(up.body()).isEqualTo(200);
+    String mxc = up.body().replaceAll(".*\"mxc://([^\"]+)\".*", "$1");
+    for (int i = 0; i < 3; i++) {
+      HttpResponse<String> thumb = client.send(HttpRequest.newBuilder(URI.create(base + "/_matrix/client/v1/media/thumbnail/" + mxc
+          + "?width=96&height=96&method=scale&animated=true")).header("Authorization", "Bearer bomb").build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(thumb.statusCode()).as(thumb.body()).isEqualTo(400);
+      assertThat(thumb.body()).contains("\"errcode\":\"M_UNKNOWN\"");
+    }
+    HttpResponse<String> versions = client.send(HttpRequest.newBuilder(URI.create(base + "/_matrix/client/versions")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(versions.statusCode()).isEqualTo(200);
+    assertThat(p.isAlive()).as("no OutOfMemoryError ended the server").isTrue();
+  }
+
+  /** A 64x64 GIF whose 20 further frames each declare 40000x40000 pixels with an 8-bit palette and carry almost no data. */
+  private static byte[] gifFrameBomb() {
+    java.io.ByteArrayOutputStream gif = new java.io.ByteArrayOutputStream();
+    gif.writeBytes("GIF89a".getBytes(StandardCharsets.US_ASCII));
+    gif.writeBytes(new byte[] {64, 0, 64, 0, (byte) 0xF7, 0, 0}); // screen 64x64, a 256-colour global table
+    gif.writeBytes(new byte[256 * 3]);
+    for (int frame = 0; frame <= 20; frame++) {
+      int side = frame == 0 ? 64 : 40_000;
+      gif.writeBytes(new byte[] {0x21, (byte) 0xF9, 4, 0, 10, 0, 0, 0}); // graphic control: 100 ms
+      gif.writeBytes(new byte[] {0x2C, 0, 0, 0, 0, (byte) side, (byte) (side >> 8), (byte) side, (byte) (side >> 8), 0});
+      gif.writeBytes(new byte[] {8, 3, 0x00, 0x03, 0x02, 0}); // LZW: clear, end of information
+    }
+    gif.write(0x3B);
+    return gif.toByteArray();
+  }
 }
