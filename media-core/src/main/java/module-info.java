@@ -3,7 +3,7 @@
  * may implement ({@code org.mxmedia.spi}) and the engine behind them.
  */
 module org.mxmedia.core {
-  requires transitive org.slf4j;
+  requires org.slf4j;
   requires com.google.common;
   requires static org.jspecify;
 

@@ -4,6 +4,7 @@
  */
 module org.mxmedia.http {
   requires transitive org.mxmedia.core;
+  requires org.slf4j;
   requires com.fasterxml.jackson.core;
   requires static jdk.httpserver;
   requires static jakarta.servlet;

@@ -4,6 +4,7 @@
  */
 module org.mxmedia.preview {
   requires transitive org.mxmedia.core;
+  requires org.slf4j;
   requires org.jsoup;
   requires org.apache.httpcomponents.client5.httpclient5;
   requires org.apache.httpcomponents.core5.httpcore5;

@@ -4,7 +4,7 @@ module org.mxmedia.testkit {
   requires transitive org.junit.jupiter.api;
   requires transitive org.junit.jupiter.params;
   requires org.assertj.core;
-  requires java.desktop;
+  requires transitive java.desktop;
   requires static org.jspecify;
 
   exports org.mxmedia.testkit;

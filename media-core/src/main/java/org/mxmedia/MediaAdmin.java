@@ -1,7 +1,6 @@
 package org.mxmedia;
 
 import java.time.Instant;
-import org.mxmedia.spi.LocalMedia;
 
 /**
  * Administrative operations on local media. Obtained from {@link MediaRepository#admin()} (trusted
@@ -13,8 +12,8 @@ import org.mxmedia.spi.LocalMedia;
  */
 public interface MediaAdmin {
 
-  /** The stored metadata of local media, quarantined or not. */
-  LocalMedia describe(MxcUri uri);
+  /** What is known of local media or a cached remote copy, quarantined or not; 404 for anything else. */
+  MediaInfo describe(MxcUri uri);
 
   /**
    * Quarantines local media: it is then served to nobody.

@@ -1,12 +1,16 @@
 package org.mxmedia;
 
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executor;
-import org.mxmedia.internal.DefaultMediaRepository;
+import java.util.concurrent.ScheduledExecutorService;
+import org.mxmedia.internal.ProviderEntry;
+import org.mxmedia.internal.RepositoryFactory;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.FederationClient;
 import org.mxmedia.spi.MediaIdGenerator;
@@ -112,6 +116,8 @@ public interface MediaRepository extends AutoCloseable {
     private MediaStore mediaStore;
     private PrimaryStorage storage;
     private final List<ProviderEntry> providers = new ArrayList<>();
+    private ScheduledExecutorService scheduler;
+    private RepositoryFactory.LocalCache localCache;
     private UploadPolicy uploadPolicy;
     private Authorizer authorizer;
     private Clock clock;
@@ -122,14 +128,6 @@ public interface MediaRepository extends AutoCloseable {
     private OutboundPolicy outboundPolicy;
 
     private Builder() {}
-
-    /** A storage provider and its options. */
-    public record ProviderEntry(StorageProvider provider, StorageProviderOptions options) {
-      public ProviderEntry {
-        Objects.requireNonNull(provider, "provider");
-        Objects.requireNonNull(options, "options");
-      }
-    }
 
     public Builder serverName(String serverName) {
       return serverName(ServerName.of(serverName));
@@ -230,6 +228,29 @@ public interface MediaRepository extends AutoCloseable {
     }
 
     /**
+     * Where periodic and delayed work runs (access-time flushes, lease renewal, maintenance,
+     * retries of provider copies, the remote fetch watchdog). Default: one daemon thread owned by
+     * the repository and shut down by {@link #close()}; a scheduler given here is not shut down
+     * (its tasks are cancelled). Tests give one they drive.
+     */
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = once(this.scheduler, scheduler, "scheduler");
+      return this;
+    }
+
+    /**
+     * Where copies of blobs are kept when the primary storage keeps no local files (object
+     * storage, memory) and the engine needs a file (to thumbnail, or to copy to a provider), and
+     * how many bytes of copies not in use it keeps (least recently used go first). Default: a
+     * temporary directory deleted on close, 1 GiB.
+     */
+    public Builder localCache(Path directory, DataSize maxSize) {
+      RepositoryFactory.LocalCache cache = new RepositoryFactory.LocalCache(directory, maxSize);
+      this.localCache = once(this.localCache, cache, "localCache");
+      return this;
+    }
+
+    /**
      * Builds the repository and starts its background work (a sweep that finishes blob deletions
      * a crash interrupted, the batched access-time writer, the hourly purge of expired pending
      * uploads).
@@ -246,20 +267,22 @@ public interface MediaRepository extends AutoCloseable {
       if (storage == null) {
         throw new IllegalStateException("storage (the primary storage) is required");
       }
-      return new DefaultMediaRepository(
+      return RepositoryFactory.create(new RepositoryFactory.Parts(
           serverName,
           config == null ? MediaConfig.defaults() : config,
           mediaStore,
           storage,
-          List.copyOf(providers),
+          providers,
           uploadPolicy == null ? UploadPolicy.unlimited() : uploadPolicy,
           authorizer == null ? Authorizer.denyAll() : authorizer,
           clock == null ? Clock.systemUTC() : clock,
           mediaIdGenerator == null ? MediaIdGenerator.secureRandom() : mediaIdGenerator,
-          executor,
-          thumbnailer,
-          federationClient,
-          outboundPolicy == null ? OutboundPolicy.defaults() : outboundPolicy);
+          Optional.ofNullable(executor),
+          Optional.ofNullable(scheduler),
+          Optional.ofNullable(thumbnailer),
+          Optional.ofNullable(federationClient),
+          outboundPolicy == null ? OutboundPolicy.defaults() : outboundPolicy,
+          Optional.ofNullable(localCache)));
     }
 
     private static <T> T once(T current, T value, String name) {

@@ -1,5 +1,10 @@
 package org.mxmedia.benchmarks;
 
+import org.mxmedia.ThumbnailSpec;
+import org.mxmedia.ThumbnailMethod;
+import org.mxmedia.MediaConfig;
+import java.util.List;
+import java.util.ArrayList;
 import java.awt.Color;
 import java.awt.GradientPaint;
 import java.awt.Graphics2D;
@@ -46,6 +51,24 @@ public final class BenchmarkImages {
       image.setRGB(0, y, width, 1, row, 0, width);
     }
     return image;
+  }
+
+  /**
+   * The spec's five thumbnail sizes as exact targets for a source of {@code width x height} larger
+   * than all of them (as the engine computes them): a crop is the box, a scale fits the box.
+   */
+  public static List<ThumbnailSpec> specTargets(int width, int height) {
+    List<ThumbnailSpec> specs = new ArrayList<>();
+    for (ThumbnailSpec s : MediaConfig.SPEC_THUMBNAIL_SIZES) {
+      if (s.method() == ThumbnailMethod.CROP) {
+        specs.add(s);
+      } else if ((long) s.width() * height <= (long) s.height() * width) {
+        specs.add(new ThumbnailSpec(s.width(), (int) Math.max(1, Math.round((double) height * s.width() / width)), s.method(), false));
+      } else {
+        specs.add(new ThumbnailSpec((int) Math.max(1, Math.round((double) width * s.height() / height)), s.height(), s.method(), false));
+      }
+    }
+    return specs;
   }
 
   public static void main(String[] args) throws Exception {

@@ -9,7 +9,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.internal.ThumbnailGeometry;
 import org.mxmedia.spi.ImageInfo;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
 
@@ -34,11 +33,7 @@ public final class ConcurrentLargeImages {
     for (Path jpeg : jpegs) {
       results.add(pool.submit(() -> {
         ImageInfo info = thumbnailer.probe(jpeg, "image/jpeg").orElseThrow();
-        List<ThumbnailSpec> specs = new ArrayList<>();
-        for (ThumbnailSpec s : MediaConfig.SPEC_THUMBNAIL_SIZES) {
-          ThumbnailGeometry.Target t = ThumbnailGeometry.target(info.width(), info.height(), s.width(), s.height(), s.method());
-          specs.add(new ThumbnailSpec(t.width(), t.height(), t.method(), false));
-        }
+        List<ThumbnailSpec> specs = BenchmarkImages.specTargets(info.width(), info.height());
         Path out = Files.createTempDirectory("large-out");
         return thumbnailer.generate(jpeg, info, specs, 64_000_000L, out).size();
       }));

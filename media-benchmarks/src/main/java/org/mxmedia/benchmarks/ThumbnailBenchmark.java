@@ -10,7 +10,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.internal.ThumbnailGeometry;
 import org.mxmedia.spi.GeneratedThumbnail;
 import org.mxmedia.spi.ImageInfo;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
@@ -60,11 +59,7 @@ public class ThumbnailBenchmark {
     }
     String type = format.equals("jpg") ? "image/jpeg" : "image/png";
     info = thumbnailer.probe(source, type).orElseThrow();
-    specs = new ArrayList<>();
-    for (ThumbnailSpec s : MediaConfig.SPEC_THUMBNAIL_SIZES) {
-      ThumbnailGeometry.Target t = ThumbnailGeometry.target(info.displayWidth(), info.displayHeight(), s.width(), s.height(), s.method());
-      specs.add(new ThumbnailSpec(t.width(), t.height(), t.method(), false));
-    }
+    specs = BenchmarkImages.specTargets(info.displayWidth(), info.displayHeight());
     out = Files.createTempDirectory("mxmedia-bench-out");
   }
 

@@ -2,406 +2,159 @@ package org.mxmedia.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.OptionalLong;
-import java.nio.file.NoSuchFileException;
-import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.time.Clock;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import com.google.common.util.concurrent.Striped;
-import java.util.concurrent.locks.Lock;
-import org.mxmedia.ErrorCode;
+import java.util.function.Consumer;
 import org.mxmedia.MediaContent;
 import org.mxmedia.MediaException;
-import org.mxmedia.MediaRepository.Builder.ProviderEntry;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
-import org.mxmedia.spi.StagedBlob;
-import org.mxmedia.spi.ThumbnailRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The life of a blob across the metadata store and the storages: reservation before bytes become
- * visible, copies to storage providers, reads in order, and deletion only once nothing refers to
- * the bytes, by the holder of a deletion claim (the protocol described on {@link MediaStore}).
+ * The blob layer: the one way bytes enter the repository, and the ways they are read back.
  *
- * <p>Every deletion of bytes happens under a claim this object won, by {@link
- * MediaStore#claimBlobForDeletion} or by taking over a claim abandoned for {@link #STALE_CLAIM}
- * ({@link MediaStore#takeOverDeletion}), and holds {@link #deletionLocks} from the claim to its
- * end, so this process never takes over its own live deletion.
+ * <p>{@link #ingest} is invariant 1 and 2 in one place: stage (hashing, counting, limited), reserve,
+ * commit (atomic), copy to providers, record; a failure after the reservation releases it (and
+ * deletes the bytes if nothing else refers to them), so nothing partial and no orphan is left.
+ * Uploads, pending uploads, remote copies and thumbnails all go through it.
  */
 final class BlobManager {
   private static final Logger log = LoggerFactory.getLogger(BlobManager.class);
 
-  /**
-   * How old a deletion claim must be before it counts as abandoned (its process died or hung) and
-   * another process, or this one, takes it over. A deletion takes milliseconds to seconds; the
-   * bound is generous so that a slow but live deleter is never overtaken, and the processes
-   * sharing a store must keep their clocks in step to well within it.
-   */
-  static final Duration STALE_CLAIM = Duration.ofMinutes(5);
-  /**
-   * A deleter stops deleting copies under its own claim once the claim is this old (and cancels
-   * it), so it is done long before anyone may take the claim over.
-   */
-  static final Duration CLAIM_WORK_LIMIT = STALE_CLAIM.dividedBy(2);
-  /**
-   * How long {@link #reserve} waits for a live deletion of the same bytes to end before it gives
-   * up with 503: deletions are short, and a request should not hang on one.
-   */
-  static final Duration DELETION_WAIT = Duration.ofSeconds(10);
-  /** Blobs the sweep lists at a time. */
-  static final int SWEEP_BATCH = 1000;
-  /**
-   * How often {@link #heartbeat} renews this process's lease in the store (scheduled by the
-   * repository; the sweep also renews it before each batch).
-   */
-  static final Duration HEARTBEAT_INTERVAL = Duration.ofMinutes(1);
-  /**
-   * How long a store instance's lease lasts without renewal before another process takes it as
-   * stopped and releases the reservations it held ({@link MediaStore#releaseAbandonedReservations}):
-   * five missed heartbeats, so a live process never loses its reservations to a slow beat.
-   */
-  static final Duration LEASE = Duration.ofMinutes(5);
-  private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
-  private static final Duration MAX_RETRY = Duration.ofMinutes(5);
-
-  private final MediaStore store;
   private final PrimaryStorage primary;
   private final List<ProviderEntry> providers;
-  private final Executor executor;
-  private final ScheduledExecutorService scheduler;
-  private final Clock clock;
-  private final AtomicInteger pendingCopies = new AtomicInteger();
-  private volatile boolean closed;
-  /** Held for the whole claim, delete, forget of a blob, so this process never takes over its own live deletion. */
-  private final Striped<Lock> deletionLocks = Striped.lazyWeakLock(64);
+  private final LocalBlobCache cache;
+  private final BlobDeletions deletions;
+  private final ProviderCopies copies;
 
-  BlobManager(
-      MediaStore store, PrimaryStorage primary, List<ProviderEntry> providers, Executor executor,
-      ScheduledExecutorService scheduler, Clock clock) {
-    this.store = store;
+  BlobManager(MediaStore store, PrimaryStorage primary, List<ProviderEntry> providers, LocalBlobCache cache, Clock clock,
+      Executor executor, ScheduledExecutorService scheduler) {
     this.primary = primary;
     this.providers = providers;
-    this.executor = executor;
-    this.scheduler = scheduler;
-    this.clock = clock;
-  }
-
-  /** The clock's instant at the stores' precision, so claims are named alike in every store. */
-  private Instant now() {
-    return clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    this.cache = cache;
+    this.deletions = new BlobDeletions(store, primary, providers, clock, cache::remove);
+    this.copies = new ProviderCopies(store, providers, deletions, this::localFile, executor, scheduler);
   }
 
   /**
-   * Takes a reference to {@code key}. While the blob is claimed for deletion it waits, up to
-   * {@link #DELETION_WAIT}, for the deletion to end; a claim older than {@link #STALE_CLAIM} is
-   * taken over and finished here at once.
-   *
-   * @throws MediaException 503 {@code M_UNKNOWN} when a live deletion of the same bytes outlasts
-   *     the wait
+   * Writes the record of a committed blob, transferring the caller's reservation of it to the
+   * record, and says whether it did.
    */
+  @FunctionalInterface
+  interface Recorder<T> {
+    Recorded<T> record(Ingest.Staged staged);
+  }
+
+  /**
+   * What a {@link Recorder} did.
+   *
+   * @param value what the ingest returns
+   * @param transferred whether the reservation now belongs to a record (else it is released)
+   */
+  record Recorded<T>(T value, boolean transferred) {
+    static <T> Recorded<T> kept(T value) {
+      return new Recorded<>(value, true);
+    }
+
+    static <T> Recorded<T> notKept(T value) {
+      return new Recorded<>(value, false);
+    }
+  }
+
+  /**
+   * Streams {@code body} into the repository and records it: stage under {@code limit}, run
+   * {@code afterStaging} (a last check before anything becomes visible), then {@link
+   * #commitAndRecord}. Nothing is left behind when it throws.
+   *
+   * @param local whether the bytes are local media (providers' {@code store_local}) or a remote copy
+   * @throws MediaException the limit's error, 400 when the body fails or ends short, 500 when
+   *     storage fails, or whatever {@code afterStaging} and {@code recorder} throw
+   */
+  <T> T ingest(InputStream body, OptionalLong declaredLength, Ingest.Limit limit, boolean local,
+      Consumer<Ingest.Staged> afterStaging, Recorder<T> recorder) {
+    try (Ingest.Staged staged = stage(body, declaredLength, limit)) {
+      afterStaging.accept(staged);
+      return commitAndRecord(staged, local, recorder);
+    }
+  }
+
+  /** The first half of {@link #ingest}: stages {@code body} in the primary storage; see {@link Ingest#stage}. */
+  Ingest.Staged stage(InputStream body, OptionalLong declaredLength, Ingest.Limit limit) {
+    return Ingest.stage(primary, body, declaredLength, limit);
+  }
+
+  /**
+   * The second half of {@link #ingest}, for a caller that staged the bytes itself (to tell the
+   * failures of its source from those of storage): reserve, commit, copy to providers, record;
+   * release on any failure or when the recorder did not keep the reservation.
+   */
+  <T> T commitAndRecord(Ingest.Staged staged, boolean local, Recorder<T> recorder) {
+    BlobKey key = staged.key();
+    deletions.reserve(key);
+    boolean transferred = false;
+    try {
+      try {
+        staged.staged().commit(key);
+      } catch (IOException e) {
+        log.error("Could not commit blob {} to {}", key, primary.name(), e);
+        throw MediaException.internal("Could not store the media", e);
+      }
+      copies.afterCommit(key, local);
+      Recorded<T> recorded = recorder.record(staged);
+      transferred = recorded.transferred();
+      return recorded.value();
+    } finally {
+      if (!transferred) {
+        deletions.release(key);
+      }
+    }
+  }
+
+  /** Takes a reference to {@code key}; see {@link BlobDeletions#reserve}. */
   void reserve(BlobKey key) {
-    long deadline = System.nanoTime() + DELETION_WAIT.toNanos();
-    long nextTakeoverCheck = System.nanoTime();
-    long pauseMillis = 1;
-    while (store.reserveBlob(key) == MediaStore.Reservation.BEING_DELETED) {
-      // at once, then about once a second: a claim seldom turns stale during the wait
-      if (System.nanoTime() - nextTakeoverCheck >= 0) {
-        if (finishAbandonedDeletion(key)) {
-          continue;
-        }
-        nextTakeoverCheck = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-      }
-      long leftMillis = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-      if (leftMillis <= 0) {
-        log.warn("Blob {} stayed claimed for deletion by a live deletion for {}; refusing the reservation", key, DELETION_WAIT);
-        throw new MediaException(ErrorCode.M_UNKNOWN, 503, "The same file is being deleted; try again");
-      }
-      sleepQuietly(Math.min(pauseMillis, leftMillis));
-      pauseMillis = Math.min(50, pauseMillis * 2);
-    }
+    deletions.reserve(key);
   }
 
-  /**
-   * Takes over and finishes the deletion of {@code key} if its claim is abandoned; false when the
-   * claim is live (or gone), or a deletion of this process holds the blob's lock.
-   */
-  private boolean finishAbandonedDeletion(BlobKey key) {
-    Lock lock = deletionLocks.get(key);
-    if (!lock.tryLock()) {
-      return false; // a deletion of this process is running: it is live
-    }
-    List<ThumbnailRecord> thumbnails;
-    try {
-      Instant now = now();
-      if (!store.takeOverDeletion(key, now.minus(STALE_CLAIM), now)) {
-        return false;
-      }
-      log.warn("Blob {} was claimed for deletion more than {} ago and never finished; finishing that deletion", key, STALE_CLAIM);
-      thumbnails = delete(key, now).thumbnails();
-    } finally {
-      lock.unlock();
-    }
-    deleteThumbnailBlobs(thumbnails);
-    return true;
-  }
-
-  /**
-   * Makes a staged upload the blob {@code key} (reserved by the caller) and copies it to the
-   * providers that take {@code local} (or remote) media: synchronously to synchronous ones (a
-   * failure fails the call), in the background to the others.
-   */
-  void commit(StagedBlob staged, BlobKey key, boolean local) {
-    try {
-      staged.commit(key);
-    } catch (IOException e) {
-      log.error("Could not commit blob {} to {}", key, primary.name(), e);
-      throw MediaException.internal("Could not store the media", e);
-    }
-    for (ProviderEntry entry : providers) {
-      boolean wanted = local ? entry.options().storeLocal() : entry.options().storeRemote();
-      if (!wanted) {
-        continue;
-      }
-      if (entry.options().synchronous()) {
-        try {
-          entry.provider().store(key, primary.pathOf(key));
-        } catch (IOException | RuntimeException e) {
-          log.error("Could not copy blob {} to storage provider {}", key, entry.provider().name(), e);
-          throw MediaException.internal("Could not store the media", e);
-        }
-      } else {
-        scheduleCopy(key, entry, 0);
-      }
-    }
-  }
-
-  /** Gives up a reservation and deletes the bytes if that was the last reference. */
+  /** Gives up a reservation, deleting the bytes if that was the last reference. */
   void release(BlobKey key) {
-    store.releaseBlob(key);
-    deleteIfUnreferenced(key);
+    deletions.release(key);
   }
 
-  /**
-   * Deletes the bytes of {@code key} from every writable storage if nothing refers to them, and
-   * with them the thumbnails made from them (whose own blobs go the same way). Does nothing when
-   * the blob is referenced, unknown, or being deleted by someone else.
-   */
+  /** Deletes the bytes of {@code key} (and its thumbnails) if nothing refers to them. */
   void deleteIfUnreferenced(BlobKey key) {
-    List<ThumbnailRecord> thumbnails;
-    Lock lock = deletionLocks.get(key);
-    lock.lock();
-    try {
-      Instant now = now();
-      if (!store.claimBlobForDeletion(key, now)) {
-        return;
-      }
-      thumbnails = delete(key, now).thumbnails();
-    } finally {
-      lock.unlock();
-    }
-    deleteThumbnailBlobs(thumbnails);
-  }
-
-  /** What a deletion under a claim did: the thumbnail records it dropped, and whether every copy of the bytes went. */
-  private record Deletion(List<ThumbnailRecord> thumbnails, boolean complete) {}
-
-  /**
-   * The work of a deletion whose claim, made at {@code claimedAt}, the caller holds (with the
-   * blob's lock): drops the thumbnails, deletes every copy, and ends the claim: forgets the blob
-   * when every copy went, else cancels the claim so the blob stays unreferenced (reservable, and
-   * retried by the next sweep). When a store call fails midway it still tries to cancel the claim,
-   * so uploads of the same bytes do not wait for a deletion nobody works on, and rethrows.
-   */
-  private Deletion delete(BlobKey key, Instant claimedAt) {
-    try {
-      List<ThumbnailRecord> thumbnails = store.deleteThumbnails(key);
-      if (deleteBytesEverywhere(key, claimedAt)) {
-        store.forgetBlob(key, claimedAt);
-        return new Deletion(thumbnails, true);
-      }
-      store.cancelDeletion(key, claimedAt);
-      log.warn("Blob {} was not deleted from every storage; it stays unreferenced and the next sweep retries", key);
-      return new Deletion(thumbnails, false);
-    } catch (RuntimeException e) {
-      try {
-        store.cancelDeletion(key, claimedAt);
-      } catch (RuntimeException cancel) {
-        e.addSuppressed(cancel); // the claim stays until it is stale, then it is taken over
-      }
-      throw e;
-    }
-  }
-
-  private void deleteThumbnailBlobs(List<ThumbnailRecord> thumbnails) {
-    for (ThumbnailRecord t : thumbnails) {
-      deleteIfUnreferenced(t.blob());
-    }
-  }
-
-  /** A blob just stored from a local file, with one reservation the caller owns. */
-  record Stored(BlobKey key, long size) {}
-
-  /** Stores a complete local file (a generated thumbnail) as a blob and reserves it. */
-  Stored storeFile(Path file, boolean local) {
-    try (InputStream in = Files.newInputStream(file);
-        Ingest.Staged staged = Ingest.stage(primary, in, OptionalLong.empty(),
-            new Ingest.Limit(Long.MAX_VALUE, MediaException.internal("unreachable", new IllegalStateException())))) {
-      reserve(staged.key());
-      try {
-        commit(staged.staged(), staged.key(), local);
-      } catch (RuntimeException e) {
-        release(staged.key());
-        throw e;
-      }
-      return new Stored(staged.key(), staged.size());
-    } catch (IOException e) {
-      throw MediaException.internal("Could not store a thumbnail", e);
-    }
+    deletions.deleteIfUnreferenced(key);
   }
 
   /**
-   * The primary storage's file of {@code key} (the caller holds a reservation), copying the bytes
-   * from a storage provider when only a provider has them; empty when no storage has them.
+   * A local file with the bytes of {@code key} (the caller holds a reservation): the primary
+   * storage's own file, or a copy in the local cache fetched from the primary storage or, failing
+   * that, from the providers in order; empty when no storage has them.
    */
-  Optional<Path> ensureLocal(BlobKey key) {
-    try {
-      if (primary.exists(key)) {
-        return Optional.of(primary.pathOf(key));
-      }
-    } catch (IOException e) {
-      log.warn("Could not check blob {} in {}", key, primary.name(), e);
+  Optional<LocalFile> localFile(BlobKey key) throws IOException {
+    Optional<Path> own = primary.localFile(key);
+    if (own.isPresent()) {
+      return Optional.of(LocalFile.of(own.get()));
     }
-    for (ProviderEntry entry : providers) {
-      try {
-        Optional<MediaContent> content = entry.provider().fetch(key);
-        if (content.isEmpty()) {
-          continue;
-        }
-        try (MediaContent c = content.get(); InputStream in = c.openStream(); StagedBlob staged = primary.stage()) {
-          in.transferTo(staged.outputStream());
-          staged.commit(key);
-        }
-        log.debug("Cached blob {} from storage provider {} locally", key, entry.provider().name());
-        return Optional.of(primary.pathOf(key));
-      } catch (IOException | RuntimeException e) {
-        log.error("Could not copy blob {} from storage provider {}", key, entry.provider().name(), e);
+    Optional<LocalBlobCache.Lease> lease = cache.acquire(key, () -> open(key));
+    return lease.map(l -> new LocalFile() {
+      @Override
+      public Path path() {
+        return l.file();
       }
-    }
-    return Optional.empty();
-  }
 
-  /**
-   * Renews this process's lease in the store, so other processes sharing it keep its
-   * reservations. Called every {@link #HEARTBEAT_INTERVAL}.
-   */
-  void heartbeat() {
-    store.renewLease(now());
-  }
-
-  /**
-   * Deletes what crashes and failures left behind. First it renews this process's lease and
-   * releases the reservations of processes whose lease expired ({@link #LEASE}); then it deletes
-   * blobs at count zero that are not claimed (the last reference went, but the deletion never ran
-   * or did not finish, or a stopped process's reservations were just released), and blobs whose
-   * deletion claim was abandoned. It deletes only a blob whose claim it has just won or taken over: a blob
-   * listed here may be reserved again before the sweep gets to it, and is then left alone.
-   *
-   * @return how many blobs were deleted
-   */
-  int sweepUnreferenced() {
-    Instant start = now();
-    store.renewLease(start);
-    int released = store.releaseAbandonedReservations(start.minus(LEASE), start);
-    if (released > 0) {
-      log.warn("Released {} blob reservations of stopped processes", released);
-    }
-    int deleted = 0;
-    boolean first = true;
-    while (!closed) {
-      if (!first) {
-        heartbeat(); // a long sweep must not let this process's own lease lapse
+      @Override
+      public void close() {
+        l.close();
       }
-      first = false;
-      List<BlobKey> batch = store.unreferencedBlobs(SWEEP_BATCH);
-      int deletedNow = 0;
-      for (BlobKey key : batch) {
-        Lock lock = deletionLocks.get(key);
-        if (!lock.tryLock()) {
-          continue; // being deleted here right now
-        }
-        Deletion deletion;
-        try {
-          Instant now = now();
-          if (!store.claimBlobForDeletion(key, now) && !store.takeOverDeletion(key, now.minus(STALE_CLAIM), now)) {
-            continue; // reserved again since it was listed, or a live deletion holds it
-          }
-          deletion = delete(key, now);
-        } finally {
-          lock.unlock();
-        }
-        if (deletion.complete()) {
-          deletedNow++;
-        }
-        deleteThumbnailBlobs(deletion.thumbnails());
-      }
-      deleted += deletedNow;
-      // a full batch may hide more; another round only while rounds make progress, since the
-      // blobs left alone are listed again
-      if (batch.size() < SWEEP_BATCH || deletedNow == 0) {
-        break;
-      }
-    }
-    return deleted;
-  }
-
-  /**
-   * Deletes every copy of {@code key} under the claim made at {@code claimedAt}; stops early (false)
-   * once the claim is {@link #CLAIM_WORK_LIMIT} old, so it never deletes under a claim that may
-   * have been taken over. False when any copy remains.
-   */
-  private boolean deleteBytesEverywhere(BlobKey key, Instant claimedAt) {
-    Instant stop = claimedAt.plus(CLAIM_WORK_LIMIT);
-    boolean ok = true;
-    if (!clock.instant().isBefore(stop)) {
-      log.warn("The deletion claim of blob {} is {} old; not deleting under it", key, CLAIM_WORK_LIMIT);
-      return false;
-    }
-    try {
-      primary.delete(key);
-    } catch (IOException | RuntimeException e) {
-      log.error("Could not delete blob {} from {}", key, primary.name(), e);
-      ok = false;
-    }
-    for (ProviderEntry entry : providers) {
-      if (!entry.options().storeLocal() && !entry.options().storeRemote()) {
-        continue; // read-only providers are not ours to delete from
-      }
-      if (!clock.instant().isBefore(stop)) {
-        log.warn("The deletion claim of blob {} is {} old; not deleting under it from {}", key, CLAIM_WORK_LIMIT,
-            entry.provider().name());
-        return false;
-      }
-      try {
-        entry.provider().delete(key);
-      } catch (IOException | RuntimeException e) {
-        log.error("Could not delete blob {} from storage provider {}", key, entry.provider().name(), e);
-        ok = false;
-      }
-    }
-    return ok;
+    });
   }
 
   /** Opens the bytes of {@code key}: from the primary storage, else from each provider in order. */
@@ -411,7 +164,7 @@ final class BlobManager {
       if (content.isPresent()) {
         return content;
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
       log.error("Could not read blob {} from {}", key, primary.name(), e);
     }
     for (ProviderEntry entry : providers) {
@@ -420,94 +173,25 @@ final class BlobManager {
         if (content.isPresent()) {
           return content;
         }
-      } catch (IOException | RuntimeException e) {
+      } catch (IOException e) {
         log.error("Could not read blob {} from storage provider {}", key, entry.provider().name(), e);
       }
     }
     return Optional.empty();
   }
 
-  private void scheduleCopy(BlobKey key, ProviderEntry entry, int attempt) {
-    if (closed) {
-      log.error("Blob {} was not copied to storage provider {}: the repository closed", key, entry.provider().name());
-      return;
-    }
-    if (attempt == 0) {
-      pendingCopies.incrementAndGet();
-      executor.execute(() -> copy(key, entry, attempt));
-    } else {
-      long delay = Math.min(MAX_RETRY.toMillis(), FIRST_RETRY.toMillis() << Math.min(attempt - 1, 20));
-      scheduler.schedule(() -> executor.execute(() -> copy(key, entry, attempt)), delay, TimeUnit.MILLISECONDS);
-    }
+  /** Renews this process's lease; see {@link BlobDeletions#heartbeat}. */
+  void heartbeat() {
+    deletions.heartbeat();
   }
 
-  /** One background copy; holds a reservation so the blob cannot vanish mid-copy. */
-  private void copy(BlobKey key, ProviderEntry entry, int attempt) {
-    boolean reserved = false;
-    boolean done = true;
-    try {
-      if (store.reserveBlob(key) != MediaStore.Reservation.RESERVED) {
-        log.debug("Blob {} is being deleted; not copying it to {}", key, entry.provider().name());
-        return;
-      }
-      reserved = true;
-      if (!primary.exists(key)) {
-        log.debug("Blob {} was deleted before it was copied to {}", key, entry.provider().name());
-        return;
-      }
-      entry.provider().store(key, primary.pathOf(key));
-      log.debug("Copied blob {} to storage provider {}", key, entry.provider().name());
-    } catch (NoSuchFileException e) {
-      log.debug("Blob {} was deleted while being copied to {}", key, entry.provider().name());
-    } catch (IOException | RuntimeException e) {
-      done = false;
-      log.warn("Copy {} of blob {} to storage provider {} failed; retrying with backoff",
-          attempt + 1, key, entry.provider().name(), e);
-    } finally {
-      if (reserved) {
-        try {
-          release(key);
-        } catch (RuntimeException e) {
-          log.error("Could not release blob {} after copying it", key, e);
-        }
-      }
-      if (done) {
-        pendingCopies.decrementAndGet();
-      } else if (closed) {
-        pendingCopies.decrementAndGet();
-        log.error("Blob {} was not copied to storage provider {}: the repository closed", key, entry.provider().name());
-      } else {
-        scheduleCopy(key, entry, attempt + 1);
-      }
-    }
+  /** Deletes what crashes and failures left behind; see {@link BlobDeletions#sweepUnreferenced}. */
+  int sweepUnreferenced() {
+    return deletions.sweepUnreferenced();
   }
-
-  /** Background copies not finished yet (including those waiting to retry). */
-  int pendingCopies() {
-    return pendingCopies.get();
-  }
-
 
   void close() {
-    closed = true;
-    int left = pendingCopies.get();
-    if (left > 0) {
-      log.error("{} blob copies to storage providers had not finished when the repository closed", left);
-    }
-  }
-
-  static List<String> describe(List<ProviderEntry> providers) {
-    List<String> names = new ArrayList<>();
-    providers.forEach(p -> names.add(p.provider().name() + " " + p.options()));
-    return names;
-  }
-
-  private static void sleepQuietly(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw MediaException.internal("Interrupted", e);
-    }
+    copies.close();
+    deletions.close();
   }
 }

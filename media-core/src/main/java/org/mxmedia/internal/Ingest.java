@@ -28,6 +28,9 @@ final class Ingest {
    */
   record Limit(long maxBytes, MediaException whenExceeded, UploadBudgets.Ticket shared, long sharedMax,
       MediaException whenSharedExceeded) {
+    /** No limit: for bytes the engine made itself (thumbnails). */
+    static final Limit NONE = new Limit(Long.MAX_VALUE, MediaException.internal("no limit", new IllegalStateException()));
+
     Limit(long maxBytes, MediaException whenExceeded) {
       this(maxBytes, whenExceeded, null, Long.MAX_VALUE, whenExceeded);
     }
@@ -46,7 +49,7 @@ final class Ingest {
       try {
         staged.close();
       } catch (IOException e) {
-        log.warn("Could not delete staging file {}", staged.path(), e);
+        log.warn("Could not discard a staged blob", e);
       }
     }
   }
@@ -97,7 +100,7 @@ final class Ingest {
         try {
           out.write(buffer, 0, n);
         } catch (IOException e) {
-          log.error("Could not write staging file {}", staged.path(), e);
+          log.error("Could not write a staged blob to {}", primary.name(), e);
           throw MediaException.internal("Could not store the media", e);
         }
       }
@@ -114,7 +117,7 @@ final class Ingest {
         try {
           staged.close();
         } catch (IOException e) {
-          log.warn("Could not delete staging file {}", staged.path(), e);
+          log.warn("Could not discard a staged blob", e);
         }
       }
     }

@@ -9,7 +9,7 @@ import org.mxmedia.ThumbnailMethod;
  * The arithmetic of thumbnails: the exact size a request gives for a source, the bounded set
  * dynamic requests snap to, and the choice among stored thumbnails. Pure functions.
  */
-public final class ThumbnailGeometry {
+final class ThumbnailGeometry {
 
   /**
    * Dynamic requests snap each dimension up to one of these, so at most

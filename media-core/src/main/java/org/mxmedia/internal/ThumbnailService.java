@@ -3,6 +3,7 @@ package org.mxmedia.internal;
 import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -14,9 +15,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.mxmedia.ErrorCode;
 import org.mxmedia.MediaConfig;
@@ -294,11 +297,14 @@ final class ThumbnailService {
     return e;
   }
 
-  private <T> T withLocalSource(Source source, java.util.function.Function<Path, T> action) {
+  /** Runs {@code action} on a local file of the source, holding a reservation of it meanwhile. */
+  private <T> T withLocalSource(Source source, Function<Path, T> action) {
     blobs.reserve(source.blob());
-    try {
-      Path path = blobs.ensureLocal(source.blob()).orElseThrow(() -> MediaException.notFound("Not found"));
-      return action.apply(path);
+    try (LocalFile file = blobs.localFile(source.blob()).orElseThrow(() -> MediaException.notFound("Not found"))) {
+      return action.apply(file.path());
+    } catch (IOException e) {
+      log.error("Could not get a local copy of blob {}", source.blob(), e);
+      throw MediaException.internal("Could not read the media", e);
     } finally {
       blobs.release(source.blob());
     }
@@ -353,11 +359,12 @@ final class ThumbnailService {
       sourceIsSmaller.put(new TargetKey(source.blob(), new Target(g.width(), g.height(), spec.method()), spec.animated()), true);
       return;
     }
-    BlobManager.Stored stored = blobs.storeFile(g.file(), source.local());
-    ThumbnailRecord record = new ThumbnailRecord(source.blob(), g.width(), g.height(), spec.method(), spec.animated(),
-        g.contentType(), stored.size(), stored.key(), clock.instant());
-    if (!store.insertThumbnail(record)) {
-      blobs.release(stored.key());
+    try (InputStream in = Files.newInputStream(g.file())) {
+      blobs.ingest(in, OptionalLong.empty(), Ingest.Limit.NONE, source.local(), staged -> { }, staged -> {
+        ThumbnailRecord record = new ThumbnailRecord(source.blob(), g.width(), g.height(), spec.method(), spec.animated(),
+            g.contentType(), staged.size(), staged.key(), clock.instant());
+        return new BlobManager.Recorded<>(record, store.insertThumbnail(record));
+      });
     }
   }
 

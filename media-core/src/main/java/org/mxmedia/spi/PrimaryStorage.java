@@ -2,21 +2,25 @@ package org.mxmedia.spi;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
- * The local storage that every blob passes through: uploads are staged in it (in the same file
- * system as the committed blobs, so making one visible is an atomic rename), and the engine
- * reads committed blobs from it as plain files (to thumbnail them, or to copy them to other
- * providers).
+ * The storage every blob passes through. Uploads are staged in it ({@link #stage}) and become
+ * visible whole or not at all ({@link StagedBlob#commit}). It may keep blobs as local files
+ * ({@code FileSystemStorage}) or elsewhere (object storage, memory): when it has no local file of
+ * a blob the engine fetches the bytes into its own bounded local cache whenever it needs a file
+ * (to thumbnail, or to copy to a provider). Implementations pass
+ * {@code org.mxmedia.testkit.PrimaryStorageContract}.
  */
 public interface PrimaryStorage extends StorageProvider {
 
-  /** Creates a new, empty staging file for an upload in progress. */
+  /** Starts staging a new blob; the caller writes its bytes and commits or closes it. */
   StagedBlob stage() throws IOException;
 
   /**
-   * Where the blob {@code key} lives (or would live), always under this storage's root. The file
-   * exists only while the blob is stored.
+   * The local file holding the committed blob {@code key}, for storages that keep blobs as local
+   * files; empty when this storage keeps its blobs elsewhere or does not hold {@code key}. The
+   * file must not be modified; it lasts while the blob is stored.
    */
-  Path pathOf(BlobKey key);
+  Optional<Path> localFile(BlobKey key) throws IOException;
 }

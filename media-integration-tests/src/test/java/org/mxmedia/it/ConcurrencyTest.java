@@ -75,7 +75,7 @@ class ConcurrencyTest {
         assertThat(f.download(e.getKey())).isEqualTo(e.getValue());
       }
       Set<BlobKey> referenced = new HashSet<>();
-      live.keySet().forEach(uri -> referenced.add(f.repo.admin().describe(uri).blob()));
+      live.keySet().forEach(uri -> referenced.add(BlobKey.of(f.repo.admin().describe(uri).sha256())));
       Set<String> onDisk = new HashSet<>();
       try (Stream<Path> s = Files.walk(dir.resolve("blobs"))) {
         s.filter(Files::isRegularFile).forEach(p -> onDisk.add(p.getFileName().toString()));

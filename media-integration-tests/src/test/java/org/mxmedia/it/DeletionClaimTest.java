@@ -45,7 +45,7 @@ class DeletionClaimTest {
   /** Another process deleted the last record of {@code bytes} and claimed the blob at {@code claimedAt}; the bytes are still there. */
   private BlobKey claimedElsewhere(Fixture f, byte[] bytes, Instant claimedAt) {
     MxcUri old = f.upload(bytes, UploadRequest.empty());
-    BlobKey key = f.repo.admin().describe(old).blob();
+    BlobKey key = BlobKey.of(f.repo.admin().describe(old).sha256());
     assertThat(store.deleteLocalMedia(old.mediaId())).isPresent();
     assertThat(store.claimBlobForDeletion(key, claimedAt)).isTrue();
     return key;
@@ -135,7 +135,7 @@ class DeletionClaimTest {
     try (Fixture f = new Fixture(dir, StoreHooks.signallingMaintenance(flaky, startUpMaintenance), b -> b)) {
       assertThat(startUpMaintenance.await(30, TimeUnit.SECONDS)).isTrue();
       MxcUri old = f.upload(bytes, UploadRequest.empty());
-      BlobKey key = f.repo.admin().describe(old).blob();
+      BlobKey key = BlobKey.of(f.repo.admin().describe(old).sha256());
       blip.set(true);
       assertThatThrownBy(() -> f.repo.admin().delete(old))
           .isInstanceOfSatisfying(MediaException.class, e -> assertThat(e.httpStatus()).isEqualTo(500));

@@ -22,6 +22,7 @@ import org.mxmedia.UserId;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.storage.fs.FileSystemStorage;
+import org.mxmedia.testkit.DrivenScheduler;
 
 /** A repository over real file storage in a temporary directory, with a clock tests control. */
 final class Fixture implements AutoCloseable {
@@ -32,6 +33,8 @@ final class Fixture implements AutoCloseable {
   final MediaStore store;
   final FileSystemStorage storage;
   final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T12:00:00Z"));
+  /** Runs the repository's background work when a test says so ({@code runPeriodicTasks}). */
+  final DrivenScheduler scheduler = new DrivenScheduler();
   final MediaRepository repo;
 
   Fixture(Path root) {
@@ -49,6 +52,7 @@ final class Fixture implements AutoCloseable {
                     .mediaStore(store)
                     .storage(storage)
                     .clock(clock)
+                    .scheduler(scheduler)
                     .mediaIdGenerator(MediaIdGenerator.randomLetters(new SplittableRandom(7), 24)))
             .build();
   }
@@ -85,5 +89,6 @@ final class Fixture implements AutoCloseable {
   @Override
   public void close() {
     repo.close();
+    scheduler.shutdownNow();
   }
 }

@@ -37,7 +37,6 @@ import org.mxmedia.MediaException;
 import org.mxmedia.MediaResponse;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.internal.DefaultMediaRepository;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
 
 /**
@@ -134,7 +133,7 @@ class HostileRemoteTest {
   }
 
   private long fetches() {
-    return ((DefaultMediaRepository) f.repo).remoteFetches();
+    return origin.federationRequests.get() + origin.legacyRequests.get();
   }
 
   private void assertNothingKept() throws IOException {
@@ -349,10 +348,17 @@ class HostileRemoteTest {
   @Test
   void thousandsOfInventedServerNamesLeaveTheBackoffMapAtItsBound() throws Exception {
     origin.federation = ex -> FakeOrigin.send(ex, 500, "application/json", "{}".getBytes());
+    assertStatus(failure(MxcUri.of("first.test", "m")), 502, ErrorCode.M_UNKNOWN);
+    assertThat(failure(MxcUri.of("first.test", "m2")).getMessage()).as("backed off").contains("Not retrying");
     for (int i = 0; i < 2000; i++) {
       assertStatus(failure(MxcUri.of("invented" + i + ".test", "m")), 502, ErrorCode.M_UNKNOWN);
     }
-    assertThat(((DefaultMediaRepository) f.repo).remoteBackoffEntries()).isLessThanOrEqualTo(1000);
+    // the map holds at most 1000 servers: the first one's entry was evicted, so it is asked again
+    int asked = origin.federationRequests.get();
+    assertStatus(failure(MxcUri.of("first.test", "m3")), 502, ErrorCode.M_UNKNOWN);
+    assertThat(origin.federationRequests.get()).as("asked again: its backoff was forgotten").isEqualTo(asked + 1);
+    // and the most recent ones are still backed off
+    assertThat(failure(MxcUri.of("invented1999.test", "m2")).getMessage()).contains("Not retrying");
   }
 
   @Test

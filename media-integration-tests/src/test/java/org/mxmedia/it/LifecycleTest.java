@@ -58,7 +58,7 @@ class LifecycleTest {
     MxcUri uri = f.upload("avatar");
     f.repo.admin().protect(uri);
     assertThat(f.repo.admin().quarantine(uri)).isFalse();
-    assertThat(f.repo.admin().quarantineByHash(f.repo.admin().describe(uri).blob().sha256())).isZero();
+    assertThat(f.repo.admin().quarantineByHash(BlobKey.of(f.repo.admin().describe(uri).sha256()).sha256())).isZero();
     assertThat(f.download(uri)).isNotEmpty();
     f.repo.admin().unprotect(uri);
     assertThat(f.repo.admin().quarantine(uri)).isTrue();
@@ -69,7 +69,7 @@ class LifecycleTest {
     MxcUri a = f.upload("same bytes");
     MxcUri b = f.upload("same bytes");
     MxcUri other = f.upload("other bytes");
-    String hash = f.repo.admin().describe(a).blob().sha256();
+    String hash = BlobKey.of(f.repo.admin().describe(a).sha256()).sha256();
     assertThat(f.repo.admin().quarantineByHash(hash)).isEqualTo(2);
     assertNotFound(a);
     assertNotFound(b);
@@ -90,7 +90,7 @@ class LifecycleTest {
   void deleteRemovesTheBlobOnlyWithItsLastReference() throws Exception {
     MxcUri a = f.upload("shared");
     MxcUri b = f.upload("shared");
-    BlobKey key = f.repo.admin().describe(a).blob();
+    BlobKey key = BlobKey.of(f.repo.admin().describe(a).sha256());
     f.repo.admin().delete(a);
     assertNotFound(a);
     assertThat(f.storage.exists(key)).isTrue();
@@ -145,7 +145,7 @@ class LifecycleTest {
     BlobKey key;
     try (Fixture first = new Fixture(other, store, b -> b)) {
       MxcUri uri = first.repo.upload(ALICE, UploadRequest.empty(), new java.io.ByteArrayInputStream(new byte[] {1, 2, 3}));
-      key = first.repo.admin().describe(uri).blob();
+      key = BlobKey.of(first.repo.admin().describe(uri).sha256());
       // the crash: the record is gone and the blob claimed, but its bytes were never deleted
       store.deleteLocalMedia(uri.mediaId());
       store.claimBlobForDeletion(key, first.clock.instant().minusSeconds(600)); // ten minutes ago: abandoned

@@ -33,7 +33,6 @@ import org.mxmedia.MediaResponse;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.UploadRequest;
-import org.mxmedia.internal.DefaultMediaRepository;
 import org.mxmedia.testkit.TestImages;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
 
@@ -83,8 +82,9 @@ class RemoteMediaTest {
     assertThat(f.stagingFiles()).as("no staging file left").isEmpty();
   }
 
+  /** Requests the origin saw, on either endpoint: a fetch asks one or the other first. */
   private long fetches() {
-    return ((DefaultMediaRepository) f.repo).remoteFetches();
+    return origin.federationRequests.get();
   }
 
   static byte[] random(int n) {
@@ -297,7 +297,7 @@ class RemoteMediaTest {
     download(REMOTE);
     f.clock.advance(Duration.ofDays(31));
     try (MediaResponse streaming = f.repo.download(REMOTE, DownloadOptions.defaults())) {
-      ((DefaultMediaRepository) f.repo).flushAccessTimes();
+      f.scheduler.runPeriodicTasks();
       // accessed just now: a purge of media older than a day keeps it
       assertThat(f.repo.admin().purgeRemoteMediaAccessedBefore(f.clock.instant().minus(Duration.ofDays(1)))).isZero();
       assertThat(f.repo.admin().purgeRemoteMediaAccessedBefore(f.clock.instant().plusSeconds(1))).isEqualTo(1);

@@ -8,6 +8,12 @@ import static org.mockito.Mockito.spy;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,7 +22,6 @@ import org.mxmedia.InMemoryMediaStore;
 import org.mxmedia.MediaException;
 import org.mxmedia.MxcUri;
 import org.mxmedia.StorageProviderOptions;
-import org.mxmedia.internal.DefaultMediaRepository;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.StorageProvider;
@@ -33,7 +38,7 @@ class StorageProvidersTest {
     FileSystemStorage backup = FileSystemStorage.at(backupDir);
     try (Fixture f = new Fixture(primaryDir, new InMemoryMediaStore(), b -> b.storageProvider(backup, StorageProviderOptions.backup()))) {
       MxcUri uri = f.upload("precious");
-      assertThat(backup.exists(f.repo.admin().describe(uri).blob())).isTrue();
+      assertThat(backup.exists(BlobKey.of(f.repo.admin().describe(uri).sha256()))).isTrue();
     }
   }
 
@@ -42,7 +47,7 @@ class StorageProvidersTest {
     FileSystemStorage backup = FileSystemStorage.at(backupDir);
     try (Fixture f = new Fixture(primaryDir, new InMemoryMediaStore(), b -> b.storageProvider(backup, StorageProviderOptions.backup()))) {
       MxcUri uri = f.upload("precious");
-      BlobKey key = f.repo.admin().describe(uri).blob();
+      BlobKey key = BlobKey.of(f.repo.admin().describe(uri).sha256());
       f.storage.delete(key);
       assertThat(new String(f.download(uri))).isEqualTo("precious");
     }
@@ -65,6 +70,7 @@ class StorageProvidersTest {
   void aFailingAsynchronousCopyIsRetriedUntilItLands() throws Exception {
     FileSystemStorage real = FileSystemStorage.at(backupDir);
     AtomicInteger attempts = new AtomicInteger();
+    AtomicBoolean landed = new AtomicBoolean();
     StorageProvider flaky = new DelegatingProvider(real) {
       @Override
       public void store(BlobKey key, Path source) throws IOException {
@@ -72,21 +78,28 @@ class StorageProvidersTest {
           throw new IOException("temporarily unavailable");
         }
         super.store(key, source);
+        landed.set(true);
       }
     };
-    try (Fixture f = new Fixture(primaryDir, new InMemoryMediaStore(),
-        b -> b.storageProvider(flaky, new StorageProviderOptions(true, false, false)))) {
-      MxcUri uri = f.upload("eventually");
-      BlobKey key = f.repo.admin().describe(uri).blob();
-      long deadline = System.currentTimeMillis() + 15_000;
-      // the copy lands, then the task releases its reservation: wait for both
-      while ((!real.exists(key) || ((DefaultMediaRepository) f.repo).pendingProviderCopies() > 0) && System.currentTimeMillis() < deadline) {
-        Thread.sleep(50);
+    // the copy task that lands the copy then releases its reservation: its end is the signal
+    CountDownLatch copiedAndReleased = new CountDownLatch(1);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    Executor signalling = task -> pool.execute(() -> {
+      task.run();
+      if (landed.get()) {
+        copiedAndReleased.countDown();
       }
+    });
+    try (Fixture f = new Fixture(primaryDir, new InMemoryMediaStore(),
+        b -> b.storageProvider(flaky, new StorageProviderOptions(true, false, false)).executor(signalling))) {
+      MxcUri uri = f.upload("eventually");
+      BlobKey key = BlobKey.of(f.repo.admin().describe(uri).sha256());
+      assertThat(copiedAndReleased.await(20, TimeUnit.SECONDS)).as("the third attempt lands").isTrue();
       assertThat(real.exists(key)).isTrue();
       assertThat(attempts.get()).isEqualTo(3);
-      assertThat(((DefaultMediaRepository) f.repo).pendingProviderCopies()).isZero();
       assertThat(f.store.blobReferences(key)).as("copy reservations are released").isEqualTo(1);
+    } finally {
+      pool.shutdownNow();
     }
   }
 
@@ -95,7 +108,7 @@ class StorageProvidersTest {
     FileSystemStorage legacy = FileSystemStorage.at(backupDir);
     try (Fixture f = new Fixture(primaryDir, new InMemoryMediaStore(), b -> b.storageProvider(legacy, StorageProviderOptions.readOnly()))) {
       MxcUri uri = f.upload("new");
-      BlobKey key = f.repo.admin().describe(uri).blob();
+      BlobKey key = BlobKey.of(f.repo.admin().describe(uri).sha256());
       Thread.sleep(100);
       assertThat(legacy.exists(key)).isFalse();
       legacy.store(key, f.storage.pathOf(key));
@@ -109,7 +122,7 @@ class StorageProvidersTest {
     FileSystemStorage backup = FileSystemStorage.at(backupDir);
     try (Fixture f = new Fixture(primaryDir, new InMemoryMediaStore(), b -> b.storageProvider(backup, StorageProviderOptions.backup()))) {
       MxcUri uri = f.upload("gone");
-      BlobKey key = f.repo.admin().describe(uri).blob();
+      BlobKey key = BlobKey.of(f.repo.admin().describe(uri).sha256());
       f.repo.admin().delete(uri);
       assertThat(backup.exists(key)).isFalse();
       assertThat(f.storage.exists(key)).isFalse();

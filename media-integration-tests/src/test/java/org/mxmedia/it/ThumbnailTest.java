@@ -22,6 +22,7 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.mxmedia.spi.BlobKey;
 import org.mxmedia.DownloadOptions;
 import org.mxmedia.ErrorCode;
 import org.mxmedia.InMemoryMediaStore;
@@ -88,7 +89,7 @@ class ThumbnailTest {
   }
 
   private static void awaitThumbnails(Fixture f, MxcUri uri, int count) throws InterruptedException {
-    var blob = f.repo.admin().describe(uri).blob();
+    var blob = BlobKey.of(f.repo.admin().describe(uri).sha256());
     long deadline = System.currentTimeMillis() + 20_000;
     while (f.store.thumbnails(blob).size() < count && System.currentTimeMillis() < deadline) {
       Thread.sleep(20);
@@ -102,7 +103,7 @@ class ThumbnailTest {
     try (Fixture f = fixture(t, MediaConfig.defaults())) {
       MxcUri uri = f.upload(photo(1000, 750), UploadRequest.of("image/png"));
       awaitThumbnails(f, uri, 5);
-      List<ThumbnailRecord> thumbs = f.store.thumbnails(f.repo.admin().describe(uri).blob());
+      List<ThumbnailRecord> thumbs = f.store.thumbnails(BlobKey.of(f.repo.admin().describe(uri).sha256()));
       assertThat(thumbs).extracting(r -> r.width() + "x" + r.height() + " " + r.method())
           .containsExactlyInAnyOrder("32x32 CROP", "96x96 CROP", "320x240 SCALE", "640x480 SCALE", "800x600 SCALE");
       assertThat(t.generations.get()).as("one decode for all sizes").isEqualTo(1);
@@ -174,10 +175,10 @@ class ThumbnailTest {
     try (Fixture f = fixture(bloated, MediaConfig.defaults())) {
       MxcUri uri = f.upload(source, UploadRequest.of("image/png"));
       try (MediaResponse r = f.repo.thumbnail(uri, ThumbnailSpec.scale(320, 240), DownloadOptions.defaults())) {
-        assertThat(r.sha256()).as("the source answers").isEqualTo(f.repo.admin().describe(uri).blob().sha256());
+        assertThat(r.sha256()).as("the source answers").isEqualTo(BlobKey.of(f.repo.admin().describe(uri).sha256()).sha256());
         assertThat(r.contentType()).isEqualTo("image/png");
       }
-      assertThat(f.store.thumbnails(f.repo.admin().describe(uri).blob())).isEmpty();
+      assertThat(f.store.thumbnails(BlobKey.of(f.repo.admin().describe(uri).sha256()))).isEmpty();
       int decodes = bloated.generations.get();
       f.repo.thumbnail(uri, ThumbnailSpec.crop(32, 32), DownloadOptions.defaults()).close();
       assertThat(bloated.generations.get()).as("not decoded again for every request").isEqualTo(decodes);
@@ -190,7 +191,7 @@ class ThumbnailTest {
     try (Fixture f = fixture(t, MediaConfig.defaults().withDynamicThumbnails(true))) {
       MxcUri uri = f.upload(photo(1000, 750), UploadRequest.of("image/png"));
       awaitThumbnails(f, uri, 5);
-      var blob = f.repo.admin().describe(uri).blob();
+      var blob = BlobKey.of(f.repo.admin().describe(uri).sha256());
       BufferedImage a = image(f.repo.thumbnail(uri, ThumbnailSpec.crop(100, 100), DownloadOptions.defaults()));
       assertThat(a.getWidth()).isEqualTo(128);
       int before = f.store.thumbnails(blob).size();
@@ -246,7 +247,7 @@ class ThumbnailTest {
     try (Fixture f = fixture(new CountingThumbnailer(), MediaConfig.defaults())) {
       MxcUri uri = f.upload(photo(800, 600), UploadRequest.of("image/png"));
       awaitThumbnails(f, uri, 5);
-      ThumbnailRecord crop96 = f.store.thumbnails(f.repo.admin().describe(uri).blob()).stream()
+      ThumbnailRecord crop96 = f.store.thumbnails(BlobKey.of(f.repo.admin().describe(uri).sha256())).stream()
           .filter(r -> r.width() == 96).findFirst().orElseThrow();
       f.storage.delete(crop96.blob());
       BufferedImage again = image(f.repo.thumbnail(uri, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults()));
@@ -266,7 +267,7 @@ class ThumbnailTest {
       Thread.sleep(200);
       assertThat(t.generations.get()).isEqualTo(1);
       f.repo.admin().delete(a);
-      assertThat(f.store.thumbnails(f.repo.admin().describe(b).blob())).hasSize(4);
+      assertThat(f.store.thumbnails(BlobKey.of(f.repo.admin().describe(b).sha256()))).hasSize(4);
       f.repo.admin().delete(b);
       assertThat(f.files()).as("source and thumbnails deleted").isEmpty();
       assertThat(f.store.unreferencedBlobs(100)).isEmpty();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.StagedBlob;
@@ -12,7 +13,8 @@ import org.mxmedia.spi.StorageProvider;
 
 /**
  * The promises of {@link PrimaryStorage} on top of those of {@link StorageProvider}: staged bytes
- * are invisible until committed, and an uncommitted staging file leaves nothing behind.
+ * are invisible until committed, an uncommitted staged blob leaves nothing behind, and a local
+ * file, where the storage has one, holds exactly the blob's bytes.
  */
 public abstract class PrimaryStorageContract extends StorageProviderContract {
 
@@ -42,27 +44,24 @@ public abstract class PrimaryStorageContract extends StorageProviderContract {
   }
 
   @Test
-  void closingAnUncommittedStagedBlobDeletesIt() throws Exception {
-    Path stagingFile;
+  void closingAnUncommittedStagedBlobLeavesNothingVisible() throws Exception {
+    Blob b = randomBlob(3, 15);
     try (StagedBlob staged = primary().stage()) {
-      staged.outputStream().write(new byte[] {1, 2, 3});
-      stagingFile = staged.path();
-      assertThat(Files.exists(stagingFile)).isTrue();
+      staged.outputStream().write(b.bytes());
     }
-    assertThat(Files.exists(stagingFile)).isFalse();
+    assertThat(primary().exists(b.key())).isFalse();
+    assertThat(primary().fetch(b.key())).isEmpty();
+    assertThat(primary().localFile(b.key())).isEmpty();
   }
 
   @Test
   void committingContentThatIsAlreadyStoredKeepsOneCopy() throws Exception {
     Blob b = randomBlob(1000, 12);
     primary().store(b.key(), b.file());
-    Path stagingFile;
     try (StagedBlob staged = primary().stage()) {
       staged.outputStream().write(b.bytes());
-      stagingFile = staged.path();
       staged.commit(b.key());
     }
-    assertThat(Files.exists(stagingFile)).isFalse();
     assertThat(read(primary().fetch(b.key()).orElseThrow())).isEqualTo(b.bytes());
   }
 
@@ -77,9 +76,13 @@ public abstract class PrimaryStorageContract extends StorageProviderContract {
   }
 
   @Test
-  void pathOfACommittedBlobHoldsItsBytes() throws Exception {
+  void aLocalFileWhereTheStorageHasOneHoldsTheBlobsBytes() throws Exception {
     Blob b = randomBlob(123, 14);
     primary().store(b.key(), b.file());
-    assertThat(Files.readAllBytes(primary().pathOf(b.key()))).isEqualTo(b.bytes());
+    Optional<Path> file = primary().localFile(b.key());
+    if (file.isPresent()) {
+      assertThat(Files.readAllBytes(file.get())).isEqualTo(b.bytes());
+    }
+    assertThat(primary().localFile(randomBlob(5, 16).key())).as("no file for a blob it does not hold").isEmpty();
   }
 }

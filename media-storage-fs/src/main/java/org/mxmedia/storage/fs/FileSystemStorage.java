@@ -113,11 +113,28 @@ public final class FileSystemStorage implements PrimaryStorage {
     return deleted;
   }
 
-  @Override
+  /** Where the blob {@code key} lives (or would live), always under the root. */
   public Path pathOf(BlobKey key) {
     String h = key.sha256();
     Path path = blobs.resolve(h.substring(0, 2)).resolve(h.substring(2, 4)).resolve(h).normalize();
     return checkUnder(blobs, path);
+  }
+
+  @Override
+  public Optional<Path> localFile(BlobKey key) {
+    Path path = pathOf(key);
+    return Files.isRegularFile(path) ? Optional.of(path) : Optional.empty();
+  }
+
+  /** How many staging files exist now (uploads in progress, or left by a crash). */
+  public int stagingFiles() throws IOException {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(staging, STAGING_PREFIX + "*" + STAGING_SUFFIX)) {
+      int n = 0;
+      for (Path ignored : files) {
+        n++;
+      }
+      return n;
+    }
   }
 
   @Override
@@ -198,11 +215,6 @@ public final class FileSystemStorage implements PrimaryStorage {
     @Override
     public OutputStream outputStream() {
       return out;
-    }
-
-    @Override
-    public Path path() {
-      return file;
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.mxmedia.spi.PrimaryStorage;
@@ -32,33 +33,55 @@ class FileSystemStorageTest extends PrimaryStorageContract {
     String h = b.key().sha256();
     Path expected = root.toRealPath().resolve("blobs").resolve(h.substring(0, 2)).resolve(h.substring(2, 4)).resolve(h);
     assertThat(expected).exists().hasBinaryContent(b.bytes());
-    assertThat(primary().pathOf(b.key())).isEqualTo(expected);
+    assertThat(((FileSystemStorage) primary()).pathOf(b.key())).isEqualTo(expected);
+    assertThat(primary().localFile(b.key())).contains(expected);
+  }
+
+  private List<Path> stagingFiles() throws Exception {
+    try (Stream<Path> files = Files.list(root.toRealPath().resolve("tmp"))) {
+      return files.filter(f -> f.getFileName().toString().endsWith(".part")).toList();
+    }
   }
 
   @Test
   void stagingFilesLiveInTheSameStoreAndLeaveNothingWhenAbandoned() throws Exception {
     try (StagedBlob staged = primary().stage()) {
-      assertThat(staged.path().getParent()).isEqualTo(root.toRealPath().resolve("tmp"));
+      staged.outputStream().write(new byte[] {1, 2, 3});
+      assertThat(stagingFiles()).hasSize(1);
+      assertThat(((FileSystemStorage) primary()).stagingFiles()).isEqualTo(1);
     }
-    try (Stream<Path> files = Files.list(root.resolve("tmp"))) {
-      assertThat(files).isEmpty();
+    assertThat(stagingFiles()).isEmpty();
+  }
+
+  @Test
+  void committingContentThatIsAlreadyStoredLeavesNoStagingFile() throws Exception {
+    Blob b = randomBlob(1000, 12);
+    primary().store(b.key(), b.file());
+    try (StagedBlob staged = primary().stage()) {
+      staged.outputStream().write(b.bytes());
+      staged.commit(b.key());
     }
+    assertThat(stagingFiles()).isEmpty();
   }
 
   @Test
   void startUpDeletesStaleStagingFilesButKeepsFreshOnes() throws Exception {
     StagedBlob stale = primary().stage();
+    Path stalePath = stagingFiles().get(0);
     StagedBlob fresh = primary().stage();
-    Files.setLastModifiedTime(stale.path(), FileTime.from(Instant.now().minus(Duration.ofHours(2))));
+    Path freshPath = stagingFiles().stream().filter(p -> !p.equals(stalePath)).findFirst().orElseThrow();
+    Files.setLastModifiedTime(stalePath, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
     Path unrelated = Files.writeString(root.resolve("tmp").resolve("keep-me.txt"), "not ours");
 
     FileSystemStorage.at(root);
 
-    assertThat(stale.path()).doesNotExist();
-    assertThat(fresh.path()).exists();
+    assertThat(stalePath).doesNotExist();
+    assertThat(freshPath).exists();
     assertThat(unrelated).exists();
     FileSystemStorage.at(root, Duration.ZERO);
-    assertThat(fresh.path()).doesNotExist();
+    assertThat(freshPath).doesNotExist();
+    stale.close();
+    fresh.close();
   }
 
   @Test

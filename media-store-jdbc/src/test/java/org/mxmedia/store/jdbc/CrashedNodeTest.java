@@ -66,7 +66,7 @@ class CrashedNodeTest {
       try (MediaRepository first = repository(signallingMaintenance(store, started), storage, T0)) {
         assertThat(started.await(30, TimeUnit.SECONDS)).isTrue(); // its lease is renewed at T0
         MxcUri uri = first.upload(UserId.of("@alice:example.org"), UploadRequest.empty(), new ByteArrayInputStream(bytes));
-        key = first.admin().describe(uri).blob();
+        key = BlobKey.of(first.admin().describe(uri).sha256());
         // the state a death between reserve and record leaves: the bytes are stored, a
         // reservation holds them, no record refers to them
         store.reserveBlob(key);

@@ -1,0 +1,98 @@
+package org.mxmedia;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.mxmedia.spi.BlobKey;
+import org.mxmedia.spi.PrimaryStorage;
+import org.mxmedia.spi.StagedBlob;
+
+/**
+ * Blobs held in memory: a {@link PrimaryStorage} for tests and harnesses, so that with
+ * {@link InMemoryMediaStore} a complete repository needs no disk:
+ *
+ * <pre>{@code
+ * MediaRepository repo = MediaRepository.builder().serverName("test.local")
+ *     .mediaStore(new InMemoryMediaStore()).storage(new InMemoryStorage()).build();
+ * }</pre>
+ *
+ * <p>Every blob is a byte array, so memory grows with what is stored: not for production.
+ * Thread-safe.
+ */
+public final class InMemoryStorage implements PrimaryStorage {
+  private final ConcurrentHashMap<BlobKey, byte[]> blobs = new ConcurrentHashMap<>();
+
+  @Override
+  public StagedBlob stage() {
+    return new StagedBlob() {
+      private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      private boolean done;
+
+      @Override
+      public OutputStream outputStream() {
+        return bytes;
+      }
+
+      @Override
+      public synchronized void commit(BlobKey key) {
+        if (done) {
+          throw new IllegalStateException("staged blob already committed or closed");
+        }
+        done = true;
+        blobs.putIfAbsent(key, bytes.toByteArray());
+      }
+
+      @Override
+      public synchronized void close() {
+        done = true;
+      }
+    };
+  }
+
+  /** Always empty: these blobs are not files. */
+  @Override
+  public Optional<Path> localFile(BlobKey key) {
+    return Optional.empty();
+  }
+
+  @Override
+  public void store(BlobKey key, Path source) throws IOException {
+    if (!blobs.containsKey(key)) {
+      blobs.putIfAbsent(key, Files.readAllBytes(source));
+    }
+  }
+
+  @Override
+  public Optional<MediaContent> fetch(BlobKey key) {
+    byte[] bytes = blobs.get(key);
+    if (bytes == null) {
+      return Optional.empty();
+    }
+    return Optional.of(MediaContent.ofStreams(bytes.length, () -> new ByteArrayInputStream(bytes)));
+  }
+
+  @Override
+  public boolean delete(BlobKey key) {
+    return blobs.remove(key) != null;
+  }
+
+  @Override
+  public boolean exists(BlobKey key) {
+    return blobs.containsKey(key);
+  }
+
+  /** How many blobs are held. */
+  public int size() {
+    return blobs.size();
+  }
+
+  @Override
+  public String name() {
+    return "InMemoryStorage";
+  }
+}
