@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import org.mxmedia.internal.FileMediaContent;
 
 /**
@@ -67,8 +68,11 @@ public interface MediaContent extends Closeable {
     return new FileMediaContent(file, channel);
   }
 
-  /** Content whose bytes come from a stream supplier called once per {@link #openStream()}. */
-  static MediaContent ofStreams(long length, StreamSupplier streams) {
+  /**
+   * Content whose bytes come from {@code streams}, called once per {@link #openStream()}; an
+   * exception it throws other than an {@link IOException} is wrapped in one.
+   */
+  static MediaContent ofStreams(long length, Callable<InputStream> streams) {
     if (length < 0) {
       throw new IllegalArgumentException("length cannot be negative: " + length);
     }
@@ -80,14 +84,14 @@ public interface MediaContent extends Closeable {
 
       @Override
       public InputStream openStream() throws IOException {
-        return streams.open();
+        try {
+          return streams.call();
+        } catch (IOException | RuntimeException e) {
+          throw e;
+        } catch (Exception e) {
+          throw new IOException(e);
+        }
       }
     };
-  }
-
-  /** Opens a fresh stream over some content. */
-  @FunctionalInterface
-  interface StreamSupplier {
-    InputStream open() throws IOException;
   }
 }

@@ -3,6 +3,7 @@ package org.mxmedia.spi;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.function.Function;
 import org.mxmedia.DataSize;
 import org.mxmedia.ErrorCode;
 import org.mxmedia.MediaException;
@@ -43,7 +44,7 @@ public interface UploadPolicy {
       throw new IllegalArgumentException("period must be positive: " + period);
     }
     return attempt -> {
-      MediaUsage used = attempt.usage().since(attempt.now().minus(period));
+      MediaUsage used = attempt.usageSince().apply(attempt.now().minus(period));
       long left = maxBytes.bytes() - used.totalBytes();
       MediaException exceeded =
           new MediaException(
@@ -56,22 +57,16 @@ public interface UploadPolicy {
     };
   }
 
-  /** The look-up of a user's past uploads, from the metadata store. */
-  @FunctionalInterface
-  interface UsageLookup {
-    /** The user's uploads created at or after {@code since}. */
-    MediaUsage since(Instant since);
-  }
-
   /**
    * An upload about to start.
    *
    * @param uploader who uploads
    * @param request its declared type, name and length
    * @param now the repository clock's time
-   * @param usage the uploader's past uploads
+   * @param usageSince the uploader's uploads created at or after an instant, from the metadata
+   *     store (each call is a store query)
    */
-  record Attempt(UserId uploader, UploadRequest request, Instant now, UsageLookup usage) {}
+  record Attempt(UserId uploader, UploadRequest request, Instant now, Function<Instant, MediaUsage> usageSince) {}
 
   /**
    * How many bytes an admitted upload may have.
