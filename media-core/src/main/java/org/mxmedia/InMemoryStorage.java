@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.StagedBlob;
@@ -26,9 +27,11 @@ import org.mxmedia.spi.StagedBlob;
  */
 public final class InMemoryStorage implements PrimaryStorage {
   private final ConcurrentHashMap<BlobKey, byte[]> blobs = new ConcurrentHashMap<>();
+  private final AtomicInteger staging = new AtomicInteger();
 
   @Override
   public StagedBlob stage() {
+    staging.incrementAndGet();
     return new StagedBlob() {
       private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       private boolean done;
@@ -44,12 +47,16 @@ public final class InMemoryStorage implements PrimaryStorage {
           throw new IllegalStateException("staged blob already committed or closed");
         }
         done = true;
+        staging.decrementAndGet();
         blobs.putIfAbsent(key, bytes.toByteArray());
       }
 
       @Override
       public synchronized void close() {
-        done = true;
+        if (!done) {
+          done = true;
+          staging.decrementAndGet();
+        }
       }
     };
   }
@@ -89,6 +96,11 @@ public final class InMemoryStorage implements PrimaryStorage {
   /** How many blobs are held. */
   public int size() {
     return blobs.size();
+  }
+
+  /** How many staged blobs are neither committed nor closed (uploads in progress, or leaked). */
+  public int staging() {
+    return staging.get();
   }
 
   @Override

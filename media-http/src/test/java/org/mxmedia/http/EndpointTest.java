@@ -30,7 +30,7 @@ class EndpointTest {
 
   @BeforeEach
   void start() throws Exception {
-    s = new HttpTestServer(dir);
+    s = new HttpTestServer();
   }
 
   @AfterEach
@@ -133,7 +133,7 @@ class EndpointTest {
 
   @Test
   void mediaFromBeforeTheFreezeIsServedOnLegacyEndpointsWithoutAToken(@TempDir Path other) throws Exception {
-    try (HttpTestServer legacy = new HttpTestServer(other, MediaConfig.defaults(),
+    try (HttpTestServer legacy = new HttpTestServer(MediaConfig.defaults(),
         b -> b.legacyMediaFreeze(Instant.now().plusSeconds(3600)))) {
       String mxc = legacy.upload("old".getBytes(StandardCharsets.UTF_8), "text/plain", null);
       for (String prefix : new String[] {"/_matrix/media/v3", "/_matrix/media/r0", "/_matrix/media/v1"}) {

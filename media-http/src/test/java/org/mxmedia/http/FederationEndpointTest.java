@@ -27,7 +27,7 @@ class FederationEndpointTest {
 
   @BeforeEach
   void start() throws Exception {
-    s = new HttpTestServer(dir, MediaConfig.defaults(), b -> b.federationAuthenticator(request -> {
+    s = new HttpTestServer(MediaConfig.defaults(), b -> b.federationAuthenticator(request -> {
       lastVerified = request;
       if (request.authorization().stream().anyMatch(a -> a.startsWith("X-Matrix origin=\"other.org\"") && a.contains("sig=\"good\""))) {
         return ServerName.of("other.org");
@@ -89,7 +89,7 @@ class FederationEndpointTest {
 
   @Test
   void withoutAFederationAuthenticatorTheEndpointsAre401(@TempDir Path other) throws Exception {
-    try (HttpTestServer plain = new HttpTestServer(other)) {
+    try (HttpTestServer plain = new HttpTestServer()) {
       assertError(plain.send(plain.request(FED + "/download/abc").header("Authorization", SIGNED)), 401, "M_UNAUTHORIZED");
     }
   }

@@ -16,7 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.mxmedia.InMemoryMediaStore;
 import org.mxmedia.MediaRepository;
-import org.mxmedia.storage.fs.FileSystemStorage;
+import org.mxmedia.InMemoryStorage;
 
 /**
  * The binding called directly, for requests a server would reject before any handler sees them
@@ -27,7 +27,7 @@ class HandlerTest {
 
   private MediaHttpHandler handler(Authenticator authenticator) {
     MediaRepository repo = MediaRepository.builder().serverName("example.org").mediaStore(new InMemoryMediaStore())
-        .storage(FileSystemStorage.at(dir)).build();
+        .storage(new InMemoryStorage()).build();
     return MediaHttpHandler.builder(repo).authenticator(authenticator).build();
   }
 

@@ -32,7 +32,7 @@ class HostileHttpTest {
 
   @BeforeEach
   void start() throws Exception {
-    s = new HttpTestServer(dir, MediaConfig.defaults().withMaxUploadSize(DataSize.kibibytes(512)), b -> b);
+    s = new HttpTestServer(MediaConfig.defaults().withMaxUploadSize(DataSize.kibibytes(512)), b -> b);
   }
 
   @AfterEach

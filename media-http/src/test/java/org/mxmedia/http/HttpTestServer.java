@@ -7,19 +7,16 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.UnaryOperator;
-import java.util.stream.Stream;
 import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.InMemoryStorage;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.UserId;
-import org.mxmedia.storage.fs.FileSystemStorage;
 
 /** A media repository served by the JDK adapter on a loopback port, and a client for it. */
 final class HttpTestServer implements AutoCloseable {
@@ -28,21 +25,20 @@ final class HttpTestServer implements AutoCloseable {
   static final UserId ALICE = UserId.of("@alice:example.org");
   static final UserId BOB = UserId.of("@bob:example.org");
 
-  final Path dataDir;
+  final InMemoryStorage storage = new InMemoryStorage();
   final MediaRepository repository;
   final HttpServer server;
   final ExecutorService executor = Executors.newFixedThreadPool(16);
   final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   final String base;
 
-  HttpTestServer(Path dataDir, MediaConfig config, UnaryOperator<MediaHttpHandler.Builder> customize) throws IOException {
-    this.dataDir = dataDir;
+  HttpTestServer(MediaConfig config, UnaryOperator<MediaHttpHandler.Builder> customize) throws IOException {
     this.repository = MediaRepository.builder()
         .serverName("example.org")
         .config(config)
         .mediaStore(new InMemoryMediaStore())
-        .thumbnailer(new org.mxmedia.thumbnail.ImageIoThumbnailer())
-        .storage(FileSystemStorage.at(dataDir))
+        .thumbnailer(new SolidThumbnailer())
+        .storage(storage)
         .build();
     MediaHttpHandler handler = customize.apply(MediaHttpHandler.builder(repository)
             .authenticator(Authenticator.tokens(Map.of(ALICE_TOKEN, ALICE, BOB_TOKEN, BOB))))
@@ -54,8 +50,8 @@ final class HttpTestServer implements AutoCloseable {
     base = "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
-  HttpTestServer(Path dataDir) throws IOException {
-    this(dataDir, MediaConfig.defaults(), b -> b);
+  HttpTestServer() throws IOException {
+    this(MediaConfig.defaults(), b -> b);
   }
 
   HttpRequest.Builder request(String pathAndQuery) {
@@ -90,16 +86,12 @@ final class HttpTestServer implements AutoCloseable {
     return mxc.substring("mxc://".length());
   }
 
-  long blobCount() throws IOException {
-    try (Stream<Path> s = Files.walk(dataDir.resolve("blobs"))) {
-      return s.filter(Files::isRegularFile).count();
-    }
+  long blobCount() {
+    return storage.size();
   }
 
-  long stagingCount() throws IOException {
-    try (Stream<Path> s = Files.list(dataDir.resolve("tmp"))) {
-      return s.count();
-    }
+  long stagingCount() {
+    return storage.staging();
   }
 
   @Override
