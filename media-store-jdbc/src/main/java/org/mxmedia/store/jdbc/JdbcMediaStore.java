@@ -213,11 +213,6 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   }
 
   @Override
-  public List<LocalMedia> localMediaByBlob(BlobKey blob, int limit) {
-    return transactions.read(c -> query(c, Sql.LOCAL_BY_BLOB, Rows.LOCAL, blob, limit));
-  }
-
-  @Override
   public void recordAccess(Map<MediaId, Instant> accessTimes) {
     if (accessTimes.isEmpty()) {
       return;
@@ -311,11 +306,6 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
       int remote = update(c, Sql.REMOTE_QUARANTINE_BY_HASH, quarantined, blob, quarantined);
       return local + remote;
     });
-  }
-
-  @Override
-  public boolean isQuarantinedByHash(BlobKey blob) {
-    return transactions.read(c -> hashQuarantined(c, blob));
   }
 
   @Override

@@ -57,8 +57,6 @@ final class Sql {
 
   static final String LOCAL_DELETE = "DELETE FROM local_media WHERE media_id = ? RETURNING " + LOCAL_COLUMNS;
 
-  static final String LOCAL_BY_BLOB = "SELECT " + LOCAL_COLUMNS + " FROM local_media WHERE sha256 = ? LIMIT ?";
-
   /** Parameters: the access instant, the media id, the access instant again (only a later time is kept). */
   static final String LOCAL_ACCESS = "UPDATE local_media SET last_access_ts = ? WHERE media_id = ? AND last_access_ts < ?";
 
