@@ -1,7 +1,9 @@
 package org.mxmedia.store.jdbc;
 
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.mxmedia.MediaId;
 import org.mxmedia.ServerName;
 import org.mxmedia.ThumbnailMethod;
@@ -61,14 +63,14 @@ final class Rows {
         m.lastAccessedAt(), quarantined};
   }
 
-  static Object[] values(ThumbnailRecord t) {
-    return new Object[] {t.source(), t.width(), t.height(), t.method(), t.animated(), t.contentType(), t.size(), t.blob(),
-        t.createdAt()};
-  }
-
   /** The key columns of {@code t}: source, width, height, method, animation. */
   static Object[] key(ThumbnailRecord t) {
     return new Object[] {t.source(), t.width(), t.height(), t.method(), t.animated()};
+  }
+
+  /** The columns of {@code t}: its {@linkplain #key key} first. */
+  static Object[] values(ThumbnailRecord t) {
+    return Stream.concat(Arrays.stream(key(t)), Stream.of(t.contentType(), t.size(), t.blob(), t.createdAt())).toArray();
   }
 
   static Object[] values(PendingMedia p) {
