@@ -92,6 +92,7 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   /**
    * A store in the PostgreSQL database at {@code jdbcUrl} ({@code jdbc:postgresql://host/db}).
    *
+   * @throws IllegalArgumentException when {@code jdbcUrl} is not a PostgreSQL JDBC URL
    * @throws IllegalStateException when the database cannot be reached (the message names the
    *     URL) or its schema is too new
    */
