@@ -71,22 +71,6 @@ public final class InMemoryMediaStore implements MediaStore {
   }
 
   @Override
-  public List<LocalMedia> localMediaByBlob(BlobKey blob, int limit) {
-    synchronized (lock) {
-      List<LocalMedia> result = new ArrayList<>();
-      for (LocalMedia m : media.values()) {
-        if (result.size() >= limit) {
-          break;
-        }
-        if (m.blob().equals(blob)) {
-          result.add(m);
-        }
-      }
-      return result;
-    }
-  }
-
-  @Override
   public void recordAccess(Map<MediaId, Instant> accessTimes) {
     synchronized (lock) {
       accessTimes.forEach((id, at) -> media.computeIfPresent(id, (k, m) -> at.isAfter(m.lastAccessedAt()) ? m.withLastAccessedAt(at) : m));
@@ -191,13 +175,6 @@ public final class InMemoryMediaStore implements MediaStore {
         }
       }
       return changed;
-    }
-  }
-
-  @Override
-  public boolean isQuarantinedByHash(BlobKey blob) {
-    synchronized (lock) {
-      return quarantinedHashes.contains(blob);
     }
   }
 

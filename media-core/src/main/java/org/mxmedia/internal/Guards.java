@@ -291,11 +291,6 @@ final class Guards {
     }
 
     @Override
-    public List<LocalMedia> localMediaByBlob(BlobKey blob, int limit) {
-      return call(PLUGIN, "localMediaByBlob", () -> s.localMediaByBlob(blob, limit));
-    }
-
-    @Override
     public void recordAccess(Map<MediaId, Instant> accessTimes) {
       run(PLUGIN, "recordAccess", () -> s.recordAccess(accessTimes));
     }
@@ -343,11 +338,6 @@ final class Guards {
     @Override
     public int setQuarantinedByHash(BlobKey blob, boolean quarantined) {
       return call(PLUGIN, "setQuarantinedByHash", () -> s.setQuarantinedByHash(blob, quarantined));
-    }
-
-    @Override
-    public boolean isQuarantinedByHash(BlobKey blob) {
-      return call(PLUGIN, "isQuarantinedByHash", () -> s.isQuarantinedByHash(blob));
     }
 
     @Override

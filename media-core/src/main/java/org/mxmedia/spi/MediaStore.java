@@ -117,13 +117,6 @@ public interface MediaStore {
   /** Removes a local media record and drops its blob reference; returns the removed record. */
   Optional<LocalMedia> deleteLocalMedia(MediaId mediaId);
 
-  /**
-   * Up to {@code limit} local media records whose bytes are {@code blob}, in no promised order.
-   *
-   * @param limit at least one
-   */
-  List<LocalMedia> localMediaByBlob(BlobKey blob, int limit);
-
   /** Sets {@code lastAccessedAt} of each listed media to the later of its stored and given time; unknown ids are ignored. */
   void recordAccess(Map<MediaId, Instant> accessTimes);
 
@@ -174,9 +167,6 @@ public interface MediaStore {
    * @return how many records changed
    */
   int setQuarantinedByHash(BlobKey blob, boolean quarantined);
-
-  /** Whether {@code blob} is quarantined by hash. */
-  boolean isQuarantinedByHash(BlobKey blob);
 
   /** Protects (or unprotects) one local media record from quarantine; empty if there is no such media. */
   Optional<LocalMedia> setSafeFromQuarantine(MediaId mediaId, boolean safe);
@@ -292,7 +282,11 @@ public interface MediaStore {
    */
   void cancelDeletion(BlobKey blob, Instant claimedAt);
 
-  /** The blob's reference count (records plus reservations); zero for an unknown blob. */
+  /**
+   * The blob's reference count (records plus reservations); zero for an unknown blob. A plain read
+   * that may be stale when it returns: the engine uses it as a cheap check before attempting a
+   * deletion claim, and only {@link #claimBlobForDeletion} decides whether the blob may go.
+   */
   long blobReferences(BlobKey blob);
 
   /**

@@ -126,13 +126,16 @@ public abstract class MediaStoreContract {
   }
 
   @Test
-  void localMediaByBlobFindsEveryRecordWithThoseBytes() {
+  void everyRecordWithTheSameBytesHoldsOneReference() {
     insertReserved("a", blob(1));
     insertReserved("b", blob(1));
     insertReserved("c", blob(2));
-    assertThat(store.localMediaByBlob(blob(1), 10)).extracting(LocalMedia::mediaId).containsExactlyInAnyOrder(MediaId.of("a"), MediaId.of("b"));
-    assertThat(store.localMediaByBlob(blob(3), 10)).isEmpty();
-    assertThat(store.localMediaByBlob(blob(1), 1)).as("the limit").hasSize(1);
+    assertThat(store.blobReferences(blob(1))).isEqualTo(2);
+    assertThat(store.blobReferences(blob(2))).isEqualTo(1);
+    assertThat(store.blobReferences(blob(3))).as("bytes no record has").isZero();
+    store.deleteLocalMedia(MediaId.of("a"));
+    assertThat(store.blobReferences(blob(1))).isEqualTo(1);
+    assertThat(store.localMedia(MediaId.of("b"))).as("the other record with those bytes").isPresent();
   }
 
   @Test
@@ -187,7 +190,8 @@ public abstract class MediaStoreContract {
     insertReserved("b", blob(1));
     insertReserved("other", blob(2));
     assertThat(store.setQuarantinedByHash(blob(1), true)).isEqualTo(2);
-    assertThat(store.isQuarantinedByHash(blob(1))).isTrue();
+    assertThat(store.localMedia(MediaId.of("a")).orElseThrow().quarantined()).isTrue();
+    assertThat(store.localMedia(MediaId.of("b")).orElseThrow().quarantined()).isTrue();
     assertThat(store.localMedia(MediaId.of("other")).orElseThrow().quarantined()).isFalse();
 
     insertReserved("later", blob(1));
@@ -199,7 +203,7 @@ public abstract class MediaStoreContract {
     assertThat(store.localMedia(MediaId.of("pend")).orElseThrow().quarantined()).isTrue();
 
     assertThat(store.setQuarantinedByHash(blob(1), false)).isEqualTo(4);
-    assertThat(store.isQuarantinedByHash(blob(1))).isFalse();
+    assertThat(store.localMedia(MediaId.of("later")).orElseThrow().quarantined()).isFalse();
     insertReserved("afterRelease", blob(1));
     assertThat(store.localMedia(MediaId.of("afterRelease")).orElseThrow().quarantined()).isFalse();
   }
@@ -633,7 +637,7 @@ public abstract class MediaStoreContract {
     pool.shutdown();
     assertThat(violations.get()).as("claims granted while a reservation was held").isZero();
     assertThat(store.blobReferences(b)).isEqualTo(live.size());
-    assertThat(store.localMediaByBlob(b, Integer.MAX_VALUE)).hasSize(live.size());
+    assertThat(store.usage(ALICE, T0)).as("the records left, each of one byte").isEqualTo(new MediaUsage(live.size(), live.size()));
   }
 
   /** Concurrent creation of pending uploads never passes the per-owner limit. */

@@ -1,11 +1,11 @@
 package org.mxmedia.store.jdbc;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
+import org.mxmedia.UserId;
+import org.mxmedia.spi.BlobKey;
 
-/** What differs between the databases: locking. The SQL itself is shared. */
+/** What differs between the databases: how transactions begin and end, and locking. The SQL itself is shared. */
 enum Dialect {
   /**
    * SQLite: every write transaction starts {@code BEGIN IMMEDIATE}, so writers are serialised by
@@ -14,62 +14,51 @@ enum Dialect {
    */
   SQLITE {
     @Override
-    void lockOwner(Connection c, String owner) {}
+    void lockOwner(Connection c, UserId owner) {}
 
     @Override
-    void lockHash(Connection c, String sha256) {}
+    void lockHash(Connection c, BlobKey blob) {}
 
     @Override
     void lockMigrations(Connection c) {}
 
     @Override
     void begin(Connection c, boolean readOnly) throws SQLException {
-      try (Statement s = c.createStatement()) {
-        s.execute(readOnly ? "BEGIN" : "BEGIN IMMEDIATE");
-      }
+      Jdbc.execute(c, readOnly ? Sql.BEGIN : Sql.BEGIN_IMMEDIATE);
     }
 
     @Override
     void commit(Connection c) throws SQLException {
-      try (Statement s = c.createStatement()) {
-        s.execute("COMMIT");
-      }
+      Jdbc.execute(c, Sql.COMMIT);
     }
 
     @Override
     void rollback(Connection c) throws SQLException {
-      try (Statement s = c.createStatement()) {
-        s.execute("ROLLBACK");
-      }
+      Jdbc.execute(c, Sql.ROLLBACK);
     }
   },
   /** PostgreSQL: transaction-scoped advisory locks where a check-then-insert must not interleave. */
   POSTGRES {
     @Override
-    void lockOwner(Connection c, String owner) throws SQLException {
-      try (PreparedStatement s = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
-        s.setString(1, "mxmedia-owner:" + owner);
-        s.execute();
-      }
+    void lockOwner(Connection c, UserId owner) throws SQLException {
+      Jdbc.call(c, Sql.ADVISORY_LOCK_ON_TEXT, "mxmedia-owner:" + owner.value());
     }
 
     @Override
-    void lockHash(Connection c, String sha256) throws SQLException {
-      try (PreparedStatement s = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
-        // the hash's first 64 bits: distinct hashes practically never share a lock, and when
-        // they (or an owner's lock) do, the transactions only wait for each other
-        s.setLong(1, Long.parseUnsignedLong(sha256.substring(0, 16), 16));
-        s.execute();
-      }
+    void lockHash(Connection c, BlobKey blob) throws SQLException {
+      // the hash's first 64 bits: distinct hashes practically never share a lock, and when
+      // they (or an owner's lock) do, the transactions only wait for each other
+      Jdbc.call(c, Sql.ADVISORY_LOCK, Long.parseUnsignedLong(blob.sha256().substring(0, 16), 16));
     }
 
     @Override
     void lockMigrations(Connection c) throws SQLException {
-      try (Statement s = c.createStatement()) {
-        s.execute("SELECT pg_advisory_xact_lock(7316001)");
-      }
+      Jdbc.call(c, Sql.ADVISORY_LOCK, MIGRATION_LOCK);
     }
   };
+
+  /** The advisory lock key of migrations; every version of this code must use the same one. */
+  private static final long MIGRATION_LOCK = 7316001;
 
   /** Starts a transaction (the connection is in auto-commit mode only for SQLite). */
   void begin(Connection c, boolean readOnly) throws SQLException {}
@@ -83,7 +72,7 @@ enum Dialect {
   }
 
   /** Serialises, until commit, transactions that count and then insert pending uploads of one owner. */
-  abstract void lockOwner(Connection c, String owner) throws SQLException;
+  abstract void lockOwner(Connection c, UserId owner) throws SQLException;
 
   /**
    * Serialises, until commit, the transactions that quarantine a hash and those that insert a
@@ -91,11 +80,16 @@ enum Dialect {
    * uncommitted rows, and a record inserted while its hash is quarantined could stay visible. Taken
    * first in each of those transactions, so it never joins a lock cycle.
    */
-  abstract void lockHash(Connection c, String sha256) throws SQLException;
+  abstract void lockHash(Connection c, BlobKey blob) throws SQLException;
 
   /** Serialises schema migrations of processes starting at once. */
   abstract void lockMigrations(Connection c) throws SQLException;
 
+  /**
+   * The dialect of a JDBC URL.
+   *
+   * @throws IllegalArgumentException for a URL of neither SQLite nor PostgreSQL
+   */
   static Dialect of(String jdbcUrl) {
     if (jdbcUrl.startsWith("jdbc:sqlite:")) {
       return SQLITE;

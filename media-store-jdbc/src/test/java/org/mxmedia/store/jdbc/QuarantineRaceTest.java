@@ -82,7 +82,12 @@ class QuarantineRaceTest {
           for (Future<?> w : work) {
             w.get(60, TimeUnit.SECONDS);
           }
-          store.localMediaByBlob(b, 100).stream().filter(m -> !m.quarantined()).forEach(m -> visible.add(m.mediaId().value()));
+          for (int n = 1; n < INSERTERS; n++) {
+            LocalMedia m = store.localMedia(MediaId.of("m" + r + "x" + n)).orElseThrow();
+            if (!m.quarantined()) {
+              visible.add(m.mediaId().value());
+            }
+          }
           if (!store.remoteMedia(MxcUri.of("other.org", "r" + r)).orElseThrow().quarantined()) {
             visible.add("remote r" + r);
           }

@@ -1,0 +1,206 @@
+package org.mxmedia.store.jdbc;
+
+/**
+ * Every SQL statement of the store, each written once and named for what it does. A statement
+ * runs unchanged on SQLite and PostgreSQL unless its Javadoc names one of them. Parameters are
+ * bound by {@link Jdbc} (instants as epoch milliseconds, hashes as lower-case hex); statements
+ * that read records select the column lists below, in the order {@link Rows} maps.
+ */
+final class Sql {
+  private Sql() {}
+
+  // ---- transactions and locks
+
+  /** SQLite: a deferred transaction, which takes no lock until it writes (reads never wait in WAL mode). */
+  static final String BEGIN = "BEGIN";
+
+  /** SQLite: a write transaction that takes the database's write lock at once (waiting up to the busy timeout). */
+  static final String BEGIN_IMMEDIATE = "BEGIN IMMEDIATE";
+
+  static final String COMMIT = "COMMIT";
+
+  static final String ROLLBACK = "ROLLBACK";
+
+  /** PostgreSQL: a transaction-scoped advisory lock on a {@code BIGINT} key. */
+  static final String ADVISORY_LOCK = "SELECT pg_advisory_xact_lock(?)";
+
+  /** PostgreSQL: a transaction-scoped advisory lock on the {@code hashtext} of a text key. */
+  static final String ADVISORY_LOCK_ON_TEXT = "SELECT pg_advisory_xact_lock(hashtext(?))";
+
+  /** SQLite: the start of a pragma query; a checked pragma name follows. */
+  static final String PRAGMA = "PRAGMA ";
+
+  // ---- schema versions
+
+  static final String SCHEMA_TABLE_CREATE = "CREATE TABLE IF NOT EXISTS mxmedia_schema (version INTEGER NOT NULL)";
+
+  /** The schema's version: one row, {@code NULL} when no version was ever applied. */
+  static final String SCHEMA_VERSION = "SELECT MAX(version) FROM mxmedia_schema";
+
+  static final String SCHEMA_VERSION_INSERT = "INSERT INTO mxmedia_schema (version) VALUES (?)";
+
+  // ---- media ids (shared by local media and pending uploads)
+
+  /** Claims a media id: changes one row, or none when the id is taken. */
+  static final String MEDIA_ID_CLAIM = "INSERT INTO media_ids (media_id) VALUES (?) ON CONFLICT DO NOTHING";
+
+  static final String MEDIA_ID_FREE = "DELETE FROM media_ids WHERE media_id = ?";
+
+  // ---- local media
+
+  static final String LOCAL_COLUMNS =
+      "media_id, content_type, upload_name, uploader, size, sha256, created_ts, last_access_ts, quarantined, safe_from_quarantine";
+
+  static final String LOCAL_INSERT = "INSERT INTO local_media (" + LOCAL_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+  static final String LOCAL_SELECT = "SELECT " + LOCAL_COLUMNS + " FROM local_media WHERE media_id = ?";
+
+  static final String LOCAL_DELETE = "DELETE FROM local_media WHERE media_id = ? RETURNING " + LOCAL_COLUMNS;
+
+  /** Parameters: the access instant, the media id, the access instant again (only a later time is kept). */
+  static final String LOCAL_ACCESS = "UPDATE local_media SET last_access_ts = ? WHERE media_id = ? AND last_access_ts < ?";
+
+  static final String LOCAL_USAGE = "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM local_media WHERE uploader = ? AND created_ts >= ?";
+
+  /** Parameters: the flag, the media id, the flag again (media safe from quarantine is only ever released). */
+  static final String LOCAL_QUARANTINE =
+      "UPDATE local_media SET quarantined = ? WHERE media_id = ? AND (? = FALSE OR safe_from_quarantine = FALSE)";
+
+  /** Parameters: the flag, the hash, the flag twice more; changes only the rows whose flag differs. */
+  static final String LOCAL_QUARANTINE_BY_HASH = "UPDATE local_media SET quarantined = ? WHERE sha256 = ? AND quarantined <> ?"
+      + " AND (? = FALSE OR safe_from_quarantine = FALSE)";
+
+  static final String LOCAL_SAFE_FROM_QUARANTINE = "UPDATE local_media SET safe_from_quarantine = ? WHERE media_id = ?";
+
+  // ---- cached remote media
+
+  static final String REMOTE_COLUMNS = "origin, media_id, content_type, upload_name, size, sha256, cached_ts, last_access_ts, quarantined";
+
+  /** Changes one row, or none when that remote media is already cached. */
+  static final String REMOTE_INSERT =
+      "INSERT INTO remote_media (" + REMOTE_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+
+  static final String REMOTE_SELECT = "SELECT " + REMOTE_COLUMNS + " FROM remote_media WHERE origin = ? AND media_id = ?";
+
+  static final String REMOTE_DELETE = "DELETE FROM remote_media WHERE origin = ? AND media_id = ? RETURNING " + REMOTE_COLUMNS;
+
+  static final String REMOTE_ACCESSED_BEFORE =
+      "SELECT " + REMOTE_COLUMNS + " FROM remote_media WHERE last_access_ts < ? ORDER BY last_access_ts LIMIT ?";
+
+  /** Parameters: the access instant, origin, media id, the access instant again (only a later time is kept). */
+  static final String REMOTE_ACCESS =
+      "UPDATE remote_media SET last_access_ts = ? WHERE origin = ? AND media_id = ? AND last_access_ts < ?";
+
+  static final String REMOTE_QUARANTINE = "UPDATE remote_media SET quarantined = ? WHERE origin = ? AND media_id = ?";
+
+  /** Parameters: the flag, the hash, the flag again; changes only the rows whose flag differs. */
+  static final String REMOTE_QUARANTINE_BY_HASH = "UPDATE remote_media SET quarantined = ? WHERE sha256 = ? AND quarantined <> ?";
+
+  // ---- hashes quarantined for later records
+
+  /** One row when the hash is quarantined, none otherwise. */
+  static final String HASH_QUARANTINED = "SELECT 1 FROM quarantined_hashes WHERE sha256 = ?";
+
+  static final String HASH_QUARANTINE = "INSERT INTO quarantined_hashes (sha256) VALUES (?) ON CONFLICT DO NOTHING";
+
+  static final String HASH_RELEASE = "DELETE FROM quarantined_hashes WHERE sha256 = ?";
+
+  // ---- pending uploads
+
+  static final String PENDING_COLUMNS = "media_id, owner, created_ts, expires_ts";
+
+  /** How many pending uploads an owner holds that are unexpired at an instant. */
+  static final String PENDING_HELD = "SELECT COUNT(*) FROM pending_media WHERE owner = ? AND expires_ts > ?";
+
+  static final String PENDING_INSERT = "INSERT INTO pending_media (" + PENDING_COLUMNS + ") VALUES (?, ?, ?, ?)";
+
+  static final String PENDING_SELECT = "SELECT " + PENDING_COLUMNS + " FROM pending_media WHERE media_id = ?";
+
+  static final String PENDING_DELETE = "DELETE FROM pending_media WHERE media_id = ?";
+
+  /** Deletes up to a limit of the pending uploads expired at an instant; returns the ids it deleted. */
+  static final String PENDING_PURGE = "DELETE FROM pending_media WHERE media_id IN"
+      + " (SELECT media_id FROM pending_media WHERE expires_ts <= ? LIMIT ?) RETURNING media_id";
+
+  // ---- thumbnails
+
+  /** The key columns (source, size, method, animation) come first. */
+  static final String THUMBNAIL_COLUMNS = "source, width, height, method, animated, content_type, size, sha256, created_ts";
+
+  /** Changes one row, or none when a thumbnail with the same key exists. */
+  static final String THUMBNAIL_INSERT =
+      "INSERT INTO thumbnails (" + THUMBNAIL_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+
+  static final String THUMBNAILS_SELECT = "SELECT " + THUMBNAIL_COLUMNS + " FROM thumbnails WHERE source = ?";
+
+  /** Parameters: the key columns, in {@link #THUMBNAIL_COLUMNS} order. */
+  static final String THUMBNAIL_DELETE = "DELETE FROM thumbnails WHERE source = ? AND width = ? AND height = ? AND method = ?"
+      + " AND animated = ? RETURNING " + THUMBNAIL_COLUMNS;
+
+  static final String THUMBNAILS_DELETE = "DELETE FROM thumbnails WHERE source = ? RETURNING " + THUMBNAIL_COLUMNS;
+
+  // ---- blob entries: reference counts and deletion claims
+
+  /** Creates a blob's entry at count zero, unclaimed, unless it has one. */
+  static final String BLOB_ENTRY = "INSERT INTO blobs (sha256, refs, claimed_ts) VALUES (?, 0, NULL) ON CONFLICT DO NOTHING";
+
+  /** Takes one reference; changes no row while the blob is claimed for deletion. */
+  static final String BLOB_REFERENCE_TAKE = "UPDATE blobs SET refs = refs + 1 WHERE sha256 = ? AND claimed_ts IS NULL";
+
+  /** Drops one reference; changes no row at count zero. */
+  static final String BLOB_REFERENCE_DROP = "UPDATE blobs SET refs = refs - 1 WHERE sha256 = ? AND refs > 0";
+
+  /** Parameters: how many, the hash, how many again; changes no row when the count is smaller. */
+  static final String BLOB_REFERENCES_DROP = "UPDATE blobs SET refs = refs - ? WHERE sha256 = ? AND refs >= ?";
+
+  /** Changes nothing but locks the blob's row (PostgreSQL), so row locks are taken in the order reservations take them. */
+  static final String BLOB_ROW_LOCK = "UPDATE blobs SET refs = refs WHERE sha256 = ?";
+
+  static final String BLOB_CLAIM = "UPDATE blobs SET claimed_ts = ? WHERE sha256 = ? AND refs = 0 AND claimed_ts IS NULL";
+
+  /** Renews a claim older than the bound (the last parameter) to a new instant (the first). */
+  static final String BLOB_CLAIM_TAKE_OVER = "UPDATE blobs SET claimed_ts = ? WHERE sha256 = ? AND refs = 0 AND claimed_ts < ?";
+
+  static final String BLOB_FORGET = "DELETE FROM blobs WHERE sha256 = ? AND refs = 0 AND claimed_ts = ?";
+
+  static final String BLOB_CLAIM_CANCEL = "UPDATE blobs SET claimed_ts = NULL WHERE sha256 = ? AND claimed_ts = ?";
+
+  static final String BLOB_REFERENCES = "SELECT refs FROM blobs WHERE sha256 = ?";
+
+  static final String BLOBS_UNREFERENCED = "SELECT sha256 FROM blobs WHERE refs = 0 LIMIT ?";
+
+  // ---- reservations per node, and the nodes' leases
+
+  /** Adds one reservation of a blob to a node's books. */
+  static final String RESERVATION_ADD = "INSERT INTO blob_reservations (node_id, sha256, held) VALUES (?, ?, 1)"
+      + " ON CONFLICT (node_id, sha256) DO UPDATE SET held = blob_reservations.held + 1";
+
+  /** Takes one reservation off a node's books; changes no row when the node holds none. */
+  static final String RESERVATION_TAKE = "UPDATE blob_reservations SET held = held - 1 WHERE node_id = ? AND sha256 = ? AND held > 0";
+
+  static final String RESERVATION_DELETE_IF_EMPTY = "DELETE FROM blob_reservations WHERE node_id = ? AND sha256 = ? AND held = 0";
+
+  /** Takes a node's reservations of a blob off its books; returns how many it held. */
+  static final String RESERVATION_DELETE = "DELETE FROM blob_reservations WHERE node_id = ? AND sha256 = ? RETURNING held";
+
+  static final String RESERVATIONS_OF_NODE = "SELECT sha256 FROM blob_reservations WHERE node_id = ? ORDER BY sha256 LIMIT ?";
+
+  static final String LEASE_RENEW = "UPDATE store_nodes SET heartbeat_ts = ? WHERE node_id = ?";
+
+  static final String LEASE_START = "INSERT INTO store_nodes (node_id, heartbeat_ts) VALUES (?, ?)"
+      + " ON CONFLICT (node_id) DO UPDATE SET heartbeat_ts = excluded.heartbeat_ts";
+
+  /** Starts, at the given instant, a lease for every node that holds reservations but has none. */
+  static final String LEASES_OF_UNSEEN_NODES = "INSERT INTO store_nodes (node_id, heartbeat_ts) SELECT DISTINCT node_id, ? FROM blob_reservations"
+      + " WHERE node_id NOT IN (SELECT node_id FROM store_nodes) ON CONFLICT DO NOTHING";
+
+  static final String LEASES_EXPIRED = "SELECT node_id FROM store_nodes WHERE heartbeat_ts < ? AND node_id <> ? ORDER BY node_id LIMIT ?";
+
+  /**
+   * Rewrites a node's heartbeat unchanged: matches its row only while the lease is still expired
+   * at the bound, and on PostgreSQL locks that row until commit.
+   */
+  static final String LEASE_LOCK_IF_EXPIRED = "UPDATE store_nodes SET heartbeat_ts = heartbeat_ts WHERE node_id = ? AND heartbeat_ts < ?";
+
+  static final String LEASE_END = "DELETE FROM store_nodes WHERE node_id = ?";
+}
