@@ -1,5 +1,6 @@
 package org.mxmedia;
 
+import org.jspecify.annotations.Nullable;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -28,7 +29,7 @@ public final class MediaException extends RuntimeException {
   }
 
   private MediaException(
-      ErrorCode errorCode, int httpStatus, String message, Duration retryAfter, Throwable cause) {
+      ErrorCode errorCode, int httpStatus, String message, @Nullable Duration retryAfter, @Nullable Throwable cause) {
     super(Objects.requireNonNull(message, "message"), cause, false, cause != null);
     if (httpStatus < 400 || httpStatus > 599) {
       throw new IllegalArgumentException("an error status must be 4xx or 5xx: " + httpStatus);
@@ -73,6 +74,12 @@ public final class MediaException extends RuntimeException {
   /** How long the caller should wait before retrying, for {@link ErrorCode#M_LIMIT_EXCEEDED}. */
   public Optional<Duration> retryAfter() {
     return retryAfter;
+  }
+
+  /** The message fit for a user; never null. */
+  @Override
+  public String getMessage() {
+    return Objects.requireNonNull(super.getMessage());
   }
 
   @Override

@@ -1,5 +1,6 @@
 package org.mxmedia;
 
+import org.jspecify.annotations.Nullable;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -111,21 +112,21 @@ public interface MediaRepository extends AutoCloseable {
    * {@link #mediaStore} and {@link #storage} are required.
    */
   final class Builder {
-    private ServerName serverName;
-    private MediaConfig config;
-    private MediaStore mediaStore;
-    private PrimaryStorage storage;
+    private @Nullable ServerName serverName;
+    private @Nullable MediaConfig config;
+    private @Nullable MediaStore mediaStore;
+    private @Nullable PrimaryStorage storage;
     private final List<ProviderEntry> providers = new ArrayList<>();
-    private ScheduledExecutorService scheduler;
-    private RepositoryFactory.LocalCache localCache;
-    private UploadPolicy uploadPolicy;
-    private Authorizer authorizer;
-    private Clock clock;
-    private MediaIdGenerator mediaIdGenerator;
-    private Executor executor;
-    private Thumbnailer thumbnailer;
-    private FederationClient federationClient;
-    private OutboundPolicy outboundPolicy;
+    private @Nullable ScheduledExecutorService scheduler;
+    private RepositoryFactory.@Nullable LocalCache localCache;
+    private @Nullable UploadPolicy uploadPolicy;
+    private @Nullable Authorizer authorizer;
+    private @Nullable Clock clock;
+    private @Nullable MediaIdGenerator mediaIdGenerator;
+    private @Nullable Executor executor;
+    private @Nullable Thumbnailer thumbnailer;
+    private @Nullable FederationClient federationClient;
+    private @Nullable OutboundPolicy outboundPolicy;
 
     private Builder() {}
 
@@ -285,7 +286,7 @@ public interface MediaRepository extends AutoCloseable {
           Optional.ofNullable(localCache)));
     }
 
-    private static <T> T once(T current, T value, String name) {
+    private static <T> T once(@Nullable T current, T value, String name) {
       Objects.requireNonNull(value, name);
       if (current != null) {
         throw new IllegalStateException(name + " was already set to " + current);

@@ -58,7 +58,7 @@ final class AdminOperations implements MediaAdmin {
   @Override
   public boolean quarantine(MxcUri uri) {
     if (!uri.serverName().equals(serverName)) {
-      store.setRemoteQuarantined(uri, true).orElseThrow(() -> MediaException.notFound("No such cached remote media"));
+      requireFound(store.setRemoteQuarantined(uri, true), "No such cached remote media");
       log.info("Quarantined remote media {}", uri);
       return true;
     }
@@ -70,10 +70,10 @@ final class AdminOperations implements MediaAdmin {
   @Override
   public void unquarantine(MxcUri uri) {
     if (!uri.serverName().equals(serverName)) {
-      store.setRemoteQuarantined(uri, false).orElseThrow(() -> MediaException.notFound("No such cached remote media"));
+      requireFound(store.setRemoteQuarantined(uri, false), "No such cached remote media");
       return;
     }
-    store.setQuarantined(localId(uri), false).orElseThrow(() -> MediaException.notFound("No such media"));
+    requireFound(store.setQuarantined(localId(uri), false), "No such media");
     log.info("Released {} from quarantine", uri);
   }
 
@@ -93,12 +93,12 @@ final class AdminOperations implements MediaAdmin {
 
   @Override
   public void protect(MxcUri uri) {
-    store.setSafeFromQuarantine(localId(uri), true).orElseThrow(() -> MediaException.notFound("No such media"));
+    requireFound(store.setSafeFromQuarantine(localId(uri), true), "No such media");
   }
 
   @Override
   public void unprotect(MxcUri uri) {
-    store.setSafeFromQuarantine(localId(uri), false).orElseThrow(() -> MediaException.notFound("No such media"));
+    requireFound(store.setSafeFromQuarantine(localId(uri), false), "No such media");
   }
 
   @Override
@@ -146,6 +146,13 @@ final class AdminOperations implements MediaAdmin {
       log.info("Purged {} expired pending uploads", n);
     }
     return n;
+  }
+
+  /** 404 with {@code message} when the store found nothing to change. */
+  private static void requireFound(Optional<?> changed, String message) {
+    if (changed.isEmpty()) {
+      throw MediaException.notFound(message);
+    }
   }
 
   private MediaId localId(MxcUri uri) {

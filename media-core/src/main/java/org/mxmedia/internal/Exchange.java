@@ -1,5 +1,6 @@
 package org.mxmedia.internal;
 
+import org.jspecify.annotations.Nullable;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,7 +43,7 @@ final class Exchange implements AutoCloseable {
   /** Waiting for a transport call: the transport's own timeout applies, not the idle one. */
   private boolean inCall;
   private boolean networkDone;
-  private String abortedBecause;
+  private @Nullable String abortedBecause;
 
   /** Starts the watch for a fetch of {@code uri} on the calling thread. */
   Exchange(MxcUri uri, Duration deadline, Duration idle, ScheduledExecutorService scheduler) {

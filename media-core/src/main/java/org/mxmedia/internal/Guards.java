@@ -63,6 +63,21 @@ final class Guards {
     T run() throws IOException;
   }
 
+  @FunctionalInterface
+  private interface IoRun {
+    void run() throws IOException;
+  }
+
+  private static void ioRun(String plugin, String method, IoRun run) throws IOException {
+    try {
+      run.run();
+    } catch (MediaException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new IOException("the " + plugin + " failed in " + method + ": " + e, e);
+    }
+  }
+
   private static <T> T io(String plugin, String method, IoCall<T> call) throws IOException {
     try {
       return call.run();
@@ -85,10 +100,14 @@ final class Guards {
   }
 
   private static void run(String plugin, String method, Runnable call) {
-    call(plugin, method, () -> {
+    try {
       call.run();
-      return null;
-    });
+    } catch (MediaException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      log.error("The {} failed in {}", plugin, method, e);
+      throw MediaException.internal("The media repository's " + plugin + " failed", e);
+    }
   }
 
   static MediaStore store(MediaStore s) {
@@ -177,18 +196,12 @@ final class Guards {
 
         @Override
         public void commit(BlobKey key) throws IOException {
-          io(plugin, "commit", () -> {
-            staged.commit(key);
-            return null;
-          });
+          ioRun(plugin, "commit", () -> staged.commit(key));
         }
 
         @Override
         public void close() throws IOException {
-          io(plugin, "close", () -> {
-            staged.close();
-            return null;
-          });
+          ioRun(plugin, "close", () -> staged.close());
         }
       };
     }
@@ -200,10 +213,7 @@ final class Guards {
 
     @Override
     public void store(BlobKey key, Path source) throws IOException {
-      io(plugin, "store", () -> {
-        s.store(key, source);
-        return null;
-      });
+      ioRun(plugin, "store", () -> s.store(key, source));
     }
 
     @Override
@@ -239,10 +249,7 @@ final class Guards {
 
     @Override
     public void store(BlobKey key, Path source) throws IOException {
-      io(plugin, "store", () -> {
-        p.store(key, source);
-        return null;
-      });
+      ioRun(plugin, "store", () -> p.store(key, source));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.mxmedia.internal;
 
+import org.jspecify.annotations.Nullable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -26,7 +27,7 @@ final class Ingest {
    * A limit and the error for passing it, and optionally a budget shared with the uploader's
    * other uploads in progress ({@code shared} counts them; {@code sharedMax} bounds the count).
    */
-  record Limit(long maxBytes, MediaException whenExceeded, UploadBudgets.Ticket shared, long sharedMax,
+  record Limit(long maxBytes, MediaException whenExceeded, UploadBudgets.@Nullable Ticket shared, long sharedMax,
       MediaException whenSharedExceeded) {
     /** No limit: for bytes the engine made itself (thumbnails). */
     static final Limit NONE = new Limit(Long.MAX_VALUE, MediaException.internal("no limit", new IllegalStateException()));

@@ -1,5 +1,6 @@
 package org.mxmedia.internal;
 
+import org.jspecify.annotations.Nullable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +30,7 @@ final class MultipartReader {
   private int pos;
   private int end;
   private boolean finished;
-  private PartStream current;
+  private @Nullable PartStream current;
 
   /** One part: its headers (names lower-cased) and its body. */
   record Part(Map<String, String> headers, InputStream body) {

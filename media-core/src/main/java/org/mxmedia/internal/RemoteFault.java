@@ -1,5 +1,6 @@
 package org.mxmedia.internal;
 
+import java.util.Objects;
 import org.mxmedia.ErrorCode;
 import org.mxmedia.MediaException;
 
@@ -14,6 +15,11 @@ final class RemoteFault extends RuntimeException {
 
   RemoteFault(String message) {
     super(message, null, false, false);
+  }
+
+  @Override
+  public String getMessage() {
+    return Objects.requireNonNull(super.getMessage());
   }
 
   MediaException toMediaException() {

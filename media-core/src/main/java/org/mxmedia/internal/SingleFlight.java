@@ -66,7 +66,7 @@ final class SingleFlight<K, V> {
       if (cause instanceof RuntimeException re) {
         throw re;
       }
-      throw MediaException.internal("Operation failed", cause);
+      throw MediaException.internal("Operation failed", cause == null ? e : cause);
     }
   }
 }

@@ -21,6 +21,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 import org.mxmedia.ErrorCode;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaContent;
@@ -170,8 +171,12 @@ final class ThumbnailService {
       if (response.isPresent()) {
         return response.get();
       }
-      // the thumbnail's bytes are gone: forget it and make it again
       ThumbnailRecord lost = choice.get().record;
+      if (lost == null) {
+        log.error("The bytes of blob {} are missing from every storage", source.blob());
+        throw MediaException.notFound("Not found");
+      }
+      // the thumbnail's bytes are gone: forget it and make it again
       log.warn("Thumbnail {}x{} of blob {} lost its bytes; regenerating", lost.width(), lost.height(), source.blob());
       if (store.deleteThumbnail(lost)) {
         blobs.deleteIfUnreferenced(lost.blob());
@@ -182,7 +187,7 @@ final class ThumbnailService {
   }
 
   /** A stored thumbnail, or the source itself ({@code record == null}). */
-  private record Choice(ThumbnailRecord record, int width, int height, ThumbnailMethod method) implements Candidate {}
+  private record Choice(@Nullable ThumbnailRecord record, int width, int height, ThumbnailMethod method) implements Candidate {}
 
   private Optional<Choice> staticChoice(Source source, ImageInfo info, Target target, boolean animated, List<ThumbnailRecord> stored) {
     if (animated) {
@@ -315,7 +320,7 @@ final class ThumbnailService {
     return withLocalSource(source, path -> {
       ImageInfo info = probe(source, path);
       List<ThumbnailSpec> specs = chooser.choose(info);
-      Path work = null;
+      @Nullable Path work = null;
       try {
         work = Files.createTempDirectory("mxmedia-thumbnails");
         List<GeneratedThumbnail> made;
@@ -368,7 +373,7 @@ final class ThumbnailService {
     }
   }
 
-  private static void deleteTree(Path dir) {
+  private static void deleteTree(@Nullable Path dir) {
     if (dir == null) {
       return;
     }

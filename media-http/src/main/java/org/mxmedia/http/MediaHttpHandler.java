@@ -1,5 +1,6 @@
 package org.mxmedia.http;
 
+import org.jspecify.annotations.Nullable;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -52,7 +53,7 @@ public final class MediaHttpHandler {
 
   private MediaHttpHandler(Builder b) {
     this.repository = b.repository;
-    this.tokens = new AccessTokens(b.authenticator);
+    this.tokens = new AccessTokens(Objects.requireNonNull(b.authenticator, "authenticator"));
     this.federationAuthenticator = Optional.ofNullable(b.federationAuthenticator);
     this.legacyFreeze = b.legacyFreeze;
   }
@@ -264,8 +265,8 @@ public final class MediaHttpHandler {
   /** Builds a {@link MediaHttpHandler}. */
   public static final class Builder {
     private final MediaRepository repository;
-    private Authenticator authenticator;
-    private FederationAuthenticator federationAuthenticator;
+    private @Nullable Authenticator authenticator;
+    private @Nullable FederationAuthenticator federationAuthenticator;
     private Optional<Instant> legacyFreeze = Optional.of(Instant.EPOCH);
 
     private Builder(MediaRepository repository) {

@@ -91,7 +91,7 @@ public final class UrlPattern {
       if (value.isEmpty()) {
         return false;
       }
-      boolean regex = components.get(e.getKey()).startsWith("^");
+      boolean regex = components.getOrDefault(e.getKey(), "").startsWith("^");
       var m = e.getValue().matcher(value.get());
       if (!(regex ? m.lookingAt() : m.matches())) {
         return false;

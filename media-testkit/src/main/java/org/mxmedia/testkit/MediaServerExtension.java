@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -56,7 +57,7 @@ public final class MediaServerExtension implements BeforeAllCallback, AfterAllCa
   private final Supplier<PrimaryStorage> storage;
   private final Consumer<MediaRepository.Builder> repositorySettings;
   private final Consumer<MediaHttpHandler.Builder> handlerSettings;
-  private Running running;
+  private @Nullable Running running;
   private boolean perClass;
 
   private record Running(HttpServer http, ExecutorService threads, MediaRepository repository, URI baseUrl) {}
@@ -101,10 +102,11 @@ public final class MediaServerExtension implements BeforeAllCallback, AfterAllCa
   }
 
   private Running started() {
-    if (running == null) {
+    Running r = running;
+    if (r == null) {
       throw new IllegalStateException("the media server runs only while a test does");
     }
-    return running;
+    return r;
   }
 
   @Override

@@ -157,7 +157,7 @@ public final class TestImages {
   /** The colour at a point, ignoring small compression differences: the nearest of the four quadrant colours. */
   public static Color nearestQuadrantColour(BufferedImage image, int x, int y) {
     Color c = new Color(image.getRGB(x, y));
-    Color best = null;
+    Color best = TOP_LEFT;
     double bestDistance = Double.MAX_VALUE;
     for (Color q : new Color[] {TOP_LEFT, TOP_RIGHT, BOTTOM_LEFT, BOTTOM_RIGHT}) {
       double d = Math.pow(c.getRed() - q.getRed(), 2) + Math.pow(c.getGreen() - q.getGreen(), 2) + Math.pow(c.getBlue() - q.getBlue(), 2);

@@ -1,5 +1,6 @@
 package org.mxmedia.preview.internal;
 
+import org.jspecify.annotations.Nullable;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -115,11 +116,11 @@ final class OEmbed {
   }
 
   /** A version "1.0", 1 or 1.0, or none (Synapse is lenient in the same way). */
-  private static boolean versionOk(Object version) {
+  private static boolean versionOk(@Nullable Object version) {
     return version == null || "1.0".equals(version) || Long.valueOf(1).equals(version) || Double.valueOf(1.0).equals(version);
   }
 
-  private static Optional<Duration> cacheAge(Object value) {
+  private static Optional<Duration> cacheAge(@Nullable Object value) {
     long seconds;
     if (value instanceof Long) {
       seconds = (Long) value;

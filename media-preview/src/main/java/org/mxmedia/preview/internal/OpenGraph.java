@@ -51,7 +51,7 @@ final class OpenGraph {
       putFirstPresent(og, IMAGE, page.itempropImage, page.largestImage, page.firstImage, page.favicon);
     }
     if (has(og, DESCRIPTION)) {
-      og.put(DESCRIPTION, Text.summarize(Text.clean((String) og.get(DESCRIPTION))));
+      og.put(DESCRIPTION, Text.summarize(Text.clean(String.valueOf(og.get(DESCRIPTION)))));
     } else {
       String description = page.metaDescription == null ? "" : Text.clean(page.metaDescription);
       if (description.isEmpty()) {

@@ -221,7 +221,6 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
     transactions.write(c -> {
       batch(c, Sql.LOCAL_ACCESS, accessTimes.entrySet().stream()
           .map(e -> new Object[] {e.getValue(), e.getKey(), e.getValue()}).toList());
-      return null;
     });
   }
 
@@ -276,7 +275,6 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
     transactions.write(c -> {
       batch(c, Sql.REMOTE_ACCESS, accessTimes.entrySet().stream()
           .map(e -> new Object[] {e.getValue(), e.getKey().serverName(), e.getKey().mediaId(), e.getValue()}).toList());
-      return null;
     });
   }
 
@@ -442,7 +440,6 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
     transactions.write(c -> {
       dropReference(c, blob);
       takeReservation(c, blob);
-      return null;
     });
   }
 
@@ -463,12 +460,12 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
 
   @Override
   public void forgetBlob(BlobKey blob, Instant claimedAt) {
-    transactions.write(c -> update(c, Sql.BLOB_FORGET, blob, claimedAt));
+    transactions.write((Transactions.Steps) c -> update(c, Sql.BLOB_FORGET, blob, claimedAt));
   }
 
   @Override
   public void cancelDeletion(BlobKey blob, Instant claimedAt) {
-    transactions.write(c -> update(c, Sql.BLOB_CLAIM_CANCEL, blob, claimedAt));
+    transactions.write((Transactions.Steps) c -> update(c, Sql.BLOB_CLAIM_CANCEL, blob, claimedAt));
   }
 
   @Override

@@ -45,7 +45,6 @@ final class Migrations {
         apply(c, v);
         log.info("Migrated the media database {} to schema version {}", transactions.description(), v);
       }
-      return null;
     });
   }
 

@@ -32,6 +32,12 @@ final class Transactions implements AutoCloseable {
     T run(Connection c) throws SQLException;
   }
 
+  /** One transaction's statements that answer nothing. */
+  @FunctionalInterface
+  interface Steps {
+    void run(Connection c) throws SQLException;
+  }
+
   private final HikariDataSource pool;
   private final Dialect dialect;
   private final String description;
@@ -119,6 +125,14 @@ final class Transactions implements AutoCloseable {
   /** Runs {@code work} in one write transaction and returns its result. */
   <T> T write(Work<T> work) {
     return run(work, false);
+  }
+
+  /** Runs {@code steps} in one write transaction. */
+  void write(Steps steps) {
+    run(c -> {
+      steps.run(c);
+      return Boolean.TRUE;
+    }, false);
   }
 
   /** Runs {@code work} in one read-only transaction (on SQLite it takes no write lock) and returns its result. */
