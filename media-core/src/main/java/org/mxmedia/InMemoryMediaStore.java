@@ -34,6 +34,10 @@ public final class InMemoryMediaStore implements MediaStore {
   private final Set<BlobKey> quarantinedHashes = new HashSet<>();
   private final Map<BlobKey, List<ThumbnailRecord>> thumbnails = new HashMap<>();
   private final Map<MxcUri, RemoteMedia> remote = new HashMap<>();
+  /** Claims of work: the owner and when the claim lapses. */
+  private final Map<String, WorkClaim> work = new HashMap<>();
+
+  private record WorkClaim(String owner, Instant until) {}
 
   @Override
   public boolean insertLocalMedia(LocalMedia record) {
@@ -383,6 +387,30 @@ public final class InMemoryMediaStore implements MediaStore {
         }
       }
       return result;
+    }
+  }
+
+  @Override
+  public boolean claimWork(String name, String owner, Instant now, Instant until) {
+    synchronized (lock) {
+      WorkClaim held = work.get(name);
+      if (held != null && !held.owner().equals(owner) && held.until().isAfter(now)) {
+        return false;
+      }
+      WorkClaim mine = new WorkClaim(owner, until);
+      work.put(name, mine);
+      work.values().removeIf(c -> c != mine && !c.until().isAfter(now)); // claims of the dead
+      return true;
+    }
+  }
+
+  @Override
+  public void releaseWork(String name, String owner) {
+    synchronized (lock) {
+      WorkClaim held = work.get(name);
+      if (held != null && held.owner().equals(owner)) {
+        work.remove(name);
+      }
     }
   }
 }

@@ -73,10 +73,11 @@ final class DefaultMediaRepository implements MediaRepository {
     this.cache = cache;
     this.blobs = new BlobManager(store, primary, providers, cache, clock, lifecycle.executor(), lifecycle.scheduler());
     this.accesses = new AccessRecorder(store, lifecycle.executor());
+    WorkClaims claims = new WorkClaims(store, clock, lifecycle.scheduler());
     Optional<ThumbnailService> thumbnails =
-        thumbnailer.map(t -> new ThumbnailService(store, blobs, t, config, clock, lifecycle.thumbnailPool()));
+        thumbnailer.map(t -> new ThumbnailService(store, blobs, t, config, clock, lifecycle.thumbnailPool(), claims));
     Optional<RemoteFetcher> remote = federationClient.map(client -> new RemoteFetcher(
-        new FederationDownload(client, outboundPolicy), blobs, store, config, clock, lifecycle.scheduler()));
+        new FederationDownload(client, outboundPolicy), blobs, store, config, clock, lifecycle.scheduler(), claims));
     this.downloads = new Downloads(serverName, config, store, blobs, clock, thumbnails, remote, accesses);
     this.uploads = new Uploads(serverName, config, store, blobs, uploadPolicy, clock, ids, downloads::pregenerate,
         downloads::completed);

@@ -443,6 +443,16 @@ final class Guards {
     }
 
     @Override
+    public boolean claimWork(String work, String owner, Instant now, Instant until) {
+      return call(PLUGIN, "claimWork", () -> s.claimWork(work, owner, now, until));
+    }
+
+    @Override
+    public void releaseWork(String work, String owner) {
+      run(PLUGIN, "releaseWork", () -> s.releaseWork(work, owner));
+    }
+
+    @Override
     public String toString() {
       return s.toString();
     }

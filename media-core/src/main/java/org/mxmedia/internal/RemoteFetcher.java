@@ -37,6 +37,8 @@ final class RemoteFetcher {
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
   private final Backoffs backoffs;
+  /** One fetch across repositories sharing the store. */
+  private final WorkClaims claims;
   private final SingleFlight<MxcUri, RemoteMedia> flights = new SingleFlight<>();
   /** Requests in the remote path (fetching or waiting for a fetch). */
   private final Semaphore inRemotePath;
@@ -44,8 +46,9 @@ final class RemoteFetcher {
   private final ConcurrentHashMap<ServerName, Integer> fetchesPerServer = new ConcurrentHashMap<>();
 
   RemoteFetcher(FederationDownload protocol, BlobManager blobs, MediaStore store, MediaConfig config, Clock clock,
-      ScheduledExecutorService scheduler) {
+      ScheduledExecutorService scheduler, WorkClaims claims) {
     this.protocol = protocol;
+    this.claims = claims;
     this.blobs = blobs;
     this.store = store;
     this.config = config;
@@ -78,11 +81,9 @@ final class RemoteFetcher {
       throw MediaException.limitExceeded("Too many downloads of remote media are in progress; try again shortly", RETRY_WHEN_BUSY);
     }
     try {
-      return flights.run(uri, config.remoteDeadline().plusSeconds(5), () -> {
-        Optional<RemoteMedia> cached = store.remoteMedia(uri);
-        if (cached.isPresent()) {
-          return cached.get();
-        }
+      // a waiter may wait for another node's fetch, then do the fetch itself
+      Duration wait = config.remoteDeadline().multipliedBy(2).plusSeconds(10);
+      return flights.run(uri, wait, () -> claims.once("remote " + uri, wait, () -> store.remoteMedia(uri), () -> {
         backoffs.check(uri);
         enterServer(origin);
         try {
@@ -100,7 +101,7 @@ final class RemoteFetcher {
         } finally {
           leaveServer(origin);
         }
-      });
+      }));
     } finally {
       inRemotePath.release();
     }

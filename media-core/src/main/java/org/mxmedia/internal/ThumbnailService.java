@@ -77,6 +77,8 @@ final class ThumbnailService {
   private final MediaConfig config;
   private final Clock clock;
   private final ExecutorService pregenerator;
+  /** Generations happen once across repositories sharing the store. */
+  private final WorkClaims claims;
   private final SingleFlight<Object, List<ThumbnailRecord>> flights = new SingleFlight<>();
   /** Sources that cannot be thumbnailed, so repeated requests do not decode them again. */
   private final Cache<BlobKey, MediaException> failures =
@@ -91,8 +93,9 @@ final class ThumbnailService {
       CacheBuilder.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofHours(1)).build();
 
   ThumbnailService(MediaStore store, BlobManager blobs, Thumbnailer thumbnailer, MediaConfig config, Clock clock,
-      ExecutorService pregenerator) {
+      ExecutorService pregenerator, WorkClaims claims) {
     this.store = store;
+    this.claims = claims;
     this.blobs = blobs;
     this.thumbnailer = thumbnailer;
     this.config = config;
@@ -134,14 +137,16 @@ final class ThumbnailService {
       if (!existing.isEmpty() || pregenerated.getIfPresent(source.blob()) != null) {
         return existing;
       }
-      List<ThumbnailRecord> made = generate(source, info -> {
-        Set<ThumbnailSpec> targets = new LinkedHashSet<>();
-        for (ThumbnailSpec spec : config.thumbnailSizes()) {
-          Target t = ThumbnailGeometry.target(info.displayWidth(), info.displayHeight(), spec.width(), spec.height(), spec.method());
-          targets.add(new ThumbnailSpec(t.width(), t.height(), t.method(), false));
-        }
-        return List.copyOf(targets);
-      });
+      List<ThumbnailRecord> made = claims.once("pregenerate " + source.blob().sha256(), GENERATION_WAIT,
+          () -> Optional.of(store.thumbnails(source.blob())).filter(t -> !t.isEmpty()),
+          () -> generate(source, info -> {
+            Set<ThumbnailSpec> targets = new LinkedHashSet<>();
+            for (ThumbnailSpec spec : config.thumbnailSizes()) {
+              Target t = ThumbnailGeometry.target(info.displayWidth(), info.displayHeight(), spec.width(), spec.height(), spec.method());
+              targets.add(new ThumbnailSpec(t.width(), t.height(), t.method(), false));
+            }
+            return List.copyOf(targets);
+          }));
       pregenerated.put(source.blob(), true);
       return made;
     });
@@ -228,10 +233,11 @@ final class ThumbnailService {
     Target target = new Target(exact.width(), exact.height(), exact.method());
     TargetKey key = new TargetKey(source.blob(), target, exact.animated());
     if (sourceIsSmaller.getIfPresent(key) == null) {
-      List<ThumbnailRecord> made = flights.run(key, GENERATION_WAIT, () -> {
-        Optional<ThumbnailRecord> existing = find(store.thumbnails(source.blob()), exact);
-        return existing.isPresent() ? List.of(existing.get()) : generate(source, info -> List.of(exact));
-      });
+      String work = "thumbnail " + source.blob().sha256() + " " + exact.width() + "x" + exact.height() + " "
+          + exact.method() + (exact.animated() ? " animated" : "");
+      List<ThumbnailRecord> made = flights.run(key, GENERATION_WAIT, () -> claims.once(work, GENERATION_WAIT,
+          () -> find(store.thumbnails(source.blob()), exact).map(List::of),
+          () -> generate(source, info -> List.of(exact))));
       Optional<ThumbnailRecord> found = find(made, exact).or(() -> find(store.thumbnails(source.blob()), exact));
       if (found.isPresent()) {
         return new Choice(found.get(), exact.width(), exact.height(), exact.method());
@@ -320,6 +326,9 @@ final class ThumbnailService {
     return withLocalSource(source, path -> {
       ImageInfo info = probe(source, path);
       List<ThumbnailSpec> specs = chooser.choose(info);
+      if (specs.isEmpty()) {
+        return store.thumbnails(source.blob()); // nothing to make (no sizes configured): no decode
+      }
       @Nullable Path work = null;
       try {
         work = Files.createTempDirectory("mxmedia-thumbnails");

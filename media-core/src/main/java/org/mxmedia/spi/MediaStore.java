@@ -330,4 +330,29 @@ public interface MediaStore {
     }
     return 0;
   }
+
+  // ---- claims of work (one remote fetch, one thumbnail generation, cluster-wide)
+
+  /**
+   * Claims the work named {@code work} (for example one remote fetch or one thumbnail to make)
+   * for {@code owner} until {@code until}, so that repositories sharing this store do it once in
+   * all: succeeds when no claim of it exists, when the existing claim expired at or before
+   * {@code now}, or when {@code owner} holds it already (which extends it to {@code until}). Of
+   * concurrent claims of one work by different owners at most one succeeds. The engine renews a
+   * claim while it works and releases it when done; a claim whose owner died expires.
+   *
+   * <p>The default always succeeds: right for a store only one repository uses.
+   *
+   * @param work the work's name, at most 512 characters
+   * @param owner the claiming repository's random id
+   * @param now the caller's clock
+   * @param until when the claim lapses unless renewed, after {@code now}
+   * @return whether {@code owner} now holds the claim
+   */
+  default boolean claimWork(String work, String owner, Instant now, Instant until) {
+    return true;
+  }
+
+  /** Ends {@code owner}'s claim of {@code work}; a no-op when it holds none (it expired and another took it). */
+  default void releaseWork(String work, String owner) {}
 }

@@ -681,4 +681,50 @@ public abstract class MediaStoreContract {
     pool.shutdown();
     assertThat(winners).isEqualTo(1);
   }
+
+  // ---- claims of work
+
+  @Test
+  void aClaimOfWorkIsExclusiveUntilItLapsesOrIsReleased() {
+    String work = "remote mxc://origin.test/abc";
+    assertThat(store.claimWork(work, "node-a", T0, T0.plusSeconds(30))).isTrue();
+    assertThat(store.claimWork(work, "node-b", T0.plusSeconds(29), T0.plusSeconds(59))).as("held by a").isFalse();
+    assertThat(store.claimWork(work, "node-a", T0.plusSeconds(20), T0.plusSeconds(50))).as("a renews its own").isTrue();
+    assertThat(store.claimWork(work, "node-b", T0.plusSeconds(49), T0.plusSeconds(79))).as("renewed to 50").isFalse();
+    assertThat(store.claimWork(work, "node-b", T0.plusSeconds(50), T0.plusSeconds(80))).as("lapsed: b takes it").isTrue();
+    store.releaseWork(work, "node-a");
+    assertThat(store.claimWork(work, "node-c", T0.plusSeconds(51), T0.plusSeconds(81)))
+        .as("a's release after losing the claim does not end b's").isFalse();
+    store.releaseWork(work, "node-b");
+    assertThat(store.claimWork(work, "node-c", T0.plusSeconds(52), T0.plusSeconds(82))).as("released").isTrue();
+    assertThat(store.claimWork("other work", "node-a", T0.plusSeconds(52), T0.plusSeconds(82))).as("works are independent").isTrue();
+  }
+
+  @Test
+  void ofConcurrentClaimsOfOneWorkExactlyOneWins() throws Exception {
+    int owners = 8;
+    for (int round = 0; round < 10; round++) {
+      String work = "thumbnail " + round;
+      CountDownLatch start = new CountDownLatch(1);
+      ExecutorService pool = Executors.newFixedThreadPool(owners);
+      try {
+        List<Future<Boolean>> claims = new ArrayList<>();
+        for (int o = 0; o < owners; o++) {
+          String owner = "node-" + o;
+          claims.add(pool.submit(() -> {
+            start.await();
+            return store.claimWork(work, owner, T0, T0.plusSeconds(30));
+          }));
+        }
+        start.countDown();
+        int won = 0;
+        for (Future<Boolean> c : claims) {
+          won += c.get(30, TimeUnit.SECONDS) ? 1 : 0;
+        }
+        assertThat(won).as("round " + round).isEqualTo(1);
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
 }

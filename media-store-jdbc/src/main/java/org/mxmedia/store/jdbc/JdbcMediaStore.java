@@ -8,6 +8,7 @@ import static org.mxmedia.store.jdbc.Jdbc.update;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -480,9 +481,13 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
 
   // ---- leases
 
+  /** Claims of work lapsed this long ago belong to owners that died; lease renewals delete them. */
+  private static final Duration FORGOTTEN_WORK = Duration.ofHours(1);
+
   @Override
   public void renewLease(Instant now) {
     boolean existed = transactions.write(c -> {
+      update(c, Sql.WORK_EXPIRED_DELETE, now.minus(FORGOTTEN_WORK));
       if (update(c, Sql.LEASE_RENEW, now, nodeId) == 1) {
         return true;
       }
@@ -548,5 +553,20 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
       update(c, Sql.LEASE_END, node);
     }
     return released;
+  }
+
+  // ---- claims of work
+
+  @Override
+  public boolean claimWork(String work, String owner, Instant now, Instant until) {
+    if (work.length() > 512) {
+      throw new IllegalArgumentException("a work's name has at most 512 characters");
+    }
+    return transactions.write(c -> update(c, Sql.WORK_CLAIM, work, owner, until, now) == 1);
+  }
+
+  @Override
+  public void releaseWork(String work, String owner) {
+    transactions.write((Transactions.Steps) c -> update(c, Sql.WORK_RELEASE, work, owner));
   }
 }

@@ -203,4 +203,21 @@ final class Sql {
   static final String LEASE_LOCK_IF_EXPIRED = "UPDATE store_nodes SET heartbeat_ts = heartbeat_ts WHERE node_id = ? AND heartbeat_ts < ?";
 
   static final String LEASE_END = "DELETE FROM store_nodes WHERE node_id = ?";
+
+  // ---- claims of work
+
+  /**
+   * Claims a work for an owner: inserts the claim, or takes over one that lapsed, or extends the
+   * owner's own; changes one row when the owner holds the claim afterwards, none otherwise.
+   * Parameters: work, owner, until, now.
+   */
+  static final String WORK_CLAIM = "INSERT INTO work_claims (work, owner, until_ts) VALUES (?, ?, ?)"
+      + " ON CONFLICT (work) DO UPDATE SET owner = excluded.owner, until_ts = excluded.until_ts"
+      + " WHERE work_claims.owner = excluded.owner OR work_claims.until_ts <= ?";
+
+  /** Parameters: work, owner. */
+  static final String WORK_RELEASE = "DELETE FROM work_claims WHERE work = ? AND owner = ?";
+
+  /** Claims that lapsed before the parameter: their owners died without releasing them. */
+  static final String WORK_EXPIRED_DELETE = "DELETE FROM work_claims WHERE until_ts < ?";
 }
