@@ -2,6 +2,7 @@ package org.mxmedia.it;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.Set;
@@ -37,8 +38,14 @@ final class Callers<T> {
    * calls); {@link #start} starts them.
    */
   static <T> Callers<T> prepare(int n, Callable<T> call) {
-    Callers<T> callers = new Callers<>(n);
-    for (int i = 0; i < n; i++) {
+    return prepare(Collections.nCopies(n, call));
+  }
+
+  /** One caller for each of {@code calls}, not started yet. */
+  static <T> Callers<T> prepare(List<Callable<T>> calls) {
+    Callers<T> callers = new Callers<>(calls.size());
+    for (int i = 0; i < calls.size(); i++) {
+      Callable<T> call = calls.get(i);
       CompletableFuture<T> answer = new CompletableFuture<>();
       Thread t = new Thread(() -> {
         callers.arrived.countDown();

@@ -1,6 +1,8 @@
 package org.mxmedia.it;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.mxmedia.spi.BlobKey;
@@ -16,14 +18,46 @@ final class StoreSignals {
   final MediaStore store;
   private final MediaStore inner;
   private final Object changed = new Object();
+  /** Every call made so far: the method's name and the thread that made it (guarded by {@code changed}). */
+  private final List<Call> calls = new ArrayList<>();
+
+  /** A call the store answered. */
+  record Call(String method, Thread thread) {}
 
   StoreSignals(MediaStore inner) {
     this.inner = inner;
     this.store = StoreHooks.after(inner, (method, result) -> {
       synchronized (changed) {
+        calls.add(new Call(method, Thread.currentThread()));
         changed.notifyAll();
       }
     });
+  }
+
+  /** How many calls the store has answered so far: a mark for {@link #awaitCallSince}. */
+  int mark() {
+    synchronized (changed) {
+      return calls.size();
+    }
+  }
+
+  /**
+   * Returns once a call of {@code method} made by a thread {@code by} accepts has been answered
+   * since {@code mark}.
+   *
+   * @throws AssertionError when none is within {@code max}
+   */
+  void awaitCallSince(int mark, String method, Predicate<Thread> by, Duration max) throws InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    synchronized (changed) {
+      while (calls.subList(mark, calls.size()).stream().noneMatch(c -> c.method().equals(method) && by.test(c.thread()))) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new AssertionError("no call of " + method + " within " + max);
+        }
+        TimeUnit.NANOSECONDS.timedWait(changed, left);
+      }
+    }
   }
 
   /**
