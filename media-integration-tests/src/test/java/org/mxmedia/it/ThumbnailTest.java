@@ -290,6 +290,32 @@ class ThumbnailTest {
   }
 
   @Test
+  void aPixelLimitConfiguredBelowTheDefaultRefusesAnImageJustOverItWithoutDecodingAndThumbnailsOnesUpToIt() throws Exception {
+    long limit = 250_000;
+    assertThat(limit).isLessThan(MediaConfig.defaults().maxImagePixels());
+    CountingThumbnailer t = new CountingThumbnailer();
+    try (Fixture f = fixture(t, MediaConfig.defaults().rebuild().maxImagePixels(limit).build())) {
+      MxcUri over = f.upload(photo(501, 500), UploadRequest.of("image/png")); // 250,500 pixels
+      assertThatThrownBy(() -> f.repo.thumbnail(over, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults()))
+          .isInstanceOfSatisfying(MediaException.class, e -> {
+            assertThat(e.httpStatus()).isEqualTo(400);
+            assertThat(e.errorCode()).isEqualTo(ErrorCode.M_UNKNOWN);
+            assertThat(e.getMessage()).contains("pixels");
+          });
+      assertThat(t.generations.get()).as("decodes of an image over the limit").isZero();
+
+      MxcUri under = f.upload(photo(500, 499), UploadRequest.of("image/png")); // 249,500 pixels
+      BufferedImage thumbnail = image(f.repo.thumbnail(under, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults()));
+      assertThat(thumbnail.getWidth()).isEqualTo(96);
+      assertThat(t.generations.get()).isEqualTo(1);
+
+      MxcUri at = f.upload(photo(500, 500), UploadRequest.of("image/png")); // exactly the limit
+      assertThat(image(f.repo.thumbnail(at, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults())).getWidth()).isEqualTo(96);
+      assertThat(t.generations.get()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void animatedRequestsOfAnimatedGifsGetAnAnimatedGif() throws Exception {
     byte[] gif = TestImages.animatedGif(400, 300, new java.awt.Color[] {java.awt.Color.RED, java.awt.Color.GREEN, java.awt.Color.BLUE}, 20);
     try (Fixture f = fixture(new CountingThumbnailer(), MediaConfig.defaults())) {
