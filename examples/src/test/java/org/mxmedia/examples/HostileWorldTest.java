@@ -57,6 +57,8 @@ class HostileWorldTest {
   @TempDir Path dir;
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final List<AutoCloseable> closeAfter = new ArrayList<>();
+  /** Told of the media id of each stalling download that reached the evil origin. */
+  private volatile java.util.function.Consumer<String> stallArrived = id -> { };
   private ScriptedServer internal;
   private ScriptedServer evil;
   private int servers;
@@ -89,6 +91,7 @@ class HostileWorldTest {
       } else if (id.startsWith("chain")) {
         ex.respond(404, "application/json", "{\"errcode\":\"M_UNRECOGNIZED\",\"error\":\"no\"}".getBytes());
       } else if (id.startsWith("stall")) {
+        stallArrived.accept(id);
         ex.write("HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=b0undary\r\nConnection: close\r\n\r\n");
         ex.stall();
       } else if (id.startsWith("slow")) {
@@ -187,12 +190,24 @@ class HostileWorldTest {
   @Test
   void aHundredStalledDownloadsLeaveTheServerAnswering() throws Exception {
     MediaServer server = startServer();
+    // every download is either stalled at the origin or already answered (429 past the caps)
+    java.util.Set<String> accountedFor = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    java.util.concurrent.CountDownLatch allInPlace = new java.util.concurrent.CountDownLatch(100);
+    stallArrived = id -> {
+      if (accountedFor.add(id)) {
+        allInPlace.countDown();
+      }
+    };
     List<CompletableFuture<HttpResponse<String>>> stalled = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
-      stalled.add(client.sendAsync(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/_matrix/client/v1/media/download/evil.test/stall" + i))
-          .header("Authorization", TOKEN).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()));
+      String id = "stall" + i;
+      CompletableFuture<HttpResponse<String>> download = client.sendAsync(HttpRequest.newBuilder(URI.create(server.baseUrl()
+          + "/_matrix/client/v1/media/download/evil.test/" + id)).header("Authorization", TOKEN).timeout(Duration.ofSeconds(30)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      download.whenComplete((r, e) -> stallArrived.accept(id));
+      stalled.add(download);
     }
-    Thread.sleep(500);
+    assertThat(allInPlace.await(15, TimeUnit.SECONDS)).as("all 100 downloads stalled at the origin or answered").isTrue();
     long start = System.nanoTime();
     HttpResponse<String> versions = client.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/_matrix/client/versions"))
         .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
@@ -291,7 +306,7 @@ class HostileWorldTest {
       HttpResponse<String> r = get(server, FED_PATH, "Authorization", xMatrix(origin, SERVER, "ed25519:k", ANY_SIG));
       assertThat(r.statusCode()).isEqualTo(401);
       assertThat((System.nanoTime() - start) / 1_000_000).as(origin).isLessThan(3000);
-      Thread.sleep(200);
+      keyServer.awaitEnded(1, Duration.ofSeconds(10)); // its write failed: the connection was closed, not drained
       assertThat(keyServer.written()).as(origin + " sent far less than 400 MB").isLessThan(16L * 1024 * 1024);
     }
   }

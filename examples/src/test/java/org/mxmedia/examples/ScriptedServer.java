@@ -95,6 +95,8 @@ public final class ScriptedServer implements AutoCloseable {
   });
   private final AtomicInteger accepted = new AtomicInteger();
   private final AtomicLong written = new AtomicLong();
+  /** Connections whose script has ended, however it ended (guarded by itself). */
+  private final long[] ended = {0};
   private final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
   private final List<Socket> open = Collections.synchronizedList(new ArrayList<>());
   private final CountDownLatch closed = new CountDownLatch(1);
@@ -130,6 +132,25 @@ public final class ScriptedServer implements AutoCloseable {
   /** Bytes the scripts managed to write so far. */
   public long written() {
     return written.get();
+  }
+
+  /**
+   * Returns once {@code count} connections have ended: their script returned or threw (a write
+   * fails once the client has closed the connection), or their request never came.
+   *
+   * @throws AssertionError when fewer have ended within {@code max}
+   */
+  public void awaitEnded(long count, java.time.Duration max) throws InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    synchronized (ended) {
+      while (ended[0] < count) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new AssertionError(ended[0] + " of " + count + " connections ended within " + max);
+        }
+        TimeUnit.NANOSECONDS.timedWait(ended, left);
+      }
+    }
   }
 
   public List<Request> requests() {
@@ -168,6 +189,10 @@ public final class ScriptedServer implements AutoCloseable {
       // the client went away, or the server is closing
     } finally {
       open.remove(s);
+      synchronized (ended) {
+        ended[0]++;
+        ended.notifyAll();
+      }
     }
   }
 

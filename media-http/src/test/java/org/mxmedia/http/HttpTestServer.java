@@ -31,6 +31,8 @@ final class HttpTestServer implements AutoCloseable {
   final ExecutorService executor = Executors.newFixedThreadPool(16);
   final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   final String base;
+  /** How many exchanges the adapter has finished handling (guarded by itself). */
+  private final long[] exchangesEnded = {0};
 
   HttpTestServer(MediaConfig config, UnaryOperator<MediaHttpHandler.Builder> customize) throws IOException {
     this.repository = MediaRepository.builder()
@@ -44,7 +46,17 @@ final class HttpTestServer implements AutoCloseable {
             .authenticator(Authenticator.tokens(Map.of(ALICE_TOKEN, ALICE, BOB_TOKEN, BOB))))
         .build();
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/", new JdkHttpServerAdapter(handler));
+    JdkHttpServerAdapter adapter = new JdkHttpServerAdapter(handler);
+    server.createContext("/", exchange -> {
+      try {
+        adapter.handle(exchange);
+      } finally {
+        synchronized (exchangesEnded) {
+          exchangesEnded[0]++;
+          exchangesEnded.notifyAll();
+        }
+      }
+    });
     server.setExecutor(executor);
     server.start();
     base = "http://127.0.0.1:" + server.getAddress().getPort();
@@ -92,6 +104,23 @@ final class HttpTestServer implements AutoCloseable {
 
   long stagingCount() {
     return storage.staging();
+  }
+
+  /**
+   * Returns once the adapter has finished handling {@code count} exchanges since the server
+   * started (whatever became of each: answered, refused, or cut off by the client).
+   */
+  void awaitExchangesEnded(long count, Duration max) throws InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    synchronized (exchangesEnded) {
+      while (exchangesEnded[0] < count) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new AssertionError(exchangesEnded[0] + " of " + count + " exchanges ended within " + max);
+        }
+        java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(exchangesEnded, left);
+      }
+    }
   }
 
   @Override

@@ -42,6 +42,11 @@ final class Fixture implements AutoCloseable {
   }
 
   Fixture(Path root, MediaStore store, UnaryOperator<MediaRepository.Builder> customize) {
+    this(root, store, MediaIdGenerator.randomLetters(new SplittableRandom(7), 24), customize);
+  }
+
+  /** A repository whose media ids come from {@code ids} (the builder takes each part once). */
+  Fixture(Path root, MediaStore store, MediaIdGenerator ids, UnaryOperator<MediaRepository.Builder> customize) {
     this.root = root;
     this.store = store;
     this.storage = FileSystemStorage.at(root);
@@ -53,7 +58,7 @@ final class Fixture implements AutoCloseable {
                     .storage(storage)
                     .clock(clock)
                     .scheduler(scheduler)
-                    .mediaIdGenerator(MediaIdGenerator.randomLetters(new SplittableRandom(7), 24)))
+                    .mediaIdGenerator(ids))
             .build();
   }
 

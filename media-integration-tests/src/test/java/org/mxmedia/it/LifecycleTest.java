@@ -151,12 +151,10 @@ class LifecycleTest {
       store.claimBlobForDeletion(key, first.clock.instant().minusSeconds(600)); // ten minutes ago: abandoned
     }
     assertThat(java.nio.file.Files.exists(FixturePaths.blob(other, key))).isTrue();
-    try (Fixture second = new Fixture(other, store, b -> b)) {
-      long deadline = System.currentTimeMillis() + 5000;
-      // the sweep deletes the bytes, then forgets the blob: wait for both
-      while ((second.storage.exists(key) || !store.unreferencedBlobs(10).isEmpty()) && System.currentTimeMillis() < deadline) {
-        Thread.sleep(20);
-      }
+    java.util.concurrent.CountDownLatch startUpMaintenance = new java.util.concurrent.CountDownLatch(1);
+    try (Fixture second = new Fixture(other, StoreHooks.signallingMaintenance(store, startUpMaintenance), b -> b)) {
+      // the start-up maintenance sweeps (deleting the bytes, then forgetting the blob), then purges pending uploads
+      assertThat(startUpMaintenance.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("the start-up maintenance ran").isTrue();
       assertThat(second.storage.exists(key)).isFalse();
       assertThat(store.unreferencedBlobs(10)).isEmpty();
     }

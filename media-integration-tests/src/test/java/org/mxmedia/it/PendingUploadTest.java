@@ -9,7 +9,6 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -130,17 +129,14 @@ class PendingUploadTest {
   @Timeout(value = 10, unit = TimeUnit.SECONDS)
   void aWaitingDownloadGetsTheBytesWhenTheyArrive() throws Exception {
     PendingUpload p = f.repo.createPending(ALICE);
-    CompletableFuture<byte[]> waiting = CompletableFuture.supplyAsync(() -> {
+    Callers<byte[]> download = Callers.prepare(1, () -> {
       try (MediaResponse r = f.repo.download(p.uri(), DownloadOptions.defaults().withTimeout(Duration.ofSeconds(8)))) {
         return r.content().openStream().readAllBytes();
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
       }
-    });
-    Thread.sleep(200);
-    assertThat(waiting).isNotDone();
+    }).start();
+    download.awaitAllWaiting(Duration.ofSeconds(5)); // the download is parked, waiting for the bytes
     f.repo.uploadPending(p.uri(), ALICE, UploadRequest.empty(), body("arrived"));
-    assertThat(waiting.get(5, TimeUnit.SECONDS)).isEqualTo("arrived".getBytes(StandardCharsets.UTF_8));
+    assertThat(download.answers(Duration.ofSeconds(5))).containsExactly("arrived".getBytes(StandardCharsets.UTF_8));
   }
 
   @Test

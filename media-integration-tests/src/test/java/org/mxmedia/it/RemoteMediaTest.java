@@ -8,14 +8,8 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
@@ -118,25 +112,17 @@ class RemoteMediaTest {
   @Test
   void fiftyConcurrentRequestsMakeOneFetch() throws Exception {
     f.close();
-    f = fixture(b -> b.maxConcurrentRemoteDownloads(50));
+    f = fixture(b -> b.maxConcurrentRemoteDownloads(50).maxRemoteFetchesPerServer(50));
     byte[] bytes = random(100_000);
-    CountDownLatch release = new CountDownLatch(1);
+    Callers<byte[]> callers = Callers.prepare(50, () -> download(REMOTE));
+    Runnable allWaiting = callers.gate(Duration.ofSeconds(20));
+    // the origin answers once all 50 requests wait: for this fetch, or (were there more) for their own
     origin.federation = ex -> {
-      release.await(10, TimeUnit.SECONDS);
+      allWaiting.run();
       FakeOrigin.multipartAnswer(bytes, "application/octet-stream", "attachment").answer(ex);
     };
-    ExecutorService pool = Executors.newFixedThreadPool(50);
-    List<Future<byte[]>> answers = new ArrayList<>();
-    for (int i = 0; i < 50; i++) {
-      answers.add(pool.submit(() -> download(REMOTE)));
-    }
-    Thread.sleep(300);
-    release.countDown();
-    for (Future<byte[]> a : answers) {
-      assertThat(a.get(20, TimeUnit.SECONDS)).isEqualTo(bytes);
-    }
-    pool.shutdown();
-    assertThat(origin.federationRequests.get()).isEqualTo(1);
+    assertThat(callers.start().answers(Duration.ofSeconds(30))).hasSize(50).allSatisfy(a -> assertThat(a).isEqualTo(bytes));
+    assertThat(origin.federationRequests.get()).as("fetches for 50 concurrent requests").isEqualTo(1);
   }
 
   @Test

@@ -12,10 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.imageio.ImageIO;
@@ -49,7 +46,8 @@ class ThumbnailTest {
   static class CountingThumbnailer implements Thumbnailer {
     final ImageIoThumbnailer delegate = new ImageIoThumbnailer();
     final AtomicInteger generations = new AtomicInteger();
-    volatile CountDownLatch gate = new CountDownLatch(0);
+    /** Runs before each decode: a test holds decodes with it (see {@link Callers#gate}). */
+    volatile Runnable gate = () -> { };
     volatile int bloat;
 
     @Override
@@ -61,11 +59,7 @@ class ThumbnailTest {
     public List<GeneratedThumbnail> generate(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path out)
         throws IOException {
       generations.incrementAndGet();
-      try {
-        gate.await(20, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      gate.run();
       List<GeneratedThumbnail> made = delegate.generate(source, info, specs, maxPixels, out);
       for (GeneratedThumbnail g : made) {
         java.nio.file.Files.write(g.file(), new byte[bloat], java.nio.file.StandardOpenOption.APPEND);
@@ -74,8 +68,11 @@ class ThumbnailTest {
     }
   }
 
+  /** The store, telling waiters of every call (pre-generation happens in the background). */
+  private final StoreSignals signals = new StoreSignals(new InMemoryMediaStore());
+
   private Fixture fixture(CountingThumbnailer thumbnailer, MediaConfig config) {
-    return new Fixture(dir, new InMemoryMediaStore(), b -> b.thumbnailer(thumbnailer).config(config));
+    return new Fixture(dir, signals.store, b -> b.thumbnailer(thumbnailer).config(config));
   }
 
   private static byte[] photo(int w, int h) {
@@ -88,12 +85,10 @@ class ThumbnailTest {
     }
   }
 
-  private static void awaitThumbnails(Fixture f, MxcUri uri, int count) throws InterruptedException {
+  /** Waits for the background pre-generation to have stored {@code count} thumbnails of {@code uri}, and no more. */
+  private void awaitThumbnails(Fixture f, MxcUri uri, int count) throws InterruptedException {
     var blob = BlobKey.of(f.repo.admin().describe(uri).sha256());
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (f.store.thumbnails(blob).size() < count && System.currentTimeMillis() < deadline) {
-      Thread.sleep(20);
-    }
+    signals.awaitThumbnails(blob, count, Duration.ofSeconds(20));
     assertThat(f.store.thumbnails(blob)).hasSize(count);
   }
 
@@ -113,23 +108,18 @@ class ThumbnailTest {
   @Test
   void requestsDuringPregenerationWaitForItInsteadOfDecodingAgain() throws Exception {
     CountingThumbnailer t = new CountingThumbnailer();
-    t.gate = new CountDownLatch(1);
     try (Fixture f = fixture(t, MediaConfig.defaults())) {
-      MxcUri uri = f.upload(photo(800, 600), UploadRequest.of("image/png"));
-      ExecutorService pool = Executors.newFixedThreadPool(50);
-      List<Future<int[]>> answers = new ArrayList<>();
-      for (int i = 0; i < 50; i++) {
-        answers.add(pool.submit(() -> {
-          BufferedImage img = image(f.repo.thumbnail(uri, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults()));
-          return new int[] {img.getWidth(), img.getHeight()};
-        }));
+      MxcUri[] uri = new MxcUri[1];
+      Callers<int[]> callers = Callers.prepare(50, () -> {
+        BufferedImage img = image(f.repo.thumbnail(uri[0], ThumbnailSpec.crop(96, 96), DownloadOptions.defaults()));
+        return new int[] {img.getWidth(), img.getHeight()};
+      });
+      // the pre-generation's decode is held until all 50 requests wait for it
+      t.gate = callers.gate(Duration.ofSeconds(30));
+      uri[0] = f.upload(photo(800, 600), UploadRequest.of("image/png"));
+      for (int[] size : callers.start().answers(Duration.ofSeconds(30))) {
+        assertThat(size).containsExactly(96, 96);
       }
-      Thread.sleep(300);
-      t.gate.countDown();
-      for (Future<int[]> a : answers) {
-        assertThat(a.get(30, TimeUnit.SECONDS)).containsExactly(96, 96);
-      }
-      pool.shutdown();
       assertThat(t.generations.get()).as("decodes for 50 concurrent requests").isEqualTo(1);
     }
   }
@@ -216,10 +206,7 @@ class ThumbnailTest {
           throws IOException {
         most.accumulateAndGet(running.incrementAndGet(), Math::max);
         try {
-          Thread.sleep(100);
           return super.generate(source, info, specs, maxPixels, out);
-        } catch (InterruptedException e) {
-          throw new IOException(e);
         } finally {
           running.decrementAndGet();
         }
@@ -228,17 +215,18 @@ class ThumbnailTest {
     try (Fixture f = fixture(t, MediaConfig.defaults().withDynamicThumbnails(true))) {
       MxcUri uri = f.upload(photo(1200, 900), UploadRequest.of("image/png"));
       awaitThumbnails(f, uri, 5);
-      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(24);
-      List<java.util.concurrent.Future<BufferedImage>> answers = new java.util.ArrayList<>();
       int[] sizes = {20, 40, 56, 72, 88, 104, 136, 152, 168, 184, 200, 232, 264, 296, 328, 360, 392, 424, 456, 488, 520, 552, 584, 616};
+      List<Callable<BufferedImage>> requests = new ArrayList<>();
       for (int w : sizes) {
-        answers.add(pool.submit(() -> image(f.repo.thumbnail(uri, ThumbnailSpec.crop(w, w), DownloadOptions.defaults()))));
+        requests.add(() -> image(f.repo.thumbnail(uri, ThumbnailSpec.crop(w, w), DownloadOptions.defaults())));
       }
-      for (var a : answers) {
-        assertThat(a.get(60, TimeUnit.SECONDS)).isNotNull();
-      }
-      pool.shutdown();
-      assertThat(most.get()).as("decodes at once").isLessThanOrEqualTo(Math.max(2, Runtime.getRuntime().availableProcessors()));
+      Callers<BufferedImage> callers = Callers.prepare(requests);
+      // each decode is held until every other request waits (for a decode slot, or for another's
+      // decode of its size) or is decoding too: so "at once" is what the engine let run at once
+      t.gate = callers.gate(Duration.ofSeconds(30));
+      assertThat(callers.start().answers(Duration.ofSeconds(50))).hasSize(sizes.length).doesNotContainNull();
+      assertThat(most.get()).as("decodes at once").isGreaterThanOrEqualTo(1)
+          .isLessThanOrEqualTo(Math.max(2, Runtime.getRuntime().availableProcessors()));
     }
   }
 
@@ -262,10 +250,15 @@ class ThumbnailTest {
       byte[] bytes = photo(640, 480);
       MxcUri a = f.upload(bytes, UploadRequest.of("image/png"));
       awaitThumbnails(f, a, 4); // 640x480 and 800x600 give the same 640x480: deduplicated
+      image(f.repo.thumbnail(a, ThumbnailSpec.crop(32, 32), DownloadOptions.defaults())); // a's pre-generation has ended
+      int mark = signals.mark();
+      Thread test = Thread.currentThread();
       MxcUri b = f.upload(bytes, UploadRequest.of("image/png"));
+      // b's pre-generation, in the background, looks up the thumbnails of b's bytes (and finds a's)
+      signals.awaitCallSince(mark, "thumbnails", thread -> thread != test, Duration.ofSeconds(20));
+      // a request joins that pre-generation if it is still running, so it has ended after this
       image(f.repo.thumbnail(b, ThumbnailSpec.crop(32, 32), DownloadOptions.defaults()));
-      Thread.sleep(200);
-      assertThat(t.generations.get()).isEqualTo(1);
+      assertThat(t.generations.get()).as("decodes of two identical uploads").isEqualTo(1);
       f.repo.admin().delete(a);
       assertThat(f.store.thumbnails(BlobKey.of(f.repo.admin().describe(b).sha256()))).hasSize(4);
       f.repo.admin().delete(b);
@@ -293,6 +286,32 @@ class ThumbnailTest {
             });
         assertThat(f.download(uri)).isEqualTo((byte[]) c[0]);
       }
+    }
+  }
+
+  @Test
+  void aPixelLimitConfiguredBelowTheDefaultRefusesAnImageJustOverItWithoutDecodingAndThumbnailsOnesUpToIt() throws Exception {
+    long limit = 250_000;
+    assertThat(limit).isLessThan(MediaConfig.defaults().maxImagePixels());
+    CountingThumbnailer t = new CountingThumbnailer();
+    try (Fixture f = fixture(t, MediaConfig.defaults().rebuild().maxImagePixels(limit).build())) {
+      MxcUri over = f.upload(photo(501, 500), UploadRequest.of("image/png")); // 250,500 pixels
+      assertThatThrownBy(() -> f.repo.thumbnail(over, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults()))
+          .isInstanceOfSatisfying(MediaException.class, e -> {
+            assertThat(e.httpStatus()).isEqualTo(400);
+            assertThat(e.errorCode()).isEqualTo(ErrorCode.M_UNKNOWN);
+            assertThat(e.getMessage()).contains("pixels");
+          });
+      assertThat(t.generations.get()).as("decodes of an image over the limit").isZero();
+
+      MxcUri under = f.upload(photo(500, 499), UploadRequest.of("image/png")); // 249,500 pixels
+      BufferedImage thumbnail = image(f.repo.thumbnail(under, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults()));
+      assertThat(thumbnail.getWidth()).isEqualTo(96);
+      assertThat(t.generations.get()).isEqualTo(1);
+
+      MxcUri at = f.upload(photo(500, 500), UploadRequest.of("image/png")); // exactly the limit
+      assertThat(image(f.repo.thumbnail(at, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults())).getWidth()).isEqualTo(96);
+      assertThat(t.generations.get()).isEqualTo(2);
     }
   }
 

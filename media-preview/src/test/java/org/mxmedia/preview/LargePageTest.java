@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -18,11 +19,12 @@ class LargePageTest {
   @Test
   void aThirtyMegabytePageIsReadOnlyUpToTheSpiderSizeAndPreviewedFromItsStart() throws Exception {
     AtomicLong written = new AtomicLong();
+    CountDownLatch ended = new CountDownLatch(1);
     try (PageServer server = new PageServer(); UrlPreviews previews = Previews.builder().build()) {
-      LargePages.serve(server, "/large", 30 * MIB, written);
+      LargePages.serve(server, "/large", 30 * MIB, written, ended);
 
       Map<String, Object> og = previews.preview(server.url("/large"), new MemoryImageStore()).properties();
-      Thread.sleep(200);
+      assertThat(ended.await(10, TimeUnit.SECONDS)).as("the page's response ended: the preview closed the connection").isTrue();
 
       assertThat(og).containsEntry("og:title", LargePages.TITLE).containsEntry("og:description", "Head description");
       assertThat(written.get()).isLessThan(UrlPreviews.DEFAULT_MAX_SPIDER_SIZE + 8 * MIB);

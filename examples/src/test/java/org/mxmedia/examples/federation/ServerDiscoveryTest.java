@@ -18,7 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -177,21 +180,34 @@ class ServerDiscoveryTest {
   @Test
   void concurrentLookupsOfOneNameShareOneDiscoveryAndItIsCached() throws Exception {
     AtomicInteger lookups = new AtomicInteger();
+    int callers = 20;
+    CountDownLatch asked = new CountDownLatch(callers);
+    List<Thread> threads = new ArrayList<>();
+    // the SRV lookup answers once every caller has asked and every other caller waits (for this
+    // discovery, or for a lookup of its own held here too)
+    Set<Thread> looking = ConcurrentHashMap.newKeySet();
     ServerDiscovery discovery = new ServerDiscovery(Map.of(), http(KeyStore.getInstance("PKCS12")), policy(), LONG, name -> {
       lookups.incrementAndGet();
-      sleep(300);
+      looking.add(Thread.currentThread());
+      awaitOthersWaiting(asked, threads, looking);
       return name.equals("_matrix-fed._tcp.srv.example") ? List.of(new ServerDiscovery.SrvRecord(10, 0, 8448, "target.example.")) : List.of();
     });
     List<CompletableFuture<ServerDiscovery.Endpoint>> lookupsInFlight = new ArrayList<>();
-    for (int i = 0; i < 20; i++) {
-      lookupsInFlight.add(CompletableFuture.supplyAsync(() -> {
+    for (int i = 0; i < callers; i++) {
+      CompletableFuture<ServerDiscovery.Endpoint> answer = new CompletableFuture<>();
+      lookupsInFlight.add(answer);
+      Thread t = new Thread(() -> {
+        asked.countDown();
         try {
-          return discovery.endpointFor(ServerName.of("srv.example"));
-        } catch (IOException e) {
-          throw new IllegalStateException(e);
+          answer.complete(discovery.endpointFor(ServerName.of("srv.example")));
+        } catch (Throwable e) {
+          answer.completeExceptionally(e);
         }
-      }));
+      }, "lookup-" + i);
+      t.setDaemon(true);
+      threads.add(t);
     }
+    threads.forEach(Thread::start);
     for (CompletableFuture<ServerDiscovery.Endpoint> f : lookupsInFlight) {
       assertThat(f.get(10, TimeUnit.SECONDS).tlsName()).contains("srv.example");
     }
@@ -213,11 +229,28 @@ class ServerDiscoveryTest {
         .isEqualTo(new ServerDiscovery.Endpoint("https", "literal.example", 8449, java.util.Optional.empty(), false));
   }
 
-  private static void sleep(long millis) {
+  /**
+   * Returns once every caller has asked ({@code asked}) and every caller but this one is blocked
+   * in a wait (its thread parked) or is itself in a lookup, or has returned. No sleep: it spins,
+   * yielding, until the threads' own states say so, and gives up after 10 s.
+   */
+  private static void awaitOthersWaiting(CountDownLatch asked, List<Thread> callers, Set<Thread> looking) {
     try {
-      Thread.sleep(millis);
+      if (!asked.await(10, TimeUnit.SECONDS)) {
+        throw new AssertionError("not every caller asked");
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    Thread self = Thread.currentThread();
+    while (!callers.stream().allMatch(t -> t == self || looking.contains(t) || t.getState() == Thread.State.WAITING
+        || t.getState() == Thread.State.TIMED_WAITING || t.getState() == Thread.State.TERMINATED)) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("callers not all waiting");
+      }
+      Thread.yield();
     }
   }
 }
