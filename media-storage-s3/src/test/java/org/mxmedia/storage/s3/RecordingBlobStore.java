@@ -18,9 +18,13 @@ import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
-/** The blob store behind s3proxy, recording what it is asked and failing part uploads on demand. */
+/**
+ * The blob store behind s3proxy, recording what it is asked (but for s3proxy's own bookkeeping
+ * objects) and failing part uploads on demand.
+ */
 final class RecordingBlobStore extends ForwardingBlobStore {
   final List<String> puts = new CopyOnWriteArrayList<>();
+  final List<String> storageClasses = new CopyOnWriteArrayList<>();
   final List<GetObjectRequest> gets = new CopyOnWriteArrayList<>();
   final List<String> multipartStarts = new CopyOnWriteArrayList<>();
   final List<Integer> parts = new CopyOnWriteArrayList<>();
@@ -35,6 +39,7 @@ final class RecordingBlobStore extends ForwardingBlobStore {
 
   void reset() {
     puts.clear();
+    storageClasses.clear();
     gets.clear();
     multipartStarts.clear();
     parts.clear();
@@ -45,7 +50,10 @@ final class RecordingBlobStore extends ForwardingBlobStore {
 
   @Override
   public PutObjectResponse putBlob(PutObjectRequest request, InputStream input) {
-    puts.add(request.key());
+    if (!request.key().startsWith(".s3proxy")) {
+      puts.add(request.key());
+      storageClasses.add(String.valueOf(request.storageClassAsString()));
+    }
     return super.putBlob(request, input);
   }
 
@@ -58,6 +66,7 @@ final class RecordingBlobStore extends ForwardingBlobStore {
   @Override
   public MultipartUpload initiateMultipartUpload(CreateMultipartUploadRequest request) {
     multipartStarts.add(request.key());
+    storageClasses.add(String.valueOf(request.storageClassAsString()));
     return super.initiateMultipartUpload(request);
   }
 
