@@ -63,11 +63,15 @@ final class LocalS3 implements AutoCloseable {
   }
 
   /** Stops s3proxy; its port refuses connections until {@link #restart()}. */
-  synchronized void stop() throws Exception {
+  synchronized void stop() {
     S3Proxy p = proxy;
     proxy = null;
     if (p != null) {
-      p.stop();
+      try {
+        p.stop();
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot stop s3proxy", e);
+      }
     }
   }
 
@@ -115,7 +119,7 @@ final class LocalS3 implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() throws Exception {
+  public synchronized void close() {
     if (client != null) {
       client.close();
       client = null;

@@ -18,14 +18,14 @@ class S3StorageContractTest extends PrimaryStorageContract {
   }
 
   @AfterEach
-  void closeStorage() throws Exception {
+  void closeStorage() {
     if (storage != null) {
       storage.close();
     }
   }
 
   @AfterAll
-  static void stopS3() throws Exception {
+  static void stopS3() {
     s3.close();
   }
 }

@@ -58,7 +58,7 @@ class S3StorageTest {
   }
 
   @AfterAll
-  static void stopS3() throws Exception {
+  static void stopS3() {
     s3.close();
   }
 
