@@ -13,6 +13,7 @@ module org.mxmedia.storage.s3 {
   requires software.amazon.awssdk.http.apache5;
   requires software.amazon.awssdk.retries.api;
   requires software.amazon.awssdk.retries;
+  requires software.amazon.awssdk.utils;
   requires static org.jspecify;
 
   exports org.mxmedia.storage.s3;

@@ -45,6 +45,7 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
  * Blobs as objects in one S3 bucket (AWS S3 or any S3-compatible store: MinIO, Ceph RGW,
@@ -99,11 +100,14 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
   private final long partSize;
   private final Path staging;
   private final boolean ownsStaging;
+  private final @Nullable SdkAutoCloseable credentials;
   private final String description;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private S3Storage(Builder b, S3Client client, Path staging, boolean ownsStaging, String description) {
+  private S3Storage(Builder b, S3Client client, AwsCredentialsProvider credentials, Path staging, boolean ownsStaging,
+      String description) {
     this.client = client;
+    this.credentials = credentials instanceof SdkAutoCloseable c ? c : null;
     this.bucket = Objects.requireNonNull(b.bucket);
     this.prefix = b.prefix == null ? "" : b.prefix;
     this.storageClass = b.storageClass;
@@ -236,7 +240,8 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
   }
 
   /**
-   * Closes the S3 client and its connections, and deletes the staging directory when it is the
+   * Closes the S3 client, its connections and the SDK's default credentials chain (when that is
+   * in use), and deletes the staging directory when it is the
    * default one (with any staging files left in it). Idempotent; every other method then throws
    * {@link IllegalStateException}.
    */
@@ -246,6 +251,9 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
       return;
     }
     client.close();
+    if (credentials != null) {
+      credentials.close();
+    }
     if (ownsStaging) {
       try (DirectoryStream<Path> files = Files.newDirectoryStream(staging)) {
         for (Path file : files) {
@@ -288,27 +296,25 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
     }
     long size = Files.size(file);
     long start = System.nanoTime();
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      if (size > multipartThreshold) {
-        uploadMultipart(objectKey, channel, size);
-      } else {
-        putObject(objectKey, channel, size);
-      }
+    if (size > multipartThreshold) {
+      uploadMultipart(objectKey, file, size);
+    } else {
+      putObject(objectKey, file, size);
     }
     log.debug("Uploaded blob {} ({} bytes) to {} in {} ms", key, size, description, (System.nanoTime() - start) / 1_000_000);
   }
 
-  private void putObject(String objectKey, FileChannel channel, long size) throws IOException {
-    try {
+  private void putObject(String objectKey, Path file, long size) throws IOException {
+    try (FileSlice body = new FileSlice(file, 0, size)) {
       client.putObject(
           b -> b.bucket(bucket).key(objectKey).contentLength(size).contentType(CONTENT_TYPE).storageClass(storageClass),
-          RequestBody.fromContentProvider(new FileSlice(channel, 0, size), size, CONTENT_TYPE));
+          RequestBody.fromContentProvider(body, size, CONTENT_TYPE));
     } catch (SdkException e) {
       throw failure("PUT", objectKey, e);
     }
   }
 
-  private void uploadMultipart(String objectKey, FileChannel channel, long size) throws IOException {
+  private void uploadMultipart(String objectKey, Path file, long size) throws IOException {
     long part = Math.max(partSize, (size + MAX_PARTS - 1) / MAX_PARTS);
     String uploadId;
     try {
@@ -325,10 +331,10 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
         long length = Math.min(part, size - offset);
         int partNumber = number;
         String eTag;
-        try {
+        try (FileSlice body = new FileSlice(file, offset, length)) {
           eTag = client.uploadPart(
               b -> b.bucket(bucket).key(objectKey).uploadId(uploadId).partNumber(partNumber).contentLength(length),
-              RequestBody.fromContentProvider(new FileSlice(channel, offset, length), length, CONTENT_TYPE)).eTag();
+              RequestBody.fromContentProvider(body, length, CONTENT_TYPE)).eTag();
         } catch (SdkException e) {
           throw failure("UploadPart " + partNumber + " of", objectKey, e);
         }
@@ -679,11 +685,17 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
         throw new UncheckedIOException("cannot create the S3 staging directory " + (stagingDirectory == null ? "" : stagingDirectory)
             + ": " + e.getMessage(), e);
       }
-      S3Client client = client(region);
+      AwsCredentialsProvider credentials = accessKeyId != null && secretAccessKey != null
+          ? StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKeyId, secretAccessKey))
+          : DefaultCredentialsProvider.builder().build();
+      S3Client client = client(region, credentials);
       try {
         client.headBucket(r -> r.bucket(b));
       } catch (SdkException e) {
         client.close();
+        if (credentials instanceof SdkAutoCloseable c) {
+          c.close();
+        }
         if (ownsDir) {
           try {
             Files.deleteIfExists(dir);
@@ -696,13 +708,10 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
       }
       log.info("S3 storage ready: bucket {} at {}{}, staging in {}", b, where,
           prefix == null ? "" : " under prefix " + prefix, dir);
-      return new S3Storage(this, client, dir, ownsDir, description);
+      return new S3Storage(this, client, credentials, dir, ownsDir, description);
     }
 
-    private S3Client client(String region) {
-      AwsCredentialsProvider credentials = accessKeyId != null && secretAccessKey != null
-          ? StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKeyId, secretAccessKey))
-          : DefaultCredentialsProvider.builder().build();
+    private S3Client client(String region, AwsCredentialsProvider credentials) {
       S3ClientBuilder s3 = S3Client.builder()
           .httpClientBuilder(Apache5HttpClient.builder()
               .connectionTimeout(connectTimeout())

@@ -32,6 +32,9 @@ final class RecordingBlobStore extends ForwardingBlobStore {
   final AtomicInteger aborts = new AtomicInteger();
   /** A part number whose uploads fail with a server error; 0 for none. */
   volatile int failingPart;
+  /** A part number whose next upload first waits this long before reading its body. */
+  volatile int slowPart;
+  volatile long slowMillis;
 
   RecordingBlobStore(BlobStore delegate) {
     super(delegate);
@@ -46,6 +49,7 @@ final class RecordingBlobStore extends ForwardingBlobStore {
     completes.set(0);
     aborts.set(0);
     failingPart = 0;
+    slowPart = 0;
   }
 
   @Override
@@ -73,6 +77,14 @@ final class RecordingBlobStore extends ForwardingBlobStore {
   @Override
   public UploadPartResponse uploadMultipartPart(MultipartUpload mpu, UploadPartRequest request, InputStream input) {
     parts.add(request.partNumber());
+    if (request.partNumber() == slowPart) {
+      slowPart = 0;
+      try {
+        Thread.sleep(slowMillis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     if (request.partNumber() == failingPart) {
       throw new IllegalStateException("injected failure of part " + failingPart);
     }

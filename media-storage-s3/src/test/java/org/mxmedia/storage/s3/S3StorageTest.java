@@ -164,6 +164,20 @@ class S3StorageTest {
   }
 
   @Test
+  void aPartAttemptThatTimesOutIsRetriedFromTheFile() throws Exception {
+    S3Storage storage = storage(s3.storage(bucket).multipartThreshold(DataSize.mebibytes(5)).partSize(DataSize.mebibytes(5))
+        .attemptTimeout(Duration.ofSeconds(1)).callTimeout(Duration.ofSeconds(20)));
+    Blob b = blob(11 * MIB, 18);
+    s3.store.slowMillis = 3000;
+    s3.store.slowPart = 2;
+
+    storage.store(b.key(), b.file());
+
+    assertThat(s3.store.parts).containsExactly(1, 2, 2, 3);
+    assertThat(read(storage.fetch(b.key()).orElseThrow())).isEqualTo(b.bytes());
+  }
+
+  @Test
   void aKeyThatExistsIsNotUploadedAgain() throws Exception {
     S3Storage storage = storage(s3.storage(bucket).stagingDirectory(scratch.resolve("staging")));
     Blob b = blob(100_000, 5);
