@@ -261,7 +261,7 @@ public final class InMemoryMediaStore implements MediaStore {
         return false;
       }
       for (ThumbnailRecord t : list) {
-        if (t.sameKey(thumbnail)) {
+        if (t.sameKey(thumbnail) && t.blob().equals(thumbnail.blob())) {
           list.remove(t);
           decrement(t.blob());
           return true;

@@ -215,7 +215,12 @@ public interface MediaStore {
    */
   List<ThumbnailRecord> thumbnails(BlobKey source);
 
-  /** Removes one thumbnail record (matched by {@link ThumbnailRecord#sameKey}) and drops its blob reference; false if absent. */
+  /**
+   * Removes one thumbnail record, matched by {@link ThumbnailRecord#sameKey} and naming the same
+   * blob, and drops its blob reference; false if absent. Matching the blob too means a caller that
+   * found a record's bytes lost never drops the record another caller has just regenerated in
+   * their place.
+   */
   boolean deleteThumbnail(ThumbnailRecord thumbnail);
 
   /**

@@ -355,6 +355,9 @@ public abstract class MediaStoreContract {
     store.reserveBlob(blob(10));
     store.insertThumbnail(a);
     store.insertThumbnail(b);
+    ThumbnailRecord aElsewhere = thumb(source, 32, 32, ThumbnailMethod.CROP, blob(11));
+    assertThat(store.deleteThumbnail(aElsewhere)).as("same key, another blob: a record regenerated since").isFalse();
+    assertThat(store.thumbnails(source)).contains(a);
     assertThat(store.deleteThumbnail(a)).isTrue();
     assertThat(store.deleteThumbnail(a)).isFalse();
     assertThat(store.blobReferences(blob(10))).isEqualTo(1);

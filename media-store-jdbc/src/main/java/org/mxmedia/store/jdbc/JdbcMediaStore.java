@@ -396,7 +396,7 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   @Override
   public boolean deleteThumbnail(ThumbnailRecord t) {
     return transactions.write(c -> {
-      Optional<ThumbnailRecord> deleted = one(c, Sql.THUMBNAIL_DELETE, Rows.THUMBNAIL, Rows.key(t));
+      Optional<ThumbnailRecord> deleted = one(c, Sql.THUMBNAIL_DELETE, Rows.THUMBNAIL, Rows.keyAndBlob(t));
       if (deleted.isEmpty()) {
         return false;
       }

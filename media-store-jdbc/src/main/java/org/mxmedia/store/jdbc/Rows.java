@@ -68,6 +68,11 @@ final class Rows {
     return new Object[] {t.source(), t.width(), t.height(), t.method(), t.animated()};
   }
 
+  /** The {@linkplain #key key} of {@code t}, then its blob. */
+  static Object[] keyAndBlob(ThumbnailRecord t) {
+    return Stream.concat(Arrays.stream(key(t)), Stream.of(t.blob())).toArray();
+  }
+
   /** The columns of {@code t}: its {@linkplain #key key} first. */
   static Object[] values(ThumbnailRecord t) {
     return Stream.concat(Arrays.stream(key(t)), Stream.of(t.contentType(), t.size(), t.blob(), t.createdAt())).toArray();

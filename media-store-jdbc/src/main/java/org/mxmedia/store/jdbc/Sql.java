@@ -133,9 +133,9 @@ final class Sql {
 
   static final String THUMBNAILS_SELECT = "SELECT " + THUMBNAIL_COLUMNS + " FROM thumbnails WHERE source = ?";
 
-  /** Parameters: the key columns, in {@link #THUMBNAIL_COLUMNS} order. */
+  /** Parameters: the key columns, in {@link #THUMBNAIL_COLUMNS} order, then the blob's hash. */
   static final String THUMBNAIL_DELETE = "DELETE FROM thumbnails WHERE source = ? AND width = ? AND height = ? AND method = ?"
-      + " AND animated = ? RETURNING " + THUMBNAIL_COLUMNS;
+      + " AND animated = ? AND sha256 = ? RETURNING " + THUMBNAIL_COLUMNS;
 
   static final String THUMBNAILS_DELETE = "DELETE FROM thumbnails WHERE source = ? RETURNING " + THUMBNAIL_COLUMNS;
 
