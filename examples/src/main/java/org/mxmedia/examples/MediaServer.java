@@ -30,6 +30,7 @@ import org.mxmedia.http.Authenticator;
 import org.mxmedia.http.JdkHttpServerAdapter;
 import org.mxmedia.http.MediaHttpHandler;
 import org.mxmedia.storage.fs.FileSystemStorage;
+import org.mxmedia.storage.s3.S3Storage;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,8 @@ public final class MediaServer implements AutoCloseable {
    * their headers or body, which {@link StalledClientGuard} (no progress at all) does not catch.
    */
   private static final String MAX_REQUEST_SECONDS = "600";
+  /** How many bytes of S3 objects (thumbnail sources) the local cache keeps with {@code --s3-bucket}. */
+  static final DataSize S3_CACHE = DataSize.gibibytes(1);
 
   private final HttpServer http;
   private final ExecutorService executor;
@@ -58,12 +61,14 @@ public final class MediaServer implements AutoCloseable {
   private final Map<String, UserId> tokens;
   private final Federation federation;
   private final JdbcMediaStore metadata;
+  private final S3Storage s3;
   private final StalledClientGuard guard;
   private final CountDownLatch stopped = new CountDownLatch(1);
 
   private MediaServer(HttpServer http, ExecutorService executor, MediaRepository repository, ServerName serverName,
-      Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata, StalledClientGuard guard) {
+      Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata, S3Storage s3, StalledClientGuard guard) {
     this.federation = federation;
+    this.s3 = s3;
     this.guard = guard;
     this.metadata = metadata;
     this.http = http;
@@ -106,27 +111,43 @@ public final class MediaServer implements AutoCloseable {
     settings.peers.forEach((name, url) -> peers.put(ServerName.of(name), java.net.URI.create(url)));
     OutboundPolicy policy = settings.outboundPolicy();
     Federation federation = null;
+    S3Storage s3 = null;
     MediaRepository repository;
     Map<String, UserId> tokens = new LinkedHashMap<>();
+    // with --jdbc-url, what the nodes of a cluster must share lives in the database too
+    ClusterSecrets secrets = settings.jdbcUrl == null ? null : new ClusterSecrets(settings.jdbcUrl,
+        settings.jdbcUser == null ? "" : settings.jdbcUser, settings.jdbcPassword == null ? "" : settings.jdbcPassword, serverName);
     try {
-      federation = Federation.create(serverName, dataDir.resolve("signing.key"), peers, policy,
-          new Federation.Timeouts(settings.keyFetchTimeout(), settings.remoteDeadline(), settings.remoteIdleTimeout()));
-      repository = MediaRepository.builder()
+      Federation.Timeouts timeouts =
+          new Federation.Timeouts(settings.keyFetchTimeout(), settings.remoteDeadline(), settings.remoteIdleTimeout());
+      federation = secrets == null
+          ? Federation.create(serverName, dataDir.resolve("signing.key"), peers, policy, timeouts)
+          : Federation.create(serverName, secrets.signingKey(), peers, policy, timeouts);
+      MediaRepository.Builder builder = MediaRepository.builder()
           .serverName(serverName)
           .federationClient(federation.client())
           .outboundPolicy(policy)
           .config(config.build())
           .mediaStore(metadata)
-          .thumbnailer(new ImageIoThumbnailer())
-          .storage(FileSystemStorage.at(dataDir.resolve("media")))
-          .build();
+          .thumbnailer(new ImageIoThumbnailer());
+      if (settings.s3.bucket == null) {
+        builder.storage(FileSystemStorage.at(dataDir.resolve("media")));
+      } else {
+        // uploads are staged on this disk; thumbnail sources are fetched into a bounded cache
+        s3 = settings.s3.open(dataDir.resolve("s3-staging"));
+        builder.storage(s3).localCache(dataDir.resolve("s3-cache"), S3_CACHE);
+      }
+      repository = builder.build();
       settings.tokens.forEach((token, user) -> tokens.put(token, UserId.of(user)));
       if (tokens.isEmpty()) {
-        tokens.putAll(generatedToken(dataDir, serverName));
+        tokens.putAll(generatedToken(dataDir, serverName, secrets));
       }
     } catch (IOException | RuntimeException e) {
       if (federation != null) {
         federation.close();
+      }
+      if (s3 != null) {
+        s3.close();
       }
       http.stop(0);
       metadata.close();
@@ -149,16 +170,21 @@ public final class MediaServer implements AutoCloseable {
     http.createContext("/_matrix/key/v2/server", guard.guard(federation::serveKeys));
     http.createContext("/", guard.guard(new JdkHttpServerAdapter(media)));
     http.start();
-    return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata, guard);
+    return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata, s3, guard);
   }
 
   /**
    * One token for {@code @admin:<server>}, generated once and kept in the data directory in a file
-   * only its owner may read ({@link PrivateFiles}).
+   * only its owner may read ({@link PrivateFiles}), or with {@code --jdbc-url} in the database,
+   * so every node of a cluster takes the same token.
    */
-  private static Map<String, UserId> generatedToken(Path dataDir, ServerName serverName) throws IOException {
-    Path file = dataDir.resolve(TOKEN_FILE);
+  private static Map<String, UserId> generatedToken(Path dataDir, ServerName serverName, ClusterSecrets secrets)
+      throws IOException {
     UserId admin = UserId.of("@admin:" + serverName.value());
+    if (secrets != null) {
+      return Map.of(secrets.getOrKeep("access_token", newToken()), admin);
+    }
+    Path file = dataDir.resolve(TOKEN_FILE);
     if (Files.isRegularFile(file)) {
       PrivateFiles.restrict(file);
       String[] saved = Files.readString(file, StandardCharsets.UTF_8).strip().split(" ", 2);
@@ -166,11 +192,15 @@ public final class MediaServer implements AutoCloseable {
         return Map.of(saved[0], admin);
       }
     }
-    byte[] random = new byte[24];
-    new SecureRandom().nextBytes(random);
-    String token = "mxm_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+    String token = newToken();
     PrivateFiles.write(file, token + " " + admin.value() + "\n");
     return Map.of(token, admin);
+  }
+
+  private static String newToken() {
+    byte[] random = new byte[24];
+    new SecureRandom().nextBytes(random);
+    return "mxm_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
   }
 
   /** {@code GET /_matrix/client/versions}, so clients can discover the server. */
@@ -242,6 +272,9 @@ public final class MediaServer implements AutoCloseable {
     guard.close();
     repository.close();
     federation.close();
+    if (s3 != null) {
+      s3.close();
+    }
     metadata.close();
     stopped.countDown();
   }
@@ -269,7 +302,8 @@ public final class MediaServer implements AutoCloseable {
     Map.Entry<String, UserId> first = server.tokens.entrySet().iterator().next();
     System.out.println();
     System.out.println("mxmedia example server for " + server.serverName + " on " + server.baseUrl()
-        + " (data in " + Path.of(settings.dataDir).toAbsolutePath() + "; metadata in " + server.metadata + ")");
+        + " (data in " + Path.of(settings.dataDir).toAbsolutePath() + "; metadata in " + server.metadata
+        + (server.s3 == null ? "" : "; media in " + server.s3.name()) + ")");
     System.out.println("Access token for " + first.getValue() + ": " + first.getKey());
     System.out.println("Upload a file:");
     System.out.println("  curl -H 'Authorization: Bearer " + first.getKey() + "' -H 'Content-Type: image/png' \\");

@@ -18,6 +18,7 @@ import java.util.Optional;
 import org.mxmedia.OutboundPolicy;
 import org.mxmedia.ServerName;
 import org.mxmedia.UserId;
+import org.mxmedia.storage.s3.S3Storage;
 
 /**
  * The example server's settings: from a YAML or JSON file ({@code --config}), then overridden by
@@ -64,6 +65,7 @@ final class ServerSettings {
       "  --jdbc-url URL              keep metadata in PostgreSQL (jdbc:postgresql://host/db) instead of",
       "                              SQLite in the data directory",
       "  --jdbc-user USER, --jdbc-password PASSWORD   credentials for --jdbc-url",
+      S3Options.USAGE,
       "  --ip-range-blacklist CIDR   never connect to these addresses on a remote's say-so (discovery results,",
       "                              redirect targets, key servers); repeatable; replaces the default list",
       "                              (loopback, private, link-local, CGNAT, multicast and reserved ranges)",
@@ -90,6 +92,11 @@ final class ServerSettings {
     boolean whitelistGiven = false;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
+      int s3Values = settings.s3.option(args, i);
+      if (s3Values >= 0) {
+        i += s3Values;
+        continue;
+      }
       switch (arg) {
         case "--config" -> i++;
         case "--port" -> settings.port = parsePort(value(args, ++i, arg));
@@ -135,8 +142,13 @@ final class ServerSettings {
     ObjectMapper mapper = yaml ? new ObjectMapper(new YAMLFactory()) : new ObjectMapper();
     mapper.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     try {
-      FileSettings f = mapper.readValue(file.toFile(), FileSettings.class);
+      com.fasterxml.jackson.databind.JsonNode tree = mapper.readTree(file.toFile());
+      if (!(tree instanceof com.fasterxml.jackson.databind.node.ObjectNode settingsObject)) {
+        throw new IllegalArgumentException("cannot read " + file + ": not a YAML or JSON object of settings");
+      }
       ServerSettings s = new ServerSettings();
+      s.s3 = S3Options.fromFile(settingsObject);
+      FileSettings f = mapper.treeToValue(settingsObject, FileSettings.class);
       if (f.port != null) {
         s.port = f.port;
       }
@@ -214,6 +226,7 @@ final class ServerSettings {
       }
     });
     outboundPolicy();
+    s3.validate();
     positiveMillis(remoteDeadlineMs, "remoteDeadlineMs");
     positiveMillis(remoteIdleTimeoutMs, "remoteIdleTimeoutMs");
     positiveMillis(keyFetchTimeoutMs, "keyFetchTimeoutMs");
@@ -272,6 +285,158 @@ final class ServerSettings {
   private static void positiveMillis(Long value, String key) {
     if (value != null && value < 1) {
       throw new IllegalArgumentException(key + " must be at least 1 millisecond: " + value);
+    }
+  }
+
+  // --- S3: the bucket as the primary storage (options --s3-*, file keys s3_*) ---
+
+  /** The S3 options; without a bucket blobs stay in the data directory. */
+  S3Options s3 = new S3Options();
+
+  /**
+   * The {@code --s3-*} options and their {@code s3_*} file keys. With a bucket, blobs live in it
+   * ({@link S3Storage}) instead of under the data directory, so several servers can share them.
+   * Credentials not given here come from the AWS SDK's default chain ({@code AWS_ACCESS_KEY_ID} /
+   * {@code AWS_SECRET_ACCESS_KEY}, {@code ~/.aws}, instance roles); the secret is never printed.
+   */
+  static final class S3Options {
+    static final String USAGE = String.join("\n",
+        "  --s3-bucket NAME            keep media in this S3 bucket (which must exist) instead of the data directory",
+        "  --s3-endpoint URL           an S3-compatible store (MinIO, Ceph, Garage, B2...; default AWS S3)",
+        "  --s3-region REGION          the bucket's region (default us-east-1)",
+        "  --s3-path-style             put the bucket in the URL's path, not its host name (most self-hosted stores)",
+        "  --s3-access-key KEY, --s3-secret-key SECRET   credentials (default: the AWS SDK's chain, e.g. the",
+        "                              AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables, which",
+        "                              unlike options are not visible to other users of the machine)",
+        "  --s3-prefix PREFIX          keep the objects under this key prefix (e.g. media/)",
+        "                              (file keys: s3_bucket, s3_endpoint, s3_region, s3_path_style, s3_access_key,",
+        "                              s3_secret_key, s3_prefix)");
+    private static final List<String> FILE_KEYS =
+        List.of("s3_endpoint", "s3_bucket", "s3_region", "s3_path_style", "s3_access_key", "s3_secret_key", "s3_prefix");
+
+    String endpoint;
+    String bucket;
+    String region;
+    boolean pathStyle;
+    String accessKey;
+    String secretKey;
+    String prefix;
+
+    /** How many values the S3 option at {@code args[i]} takes (then set), or -1 if it is not one. */
+    int option(String[] args, int i) {
+      String arg = args[i];
+      switch (arg) {
+        case "--s3-endpoint" -> endpoint = value(args, i + 1, arg);
+        case "--s3-bucket" -> bucket = value(args, i + 1, arg);
+        case "--s3-region" -> region = value(args, i + 1, arg);
+        case "--s3-access-key" -> accessKey = value(args, i + 1, arg);
+        case "--s3-secret-key" -> secretKey = value(args, i + 1, arg);
+        case "--s3-prefix" -> prefix = value(args, i + 1, arg);
+        case "--s3-path-style" -> {
+          pathStyle = true;
+          return 0;
+        }
+        default -> {
+          return -1;
+        }
+      }
+      return 1;
+    }
+
+    /** Takes (and removes) the {@code s3_*} keys of a settings file. */
+    static S3Options fromFile(com.fasterxml.jackson.databind.node.ObjectNode file) {
+      S3Options o = new S3Options();
+      for (String key : FILE_KEYS) {
+        com.fasterxml.jackson.databind.JsonNode v = file.remove(key);
+        if (v == null || v.isNull()) {
+          continue;
+        }
+        if (key.equals("s3_path_style")) {
+          if (!v.isBoolean()) {
+            throw new IllegalArgumentException("s3_path_style must be true or false: " + v);
+          }
+          o.pathStyle = v.booleanValue();
+          continue;
+        }
+        if (!v.isTextual()) {
+          throw new IllegalArgumentException(key + " must be a string" + (key.equals("s3_secret_key") ? "" : ": " + v));
+        }
+        switch (key) {
+          case "s3_endpoint" -> o.endpoint = v.textValue();
+          case "s3_bucket" -> o.bucket = v.textValue();
+          case "s3_region" -> o.region = v.textValue();
+          case "s3_access_key" -> o.accessKey = v.textValue();
+          case "s3_secret_key" -> o.secretKey = v.textValue();
+          default -> o.prefix = v.textValue();
+        }
+      }
+      return o;
+    }
+
+    /** Checks every value with {@link S3Storage.Builder}'s own rules, naming the option that is wrong. */
+    void validate() {
+      if (bucket == null) {
+        for (String[] given : new String[][] {{endpoint, "--s3-endpoint"}, {region, "--s3-region"}, {accessKey, "--s3-access-key"},
+            {secretKey, "--s3-secret-key"}, {prefix, "--s3-prefix"}, {pathStyle ? "" : null, "--s3-path-style"}}) {
+          if (given[0] != null) {
+            throw new IllegalArgumentException(given[1] + " needs --s3-bucket / s3_bucket (the bucket to keep media in)");
+          }
+        }
+        return;
+      }
+      builder();
+    }
+
+    /** A builder with every option applied (not yet connected). */
+    S3Storage.Builder builder() {
+      S3Storage.Builder b = S3Storage.builder();
+      check("--s3-bucket / s3_bucket", () -> b.bucket(bucket));
+      if (endpoint != null) {
+        check("--s3-endpoint / s3_endpoint", () -> b.endpoint(new URI(endpoint)));
+      }
+      check("--s3-region / s3_region", () -> b.region(region == null ? "us-east-1" : region));
+      b.pathStyle(pathStyle);
+      if ((accessKey == null) != (secretKey == null)) {
+        throw new IllegalArgumentException("--s3-access-key and --s3-secret-key (s3_access_key, s3_secret_key) go together: "
+            + (accessKey == null ? "the access key" : "the secret key") + " is missing");
+      }
+      if (accessKey != null) {
+        check("--s3-access-key / --s3-secret-key", () -> b.credentials(accessKey, secretKey));
+      }
+      if (prefix != null) {
+        check("--s3-prefix / s3_prefix", () -> b.prefix(prefix));
+      }
+      return b;
+    }
+
+    /**
+     * Connects to the bucket, staging uploads in {@code staging}.
+     *
+     * @throws IllegalStateException when the bucket cannot be used (missing, wrong credentials,
+     *     unreachable endpoint, wrong region), naming the options and the cause
+     */
+    S3Storage open(Path staging) {
+      try {
+        return builder().stagingDirectory(staging).build();
+      } catch (java.io.UncheckedIOException e) {
+        throw new IllegalStateException("the S3 storage (--s3-bucket " + bucket
+            + (endpoint == null ? "" : ", --s3-endpoint " + endpoint) + ", --s3-region " + (region == null ? "us-east-1" : region)
+            + (pathStyle ? ", --s3-path-style" : "") + ", credentials from "
+            + (accessKey == null ? "the AWS SDK's default chain" : "--s3-access-key / --s3-secret-key") + ") failed its check at start: "
+            + e.getMessage(), e);
+      }
+    }
+
+    private interface Setting {
+      void apply() throws Exception;
+    }
+
+    private static void check(String option, Setting setting) {
+      try {
+        setting.apply();
+      } catch (Exception e) {
+        throw new IllegalArgumentException(option + ": " + e.getMessage());
+      }
     }
   }
 

@@ -134,10 +134,43 @@ public final class Federation implements AutoCloseable {
    */
   public static Federation create(ServerName serverName, Path keyFile, Map<ServerName, URI> peers, OutboundPolicy policy,
       Timeouts timeouts) throws IOException {
+    return start(serverName, () -> SigningKey.loadOrCreate(keyFile), peers, policy, timeouts);
+  }
+
+  /**
+   * Where a cluster keeps its one signing key, so every node signs as the same server and a wiped
+   * node comes back with it (the example keeps it in the shared PostgreSQL database).
+   */
+  @FunctionalInterface
+  public interface KeyStorage {
+    /**
+     * The key kept, after keeping {@code fresh} (a new key in its stored form) if none was kept
+     * yet; atomic across nodes, so nodes starting at once all get the same key.
+     *
+     * @throws IOException when the storage cannot be read or written
+     */
+    String getOrKeep(String fresh) throws IOException;
+  }
+
+  /**
+   * Federation for {@code serverName} with its key in {@code keys} (created there if missing);
+   * otherwise as {@link #create(ServerName, Path, Map, OutboundPolicy, Timeouts)}.
+   */
+  public static Federation create(ServerName serverName, KeyStorage keys, Map<ServerName, URI> peers, OutboundPolicy policy,
+      Timeouts timeouts) throws IOException {
+    return start(serverName, () -> SigningKey.loadOrCreate(keys), peers, policy, timeouts);
+  }
+
+  private interface KeyLoader {
+    SigningKey load() throws IOException;
+  }
+
+  private static Federation start(ServerName serverName, KeyLoader key, Map<ServerName, URI> peers, OutboundPolicy policy,
+      Timeouts timeouts) throws IOException {
     Duration connect = timeouts.keyFetch().compareTo(Duration.ofSeconds(10)) < 0 ? timeouts.keyFetch() : Duration.ofSeconds(10);
     OutboundHttp http = OutboundHttp.create(policy, new OutboundHttp.Limits(connect, timeouts.remoteIdle()));
     try {
-      return new Federation(serverName, SigningKey.loadOrCreate(keyFile), http, peers, policy, timeouts);
+      return new Federation(serverName, key.load(), http, peers, policy, timeouts);
     } catch (IOException | RuntimeException e) {
       http.close();
       throw e;

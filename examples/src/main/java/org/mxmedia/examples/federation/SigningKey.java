@@ -22,7 +22,8 @@ import java.util.HexFormat;
 import org.mxmedia.examples.PrivateFiles;
 
 /**
- * A server's Ed25519 signing key (the JDK's own Ed25519), kept in the data directory as
+ * A server's Ed25519 signing key (the JDK's own Ed25519), kept in the data directory (or, for a
+ * cluster, in its database: {@link Federation.KeyStorage}) as
  * {@code ed25519 <version> <base64 PKCS#8 private key> <unpadded base64 public key>} and created on
  * first start. Signs canonical JSON the
  * way the spec's signing appendix says, with unpadded base64.
@@ -48,26 +49,49 @@ final class SigningKey {
    * others is narrowed when loaded.
    */
   static SigningKey loadOrCreate(Path file) throws IOException {
+    if (Files.exists(file)) {
+      PrivateFiles.restrict(file);
+      return parse(Files.readString(file, StandardCharsets.US_ASCII), file.toString());
+    }
+    String line = generate();
+    PrivateFiles.write(file, line + "\n");
+    return parse(line, file.toString());
+  }
+
+  /**
+   * The key {@code storage} keeps, offering it a newly generated one to keep if it has none
+   * (a cluster's nodes then all sign with whichever key was kept first).
+   */
+  static SigningKey loadOrCreate(Federation.KeyStorage storage) throws IOException {
+    return parse(storage.getOrKeep(generate()), storage.toString());
+  }
+
+  /** A new key in the stored form {@code ed25519 <version> <base64 PKCS#8> <unpadded base64 public key>}. */
+  static String generate() throws IOException {
     try {
-      KeyFactory factory = KeyFactory.getInstance("Ed25519");
-      if (Files.exists(file)) {
-        PrivateFiles.restrict(file);
-        String[] parts = Files.readString(file, StandardCharsets.US_ASCII).strip().split(" ");
-        if (parts.length != 4 || !parts[0].equals("ed25519")) {
-          throw new IOException("not a signing key file: " + file);
-        }
-        PrivateKey priv = factory.generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(parts[2])));
-        return new SigningKey("ed25519:" + parts[1], priv, publicKey(decode(parts[3])));
-      }
       KeyPair pair = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
       byte[] id = new byte[4];
       new SecureRandom().nextBytes(id);
       String version = "a_" + HexFormat.of().formatHex(id);
-      PrivateFiles.write(file, "ed25519 " + version + " " + Base64.getEncoder().encodeToString(pair.getPrivate().getEncoded())
-          + " " + B64.encodeToString(raw(pair.getPublic())) + "\n");
-      return new SigningKey("ed25519:" + version, pair.getPrivate(), pair.getPublic());
+      return "ed25519 " + version + " " + Base64.getEncoder().encodeToString(pair.getPrivate().getEncoded())
+          + " " + B64.encodeToString(raw(pair.getPublic()));
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot generate an Ed25519 key: " + e.getMessage(), e);
+    }
+  }
+
+  /** A key in its stored form; {@code where} names its source in errors. */
+  static SigningKey parse(String stored, String where) throws IOException {
+    try {
+      String[] parts = stored.strip().split(" ");
+      if (parts.length != 4 || !parts[0].equals("ed25519")) {
+        throw new IOException("not a signing key: " + where);
+      }
+      KeyFactory factory = KeyFactory.getInstance("Ed25519");
+      PrivateKey priv = factory.generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(parts[2])));
+      return new SigningKey("ed25519:" + parts[1], priv, publicKey(decode(parts[3])));
     } catch (GeneralSecurityException | IllegalArgumentException e) {
-      throw new IOException("cannot load the signing key " + file + ": " + e.getMessage(), e);
+      throw new IOException("cannot load the signing key " + where + ": " + e.getMessage(), e);
     }
   }
 
