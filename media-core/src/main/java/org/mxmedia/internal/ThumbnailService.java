@@ -133,11 +133,12 @@ final class ThumbnailService {
   /** Generates the configured sizes (deduplicated by output size) once per source. */
   List<ThumbnailRecord> pregenerate(Source source) {
     return flights.run(new PregenKey(source.blob()), GENERATION_WAIT, () -> {
-      List<ThumbnailRecord> existing = store.thumbnails(source.blob());
-      if (!existing.isEmpty() || pregenerated.getIfPresent(source.blob()) != null) {
-        return existing;
+      if (pregenerated.getIfPresent(source.blob()) != null) {
+        return store.thumbnails(source.blob());
       }
-      List<ThumbnailRecord> made = claims.once("pregenerate " + source.blob().sha256(), GENERATION_WAIT,
+      // thumbnails found outside the claim may be the first few of another node's run: read them
+      // under the claim, once that run has ended
+      List<ThumbnailRecord> made = claims.onceWhole("pregenerate " + source.blob().sha256(), GENERATION_WAIT,
           () -> Optional.of(store.thumbnails(source.blob())).filter(t -> !t.isEmpty()),
           () -> generate(source, info -> {
             Set<ThumbnailSpec> targets = new LinkedHashSet<>();
@@ -160,7 +161,7 @@ final class ThumbnailService {
     }
     for (int attempt = 0; attempt < 3; attempt++) {
       List<ThumbnailRecord> stored = store.thumbnails(source.blob());
-      if ((stored.isEmpty() && pregenerated.getIfPresent(source.blob()) == null) || flights.isRunning(new PregenKey(source.blob()))) {
+      if (pregenerated.getIfPresent(source.blob()) == null || flights.isRunning(new PregenKey(source.blob()))) {
         stored = pregenerate(source);
       }
       ImageInfo info = probeStored(source);

@@ -55,10 +55,23 @@ final class WorkClaims {
    *     repository's run outlasts {@code maxWait}
    */
   <T> T once(String name, Duration maxWait, Supplier<Optional<T>> done, Supplier<T> perform) {
+    return once(name, maxWait, done, perform, true);
+  }
+
+  /**
+   * Like {@link #once}, for work whose result appears piece by piece (several records): its
+   * result is read only while holding the claim, so a repository that comes while another is
+   * halfway never takes the pieces written so far for the whole; it waits for the claim instead.
+   */
+  <T> T onceWhole(String name, Duration maxWait, Supplier<Optional<T>> done, Supplier<T> perform) {
+    return once(name, maxWait, done, perform, false);
+  }
+
+  private <T> T once(String name, Duration maxWait, Supplier<Optional<T>> done, Supplier<T> perform, boolean doneIsWhole) {
     long deadline = System.nanoTime() + maxWait.toNanos();
     long pause = FIRST_POLL_MILLIS;
     while (true) {
-      Optional<T> result = done.get();
+      Optional<T> result = doneIsWhole ? done.get() : Optional.empty();
       if (result.isPresent()) {
         return result.get();
       }

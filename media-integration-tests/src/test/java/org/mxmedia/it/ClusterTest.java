@@ -133,6 +133,57 @@ class ClusterTest {
   }
 
   @Test
+  void aNodeThatFindsAnotherHalfwayThroughPregenerationWaitsForEverySize() throws Exception {
+    // node C pre-generates; it stops after storing its first thumbnail record until released
+    CountDownLatch firstStored = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    MediaStore pausing = StoreHooks.after(shared, (method, result) -> {
+      if (method.equals("insertThumbnail") && firstStored.getCount() > 0) {
+        firstStored.countDown();
+        try {
+          release.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    MediaConfig sizes = MediaConfig.defaults().rebuild()
+        .thumbnailSizes(List.of(ThumbnailSpec.crop(32, 32), ThumbnailSpec.crop(96, 96), ThumbnailSpec.scale(320, 240))).build();
+    Fixture c = new Fixture(dir.resolve("storage"), pausing, builder -> builder.config(sizes).thumbnailer(thumbnailer));
+    CountDownLatch dWaits = new CountDownLatch(1);
+    MediaStore watched = StoreHooks.after(shared, (method, result) -> {
+      if (method.equals("claimWork") && Boolean.FALSE.equals(result)) {
+        dWaits.countDown();
+      }
+    });
+    Fixture d = new Fixture(dir.resolve("storage"), watched, builder -> builder.config(sizes).thumbnailer(thumbnailer));
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      MxcUri uri = c.upload(TestImages.encode(TestImages.noisy(640, 480, 5), "png"), UploadRequest.of("image/png"));
+      assertThat(firstStored.await(30, TimeUnit.SECONDS)).isTrue();
+      BlobKey source = BlobKey.of(c.repo.admin().describe(uri).sha256());
+      assertThat(shared.thumbnails(source)).as("C is halfway").hasSize(1);
+      Future<byte[]> onD = pool.submit(() -> {
+        try (MediaResponse r = d.repo.thumbnail(uri, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults())) {
+          return r.content().openStream().readAllBytes();
+        }
+      });
+      assertThat(dWaits.await(30, TimeUnit.SECONDS)).as("D waits for C's claim").isTrue();
+      release.countDown();
+      byte[] thumb = onD.get(30, TimeUnit.SECONDS);
+      assertThat(javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(thumb)).getWidth())
+          .as("the 96x96 crop C made, not the source nor the 32x32 it had stored first").isEqualTo(96);
+      assertThat(shared.thumbnails(source)).hasSize(3);
+      assertThat(thumbnailer.generations.get()).as("one decode on both nodes").isEqualTo(1);
+    } finally {
+      release.countDown();
+      pool.shutdownNow();
+      c.close();
+      d.close();
+    }
+  }
+
+  @Test
   void aNodeThatDiedHoldingTheClaimHoldsTheOthersUpOnlyUntilTheClaimLapses() throws Exception {
     byte[] bytes = RemoteMediaTest.random(10_000);
     CountDownLatch fetched = new CountDownLatch(1);
