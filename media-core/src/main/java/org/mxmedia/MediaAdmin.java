@@ -1,5 +1,6 @@
 package org.mxmedia;
 
+import java.io.InputStream;
 import java.time.Instant;
 
 /**
@@ -61,4 +62,18 @@ public interface MediaAdmin {
 
   /** Deletes asynchronous uploads whose reservation expired; returns how many. (Also runs hourly.) */
   int purgeExpiredPendingUploads();
+
+  /**
+   * Brings in media kept by another media store, keeping its URI, uploader, times and flags: the
+   * bytes go through the same path as an upload (staged, hashed, stored once per content), and the
+   * record is written only when they are all there. Safe to repeat: media already here with the
+   * same bytes is left as it is, so an interrupted import resumes without duplicates.
+   *
+   * @param bytes the media's bytes, read to the end (the caller closes it)
+   * @return true when it was imported now, false when it was already here with the same bytes
+   * @throws MediaException 400 {@code M_INVALID_PARAM} when the bytes differ from the recorded
+   *     size or hash, or local media has no uploader (nothing is kept); 409
+   *     {@code M_CANNOT_OVERWRITE_MEDIA} when the URI already names other bytes; 500 when storage fails
+   */
+  boolean importMedia(MediaImport media, InputStream bytes);
 }

@@ -1,12 +1,15 @@
 package org.mxmedia.internal;
 
+import java.io.InputStream;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.mxmedia.ErrorCode;
 import org.mxmedia.MediaAdmin;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaId;
+import org.mxmedia.MediaImport;
 import org.mxmedia.MediaInfo;
 import org.mxmedia.MediaUsage;
 import org.mxmedia.MxcUri;
@@ -146,6 +149,58 @@ final class AdminOperations implements MediaAdmin {
       log.info("Purged {} expired pending uploads", n);
     }
     return n;
+  }
+
+  @Override
+  public boolean importMedia(MediaImport media, InputStream bytes) {
+    boolean local = media.uri().serverName().equals(serverName);
+    Optional<MediaInfo> existing = existing(media.uri(), local);
+    if (existing.isPresent()) {
+      return alreadyHere(existing.get(), media);
+    }
+    if (local && media.uploader().isEmpty()) {
+      throw MediaException.invalidParam("Local media needs its uploader");
+    }
+    String contentType = ContentHeaders.normalizeContentType(media.contentType());
+    Optional<String> uploadName = media.uploadName().filter(n -> !n.isEmpty() && ContentHeaders.isAcceptableFileName(n));
+    Ingest.Limit limit = new Ingest.Limit(media.size().orElse(Long.MAX_VALUE),
+        MediaException.invalidParam("The bytes are longer than the recorded size"));
+    boolean imported = blobs.ingest(bytes, media.size(), limit, local, staged -> {
+      if (media.size().isPresent() && staged.size() != media.size().getAsLong()) {
+        throw MediaException.invalidParam("The bytes are " + staged.size() + " long, not the recorded " + media.size().getAsLong());
+      }
+      if (media.sha256().isPresent() && !media.sha256().get().equalsIgnoreCase(staged.key().sha256())) {
+        throw MediaException.invalidParam("The bytes' SHA-256 is " + staged.key().sha256() + ", not the recorded " + media.sha256().get());
+      }
+    }, staged -> {
+      boolean inserted = local
+          ? store.insertLocalMedia(new LocalMedia(media.uri().mediaId(), contentType, uploadName, media.uploader().orElseThrow(), staged.size(),
+              staged.key(), media.createdAt(), media.lastAccessedAt(), media.quarantined(), media.safeFromQuarantine()))
+          : store.insertRemoteMedia(new RemoteMedia(media.uri().serverName(), media.uri().mediaId(), contentType, uploadName,
+              staged.size(), staged.key(), media.createdAt(), media.lastAccessedAt(), media.quarantined()));
+      return inserted ? BlobManager.Recorded.kept(true) : BlobManager.Recorded.notKept(false);
+    });
+    if (!imported) {
+      // another import of the same URI won the insert
+      return alreadyHere(existing(media.uri(), local).orElseThrow(() -> MediaException.internal("Could not import " + media.uri(),
+          new IllegalStateException("the record was neither inserted nor found"))), media);
+    }
+    log.debug("Imported {} ({})", media.uri(), local ? "local" : "remote");
+    return true;
+  }
+
+  private Optional<MediaInfo> existing(MxcUri uri, boolean local) {
+    return local ? store.localMedia(uri.mediaId()).map(m -> info(uri, m)) : store.remoteMedia(uri).map(AdminOperations::info);
+  }
+
+  /** False when {@code here} holds the bytes {@code media} describes; 409 when it holds others. */
+  private static boolean alreadyHere(MediaInfo here, MediaImport media) {
+    boolean sameSize = media.size().isEmpty() || media.size().getAsLong() == here.size();
+    boolean sameHash = media.sha256().isEmpty() || media.sha256().get().equalsIgnoreCase(here.sha256());
+    if (!sameSize || !sameHash) {
+      throw new MediaException(ErrorCode.M_CANNOT_OVERWRITE_MEDIA, media.uri() + " already names other bytes");
+    }
+    return false;
   }
 
   /** 404 with {@code message} when the store found nothing to change. */

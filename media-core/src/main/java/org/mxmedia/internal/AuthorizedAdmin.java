@@ -1,9 +1,11 @@
 package org.mxmedia.internal;
 
+import java.io.InputStream;
 import java.time.Instant;
 import org.mxmedia.ErrorCode;
 import org.mxmedia.MediaAdmin;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaImport;
 import org.mxmedia.MediaInfo;
 import org.mxmedia.MediaUsage;
 import org.mxmedia.MxcUri;
@@ -91,5 +93,10 @@ final class AuthorizedAdmin implements MediaAdmin {
   @Override
   public String toString() {
     return "MediaAdmin(as " + actor + ")";
+  }
+
+  @Override
+  public boolean importMedia(MediaImport media, InputStream bytes) {
+    return checked().importMedia(media, bytes);
   }
 }
