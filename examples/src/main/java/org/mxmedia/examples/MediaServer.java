@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -247,6 +248,10 @@ public final class MediaServer implements AutoCloseable {
   }
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("import-synapse")) {
+      System.exit(SynapseImport.cli(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+      return;
+    }
     if (List.of(args).contains("--help")) {
       System.out.println(ServerSettings.USAGE);
       return;

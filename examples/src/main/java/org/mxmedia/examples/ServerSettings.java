@@ -76,7 +76,8 @@ final class ServerSettings {
       "                              keyFetchTimeoutMs (finding and fetching a server's signing keys, 10000),",
       "                              clientIdleTimeoutMs (a client's upload or download making no progress,",
       "                              30000)",
-      "  --help                      this text");
+      "  --help                      this text",
+      "Import a Synapse media store: java -jar mxmedia-example.jar import-synapse --help");
 
   /** Parses command-line options (and the file they name); throws {@link IllegalArgumentException} with a clear message. */
   static ServerSettings parse(String[] args) throws IOException {
