@@ -103,6 +103,16 @@ public final class MediaServer implements AutoCloseable {
     if (settings.maxUploadSize != null) {
       config.maxUploadSize(DataSize.bytes(settings.maxUploadSize));
     }
+    if (settings.maxImagePixels != null) {
+      config.maxImagePixels(settings.maxImagePixels);
+    }
+    if (settings.thumbnailSizes != null) {
+      config.thumbnailSizes(settings.thumbnailSizes);
+    }
+    if (settings.federationDomainWhitelist != null) {
+      config.federationDomainWhitelist(settings.federationDomainWhitelist);
+    }
+    config.preventMediaDownloadsFrom(settings.preventMediaDownloadsFrom);
     Map<ServerName, java.net.URI> peers = new LinkedHashMap<>();
     settings.peers.forEach((name, url) -> peers.put(ServerName.of(name), java.net.URI.create(url)));
     OutboundPolicy policy = settings.outboundPolicy();
@@ -119,7 +129,7 @@ public final class MediaServer implements AutoCloseable {
           .config(config.build())
           .mediaStore(metadata)
           .thumbnailer(new ImageIoThumbnailer())
-          .storage(FileSystemStorage.at(dataDir.resolve("media")))
+          .storage(FileSystemStorage.at(settings.mediaStore(dataDir)))
           .build();
       settings.tokens.forEach((token, user) -> tokens.put(token, UserId.of(user)));
       if (tokens.isEmpty()) {
@@ -133,10 +143,13 @@ public final class MediaServer implements AutoCloseable {
       metadata.close();
       throw e;
     }
-    MediaHttpHandler media = MediaHttpHandler.builder(repository)
+    MediaHttpHandler.Builder handler = MediaHttpHandler.builder(repository)
         .authenticator(Authenticator.tokens(tokens))
-        .federationAuthenticator(federation.authenticator())
-        .build();
+        .federationAuthenticator(federation.authenticator());
+    if (!settings.enableAuthenticatedMedia) {
+      handler.withoutLegacyMediaFreeze();
+    }
+    MediaHttpHandler media = handler.build();
 
     AtomicInteger threads = new AtomicInteger();
     ExecutorService executor = Executors.newFixedThreadPool(64, r -> {

@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.OptionalLong;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.mxmedia.MediaAdmin;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaId;
@@ -30,6 +31,10 @@ import org.mxmedia.MediaImport;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
 import org.mxmedia.UserId;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Unmatched;
 
 /**
  * Imports a Synapse media repository: the files of its {@code media_store_path} and the rows of
@@ -88,15 +93,38 @@ final class SynapseImport {
     this.clock = clock;
   }
 
-  static final String USAGE = String.join("\n",
-      "Usage: java -jar mxmedia-example.jar import-synapse --media-store DIR --synapse-db JDBC_URL --server-name NAME [options]",
-      "  --media-store DIR             Synapse's media_store_path",
-      "  --synapse-db JDBC_URL         Synapse's database: jdbc:sqlite:/path/homeserver.db or jdbc:postgresql://host/synapse",
-      "  --synapse-db-user USER, --synapse-db-password PASSWORD   its credentials",
-      "  --limit N                     import at most N media in this run (run again for the rest)",
-      "  --server-name NAME            Synapse's server_name (required: local media keeps its mxc:// URIs)",
-      "  and the server's own options (--data-dir, --jdbc-url, --config, ...) naming where media goes.",
-      "Media already imported is skipped, so an interrupted import is resumed by running it again.");
+  /** The command line of {@code import-synapse}; the options it does not name are the server's own. */
+  @Command(name = "java -jar mxmedia-example.jar import-synapse", separator = " ", sortOptions = false, usageHelpWidth = 100,
+      customSynopsis = "Usage: java -jar mxmedia-example.jar import-synapse --media-store DIR --synapse-db JDBC_URL "
+          + "--server-name NAME [options]",
+      description = "Imports a Synapse media store. Media already imported is skipped, so an interrupted import "
+          + "is resumed by running it again.",
+      footer = {"", "The server's own options (--server-name, required: Synapse's server_name; --data-dir, --jdbc-url, "
+          + "--config, ...) name where the media goes."})
+  static final class Flags {
+    @Option(names = "--media-store", paramLabel = "DIR", description = "Synapse's media_store_path")
+    @Nullable Path mediaStore;
+
+    @Option(names = "--synapse-db", paramLabel = "JDBC_URL",
+        description = "Synapse's database: jdbc:sqlite:/path/homeserver.db or jdbc:postgresql://host/synapse")
+    @Nullable String jdbcUrl;
+
+    @Option(names = "--synapse-db-user", paramLabel = "USER", description = "the user for --synapse-db")
+    String user = "";
+
+    @Option(names = "--synapse-db-password", paramLabel = "PASSWORD", description = "the password for --synapse-db")
+    String password = "";
+
+    @Option(names = "--limit", paramLabel = "N", description = "import at most N media in this run (run again for the rest)")
+    @Nullable Long limit;
+
+    @Option(names = "--help", usageHelp = true, description = "this text")
+    boolean help;
+
+    @Unmatched List<String> serverArgs = new ArrayList<>();
+  }
+
+  static final String USAGE = new CommandLine(new Flags()).getUsageMessage(CommandLine.Help.Ansi.OFF);
 
   /** {@code import-synapse ARGS}: returns the exit status (0 all imported, 1 some failed, 2 bad arguments). */
   static int cli(String[] args, PrintStream out, PrintStream err) throws IOException {
@@ -104,22 +132,18 @@ final class SynapseImport {
       out.println(USAGE);
       return 0;
     }
-    Path mediaStore = null;
-    String jdbcUrl = null;
-    String user = "";
-    String password = "";
-    long limit = 0;
-    List<String> serverArgs = new ArrayList<>();
+    Flags flags = new Flags();
     try {
-      for (int i = 0; i < args.length; i++) {
-        switch (args[i]) {
-          case "--media-store" -> mediaStore = Path.of(value(args, ++i));
-          case "--synapse-db" -> jdbcUrl = value(args, ++i);
-          case "--synapse-db-user" -> user = value(args, ++i);
-          case "--synapse-db-password" -> password = value(args, ++i);
-          case "--limit" -> limit = positive(value(args, ++i));
-          default -> serverArgs.add(args[i]);
-        }
+      try {
+        new CommandLine(flags).setUnmatchedOptionsArePositionalParams(false).parseArgs(args);
+      } catch (CommandLine.ParameterException e) {
+        throw new IllegalArgumentException(e.getMessage());
+      }
+      Path mediaStore = flags.mediaStore;
+      String jdbcUrl = flags.jdbcUrl;
+      long limit = flags.limit == null ? 0 : flags.limit;
+      if (flags.limit != null && limit < 1) {
+        throw new IllegalArgumentException("--limit must be a positive number: " + limit);
       }
       if (mediaStore == null || jdbcUrl == null) {
         throw new IllegalArgumentException("--media-store and --synapse-db are required");
@@ -127,13 +151,13 @@ final class SynapseImport {
       if (!jdbcUrl.startsWith("jdbc:sqlite:") && !jdbcUrl.startsWith("jdbc:postgresql:")) {
         throw new IllegalArgumentException("--synapse-db must be jdbc:sqlite:... or jdbc:postgresql:...: " + jdbcUrl);
       }
-      ServerSettings settings = ServerSettings.parse(serverArgs.toArray(String[]::new));
+      ServerSettings settings = ServerSettings.parse(flags.serverArgs.toArray(String[]::new));
       if (settings.serverName == null) {
         throw new IllegalArgumentException("--server-name is required: Synapse's server_name");
       }
       settings.bind = "127.0.0.1";
       settings.port = 0;
-      Source source = new Source(mediaStore.toAbsolutePath(), jdbcUrl, user, password, limit);
+      Source source = new Source(mediaStore.toAbsolutePath(), jdbcUrl, flags.user, flags.password, limit);
       try (MediaServer target = MediaServer.start(settings)) {
         Result result = new SynapseImport(source, target.serverName(), target.repository().admin(), out, Clock.systemUTC()).run();
         result.failures().forEach(f -> err.println("failed: " + f));
@@ -152,25 +176,6 @@ final class SynapseImport {
       err.println("mxmedia-example import-synapse: " + e.getMessage() + "\n" + USAGE);
       return 2;
     }
-  }
-
-  private static String value(String[] args, int i) {
-    if (i >= args.length) {
-      throw new IllegalArgumentException(args[i - 1] + " needs a value");
-    }
-    return args[i];
-  }
-
-  private static long positive(String v) {
-    try {
-      long n = Long.parseLong(v);
-      if (n > 0) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // the message below
-    }
-    throw new IllegalArgumentException("--limit must be a positive number: " + v);
   }
 
   /** Runs the import; throws {@link SQLException} when Synapse's database cannot be read. */

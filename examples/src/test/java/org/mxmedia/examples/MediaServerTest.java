@@ -152,7 +152,11 @@ class MediaServerTest {
     assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--peer", "x.test=ftp://x"})).hasMessageContaining("http");
     assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--frobnicate"})).hasMessageContaining("unknown option");
     Path typo = Files.writeString(dir.resolve("typo.yaml"), "prot: 8008\n");
-    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--config", typo.toString()})).hasMessageContaining("prot");
+    ServerSettings typoed = ServerSettings.parse(new String[] {"--config", typo.toString()});
+    assertThat(typoed.ignoredKeys).as("an unknown key is warned about and ignored").containsExactly("prot");
+    assertThat(typoed.port).isEqualTo(8008);
+    Path wrong = Files.writeString(dir.resolve("wrong.yaml"), "port: eighty\n");
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--config", wrong.toString()})).hasMessageContaining("port");
   }
 
   @Test
