@@ -29,7 +29,8 @@ import org.mxmedia.UserId;
  * {@code peers} (server name to base URL), {@code jdbcUrl}, {@code jdbcUser}, {@code jdbcPassword},
  * {@code ip_range_whitelist} and {@code ip_range_blacklist} (lists of CIDR ranges, Synapse's
  * names), and the timeouts {@code remoteDeadlineMs}, {@code remoteIdleTimeoutMs},
- * {@code keyFetchTimeoutMs} and {@code clientIdleTimeoutMs} (milliseconds; see {@link #USAGE}).
+ * {@code keyFetchTimeoutMs} and {@code clientIdleTimeoutMs} (milliseconds; see {@link #USAGE}),
+ * {@code metrics_port} and {@code metrics_bind} (the Prometheus listener).
  */
 final class ServerSettings {
   int port = 8008;
@@ -50,6 +51,9 @@ final class ServerSettings {
   Long remoteIdleTimeoutMs;
   Long keyFetchTimeoutMs;
   Long clientIdleTimeoutMs;
+  /** The Prometheus listener's port; {@code null} serves no metrics. */
+  Integer metricsPort;
+  String metricsBind = "127.0.0.1";
 
   static final String USAGE = String.join("\n",
       "Usage: java -jar mxmedia-example.jar [options]",
@@ -69,13 +73,17 @@ final class ServerSettings {
       "                              (loopback, private, link-local, CGNAT, multicast and reserved ranges)",
       "  --ip-range-whitelist CIDR   allow these addresses despite the blacklist (repeatable)",
       "                              (--peer URLs are always reached: the operator named them)",
+      "  --metrics-port N            serve Prometheus metrics at http://<metrics-bind>:N/metrics on a listener",
+      "                              of its own (default: no metrics); GET /health on the main port answers",
+      "                              200 when the metadata store and the storage answer, else 503",
+      "  --metrics-bind ADDRESS      address of the metrics listener (default 127.0.0.1)",
       "  --config FILE               the same settings as YAML or JSON (options given here win); the file",
       "                              also takes ip_range_blacklist / ip_range_whitelist (lists) and, in",
       "                              milliseconds: remoteDeadlineMs (one remote media fetch in all, default",
       "                              300000), remoteIdleTimeoutMs (a remote sending nothing, 30000),",
       "                              keyFetchTimeoutMs (finding and fetching a server's signing keys, 10000),",
       "                              clientIdleTimeoutMs (a client's upload or download making no progress,",
-      "                              30000)",
+      "                              30000), metrics_port and metrics_bind",
       "  --help                      this text");
 
   /** Parses command-line options (and the file they name); throws {@link IllegalArgumentException} with a clear message. */
@@ -98,6 +106,8 @@ final class ServerSettings {
         case "--data-dir" -> settings.dataDir = value(args, ++i, arg);
         case "--max-upload-size" -> settings.maxUploadSize = parseSize(value(args, ++i, arg));
         case "--dynamic-thumbnails" -> settings.dynamicThumbnails = true;
+        case "--metrics-port" -> settings.metricsPort = parsePort(value(args, ++i, arg));
+        case "--metrics-bind" -> settings.metricsBind = value(args, ++i, arg);
         case "--token" -> {
           String[] kv = pair(value(args, ++i, arg), arg);
           settings.tokens.put(kv[0], kv[1]);
@@ -168,6 +178,10 @@ final class ServerSettings {
       s.remoteIdleTimeoutMs = f.remoteIdleTimeoutMs;
       s.keyFetchTimeoutMs = f.keyFetchTimeoutMs;
       s.clientIdleTimeoutMs = f.clientIdleTimeoutMs;
+      s.metricsPort = f.metricsPort;
+      if (f.metricsBind != null) {
+        s.metricsBind = f.metricsBind;
+      }
       return s;
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalArgumentException("cannot read " + file + ": " + e.getOriginalMessage());
@@ -181,11 +195,22 @@ final class ServerSettings {
       Map<String, String> tokens, Map<String, String> peers, String jdbcUrl, String jdbcUser, String jdbcPassword,
       @JsonProperty("ip_range_blacklist") List<String> ipRangeBlacklist,
       @JsonProperty("ip_range_whitelist") List<String> ipRangeWhitelist,
-      Long remoteDeadlineMs, Long remoteIdleTimeoutMs, Long keyFetchTimeoutMs, Long clientIdleTimeoutMs) {}
+      Long remoteDeadlineMs, Long remoteIdleTimeoutMs, Long keyFetchTimeoutMs, Long clientIdleTimeoutMs,
+      @JsonProperty("metrics_port") Integer metricsPort, @JsonProperty("metrics_bind") String metricsBind) {}
 
   void validate() {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be 0 to 65535: " + port);
+    }
+    if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+      throw new IllegalArgumentException("metrics_port must be 0 to 65535: " + metricsPort);
+    }
+    if (metricsPort != null && metricsPort != 0 && metricsPort == port) {
+      throw new IllegalArgumentException("metrics_port must differ from port: the metrics have a listener of their own ("
+          + metricsPort + ")");
+    }
+    if (metricsBind.isBlank()) {
+      throw new IllegalArgumentException("metrics_bind cannot be empty");
     }
     if (serverName != null && !ServerName.isValid(serverName)) {
       throw new IllegalArgumentException("not a valid server name: " + serverName);
