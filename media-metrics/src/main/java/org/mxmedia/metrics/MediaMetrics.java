@@ -6,10 +6,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.ToIntFunction;
 import org.mxmedia.ErrorCode;
@@ -84,6 +86,13 @@ public final class MediaMetrics implements MediaEvents {
   private final Counter[] uploads = new Counter[2];
   private final Counter[] uploadBytes = new Counter[2];
   private final Timer[] uploadDurations = new Timer[2];
+  /**
+   * The store and storage timers, looked up once each: {@link #pluginCalled} is the hottest event
+   * (several per request). Keys are SPI methods of the configured storages, so few; the map stops
+   * growing at {@link #MAX_CACHED_TIMERS} all the same (the registry then finds the timer).
+   */
+  private final ConcurrentHashMap<PluginCall, Timer> pluginTimers = new ConcurrentHashMap<>();
+  private static final int MAX_CACHED_TIMERS = 1024;
 
   /** A repository with no background work, read before the first {@link #started}. */
   private static final BackgroundWork IDLE = new BackgroundWork() {
@@ -205,12 +214,25 @@ public final class MediaMetrics implements MediaEvents {
 
   @Override
   public void pluginCalled(PluginCall call) {
+    // the key: the call without its duration
+    PluginCall key = new PluginCall(call.plugin(), call.name(), call.method(), Duration.ZERO, call.failed());
+    Timer timer = pluginTimers.get(key);
+    if (timer == null) {
+      timer = pluginTimer(call);
+      if (pluginTimers.size() < MAX_CACHED_TIMERS) {
+        pluginTimers.putIfAbsent(key, timer);
+      }
+    }
+    timer.record(call.duration());
+  }
+
+  private Timer pluginTimer(PluginCall call) {
     String outcome = call.failed() ? FAILED : OK;
     Timer.Builder timer = call.plugin() == Plugin.STORE
         ? Timer.builder("mxmedia.store.calls").description("Calls to the metadata store")
         : Timer.builder("mxmedia.storage.calls").description("Calls to the primary storage and the storage providers")
             .tag("storage", call.name());
-    timer.tags(tags).tag("method", call.method()).tag("outcome", outcome).register(registry).record(call.duration());
+    return timer.tags(tags).tag("method", call.method()).tag("outcome", outcome).register(registry);
   }
 
   @Override
