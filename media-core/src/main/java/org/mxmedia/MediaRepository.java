@@ -14,6 +14,7 @@ import org.mxmedia.internal.ProviderEntry;
 import org.mxmedia.internal.RepositoryFactory;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.FederationClient;
+import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
@@ -127,6 +128,7 @@ public interface MediaRepository extends AutoCloseable {
     private @Nullable Thumbnailer thumbnailer;
     private @Nullable FederationClient federationClient;
     private @Nullable OutboundPolicy outboundPolicy;
+    private @Nullable MediaEvents events;
 
     private Builder() {}
 
@@ -219,6 +221,17 @@ public interface MediaRepository extends AutoCloseable {
     }
 
     /**
+     * Told of uploads, downloads, thumbnails, remote fetches, failures, store and storage call
+     * latencies, and given views of the background queues (for metrics: {@code media-metrics}
+     * has a Micrometer one). Called synchronously and must be cheap; an exception it throws is
+     * logged once and never fails a request. Default: {@link MediaEvents#none()}.
+     */
+    public Builder events(MediaEvents events) {
+      this.events = once(this.events, events, "events");
+      return this;
+    }
+
+    /**
      * Where background work runs (copies to asynchronous storage providers). Default: a small
      * pool of daemon threads owned by the repository and shut down by {@link #close()}; an
      * executor given here is not shut down.
@@ -283,7 +296,8 @@ public interface MediaRepository extends AutoCloseable {
           Optional.ofNullable(thumbnailer),
           Optional.ofNullable(federationClient),
           outboundPolicy == null ? OutboundPolicy.defaults() : outboundPolicy,
-          Optional.ofNullable(localCache)));
+          Optional.ofNullable(localCache),
+          events == null ? MediaEvents.none() : events));
     }
 
     private static <T> T once(@Nullable T current, T value, String name) {

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +31,7 @@ import org.mxmedia.store.jdbc.JdbcMediaStore;
 import org.mxmedia.http.Authenticator;
 import org.mxmedia.http.JdkHttpServerAdapter;
 import org.mxmedia.http.MediaHttpHandler;
+import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.storage.fs.FileSystemStorage;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
 import org.slf4j.Logger;
@@ -60,10 +62,17 @@ public final class MediaServer implements AutoCloseable {
   private final Federation federation;
   private final JdbcMediaStore metadata;
   private final StalledClientGuard guard;
+  private final HealthCheck health;
+  private final @org.jspecify.annotations.Nullable MetricsEndpoint metrics;
   private final CountDownLatch stopped = new CountDownLatch(1);
+  /** How long {@code GET /health} waits for the store and the storage. */
+  static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(5);
 
   private MediaServer(HttpServer http, ExecutorService executor, MediaRepository repository, ServerName serverName,
-      Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata, StalledClientGuard guard) {
+      Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata, StalledClientGuard guard,
+      HealthCheck health, @org.jspecify.annotations.Nullable MetricsEndpoint metrics) {
+    this.health = health;
+    this.metrics = metrics;
     this.federation = federation;
     this.guard = guard;
     this.metadata = metadata;
@@ -117,19 +126,29 @@ public final class MediaServer implements AutoCloseable {
     settings.peers.forEach((name, url) -> peers.put(ServerName.of(name), java.net.URI.create(url)));
     OutboundPolicy policy = settings.outboundPolicy();
     Federation federation = null;
+    MetricsEndpoint metrics = null;
+    PrimaryStorage storage;
     MediaRepository repository;
     Map<String, UserId> tokens = new LinkedHashMap<>();
     try {
       federation = Federation.create(serverName, dataDir.resolve("signing.key"), peers, policy,
           new Federation.Timeouts(settings.keyFetchTimeout(), settings.remoteDeadline(), settings.remoteIdleTimeout()));
-      repository = MediaRepository.builder()
+      storage = FileSystemStorage.at(settings.mediaStore(dataDir));
+      if (settings.metricsPort != null) {
+        metrics = MetricsEndpoint.start(settings.metricsBind, settings.metricsPort);
+      }
+      MediaRepository.Builder builder = MediaRepository.builder();
+      if (metrics != null) {
+        builder.events(metrics.metrics());
+      }
+      repository = builder
           .serverName(serverName)
           .federationClient(federation.client())
           .outboundPolicy(policy)
           .config(config.build())
           .mediaStore(metadata)
           .thumbnailer(new ImageIoThumbnailer())
-          .storage(FileSystemStorage.at(settings.mediaStore(dataDir)))
+          .storage(storage)
           .build();
       settings.tokens.forEach((token, user) -> tokens.put(token, UserId.of(user)));
       if (tokens.isEmpty()) {
@@ -138,6 +157,9 @@ public final class MediaServer implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       if (federation != null) {
         federation.close();
+      }
+      if (metrics != null) {
+        metrics.close();
       }
       http.stop(0);
       metadata.close();
@@ -161,9 +183,14 @@ public final class MediaServer implements AutoCloseable {
     http.setExecutor(executor);
     http.createContext("/_matrix/client/versions", guard.guard(MediaServer::versions));
     http.createContext("/_matrix/key/v2/server", guard.guard(federation::serveKeys));
+    HealthCheck health = new HealthCheck(metadata, storage, HEALTH_TIMEOUT);
+    http.createContext("/health", guard.guard(health::handle));
     http.createContext("/", guard.guard(new JdkHttpServerAdapter(media)));
     http.start();
-    return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata, guard);
+    if (metrics != null) {
+      log.info("Metrics at http://{}:{}/metrics", settings.metricsBind, metrics.port());
+    }
+    return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata, guard, health, metrics);
   }
 
   /**
@@ -235,6 +262,16 @@ public final class MediaServer implements AutoCloseable {
     return repository;
   }
 
+  /** The port of the metrics listener; empty without {@code --metrics-port}. */
+  java.util.OptionalInt metricsPort() {
+    return metrics == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(metrics.port());
+  }
+
+  /** The metadata store (tests make it fail to see {@code /health} answer 503). */
+  JdbcMediaStore metadataStore() {
+    return metadata;
+  }
+
   /** The sizes of the federation's bounded caches. */
   Federation.CacheSizes federationCacheSizes() {
     return federation.cacheSizes();
@@ -254,7 +291,11 @@ public final class MediaServer implements AutoCloseable {
     http.stop(1);
     executor.shutdownNow();
     guard.close();
+    health.close();
     repository.close();
+    if (metrics != null) {
+      metrics.close();
+    }
     federation.close();
     metadata.close();
     stopped.countDown();

@@ -54,7 +54,8 @@ import picocli.CommandLine.Option;
  * Synapse's media options with its value forms ({@link SynapseValues}): {@code max_upload_size},
  * {@code max_image_pixels}, {@code dynamic_thumbnails}, {@code thumbnail_sizes},
  * {@code media_store_path}, {@code federation_domain_whitelist}, {@code prevent_media_downloads_from},
- * {@code enable_authenticated_media}.
+ * {@code enable_authenticated_media}; {@code metrics_port} and {@code metrics_bind} (the Prometheus
+ * listener).
  */
 final class ServerSettings {
   private static final Logger log = LoggerFactory.getLogger(ServerSettings.class);
@@ -76,6 +77,9 @@ final class ServerSettings {
   Long remoteIdleTimeoutMs;
   Long keyFetchTimeoutMs;
   Long clientIdleTimeoutMs;
+  /** The Prometheus listener's port; {@code null} serves no metrics. */
+  Integer metricsPort;
+  String metricsBind = "127.0.0.1";
   /** Keys of the settings file this server does not know (warned about once, then ignored). */
   List<String> ignoredKeys = List.of();
   /** Synapse's {@code max_image_pixels}; the core's default when null. */
@@ -147,6 +151,14 @@ final class ServerSettings {
         + "the operator named them)")
     @Nullable List<String> ipRangeWhitelist;
 
+    @Option(names = "--metrics-port", paramLabel = "N", description = "serve Prometheus metrics at "
+        + "http://<metrics-bind>:N/metrics on a listener of its own (default: no metrics); GET /health on the main "
+        + "port answers 200 when the metadata store and the storage answer, else 503")
+    @Nullable Integer metricsPort;
+
+    @Option(names = "--metrics-bind", paramLabel = "ADDRESS", description = "address of the metrics listener (default 127.0.0.1)")
+    @Nullable String metricsBind;
+
     @Option(names = "--config", paramLabel = "FILE", description =
         "the same settings as YAML or JSON (options given here win). The file takes the options' "
         + "names in camelCase (port, bind, serverName, dataDir, maxUploadSize, dynamicThumbnails, "
@@ -157,8 +169,8 @@ final class ServerSettings {
         + "remoteDeadlineMs (one remote media fetch in all, default 300000), remoteIdleTimeoutMs (a "
         + "remote sending nothing, 30000), keyFetchTimeoutMs (finding and fetching a server's signing "
         + "keys, 10000), clientIdleTimeoutMs (a client's upload or download making no progress, "
-        + "30000). Unknown keys are warned about once; a wrong value stops the server at start, "
-        + "naming its key.")
+        + "30000), metrics_port and metrics_bind. Unknown keys are warned about once; a wrong value stops "
+        + "the server at start, naming its key.")
     @Nullable Path config;
 
     @Option(names = "--help", usageHelp = true, description = "this text")
@@ -195,6 +207,12 @@ final class ServerSettings {
       settings.maxUploadSize = SynapseValues.size(flags.maxUploadSize, "--max-upload-size");
     }
     settings.dynamicThumbnails |= flags.dynamicThumbnails;
+    if (flags.metricsPort != null) {
+      settings.metricsPort = flags.metricsPort;
+    }
+    if (flags.metricsBind != null) {
+      settings.metricsBind = flags.metricsBind;
+    }
     if (flags.tokens != null) {
       settings.tokens.putAll(flags.tokens);
     }
@@ -290,6 +308,10 @@ final class ServerSettings {
       if (f.enableAuthenticatedMedia != null) {
         s.enableAuthenticatedMedia = f.enableAuthenticatedMedia;
       }
+      s.metricsPort = f.metricsPort;
+      if (f.metricsBind != null) {
+        s.metricsBind = f.metricsBind;
+      }
       return s;
     } catch (JsonMappingException e) {
       throw new IllegalArgumentException("cannot read " + file + ": a wrong value for " + keyPath(e) + ": " + e.getOriginalMessage());
@@ -367,11 +389,22 @@ final class ServerSettings {
       @JsonProperty("media_store_path") String mediaStorePath,
       @JsonProperty("federation_domain_whitelist") List<String> federationDomainWhitelist,
       @JsonProperty("prevent_media_downloads_from") List<String> preventMediaDownloadsFrom,
-      @JsonProperty("enable_authenticated_media") Boolean enableAuthenticatedMedia) {}
+      @JsonProperty("enable_authenticated_media") Boolean enableAuthenticatedMedia,
+      @JsonProperty("metrics_port") Integer metricsPort, @JsonProperty("metrics_bind") String metricsBind) {}
 
   void validate() {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be 0 to 65535: " + port);
+    }
+    if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+      throw new IllegalArgumentException("metrics_port must be 0 to 65535: " + metricsPort);
+    }
+    if (metricsPort != null && metricsPort != 0 && metricsPort == port) {
+      throw new IllegalArgumentException("metrics_port must differ from port: the metrics have a listener of their own ("
+          + metricsPort + ")");
+    }
+    if (metricsBind.isBlank()) {
+      throw new IllegalArgumentException("metrics_bind cannot be empty");
     }
     if (serverName != null && !ServerName.isValid(serverName)) {
       throw new IllegalArgumentException("not a valid server name: " + serverName);

@@ -17,6 +17,7 @@ import org.mxmedia.OutboundPolicy;
 import org.mxmedia.ServerName;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.FederationClient;
+import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
@@ -52,7 +53,8 @@ public final class RepositoryFactory {
       Optional<Thumbnailer> thumbnailer,
       Optional<FederationClient> federationClient,
       OutboundPolicy outboundPolicy,
-      Optional<LocalCache> localCache) {
+      Optional<LocalCache> localCache,
+      MediaEvents events) {
     public Parts {
       Objects.requireNonNull(serverName, "serverName");
       providers = List.copyOf(providers);
@@ -76,14 +78,15 @@ public final class RepositoryFactory {
 
   /** Guards the plug-ins, wires the engine and starts its background work. */
   public static MediaRepository create(Parts p) {
+    MediaEvents events = Guards.events(p.events());
     List<ProviderEntry> providers = p.providers().stream()
-        .map(e -> new ProviderEntry(Guards.provider(e.provider()), e.options()))
+        .map(e -> new ProviderEntry(Guards.provider(e.provider(), events), e.options()))
         .toList();
     return new DefaultMediaRepository(
         p.serverName(),
         p.config(),
-        Guards.store(p.store()),
-        Guards.primary(p.storage()),
+        Guards.store(p.store(), events),
+        Guards.primary(p.storage(), events),
         providers,
         Guards.uploadPolicy(p.uploadPolicy()),
         Guards.authorizer(p.authorizer()),
@@ -93,7 +96,8 @@ public final class RepositoryFactory {
         p.thumbnailer().map(Guards::thumbnailer),
         p.federationClient().map(Guards::federation),
         p.outboundPolicy(),
-        openCache(p.localCache()));
+        openCache(p.localCache()),
+        events);
   }
 
   private static LocalBlobCache openCache(Optional<LocalCache> configured) {
