@@ -26,7 +26,7 @@ import org.mxmedia.UserId;
  *
  * <p>File keys: {@code port}, {@code bind}, {@code serverName}, {@code dataDir},
  * {@code maxUploadSize} (bytes), {@code dynamicThumbnails}, {@code tokens} (token to user id),
- * {@code peers} (server name to base URL), {@code jdbcUrl}, {@code jdbcUser}, {@code jdbcPassword},
+ * {@code peers} (server name to base URL), {@code admins} (user ids of server admins), {@code jdbcUrl}, {@code jdbcUser}, {@code jdbcPassword},
  * {@code ip_range_whitelist} and {@code ip_range_blacklist} (lists of CIDR ranges, Synapse's
  * names), and the timeouts {@code remoteDeadlineMs}, {@code remoteIdleTimeoutMs},
  * {@code keyFetchTimeoutMs} and {@code clientIdleTimeoutMs} (milliseconds; see {@link #USAGE}).
@@ -40,6 +40,8 @@ final class ServerSettings {
   boolean dynamicThumbnails;
   Map<String, String> tokens = new LinkedHashMap<>();
   Map<String, String> peers = new LinkedHashMap<>();
+  /** The server admins: user ids allowed the admin API ({@code /_synapse/admin/v1/...}). */
+  List<String> admins = new ArrayList<>();
   String jdbcUrl;
   String jdbcUser;
   String jdbcPassword;
@@ -58,6 +60,8 @@ final class ServerSettings {
       "  --server-name NAME          the Matrix server name (default localhost:<port>)",
       "  --data-dir DIR              where media is kept (default ./mxmedia-data)",
       "  --token TOKEN=@user:server  an access token and its user (repeatable; default: one generated)",
+      "  --admin @user:server        make that user a server admin, allowed the admin API under",
+      "                              /_synapse/admin/v1 (repeatable; added to the file's admins list)",
       "  --max-upload-size BYTES     the largest upload (default 52428800)",
       "  --dynamic-thumbnails        generate thumbnails of any requested size",
       "  --peer SERVER_NAME=BASE_URL reach that server at this URL instead of discovering it (repeatable)",
@@ -102,6 +106,7 @@ final class ServerSettings {
           String[] kv = pair(value(args, ++i, arg), arg);
           settings.tokens.put(kv[0], kv[1]);
         }
+        case "--admin" -> settings.admins.add(value(args, ++i, arg));
         case "--jdbc-url" -> settings.jdbcUrl = value(args, ++i, arg);
         case "--jdbc-user" -> settings.jdbcUser = value(args, ++i, arg);
         case "--jdbc-password" -> settings.jdbcPassword = value(args, ++i, arg);
@@ -155,6 +160,9 @@ final class ServerSettings {
       if (f.peers != null) {
         s.peers.putAll(f.peers);
       }
+      if (f.admins != null) {
+        s.admins.addAll(f.admins);
+      }
       s.jdbcUrl = f.jdbcUrl;
       s.jdbcUser = f.jdbcUser;
       s.jdbcPassword = f.jdbcPassword;
@@ -178,7 +186,7 @@ final class ServerSettings {
   @JsonIgnoreProperties(ignoreUnknown = false)
   record FileSettings(
       Integer port, String bind, String serverName, String dataDir, Long maxUploadSize, Boolean dynamicThumbnails,
-      Map<String, String> tokens, Map<String, String> peers, String jdbcUrl, String jdbcUser, String jdbcPassword,
+      Map<String, String> tokens, Map<String, String> peers, List<String> admins, String jdbcUrl, String jdbcUser, String jdbcPassword,
       @JsonProperty("ip_range_blacklist") List<String> ipRangeBlacklist,
       @JsonProperty("ip_range_whitelist") List<String> ipRangeWhitelist,
       Long remoteDeadlineMs, Long remoteIdleTimeoutMs, Long keyFetchTimeoutMs, Long clientIdleTimeoutMs) {}
@@ -201,6 +209,11 @@ final class ServerSettings {
         throw new IllegalArgumentException("not a valid user id for token " + token.substring(0, Math.min(4, token.length())) + "...: " + user);
       }
     });
+    for (String admin : admins) {
+      if (admin == null || !UserId.isValid(admin)) {
+        throw new IllegalArgumentException("not a valid user id in --admin / admins: " + admin);
+      }
+    }
     if (jdbcUrl != null && !jdbcUrl.startsWith("jdbc:postgresql:")) {
       throw new IllegalArgumentException("--jdbc-url must be a PostgreSQL JDBC URL (jdbc:postgresql://...): " + jdbcUrl);
     }
