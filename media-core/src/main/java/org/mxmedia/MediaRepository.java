@@ -21,6 +21,7 @@ import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.StorageProvider;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
+import org.mxmedia.spi.UserDirectory;
 
 /**
  * A Matrix media repository: the one entry point of mxmedia. Built once with {@link #builder()},
@@ -100,7 +101,13 @@ public interface MediaRepository extends AutoCloseable {
   /** Administrative operations for trusted host code. */
   MediaAdmin admin();
 
-  /** Administrative operations on behalf of {@code actor}: each fails with 403 {@code M_FORBIDDEN} unless the {@link Authorizer} says the actor is an admin. */
+  /**
+   * Administrative operations on behalf of {@code actor}.
+   *
+   * @throws MediaException 403 {@code M_FORBIDDEN} ("You are not a server admin") unless the
+   *     {@link Authorizer} says the actor is an admin; each operation asks it again and fails the
+   *     same way once the actor no longer is
+   */
   MediaAdmin admin(UserId actor);
 
   /** Writes pending access times, stops background work and releases threads. Idempotent. */
@@ -122,6 +129,7 @@ public interface MediaRepository extends AutoCloseable {
     private RepositoryFactory.@Nullable LocalCache localCache;
     private @Nullable UploadPolicy uploadPolicy;
     private @Nullable Authorizer authorizer;
+    private @Nullable UserDirectory userDirectory;
     private @Nullable Clock clock;
     private @Nullable MediaIdGenerator mediaIdGenerator;
     private @Nullable Executor executor;
@@ -174,6 +182,15 @@ public interface MediaRepository extends AutoCloseable {
     /** Default: {@link Authorizer#denyAll()}. */
     public Builder authorizer(Authorizer authorizer) {
       this.authorizer = once(this.authorizer, authorizer, "authorizer");
+      return this;
+    }
+
+    /**
+     * What the admin operations ask the host about its users: whether an account exists, display
+     * names, and which media are profile or room images. Default: {@link UserDirectory#none()}.
+     */
+    public Builder userDirectory(UserDirectory userDirectory) {
+      this.userDirectory = once(this.userDirectory, userDirectory, "userDirectory");
       return this;
     }
 
@@ -289,6 +306,7 @@ public interface MediaRepository extends AutoCloseable {
           providers,
           uploadPolicy == null ? UploadPolicy.unlimited() : uploadPolicy,
           authorizer == null ? Authorizer.denyAll() : authorizer,
+          userDirectory == null ? UserDirectory.none() : userDirectory,
           clock == null ? Clock.systemUTC() : clock,
           mediaIdGenerator == null ? MediaIdGenerator.secureRandom() : mediaIdGenerator,
           Optional.ofNullable(executor),

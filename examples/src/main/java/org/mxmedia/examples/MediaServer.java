@@ -16,6 +16,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -26,6 +27,7 @@ import org.mxmedia.MediaRepository;
 import org.mxmedia.OutboundPolicy;
 import org.mxmedia.ServerName;
 import org.mxmedia.UserId;
+import org.mxmedia.spi.Authorizer;
 import org.mxmedia.examples.federation.Federation;
 import org.mxmedia.store.jdbc.JdbcMediaStore;
 import org.mxmedia.http.Authenticator;
@@ -149,6 +151,7 @@ public final class MediaServer implements AutoCloseable {
           .mediaStore(metadata)
           .thumbnailer(new ImageIoThumbnailer())
           .storage(storage)
+          .authorizer(Authorizer.admins(settings.admins.stream().map(UserId::of).collect(Collectors.toSet())))
           .build();
       settings.tokens.forEach((token, user) -> tokens.put(token, UserId.of(user)));
       if (tokens.isEmpty()) {

@@ -47,7 +47,8 @@ import picocli.CommandLine.Option;
  *
  * <p>File keys: {@code port}, {@code bind}, {@code serverName}, {@code dataDir},
  * {@code maxUploadSize} (bytes), {@code dynamicThumbnails}, {@code tokens} (token to user id),
- * {@code peers} (server name to base URL), {@code jdbcUrl}, {@code jdbcUser}, {@code jdbcPassword},
+ * {@code peers} (server name to base URL), {@code admins} (user ids of server admins),
+ * {@code jdbcUrl}, {@code jdbcUser}, {@code jdbcPassword},
  * {@code ip_range_whitelist} and {@code ip_range_blacklist} (lists of CIDR ranges, Synapse's
  * names), and the timeouts {@code remoteDeadlineMs}, {@code remoteIdleTimeoutMs},
  * {@code keyFetchTimeoutMs} and {@code clientIdleTimeoutMs} (milliseconds; see {@link #USAGE}); and
@@ -67,6 +68,8 @@ final class ServerSettings {
   boolean dynamicThumbnails;
   Map<String, String> tokens = new LinkedHashMap<>();
   Map<String, String> peers = new LinkedHashMap<>();
+  /** The server admins: user ids allowed the admin API ({@code /_synapse/admin/v1/...}). */
+  List<String> admins = new ArrayList<>();
   String jdbcUrl;
   String jdbcUser;
   String jdbcPassword;
@@ -117,6 +120,10 @@ final class ServerSettings {
         description = "an access token and its user (repeatable; default: one generated)")
     @Nullable Map<String, String> tokens;
 
+    @Option(names = "--admin", paramLabel = "@user:server", description = "make that user a server admin, allowed "
+        + "the admin API under /_synapse/admin/v1 (repeatable; added to the file's admins list)")
+    @Nullable List<String> admins;
+
     @Option(names = "--max-upload-size", paramLabel = "BYTES",
         description = "the largest upload (default 52428800; Synapse's forms like 50M are taken too)")
     @Nullable String maxUploadSize;
@@ -162,7 +169,7 @@ final class ServerSettings {
     @Option(names = "--config", paramLabel = "FILE", description =
         "the same settings as YAML or JSON (options given here win). The file takes the options' "
         + "names in camelCase (port, bind, serverName, dataDir, maxUploadSize, dynamicThumbnails, "
-        + "tokens, peers, jdbcUrl, jdbcUser, jdbcPassword), Synapse's media option names and value "
+        + "tokens, peers, admins, jdbcUrl, jdbcUser, jdbcPassword), Synapse's media option names and value "
         + "forms (max_upload_size: 50M, max_image_pixels: 32M, dynamic_thumbnails, thumbnail_sizes, "
         + "media_store_path, federation_domain_whitelist, prevent_media_downloads_from, "
         + "enable_authenticated_media, ip_range_blacklist, ip_range_whitelist), and in milliseconds: "
@@ -218,6 +225,9 @@ final class ServerSettings {
     }
     if (flags.peers != null) {
       settings.peers.putAll(flags.peers);
+    }
+    if (flags.admins != null) {
+      settings.admins.addAll(flags.admins);
     }
     if (flags.jdbcUrl != null) {
       settings.jdbcUrl = flags.jdbcUrl;
@@ -278,6 +288,9 @@ final class ServerSettings {
       }
       if (f.peers != null) {
         s.peers.putAll(f.peers);
+      }
+      if (f.admins != null) {
+        s.admins.addAll(f.admins);
       }
       s.jdbcUrl = f.jdbcUrl;
       s.jdbcUser = f.jdbcUser;
@@ -378,7 +391,7 @@ final class ServerSettings {
   @JsonIgnoreProperties(ignoreUnknown = false)
   record FileSettings(
       Integer port, String bind, String serverName, String dataDir, Long maxUploadSize, Boolean dynamicThumbnails,
-      Map<String, String> tokens, Map<String, String> peers, String jdbcUrl, String jdbcUser, String jdbcPassword,
+      Map<String, String> tokens, Map<String, String> peers, List<String> admins, String jdbcUrl, String jdbcUser, String jdbcPassword,
       @JsonProperty("ip_range_blacklist") List<String> ipRangeBlacklist,
       @JsonProperty("ip_range_whitelist") List<String> ipRangeWhitelist,
       Long remoteDeadlineMs, Long remoteIdleTimeoutMs, Long keyFetchTimeoutMs, Long clientIdleTimeoutMs,
@@ -420,6 +433,11 @@ final class ServerSettings {
         throw new IllegalArgumentException("not a valid user id for token " + token.substring(0, Math.min(4, token.length())) + "...: " + user);
       }
     });
+    for (String admin : admins) {
+      if (admin == null || !UserId.isValid(admin)) {
+        throw new IllegalArgumentException("not a valid user id in --admin / admins: " + admin);
+      }
+    }
     if (jdbcUrl != null && !jdbcUrl.startsWith("jdbc:postgresql:")) {
       throw new IllegalArgumentException("--jdbc-url must be a PostgreSQL JDBC URL (jdbc:postgresql://...): " + jdbcUrl);
     }

@@ -28,6 +28,7 @@ import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
+import org.mxmedia.spi.UserDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +62,7 @@ final class DefaultMediaRepository implements MediaRepository {
       List<ProviderEntry> providers,
       UploadPolicy uploadPolicy,
       Authorizer authorizer,
+      UserDirectory users,
       Clock clock,
       MediaIdGenerator ids,
       Lifecycle lifecycle,
@@ -85,7 +87,7 @@ final class DefaultMediaRepository implements MediaRepository {
     this.downloads = new Downloads(serverName, config, store, blobs, clock, thumbnails, remote, accesses, events);
     this.uploads = new Uploads(serverName, config, store, blobs, uploadPolicy, clock, ids, downloads::pregenerate,
         downloads::completed, events);
-    this.admin = new AdminOperations(serverName, store, blobs, clock);
+    this.admin = new AdminOperations(serverName, store, blobs, clock, users);
 
     lifecycle.every("access-time flush", config.lastAccessFlushInterval(), config.lastAccessFlushInterval(), accesses::flush);
     lifecycle.every("lease renewal", Duration.ZERO, BlobDeletions.HEARTBEAT_INTERVAL, blobs::heartbeat);
@@ -187,7 +189,7 @@ final class DefaultMediaRepository implements MediaRepository {
 
   @Override
   public MediaAdmin admin(UserId actor) {
-    return new AuthorizedAdmin(admin, authorizer, actor);
+    return AuthorizedAdmin.of(admin, authorizer, actor);
   }
 
   /** Finishes interrupted deletions and releases stopped processes' reservations; purges expired pending uploads. */

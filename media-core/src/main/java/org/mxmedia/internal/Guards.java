@@ -5,6 +5,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,11 +15,15 @@ import java.util.function.Supplier;
 import org.mxmedia.MediaContent;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaId;
+import org.mxmedia.MediaQuery;
 import org.mxmedia.MediaUsage;
 import org.mxmedia.MxcUri;
+import org.mxmedia.Page;
 import org.mxmedia.ServerName;
+import org.mxmedia.StatisticsQuery;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.UserId;
+import org.mxmedia.UserMediaStatistics;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.FederationClient;
@@ -38,6 +43,7 @@ import org.mxmedia.spi.ThumbnailRecord;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
 import org.mxmedia.spi.UrlPreviewer;
+import org.mxmedia.spi.UserDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -197,6 +203,30 @@ final class Guards {
 
   static Authorizer authorizer(Authorizer a) {
     return user -> call("authorizer", "isAdmin", () -> a.isAdmin(user));
+  }
+
+  static UserDirectory userDirectory(UserDirectory d) {
+    return new UserDirectory() {
+      @Override
+      public boolean exists(UserId user) {
+        return call("user directory", "exists", () -> d.exists(user));
+      }
+
+      @Override
+      public Optional<String> displayName(UserId user) {
+        return call("user directory", "displayName", () -> d.displayName(user));
+      }
+
+      @Override
+      public Set<MxcUri> usedInProfiles(Collection<MxcUri> candidates) {
+        return call("user directory", "usedInProfiles", () -> d.usedInProfiles(candidates));
+      }
+
+      @Override
+      public String toString() {
+        return d.toString();
+      }
+    };
   }
 
   static MediaIdGenerator ids(MediaIdGenerator g) {
@@ -403,6 +433,36 @@ final class Guards {
     @Override
     public MediaUsage usage(UserId uploader, Instant since) {
       return call(PLUGIN, "usage", () -> s.usage(uploader, since));
+    }
+
+    @Override
+    public Page<LocalMedia> localMediaOf(UserId uploader, MediaQuery query) {
+      return call(PLUGIN, "localMediaOf", () -> s.localMediaOf(uploader, query));
+    }
+
+    @Override
+    public int quarantineLocalMediaOf(UserId uploader) {
+      return call(PLUGIN, "quarantineLocalMediaOf", () -> s.quarantineLocalMediaOf(uploader));
+    }
+
+    @Override
+    public List<LocalMedia> localMediaAccessedBefore(Instant before, long sizeGreaterThan, Optional<MediaId> after, int limit) {
+      return call(PLUGIN, "localMediaAccessedBefore", () -> s.localMediaAccessedBefore(before, sizeGreaterThan, after, limit));
+    }
+
+    @Override
+    public Page<MediaId> quarantinedLocalMedia(long offset, int limit) {
+      return call(PLUGIN, "quarantinedLocalMedia", () -> s.quarantinedLocalMedia(offset, limit));
+    }
+
+    @Override
+    public Page<MxcUri> quarantinedRemoteMedia(long offset, int limit) {
+      return call(PLUGIN, "quarantinedRemoteMedia", () -> s.quarantinedRemoteMedia(offset, limit));
+    }
+
+    @Override
+    public Page<UserMediaStatistics> mediaStatistics(StatisticsQuery query) {
+      return call(PLUGIN, "mediaStatistics", () -> s.mediaStatistics(query));
     }
 
     @Override

@@ -23,6 +23,7 @@ import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
+import org.mxmedia.spi.UserDirectory;
 
 /**
  * Builds the engine behind {@link MediaRepository.Builder}: the one place host plug-ins are
@@ -46,6 +47,7 @@ public final class RepositoryFactory {
       List<ProviderEntry> providers,
       UploadPolicy uploadPolicy,
       Authorizer authorizer,
+      UserDirectory userDirectory,
       Clock clock,
       MediaIdGenerator ids,
       Optional<Executor> executor,
@@ -90,6 +92,7 @@ public final class RepositoryFactory {
         providers,
         Guards.uploadPolicy(p.uploadPolicy()),
         Guards.authorizer(p.authorizer()),
+        Guards.userDirectory(p.userDirectory()),
         p.clock(),
         Guards.ids(p.ids()),
         new Lifecycle(p.executor(), p.scheduler()),
