@@ -4,7 +4,7 @@
 # API change is intended, and commit api/*.jar with the change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-modules=(media-core media-http media-storage-fs media-storage-s3 media-thumbnail media-store-jdbc media-testkit media-preview)
+modules=(media-core media-http media-storage-fs media-storage-s3 media-thumbnail media-store-jdbc media-testkit media-preview media-metrics)
 mvn -B -q package -DskipTests -Dskip.e2e -Dapi.check.skip=true -pl "$(IFS=,; echo "${modules[*]}")" -am
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -2,6 +2,7 @@ package org.mxmedia;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -91,6 +92,132 @@ public final class InMemoryMediaStore implements MediaStore {
         }
       }
       return usage;
+    }
+  }
+
+  @Override
+  public Page<LocalMedia> localMediaOf(UserId uploader, MediaQuery query) {
+    synchronized (lock) {
+      Comparator<LocalMedia> order = localOrder(query.orderBy());
+      if (query.descending()) {
+        order = order.reversed();
+      }
+      List<LocalMedia> all = media.values().stream()
+          .filter(m -> m.uploader().equals(uploader))
+          .sorted(order.thenComparing(m -> m.mediaId().value()))
+          .toList();
+      return Page.of(all, query.offset(), query.limit());
+    }
+  }
+
+  private static Comparator<LocalMedia> localOrder(MediaQuery.Order order) {
+    return switch (order) {
+      case MEDIA_ID -> Comparator.comparing(m -> m.mediaId().value());
+      case UPLOAD_NAME -> (a, b) -> byCodePoint(a.uploadName().orElse(""), b.uploadName().orElse(""));
+      case CREATED_TS -> Comparator.comparing(LocalMedia::createdAt);
+      case LAST_ACCESS_TS -> Comparator.comparing(LocalMedia::lastAccessedAt);
+      case MEDIA_LENGTH -> Comparator.comparingLong(LocalMedia::size);
+      case MEDIA_TYPE -> (a, b) -> byCodePoint(a.contentType(), b.contentType());
+      case QUARANTINED_BY -> Comparator.comparing(LocalMedia::quarantined);
+      case SAFE_FROM_QUARANTINE -> Comparator.comparing(LocalMedia::safeFromQuarantine);
+    };
+  }
+
+  /** {@code s} with ASCII letters lower-cased, as a database's {@code LOWER} treats an ASCII localpart. */
+  private static String asciiLower(String s) {
+    StringBuilder b = new StringBuilder(s.length());
+    s.chars().forEach(c -> b.append((char) (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c)));
+    return b.toString();
+  }
+
+  /** Text by Unicode code point, as a database compares UTF-8 bytes. */
+  private static int byCodePoint(String a, String b) {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      int ca = a.codePointAt(i);
+      int cb = b.codePointAt(j);
+      if (ca != cb) {
+        return Integer.compare(ca, cb);
+      }
+      i += Character.charCount(ca);
+      j += Character.charCount(cb);
+    }
+    return Boolean.compare(i < a.length(), j < b.length());
+  }
+
+  @Override
+  public int quarantineLocalMediaOf(UserId uploader) {
+    synchronized (lock) {
+      int changed = 0;
+      for (LocalMedia m : List.copyOf(media.values())) {
+        if (m.uploader().equals(uploader) && !m.quarantined() && !m.safeFromQuarantine()) {
+          media.put(m.mediaId(), m.withQuarantined(true));
+          changed++;
+        }
+      }
+      return changed;
+    }
+  }
+
+  @Override
+  public List<LocalMedia> localMediaAccessedBefore(Instant before, long sizeGreaterThan, Optional<MediaId> after, int limit) {
+    synchronized (lock) {
+      return media.values().stream()
+          .filter(m -> m.lastAccessedAt().isBefore(before) && m.size() > sizeGreaterThan)
+          .filter(m -> after.isEmpty() || m.mediaId().value().compareTo(after.get().value()) > 0)
+          .sorted(Comparator.comparing(m -> m.mediaId().value()))
+          .limit(limit)
+          .toList();
+    }
+  }
+
+  @Override
+  public Page<MediaId> quarantinedLocalMedia(long offset, int limit) {
+    synchronized (lock) {
+      List<MediaId> all = media.values().stream().filter(LocalMedia::quarantined).map(LocalMedia::mediaId)
+          .sorted(Comparator.comparing(MediaId::value)).toList();
+      return Page.of(all, offset, limit);
+    }
+  }
+
+  @Override
+  public Page<MxcUri> quarantinedRemoteMedia(long offset, int limit) {
+    synchronized (lock) {
+      List<MxcUri> all = remote.values().stream().filter(RemoteMedia::quarantined).map(RemoteMedia::uri)
+          .sorted(Comparator.comparing((MxcUri u) -> u.serverName().value()).thenComparing(u -> u.mediaId().value()))
+          .toList();
+      return Page.of(all, offset, limit);
+    }
+  }
+
+  @Override
+  public Page<UserMediaStatistics> mediaStatistics(StatisticsQuery query) {
+    synchronized (lock) {
+      Map<UserId, MediaUsage> byUser = new HashMap<>();
+      for (LocalMedia m : media.values()) {
+        boolean inPeriod = !m.createdAt().isBefore(query.from())
+            && (query.until().isEmpty() || !m.createdAt().isAfter(query.until().get()));
+        boolean matches = query.searchTerm().isEmpty()
+            || asciiLower(m.uploader().localpart()).contains(asciiLower(query.searchTerm().get()));
+        if (inPeriod && matches) {
+          byUser.merge(m.uploader(), MediaUsage.NONE.plus(m.size()),
+              (x, y) -> new MediaUsage(x.mediaCount() + y.mediaCount(), x.totalBytes() + y.totalBytes()));
+        }
+      }
+      Comparator<UserMediaStatistics> order = switch (query.orderBy()) {
+        case USER_ID, DISPLAYNAME -> Comparator.comparing(u -> u.user().value());
+        case MEDIA_LENGTH -> Comparator.comparingLong(UserMediaStatistics::mediaLength);
+        case MEDIA_COUNT -> Comparator.comparingLong(UserMediaStatistics::mediaCount);
+      };
+      if (query.descending()) {
+        order = order.reversed();
+      }
+      List<UserMediaStatistics> all = byUser.entrySet().stream()
+          .map(e -> new UserMediaStatistics(e.getKey(), Optional.empty(), e.getValue().mediaCount(), e.getValue().totalBytes()))
+          .sorted(order.thenComparing(u -> u.user().value()))
+          .toList();
+      return Page.of(all, query.offset(), query.limit());
     }
   }
 

@@ -14,12 +14,14 @@ import org.mxmedia.internal.ProviderEntry;
 import org.mxmedia.internal.RepositoryFactory;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.FederationClient;
+import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.StorageProvider;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
+import org.mxmedia.spi.UserDirectory;
 
 /**
  * A Matrix media repository: the one entry point of mxmedia. Built once with {@link #builder()},
@@ -99,7 +101,13 @@ public interface MediaRepository extends AutoCloseable {
   /** Administrative operations for trusted host code. */
   MediaAdmin admin();
 
-  /** Administrative operations on behalf of {@code actor}: each fails with 403 {@code M_FORBIDDEN} unless the {@link Authorizer} says the actor is an admin. */
+  /**
+   * Administrative operations on behalf of {@code actor}.
+   *
+   * @throws MediaException 403 {@code M_FORBIDDEN} ("You are not a server admin") unless the
+   *     {@link Authorizer} says the actor is an admin; each operation asks it again and fails the
+   *     same way once the actor no longer is
+   */
   MediaAdmin admin(UserId actor);
 
   /** Writes pending access times, stops background work and releases threads. Idempotent. */
@@ -121,12 +129,14 @@ public interface MediaRepository extends AutoCloseable {
     private RepositoryFactory.@Nullable LocalCache localCache;
     private @Nullable UploadPolicy uploadPolicy;
     private @Nullable Authorizer authorizer;
+    private @Nullable UserDirectory userDirectory;
     private @Nullable Clock clock;
     private @Nullable MediaIdGenerator mediaIdGenerator;
     private @Nullable Executor executor;
     private @Nullable Thumbnailer thumbnailer;
     private @Nullable FederationClient federationClient;
     private @Nullable OutboundPolicy outboundPolicy;
+    private @Nullable MediaEvents events;
 
     private Builder() {}
 
@@ -175,6 +185,15 @@ public interface MediaRepository extends AutoCloseable {
       return this;
     }
 
+    /**
+     * What the admin operations ask the host about its users: whether an account exists, display
+     * names, and which media are profile or room images. Default: {@link UserDirectory#none()}.
+     */
+    public Builder userDirectory(UserDirectory userDirectory) {
+      this.userDirectory = once(this.userDirectory, userDirectory, "userDirectory");
+      return this;
+    }
+
     /** Default: the system UTC clock. */
     public Builder clock(Clock clock) {
       this.clock = once(this.clock, clock, "clock");
@@ -215,6 +234,17 @@ public interface MediaRepository extends AutoCloseable {
      */
     public Builder outboundPolicy(OutboundPolicy policy) {
       this.outboundPolicy = once(this.outboundPolicy, policy, "outboundPolicy");
+      return this;
+    }
+
+    /**
+     * Told of uploads, downloads, thumbnails, remote fetches, failures, store and storage call
+     * latencies, and given views of the background queues (for metrics: {@code media-metrics}
+     * has a Micrometer one). Called synchronously and must be cheap; an exception it throws is
+     * logged once and never fails a request. Default: {@link MediaEvents#none()}.
+     */
+    public Builder events(MediaEvents events) {
+      this.events = once(this.events, events, "events");
       return this;
     }
 
@@ -276,6 +306,7 @@ public interface MediaRepository extends AutoCloseable {
           providers,
           uploadPolicy == null ? UploadPolicy.unlimited() : uploadPolicy,
           authorizer == null ? Authorizer.denyAll() : authorizer,
+          userDirectory == null ? UserDirectory.none() : userDirectory,
           clock == null ? Clock.systemUTC() : clock,
           mediaIdGenerator == null ? MediaIdGenerator.secureRandom() : mediaIdGenerator,
           Optional.ofNullable(executor),
@@ -283,7 +314,8 @@ public interface MediaRepository extends AutoCloseable {
           Optional.ofNullable(thumbnailer),
           Optional.ofNullable(federationClient),
           outboundPolicy == null ? OutboundPolicy.defaults() : outboundPolicy,
-          Optional.ofNullable(localCache)));
+          Optional.ofNullable(localCache),
+          events == null ? MediaEvents.none() : events));
     }
 
     private static <T> T once(@Nullable T current, T value, String name) {

@@ -10,10 +10,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.Arrays;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,11 +27,13 @@ import org.mxmedia.MediaRepository;
 import org.mxmedia.OutboundPolicy;
 import org.mxmedia.ServerName;
 import org.mxmedia.UserId;
+import org.mxmedia.spi.Authorizer;
 import org.mxmedia.examples.federation.Federation;
 import org.mxmedia.store.jdbc.JdbcMediaStore;
 import org.mxmedia.http.Authenticator;
 import org.mxmedia.http.JdkHttpServerAdapter;
 import org.mxmedia.http.MediaHttpHandler;
+import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.storage.fs.FileSystemStorage;
 import org.mxmedia.storage.s3.S3Storage;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
@@ -63,10 +68,17 @@ public final class MediaServer implements AutoCloseable {
   private final JdbcMediaStore metadata;
   private final S3Storage s3;
   private final StalledClientGuard guard;
+  private final HealthCheck health;
+  private final @org.jspecify.annotations.Nullable MetricsEndpoint metrics;
   private final CountDownLatch stopped = new CountDownLatch(1);
+  /** How long {@code GET /health} waits for the store and the storage. */
+  static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(5);
 
   private MediaServer(HttpServer http, ExecutorService executor, MediaRepository repository, ServerName serverName,
-      Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata, S3Storage s3, StalledClientGuard guard) {
+      Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata, S3Storage s3, StalledClientGuard guard,
+      HealthCheck health, @org.jspecify.annotations.Nullable MetricsEndpoint metrics) {
+    this.health = health;
+    this.metrics = metrics;
     this.federation = federation;
     this.s3 = s3;
     this.guard = guard;
@@ -107,11 +119,23 @@ public final class MediaServer implements AutoCloseable {
     if (settings.maxUploadSize != null) {
       config.maxUploadSize(DataSize.bytes(settings.maxUploadSize));
     }
+    if (settings.maxImagePixels != null) {
+      config.maxImagePixels(settings.maxImagePixels);
+    }
+    if (settings.thumbnailSizes != null) {
+      config.thumbnailSizes(settings.thumbnailSizes);
+    }
+    if (settings.federationDomainWhitelist != null) {
+      config.federationDomainWhitelist(settings.federationDomainWhitelist);
+    }
+    config.preventMediaDownloadsFrom(settings.preventMediaDownloadsFrom);
     Map<ServerName, java.net.URI> peers = new LinkedHashMap<>();
     settings.peers.forEach((name, url) -> peers.put(ServerName.of(name), java.net.URI.create(url)));
     OutboundPolicy policy = settings.outboundPolicy();
     Federation federation = null;
     S3Storage s3 = null;
+    MetricsEndpoint metrics = null;
+    PrimaryStorage storage;
     MediaRepository repository;
     Map<String, UserId> tokens = new LinkedHashMap<>();
     // with --jdbc-url, what the nodes of a cluster must share lives in the database too
@@ -123,18 +147,28 @@ public final class MediaServer implements AutoCloseable {
       federation = secrets == null
           ? Federation.create(serverName, dataDir.resolve("signing.key"), peers, policy, timeouts)
           : Federation.create(serverName, secrets.signingKey(), peers, policy, timeouts);
-      MediaRepository.Builder builder = MediaRepository.builder()
+      if (settings.metricsPort != null) {
+        metrics = MetricsEndpoint.start(settings.metricsBind, settings.metricsPort);
+      }
+      MediaRepository.Builder builder = MediaRepository.builder();
+      if (metrics != null) {
+        builder.events(metrics.metrics());
+      }
+      builder
           .serverName(serverName)
           .federationClient(federation.client())
           .outboundPolicy(policy)
           .config(config.build())
           .mediaStore(metadata)
-          .thumbnailer(new ImageIoThumbnailer());
+          .thumbnailer(new ImageIoThumbnailer())
+          .authorizer(Authorizer.admins(settings.admins.stream().map(UserId::of).collect(Collectors.toSet())));
       if (settings.s3.bucket == null) {
-        builder.storage(FileSystemStorage.at(dataDir.resolve("media")));
+        storage = FileSystemStorage.at(settings.mediaStore(dataDir));
+        builder.storage(storage);
       } else {
         // uploads are staged on this disk; thumbnail sources are fetched into a bounded cache
         s3 = settings.s3.open(dataDir.resolve("s3-staging"));
+        storage = s3;
         builder.storage(s3).localCache(dataDir.resolve("s3-cache"), S3_CACHE);
       }
       repository = builder.build();
@@ -146,6 +180,9 @@ public final class MediaServer implements AutoCloseable {
       if (federation != null) {
         federation.close();
       }
+      if (metrics != null) {
+        metrics.close();
+      }
       if (s3 != null) {
         s3.close();
       }
@@ -153,10 +190,13 @@ public final class MediaServer implements AutoCloseable {
       metadata.close();
       throw e;
     }
-    MediaHttpHandler media = MediaHttpHandler.builder(repository)
+    MediaHttpHandler.Builder handler = MediaHttpHandler.builder(repository)
         .authenticator(Authenticator.tokens(tokens))
-        .federationAuthenticator(federation.authenticator())
-        .build();
+        .federationAuthenticator(federation.authenticator());
+    if (!settings.enableAuthenticatedMedia) {
+      handler.withoutLegacyMediaFreeze();
+    }
+    MediaHttpHandler media = handler.build();
 
     AtomicInteger threads = new AtomicInteger();
     ExecutorService executor = Executors.newFixedThreadPool(64, r -> {
@@ -168,9 +208,14 @@ public final class MediaServer implements AutoCloseable {
     http.setExecutor(executor);
     http.createContext("/_matrix/client/versions", guard.guard(MediaServer::versions));
     http.createContext("/_matrix/key/v2/server", guard.guard(federation::serveKeys));
+    HealthCheck health = new HealthCheck(metadata, storage, HEALTH_TIMEOUT);
+    http.createContext("/health", guard.guard(health::handle));
     http.createContext("/", guard.guard(new JdkHttpServerAdapter(media)));
     http.start();
-    return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata, s3, guard);
+    if (metrics != null) {
+      log.info("Metrics at http://{}:{}/metrics", settings.metricsBind, metrics.port());
+    }
+    return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata, s3, guard, health, metrics);
   }
 
   /**
@@ -251,6 +296,16 @@ public final class MediaServer implements AutoCloseable {
     return repository;
   }
 
+  /** The port of the metrics listener; empty without {@code --metrics-port}. */
+  java.util.OptionalInt metricsPort() {
+    return metrics == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(metrics.port());
+  }
+
+  /** The metadata store (tests make it fail to see {@code /health} answer 503). */
+  JdbcMediaStore metadataStore() {
+    return metadata;
+  }
+
   /** The sizes of the federation's bounded caches. */
   Federation.CacheSizes federationCacheSizes() {
     return federation.cacheSizes();
@@ -270,7 +325,11 @@ public final class MediaServer implements AutoCloseable {
     http.stop(1);
     executor.shutdownNow();
     guard.close();
+    health.close();
     repository.close();
+    if (metrics != null) {
+      metrics.close();
+    }
     federation.close();
     if (s3 != null) {
       s3.close();
@@ -280,6 +339,10 @@ public final class MediaServer implements AutoCloseable {
   }
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("import-synapse")) {
+      System.exit(SynapseImport.cli(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+      return;
+    }
     if (List.of(args).contains("--help")) {
       System.out.println(ServerSettings.USAGE);
       return;

@@ -144,6 +144,32 @@ class MediaServerTest {
   }
 
   @Test
+  void adminOptionAndFileKeyMakeServerAdminsOfTheAdminApi() throws Exception {
+    Path yaml = Files.writeString(dir.resolve("admins.yaml"), String.join("\n",
+        "admins:", "  - \"@carol:example.test\"", ""));
+    ServerSettings settings = ServerSettings.parse(new String[] {
+        "--config", yaml.toString(), "--port", "0", "--data-dir", dir.toString(), "--server-name", "example.test",
+        "--token", "admin=@root:example.test", "--token", "carol=@carol:example.test", "--token", "user=@bob:example.test",
+        "--admin", "@root:example.test"});
+    assertThat(settings.admins).containsExactly("@carol:example.test", "@root:example.test");
+    try (MediaServer server = MediaServer.start(settings)) {
+      String path = upload(server.baseUrl(), "user", "hello");
+      String info = server.baseUrl() + "/_synapse/admin/v1/media/" + path;
+      assertThat(get(info, "user").statusCode()).isEqualTo(403);
+      assertThat(get(info, "user").body()).contains("M_FORBIDDEN");
+      assertThat(get(info, "").statusCode()).isEqualTo(401);
+      for (String admin : List.of("admin", "carol")) {
+        HttpResponse<String> r = get(info, admin);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).contains("\"user_id\":\"@bob:example.test\"").contains("\"media_length\":5");
+      }
+      HttpResponse<String> media = get(server.baseUrl() + "/_synapse/admin/v1/users/%40bob%3Aexample.test/media", "admin");
+      assertThat(media.body()).contains("\"total\":1");
+    }
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--admin", "root"})).hasMessageContaining("--admin");
+  }
+
+  @Test
   void badSettingsFailWithAMessageNamingThem() throws Exception {
     assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--port", "99999"})).hasMessageContaining("port");
     assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--server-name", "bad..name"})).hasMessageContaining("server name");
@@ -152,7 +178,11 @@ class MediaServerTest {
     assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--peer", "x.test=ftp://x"})).hasMessageContaining("http");
     assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--frobnicate"})).hasMessageContaining("unknown option");
     Path typo = Files.writeString(dir.resolve("typo.yaml"), "prot: 8008\n");
-    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--config", typo.toString()})).hasMessageContaining("prot");
+    ServerSettings typoed = ServerSettings.parse(new String[] {"--config", typo.toString()});
+    assertThat(typoed.ignoredKeys).as("an unknown key is warned about and ignored").containsExactly("prot");
+    assertThat(typoed.port).isEqualTo(8008);
+    Path wrong = Files.writeString(dir.resolve("wrong.yaml"), "port: eighty\n");
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--config", wrong.toString()})).hasMessageContaining("port");
   }
 
   @Test

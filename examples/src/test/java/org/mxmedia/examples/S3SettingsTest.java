@@ -82,14 +82,18 @@ class S3SettingsTest {
     assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--s3-endpoint", "http://127.0.0.1:9000"}))
         .hasMessageContaining("--s3-endpoint needs --s3-bucket");
     assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--s3-path-style"})).hasMessageContaining("needs --s3-bucket");
-    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--s3-bucket"})).hasMessageContaining("--s3-bucket needs a value");
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--s3-bucket"})).hasMessageContaining("--s3-bucket");
     Path typo = Files.writeString(dir.resolve("typo.yaml"), "s3_bucket: media\ns3_path_style: yes please\n");
     assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--config", typo.toString()})).hasMessageContaining("s3_path_style");
     Path secret = Files.writeString(dir.resolve("secret.yaml"), "s3_bucket: media\ns3_access_key: AK\ns3_secret_key: [hunter2]\n");
     assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--config", secret.toString()}))
         .hasMessageContaining("s3_secret_key").hasMessageNotContaining("hunter2");
     Path unknown = Files.writeString(dir.resolve("unknown.yaml"), "s3_bukket: media\n");
-    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--config", unknown.toString()})).hasMessageContaining("s3_bukket");
+    assertThat(ServerSettings.parse(new String[] {"--config", unknown.toString()}).ignoredKeys)
+        .as("a misspelt key is warned about and ignored, as every unknown key").containsExactly("s3_bukket");
+    Path both = Files.writeString(dir.resolve("both.yaml"), "s3_bucket: media\nmedia_store_path: /srv/media\n");
+    assertThatThrownBy(() -> ServerSettings.parse(new String[] {"--config", both.toString()}))
+        .hasMessageContaining("media_store_path").hasMessageContaining("--s3-bucket");
   }
 
   private List<String> args(String bucket, String... more) {

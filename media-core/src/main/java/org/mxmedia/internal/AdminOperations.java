@@ -1,21 +1,32 @@
 package org.mxmedia.internal;
 
+import java.io.InputStream;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import org.mxmedia.ErrorCode;
 import org.mxmedia.MediaAdmin;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaId;
+import org.mxmedia.MediaImport;
 import org.mxmedia.MediaInfo;
+import org.mxmedia.MediaQuery;
 import org.mxmedia.MediaUsage;
 import org.mxmedia.MxcUri;
+import org.mxmedia.Page;
 import org.mxmedia.ServerName;
+import org.mxmedia.StatisticsQuery;
 import org.mxmedia.UserId;
+import org.mxmedia.UserMediaStatistics;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.LocalMedia;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.RemoteMedia;
+import org.mxmedia.spi.UserDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,12 +39,14 @@ final class AdminOperations implements MediaAdmin {
   private final MediaStore store;
   private final BlobManager blobs;
   private final Clock clock;
+  private final UserDirectory users;
 
-  AdminOperations(ServerName serverName, MediaStore store, BlobManager blobs, Clock clock) {
+  AdminOperations(ServerName serverName, MediaStore store, BlobManager blobs, Clock clock, UserDirectory users) {
     this.serverName = serverName;
     this.store = store;
     this.blobs = blobs;
     this.clock = clock;
+    this.users = users;
   }
 
   @Override
@@ -146,6 +159,176 @@ final class AdminOperations implements MediaAdmin {
       log.info("Purged {} expired pending uploads", n);
     }
     return n;
+  }
+
+  @Override
+  public boolean importMedia(MediaImport media, InputStream bytes) {
+    boolean local = media.uri().serverName().equals(serverName);
+    Optional<MediaInfo> existing = existing(media.uri(), local);
+    if (existing.isPresent()) {
+      return alreadyHere(existing.get(), media);
+    }
+    if (local && media.uploader().isEmpty()) {
+      throw MediaException.invalidParam("Local media needs its uploader");
+    }
+    String contentType = ContentHeaders.normalizeContentType(media.contentType());
+    Optional<String> uploadName = media.uploadName().filter(n -> !n.isEmpty() && ContentHeaders.isAcceptableFileName(n));
+    Ingest.Limit limit = new Ingest.Limit(media.size().orElse(Long.MAX_VALUE),
+        MediaException.invalidParam("The bytes are longer than the recorded size"));
+    boolean imported = blobs.ingest(bytes, media.size(), limit, local, staged -> {
+      if (media.size().isPresent() && staged.size() != media.size().getAsLong()) {
+        throw MediaException.invalidParam("The bytes are " + staged.size() + " long, not the recorded " + media.size().getAsLong());
+      }
+      if (media.sha256().isPresent() && !media.sha256().get().equalsIgnoreCase(staged.key().sha256())) {
+        throw MediaException.invalidParam("The bytes' SHA-256 is " + staged.key().sha256() + ", not the recorded " + media.sha256().get());
+      }
+    }, staged -> {
+      boolean inserted = local
+          ? store.insertLocalMedia(new LocalMedia(media.uri().mediaId(), contentType, uploadName, media.uploader().orElseThrow(), staged.size(),
+              staged.key(), media.createdAt(), media.lastAccessedAt(), media.quarantined(), media.safeFromQuarantine()))
+          : store.insertRemoteMedia(new RemoteMedia(media.uri().serverName(), media.uri().mediaId(), contentType, uploadName,
+              staged.size(), staged.key(), media.createdAt(), media.lastAccessedAt(), media.quarantined()));
+      return inserted ? BlobManager.Recorded.kept(true) : BlobManager.Recorded.notKept(false);
+    });
+    if (!imported) {
+      // another import of the same URI won the insert
+      return alreadyHere(existing(media.uri(), local).orElseThrow(() -> MediaException.internal("Could not import " + media.uri(),
+          new IllegalStateException("the record was neither inserted nor found"))), media);
+    }
+    log.debug("Imported {} ({})", media.uri(), local ? "local" : "remote");
+    return true;
+  }
+
+  private Optional<MediaInfo> existing(MxcUri uri, boolean local) {
+    return local ? store.localMedia(uri.mediaId()).map(m -> info(uri, m)) : store.remoteMedia(uri).map(AdminOperations::info);
+  }
+
+  /** False when {@code here} holds the bytes {@code media} describes; 409 when it holds others. */
+  private static boolean alreadyHere(MediaInfo here, MediaImport media) {
+    boolean sameSize = media.size().isEmpty() || media.size().getAsLong() == here.size();
+    boolean sameHash = media.sha256().isEmpty() || media.sha256().get().equalsIgnoreCase(here.sha256());
+    if (!sameSize || !sameHash) {
+      throw new MediaException(ErrorCode.M_CANNOT_OVERWRITE_MEDIA, media.uri() + " already names other bytes");
+    }
+    return false;
+  }
+
+  @Override
+  public int quarantine(Collection<MxcUri> uris) {
+    int changed = 0;
+    for (MxcUri uri : List.copyOf(uris)) {
+      if (uri.serverName().equals(serverName)) {
+        boolean before = store.localMedia(uri.mediaId()).map(LocalMedia::quarantined).orElse(true);
+        if (!before && store.setQuarantined(uri.mediaId(), true).map(LocalMedia::quarantined).orElse(false)) {
+          changed++;
+        }
+      } else {
+        boolean before = store.remoteMedia(uri).map(RemoteMedia::quarantined).orElse(true);
+        if (!before && store.setRemoteQuarantined(uri, true).isPresent()) {
+          changed++;
+        }
+      }
+    }
+    log.info("Quarantined {} of {} media listed", changed, uris.size());
+    return changed;
+  }
+
+  @Override
+  public int quarantineMediaOf(UserId user) {
+    int n = store.quarantineLocalMediaOf(user);
+    log.info("Quarantined {} media uploaded by {}", n, user);
+    return n;
+  }
+
+  @Override
+  public Page<MediaInfo> mediaOf(UserId user, MediaQuery query) {
+    requireKnownLocalUser(user);
+    Page<LocalMedia> page = store.localMediaOf(user, query);
+    return new Page<>(page.items().stream().map(m -> info(MxcUri.of(serverName, m.mediaId()), m)).toList(),
+        page.offset(), page.total());
+  }
+
+  @Override
+  public List<MediaId> deleteMediaOf(UserId user, MediaQuery query) {
+    requireKnownLocalUser(user);
+    List<MediaId> deleted = new ArrayList<>();
+    for (LocalMedia m : store.localMediaOf(user, query).items()) {
+      if (deleteLocal(m.mediaId())) {
+        deleted.add(m.mediaId());
+      }
+    }
+    log.info("Deleted {} media uploaded by {}", deleted.size(), user);
+    return deleted;
+  }
+
+  @Override
+  public List<MediaId> deleteLocalMediaAccessedBefore(Instant before, long sizeGreaterThan, boolean keepProfiles) {
+    if (sizeGreaterThan < 0) {
+      throw MediaException.invalidParam("size_gt cannot be negative");
+    }
+    List<MediaId> deleted = new ArrayList<>();
+    Optional<MediaId> after = Optional.empty();
+    while (true) {
+      List<LocalMedia> batch = store.localMediaAccessedBefore(before, sizeGreaterThan, after, PURGE_BATCH);
+      if (batch.isEmpty()) {
+        break;
+      }
+      after = Optional.of(batch.get(batch.size() - 1).mediaId());
+      List<LocalMedia> candidates = batch.stream().filter(m -> !m.quarantined() && !m.safeFromQuarantine()).toList();
+      Set<MxcUri> kept = keepProfiles && !candidates.isEmpty()
+          ? users.usedInProfiles(candidates.stream().map(m -> MxcUri.of(serverName, m.mediaId())).toList())
+          : Set.of();
+      for (LocalMedia m : candidates) {
+        if (!kept.contains(MxcUri.of(serverName, m.mediaId())) && deleteLocal(m.mediaId())) {
+          deleted.add(m.mediaId());
+        }
+      }
+      if (batch.size() < PURGE_BATCH) {
+        break;
+      }
+    }
+    log.info("Deleted {} local media last accessed before {} and larger than {} bytes (profile images {})",
+        deleted.size(), before, sizeGreaterThan, keepProfiles ? "kept" : "included");
+    return deleted;
+  }
+
+  /** Deletes one local media and then its bytes if nothing else refers to them; false if it was already gone. */
+  private boolean deleteLocal(MediaId id) {
+    Optional<LocalMedia> gone = store.deleteLocalMedia(id);
+    gone.ifPresent(m -> blobs.deleteIfUnreferenced(m.blob()));
+    return gone.isPresent();
+  }
+
+  @Override
+  public Page<MxcUri> quarantinedMedia(boolean remote, long offset, int limit) {
+    if (offset < 0 || limit < 0 || limit > Page.MAX_LIMIT) {
+      throw MediaException.invalidParam("offset must be non-negative and limit between 0 and " + Page.MAX_LIMIT);
+    }
+    if (remote) {
+      return store.quarantinedRemoteMedia(offset, limit);
+    }
+    Page<MediaId> page = store.quarantinedLocalMedia(offset, limit);
+    return new Page<>(page.items().stream().map(id -> MxcUri.of(serverName, id)).toList(), page.offset(), page.total());
+  }
+
+  @Override
+  public Page<UserMediaStatistics> userMediaStatistics(StatisticsQuery query) {
+    Page<UserMediaStatistics> page = store.mediaStatistics(query);
+    return new Page<>(page.items().stream().map(s -> s.withDisplayName(users.displayName(s.user()))).toList(),
+        page.offset(), page.total());
+  }
+
+  private void requireLocalUser(UserId user) {
+    if (!user.serverName().equals(serverName)) {
+      throw new MediaException(ErrorCode.M_UNKNOWN, 400, "Can only look up local users");
+    }
+  }
+
+  private void requireKnownLocalUser(UserId user) {
+    requireLocalUser(user);
+    if (!users.exists(user)) {
+      throw MediaException.notFound("Unknown user");
+    }
   }
 
   /** 404 with {@code message} when the store found nothing to change. */

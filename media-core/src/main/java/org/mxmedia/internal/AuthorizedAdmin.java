@@ -1,36 +1,87 @@
 package org.mxmedia.internal;
 
+import java.io.InputStream;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
 import org.mxmedia.ErrorCode;
 import org.mxmedia.MediaAdmin;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaImport;
+import org.mxmedia.MediaId;
 import org.mxmedia.MediaInfo;
+import org.mxmedia.MediaQuery;
 import org.mxmedia.MediaUsage;
 import org.mxmedia.MxcUri;
+import org.mxmedia.Page;
+import org.mxmedia.StatisticsQuery;
 import org.mxmedia.UserId;
+import org.mxmedia.UserMediaStatistics;
 import org.mxmedia.spi.Authorizer;
 
 /**
- * The administrative operations on behalf of a user: every call asks the host's
- * {@link Authorizer} first (so a revoked admin is refused at once) and fails with 403
- * {@code M_FORBIDDEN} unless the actor is an administrator.
+ * The administrative operations on behalf of a user: made only for an administrator ({@link
+ * #of}), and every call asks the host's {@link Authorizer} again (so a revoked admin is refused at
+ * once), failing with 403 {@code M_FORBIDDEN} unless the actor is an administrator.
  */
 final class AuthorizedAdmin implements MediaAdmin {
   private final MediaAdmin admin;
   private final Authorizer authorizer;
   private final UserId actor;
 
-  AuthorizedAdmin(MediaAdmin admin, Authorizer authorizer, UserId actor) {
+  private AuthorizedAdmin(MediaAdmin admin, Authorizer authorizer, UserId actor) {
     this.admin = admin;
     this.authorizer = authorizer;
     this.actor = actor;
   }
 
+  /** The operations as {@code actor}; 403 {@code M_FORBIDDEN} at once unless the actor is an administrator. */
+  static AuthorizedAdmin of(MediaAdmin admin, Authorizer authorizer, UserId actor) {
+    AuthorizedAdmin authorized = new AuthorizedAdmin(admin, authorizer, actor);
+    authorized.checked();
+    return authorized;
+  }
+
   private MediaAdmin checked() {
     if (!authorizer.isAdmin(actor)) {
-      throw new MediaException(ErrorCode.M_FORBIDDEN, "You are not a media administrator");
+      throw new MediaException(ErrorCode.M_FORBIDDEN, "You are not a server admin");
     }
     return admin;
+  }
+
+  @Override
+  public int quarantine(Collection<MxcUri> uris) {
+    return checked().quarantine(uris);
+  }
+
+  @Override
+  public int quarantineMediaOf(UserId user) {
+    return checked().quarantineMediaOf(user);
+  }
+
+  @Override
+  public Page<MediaInfo> mediaOf(UserId user, MediaQuery query) {
+    return checked().mediaOf(user, query);
+  }
+
+  @Override
+  public List<MediaId> deleteMediaOf(UserId user, MediaQuery query) {
+    return checked().deleteMediaOf(user, query);
+  }
+
+  @Override
+  public List<MediaId> deleteLocalMediaAccessedBefore(Instant before, long sizeGreaterThan, boolean keepProfiles) {
+    return checked().deleteLocalMediaAccessedBefore(before, sizeGreaterThan, keepProfiles);
+  }
+
+  @Override
+  public Page<MxcUri> quarantinedMedia(boolean remote, long offset, int limit) {
+    return checked().quarantinedMedia(remote, offset, limit);
+  }
+
+  @Override
+  public Page<UserMediaStatistics> userMediaStatistics(StatisticsQuery query) {
+    return checked().userMediaStatistics(query);
   }
 
   @Override
@@ -91,5 +142,10 @@ final class AuthorizedAdmin implements MediaAdmin {
   @Override
   public String toString() {
     return "MediaAdmin(as " + actor + ")";
+  }
+
+  @Override
+  public boolean importMedia(MediaImport media, InputStream bytes) {
+    return checked().importMedia(media, bytes);
   }
 }

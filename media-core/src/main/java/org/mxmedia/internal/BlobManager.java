@@ -180,6 +180,11 @@ final class BlobManager {
     return Optional.empty();
   }
 
+  /** Background copies to storage providers queued, waiting for a retry, or running. */
+  int copiesQueued() {
+    return copies.queued();
+  }
+
   /** Renews this process's lease; see {@link BlobDeletions#heartbeat}. */
   void heartbeat() {
     deletions.heartbeat();

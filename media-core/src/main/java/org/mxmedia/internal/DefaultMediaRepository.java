@@ -22,11 +22,13 @@ import org.mxmedia.UploadRequest;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.FederationClient;
+import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
+import org.mxmedia.spi.UserDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +51,7 @@ final class DefaultMediaRepository implements MediaRepository {
   private final Uploads uploads;
   private final Downloads downloads;
   private final AdminOperations admin;
+  private final MediaEvents events;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   DefaultMediaRepository(
@@ -59,14 +62,17 @@ final class DefaultMediaRepository implements MediaRepository {
       List<ProviderEntry> providers,
       UploadPolicy uploadPolicy,
       Authorizer authorizer,
+      UserDirectory users,
       Clock clock,
       MediaIdGenerator ids,
       Lifecycle lifecycle,
       Optional<Thumbnailer> thumbnailer,
       Optional<FederationClient> federationClient,
       OutboundPolicy outboundPolicy,
-      LocalBlobCache cache) {
+      LocalBlobCache cache,
+      MediaEvents events) {
     this.serverName = serverName;
+    this.events = events;
     this.config = config;
     this.authorizer = authorizer;
     this.lifecycle = lifecycle;
@@ -75,17 +81,34 @@ final class DefaultMediaRepository implements MediaRepository {
     this.accesses = new AccessRecorder(store, lifecycle.executor());
     WorkClaims claims = new WorkClaims(store, clock, lifecycle.scheduler());
     Optional<ThumbnailService> thumbnails =
-        thumbnailer.map(t -> new ThumbnailService(store, blobs, t, config, clock, lifecycle.thumbnailPool(), claims));
+        thumbnailer.map(t -> new ThumbnailService(store, blobs, t, config, clock, lifecycle.thumbnailPool(), claims, events));
     Optional<RemoteFetcher> remote = federationClient.map(client -> new RemoteFetcher(
-        new FederationDownload(client, outboundPolicy), blobs, store, config, clock, lifecycle.scheduler(), claims));
-    this.downloads = new Downloads(serverName, config, store, blobs, clock, thumbnails, remote, accesses);
+        new FederationDownload(client, outboundPolicy), blobs, store, config, clock, lifecycle.scheduler(), claims, events));
+    this.downloads = new Downloads(serverName, config, store, blobs, clock, thumbnails, remote, accesses, events);
     this.uploads = new Uploads(serverName, config, store, blobs, uploadPolicy, clock, ids, downloads::pregenerate,
-        downloads::completed);
-    this.admin = new AdminOperations(serverName, store, blobs, clock);
+        downloads::completed, events);
+    this.admin = new AdminOperations(serverName, store, blobs, clock, users);
 
     lifecycle.every("access-time flush", config.lastAccessFlushInterval(), config.lastAccessFlushInterval(), accesses::flush);
     lifecycle.every("lease renewal", Duration.ZERO, BlobDeletions.HEARTBEAT_INTERVAL, blobs::heartbeat);
     lifecycle.every("maintenance", Duration.ZERO, MAINTENANCE_INTERVAL, this::maintain);
+    AccessRecorder recorder = accesses;
+    events.started(new MediaEvents.BackgroundWork() {
+      @Override
+      public int thumbnailsQueued() {
+        return lifecycle.thumbnailsQueued();
+      }
+
+      @Override
+      public int providerCopiesQueued() {
+        return blobs.copiesQueued();
+      }
+
+      @Override
+      public int accessTimesWaiting() {
+        return recorder.waiting();
+      }
+    });
     log.info("Media repository for {} started: primary storage {}, providers {}", serverName, primary.name(), providers);
   }
 
@@ -101,32 +124,62 @@ final class DefaultMediaRepository implements MediaRepository {
 
   @Override
   public MxcUri upload(UserId uploader, UploadRequest request, InputStream body) {
-    ensureOpen();
-    return uploads.upload(uploader, request, body);
+    try {
+      ensureOpen();
+      return uploads.upload(uploader, request, body);
+    } catch (RuntimeException e) {
+      throw failed(MediaEvents.Operation.UPLOAD, e);
+    }
   }
 
   @Override
   public PendingUpload createPending(UserId owner) {
-    ensureOpen();
-    return uploads.createPending(owner);
+    try {
+      ensureOpen();
+      return uploads.createPending(owner);
+    } catch (RuntimeException e) {
+      throw failed(MediaEvents.Operation.CREATE_PENDING, e);
+    }
   }
 
   @Override
   public void uploadPending(MxcUri uri, UserId uploader, UploadRequest request, InputStream body) {
-    ensureOpen();
-    uploads.uploadPending(uri, uploader, request, body);
+    try {
+      ensureOpen();
+      uploads.uploadPending(uri, uploader, request, body);
+    } catch (RuntimeException e) {
+      throw failed(MediaEvents.Operation.UPLOAD_PENDING, e);
+    }
   }
 
   @Override
   public MediaResponse download(MxcUri uri, DownloadOptions options) {
-    ensureOpen();
-    return downloads.download(uri, options);
+    try {
+      ensureOpen();
+      return downloads.download(uri, options);
+    } catch (RuntimeException e) {
+      throw failed(MediaEvents.Operation.DOWNLOAD, e);
+    }
   }
 
   @Override
   public MediaResponse thumbnail(MxcUri uri, ThumbnailSpec spec, DownloadOptions options) {
-    ensureOpen();
-    return downloads.thumbnail(uri, spec, options);
+    try {
+      ensureOpen();
+      return downloads.thumbnail(uri, spec, options);
+    } catch (RuntimeException e) {
+      throw failed(MediaEvents.Operation.THUMBNAIL, e);
+    }
+  }
+
+  /** Reports a failed operation (an unexpected exception as the 500 {@code M_UNKNOWN} a caller answers) and returns {@code e}. */
+  private RuntimeException failed(MediaEvents.Operation operation, RuntimeException e) {
+    if (e instanceof MediaException m) {
+      events.failed(new MediaEvents.Failure(operation, m.errorCode(), m.httpStatus()));
+    } else {
+      events.failed(new MediaEvents.Failure(operation, ErrorCode.M_UNKNOWN, 500));
+    }
+    return e;
   }
 
   @Override
@@ -136,7 +189,7 @@ final class DefaultMediaRepository implements MediaRepository {
 
   @Override
   public MediaAdmin admin(UserId actor) {
-    return new AuthorizedAdmin(admin, authorizer, actor);
+    return AuthorizedAdmin.of(admin, authorizer, actor);
   }
 
   /** Finishes interrupted deletions and releases stopped processes' reservations; purges expired pending uploads. */

@@ -19,6 +19,7 @@ import org.mxmedia.ServerName;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.LocalMedia;
+import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PendingMedia;
 import org.mxmedia.spi.RemoteMedia;
@@ -48,9 +49,11 @@ final class Downloads {
   private final PendingWaiters pendingWaiters = new PendingWaiters();
   /** Downloads waiting for a pending upload's bytes; capped like remote downloads, so waits cannot take every thread. */
   private final Semaphore pendingWaits;
+  private final MediaEvents events;
 
   Downloads(ServerName serverName, MediaConfig config, MediaStore store, BlobManager blobs, Clock clock,
-      Optional<ThumbnailService> thumbnails, Optional<RemoteFetcher> remote, AccessRecorder accesses) {
+      Optional<ThumbnailService> thumbnails, Optional<RemoteFetcher> remote, AccessRecorder accesses, MediaEvents events) {
+    this.events = events;
     this.serverName = serverName;
     this.config = config;
     this.store = store;
@@ -80,6 +83,9 @@ final class Downloads {
     } else {
       accesses.recordRemote(uri, clock.instant());
     }
+    MediaEvents.Source source = media.local() ? MediaEvents.Source.LOCAL
+        : media.fetched() ? MediaEvents.Source.REMOTE_FETCHED : MediaEvents.Source.REMOTE_CACHED;
+    events.downloaded(new MediaEvents.Download(source, content.get().length()));
     return new MediaResponse(media.contentType(), content.get().length(), media.uploadName(),
         ContentHeaders.isInlineSafe(media.contentType()), media.blob().sha256(), media.createdAt(), content.get());
   }
@@ -97,13 +103,15 @@ final class Downloads {
   }
 
   /** What a download or thumbnail serves: local media, or a cached copy of remote media. */
-  private record Visible(BlobKey blob, String contentType, Optional<String> uploadName, long size, Instant createdAt, boolean local) {
+  private record Visible(BlobKey blob, String contentType, Optional<String> uploadName, long size, Instant createdAt, boolean local,
+      boolean fetched) {
     static Visible of(LocalMedia m) {
-      return new Visible(m.blob(), m.contentType(), m.uploadName(), m.size(), m.createdAt(), true);
+      return new Visible(m.blob(), m.contentType(), m.uploadName(), m.size(), m.createdAt(), true, false);
     }
 
-    static Visible of(RemoteMedia m) {
-      return new Visible(m.blob(), m.contentType(), m.uploadName(), m.size(), m.cachedAt(), false);
+    /** Remote media, {@code fetched} from its origin for this request or found in the cache. */
+    static Visible of(RemoteMedia m, boolean fetched) {
+      return new Visible(m.blob(), m.contentType(), m.uploadName(), m.size(), m.cachedAt(), false, fetched);
     }
 
     ThumbnailService.Source source() {
@@ -126,6 +134,7 @@ final class Downloads {
     }
     Optional<RemoteMedia> cached = store.remoteMedia(uri);
     RemoteMedia media;
+    boolean fetchedNow = false;
     if (cached.isPresent()) {
       media = cached.get();
     } else {
@@ -139,14 +148,15 @@ final class Downloads {
           () -> MediaException.notFound("Media from other servers is not available on this server"));
       RemoteMedia fetched = fetcher.fetch(uri, timeoutOf(options));
       if (!fetched.quarantined()) {
-        thumbnails.ifPresent(t -> t.pregenerateLater(Visible.of(fetched).source()));
+        thumbnails.ifPresent(t -> t.pregenerateLater(Visible.of(fetched, true).source()));
       }
       media = fetched;
+      fetchedNow = true;
     }
     if (media.quarantined() || frozen(media.cachedAt(), options)) {
       throw MediaException.notFound(media.quarantined() ? "Not found" : FROZEN);
     }
-    return Visible.of(media);
+    return Visible.of(media, fetchedNow);
   }
 
   /** Queues the configured thumbnails of newly stored local media. */

@@ -5,18 +5,25 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.mxmedia.MediaContent;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaId;
+import org.mxmedia.MediaQuery;
 import org.mxmedia.MediaUsage;
 import org.mxmedia.MxcUri;
+import org.mxmedia.Page;
 import org.mxmedia.ServerName;
+import org.mxmedia.StatisticsQuery;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.UserId;
+import org.mxmedia.UserMediaStatistics;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.FederationClient;
@@ -24,6 +31,7 @@ import org.mxmedia.spi.FederationResponse;
 import org.mxmedia.spi.GeneratedThumbnail;
 import org.mxmedia.spi.ImageInfo;
 import org.mxmedia.spi.LocalMedia;
+import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PendingMedia;
@@ -35,6 +43,7 @@ import org.mxmedia.spi.ThumbnailRecord;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
 import org.mxmedia.spi.UrlPreviewer;
+import org.mxmedia.spi.UserDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +61,10 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * {@link MediaException}s (a policy's deliberate refusal) and {@link Error}s pass through.
+ *
+ * <p>The store and storage decorators also time every call and report it to the host's
+ * {@link MediaEvents}, itself guarded ({@link #events}): an exception from it is logged once per
+ * method and ignored.
  */
 final class Guards {
   private static final Logger log = LoggerFactory.getLogger(Guards.class);
@@ -111,15 +124,40 @@ final class Guards {
   }
 
   static MediaStore store(MediaStore s) {
-    return s instanceof GuardedStore ? s : new GuardedStore(s);
+    return store(s, MediaEvents.none());
+  }
+
+  /** The store, guarded, each call timed and reported to {@code events} (already guarded). */
+  static MediaStore store(MediaStore s, MediaEvents events) {
+    return s instanceof GuardedStore ? s : new GuardedStore(s, events);
   }
 
   static PrimaryStorage primary(PrimaryStorage s) {
-    return s instanceof GuardedPrimary ? s : new GuardedPrimary(s);
+    return primary(s, MediaEvents.none());
+  }
+
+  /** The primary storage, guarded, each call timed and reported to {@code events} (already guarded). */
+  static PrimaryStorage primary(PrimaryStorage s, MediaEvents events) {
+    return s instanceof GuardedPrimary ? s : new GuardedPrimary(s, events);
   }
 
   static StorageProvider provider(StorageProvider p) {
-    return p instanceof GuardedProvider ? p : new GuardedProvider(p);
+    return provider(p, MediaEvents.none());
+  }
+
+  /** A storage provider, guarded, each call timed and reported to {@code events} (already guarded). */
+  static StorageProvider provider(StorageProvider p, MediaEvents events) {
+    return p instanceof GuardedProvider ? p : new GuardedProvider(p, events);
+  }
+
+  /** The host's listener, guarded: an exception from it is logged once per method and ignored. */
+  static MediaEvents events(MediaEvents e) {
+    return e instanceof GuardedEvents ? e : new GuardedEvents(e);
+  }
+
+  private static MediaEvents.PluginCall pluginCall(MediaEvents.Plugin plugin, String name, String method, long startNanos,
+      boolean failed) {
+    return new MediaEvents.PluginCall(plugin, name, method, Duration.ofNanos(System.nanoTime() - startNanos), failed);
   }
 
   static Thumbnailer thumbnailer(Thumbnailer t) {
@@ -167,6 +205,30 @@ final class Guards {
     return user -> call("authorizer", "isAdmin", () -> a.isAdmin(user));
   }
 
+  static UserDirectory userDirectory(UserDirectory d) {
+    return new UserDirectory() {
+      @Override
+      public boolean exists(UserId user) {
+        return call("user directory", "exists", () -> d.exists(user));
+      }
+
+      @Override
+      public Optional<String> displayName(UserId user) {
+        return call("user directory", "displayName", () -> d.displayName(user));
+      }
+
+      @Override
+      public Set<MxcUri> usedInProfiles(Collection<MxcUri> candidates) {
+        return call("user directory", "usedInProfiles", () -> d.usedInProfiles(candidates));
+      }
+
+      @Override
+      public String toString() {
+        return d.toString();
+      }
+    };
+  }
+
   static MediaIdGenerator ids(MediaIdGenerator g) {
     return () -> call("media id generator", "next", g::next);
   }
@@ -179,10 +241,32 @@ final class Guards {
   private static final class GuardedPrimary implements PrimaryStorage {
     private final PrimaryStorage s;
     private final String plugin;
+    private final MediaEvents events;
 
-    GuardedPrimary(PrimaryStorage s) {
+    GuardedPrimary(PrimaryStorage s, MediaEvents events) {
       this.s = s;
       this.plugin = "primary storage " + s.name();
+      this.events = events;
+    }
+
+    // these shadow Guards.io and Guards.ioRun, so every call below is guarded and timed
+    private <T> T io(String plugin, String method, IoCall<T> call) throws IOException {
+      long start = System.nanoTime();
+      boolean failed = true;
+      try {
+        T result = Guards.io(plugin, method, call);
+        failed = false;
+        return result;
+      } finally {
+        events.pluginCalled(pluginCall(MediaEvents.Plugin.STORAGE, s.name(), method, start, failed));
+      }
+    }
+
+    private void ioRun(String plugin, String method, IoRun run) throws IOException {
+      io(plugin, method, () -> {
+        run.run();
+        return Boolean.TRUE;
+      });
     }
 
     @Override
@@ -241,10 +325,32 @@ final class Guards {
   private static final class GuardedProvider implements StorageProvider {
     private final StorageProvider p;
     private final String plugin;
+    private final MediaEvents events;
 
-    GuardedProvider(StorageProvider p) {
+    GuardedProvider(StorageProvider p, MediaEvents events) {
       this.p = p;
       this.plugin = "storage provider " + p.name();
+      this.events = events;
+    }
+
+    // these shadow Guards.io and Guards.ioRun, so every call below is guarded and timed
+    private <T> T io(String plugin, String method, IoCall<T> call) throws IOException {
+      long start = System.nanoTime();
+      boolean failed = true;
+      try {
+        T result = Guards.io(plugin, method, call);
+        failed = false;
+        return result;
+      } finally {
+        events.pluginCalled(pluginCall(MediaEvents.Plugin.STORAGE, p.name(), method, start, failed));
+      }
+    }
+
+    private void ioRun(String plugin, String method, IoRun run) throws IOException {
+      io(plugin, method, () -> {
+        run.run();
+        return Boolean.TRUE;
+      });
     }
 
     @Override
@@ -277,9 +383,31 @@ final class Guards {
   private static final class GuardedStore implements MediaStore {
     private static final String PLUGIN = "media store";
     private final MediaStore s;
+    private final MediaEvents events;
 
-    GuardedStore(MediaStore s) {
+    GuardedStore(MediaStore s, MediaEvents events) {
       this.s = s;
+      this.events = events;
+    }
+
+    // these shadow Guards.call and Guards.run, so every call below is guarded and timed
+    private <T> T call(String plugin, String method, Supplier<T> call) {
+      long start = System.nanoTime();
+      boolean failed = true;
+      try {
+        T result = Guards.call(plugin, method, call);
+        failed = false;
+        return result;
+      } finally {
+        events.pluginCalled(pluginCall(MediaEvents.Plugin.STORE, "store", method, start, failed));
+      }
+    }
+
+    private void run(String plugin, String method, Runnable call) {
+      call(plugin, method, () -> {
+        call.run();
+        return Boolean.TRUE;
+      });
     }
 
     @Override
@@ -305,6 +433,36 @@ final class Guards {
     @Override
     public MediaUsage usage(UserId uploader, Instant since) {
       return call(PLUGIN, "usage", () -> s.usage(uploader, since));
+    }
+
+    @Override
+    public Page<LocalMedia> localMediaOf(UserId uploader, MediaQuery query) {
+      return call(PLUGIN, "localMediaOf", () -> s.localMediaOf(uploader, query));
+    }
+
+    @Override
+    public int quarantineLocalMediaOf(UserId uploader) {
+      return call(PLUGIN, "quarantineLocalMediaOf", () -> s.quarantineLocalMediaOf(uploader));
+    }
+
+    @Override
+    public List<LocalMedia> localMediaAccessedBefore(Instant before, long sizeGreaterThan, Optional<MediaId> after, int limit) {
+      return call(PLUGIN, "localMediaAccessedBefore", () -> s.localMediaAccessedBefore(before, sizeGreaterThan, after, limit));
+    }
+
+    @Override
+    public Page<MediaId> quarantinedLocalMedia(long offset, int limit) {
+      return call(PLUGIN, "quarantinedLocalMedia", () -> s.quarantinedLocalMedia(offset, limit));
+    }
+
+    @Override
+    public Page<MxcUri> quarantinedRemoteMedia(long offset, int limit) {
+      return call(PLUGIN, "quarantinedRemoteMedia", () -> s.quarantinedRemoteMedia(offset, limit));
+    }
+
+    @Override
+    public Page<UserMediaStatistics> mediaStatistics(StatisticsQuery query) {
+      return call(PLUGIN, "mediaStatistics", () -> s.mediaStatistics(query));
     }
 
     @Override
@@ -455,6 +613,75 @@ final class Guards {
     @Override
     public String toString() {
       return s.toString();
+    }
+  }
+
+  /** The host's listener, guarded: each method's first exception is logged with its stack trace, later ones at debug. */
+  private static final class GuardedEvents implements MediaEvents {
+    private final MediaEvents e;
+    /** The methods that have failed already: at most the interface's methods. */
+    private final Set<String> failedMethods = ConcurrentHashMap.newKeySet();
+
+    GuardedEvents(MediaEvents e) {
+      this.e = e;
+    }
+
+    private void tell(String method, Runnable call) {
+      try {
+        call.run();
+      } catch (RuntimeException ex) {
+        if (failedMethods.add(method)) {
+          log.error("The media events listener {} failed in {}; its failures are ignored (later ones logged at debug)",
+              e, method, ex);
+        } else {
+          log.debug("The media events listener failed in {}", method, ex);
+        }
+      }
+    }
+
+    @Override
+    public void started(BackgroundWork work) {
+      tell("started", () -> e.started(work));
+    }
+
+    @Override
+    public void uploaded(Upload upload) {
+      tell("uploaded", () -> e.uploaded(upload));
+    }
+
+    @Override
+    public void downloaded(Download download) {
+      tell("downloaded", () -> e.downloaded(download));
+    }
+
+    @Override
+    public void thumbnailsGenerated(ThumbnailGeneration generation) {
+      tell("thumbnailsGenerated", () -> e.thumbnailsGenerated(generation));
+    }
+
+    @Override
+    public void thumbnailServed(ThumbnailServed served) {
+      tell("thumbnailServed", () -> e.thumbnailServed(served));
+    }
+
+    @Override
+    public void remoteFetched(RemoteFetch fetch) {
+      tell("remoteFetched", () -> e.remoteFetched(fetch));
+    }
+
+    @Override
+    public void failed(Failure failure) {
+      tell("failed", () -> e.failed(failure));
+    }
+
+    @Override
+    public void pluginCalled(PluginCall call) {
+      tell("pluginCalled", () -> e.pluginCalled(call));
+    }
+
+    @Override
+    public String toString() {
+      return e.toString();
     }
   }
 }

@@ -77,6 +77,11 @@ final class Lifecycle {
     return thumbnailPool;
   }
 
+  /** Sources waiting in the thumbnail pre-generation queue. */
+  int thumbnailsQueued() {
+    return thumbnailPool.getQueue().size();
+  }
+
   /** Runs {@code task} every {@code interval}, first after {@code initialDelay}; a failure is logged and the task runs again. */
   void every(String what, Duration initialDelay, Duration interval, Runnable task) {
     periodic.add(scheduler.scheduleWithFixedDelay(() -> {

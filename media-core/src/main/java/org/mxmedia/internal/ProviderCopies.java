@@ -9,6 +9,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.mxmedia.MediaException;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
@@ -39,6 +40,8 @@ final class ProviderCopies {
   private final Executor executor;
   private final ScheduledExecutorService scheduler;
   private volatile boolean closed;
+  /** Background copies submitted and not yet ended (queued, waiting for a retry, or running). */
+  private final AtomicInteger queued = new AtomicInteger();
 
   ProviderCopies(MediaStore store, List<ProviderEntry> providers, BlobDeletions deletions, BlobFiles files, Executor executor,
       ScheduledExecutorService scheduler) {
@@ -77,25 +80,47 @@ final class ProviderCopies {
     }
   }
 
+  /** Background copies submitted and not yet ended (queued, waiting for a retry, or running). */
+  int queued() {
+    return queued.get();
+  }
+
   private void schedule(BlobKey key, ProviderEntry entry, int attempt) {
     if (closed) {
       log.error("Blob {} was not copied to storage provider {}: the repository closed", key, entry.provider().name());
       return;
     }
+    queued.incrementAndGet();
     try {
       if (attempt == 0) {
         executor.execute(() -> copy(key, entry, attempt));
       } else {
         long delay = Math.min(MAX_RETRY.toMillis(), FIRST_RETRY.toMillis() << Math.min(attempt - 1, 20));
-        scheduler.schedule(() -> executor.execute(() -> copy(key, entry, attempt)), delay, TimeUnit.MILLISECONDS);
+        scheduler.schedule(() -> {
+          try {
+            executor.execute(() -> copy(key, entry, attempt));
+          } catch (RejectedExecutionException e) {
+            queued.decrementAndGet();
+            log.error("Blob {} was not copied to storage provider {}: the repository is shutting down", key, entry.provider().name());
+          }
+        }, delay, TimeUnit.MILLISECONDS);
       }
     } catch (RejectedExecutionException e) {
+      queued.decrementAndGet();
       log.error("Blob {} was not copied to storage provider {}: the repository is shutting down", key, entry.provider().name());
     }
   }
 
   /** One background copy; holds a reservation so the blob cannot vanish mid-copy. */
   private void copy(BlobKey key, ProviderEntry entry, int attempt) {
+    try {
+      copyOnce(key, entry, attempt);
+    } finally {
+      queued.decrementAndGet();
+    }
+  }
+
+  private void copyOnce(BlobKey key, ProviderEntry entry, int attempt) {
     if (closed) {
       log.error("Blob {} was not copied to storage provider {}: the repository closed", key, entry.provider().name());
       return;

@@ -11,6 +11,7 @@ import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaException;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
+import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.RemoteMedia;
 import org.slf4j.Logger;
@@ -44,9 +45,11 @@ final class RemoteFetcher {
   private final Semaphore inRemotePath;
   /** Fetches running per origin; an entry exists only while one runs. */
   private final ConcurrentHashMap<ServerName, Integer> fetchesPerServer = new ConcurrentHashMap<>();
+  private final MediaEvents events;
 
   RemoteFetcher(FederationDownload protocol, BlobManager blobs, MediaStore store, MediaConfig config, Clock clock,
-      ScheduledExecutorService scheduler, WorkClaims claims) {
+      ScheduledExecutorService scheduler, WorkClaims claims, MediaEvents events) {
+    this.events = events;
     this.protocol = protocol;
     this.claims = claims;
     this.blobs = blobs;
@@ -86,20 +89,29 @@ final class RemoteFetcher {
       return flights.run(uri, wait, () -> claims.once("remote " + uri, wait, () -> store.remoteMedia(uri), () -> {
         backoffs.check(uri);
         enterServer(origin);
+        long start = System.nanoTime();
+        Optional<ErrorCode> error = Optional.of(ErrorCode.M_UNKNOWN);
+        long bytes = 0;
         try {
           RemoteMedia media = download(uri, headerTimeout(timeout));
           backoffs.succeeded(origin);
+          error = Optional.empty();
+          bytes = media.size();
           return media;
         } catch (RemoteFault fault) {
           backoffs.failed(origin);
-          throw fault.toMediaException();
+          MediaException e = fault.toMediaException();
+          error = Optional.of(e.errorCode());
+          throw e;
         } catch (MediaException e) {
           if (e.httpStatus() == 404) {
             backoffs.notFound(uri);
           }
+          error = Optional.of(e.errorCode());
           throw e;
         } finally {
           leaveServer(origin);
+          events.remoteFetched(new MediaEvents.RemoteFetch(error, bytes, Duration.ofNanos(System.nanoTime() - start)));
         }
       }));
     } finally {

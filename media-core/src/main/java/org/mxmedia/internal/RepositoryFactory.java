@@ -17,11 +17,13 @@ import org.mxmedia.OutboundPolicy;
 import org.mxmedia.ServerName;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.FederationClient;
+import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
+import org.mxmedia.spi.UserDirectory;
 
 /**
  * Builds the engine behind {@link MediaRepository.Builder}: the one place host plug-ins are
@@ -45,6 +47,7 @@ public final class RepositoryFactory {
       List<ProviderEntry> providers,
       UploadPolicy uploadPolicy,
       Authorizer authorizer,
+      UserDirectory userDirectory,
       Clock clock,
       MediaIdGenerator ids,
       Optional<Executor> executor,
@@ -52,7 +55,8 @@ public final class RepositoryFactory {
       Optional<Thumbnailer> thumbnailer,
       Optional<FederationClient> federationClient,
       OutboundPolicy outboundPolicy,
-      Optional<LocalCache> localCache) {
+      Optional<LocalCache> localCache,
+      MediaEvents events) {
     public Parts {
       Objects.requireNonNull(serverName, "serverName");
       providers = List.copyOf(providers);
@@ -76,24 +80,27 @@ public final class RepositoryFactory {
 
   /** Guards the plug-ins, wires the engine and starts its background work. */
   public static MediaRepository create(Parts p) {
+    MediaEvents events = Guards.events(p.events());
     List<ProviderEntry> providers = p.providers().stream()
-        .map(e -> new ProviderEntry(Guards.provider(e.provider()), e.options()))
+        .map(e -> new ProviderEntry(Guards.provider(e.provider(), events), e.options()))
         .toList();
     return new DefaultMediaRepository(
         p.serverName(),
         p.config(),
-        Guards.store(p.store()),
-        Guards.primary(p.storage()),
+        Guards.store(p.store(), events),
+        Guards.primary(p.storage(), events),
         providers,
         Guards.uploadPolicy(p.uploadPolicy()),
         Guards.authorizer(p.authorizer()),
+        Guards.userDirectory(p.userDirectory()),
         p.clock(),
         Guards.ids(p.ids()),
         new Lifecycle(p.executor(), p.scheduler()),
         p.thumbnailer().map(Guards::thumbnailer),
         p.federationClient().map(Guards::federation),
         p.outboundPolicy(),
-        openCache(p.localCache()));
+        openCache(p.localCache()),
+        events);
   }
 
   private static LocalBlobCache openCache(Optional<LocalCache> configured) {

@@ -34,6 +34,7 @@ import org.mxmedia.internal.ThumbnailGeometry.Target;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.GeneratedThumbnail;
 import org.mxmedia.spi.ImageInfo;
+import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.ThumbnailRecord;
 import org.mxmedia.spi.Thumbnailer;
@@ -92,8 +93,11 @@ final class ThumbnailService {
   private final Cache<TargetKey, Boolean> sourceIsSmaller =
       CacheBuilder.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofHours(1)).build();
 
+  private final MediaEvents events;
+
   ThumbnailService(MediaStore store, BlobManager blobs, Thumbnailer thumbnailer, MediaConfig config, Clock clock,
-      ExecutorService pregenerator, WorkClaims claims) {
+      ExecutorService pregenerator, WorkClaims claims, MediaEvents events) {
+    this.events = events;
     this.store = store;
     this.claims = claims;
     this.blobs = blobs;
@@ -140,7 +144,7 @@ final class ThumbnailService {
       // under the claim, once that run has ended
       List<ThumbnailRecord> made = claims.onceWhole("pregenerate " + source.blob().sha256(), GENERATION_WAIT,
           () -> Optional.of(store.thumbnails(source.blob())).filter(t -> !t.isEmpty()),
-          () -> generate(source, info -> {
+          () -> generate(source, true, info -> {
             Set<ThumbnailSpec> targets = new LinkedHashSet<>();
             for (ThumbnailSpec spec : config.thumbnailSizes()) {
               Target t = ThumbnailGeometry.target(info.displayWidth(), info.displayHeight(), spec.width(), spec.height(), spec.method());
@@ -175,6 +179,7 @@ final class ThumbnailService {
       }
       Optional<MediaResponse> response = open(source, choice.get());
       if (response.isPresent()) {
+        events.thumbnailServed(new MediaEvents.ThumbnailServed(choice.get().record == null, response.get().contentLength()));
         return response.get();
       }
       ThumbnailRecord lost = choice.get().record;
@@ -238,7 +243,7 @@ final class ThumbnailService {
           + exact.method() + (exact.animated() ? " animated" : "");
       List<ThumbnailRecord> made = flights.run(key, GENERATION_WAIT, () -> claims.once(work, GENERATION_WAIT,
           () -> find(store.thumbnails(source.blob()), exact).map(List::of),
-          () -> generate(source, info -> List.of(exact))));
+          () -> generate(source, false, info -> List.of(exact))));
       Optional<ThumbnailRecord> found = find(made, exact).or(() -> find(store.thumbnails(source.blob()), exact));
       if (found.isPresent()) {
         return new Choice(found.get(), exact.width(), exact.height(), exact.method());
@@ -323,7 +328,7 @@ final class ThumbnailService {
   }
 
   /** Decodes the source once and stores a thumbnail per chosen spec; returns every thumbnail of the source. */
-  private List<ThumbnailRecord> generate(Source source, SpecChooser chooser) {
+  private List<ThumbnailRecord> generate(Source source, boolean configuredSizes, SpecChooser chooser) {
     return withLocalSource(source, path -> {
       ImageInfo info = probe(source, path);
       List<ThumbnailSpec> specs = chooser.choose(info);
@@ -335,17 +340,25 @@ final class ThumbnailService {
         work = Files.createTempDirectory("mxmedia-thumbnails");
         List<GeneratedThumbnail> made;
         acquireDecode();
+        long start = System.nanoTime();
         try {
           made = thumbnailer.generate(path, info, specs, config.maxImagePixels(), work);
         } catch (IOException | RuntimeException e) {
           log.debug("Could not thumbnail blob {}", source.blob(), e);
+          events.thumbnailsGenerated(
+              new MediaEvents.ThumbnailGeneration(0, true, configuredSizes, Duration.ofNanos(System.nanoTime() - start)));
           throw remember(source.blob(), "The image could not be decoded");
         } finally {
           decodes.release();
         }
+        int stored = 0;
         for (GeneratedThumbnail g : made) {
-          keep(source, info, g);
+          if (keep(source, info, g)) {
+            stored++;
+          }
         }
+        events.thumbnailsGenerated(
+            new MediaEvents.ThumbnailGeneration(stored, false, configuredSizes, Duration.ofNanos(System.nanoTime() - start)));
         return store.thumbnails(source.blob());
       } catch (IOException e) {
         throw MediaException.internal("Could not generate thumbnails", e);
@@ -366,19 +379,21 @@ final class ThumbnailService {
     }
   }
 
-  private void keep(Source source, ImageInfo info, GeneratedThumbnail g) throws IOException {
+  /** Stores a generated thumbnail unless the source answers for it; says whether it stored it. */
+  private boolean keep(Source source, ImageInfo info, GeneratedThumbnail g) throws IOException {
     long size = Files.size(g.file());
     ThumbnailSpec spec = g.requested();
     if (size > source.size() && sourceAnswers(source, info, spec.animated())) {
       log.debug("Thumbnail {} of blob {} is bigger than its source; the source answers instead", spec, source.blob());
       sourceIsSmaller.put(new TargetKey(source.blob(), new Target(g.width(), g.height(), spec.method()), spec.animated()), true);
-      return;
+      return false;
     }
     try (InputStream in = Files.newInputStream(g.file())) {
-      blobs.ingest(in, OptionalLong.empty(), Ingest.Limit.NONE, source.local(), staged -> { }, staged -> {
+      return blobs.ingest(in, OptionalLong.empty(), Ingest.Limit.NONE, source.local(), staged -> { }, staged -> {
         ThumbnailRecord record = new ThumbnailRecord(source.blob(), g.width(), g.height(), spec.method(), spec.animated(),
             g.contentType(), staged.size(), staged.key(), clock.instant());
-        return new BlobManager.Recorded<>(record, store.insertThumbnail(record));
+        boolean inserted = store.insertThumbnail(record);
+        return new BlobManager.Recorded<>(inserted, inserted);
       });
     }
   }

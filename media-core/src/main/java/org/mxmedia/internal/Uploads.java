@@ -16,6 +16,7 @@ import org.mxmedia.ServerName;
 import org.mxmedia.UploadRequest;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.LocalMedia;
+import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PendingMedia;
@@ -43,9 +44,11 @@ final class Uploads {
   private final Consumer<LocalMedia> stored;
   /** Told of every pending upload completed (waking downloads that wait for it). */
   private final Consumer<MediaId> completed;
+  private final MediaEvents events;
 
   Uploads(ServerName serverName, MediaConfig config, MediaStore store, BlobManager blobs, UploadPolicy uploadPolicy,
-      Clock clock, MediaIdGenerator ids, Consumer<LocalMedia> stored, Consumer<MediaId> completed) {
+      Clock clock, MediaIdGenerator ids, Consumer<LocalMedia> stored, Consumer<MediaId> completed, MediaEvents events) {
+    this.events = events;
     this.serverName = serverName;
     this.config = config;
     this.store = store;
@@ -58,6 +61,7 @@ final class Uploads {
   }
 
   MxcUri upload(UserId uploader, UploadRequest request, InputStream body) {
+    long start = System.nanoTime();
     String contentType = ContentHeaders.normalizeContentType(request.contentType());
     Optional<String> fileName = validFileName(request);
     try (UploadBudgets.Ticket ticket = budgets.open(uploader)) {
@@ -76,6 +80,7 @@ final class Uploads {
             throw idsExhausted();
           });
       log.info("Stored upload {} ({} bytes, {}) from {}", media.mediaId(), media.size(), contentType, uploader);
+      events.uploaded(new MediaEvents.Upload(false, media.size(), Duration.ofNanos(System.nanoTime() - start)));
       stored.accept(media);
       return MxcUri.of(serverName, media.mediaId());
     }
@@ -101,6 +106,7 @@ final class Uploads {
   }
 
   void uploadPending(MxcUri uri, UserId uploader, UploadRequest request, InputStream body) {
+    long start = System.nanoTime();
     MediaId id = uri.mediaId();
     if (!uri.serverName().equals(serverName)) {
       throw MediaException.notFound("Cannot upload media of another server");
@@ -124,6 +130,7 @@ final class Uploads {
             return BlobManager.Recorded.kept(m);
           });
       log.info("Stored pending upload {} ({} bytes, {}) from {}", id, media.size(), contentType, uploader);
+      events.uploaded(new MediaEvents.Upload(true, media.size(), Duration.ofNanos(System.nanoTime() - start)));
       stored.accept(media);
     }
     completed.accept(id);

@@ -5,9 +5,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.mxmedia.MediaId;
+import org.mxmedia.MediaQuery;
 import org.mxmedia.MediaUsage;
 import org.mxmedia.MxcUri;
+import org.mxmedia.Page;
+import org.mxmedia.StatisticsQuery;
 import org.mxmedia.UserId;
+import org.mxmedia.UserMediaStatistics;
 
 /**
  * The metadata of a media repository. Every method is one atomic unit: it either happens whole
@@ -122,6 +126,56 @@ public interface MediaStore {
 
   /** The count and total size of local media {@code uploader} created at or after {@code since}. */
   MediaUsage usage(UserId uploader, Instant since);
+
+  /**
+   * One page of the local media {@code uploader} uploaded, in {@code query}'s order (ties by
+   * ascending media id; text compared by Unicode code point, a missing upload name as
+   * {@code ""}), with the number of all their media. Read in one consistent snapshot.
+   */
+  Page<LocalMedia> localMediaOf(UserId uploader, MediaQuery query);
+
+  /**
+   * Quarantines every local media record {@code uploader} uploaded, except those safe from
+   * quarantine.
+   *
+   * @return how many records changed (were not quarantined before)
+   */
+  int quarantineLocalMediaOf(UserId uploader);
+
+  /**
+   * Up to {@code limit} local media last accessed before {@code before} and larger than
+   * {@code sizeGreaterThan} bytes, quarantined and protected ones included, whose media id is
+   * after {@code after} (when given), by ascending media id: a deletion pages through them by the
+   * last id it saw.
+   *
+   * @param limit at least one
+   */
+  List<LocalMedia> localMediaAccessedBefore(Instant before, long sizeGreaterThan, Optional<MediaId> after, int limit);
+
+  /**
+   * One page of the quarantined local media, by ascending media id, with how many there are in all.
+   *
+   * @param offset how many to skip, {@code >= 0}
+   * @param limit how many at most, {@code >= 0}
+   */
+  Page<MediaId> quarantinedLocalMedia(long offset, int limit);
+
+  /**
+   * One page of the quarantined cached remote media, by ascending origin then media id, with how
+   * many there are in all.
+   *
+   * @param offset how many to skip, {@code >= 0}
+   * @param limit how many at most, {@code >= 0}
+   */
+  Page<MxcUri> quarantinedRemoteMedia(long offset, int limit);
+
+  /**
+   * One page of the uploaders of local media created in {@code query}'s period (and matching its
+   * search term), each with the count and total size of those media, in {@code query}'s order
+   * (ties by ascending user id), with how many such uploaders there are in all. Display names are
+   * always empty (the host's {@link UserDirectory} knows them). Read in one consistent snapshot.
+   */
+  Page<UserMediaStatistics> mediaStatistics(StatisticsQuery query);
 
   // ---- cached remote media
 

@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves a {@link MediaHttpHandler} from the JDK's {@code com.sun.net.httpserver.HttpServer}:
- * {@code server.createContext("/_matrix/", new JdkHttpServerAdapter(handler))}.
+ * {@code server.createContext("/_matrix/", new JdkHttpServerAdapter(handler))} (and the same
+ * adapter on {@code "/_synapse/admin/"} for the admin API).
  *
  * <p>Set the system property {@code sun.net.httpserver.nodelay=true} before creating the server:
  * the JDK server writes headers and body separately, and without {@code TCP_NODELAY} every small

@@ -27,8 +27,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The Matrix media HTTP surface (spec v1.19) over a {@link MediaRepository}: the authenticated
  * client endpoints ({@code /_matrix/client/v1/media/...}), the legacy ones
- * ({@code /_matrix/media/{v3,r0,v1}/...}) and the federation ones
- * ({@code /_matrix/federation/v1/media/...}). Framework-free: an adapter turns its server's
+ * ({@code /_matrix/media/{v3,r0,v1}/...}), the federation ones
+ * ({@code /_matrix/federation/v1/media/...}) and the media part of Synapse's admin API
+ * ({@code /_synapse/admin/v1/...}, for users the repository's {@code Authorizer} names admins; see
+ * the README's "Admin API"). Framework-free: an adapter turns its server's
  * request into a {@link MediaHttpRequest}, calls {@link #handle}, and writes the
  * {@link MediaHttpResponse}. {@link JdkHttpServerAdapter} and {@link MediaServlet} are the stock
  * adapters. Thread-safe.
@@ -50,12 +52,14 @@ public final class MediaHttpHandler {
   private final AccessTokens tokens;
   private final Optional<FederationAuthenticator> federationAuthenticator;
   private final Optional<Instant> legacyFreeze;
+  private final AdminEndpoints admin;
 
   private MediaHttpHandler(Builder b) {
     this.repository = b.repository;
     this.tokens = new AccessTokens(Objects.requireNonNull(b.authenticator, "authenticator"));
     this.federationAuthenticator = Optional.ofNullable(b.federationAuthenticator);
     this.legacyFreeze = b.legacyFreeze;
+    this.admin = new AdminEndpoints(repository, tokens, legacyFreeze);
   }
 
   /** Starts building a handler for {@code repository}. */
@@ -74,6 +78,8 @@ public final class MediaHttpHandler {
       return Responses.error(e);
     } catch (AllowedMethods e) {
       return Responses.methodNotAllowed(e.allow);
+    } catch (AdminEndpoints.MethodNotAllowed e) {
+      return Responses.methodNotAllowed(e.allow);
     } catch (RuntimeException e) {
       log.error("Unexpected failure answering {} {}", request.method(), request.rawPath(), e);
       return Responses.error(MediaException.internal("Internal server error", e));
@@ -89,6 +95,9 @@ public final class MediaHttpHandler {
     String path = request.rawPath();
     if (method.equals("OPTIONS")) {
       return new MediaHttpResponse(204, Responses.corsHeaders(), Responses.emptyBody(), false);
+    }
+    if (path.startsWith(AdminEndpoints.PREFIX)) {
+      return admin.handle(request, path.substring(AdminEndpoints.PREFIX.length()), QueryParameters.parse(request.rawQuery()));
     }
     Api api;
     String rest;

@@ -47,7 +47,8 @@ import org.mxmedia.spi.PrimaryStorage;
  * Registered on a static field it starts once for the class; on an instance field, once per
  * test. The server answers {@code /_matrix/media/*}, {@code /_matrix/client/v1/media/*} and
  * {@code /_matrix/federation/v1/media/*} (the last with 401: no federation authenticator unless
- * one is configured), with one user and its access token.
+ * one is configured) and the admin API under {@code /_synapse/admin/v1/} (403 unless the
+ * repository's authorizer makes the user an admin), with one user and its access token.
  */
 public final class MediaServerExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
   private final String serverName;
@@ -149,7 +150,9 @@ public final class MediaServerExtension implements BeforeAllCallback, AfterAllCa
         return t;
       });
       http.setExecutor(threads);
-      http.createContext("/_matrix/", new JdkHttpServerAdapter(handler.build()));
+      JdkHttpServerAdapter adapter = new JdkHttpServerAdapter(handler.build());
+      http.createContext("/_matrix/", adapter);
+      http.createContext("/_synapse/admin/", adapter);
       http.start();
       running = new Running(http, threads, repository,
           URI.create("http://127.0.0.1:" + http.getAddress().getPort()));

@@ -22,7 +22,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.mxmedia.MediaId;
+import org.mxmedia.MediaQuery;
 import org.mxmedia.MediaUsage;
+import org.mxmedia.Page;
+import org.mxmedia.StatisticsQuery;
+import org.mxmedia.UserMediaStatistics;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.LocalMedia;
@@ -729,5 +733,254 @@ public abstract class MediaStoreContract {
         pool.shutdownNow();
       }
     }
+  }
+
+  // ---- admin listings
+
+  private LocalMedia stored(LocalMedia m) {
+    assertThat(store.reserveBlob(m.blob())).isEqualTo(Reservation.RESERVED);
+    assertThat(store.insertLocalMedia(m)).isTrue();
+    return m;
+  }
+
+  private static final List<Optional<String>> NAMES = List.of(Optional.empty(), Optional.of("b.png"),
+      Optional.of("B.png"), Optional.of("\u00e9t\u00e9.jpg"), Optional.of("\ud83d\ude00.gif"), Optional.of("\ufffd.txt"),
+      Optional.of(""), Optional.of("a.png"));
+  private static final List<String> TYPES = List.of("image/png", "image/jpeg", "application/octet-stream", "text/plain");
+
+  /** 30 media of Alice with repeating values in every sortable field, and 3 of Bob. */
+  private List<LocalMedia> storeVariedMedia() {
+    List<LocalMedia> alices = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      Instant created = T0.plusSeconds(i % 7);
+      LocalMedia m = new LocalMedia(MediaId.of("m" + (char) ('A' + (i * 7) % 26) + i), TYPES.get(i % TYPES.size()),
+          NAMES.get(i % NAMES.size()), ALICE, 100 + i % 5, blob(i % 4), created, created.plusSeconds(i % 3),
+          false, i % 4 == 0);
+      alices.add(stored(m));
+    }
+    for (int i = 0; i < 3; i++) {
+      stored(media("bob" + i, blob(9), BOB, T0, 1));
+    }
+    for (int i = 0; i < 30; i += 3) {
+      store.setQuarantined(alices.get(i).mediaId(), true);
+    }
+    return alices.stream().map(m -> store.localMedia(m.mediaId()).orElseThrow()).toList();
+  }
+
+  private static int byCodePoint(String a, String b) {
+    int[] x = a.codePoints().toArray();
+    int[] y = b.codePoints().toArray();
+    return java.util.Arrays.compare(x, y);
+  }
+
+  private static java.util.Comparator<LocalMedia> expectedOrder(MediaQuery.Order order) {
+    return switch (order) {
+      case MEDIA_ID -> (a, b) -> a.mediaId().value().compareTo(b.mediaId().value());
+      case UPLOAD_NAME -> (a, b) -> byCodePoint(a.uploadName().orElse(""), b.uploadName().orElse(""));
+      case CREATED_TS -> java.util.Comparator.comparing(LocalMedia::createdAt);
+      case LAST_ACCESS_TS -> java.util.Comparator.comparing(LocalMedia::lastAccessedAt);
+      case MEDIA_LENGTH -> java.util.Comparator.comparingLong(LocalMedia::size);
+      case MEDIA_TYPE -> java.util.Comparator.comparing(LocalMedia::contentType);
+      case QUARANTINED_BY -> java.util.Comparator.comparing(LocalMedia::quarantined);
+      case SAFE_FROM_QUARANTINE -> java.util.Comparator.comparing(LocalMedia::safeFromQuarantine);
+    };
+  }
+
+  @Test
+  void localMediaOfPagesInEveryOrderWithTiesByAscendingMediaId() {
+    List<LocalMedia> alices = storeVariedMedia();
+    for (MediaQuery.Order order : MediaQuery.Order.values()) {
+      for (boolean descending : new boolean[] {false, true}) {
+        java.util.Comparator<LocalMedia> c = expectedOrder(order);
+        if (descending) {
+          c = c.reversed();
+        }
+        List<MediaId> expected = alices.stream().sorted(c.thenComparing(m -> m.mediaId().value()))
+            .map(LocalMedia::mediaId).toList();
+        List<MediaId> seen = new ArrayList<>();
+        for (long offset = 0; offset < 35; offset += 7) {
+          Page<LocalMedia> page = store.localMediaOf(ALICE, new MediaQuery(order, descending, offset, 7));
+          assertThat(page.total()).as(order + " total").isEqualTo(30);
+          assertThat(page.offset()).isEqualTo(offset);
+          page.items().forEach(m -> seen.add(m.mediaId()));
+        }
+        assertThat(seen).as(order + (descending ? " descending" : " ascending")).containsExactlyElementsOf(expected);
+      }
+    }
+    assertThat(store.localMediaOf(ALICE, new MediaQuery(MediaQuery.Order.MEDIA_ID, false, 0, 1)).items().get(0))
+        .isEqualTo(alices.stream().min(expectedOrder(MediaQuery.Order.MEDIA_ID)).orElseThrow());
+  }
+
+  @Test
+  void localMediaOfBeyondTheEndIsEmptyWithTheTotal() {
+    storeVariedMedia();
+    Page<LocalMedia> page = store.localMediaOf(ALICE, new MediaQuery(MediaQuery.Order.CREATED_TS, false, 500, 10));
+    assertThat(page.items()).isEmpty();
+    assertThat(page.total()).isEqualTo(30);
+    assertThat(store.localMediaOf(ALICE, new MediaQuery(MediaQuery.Order.CREATED_TS, false, 0, 0)).total()).isEqualTo(30);
+    Page<LocalMedia> nobody = store.localMediaOf(UserId.of("@carol:example.org"), MediaQuery.newestFirst());
+    assertThat(nobody.items()).isEmpty();
+    assertThat(nobody.total()).isZero();
+  }
+
+  @Test
+  void pagesOfOverAThousandMediaListEachExactlyOnce() {
+    int n = 1100;
+    java.util.Set<MediaId> all = new java.util.HashSet<>();
+    for (int i = 0; i < n; i++) {
+      LocalMedia m = stored(media(String.format("p%05d", (i * 7919) % n), blob(i % 3), ALICE, T0.plusMillis(i % 13), i % 11));
+      all.add(m.mediaId());
+      if (i % 10 == 0) {
+        store.setQuarantined(m.mediaId(), true);
+      }
+    }
+    List<MediaId> seen = new ArrayList<>();
+    long offset = 0;
+    while (true) {
+      Page<LocalMedia> page = store.localMediaOf(ALICE, new MediaQuery(MediaQuery.Order.CREATED_TS, true, offset, 250));
+      assertThat(page.total()).isEqualTo(n);
+      page.items().forEach(m -> seen.add(m.mediaId()));
+      if (page.nextOffset().isEmpty()) {
+        break;
+      }
+      offset = page.nextOffset().getAsLong();
+    }
+    assertThat(seen).hasSize(n).doesNotHaveDuplicates();
+    assertThat(new java.util.HashSet<>(seen)).isEqualTo(all);
+
+    List<MediaId> quarantined = new ArrayList<>();
+    for (long o = 0; ; o += 30) {
+      Page<MediaId> page = store.quarantinedLocalMedia(o, 30);
+      assertThat(page.total()).isEqualTo(n / 10);
+      if (page.items().isEmpty()) {
+        break;
+      }
+      quarantined.addAll(page.items());
+    }
+    assertThat(quarantined).hasSize(n / 10).doesNotHaveDuplicates().isSortedAccordingTo(java.util.Comparator.comparing(MediaId::value));
+  }
+
+  @Test
+  void quarantineLocalMediaOfSkipsProtectedMediaAndCountsOnlyChanges() {
+    LocalMedia a = stored(media("qa", blob(1), ALICE, T0, 1));
+    LocalMedia b = stored(media("qb", blob(2), ALICE, T0, 1));
+    LocalMedia safe = stored(media("qs", blob(3), ALICE, T0, 1));
+    LocalMedia bobs = stored(media("qbob", blob(4), BOB, T0, 1));
+    store.setSafeFromQuarantine(safe.mediaId(), true);
+    store.setQuarantined(b.mediaId(), true);
+
+    assertThat(store.quarantineLocalMediaOf(ALICE)).isEqualTo(1);
+    assertThat(store.localMedia(a.mediaId()).orElseThrow().quarantined()).isTrue();
+    assertThat(store.localMedia(b.mediaId()).orElseThrow().quarantined()).isTrue();
+    assertThat(store.localMedia(safe.mediaId()).orElseThrow().quarantined()).isFalse();
+    assertThat(store.localMedia(bobs.mediaId()).orElseThrow().quarantined()).isFalse();
+    assertThat(store.quarantineLocalMediaOf(ALICE)).isZero();
+  }
+
+  @Test
+  void localMediaAccessedBeforePagesByMediaIdAfterTheLastSeen() {
+    for (int i = 0; i < 40; i++) {
+      Instant at = T0.plusSeconds(i);
+      LocalMedia m = stored(new LocalMedia(MediaId.of(String.format("d%02d", 39 - i)), "image/png", Optional.empty(), ALICE,
+          i, blob(i % 2), at, at, i % 5 == 0, i % 7 == 0));
+      assertThat(m).isNotNull();
+    }
+    // accessed before T0+30s: i < 30; larger than 9 bytes: i >= 10; so i in [10, 29], ids d10..d29
+    List<String> seen = new ArrayList<>();
+    Optional<MediaId> after = Optional.empty();
+    while (true) {
+      List<LocalMedia> batch = store.localMediaAccessedBefore(T0.plusSeconds(30), 9, after, 6);
+      if (batch.isEmpty()) {
+        break;
+      }
+      assertThat(batch.size()).isLessThanOrEqualTo(6);
+      batch.forEach(m -> seen.add(m.mediaId().value()));
+      after = Optional.of(batch.get(batch.size() - 1).mediaId());
+    }
+    List<String> expected = new ArrayList<>();
+    for (int i = 10; i <= 29; i++) {
+      expected.add(String.format("d%02d", 39 - i));
+    }
+    expected.sort(null);
+    assertThat(seen).containsExactlyElementsOf(expected);
+  }
+
+  @Test
+  void quarantinedRemoteMediaPagesByOriginThenMediaId() {
+    String[][] uris = {{"b.org", "x"}, {"a.org", "z"}, {"a.org", "y"}, {"c.org", "a"}, {"a.org", "x"}};
+    for (int i = 0; i < uris.length; i++) {
+      BlobKey b = blob(20 + i);
+      assertThat(store.reserveBlob(b)).isEqualTo(Reservation.RESERVED);
+      RemoteMedia r = remote(uris[i][0], uris[i][1], b, T0);
+      assertThat(store.insertRemoteMedia(r)).isTrue();
+      if (i != 3) {
+        store.setRemoteQuarantined(r.uri(), true);
+      }
+    }
+    Page<MxcUri> first = store.quarantinedRemoteMedia(0, 3);
+    Page<MxcUri> second = store.quarantinedRemoteMedia(3, 3);
+    assertThat(first.total()).isEqualTo(4);
+    assertThat(second.total()).isEqualTo(4);
+    assertThat(first.items()).extracting(MxcUri::toString)
+        .containsExactly("mxc://a.org/x", "mxc://a.org/y", "mxc://a.org/z");
+    assertThat(second.items()).extracting(MxcUri::toString).containsExactly("mxc://b.org/x");
+    assertThat(store.quarantinedRemoteMedia(10, 3).items()).isEmpty();
+    assertThat(store.quarantinedRemoteMedia(10, 3).total()).isEqualTo(4);
+    assertThat(store.quarantinedLocalMedia(0, 10).total()).isZero();
+  }
+
+  @Test
+  void mediaStatisticsGroupByUploaderWithPeriodSearchAndOrder() {
+    UserId carol = UserId.of("@Car%ol_1:example.org");
+    UserId dave = UserId.of("@dave:carol.example.org");
+    stored(media("s1", blob(1), ALICE, T0, 10));
+    stored(media("s2", blob(1), ALICE, T0.plusSeconds(10), 20));
+    stored(media("s3", blob(2), BOB, T0.plusSeconds(5), 100));
+    stored(media("s4", blob(3), carol, T0.plusSeconds(20), 5));
+    stored(media("s5", blob(3), carol, T0.plusSeconds(20), 5));
+    stored(media("s6", blob(3), carol, T0.plusSeconds(20), 5));
+    stored(media("s7", blob(4), dave, T0, 1));
+
+    Page<UserMediaStatistics> all = store.mediaStatistics(StatisticsQuery.byUserId());
+    assertThat(all.total()).isEqualTo(4);
+    assertThat(all.items()).containsExactly(
+        new UserMediaStatistics(carol, Optional.empty(), 3, 15),
+        new UserMediaStatistics(ALICE, Optional.empty(), 2, 30),
+        new UserMediaStatistics(BOB, Optional.empty(), 1, 100),
+        new UserMediaStatistics(dave, Optional.empty(), 1, 1));
+
+    StatisticsQuery byCount = new StatisticsQuery(StatisticsQuery.Order.MEDIA_COUNT, true, 0, 10, T0, Optional.empty(),
+        Optional.empty());
+    assertThat(store.mediaStatistics(byCount).items()).extracting(UserMediaStatistics::user)
+        .containsExactly(carol, ALICE, BOB, dave);
+    StatisticsQuery byLength = new StatisticsQuery(StatisticsQuery.Order.MEDIA_LENGTH, false, 1, 2, T0, Optional.empty(),
+        Optional.empty());
+    Page<UserMediaStatistics> page = store.mediaStatistics(byLength);
+    assertThat(page.items()).extracting(UserMediaStatistics::user).containsExactly(carol, ALICE);
+    assertThat(page.total()).isEqualTo(4);
+
+    StatisticsQuery period = new StatisticsQuery(StatisticsQuery.Order.USER_ID, false, 0, 10, T0.plusSeconds(5),
+        Optional.of(T0.plusSeconds(10)), Optional.empty());
+    assertThat(store.mediaStatistics(period).items()).containsExactly(
+        new UserMediaStatistics(ALICE, Optional.empty(), 1, 20), new UserMediaStatistics(BOB, Optional.empty(), 1, 100));
+
+    // the localpart only, ASCII case ignored, LIKE's wildcards taken literally
+    assertThat(search("car%ol")).containsExactly(carol);
+    assertThat(search("CAR")).containsExactly(carol);
+    assertThat(search("r%")).containsExactly(carol);
+    assertThat(search("_1")).containsExactly(carol);
+    assertThat(search("%")).containsExactly(carol);
+    assertThat(search("_")).containsExactly(carol);
+    assertThat(search("example")).isEmpty();
+    assertThat(search("a")).containsExactly(carol, ALICE, dave);
+    Page<UserMediaStatistics> none = store.mediaStatistics(new StatisticsQuery(StatisticsQuery.Order.USER_ID, false, 0, 10,
+        T0, Optional.empty(), Optional.of("zzz")));
+    assertThat(none.items()).isEmpty();
+    assertThat(none.total()).isZero();
+  }
+
+  private List<UserId> search(String term) {
+    return store.mediaStatistics(new StatisticsQuery(StatisticsQuery.Order.USER_ID, false, 0, 10, Instant.EPOCH,
+        Optional.empty(), Optional.of(term))).items().stream().map(UserMediaStatistics::user).toList();
   }
 }

@@ -14,6 +14,16 @@ enum Dialect {
    */
   SQLITE {
     @Override
+    String binaryCollation() {
+      return ""; // BINARY, the default: UTF-8 bytes
+    }
+
+    @Override
+    String localpart(String column) {
+      return "substr(" + column + ", 2, instr(" + column + ", ':') - 2)";
+    }
+
+    @Override
     void lockOwner(Connection c, UserId owner) {}
 
     @Override
@@ -39,6 +49,16 @@ enum Dialect {
   },
   /** PostgreSQL: transaction-scoped advisory locks where a check-then-insert must not interleave. */
   POSTGRES {
+    @Override
+    String binaryCollation() {
+      return " COLLATE \"C\""; // byte order whatever the database's locale
+    }
+
+    @Override
+    String localpart(String column) {
+      return "substr(" + column + ", 2, strpos(" + column + ", ':') - 2)";
+    }
+
     @Override
     void lockOwner(Connection c, UserId owner) throws SQLException {
       Jdbc.call(c, Sql.ADVISORY_LOCK_ON_TEXT, "mxmedia-owner:" + owner.value());
@@ -70,6 +90,15 @@ enum Dialect {
   void rollback(Connection c) throws SQLException {
     c.rollback();
   }
+
+  /**
+   * The clause after a text expression that orders and compares it by its UTF-8 bytes (Unicode
+   * code points), the same on every database: empty or starting with a space.
+   */
+  abstract String binaryCollation();
+
+  /** The expression for the localpart of a user id held in {@code column} (between {@code @} and the first {@code :}). */
+  abstract String localpart(String column);
 
   /** Serialises, until commit, transactions that count and then insert pending uploads of one owner. */
   abstract void lockOwner(Connection c, UserId owner) throws SQLException;

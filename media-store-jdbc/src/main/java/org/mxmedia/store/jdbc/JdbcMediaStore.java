@@ -17,9 +17,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.mxmedia.MediaId;
+import org.mxmedia.MediaQuery;
 import org.mxmedia.MediaUsage;
 import org.mxmedia.MxcUri;
+import org.mxmedia.Page;
+import org.mxmedia.ServerName;
+import org.mxmedia.StatisticsQuery;
 import org.mxmedia.UserId;
+import org.mxmedia.UserMediaStatistics;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.LocalMedia;
 import org.mxmedia.spi.MediaStore;
@@ -229,6 +234,107 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   public MediaUsage usage(UserId uploader, Instant since) {
     return transactions.read(c -> one(c, Sql.LOCAL_USAGE, r -> new MediaUsage(r.getLong(1), r.getLong(2)), uploader, since)
         .orElse(MediaUsage.NONE));
+  }
+
+  // ---- admin listings
+
+  @Override
+  public Page<LocalMedia> localMediaOf(UserId uploader, MediaQuery query) {
+    String sql = Sql.localOfUploader(orderExpression(query.orderBy()), query.descending(), dialect.binaryCollation());
+    return transactions.read(c -> {
+      List<Counted<LocalMedia>> rows = query(c, sql, r -> new Counted<>(Rows.LOCAL.map(r), r.getLong(11)),
+          uploader, query.limit(), query.offset());
+      long total = rows.isEmpty()
+          ? one(c, Sql.LOCAL_COUNT_OF_UPLOADER, Rows.LONG, uploader).orElse(0L)
+          : rows.get(0).total();
+      return new Page<>(rows.stream().map(Counted::item).toList(), query.offset(), total);
+    });
+  }
+
+  /** A row with the count of all rows (a window over the whole result, before LIMIT). */
+  private record Counted<T>(T item, long total) {}
+
+  private String orderExpression(MediaQuery.Order order) {
+    String collate = dialect.binaryCollation();
+    return switch (order) {
+      case MEDIA_ID -> "media_id" + collate;
+      case UPLOAD_NAME -> "COALESCE(upload_name, '')" + collate;
+      case CREATED_TS -> "created_ts";
+      case LAST_ACCESS_TS -> "last_access_ts";
+      case MEDIA_LENGTH -> "size";
+      case MEDIA_TYPE -> "content_type" + collate;
+      case QUARANTINED_BY -> "quarantined";
+      case SAFE_FROM_QUARANTINE -> "safe_from_quarantine";
+    };
+  }
+
+  @Override
+  public int quarantineLocalMediaOf(UserId uploader) {
+    return transactions.write((Transactions.Work<Integer>) c -> update(c, Sql.LOCAL_QUARANTINE_OF_UPLOADER, uploader));
+  }
+
+  @Override
+  public List<LocalMedia> localMediaAccessedBefore(Instant before, long sizeGreaterThan, Optional<MediaId> after, int limit) {
+    String afterId = after.map(MediaId::value).orElse("");
+    return transactions.read(c -> query(c, Sql.localAccessedBefore(dialect.binaryCollation()), Rows.LOCAL,
+        before, sizeGreaterThan, afterId, limit));
+  }
+
+  @Override
+  public Page<MediaId> quarantinedLocalMedia(long offset, int limit) {
+    return transactions.read(c -> {
+      List<Counted<MediaId>> rows = query(c, Sql.localQuarantined(dialect.binaryCollation()),
+          r -> new Counted<>(MediaId.of(r.getString(1)), r.getLong(2)), limit, offset);
+      long total = rows.isEmpty() ? one(c, Sql.LOCAL_QUARANTINED_COUNT, Rows.LONG).orElse(0L) : rows.get(0).total();
+      return new Page<>(rows.stream().map(Counted::item).toList(), offset, total);
+    });
+  }
+
+  @Override
+  public Page<MxcUri> quarantinedRemoteMedia(long offset, int limit) {
+    return transactions.read(c -> {
+      List<Counted<MxcUri>> rows = query(c, Sql.remoteQuarantined(dialect.binaryCollation()),
+          r -> new Counted<>(MxcUri.of(ServerName.of(r.getString(1)), MediaId.of(r.getString(2))), r.getLong(3)),
+          limit, offset);
+      long total = rows.isEmpty() ? one(c, Sql.REMOTE_QUARANTINED_COUNT, Rows.LONG).orElse(0L) : rows.get(0).total();
+      return new Page<>(rows.stream().map(Counted::item).toList(), offset, total);
+    });
+  }
+
+  @Override
+  public Page<UserMediaStatistics> mediaStatistics(StatisticsQuery query) {
+    String collate = dialect.binaryCollation();
+    String localpart = dialect.localpart("uploader");
+    String orderBy = switch (query.orderBy()) {
+      case USER_ID, DISPLAYNAME -> "uploader" + collate;
+      case MEDIA_LENGTH -> "media_length";
+      case MEDIA_COUNT -> "media_count";
+    };
+    long until = query.until().map(Instant::toEpochMilli).orElse(Long.MAX_VALUE);
+    String pattern = "%" + query.searchTerm().map(JdbcMediaStore::likeEscaped).orElse("") + "%";
+    return transactions.read(c -> {
+      List<Counted<UserMediaStatistics>> rows = query(c, Sql.statistics(orderBy, query.descending(), collate, localpart),
+          r -> new Counted<>(new UserMediaStatistics(UserId.of(r.getString(1)), Optional.empty(), r.getLong(2), r.getLong(3)),
+              r.getLong(4)),
+          query.from(), until, pattern, query.limit(), query.offset());
+      long total = rows.isEmpty()
+          ? one(c, Sql.statisticsCount(localpart), Rows.LONG, query.from(), until, pattern).orElse(0L)
+          : rows.get(0).total();
+      return new Page<>(rows.stream().map(Counted::item).toList(), query.offset(), total);
+    });
+  }
+
+  /** {@code term} lower-cased (ASCII letters only, as a localpart is ASCII) with LIKE's wildcards and escape escaped. */
+  private static String likeEscaped(String term) {
+    StringBuilder b = new StringBuilder(term.length() + 8);
+    for (int i = 0; i < term.length(); i++) {
+      char ch = term.charAt(i);
+      if (ch == '\\' || ch == '%' || ch == '_') {
+        b.append('\\');
+      }
+      b.append(ch >= 'A' && ch <= 'Z' ? (char) (ch + ('a' - 'A')) : ch);
+    }
+    return b.toString();
   }
 
   // ---- cached remote media

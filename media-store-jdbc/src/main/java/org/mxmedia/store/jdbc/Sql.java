@@ -72,6 +72,67 @@ final class Sql {
 
   static final String LOCAL_SAFE_FROM_QUARANTINE = "UPDATE local_media SET safe_from_quarantine = ? WHERE media_id = ?";
 
+  // ---- admin listings (text ordered and compared byte-wise: {@code collate} is the dialect's
+  // binary collation clause; ORDER BY expressions come from enum constants, never from input)
+
+  /**
+   * One page of an uploader's media in {@code orderBy}, ties by ascending media id, with the count
+   * of all their media (the window is counted before LIMIT) as column 11. Parameters: uploader,
+   * limit, offset.
+   */
+  static String localOfUploader(String orderBy, boolean descending, String collate) {
+    return "SELECT " + LOCAL_COLUMNS + ", COUNT(*) OVER () FROM local_media WHERE uploader = ? ORDER BY " + orderBy
+        + (descending ? " DESC" : " ASC") + ", media_id" + collate + " ASC LIMIT ? OFFSET ?";
+  }
+
+  static final String LOCAL_COUNT_OF_UPLOADER = "SELECT COUNT(*) FROM local_media WHERE uploader = ?";
+
+  /** Quarantines an uploader's media that is neither quarantined nor protected. */
+  static final String LOCAL_QUARANTINE_OF_UPLOADER = "UPDATE local_media SET quarantined = TRUE"
+      + " WHERE uploader = ? AND quarantined = FALSE AND safe_from_quarantine = FALSE";
+
+  /** Parameters: accessed-before instant, size bound (exclusive), the last media id seen ({@code ""} at first), limit. */
+  static String localAccessedBefore(String collate) {
+    return "SELECT " + LOCAL_COLUMNS + " FROM local_media WHERE last_access_ts < ? AND size > ? AND media_id" + collate
+        + " > ? ORDER BY media_id" + collate + " LIMIT ?";
+  }
+
+  /** Quarantined local media ids with the count of all as column 2. Parameters: limit, offset. */
+  static String localQuarantined(String collate) {
+    return "SELECT media_id, COUNT(*) OVER () FROM local_media WHERE quarantined = TRUE ORDER BY media_id" + collate
+        + " LIMIT ? OFFSET ?";
+  }
+
+  static final String LOCAL_QUARANTINED_COUNT = "SELECT COUNT(*) FROM local_media WHERE quarantined = TRUE";
+
+  /** Quarantined remote media (origin, media id) with the count of all as column 3. Parameters: limit, offset. */
+  static String remoteQuarantined(String collate) {
+    return "SELECT origin, media_id, COUNT(*) OVER () FROM remote_media WHERE quarantined = TRUE ORDER BY origin" + collate
+        + ", media_id" + collate + " LIMIT ? OFFSET ?";
+  }
+
+  static final String REMOTE_QUARANTINED_COUNT = "SELECT COUNT(*) FROM remote_media WHERE quarantined = TRUE";
+
+  /** The filter of the statistics: created from, created until, a LIKE pattern on the lower-cased localpart. */
+  private static String statisticsFilter(String localpart) {
+    return " FROM local_media WHERE created_ts >= ? AND created_ts <= ? AND LOWER(" + localpart + ") LIKE ? ESCAPE '\\'";
+  }
+
+  /**
+   * One page of uploaders with media count and length (columns 1 to 3) and the number of all
+   * matching uploaders (column 4). Parameters: from, until, pattern, limit, offset.
+   */
+  static String statistics(String orderBy, boolean descending, String collate, String localpart) {
+    return "SELECT uploader, COUNT(*) AS media_count, COALESCE(SUM(size), 0) AS media_length, COUNT(*) OVER ()"
+        + statisticsFilter(localpart) + " GROUP BY uploader ORDER BY " + orderBy + (descending ? " DESC" : " ASC")
+        + ", uploader" + collate + " ASC LIMIT ? OFFSET ?";
+  }
+
+  /** The number of matching uploaders. Parameters: from, until, pattern. */
+  static String statisticsCount(String localpart) {
+    return "SELECT COUNT(*) FROM (SELECT uploader" + statisticsFilter(localpart) + " GROUP BY uploader) uploaders";
+  }
+
   // ---- cached remote media
 
   static final String REMOTE_COLUMNS = "origin, media_id, content_type, upload_name, size, sha256, cached_ts, last_access_ts, quarantined";
