@@ -4,6 +4,7 @@ import org.jspecify.annotations.Nullable;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -17,6 +18,8 @@ import org.mxmedia.spi.FederationClient;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
+import org.mxmedia.spi.RateLimiter;
+import org.mxmedia.spi.SpamChecker;
 import org.mxmedia.spi.StorageProvider;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
@@ -95,6 +98,16 @@ public interface MediaRepository extends AutoCloseable {
    *     thumbnailer configured); 504 {@code M_NOT_YET_UPLOADED} as {@link #download}
    */
   MediaResponse thumbnail(MxcUri uri, ThumbnailSpec spec, DownloadOptions options);
+
+  /**
+   * The largest upload {@code user} may make, as the client {@code /config} endpoint reports it
+   * ({@code m.upload.size}): the configured maximum, lowered by the upload policy's own per-user
+   * limit if it has one ({@link UploadPolicy#maxUploadSize}). Quotas over time are not
+   * subtracted, as in Synapse.
+   */
+  default DataSize maxUploadSize(UserId user) {
+    return config().maxUploadSize();
+  }
 
   /** Administrative operations for trusted host code. */
   MediaAdmin admin();
@@ -251,6 +264,63 @@ public interface MediaRepository extends AutoCloseable {
       return this;
     }
 
+    // ---- lifecycle: retention, the remote cache's bound, rate limits, spam checks
+
+    private @Nullable Duration localMediaLifetime;
+    private @Nullable Duration remoteMediaLifetime;
+    private @Nullable DataSize remoteCacheMaxSize;
+    private @Nullable RateLimiter rateLimiter;
+    private @Nullable SpamChecker spamChecker;
+
+    /**
+     * Synapse's {@code media_retention.local_media_lifetime}: local media not downloaded (or,
+     * never downloaded, not uploaded) for this long is deleted by the hourly background sweep,
+     * except media that is quarantined or protected from quarantine. Default: kept forever.
+     */
+    public Builder localMediaLifetime(Duration lifetime) {
+      this.localMediaLifetime = once(this.localMediaLifetime, positive(lifetime, "localMediaLifetime"), "localMediaLifetime");
+      return this;
+    }
+
+    /**
+     * Synapse's {@code media_retention.remote_media_lifetime}: cached remote media not served for
+     * this long is deleted by the hourly background sweep (it is fetched again when asked for),
+     * except quarantined media. Default: kept forever.
+     */
+    public Builder remoteMediaLifetime(Duration lifetime) {
+      this.remoteMediaLifetime = once(this.remoteMediaLifetime, positive(lifetime, "remoteMediaLifetime"), "remoteMediaLifetime");
+      return this;
+    }
+
+    /**
+     * Bounds the cached remote media (the sum of their sizes): past it, a background sweep every
+     * five minutes deletes the least recently served cached remote media first until the total is
+     * within the bound again (quarantined media is kept). Default: unbounded.
+     */
+    public Builder remoteCacheMaxSize(DataSize maxSize) {
+      this.remoteCacheMaxSize = once(this.remoteCacheMaxSize, maxSize, "remoteCacheMaxSize");
+      return this;
+    }
+
+    /** Limits how fast each user uploads, creates pending uploads and pulls remote bytes. Default: {@link RateLimiter#unlimited()}. */
+    public Builder rateLimiter(RateLimiter rateLimiter) {
+      this.rateLimiter = once(this.rateLimiter, rateLimiter, "rateLimiter");
+      return this;
+    }
+
+    /** Checks each upload's staged bytes before they are stored; see {@link SpamChecker}. Default: none. */
+    public Builder spamChecker(SpamChecker spamChecker) {
+      this.spamChecker = once(this.spamChecker, spamChecker, "spamChecker");
+      return this;
+    }
+
+    private static Duration positive(Duration d, String name) {
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive: " + d);
+      }
+      return d;
+    }
+
     /**
      * Builds the repository and starts its background work (a sweep that finishes blob deletions
      * a crash interrupted, the batched access-time writer, the hourly purge of expired pending
@@ -283,7 +353,10 @@ public interface MediaRepository extends AutoCloseable {
           Optional.ofNullable(thumbnailer),
           Optional.ofNullable(federationClient),
           outboundPolicy == null ? OutboundPolicy.defaults() : outboundPolicy,
-          Optional.ofNullable(localCache)));
+          Optional.ofNullable(localCache),
+          new RepositoryFactory.LifecycleOptions(Optional.ofNullable(localMediaLifetime), Optional.ofNullable(remoteMediaLifetime),
+              Optional.ofNullable(remoteCacheMaxSize), rateLimiter == null ? RateLimiter.unlimited() : rateLimiter,
+              Optional.ofNullable(spamChecker))));
     }
 
     private static <T> T once(@Nullable T current, T value, String name) {

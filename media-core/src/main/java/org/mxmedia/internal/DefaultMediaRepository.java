@@ -50,6 +50,7 @@ final class DefaultMediaRepository implements MediaRepository {
   private final Downloads downloads;
   private final AdminOperations admin;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final UploadPolicy uploadPolicy;
 
   DefaultMediaRepository(
       ServerName serverName,
@@ -65,7 +66,8 @@ final class DefaultMediaRepository implements MediaRepository {
       Optional<Thumbnailer> thumbnailer,
       Optional<FederationClient> federationClient,
       OutboundPolicy outboundPolicy,
-      LocalBlobCache cache) {
+      LocalBlobCache cache,
+      RepositoryFactory.LifecycleOptions lifecycleOptions) {
     this.serverName = serverName;
     this.config = config;
     this.authorizer = authorizer;
@@ -78,14 +80,23 @@ final class DefaultMediaRepository implements MediaRepository {
         thumbnailer.map(t -> new ThumbnailService(store, blobs, t, config, clock, lifecycle.thumbnailPool(), claims));
     Optional<RemoteFetcher> remote = federationClient.map(client -> new RemoteFetcher(
         new FederationDownload(client, outboundPolicy), blobs, store, config, clock, lifecycle.scheduler(), claims));
-    this.downloads = new Downloads(serverName, config, store, blobs, clock, thumbnails, remote, accesses);
+    this.downloads = new Downloads(serverName, config, store, blobs, clock, thumbnails, remote, accesses,
+        lifecycleOptions.rateLimiter());
     this.uploads = new Uploads(serverName, config, store, blobs, uploadPolicy, clock, ids, downloads::pregenerate,
-        downloads::completed);
+        downloads::completed, lifecycleOptions);
+    this.uploadPolicy = uploadPolicy;
     this.admin = new AdminOperations(serverName, store, blobs, clock);
 
     lifecycle.every("access-time flush", config.lastAccessFlushInterval(), config.lastAccessFlushInterval(), accesses::flush);
     lifecycle.every("lease renewal", Duration.ZERO, BlobDeletions.HEARTBEAT_INTERVAL, blobs::heartbeat);
     lifecycle.every("maintenance", Duration.ZERO, MAINTENANCE_INTERVAL, this::maintain);
+    RetentionSweep retention = new RetentionSweep(store, blobs, accesses, clock, lifecycleOptions, closed::get);
+    if (retention.retains()) {
+      lifecycle.every("media retention", Duration.ZERO, RetentionSweep.RETENTION_INTERVAL, retention::applyRetention);
+    }
+    if (retention.bounds()) {
+      lifecycle.every("remote cache bound", Duration.ZERO, RetentionSweep.SPACE_INTERVAL, retention::enforceSpaceBound);
+    }
     log.info("Media repository for {} started: primary storage {}, providers {}", serverName, primary.name(), providers);
   }
 
@@ -127,6 +138,12 @@ final class DefaultMediaRepository implements MediaRepository {
   public MediaResponse thumbnail(MxcUri uri, ThumbnailSpec spec, DownloadOptions options) {
     ensureOpen();
     return downloads.thumbnail(uri, spec, options);
+  }
+
+  @Override
+  public org.mxmedia.DataSize maxUploadSize(UserId user) {
+    org.mxmedia.DataSize configured = config.maxUploadSize();
+    return uploadPolicy.maxUploadSize(user).filter(own -> own.bytes() < configured.bytes()).orElse(configured);
   }
 
   @Override
