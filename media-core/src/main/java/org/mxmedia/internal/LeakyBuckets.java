@@ -121,6 +121,13 @@ final class LeakyBuckets implements RateLimiter {
     }
   }
 
+  /** Buckets kept for {@code action} (for tests; expired entries are cleaned up first). */
+  long buckets(Action action) {
+    Cache<UserId, Bucket> cache = Objects.requireNonNull(buckets.get(action));
+    cache.cleanUp();
+    return cache.size();
+  }
+
   private void drain(Bucket b, Rate rate) {
     long now = clock.millis();
     long elapsed = Math.max(0, now - b.updatedMillis);
