@@ -270,4 +270,32 @@ class UploadLimitsTest {
     upload(10, 1);
     assertThat(calls.get()).isEqualTo(1);
   }
+
+  @Test
+  void remoteBytesCountAgainstTheRequesterAndAnOverFullBucketRefusesTheNextFetchWith429() throws Exception {
+    MutableClock limiterClock = new MutableClock(Instant.parse("2026-03-01T12:00:00Z"));
+    try (FakeOrigin origin = new FakeOrigin()) {
+      byte[] remote = bytes(3000, 7);
+      origin.federation = FakeOrigin.multipartAnswer(remote, "application/octet-stream", "attachment");
+      f = fixture(b -> b.federationClient(origin.client()).outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY)
+          .rateLimiter(RateLimiter.leakyBucket(
+              Map.of(RateLimiter.Action.REMOTE_DOWNLOAD_BYTES, new RateLimiter.Rate(1000, 2000)), limiterClock)));
+      org.mxmedia.DownloadOptions asAlice = org.mxmedia.DownloadOptions.defaults().withRequester(ALICE)
+          .withTimeout(Duration.ofSeconds(10));
+      f.repo.download(MxcUri.of("origin.test", "first"), asAlice).close(); // 3000 bytes: over-full by 1000
+      assertThatThrownBy(() -> f.repo.download(MxcUri.of("origin.test", "second"), asAlice))
+          .isInstanceOfSatisfying(MediaException.class, e -> {
+            assertThat(e.httpStatus()).isEqualTo(429);
+            assertThat(e.errorCode()).isEqualTo(ErrorCode.M_LIMIT_EXCEEDED);
+            assertThat(e.retryAfter()).hasValue(Duration.ofSeconds(1));
+          });
+      assertThat(origin.federationRequests.get()).as("the refused fetch never reached the origin").isEqualTo(1);
+      // cached media costs nothing, other users and requests without a requester are not counted
+      f.repo.download(MxcUri.of("origin.test", "first"), asAlice).close();
+      f.repo.download(MxcUri.of("origin.test", "second"), org.mxmedia.DownloadOptions.defaults().withRequester(BOB)).close();
+      limiterClock.advance(Duration.ofSeconds(1));
+      f.repo.download(MxcUri.of("origin.test", "third"), asAlice).close();
+      assertThat(origin.federationRequests.get()).isEqualTo(3);
+    }
+  }
 }
