@@ -111,14 +111,14 @@ public final class MediaServer implements AutoCloseable {
     try {
       federation = Federation.create(serverName, dataDir.resolve("signing.key"), peers, policy,
           new Federation.Timeouts(settings.keyFetchTimeout(), settings.remoteDeadline(), settings.remoteIdleTimeout()));
-      repository = MediaRepository.builder()
+      repository = settings.lifecycle(MediaRepository.builder()
           .serverName(serverName)
           .federationClient(federation.client())
           .outboundPolicy(policy)
           .config(config.build())
           .mediaStore(metadata)
           .thumbnailer(new ImageIoThumbnailer())
-          .storage(FileSystemStorage.at(dataDir.resolve("media")))
+          .storage(FileSystemStorage.at(dataDir.resolve("media"))))
           .build();
       settings.tokens.forEach((token, user) -> tokens.put(token, UserId.of(user)));
       if (tokens.isEmpty()) {

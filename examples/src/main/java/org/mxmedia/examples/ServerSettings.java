@@ -29,7 +29,8 @@ import org.mxmedia.UserId;
  * {@code peers} (server name to base URL), {@code jdbcUrl}, {@code jdbcUser}, {@code jdbcPassword},
  * {@code ip_range_whitelist} and {@code ip_range_blacklist} (lists of CIDR ranges, Synapse's
  * names), and the timeouts {@code remoteDeadlineMs}, {@code remoteIdleTimeoutMs},
- * {@code keyFetchTimeoutMs} and {@code clientIdleTimeoutMs} (milliseconds; see {@link #USAGE}).
+ * {@code keyFetchTimeoutMs} and {@code clientIdleTimeoutMs} (milliseconds; see {@link #USAGE}),
+ * and Synapse's {@code media_retention} and {@code media_upload_limits} (see {@link SynapseUnits}).
  */
 final class ServerSettings {
   int port = 8008;
@@ -50,6 +51,8 @@ final class ServerSettings {
   Long remoteIdleTimeoutMs;
   Long keyFetchTimeoutMs;
   Long clientIdleTimeoutMs;
+  SynapseUnits.Retention mediaRetention = SynapseUnits.Retention.NONE;
+  List<org.mxmedia.spi.UploadPolicy.Quota> mediaUploadLimits = List.of();
 
   static final String USAGE = String.join("\n",
       "Usage: java -jar mxmedia-example.jar [options]",
@@ -76,6 +79,9 @@ final class ServerSettings {
       "                              keyFetchTimeoutMs (finding and fetching a server's signing keys, 10000),",
       "                              clientIdleTimeoutMs (a client's upload or download making no progress,",
       "                              30000)",
+      "                              Synapse's media_retention (local_media_lifetime, remote_media_lifetime:",
+      "                              durations such as 90d, 1y, 12h) and media_upload_limits (a list of",
+      "                              time_period and max_size, sizes such as 50M)",
       "  --help                      this text");
 
   /** Parses command-line options (and the file they name); throws {@link IllegalArgumentException} with a clear message. */
@@ -168,6 +174,12 @@ final class ServerSettings {
       s.remoteIdleTimeoutMs = f.remoteIdleTimeoutMs;
       s.keyFetchTimeoutMs = f.keyFetchTimeoutMs;
       s.clientIdleTimeoutMs = f.clientIdleTimeoutMs;
+      if (f.mediaRetention != null) {
+        s.mediaRetention = SynapseUnits.retention(f.mediaRetention);
+      }
+      if (f.mediaUploadLimits != null) {
+        s.mediaUploadLimits = SynapseUnits.uploadLimits(f.mediaUploadLimits);
+      }
       return s;
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalArgumentException("cannot read " + file + ": " + e.getOriginalMessage());
@@ -181,7 +193,9 @@ final class ServerSettings {
       Map<String, String> tokens, Map<String, String> peers, String jdbcUrl, String jdbcUser, String jdbcPassword,
       @JsonProperty("ip_range_blacklist") List<String> ipRangeBlacklist,
       @JsonProperty("ip_range_whitelist") List<String> ipRangeWhitelist,
-      Long remoteDeadlineMs, Long remoteIdleTimeoutMs, Long keyFetchTimeoutMs, Long clientIdleTimeoutMs) {}
+      Long remoteDeadlineMs, Long remoteIdleTimeoutMs, Long keyFetchTimeoutMs, Long clientIdleTimeoutMs,
+      @JsonProperty("media_retention") Map<String, Object> mediaRetention,
+      @JsonProperty("media_upload_limits") List<Map<String, Object>> mediaUploadLimits) {}
 
   void validate() {
     if (port < 0 || port > 65535) {
@@ -273,6 +287,16 @@ final class ServerSettings {
     if (value != null && value < 1) {
       throw new IllegalArgumentException(key + " must be at least 1 millisecond: " + value);
     }
+  }
+
+  /** Applies {@code media_retention} and {@code media_upload_limits} to {@code builder}. */
+  org.mxmedia.MediaRepository.Builder lifecycle(org.mxmedia.MediaRepository.Builder builder) {
+    mediaRetention.localMediaLifetime().ifPresent(builder::localMediaLifetime);
+    mediaRetention.remoteMediaLifetime().ifPresent(builder::remoteMediaLifetime);
+    if (!mediaUploadLimits.isEmpty()) {
+      builder.uploadPolicy(org.mxmedia.spi.UploadPolicy.perUserQuotas(mediaUploadLimits));
+    }
+    return builder;
   }
 
   /** The server name, defaulting to {@code localhost:<port>} with the port actually bound. */
