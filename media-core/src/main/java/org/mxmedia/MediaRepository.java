@@ -53,8 +53,9 @@ public interface MediaRepository extends AutoCloseable {
    *     the configured maximum; whatever the {@link UploadPolicy} throws or decides (for example
    *     400 {@code M_RESOURCE_LIMIT_EXCEEDED}); 400 {@code M_INVALID_PARAM} for a file name with
    *     control characters or over 255 characters; 400 {@code M_UNKNOWN} when the body ends
-   *     before its declared length or the client's stream fails; 500 {@code M_UNKNOWN} when
-   *     storage fails
+   *     before its declared length or the client's stream fails; 429 {@code M_LIMIT_EXCEEDED}
+   *     (with the wait) when the {@link RateLimiter} refuses; 400 {@code M_FORBIDDEN} when the
+   *     {@link SpamChecker} rejects the file; 500 {@code M_UNKNOWN} when storage fails
    */
   MxcUri upload(UserId uploader, UploadRequest request, InputStream body);
 
@@ -63,7 +64,7 @@ public interface MediaRepository extends AutoCloseable {
    * {@link #uploadPending}.
    *
    * @throws MediaException 429 {@code M_LIMIT_EXCEEDED} when the owner already holds the
-   *     configured number of unfinished reservations
+   *     configured number of unfinished reservations, or the {@link RateLimiter} refuses
    */
   PendingUpload createPending(UserId owner);
 
@@ -85,7 +86,9 @@ public interface MediaRepository extends AutoCloseable {
    *     remote media when remote fetching is disallowed, not configured, or the origin has no such
    *     media; 504 {@code M_NOT_YET_UPLOADED} when a pending upload's bytes do not arrive in
    *     time; 502 {@code M_TOO_LARGE} for remote media over the size limit; 502 {@code M_UNKNOWN}
-   *     when the origin fails, stalls, sends malformed answers or is being backed off
+   *     when the origin fails, stalls, sends malformed answers or is being backed off; 429
+   *     {@code M_LIMIT_EXCEEDED} when uncached remote media would be fetched for a requester whose
+   *     remote bytes the {@link RateLimiter} holds back
    */
   MediaResponse download(MxcUri uri, DownloadOptions options);
 

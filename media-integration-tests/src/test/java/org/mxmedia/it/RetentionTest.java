@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -234,6 +235,7 @@ class RetentionTest {
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicInteger downloadsServed = new AtomicInteger();
     AtomicInteger downloadsGone = new AtomicInteger();
+    Semaphore uploadsDone = new Semaphore(0); // one permit per upload, so each round waits for fresh uploads
     ExecutorService pool = Executors.newFixedThreadPool(8);
     List<Future<?>> workers = new ArrayList<>();
     for (int t = 0; t < 8; t++) {
@@ -243,6 +245,7 @@ class RetentionTest {
           byte[] bytes = contents.get(random.nextInt(contents.size()));
           MxcUri uri = f.repo.upload(Fixture.ALICE, UploadRequest.empty(), new ByteArrayInputStream(bytes));
           uploaded.put(uri, bytes);
+          uploadsDone.release();
           List<MxcUri> known = new ArrayList<>(uploaded.keySet());
           MxcUri any = known.get(random.nextInt(known.size()));
           try {
@@ -259,6 +262,7 @@ class RetentionTest {
     int deletedBefore;
     try {
       for (int round = 0; round < 40; round++) {
+        assertThat(uploadsDone.tryAcquire(8, 30, TimeUnit.SECONDS)).as("the workers keep uploading").isTrue();
         f.clock.advance(Duration.ofHours(13)); // every upload is idle past the lifetime after two rounds
         sweep();
       }
