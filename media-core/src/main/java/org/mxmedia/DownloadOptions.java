@@ -18,17 +18,26 @@ import java.util.Optional;
  *     before any fetch, wait or thumbnail generation starts (the spec's freeze of the
  *     unauthenticated endpoints). Remote media counts as created when it was first cached, so
  *     uncached remote media is 404 without asking its server once the freeze has begun.
+ * @param requester who asks, when known: the bytes fetched from other servers for them count
+ *     against their {@code RateLimiter.Action#REMOTE_DOWNLOAD_BYTES}; absent, nothing is counted
  */
-public record DownloadOptions(boolean allowRemote, Optional<Duration> timeout, Optional<Instant> legacyFreeze) {
+public record DownloadOptions(boolean allowRemote, Optional<Duration> timeout, Optional<Instant> legacyFreeze,
+    Optional<UserId> requester) {
 
   private static final DownloadOptions DEFAULTS = new DownloadOptions(true, Optional.empty(), Optional.empty());
 
   public DownloadOptions {
     Objects.requireNonNull(timeout, "timeout");
     Objects.requireNonNull(legacyFreeze, "legacyFreeze");
+    Objects.requireNonNull(requester, "requester");
     if (timeout.isPresent() && timeout.get().isNegative()) {
       throw new IllegalArgumentException("timeout cannot be negative");
     }
+  }
+
+  /** Options without a requester. */
+  public DownloadOptions(boolean allowRemote, Optional<Duration> timeout, Optional<Instant> legacyFreeze) {
+    this(allowRemote, timeout, legacyFreeze, Optional.empty());
   }
 
   /** Remote fetches allowed, the configured default timeout, no freeze. */
@@ -37,15 +46,20 @@ public record DownloadOptions(boolean allowRemote, Optional<Duration> timeout, O
   }
 
   public DownloadOptions withAllowRemote(boolean allowRemote) {
-    return new DownloadOptions(allowRemote, timeout, legacyFreeze);
+    return new DownloadOptions(allowRemote, timeout, legacyFreeze, requester);
   }
 
   public DownloadOptions withTimeout(Duration timeout) {
-    return new DownloadOptions(allowRemote, Optional.of(timeout), legacyFreeze);
+    return new DownloadOptions(allowRemote, Optional.of(timeout), legacyFreeze, requester);
   }
 
   /** Serves only media created before {@code freeze}; see {@link #legacyFreeze()}. */
   public DownloadOptions withLegacyFreeze(Instant freeze) {
-    return new DownloadOptions(allowRemote, timeout, Optional.of(freeze));
+    return new DownloadOptions(allowRemote, timeout, Optional.of(freeze), requester);
+  }
+
+  /** Counts remote bytes fetched for this download against {@code requester}; see {@link #requester()}. */
+  public DownloadOptions withRequester(UserId requester) {
+    return new DownloadOptions(allowRemote, timeout, legacyFreeze, Optional.of(requester));
   }
 }

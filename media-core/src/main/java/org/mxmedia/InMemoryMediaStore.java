@@ -540,4 +540,37 @@ public final class InMemoryMediaStore implements MediaStore {
       }
     }
   }
+
+  @Override
+  public List<LocalMedia> deleteLocalMediaAccessedBefore(Instant before, int limit) {
+    synchronized (lock) {
+      List<LocalMedia> gone = media.values().stream()
+          .filter(m -> m.lastAccessedAt().isBefore(before) && !m.quarantined() && !m.safeFromQuarantine())
+          .sorted(java.util.Comparator.comparing(LocalMedia::lastAccessedAt))
+          .limit(limit)
+          .toList();
+      gone.forEach(m -> deleteLocalMedia(m.mediaId()));
+      return gone;
+    }
+  }
+
+  @Override
+  public List<RemoteMedia> deleteRemoteMediaAccessedBefore(Instant before, int limit) {
+    synchronized (lock) {
+      List<RemoteMedia> gone = remote.values().stream()
+          .filter(m -> m.lastAccessedAt().isBefore(before) && !m.quarantined())
+          .sorted(java.util.Comparator.comparing(RemoteMedia::lastAccessedAt))
+          .limit(limit)
+          .toList();
+      gone.forEach(m -> deleteRemoteMedia(m.uri()));
+      return gone;
+    }
+  }
+
+  @Override
+  public long remoteMediaBytes() {
+    synchronized (lock) {
+      return remote.values().stream().mapToLong(RemoteMedia::size).sum();
+    }
+  }
 }

@@ -3,6 +3,7 @@ package org.mxmedia;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +40,14 @@ public final class InMemoryStorage implements PrimaryStorage {
       @Override
       public OutputStream outputStream() {
         return bytes;
+      }
+
+      @Override
+      public synchronized InputStream openStaged() {
+        if (done) {
+          throw new IllegalStateException("staged blob already committed or closed");
+        }
+        return new ByteArrayInputStream(bytes.toByteArray());
       }
 
       @Override

@@ -4,6 +4,7 @@ import org.jspecify.annotations.Nullable;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -18,6 +19,8 @@ import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
+import org.mxmedia.spi.RateLimiter;
+import org.mxmedia.spi.SpamChecker;
 import org.mxmedia.spi.StorageProvider;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
@@ -52,8 +55,9 @@ public interface MediaRepository extends AutoCloseable {
    *     the configured maximum; whatever the {@link UploadPolicy} throws or decides (for example
    *     400 {@code M_RESOURCE_LIMIT_EXCEEDED}); 400 {@code M_INVALID_PARAM} for a file name with
    *     control characters or over 255 characters; 400 {@code M_UNKNOWN} when the body ends
-   *     before its declared length or the client's stream fails; 500 {@code M_UNKNOWN} when
-   *     storage fails
+   *     before its declared length or the client's stream fails; 429 {@code M_LIMIT_EXCEEDED}
+   *     (with the wait) when the {@link RateLimiter} refuses; 400 {@code M_FORBIDDEN} when the
+   *     {@link SpamChecker} rejects the file; 500 {@code M_UNKNOWN} when storage fails
    */
   MxcUri upload(UserId uploader, UploadRequest request, InputStream body);
 
@@ -62,7 +66,7 @@ public interface MediaRepository extends AutoCloseable {
    * {@link #uploadPending}.
    *
    * @throws MediaException 429 {@code M_LIMIT_EXCEEDED} when the owner already holds the
-   *     configured number of unfinished reservations
+   *     configured number of unfinished reservations, or the {@link RateLimiter} refuses
    */
   PendingUpload createPending(UserId owner);
 
@@ -84,7 +88,9 @@ public interface MediaRepository extends AutoCloseable {
    *     remote media when remote fetching is disallowed, not configured, or the origin has no such
    *     media; 504 {@code M_NOT_YET_UPLOADED} when a pending upload's bytes do not arrive in
    *     time; 502 {@code M_TOO_LARGE} for remote media over the size limit; 502 {@code M_UNKNOWN}
-   *     when the origin fails, stalls, sends malformed answers or is being backed off
+   *     when the origin fails, stalls, sends malformed answers or is being backed off; 429
+   *     {@code M_LIMIT_EXCEEDED} when uncached remote media would be fetched for a requester whose
+   *     remote bytes the {@link RateLimiter} holds back
    */
   MediaResponse download(MxcUri uri, DownloadOptions options);
 
@@ -97,6 +103,16 @@ public interface MediaRepository extends AutoCloseable {
    *     thumbnailer configured); 504 {@code M_NOT_YET_UPLOADED} as {@link #download}
    */
   MediaResponse thumbnail(MxcUri uri, ThumbnailSpec spec, DownloadOptions options);
+
+  /**
+   * The largest upload {@code user} may make, as the client {@code /config} endpoint reports it
+   * ({@code m.upload.size}): the configured maximum, lowered by the upload policy's own per-user
+   * limit if it has one ({@link UploadPolicy#maxUploadSize}). Quotas over time are not
+   * subtracted, as in Synapse.
+   */
+  default DataSize maxUploadSize(UserId user) {
+    return config().maxUploadSize();
+  }
 
   /** Administrative operations for trusted host code. */
   MediaAdmin admin();
@@ -281,6 +297,63 @@ public interface MediaRepository extends AutoCloseable {
       return this;
     }
 
+    // ---- lifecycle: retention, the remote cache's bound, rate limits, spam checks
+
+    private @Nullable Duration localMediaLifetime;
+    private @Nullable Duration remoteMediaLifetime;
+    private @Nullable DataSize remoteCacheMaxSize;
+    private @Nullable RateLimiter rateLimiter;
+    private @Nullable SpamChecker spamChecker;
+
+    /**
+     * Synapse's {@code media_retention.local_media_lifetime}: local media not downloaded (or,
+     * never downloaded, not uploaded) for this long is deleted by the hourly background sweep,
+     * except media that is quarantined or protected from quarantine. Default: kept forever.
+     */
+    public Builder localMediaLifetime(Duration lifetime) {
+      this.localMediaLifetime = once(this.localMediaLifetime, positive(lifetime, "localMediaLifetime"), "localMediaLifetime");
+      return this;
+    }
+
+    /**
+     * Synapse's {@code media_retention.remote_media_lifetime}: cached remote media not served for
+     * this long is deleted by the hourly background sweep (it is fetched again when asked for),
+     * except quarantined media. Default: kept forever.
+     */
+    public Builder remoteMediaLifetime(Duration lifetime) {
+      this.remoteMediaLifetime = once(this.remoteMediaLifetime, positive(lifetime, "remoteMediaLifetime"), "remoteMediaLifetime");
+      return this;
+    }
+
+    /**
+     * Bounds the cached remote media (the sum of their sizes): past it, a background sweep every
+     * five minutes deletes the least recently served cached remote media first until the total is
+     * within the bound again (quarantined media is kept). Default: unbounded.
+     */
+    public Builder remoteCacheMaxSize(DataSize maxSize) {
+      this.remoteCacheMaxSize = once(this.remoteCacheMaxSize, maxSize, "remoteCacheMaxSize");
+      return this;
+    }
+
+    /** Limits how fast each user uploads, creates pending uploads and pulls remote bytes. Default: {@link RateLimiter#unlimited()}. */
+    public Builder rateLimiter(RateLimiter rateLimiter) {
+      this.rateLimiter = once(this.rateLimiter, rateLimiter, "rateLimiter");
+      return this;
+    }
+
+    /** Checks each upload's staged bytes before they are stored; see {@link SpamChecker}. Default: none. */
+    public Builder spamChecker(SpamChecker spamChecker) {
+      this.spamChecker = once(this.spamChecker, spamChecker, "spamChecker");
+      return this;
+    }
+
+    private static Duration positive(Duration d, String name) {
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive: " + d);
+      }
+      return d;
+    }
+
     /**
      * Builds the repository and starts its background work (a sweep that finishes blob deletions
      * a crash interrupted, the batched access-time writer, the hourly purge of expired pending
@@ -315,7 +388,10 @@ public interface MediaRepository extends AutoCloseable {
           Optional.ofNullable(federationClient),
           outboundPolicy == null ? OutboundPolicy.defaults() : outboundPolicy,
           Optional.ofNullable(localCache),
-          events == null ? MediaEvents.none() : events));
+          events == null ? MediaEvents.none() : events,
+          new RepositoryFactory.LifecycleOptions(Optional.ofNullable(localMediaLifetime), Optional.ofNullable(remoteMediaLifetime),
+              Optional.ofNullable(remoteCacheMaxSize), rateLimiter == null ? RateLimiter.unlimited() : rateLimiter,
+              Optional.ofNullable(spamChecker))));
     }
 
     private static <T> T once(@Nullable T current, T value, String name) {

@@ -150,7 +150,7 @@ public final class MediaServer implements AutoCloseable {
       if (settings.metricsPort != null) {
         metrics = MetricsEndpoint.start(settings.metricsBind, settings.metricsPort);
       }
-      MediaRepository.Builder builder = MediaRepository.builder();
+      MediaRepository.Builder builder = settings.lifecycle(MediaRepository.builder());
       if (metrics != null) {
         builder.events(metrics.metrics());
       }

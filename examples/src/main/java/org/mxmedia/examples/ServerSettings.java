@@ -57,7 +57,8 @@ import picocli.CommandLine.Option;
  * {@code max_image_pixels}, {@code dynamic_thumbnails}, {@code thumbnail_sizes},
  * {@code media_store_path}, {@code federation_domain_whitelist}, {@code prevent_media_downloads_from},
  * {@code enable_authenticated_media}; {@code metrics_port} and {@code metrics_bind} (the Prometheus
- * listener).
+ * listener); Synapse's {@code media_retention} and {@code media_upload_limits} (see
+ * {@link SynapseUnits}).
  */
 final class ServerSettings {
   private static final Logger log = LoggerFactory.getLogger(ServerSettings.class);
@@ -81,6 +82,8 @@ final class ServerSettings {
   Long remoteIdleTimeoutMs;
   Long keyFetchTimeoutMs;
   Long clientIdleTimeoutMs;
+  SynapseUnits.Retention mediaRetention = SynapseUnits.Retention.NONE;
+  List<org.mxmedia.spi.UploadPolicy.Quota> mediaUploadLimits = List.of();
   /** The Prometheus listener's port; {@code null} serves no metrics. */
   Integer metricsPort;
   String metricsBind = "127.0.0.1";
@@ -177,7 +180,8 @@ final class ServerSettings {
         + "remoteDeadlineMs (one remote media fetch in all, default 300000), remoteIdleTimeoutMs (a "
         + "remote sending nothing, 30000), keyFetchTimeoutMs (finding and fetching a server's signing "
         + "keys, 10000), clientIdleTimeoutMs (a client's upload or download making no progress, "
-        + "30000), metrics_port and metrics_bind. Unknown keys are warned about once; a wrong value stops "
+        + "30000), metrics_port and metrics_bind, media_retention (local_media_lifetime, remote_media_lifetime: "
+        + "90d, 1y, 12h), media_upload_limits (time_period, max_size). Unknown keys are warned about once; a wrong value stops "
         + "the server at start, naming its key.")
     @Nullable Path config;
 
@@ -331,6 +335,12 @@ final class ServerSettings {
       if (f.metricsBind != null) {
         s.metricsBind = f.metricsBind;
       }
+      if (f.mediaRetention != null) {
+        s.mediaRetention = SynapseUnits.retention(f.mediaRetention);
+      }
+      if (f.mediaUploadLimits != null) {
+        s.mediaUploadLimits = SynapseUnits.uploadLimits(f.mediaUploadLimits);
+      }
       return s;
     } catch (JsonMappingException e) {
       throw new IllegalArgumentException("cannot read " + file + ": a wrong value for " + keyPath(e) + ": " + e.getOriginalMessage());
@@ -409,7 +419,9 @@ final class ServerSettings {
       @JsonProperty("federation_domain_whitelist") List<String> federationDomainWhitelist,
       @JsonProperty("prevent_media_downloads_from") List<String> preventMediaDownloadsFrom,
       @JsonProperty("enable_authenticated_media") Boolean enableAuthenticatedMedia,
-      @JsonProperty("metrics_port") Integer metricsPort, @JsonProperty("metrics_bind") String metricsBind) {}
+      @JsonProperty("metrics_port") Integer metricsPort, @JsonProperty("metrics_bind") String metricsBind,
+      @JsonProperty("media_retention") Map<String, Object> mediaRetention,
+      @JsonProperty("media_upload_limits") List<Map<String, Object>> mediaUploadLimits) {}
 
   void validate() {
     if (port < 0 || port > 65535) {
@@ -694,6 +706,16 @@ final class ServerSettings {
         throw new IllegalArgumentException(option + ": " + e.getMessage());
       }
     }
+  }
+
+  /** Applies {@code media_retention} and {@code media_upload_limits} to {@code builder}. */
+  org.mxmedia.MediaRepository.Builder lifecycle(org.mxmedia.MediaRepository.Builder builder) {
+    mediaRetention.localMediaLifetime().ifPresent(builder::localMediaLifetime);
+    mediaRetention.remoteMediaLifetime().ifPresent(builder::remoteMediaLifetime);
+    if (!mediaUploadLimits.isEmpty()) {
+      builder.uploadPolicy(org.mxmedia.spi.UploadPolicy.perUserQuotas(mediaUploadLimits));
+    }
+    return builder;
   }
 
   /** The server name, defaulting to {@code localhost:<port>} with the port actually bound. */

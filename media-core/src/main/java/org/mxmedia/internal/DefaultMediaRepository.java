@@ -53,6 +53,7 @@ final class DefaultMediaRepository implements MediaRepository {
   private final AdminOperations admin;
   private final MediaEvents events;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final UploadPolicy uploadPolicy;
 
   DefaultMediaRepository(
       ServerName serverName,
@@ -70,7 +71,7 @@ final class DefaultMediaRepository implements MediaRepository {
       Optional<FederationClient> federationClient,
       OutboundPolicy outboundPolicy,
       LocalBlobCache cache,
-      MediaEvents events) {
+      MediaEvents events, RepositoryFactory.LifecycleOptions lifecycleOptions) {
     this.serverName = serverName;
     this.events = events;
     this.config = config;
@@ -84,9 +85,11 @@ final class DefaultMediaRepository implements MediaRepository {
         thumbnailer.map(t -> new ThumbnailService(store, blobs, t, config, clock, lifecycle.thumbnailPool(), claims, events));
     Optional<RemoteFetcher> remote = federationClient.map(client -> new RemoteFetcher(
         new FederationDownload(client, outboundPolicy), blobs, store, config, clock, lifecycle.scheduler(), claims, events));
-    this.downloads = new Downloads(serverName, config, store, blobs, clock, thumbnails, remote, accesses, events);
+    this.downloads = new Downloads(serverName, config, store, blobs, clock, thumbnails, remote, accesses, events,
+        lifecycleOptions.rateLimiter());
     this.uploads = new Uploads(serverName, config, store, blobs, uploadPolicy, clock, ids, downloads::pregenerate,
-        downloads::completed, events);
+        downloads::completed, events, lifecycleOptions);
+    this.uploadPolicy = uploadPolicy;
     this.admin = new AdminOperations(serverName, store, blobs, clock, users);
 
     lifecycle.every("access-time flush", config.lastAccessFlushInterval(), config.lastAccessFlushInterval(), accesses::flush);
@@ -109,6 +112,13 @@ final class DefaultMediaRepository implements MediaRepository {
         return recorder.waiting();
       }
     });
+    RetentionSweep retention = new RetentionSweep(store, blobs, accesses, clock, lifecycleOptions, closed::get);
+    if (retention.retains()) {
+      lifecycle.every("media retention", Duration.ZERO, RetentionSweep.RETENTION_INTERVAL, retention::applyRetention);
+    }
+    if (retention.bounds()) {
+      lifecycle.every("remote cache bound", Duration.ZERO, RetentionSweep.SPACE_INTERVAL, retention::enforceSpaceBound);
+    }
     log.info("Media repository for {} started: primary storage {}, providers {}", serverName, primary.name(), providers);
   }
 
@@ -180,6 +190,12 @@ final class DefaultMediaRepository implements MediaRepository {
       events.failed(new MediaEvents.Failure(operation, ErrorCode.M_UNKNOWN, 500));
     }
     return e;
+  }
+
+  @Override
+  public org.mxmedia.DataSize maxUploadSize(UserId user) {
+    org.mxmedia.DataSize configured = config.maxUploadSize();
+    return uploadPolicy.maxUploadSize(user).filter(own -> own.bytes() < configured.bytes()).orElse(configured);
   }
 
   @Override

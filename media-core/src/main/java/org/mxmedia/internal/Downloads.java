@@ -50,9 +50,11 @@ final class Downloads {
   /** Downloads waiting for a pending upload's bytes; capped like remote downloads, so waits cannot take every thread. */
   private final Semaphore pendingWaits;
   private final MediaEvents events;
+  private final org.mxmedia.spi.RateLimiter rateLimiter;
 
   Downloads(ServerName serverName, MediaConfig config, MediaStore store, BlobManager blobs, Clock clock,
-      Optional<ThumbnailService> thumbnails, Optional<RemoteFetcher> remote, AccessRecorder accesses, MediaEvents events) {
+      Optional<ThumbnailService> thumbnails, Optional<RemoteFetcher> remote, AccessRecorder accesses, MediaEvents events,
+      org.mxmedia.spi.RateLimiter rateLimiter) {
     this.events = events;
     this.serverName = serverName;
     this.config = config;
@@ -63,6 +65,7 @@ final class Downloads {
     this.remote = remote;
     this.accesses = accesses;
     this.pendingWaits = new Semaphore(config.maxConcurrentRemoteDownloads());
+    this.rateLimiter = rateLimiter;
   }
 
   MediaResponse download(MxcUri uri, DownloadOptions options) {
@@ -146,7 +149,18 @@ final class Downloads {
       }
       RemoteFetcher fetcher = remote.orElseThrow(
           () -> MediaException.notFound("Media from other servers is not available on this server"));
+      // a fetch starts only while the requester's bucket of remote bytes is not over-full; its
+      // bytes are counted once known (Synapse checks a balance first, then counts the length)
+      if (options.requester().isPresent()) {
+        Optional<Duration> wait = rateLimiter.tryAcquire(
+            org.mxmedia.spi.RateLimiter.Action.REMOTE_DOWNLOAD_BYTES, options.requester().get(), 0);
+        if (wait.isPresent()) {
+          throw MediaException.limitExceeded("Too much remote media downloaded; try again later", wait.get());
+        }
+      }
       RemoteMedia fetched = fetcher.fetch(uri, timeoutOf(options));
+      options.requester().ifPresent(user ->
+          rateLimiter.record(org.mxmedia.spi.RateLimiter.Action.REMOTE_DOWNLOAD_BYTES, user, fetched.size()));
       if (!fetched.quarantined()) {
         thumbnails.ifPresent(t -> t.pregenerateLater(Visible.of(fetched, true).source()));
       }

@@ -198,7 +198,46 @@ final class Guards {
   }
 
   static UploadPolicy uploadPolicy(UploadPolicy p) {
-    return attempt -> call("upload policy", "admit", () -> p.admit(attempt));
+    return new UploadPolicy() {
+      @Override
+      public Allowance admit(Attempt attempt) {
+        return call("upload policy", "admit", () -> p.admit(attempt));
+      }
+
+      @Override
+      public Optional<org.mxmedia.DataSize> maxUploadSize(UserId user) {
+        return call("upload policy", "maxUploadSize", () -> p.maxUploadSize(user));
+      }
+    };
+  }
+
+  static org.mxmedia.spi.RateLimiter rateLimiter(org.mxmedia.spi.RateLimiter r) {
+    String plugin = "rate limiter";
+    return new org.mxmedia.spi.RateLimiter() {
+      @Override
+      public Optional<Duration> tryAcquire(Action action, UserId user, long cost) {
+        return call(plugin, "tryAcquire", () -> r.tryAcquire(action, user, cost));
+      }
+
+      @Override
+      public void record(Action action, UserId user, long cost) {
+        run(plugin, "record", () -> r.record(action, user, cost));
+      }
+    };
+  }
+
+  /** Its {@code IOException}s pass through (reading the staged bytes failed); other failures are a 500. */
+  static org.mxmedia.spi.SpamChecker spamChecker(org.mxmedia.spi.SpamChecker c) {
+    return upload -> {
+      try {
+        return c.accepts(upload);
+      } catch (MediaException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        log.error("The spam checker failed in accepts", e);
+        throw MediaException.internal("The media repository's spam checker failed", e);
+      }
+    };
   }
 
   static Authorizer authorizer(Authorizer a) {
@@ -276,6 +315,11 @@ final class Guards {
         @Override
         public java.io.OutputStream outputStream() {
           return staged.outputStream();
+        }
+
+        @Override
+        public java.io.InputStream openStaged() throws IOException {
+          return io(plugin, "openStaged", staged::openStaged);
         }
 
         @Override
@@ -613,6 +657,21 @@ final class Guards {
     @Override
     public String toString() {
       return s.toString();
+    }
+
+    @Override
+    public List<LocalMedia> deleteLocalMediaAccessedBefore(Instant before, int limit) {
+      return call(PLUGIN, "deleteLocalMediaAccessedBefore", () -> s.deleteLocalMediaAccessedBefore(before, limit));
+    }
+
+    @Override
+    public List<RemoteMedia> deleteRemoteMediaAccessedBefore(Instant before, int limit) {
+      return call(PLUGIN, "deleteRemoteMediaAccessedBefore", () -> s.deleteRemoteMediaAccessedBefore(before, limit));
+    }
+
+    @Override
+    public long remoteMediaBytes() {
+      return call(PLUGIN, "remoteMediaBytes", s::remoteMediaBytes);
     }
   }
 

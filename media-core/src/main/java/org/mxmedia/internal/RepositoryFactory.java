@@ -5,7 +5,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executor;
@@ -21,6 +23,8 @@ import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
+import org.mxmedia.spi.RateLimiter;
+import org.mxmedia.spi.SpamChecker;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
 import org.mxmedia.spi.UserDirectory;
@@ -56,7 +60,8 @@ public final class RepositoryFactory {
       Optional<FederationClient> federationClient,
       OutboundPolicy outboundPolicy,
       Optional<LocalCache> localCache,
-      MediaEvents events) {
+      MediaEvents events,
+      LifecycleOptions lifecycle) {
     public Parts {
       Objects.requireNonNull(serverName, "serverName");
       providers = List.copyOf(providers);
@@ -100,7 +105,7 @@ public final class RepositoryFactory {
         p.federationClient().map(Guards::federation),
         p.outboundPolicy(),
         openCache(p.localCache()),
-        events);
+        events, p.lifecycle().guarded());
   }
 
   private static LocalBlobCache openCache(Optional<LocalCache> configured) {
@@ -112,5 +117,43 @@ public final class RepositoryFactory {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the local blob cache: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The lifecycle options (issue 13): retention, the remote cache's bound, the rate limiter, the
+   * spam checker.
+   *
+   * @param localMediaLifetime Synapse's {@code media_retention.local_media_lifetime}
+   * @param remoteMediaLifetime Synapse's {@code media_retention.remote_media_lifetime}
+   * @param remoteCacheMaxSize the bytes of cached remote media kept at most
+   */
+  public record LifecycleOptions(Optional<Duration> localMediaLifetime, Optional<Duration> remoteMediaLifetime,
+      Optional<DataSize> remoteCacheMaxSize, RateLimiter rateLimiter, Optional<SpamChecker> spamChecker) {
+    public static final LifecycleOptions NONE =
+        new LifecycleOptions(Optional.empty(), Optional.empty(), Optional.empty(), noRateLimit(), Optional.empty());
+
+    public LifecycleOptions {
+      Objects.requireNonNull(localMediaLifetime, "localMediaLifetime");
+      Objects.requireNonNull(remoteMediaLifetime, "remoteMediaLifetime");
+      Objects.requireNonNull(remoteCacheMaxSize, "remoteCacheMaxSize");
+      Objects.requireNonNull(rateLimiter, "rateLimiter");
+      Objects.requireNonNull(spamChecker, "spamChecker");
+    }
+
+    /** The host's rate limiter and spam checker wrapped by {@link Guards}. */
+    LifecycleOptions guarded() {
+      return new LifecycleOptions(localMediaLifetime, remoteMediaLifetime, remoteCacheMaxSize,
+          rateLimiter == noRateLimit() ? rateLimiter : Guards.rateLimiter(rateLimiter), spamChecker.map(Guards::spamChecker));
+    }
+  }
+
+  /** {@link RateLimiter#unlimited()}. */
+  public static RateLimiter noRateLimit() {
+    return LeakyBuckets.UNLIMITED;
+  }
+
+  /** {@link RateLimiter#leakyBucket}. */
+  public static RateLimiter leakyBuckets(Map<RateLimiter.Action, RateLimiter.Rate> rates, Clock clock) {
+    return new LeakyBuckets(rates, clock);
   }
 }

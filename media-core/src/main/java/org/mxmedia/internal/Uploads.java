@@ -1,5 +1,6 @@
 package org.mxmedia.internal;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
 import java.time.Duration;
@@ -20,6 +21,8 @@ import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PendingMedia;
+import org.mxmedia.spi.RateLimiter;
+import org.mxmedia.spi.SpamChecker;
 import org.mxmedia.spi.UploadPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,9 +48,11 @@ final class Uploads {
   /** Told of every pending upload completed (waking downloads that wait for it). */
   private final Consumer<MediaId> completed;
   private final MediaEvents events;
+  private final RepositoryFactory.LifecycleOptions lifecycle;
 
   Uploads(ServerName serverName, MediaConfig config, MediaStore store, BlobManager blobs, UploadPolicy uploadPolicy,
-      Clock clock, MediaIdGenerator ids, Consumer<LocalMedia> stored, Consumer<MediaId> completed, MediaEvents events) {
+      Clock clock, MediaIdGenerator ids, Consumer<LocalMedia> stored, Consumer<MediaId> completed, MediaEvents events,
+      RepositoryFactory.LifecycleOptions lifecycle) {
     this.events = events;
     this.serverName = serverName;
     this.config = config;
@@ -58,14 +63,17 @@ final class Uploads {
     this.ids = ids;
     this.stored = stored;
     this.completed = completed;
+    this.lifecycle = lifecycle;
   }
 
   MxcUri upload(UserId uploader, UploadRequest request, InputStream body) {
     long start = System.nanoTime();
     String contentType = ContentHeaders.normalizeContentType(request.contentType());
     Optional<String> fileName = validFileName(request);
+    rateLimit(RateLimiter.Action.UPLOAD, uploader);
     try (UploadBudgets.Ticket ticket = budgets.open(uploader)) {
-      LocalMedia media = blobs.ingest(body, request.declaredLength(), limitFor(uploader, request, ticket), true, s -> { },
+      LocalMedia media = blobs.ingest(body, request.declaredLength(), limitFor(uploader, request, ticket), true,
+          staged -> spamCheck(uploader, contentType, fileName, staged),
           staged -> {
             Instant now = clock.instant();
             for (int attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt++) {
@@ -87,6 +95,7 @@ final class Uploads {
   }
 
   PendingUpload createPending(UserId owner) {
+    rateLimit(RateLimiter.Action.CREATE, owner);
     Instant now = clock.instant();
     Instant expiresAt = now.plus(config.unusedPendingExpiry());
     for (int attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt++) {
@@ -114,10 +123,14 @@ final class Uploads {
     checkPendingUploadable(id, uploader);
     String contentType = ContentHeaders.normalizeContentType(request.contentType());
     Optional<String> fileName = validFileName(request);
+    rateLimit(RateLimiter.Action.UPLOAD, uploader);
     try (UploadBudgets.Ticket ticket = budgets.open(uploader)) {
       LocalMedia media = blobs.ingest(body, request.declaredLength(), limitFor(uploader, request, ticket), true,
-          // it may have been completed or expired while the body was read
-          staged -> checkPendingUploadable(id, uploader),
+          staged -> {
+            // it may have been completed or expired while the body was read
+            checkPendingUploadable(id, uploader);
+            spamCheck(uploader, contentType, fileName, staged);
+          },
           staged -> {
             LocalMedia m = LocalMedia.uploaded(id, contentType, fileName, uploader, staged.size(), staged.key(), clock.instant());
             if (!store.completePending(m)) {
@@ -170,9 +183,12 @@ final class Uploads {
   private Ingest.Limit limitFor(UserId uploader, UploadRequest request, UploadBudgets.Ticket ticket) {
     UploadPolicy.Allowance allowance =
         uploadPolicy.admit(new UploadPolicy.Attempt(uploader, request, clock.instant(), since -> store.usage(uploader, since)));
-    long configured = config.maxUploadSize().bytes();
+    // the policy's own per-user maximum, if lower, is enforced as the configured one (and /config reports it)
+    org.mxmedia.DataSize max = uploadPolicy.maxUploadSize(uploader)
+        .filter(own -> own.bytes() < config.maxUploadSize().bytes()).orElse(config.maxUploadSize());
+    long configured = max.bytes();
     MediaException tooLarge =
-        new MediaException(ErrorCode.M_TOO_LARGE, 413, "Upload is larger than the maximum of " + config.maxUploadSize());
+        new MediaException(ErrorCode.M_TOO_LARGE, 413, "Upload is larger than the maximum of " + max);
     if (allowance.sharedByUploader()) {
       return new Ingest.Limit(configured, tooLarge, ticket, allowance.maxBytes(), allowance.whenExceeded());
     }
@@ -180,6 +196,38 @@ final class Uploads {
       return new Ingest.Limit(allowance.maxBytes(), allowance.whenExceeded());
     }
     return new Ingest.Limit(configured, tooLarge);
+  }
+
+  /** 429 {@code M_LIMIT_EXCEEDED} with the wait when the rate limiter refuses. */
+  private void rateLimit(RateLimiter.Action action, UserId user) {
+    Optional<Duration> wait = lifecycle.rateLimiter().tryAcquire(action, user, 1);
+    if (wait.isPresent()) {
+      log.info("Rate limited {} of {} for {}", action, user, wait.get());
+      throw MediaException.limitExceeded("Too many requests; try again later", wait.get());
+    }
+  }
+
+  /**
+   * Runs the spam checker, if any, on staged bytes: 400 {@code M_FORBIDDEN} when it rejects them,
+   * 500 when they cannot be read; either way the caller's ingest discards the staging file and
+   * nothing was reserved or recorded yet.
+   */
+  private void spamCheck(UserId uploader, String contentType, Optional<String> fileName, Ingest.Staged staged) {
+    if (lifecycle.spamChecker().isEmpty()) {
+      return;
+    }
+    boolean accepted;
+    try {
+      accepted = lifecycle.spamChecker().get()
+          .accepts(new SpamChecker.Upload(uploader, contentType, fileName, staged.size(), staged.staged()::openStaged));
+    } catch (IOException e) {
+      log.error("The spam checker could not read an upload of {}", uploader, e);
+      throw MediaException.internal("Could not check the upload", e);
+    }
+    if (!accepted) {
+      log.info("The spam checker rejected an upload of {} ({} bytes, {})", uploader, staged.size(), contentType);
+      throw new MediaException(ErrorCode.M_FORBIDDEN, 400, "This file was rejected by the server's content policy");
+    }
   }
 
   private static MediaException idsExhausted() {

@@ -414,4 +414,31 @@ public interface MediaStore {
 
   /** Ends {@code owner}'s claim of {@code work}; a no-op when it holds none (it expired and another took it). */
   default void releaseWork(String work, String owner) {}
+
+  // ---- retention and the remote cache's space bound
+
+  /**
+   * Removes, in one atomic step, up to {@code limit} local media last accessed before
+   * {@code before} that are neither quarantined nor safe from quarantine (Synapse's
+   * {@code media_retention} keeps both), least recently accessed first; drops their blob
+   * references and frees their ids, as {@link #deleteLocalMedia}. An access recorded before the
+   * call keeps a media.
+   *
+   * @param limit at least one
+   * @return exactly the removed records
+   */
+  List<LocalMedia> deleteLocalMediaAccessedBefore(Instant before, int limit);
+
+  /**
+   * Removes, in one atomic step, up to {@code limit} cached remote media last accessed before
+   * {@code before} that are not quarantined (a quarantined record is what keeps the media from
+   * being fetched and served again), least recently accessed first; drops their blob references.
+   *
+   * @param limit at least one
+   * @return exactly the removed records
+   */
+  List<RemoteMedia> deleteRemoteMediaAccessedBefore(Instant before, int limit);
+
+  /** The total size in bytes of the cached remote media records (bytes shared by records count once per record). */
+  long remoteMediaBytes();
 }

@@ -2,6 +2,7 @@ package org.mxmedia.spi;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 
 /**
@@ -20,6 +21,18 @@ public interface StagedBlob extends Closeable {
    * @throws IllegalStateException if already committed or closed
    */
   void commit(BlobKey key) throws IOException;
+
+  /**
+   * Reads back the bytes written so far, before {@link #commit} (for a {@link SpamChecker}). The
+   * caller closes the stream. The default throws, so a storage that cannot read its staged bytes
+   * fails the uploads a spam checker looks at (500, nothing kept) rather than skipping the check.
+   *
+   * @throws IOException when the bytes cannot be read (always, by default)
+   * @throws IllegalStateException if already committed or closed
+   */
+  default InputStream openStaged() throws IOException {
+    throw new IOException(getClass().getName() + " cannot read staged bytes back");
+  }
 
   /** Discards the staged bytes unless they were committed. Idempotent. */
   @Override

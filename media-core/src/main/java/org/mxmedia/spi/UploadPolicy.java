@@ -2,7 +2,9 @@ package org.mxmedia.spi;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 import org.mxmedia.DataSize;
 import org.mxmedia.ErrorCode;
@@ -34,27 +36,74 @@ public interface UploadPolicy {
   }
 
   /**
-   * Synapse's {@code media_upload_limits}: each user may upload at most {@code maxBytes} in any
-   * rolling {@code period}; an upload that would pass it fails with 400
-   * {@code M_RESOURCE_LIMIT_EXCEEDED} as soon as it does, before its bytes are kept.
+   * One of Synapse's {@code media_upload_limits}: each user may upload at most {@code maxBytes}
+   * in any rolling {@code period}; see {@link #perUserQuotas}.
    */
   static UploadPolicy perUserQuota(DataSize maxBytes, Duration period) {
-    Objects.requireNonNull(maxBytes, "maxBytes");
-    if (period.isNegative() || period.isZero()) {
-      throw new IllegalArgumentException("period must be positive: " + period);
+    return perUserQuotas(List.of(new Quota(maxBytes, period)));
+  }
+
+  /**
+   * Synapse's {@code media_upload_limits}: for each quota, the bytes a user uploaded in the last
+   * {@code period} (media created after {@code now - period}, to the millisecond) plus this
+   * upload may be at most {@code maxSize}, so an upload that brings the total exactly to the
+   * limit is accepted. An upload that would pass any of them fails with 400
+   * {@code M_RESOURCE_LIMIT_EXCEEDED} as soon as its body does (before reading the body when its
+   * declared length or the total already does), and nothing of it is kept. The quotas are a
+   * budget shared by the user's parallel uploads ({@link Allowance#sharedByUploader}). Each quota
+   * is one store query per upload.
+   *
+   * @param quotas at least one
+   */
+  static UploadPolicy perUserQuotas(List<Quota> quotas) {
+    List<Quota> all = List.copyOf(quotas);
+    if (all.isEmpty()) {
+      throw new IllegalArgumentException("at least one quota is needed");
     }
     return attempt -> {
-      MediaUsage used = attempt.usageSince().apply(attempt.now().minus(period));
-      long left = maxBytes.bytes() - used.totalBytes();
-      MediaException exceeded =
-          new MediaException(
-              ErrorCode.M_RESOURCE_LIMIT_EXCEEDED, 400,
-              "Media upload limit exceeded: at most " + maxBytes + " per " + period);
-      if (left <= 0) {
+      long left = Long.MAX_VALUE;
+      Quota tightest = all.get(0);
+      for (Quota q : all) {
+        // Synapse counts media created strictly after now - period; the store's bound is inclusive
+        MediaUsage used = attempt.usageSince().apply(attempt.now().minus(q.period()).plusMillis(1));
+        long l = q.maxSize().bytes() - used.totalBytes();
+        if (l < left) {
+          left = l;
+          tightest = q;
+        }
+      }
+      MediaException exceeded = new MediaException(ErrorCode.M_RESOURCE_LIMIT_EXCEEDED, 400,
+          "Media upload limit exceeded: at most " + tightest.maxSize() + " per " + tightest.period());
+      if (left < 0 || (left == 0 && attempt.request().declaredLength().orElse(1) > 0)) {
         throw exceeded;
       }
       return Allowance.sharedByUploader(left, exceeded);
     };
+  }
+
+  /**
+   * The largest upload {@code user} may make, if this policy has a size limit of its own per
+   * user (Synapse's {@code get_media_config_for_user}); the client {@code /config} endpoint
+   * reports the smaller of it and the configured maximum. Quotas do not count: as in Synapse,
+   * {@code /config} reports the per-upload limit, not what is left of a quota. Default: empty.
+   */
+  default Optional<DataSize> maxUploadSize(UserId user) {
+    return Optional.empty();
+  }
+
+  /**
+   * A quota of Synapse's {@code media_upload_limits}.
+   *
+   * @param maxSize the bytes allowed per period ({@code max_size})
+   * @param period the rolling period ({@code time_period}), positive
+   */
+  record Quota(DataSize maxSize, Duration period) {
+    public Quota {
+      Objects.requireNonNull(maxSize, "maxSize");
+      if (period.isNegative() || period.isZero()) {
+        throw new IllegalArgumentException("period must be positive: " + period);
+      }
+    }
   }
 
   /**

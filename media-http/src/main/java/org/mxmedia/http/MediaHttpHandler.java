@@ -132,8 +132,8 @@ public final class MediaHttpHandler {
       case "config" -> {
         if (args == 0) {
           requireMethod(read, "GET, HEAD, OPTIONS");
-          tokens.requireUser(request, query);
-          return Responses.json(200, Map.of("m.upload.size", repository.config().maxUploadSize().bytes()), method);
+          UserId user = tokens.requireUser(request, query);
+          return Responses.json(200, Map.of("m.upload.size", repository.maxUploadSize(user).bytes()), method);
         }
       }
       case "download" -> {
@@ -228,14 +228,15 @@ public final class MediaHttpHandler {
 
   private MediaHttpResponse media(
       MediaHttpRequest request, Api api, List<String> args, QueryParameters query, boolean thumbnail) {
-    if (api == Api.CLIENT) {
-      tokens.requireUser(request, query);
-    }
+    Optional<UserId> requester = api == Api.CLIENT ? Optional.of(tokens.requireUser(request, query)) : Optional.empty();
     MxcUri uri = MediaRequests.mxc(args.get(0), args.get(1));
     Optional<String> nameOverride = args.size() == 3
         ? Optional.of(PercentDecoding.decodePathSegment(args.get(2))).filter(n -> !n.isEmpty())
         : Optional.empty();
     DownloadOptions options = MediaRequests.downloadOptions(query, api == Api.LEGACY, legacyFreeze);
+    if (requester.isPresent()) {
+      options = options.withRequester(requester.get()); // remote bytes count against the requester's rate
+    }
     MediaResponse media = thumbnail
         ? repository.thumbnail(uri, MediaRequests.thumbnailSpec(query), options)
         : repository.download(uri, options);

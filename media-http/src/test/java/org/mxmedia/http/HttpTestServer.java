@@ -35,12 +35,18 @@ final class HttpTestServer implements AutoCloseable {
   private final long[] exchangesEnded = {0};
 
   HttpTestServer(MediaConfig config, UnaryOperator<MediaHttpHandler.Builder> customize) throws IOException {
-    this.repository = MediaRepository.builder()
+    this(config, customize, b -> b);
+  }
+
+  /** A server whose repository builder {@code customizeRepository} may add to (the builder takes each part once). */
+  HttpTestServer(MediaConfig config, UnaryOperator<MediaHttpHandler.Builder> customize,
+      UnaryOperator<MediaRepository.Builder> customizeRepository) throws IOException {
+    this.repository = customizeRepository.apply(MediaRepository.builder()
         .serverName("example.org")
         .config(config)
         .mediaStore(new InMemoryMediaStore())
         .thumbnailer(new SolidThumbnailer())
-        .storage(storage)
+        .storage(storage))
         .build();
     MediaHttpHandler handler = customize.apply(MediaHttpHandler.builder(repository)
             .authenticator(Authenticator.tokens(Map.of(ALICE_TOKEN, ALICE, BOB_TOKEN, BOB))))

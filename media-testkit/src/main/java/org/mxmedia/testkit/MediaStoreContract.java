@@ -983,4 +983,79 @@ public abstract class MediaStoreContract {
     return store.mediaStatistics(new StatisticsQuery(StatisticsQuery.Order.USER_ID, false, 0, 10, Instant.EPOCH,
         Optional.empty(), Optional.of(term))).items().stream().map(UserMediaStatistics::user).toList();
   }
+
+  // ---- retention and the remote cache's space bound
+
+  @Test
+  void retentionDeletesLocalMediaAccessedBeforeTheBoundLeastRecentFirstAndKeepsQuarantinedAndProtected() {
+    for (int i = 0; i < 6; i++) {
+      store.reserveBlob(blob(i));
+      store.insertLocalMedia(media("m" + i, blob(i), ALICE, T0.plusSeconds(i * 10), 10));
+    }
+    store.recordAccess(Map.of(MediaId.of("m0"), T0.plusSeconds(45))); // used lately: after m1..m4
+    store.setQuarantined(MediaId.of("m1"), true);
+    store.setSafeFromQuarantine(MediaId.of("m2"), true);
+
+    List<LocalMedia> first = store.deleteLocalMediaAccessedBefore(T0.plusSeconds(50), 1);
+    assertThat(first).extracting(m -> m.mediaId().value()).containsExactly("m3");
+    List<LocalMedia> rest = store.deleteLocalMediaAccessedBefore(T0.plusSeconds(50), 10);
+    assertThat(rest).extracting(m -> m.mediaId().value()).containsExactly("m4", "m0");
+    assertThat(store.deleteLocalMediaAccessedBefore(T0.plusSeconds(50), 10)).isEmpty();
+    // the bound is exclusive: m5 was accessed at exactly T0 + 50 s
+    assertThat(store.localMedia(MediaId.of("m5"))).isPresent();
+    assertThat(store.localMedia(MediaId.of("m1"))).isPresent();
+    assertThat(store.localMedia(MediaId.of("m2"))).isPresent();
+    for (String gone : List.of("m0", "m3", "m4")) {
+      assertThat(store.localMedia(MediaId.of(gone))).isEmpty();
+    }
+    assertThat(store.blobReferences(blob(3))).isZero();
+    assertThat(store.blobReferences(blob(0))).isZero();
+    assertThat(store.unreferencedBlobs(10)).contains(blob(0), blob(3), blob(4));
+    assertThat(store.blobReferences(blob(1))).isEqualTo(1);
+    // the ids are free again
+    store.reserveBlob(blob(3));
+    assertThat(store.insertLocalMedia(media("m3", blob(3), BOB, T0, 1))).isTrue();
+  }
+
+  @Test
+  void retentionOfLocalMediaKeepsABlobSharedWithAnotherRecord() {
+    store.reserveBlob(blob(1));
+    store.insertLocalMedia(media("old", blob(1), ALICE, T0, 10));
+    store.reserveBlob(blob(1));
+    store.insertLocalMedia(media("new", blob(1), ALICE, T0.plusSeconds(100), 10));
+    assertThat(store.deleteLocalMediaAccessedBefore(T0.plusSeconds(50), 10)).extracting(m -> m.mediaId().value())
+        .containsExactly("old");
+    assertThat(store.blobReferences(blob(1))).isEqualTo(1);
+    assertThat(store.claimBlobForDeletion(blob(1), T0)).isFalse();
+  }
+
+  @Test
+  void retentionDeletesRemoteMediaAccessedBeforeTheBoundAndKeepsQuarantined() {
+    for (int i = 0; i < 4; i++) {
+      store.reserveBlob(blob(i));
+      store.insertRemoteMedia(remote("other.org", "r" + i, blob(i), T0.plusSeconds(i * 10)));
+    }
+    store.setRemoteQuarantined(MxcUri.of("other.org", "r1"), true);
+    store.recordRemoteAccess(Map.of(MxcUri.of("other.org", "r0"), T0.plusSeconds(25)));
+    assertThat(store.remoteMediaBytes()).isEqualTo(40);
+
+    assertThat(store.deleteRemoteMediaAccessedBefore(T0.plusSeconds(30), 10)).extracting(m -> m.mediaId().value())
+        .containsExactly("r2", "r0");
+    assertThat(store.remoteMedia(MxcUri.of("other.org", "r1"))).isPresent();
+    assertThat(store.remoteMedia(MxcUri.of("other.org", "r3"))).isPresent();
+    assertThat(store.remoteMediaBytes()).isEqualTo(20);
+    assertThat(store.blobReferences(blob(2))).isZero();
+    // least recently accessed first, one at a time (as the space bound evicts)
+    assertThat(store.deleteRemoteMediaAccessedBefore(T0.plusSeconds(1000), 1)).extracting(m -> m.mediaId().value())
+        .containsExactly("r3");
+    assertThat(store.deleteRemoteMediaAccessedBefore(T0.plusSeconds(1000), 1)).isEmpty();
+    assertThat(store.remoteMediaBytes()).isEqualTo(10);
+  }
+
+  @Test
+  void anEmptyRemoteCacheHoldsNoBytes() {
+    assertThat(store.remoteMediaBytes()).isZero();
+    assertThat(store.deleteLocalMediaAccessedBefore(T0, 1)).isEmpty();
+    assertThat(store.deleteRemoteMediaAccessedBefore(T0, 1)).isEmpty();
+  }
 }

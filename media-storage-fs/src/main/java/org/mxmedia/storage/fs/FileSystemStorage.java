@@ -1,6 +1,7 @@
 package org.mxmedia.storage.fs;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
@@ -215,6 +216,15 @@ public final class FileSystemStorage implements PrimaryStorage {
     @Override
     public OutputStream outputStream() {
       return out;
+    }
+
+    /** The staging file, read from its start (what the channel wrote is visible without a flush). */
+    @Override
+    public synchronized InputStream openStaged() throws IOException {
+      if (committed || closed) {
+        throw new IllegalStateException("staged blob already " + (committed ? "committed" : "closed"));
+      }
+      return Files.newInputStream(file);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.mxmedia.storage.s3;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -30,6 +31,15 @@ final class S3StagedBlob implements StagedBlob {
   @Override
   public OutputStream outputStream() {
     return out;
+  }
+
+  /** The local staging file, read from its start. */
+  @Override
+  public synchronized InputStream openStaged() throws IOException {
+    if (done) {
+      throw new IllegalStateException("staged blob already committed or closed");
+    }
+    return Files.newInputStream(file);
   }
 
   /**

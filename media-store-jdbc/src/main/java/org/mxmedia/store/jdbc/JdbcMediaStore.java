@@ -675,4 +675,44 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
   public void releaseWork(String work, String owner) {
     transactions.write((Transactions.Steps) c -> update(c, Sql.WORK_RELEASE, work, owner));
   }
+
+  // ---- retention and the remote cache's space bound
+
+  @Override
+  public List<LocalMedia> deleteLocalMediaAccessedBefore(Instant before, int limit) {
+    requirePositive(limit);
+    return transactions.write(c -> {
+      List<LocalMedia> gone = new ArrayList<>(query(c, Sql.LOCAL_DELETE_ACCESSED_BEFORE, Rows.LOCAL, before, limit, before));
+      for (LocalMedia m : gone) {
+        update(c, Sql.MEDIA_ID_FREE, m.mediaId());
+        dropReference(c, m.blob());
+      }
+      gone.sort(Comparator.comparing(LocalMedia::lastAccessedAt));
+      return List.copyOf(gone);
+    });
+  }
+
+  @Override
+  public List<RemoteMedia> deleteRemoteMediaAccessedBefore(Instant before, int limit) {
+    requirePositive(limit);
+    return transactions.write(c -> {
+      List<RemoteMedia> gone = new ArrayList<>(query(c, Sql.REMOTE_DELETE_ACCESSED_BEFORE, Rows.REMOTE, before, limit, before));
+      for (RemoteMedia m : gone) {
+        dropReference(c, m.blob());
+      }
+      gone.sort(Comparator.comparing(RemoteMedia::lastAccessedAt));
+      return List.copyOf(gone);
+    });
+  }
+
+  @Override
+  public long remoteMediaBytes() {
+    return transactions.read(c -> one(c, Sql.REMOTE_BYTES, Rows.LONG).orElse(0L));
+  }
+
+  private static void requirePositive(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1: " + limit);
+    }
+  }
 }

@@ -281,4 +281,24 @@ final class Sql {
 
   /** Claims that lapsed before the parameter: their owners died without releasing them. */
   static final String WORK_EXPIRED_DELETE = "DELETE FROM work_claims WHERE until_ts < ?";
+
+  // ---- retention and the remote cache's space bound
+
+  /**
+   * Deletes the least recently accessed local media accessed before a time, neither quarantined
+   * nor protected. The conditions are repeated outside the subquery so that PostgreSQL re-checks
+   * them on a row another transaction changed meanwhile. Parameters: before, limit, before.
+   */
+  static final String LOCAL_DELETE_ACCESSED_BEFORE = "DELETE FROM local_media WHERE media_id IN ("
+      + "SELECT media_id FROM local_media WHERE last_access_ts < ? AND quarantined = FALSE AND safe_from_quarantine = FALSE"
+      + " ORDER BY last_access_ts LIMIT ?)"
+      + " AND last_access_ts < ? AND quarantined = FALSE AND safe_from_quarantine = FALSE RETURNING " + LOCAL_COLUMNS;
+
+  /** As {@link #LOCAL_DELETE_ACCESSED_BEFORE} for unquarantined remote media. Parameters: before, limit, before. */
+  static final String REMOTE_DELETE_ACCESSED_BEFORE = "DELETE FROM remote_media WHERE (origin, media_id) IN ("
+      + "SELECT origin, media_id FROM remote_media WHERE last_access_ts < ? AND quarantined = FALSE"
+      + " ORDER BY last_access_ts LIMIT ?)"
+      + " AND last_access_ts < ? AND quarantined = FALSE RETURNING " + REMOTE_COLUMNS;
+
+  static final String REMOTE_BYTES = "SELECT COALESCE(SUM(size), 0) FROM remote_media";
 }
