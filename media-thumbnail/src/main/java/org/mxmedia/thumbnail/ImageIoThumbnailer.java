@@ -45,9 +45,9 @@ import org.mxmedia.spi.Thumbnailer;
  * at most 64 bits a pixel are checked, against the decoder's own reading of the header too; large
  * images are decoded subsampled to about twice the largest target, then reduced by 2x2 box
  * halving while at least twice each target remains, and a final Lanczos-3 step from the bytes of
- * the decoded raster (for animated thumbnails: repeated halving and a bicubic step). Output is sRGB, EXIF orientation applied, with no metadata:
- * PNG for sources with transparency and for GIFs, JPEG (quality 80) otherwise, animated GIF for
- * animated requests of animated GIFs. Every file and stream opened is closed, and every reader
+ * the decoded raster (animated thumbnails: repeated halving and a bicubic step). Output is sRGB,
+ * EXIF orientation applied, with no metadata: PNG for sources with transparency and for GIFs,
+ * JPEG (quality 80) otherwise, animated GIF for animated requests of animated GIFs. Every file and stream opened is closed, and every reader
  * and writer disposed, before a call returns. Thread-safe.
  */
 public final class ImageIoThumbnailer implements Thumbnailer {
@@ -516,23 +516,6 @@ public final class ImageIoThumbnailer implements Thumbnailer {
       g.dispose();
     }
     return dst;
-  }
-
-  /** The image as 8-bit sRGB (with alpha when it has any): converts CMYK, 16-bit, palettes and grey. */
-  static BufferedImage toStandard(BufferedImage image, boolean alpha) {
-    int type = alpha ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB;
-    if (image.getType() == type) {
-      return image;
-    }
-    BufferedImage out = new BufferedImage(image.getWidth(), image.getHeight(), type);
-    Graphics2D g = out.createGraphics();
-    try {
-      g.setComposite(AlphaComposite.Src);
-      g.drawImage(image, 0, 0, null);
-    } finally {
-      g.dispose();
-    }
-    return out;
   }
 
   /** Applies an EXIF orientation (1 to 8). */

@@ -199,12 +199,29 @@ final class Resampler {
       other.run(); // does it here when no helper has started it; a no-op when one has
       Helpers.join(other);
     }
-    // horizontal pass, then back to straight alpha
+    // horizontal pass, then back to straight alpha; half of it on an idle helper too
     BufferedImage dst = new BufferedImage(width, height, src.getType());
     byte[] out = bytes(dst);
+    int spanStart = colStart;
+    int spanBytes = span;
+    java.util.concurrent.FutureTask<Void> rest = new java.util.concurrent.FutureTask<>(() -> {
+      horizontal(mid, spanBytes, spanStart, c, across, out, width, half, height);
+      return null;
+    });
+    boolean split = height >= 64 && Helpers.fork(rest);
+    horizontal(mid, span, colStart, c, across, out, width, 0, split ? half : height);
+    if (split) {
+      rest.run();
+      Helpers.join(rest);
+    }
+    return dst;
+  }
+
+  /** Rows {@code [from, to)} of the horizontal pass: {@code mid} (rows of {@code span} bytes from byte {@code colStart} of the source row) filtered across into {@code out}. */
+  private static void horizontal(byte[] mid, int span, int colStart, int c, Weights across, byte[] out, int width, int from, int to) {
     int[] wt = across.weights;
-    int o = 0;
-    for (int j = 0; j < height; j++) {
+    int o = from * width * c;
+    for (int j = from; j < to; j++) {
       int rowStart = j * span - colStart;
       for (int i = 0; i < width; i++) {
         int n = across.count[i];
@@ -243,7 +260,6 @@ final class Resampler {
         }
       }
     }
-    return dst;
   }
 
   /** Rows {@code [from, to)} of the vertical pass: the columns {@code colStart..colStart+span} of {@code in} filtered down into {@code mid}. */
