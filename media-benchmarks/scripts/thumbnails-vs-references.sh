@@ -4,6 +4,9 @@
 # shrink-on-load), on the same files; then three 30 MP JPEGs at once in a 128 MiB heap.
 # Needs: python3-pil, libvips-tools (apt-get install python3-pil libvips-tools).
 # Usage: media-benchmarks/scripts/thumbnails-vs-references.sh [ITERATIONS]
+# Env: BASELINE_JAR=path/to/benchmarks.jar (built from another commit) adds its JMH figures to the
+# same run, for before/after ratios; JMH_OPTS (e.g. "-wi 2 -w 3 -i 5 -r 3") overrides the JMH
+# iterations; MVN_ARGS (e.g. -o) is passed to the build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 iterations=${1:-10}
@@ -12,7 +15,7 @@ py=${PYTHON:-/usr/bin/python3}
 command -v vipsthumbnail >/dev/null || { echo "needs libvips-tools" >&2; exit 1; }
 "$py" -c 'import PIL' 2>/dev/null || { echo "needs python3-pil" >&2; exit 1; }
 
-mvn -B -q package -DskipTests -pl media-benchmarks -am
+mvn -B -q ${MVN_ARGS:-} package -DskipTests -pl media-benchmarks -am
 jar=media-benchmarks/target/benchmarks.jar
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -20,10 +23,16 @@ java -Djava.awt.headless=true -cp "$jar" org.mxmedia.benchmarks.BenchmarkImages 
 ls -l "$work"
 
 echo "== mxmedia (JMH, 1 fork, 3x5s warm-up, 5x5s measurement, -prof gc)"
-java -Dmxmedia.bench.dir="$work" -jar "$jar" ThumbnailBenchmark -prof gc -rf json -rff "$work/jmh.json" | tail -n 20
+# shellcheck disable=SC2086
+java -Dmxmedia.bench.dir="$work" -jar "$jar" ThumbnailBenchmark ${JMH_OPTS:-} -prof gc -rf json -rff "$work/jmh.json" | tail -n 20
+if [ -n "${BASELINE_JAR:-}" ]; then
+  echo "== baseline $BASELINE_JAR (same JMH settings)"
+  # shellcheck disable=SC2086
+  java -Dmxmedia.bench.dir="$work" -jar "$BASELINE_JAR" ThumbnailBenchmark ${JMH_OPTS:-} -prof gc -rf json -rff "$work/jmh-baseline.json" | tail -n 20
+fi
 
 jmh_ms() {
-  python3 - "$work/jmh.json" "$1" <<'PY'
+  python3 - "${2:-$work/jmh.json}" "$1" <<'PY'
 import json, sys
 for r in json.load(open(sys.argv[1])):
     if r["params"]["format"] == sys.argv[2]:
@@ -66,6 +75,11 @@ for fmt in jpg png; do
   vips=$(echo "scale=1; $(vips_ms "$work/photo.$fmt" jpg) - $startup" | bc)
   printf '%-6s %12s %14s %12s %12s %16s %16s\n' "$fmt" "$ours" "$alloc" "$pillow" "$vips" \
     "$(echo "scale=2; $ours / $pillow" | bc)" "$(echo "scale=2; $ours / $vips" | bc)"
+  if [ -n "${BASELINE_JAR:-}" ]; then
+    base=$(jmh_ms $fmt "$work/jmh-baseline.json")
+    printf '%-6s %12s %14s %12s %12s %16s %16s\n' "$fmt-before" "$base" "" "$pillow" "$vips" \
+      "$(echo "scale=2; $base / $pillow" | bc)" "$(echo "scale=2; $base / $vips" | bc)"
+  fi
 done
 
 echo
