@@ -120,7 +120,8 @@ public interface MediaAdmin {
    * Deletes local media last accessed before {@code before} and larger than
    * {@code sizeGreaterThan} bytes, except quarantined and protected media, and, when
    * {@code keepProfiles}, except media the host's {@link org.mxmedia.spi.UserDirectory} says is a
-   * profile or room image. Works through the store in batches.
+   * profile or room image (400 {@code M_INVALID_PARAM}, nothing deleted, when it cannot tell:
+   * {@link org.mxmedia.spi.UserDirectory#knowsProfiles}). Works through the store in batches.
    *
    * @param sizeGreaterThan in bytes, {@code >= 0}
    * @return the ids deleted

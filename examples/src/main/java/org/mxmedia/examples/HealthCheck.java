@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
@@ -14,6 +16,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.mxmedia.MediaId;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
@@ -29,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * logged.
  *
  * <p>Probes run on two threads of their own with a queue of 8, so a hung store cannot take the
- * server's request threads: a request finding the queue full answers 503 at once.
+ * server's request threads: a request finding the queue full answers 503 at once. Concurrent
+ * requests share the probe in flight, so a flood of unauthenticated checks costs the store one
+ * look-up at a time and never turns a healthy node into a 503.
  */
 final class HealthCheck implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HealthCheck.class);
@@ -40,6 +45,7 @@ final class HealthCheck implements AutoCloseable {
   private final StorageProvider storage;
   private final Duration timeout;
   private final ThreadPoolExecutor probes;
+  private @Nullable CompletableFuture<Status> inFlight;
 
   HealthCheck(MediaStore store, StorageProvider storage, Duration timeout) {
     this.store = store;
@@ -66,8 +72,42 @@ final class HealthCheck implements AutoCloseable {
     }
   }
 
-  /** Probes the store and the storage at once, each bounded by the timeout. */
+  /** The store's and the storage's state, from a new probe or the one in flight. */
   Status check() {
+    CompletableFuture<Status> mine = null;
+    CompletableFuture<Status> shared;
+    synchronized (this) {
+      if (inFlight == null) {
+        inFlight = mine = new CompletableFuture<>();
+      }
+      shared = inFlight;
+    }
+    if (mine != null) {
+      Status status;
+      try {
+        status = probe();
+      } catch (RuntimeException e) {
+        log.warn("Health check failed", e);
+        status = new Status("failing", "failing");
+      }
+      synchronized (this) {
+        inFlight = null;
+      }
+      mine.complete(status);
+      return status;
+    }
+    try {
+      return shared.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      return new Status("timeout", "timeout");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Status("timeout", "timeout");
+    }
+  }
+
+  /** Probes the store and the storage at once, each bounded by the timeout. */
+  private Status probe() {
     long deadline = System.nanoTime() + timeout.toNanos();
     Future<?> s;
     Future<?> b;
@@ -96,6 +136,8 @@ final class HealthCheck implements AutoCloseable {
     } catch (ExecutionException e) {
       log.warn("Health check: the {} failed", what, e.getCause());
       return "failing";
+    } catch (CancellationException e) {
+      return "timeout";
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       probe.cancel(true);

@@ -53,7 +53,7 @@ import picocli.CommandLine.Option;
  * {@code ip_range_whitelist} and {@code ip_range_blacklist} (lists of CIDR ranges, Synapse's
  * names), and the timeouts {@code remoteDeadlineMs}, {@code remoteIdleTimeoutMs},
  * {@code keyFetchTimeoutMs} and {@code clientIdleTimeoutMs} (milliseconds; see {@link #USAGE}); and
- * Synapse's media options with its value forms ({@link SynapseValues}): {@code max_upload_size},
+ * Synapse's media options with its value forms ({@link SynapseUnits}): {@code max_upload_size},
  * {@code max_image_pixels}, {@code dynamic_thumbnails}, {@code thumbnail_sizes},
  * {@code media_store_path}, {@code federation_domain_whitelist}, {@code prevent_media_downloads_from},
  * {@code enable_authenticated_media}; {@code metrics_port} and {@code metrics_bind} (the Prometheus
@@ -219,7 +219,7 @@ final class ServerSettings {
       settings.dataDir = flags.dataDir;
     }
     if (flags.maxUploadSize != null) {
-      settings.maxUploadSize = SynapseValues.size(flags.maxUploadSize, "--max-upload-size");
+      settings.maxUploadSize = SynapseUnits.size(flags.maxUploadSize, "--max-upload-size").bytes();
     }
     settings.dynamicThumbnails |= flags.dynamicThumbnails;
     if (flags.metricsPort != null) {
@@ -271,6 +271,7 @@ final class ServerSettings {
       if (!tree.isObject()) {
         throw new IllegalArgumentException("cannot read " + file + ": the settings must be a mapping of keys to values");
       }
+      rejectNestedNulls(tree, "");
       ServerSettings s = new ServerSettings();
       s.s3 = S3Options.fromFile((ObjectNode) tree);
       s.ignoredKeys = withoutUnknownKeys((ObjectNode) tree);
@@ -290,7 +291,7 @@ final class ServerSettings {
       }
       s.maxUploadSize = f.maxUploadSize;
       if (f.synapseMaxUploadSize != null) {
-        s.maxUploadSize = SynapseValues.size(f.synapseMaxUploadSize, "max_upload_size");
+        s.maxUploadSize = SynapseUnits.bytes(f.synapseMaxUploadSize, "max_upload_size");
       }
       s.dynamicThumbnails = Boolean.TRUE.equals(f.dynamicThumbnails) || Boolean.TRUE.equals(f.synapseDynamicThumbnails);
       if (f.tokens != null) {
@@ -316,7 +317,7 @@ final class ServerSettings {
       s.keyFetchTimeoutMs = f.keyFetchTimeoutMs;
       s.clientIdleTimeoutMs = f.clientIdleTimeoutMs;
       if (f.maxImagePixels != null) {
-        s.maxImagePixels = SynapseValues.size(f.maxImagePixels, "max_image_pixels");
+        s.maxImagePixels = SynapseUnits.bytes(f.maxImagePixels, "max_image_pixels");
       }
       if (f.thumbnailSizes != null) {
         s.thumbnailSizes = thumbnailSizes(f.thumbnailSizes);
@@ -348,6 +349,29 @@ final class ServerSettings {
       throw new IllegalArgumentException("cannot read " + file + ": " + e.getOriginalMessage());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Refuses an empty value inside a setting ({@code tokens: {abc: }}, a {@code - } list item),
+   * naming where it is; an empty top-level value means the setting is not given.
+   */
+  private static void rejectNestedNulls(JsonNode node, String path) {
+    if (node.isObject()) {
+      node.fields().forEachRemaining(e -> {
+        String at = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
+        if (e.getValue().isNull() && !path.isEmpty()) {
+          throw new IllegalArgumentException("a wrong value for " + at + ": it is empty");
+        }
+        rejectNestedNulls(e.getValue(), at);
+      });
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        if (node.get(i).isNull()) {
+          throw new IllegalArgumentException("a wrong value for " + path + "[" + i + "]: it is empty");
+        }
+        rejectNestedNulls(node.get(i), path + "[" + i + "]");
+      }
     }
   }
 

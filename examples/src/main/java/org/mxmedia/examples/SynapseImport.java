@@ -1,5 +1,6 @@
 package org.mxmedia.examples;
 
+import com.google.common.io.CountingInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -126,7 +127,10 @@ final class SynapseImport {
 
   static final String USAGE = new CommandLine(new Flags()).getUsageMessage(CommandLine.Help.Ansi.OFF);
 
-  /** {@code import-synapse ARGS}: returns the exit status (0 all imported, 1 some failed, 2 bad arguments). */
+  /**
+   * {@code import-synapse ARGS}: returns the exit status (0 all imported, 1 some failed, 2 bad
+   * arguments, 3 the target could not be opened).
+   */
   static int cli(String[] args, PrintStream out, PrintStream err) throws IOException {
     if (List.of(args).contains("--help")) {
       out.println(USAGE);
@@ -157,8 +161,16 @@ final class SynapseImport {
       }
       settings.bind = "127.0.0.1";
       settings.port = 0;
+      settings.metricsPort = null; // the running server may hold that port; an import serves no metrics
       Source source = new Source(mediaStore.toAbsolutePath(), jdbcUrl, flags.user, flags.password, limit);
-      try (MediaServer target = MediaServer.start(settings)) {
+      MediaServer started;
+      try {
+        started = MediaServer.start(settings);
+      } catch (IOException | RuntimeException e) {
+        err.println("mxmedia-example import-synapse: cannot open the target repository: " + e.getMessage());
+        return 3;
+      }
+      try (MediaServer target = started) {
         Result result = new SynapseImport(source, target.serverName(), target.repository().admin(), out, Clock.systemUTC()).run();
         result.failures().forEach(f -> err.println("failed: " + f));
         if (result.failed() > result.failures().size()) {
@@ -314,10 +326,10 @@ final class SynapseImport {
       fail(label, "its path leaves the media store");
       return;
     }
-    try (InputStream in = Files.newInputStream(file)) {
+    try (CountingInputStream in = new CountingInputStream(Files.newInputStream(file))) {
       if (admin.importMedia(media, in)) {
         imported++;
-        bytes += media.size().orElse(Files.size(file));
+        bytes += in.getCount();
       } else {
         alreadyHere++;
       }
@@ -336,8 +348,9 @@ final class SynapseImport {
     return source.mediaStore().resolve(dir).resolve(id.substring(0, 2)).resolve(id.substring(2, 4)).resolve(id.substring(4));
   }
 
+  /** Whether this run has done its {@code --limit} of work: media already here is skipped, not counted. */
   private boolean limitReached() {
-    return source.limit() > 0 && seen >= source.limit();
+    return source.limit() > 0 && imported + failed >= source.limit();
   }
 
   private void fail(String label, String why) {

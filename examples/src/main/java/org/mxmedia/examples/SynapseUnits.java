@@ -1,5 +1,6 @@
 package org.mxmedia.examples;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,6 +40,13 @@ final class SynapseUnits {
    */
   static DataSize size(Object value, String key) {
     return DataSize.bytes(scaled(value, key, SIZE_UNITS, "a size such as 50M, 1G or 1048576 (bytes)"));
+  }
+
+  /** {@link #size} of a YAML or JSON value (a number, or a string with a suffix), in bytes. */
+  static long bytes(JsonNode value, String key) {
+    Object plain = value.isIntegralNumber() && value.canConvertToLong() ? (Object) value.asLong()
+        : value.isTextual() ? value.textValue() : value.toString();
+    return size(plain, key).bytes();
   }
 
   private static long scaled(Object value, String key, Map<Character, Long> units, String expected) {

@@ -245,6 +245,40 @@ class MetricsAndHealthTest {
   }
 
   @Test
+  void concurrentChecksOfAHealthySlowStoreShareOneProbeAndAllAnswer200() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger probes = new java.util.concurrent.atomic.AtomicInteger();
+    CountDownLatch allAsking = new CountDownLatch(1);
+    MediaStore slow = (MediaStore) java.lang.reflect.Proxy.newProxyInstance(MediaStore.class.getClassLoader(),
+        new Class<?>[] {MediaStore.class}, (proxy, method, args) -> {
+          if (method.getName().equals("localMedia")) {
+            probes.incrementAndGet();
+            allAsking.await(10, TimeUnit.SECONDS);
+            return java.util.Optional.<LocalMedia>empty();
+          }
+          return method.invoke(new InMemoryMediaStore(), args);
+        });
+    try (HealthCheck health = new HealthCheck(slow, new InMemoryStorage(), java.time.Duration.ofSeconds(20))) {
+      java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(20);
+      try {
+        java.util.List<java.util.concurrent.Future<HealthCheck.Status>> answers = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+          answers.add(callers.submit(health::check));
+        }
+        while (probes.get() == 0) {
+          Thread.onSpinWait();
+        }
+        allAsking.countDown();
+        for (java.util.concurrent.Future<HealthCheck.Status> a : answers) {
+          assertThat(a.get(30, TimeUnit.SECONDS)).isEqualTo(new HealthCheck.Status("ok", "ok"));
+        }
+      } finally {
+        callers.shutdownNow();
+      }
+      assertThat(probes.get()).as("one probe per flight, never one per caller").isLessThan(20);
+    }
+  }
+
+  @Test
   void metricsSettingsAreValidatedAndReadFromTheConfigFile() throws Exception {
     assertThat(ServerSettings.parse(new String[] {}).metricsPort).isNull();
     ServerSettings cli = ServerSettings.parse(new String[] {"--metrics-port", "9092", "--metrics-bind", "0.0.0.0"});

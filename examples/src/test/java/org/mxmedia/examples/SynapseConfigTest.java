@@ -79,28 +79,29 @@ class SynapseConfigTest {
     assertThatThrownBy(() -> parse("prevent_media_downloads_from: x\n")).hasMessageContaining("prevent_media_downloads_from");
     assertThatThrownBy(() -> parse("enable_authenticated_media: 3\n")).hasMessageContaining("enable_authenticated_media");
     assertThatThrownBy(() -> parse("- a list\n")).hasMessageContaining("mapping");
+    assertThatThrownBy(() -> parse("max_upload_size: 18446744073709551617\n")).hasMessageContaining("max_upload_size");
+    assertThatThrownBy(() -> parse("max_upload_size: -5\n")).hasMessageContaining("max_upload_size");
+    assertThatThrownBy(() -> parse("tokens: {abc: }\n")).hasMessageContaining("tokens.abc");
+    assertThatThrownBy(() -> parse("federation_domain_whitelist:\n  -\n")).hasMessageContaining("federation_domain_whitelist[0]");
   }
 
   @Test
   void synapseValueForms() {
-    assertThat(SynapseValues.size("50M", "k")).isEqualTo(50L << 20);
-    assertThat(SynapseValues.size("1g", "k")).isEqualTo(1L << 30);
-    assertThat(SynapseValues.size("2T", "k")).isEqualTo(2L << 40);
-    assertThat(SynapseValues.size("512K", "k")).isEqualTo(512L << 10);
-    assertThat(SynapseValues.size("10MB", "k")).isEqualTo(10L << 20);
-    assertThat(SynapseValues.size("123", "k")).isEqualTo(123L);
-    assertThatThrownBy(() -> SynapseValues.size("-1", "k")).hasMessageContaining("k must be a size");
-    assertThatThrownBy(() -> SynapseValues.size("99999999999999999999T", "k")).hasMessageContaining("too large");
-    assertThatThrownBy(() -> SynapseValues.size("9999999T", "k")).hasMessageContaining("too large");
-    assertThat(SynapseValues.duration("90d", "k")).isEqualTo(Duration.ofDays(90));
-    assertThat(SynapseValues.duration("1y", "k")).isEqualTo(Duration.ofDays(365));
-    assertThat(SynapseValues.duration("2w", "k")).isEqualTo(Duration.ofDays(14));
-    assertThat(SynapseValues.duration("12h", "k")).isEqualTo(Duration.ofHours(12));
-    assertThat(SynapseValues.duration("5m", "k")).isEqualTo(Duration.ofMinutes(5));
-    assertThat(SynapseValues.duration("30s", "k")).isEqualTo(Duration.ofSeconds(30));
-    assertThat(SynapseValues.duration("1500", "k")).isEqualTo(Duration.ofMillis(1500));
-    assertThat(SynapseValues.duration("1500ms", "k")).isEqualTo(Duration.ofMillis(1500));
-    assertThatThrownBy(() -> SynapseValues.duration("soon", "k")).hasMessageContaining("k must be a duration");
+    assertThat(SynapseUnits.size("50M", "k").bytes()).isEqualTo(50L << 20);
+    assertThat(SynapseUnits.size("2T", "k").bytes()).isEqualTo(2L << 40);
+    assertThat(SynapseUnits.size("512K", "k").bytes()).isEqualTo(512L << 10);
+    assertThat(SynapseUnits.size("123", "k").bytes()).isEqualTo(123L);
+    assertThatThrownBy(() -> SynapseUnits.size("-1", "k")).hasMessageContaining("k must be a size");
+    assertThatThrownBy(() -> SynapseUnits.size("99999999999999999999T", "k")).hasMessageContaining("k must be a size");
+    assertThatThrownBy(() -> SynapseUnits.size("9999999T", "k")).hasMessageContaining("too large");
+    assertThat(SynapseUnits.duration("90d", "k")).isEqualTo(Duration.ofDays(90));
+    assertThat(SynapseUnits.duration("1y", "k")).isEqualTo(Duration.ofDays(365));
+    assertThat(SynapseUnits.duration("2w", "k")).isEqualTo(Duration.ofDays(14));
+    assertThat(SynapseUnits.duration("12h", "k")).isEqualTo(Duration.ofHours(12));
+    assertThat(SynapseUnits.duration("5m", "k")).isEqualTo(Duration.ofMinutes(5));
+    assertThat(SynapseUnits.duration("30s", "k")).isEqualTo(Duration.ofSeconds(30));
+    assertThat(SynapseUnits.duration("1500", "k")).isEqualTo(Duration.ofMillis(1500));
+    assertThatThrownBy(() -> SynapseUnits.duration("soon", "k")).hasMessageContaining("k must be a duration");
   }
 
   @Test

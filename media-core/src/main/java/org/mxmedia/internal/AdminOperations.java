@@ -266,6 +266,10 @@ final class AdminOperations implements MediaAdmin {
     if (sizeGreaterThan < 0) {
       throw MediaException.invalidParam("size_gt cannot be negative");
     }
+    if (keepProfiles && !users.knowsProfiles()) {
+      throw MediaException.invalidParam("This server cannot tell which media are profile or room images, so it cannot keep "
+          + "them: ask with keep_profiles=false to delete them too, or protect them first");
+    }
     List<MediaId> deleted = new ArrayList<>();
     Optional<MediaId> after = Optional.empty();
     while (true) {

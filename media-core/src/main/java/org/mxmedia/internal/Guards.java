@@ -257,6 +257,11 @@ final class Guards {
       }
 
       @Override
+      public boolean knowsProfiles() {
+        return call("user directory", "knowsProfiles", d::knowsProfiles);
+      }
+
+      @Override
       public Set<MxcUri> usedInProfiles(Collection<MxcUri> candidates) {
         return call("user directory", "usedInProfiles", () -> d.usedInProfiles(candidates));
       }

@@ -31,10 +31,20 @@ public interface UserDirectory {
   }
 
   /**
+   * Whether {@link #usedInProfiles} really knows the profile and room images. Default: false, and
+   * then a deletion of old media asked to keep profile images ({@code keep_profiles=true}, Synapse's
+   * default) is refused with 400 {@code M_INVALID_PARAM} before anything is deleted, rather than
+   * deleting every avatar it cannot tell apart.
+   */
+  default boolean knowsProfiles() {
+    return false;
+  }
+
+  /**
    * Which of {@code candidates} (local media) are in use as an image of a profile or a room (user
    * avatars, per-room avatars, room avatars): the deletion of old media with
    * {@code keep_profiles=true} keeps them. Called with at most 500 candidates at a time.
-   * Default: none, so such a deletion keeps nothing.
+   * Default: none (and {@link #knowsProfiles} false, so such a deletion is refused).
    *
    * @return a subset of {@code candidates}
    */

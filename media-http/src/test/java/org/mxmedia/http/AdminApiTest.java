@@ -70,6 +70,11 @@ class AdminApiTest {
       }
 
       @Override
+      public boolean knowsProfiles() {
+        return true;
+      }
+
+      @Override
       public Set<MxcUri> usedInProfiles(Collection<MxcUri> candidates) {
         Set<MxcUri> used = new HashSet<>(candidates);
         used.retainAll(profileImages);
