@@ -3,6 +3,7 @@ package org.mxmedia.internal;
 import java.io.InputStream;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -19,6 +20,7 @@ import org.mxmedia.PendingUpload;
 import org.mxmedia.ServerName;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.UploadRequest;
+import org.mxmedia.UrlPreviewResponse;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.FederationClient;
@@ -27,6 +29,7 @@ import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
+import org.mxmedia.spi.UrlPreviewer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +41,7 @@ import org.slf4j.LoggerFactory;
 final class DefaultMediaRepository implements MediaRepository {
   private static final Logger log = LoggerFactory.getLogger(DefaultMediaRepository.class);
   private static final Duration MAINTENANCE_INTERVAL = Duration.ofHours(1);
+  private static final Duration PREVIEW_EXPIRY_INTERVAL = Duration.ofMinutes(10);
 
   private final ServerName serverName;
   private final MediaConfig config;
@@ -49,6 +53,7 @@ final class DefaultMediaRepository implements MediaRepository {
   private final Uploads uploads;
   private final Downloads downloads;
   private final AdminOperations admin;
+  private final Optional<PreviewService> previews;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   DefaultMediaRepository(
@@ -65,7 +70,8 @@ final class DefaultMediaRepository implements MediaRepository {
       Optional<Thumbnailer> thumbnailer,
       Optional<FederationClient> federationClient,
       OutboundPolicy outboundPolicy,
-      LocalBlobCache cache) {
+      LocalBlobCache cache,
+      Optional<UrlPreviewer> urlPreviewer) {
     this.serverName = serverName;
     this.config = config;
     this.authorizer = authorizer;
@@ -82,10 +88,18 @@ final class DefaultMediaRepository implements MediaRepository {
     this.uploads = new Uploads(serverName, config, store, blobs, uploadPolicy, clock, ids, downloads::pregenerate,
         downloads::completed);
     this.admin = new AdminOperations(serverName, store, blobs, clock);
+    this.previews = urlPreviewer.map(p -> new PreviewService(serverName, config, store, blobs, uploadPolicy, clock, ids,
+        thumbnailer, downloads::pregenerate, claims, p));
 
     lifecycle.every("access-time flush", config.lastAccessFlushInterval(), config.lastAccessFlushInterval(), accesses::flush);
     lifecycle.every("lease renewal", Duration.ZERO, BlobDeletions.HEARTBEAT_INTERVAL, blobs::heartbeat);
     lifecycle.every("maintenance", Duration.ZERO, MAINTENANCE_INTERVAL, this::maintain);
+    previews.ifPresent(p -> lifecycle.every("URL preview expiry", PREVIEW_EXPIRY_INTERVAL, PREVIEW_EXPIRY_INTERVAL, () -> {
+      int expired = p.expire();
+      if (expired > 0) {
+        log.info("Deleted {} expired URL previews", expired);
+      }
+    }));
     log.info("Media repository for {} started: primary storage {}, providers {}", serverName, primary.name(), providers);
   }
 
@@ -127,6 +141,22 @@ final class DefaultMediaRepository implements MediaRepository {
   public MediaResponse thumbnail(MxcUri uri, ThumbnailSpec spec, DownloadOptions options) {
     ensureOpen();
     return downloads.thumbnail(uri, spec, options);
+  }
+
+  @Override
+  public UrlPreviewResponse previewUrl(UserId user, String url) {
+    return preview(user, url, Optional.empty());
+  }
+
+  @Override
+  public UrlPreviewResponse previewUrl(UserId user, String url, Instant ts) {
+    return preview(user, url, Optional.of(ts));
+  }
+
+  private UrlPreviewResponse preview(UserId user, String url, Optional<Instant> ts) {
+    ensureOpen();
+    return previews.orElseThrow(() -> new MediaException(ErrorCode.M_UNRECOGNIZED, 404, "URL previews are not enabled on this server"))
+        .preview(user, url, ts);
   }
 
   @Override

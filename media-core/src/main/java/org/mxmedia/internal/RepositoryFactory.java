@@ -22,6 +22,7 @@ import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
+import org.mxmedia.spi.UrlPreviewer;
 
 /**
  * Builds the engine behind {@link MediaRepository.Builder}: the one place host plug-ins are
@@ -36,6 +37,7 @@ public final class RepositoryFactory {
    *
    * @param localCache where copies of blobs from a storage without local files are kept, and how
    *     many bytes of them; empty for a temporary directory of {@code 1 GiB}
+   * @param urlPreviewer what previews URLs; empty when previews are off
    */
   public record Parts(
       ServerName serverName,
@@ -52,7 +54,8 @@ public final class RepositoryFactory {
       Optional<Thumbnailer> thumbnailer,
       Optional<FederationClient> federationClient,
       OutboundPolicy outboundPolicy,
-      Optional<LocalCache> localCache) {
+      Optional<LocalCache> localCache,
+      Optional<UrlPreviewer> urlPreviewer) {
     public Parts {
       Objects.requireNonNull(serverName, "serverName");
       providers = List.copyOf(providers);
@@ -93,7 +96,8 @@ public final class RepositoryFactory {
         p.thumbnailer().map(Guards::thumbnailer),
         p.federationClient().map(Guards::federation),
         p.outboundPolicy(),
-        openCache(p.localCache()));
+        openCache(p.localCache()),
+        p.urlPreviewer().map(Guards::previewer));
   }
 
   private static LocalBlobCache openCache(Optional<LocalCache> configured) {
