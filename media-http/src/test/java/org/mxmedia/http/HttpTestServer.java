@@ -35,12 +35,17 @@ final class HttpTestServer implements AutoCloseable {
   private final long[] exchangesEnded = {0};
 
   HttpTestServer(MediaConfig config, UnaryOperator<MediaHttpHandler.Builder> customize) throws IOException {
-    this.repository = MediaRepository.builder()
+    this(config, r -> r, customize);
+  }
+
+  HttpTestServer(MediaConfig config, UnaryOperator<MediaRepository.Builder> repositoryParts,
+      UnaryOperator<MediaHttpHandler.Builder> customize) throws IOException {
+    this.repository = repositoryParts.apply(MediaRepository.builder()
         .serverName("example.org")
         .config(config)
         .mediaStore(new InMemoryMediaStore())
         .thumbnailer(new SolidThumbnailer())
-        .storage(storage)
+        .storage(storage))
         .build();
     MediaHttpHandler handler = customize.apply(MediaHttpHandler.builder(repository)
             .authenticator(Authenticator.tokens(Map.of(ALICE_TOKEN, ALICE, BOB_TOKEN, BOB))))

@@ -13,7 +13,7 @@ public final class Json {
 
   private Json() {}
 
-  /** Serialises a flat object whose values are strings, numbers or booleans. */
+  /** Serialises a flat object whose values are strings, numbers ({@code Long}, {@code Integer}, finite {@code Double}) or booleans. */
   public static byte[] object(Map<String, ?> fields) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(128);
     try (JsonGenerator g = FACTORY.createGenerator(out)) {
@@ -24,6 +24,8 @@ public final class Json {
           g.writeStringField(e.getKey(), s);
         } else if (v instanceof Long || v instanceof Integer) {
           g.writeNumberField(e.getKey(), ((Number) v).longValue());
+        } else if (v instanceof Double d) {
+          g.writeNumberField(e.getKey(), d);
         } else if (v instanceof Boolean bool) {
           g.writeBooleanField(e.getKey(), bool);
         } else if (v instanceof java.util.List<?> list) {
