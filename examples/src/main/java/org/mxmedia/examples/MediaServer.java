@@ -14,6 +14,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -26,6 +27,8 @@ import org.mxmedia.ServerName;
 import org.mxmedia.UserId;
 import org.mxmedia.examples.federation.Federation;
 import org.mxmedia.store.jdbc.JdbcMediaStore;
+import org.mxmedia.preview.Identicons;
+import org.mxmedia.preview.UrlPreviews;
 import org.mxmedia.http.Authenticator;
 import org.mxmedia.http.JdkHttpServerAdapter;
 import org.mxmedia.http.MediaHttpHandler;
@@ -59,10 +62,14 @@ public final class MediaServer implements AutoCloseable {
   private final Federation federation;
   private final JdbcMediaStore metadata;
   private final StalledClientGuard guard;
+  /** The URL previewer, when previews are on; closed after the repository. */
+  private final Optional<UrlPreviews> previews;
   private final CountDownLatch stopped = new CountDownLatch(1);
 
   private MediaServer(HttpServer http, ExecutorService executor, MediaRepository repository, ServerName serverName,
-      Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata, StalledClientGuard guard) {
+      Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata, StalledClientGuard guard,
+      Optional<UrlPreviews> previews) {
+    this.previews = previews;
     this.federation = federation;
     this.guard = guard;
     this.metadata = metadata;
@@ -106,12 +113,18 @@ public final class MediaServer implements AutoCloseable {
     settings.peers.forEach((name, url) -> peers.put(ServerName.of(name), java.net.URI.create(url)));
     OutboundPolicy policy = settings.outboundPolicy();
     Federation federation = null;
+    UrlPreviews previews = null;
     MediaRepository repository;
     Map<String, UserId> tokens = new LinkedHashMap<>();
     try {
       federation = Federation.create(serverName, dataDir.resolve("signing.key"), peers, policy,
           new Federation.Timeouts(settings.keyFetchTimeout(), settings.remoteDeadline(), settings.remoteIdleTimeout()));
-      repository = MediaRepository.builder()
+      MediaRepository.Builder builder = MediaRepository.builder();
+      if (settings.urlPreviews.enabled) {
+        previews = settings.urlPreviews.previewer();
+        builder.urlPreviews(previews);
+      }
+      repository = builder
           .serverName(serverName)
           .federationClient(federation.client())
           .outboundPolicy(policy)
@@ -128,6 +141,9 @@ public final class MediaServer implements AutoCloseable {
       if (federation != null) {
         federation.close();
       }
+      if (previews != null) {
+        previews.close();
+      }
       http.stop(0);
       metadata.close();
       throw e;
@@ -135,6 +151,7 @@ public final class MediaServer implements AutoCloseable {
     MediaHttpHandler media = MediaHttpHandler.builder(repository)
         .authenticator(Authenticator.tokens(tokens))
         .federationAuthenticator(federation.authenticator())
+        .identicons(Identicons::png)
         .build();
 
     AtomicInteger threads = new AtomicInteger();
@@ -149,7 +166,8 @@ public final class MediaServer implements AutoCloseable {
     http.createContext("/_matrix/key/v2/server", guard.guard(federation::serveKeys));
     http.createContext("/", guard.guard(new JdkHttpServerAdapter(media)));
     http.start();
-    return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata, guard);
+    return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata, guard,
+        Optional.ofNullable(previews));
   }
 
   /**
@@ -241,6 +259,7 @@ public final class MediaServer implements AutoCloseable {
     executor.shutdownNow();
     guard.close();
     repository.close();
+    previews.ifPresent(UrlPreviews::close);
     federation.close();
     metadata.close();
     stopped.countDown();

@@ -3,10 +3,15 @@ package org.mxmedia.examples;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,6 +23,9 @@ import java.util.Optional;
 import org.mxmedia.OutboundPolicy;
 import org.mxmedia.ServerName;
 import org.mxmedia.UserId;
+import org.mxmedia.preview.OEmbedProvider;
+import org.mxmedia.preview.UrlPattern;
+import org.mxmedia.preview.UrlPreviews;
 
 /**
  * The example server's settings: from a YAML or JSON file ({@code --config}), then overridden by
@@ -76,6 +84,7 @@ final class ServerSettings {
       "                              keyFetchTimeoutMs (finding and fetching a server's signing keys, 10000),",
       "                              clientIdleTimeoutMs (a client's upload or download making no progress,",
       "                              30000)",
+      UrlPreviewSettings.USAGE,
       "  --help                      this text");
 
   /** Parses command-line options (and the file they name); throws {@link IllegalArgumentException} with a clear message. */
@@ -123,7 +132,13 @@ final class ServerSettings {
           }
           settings.ipRangeWhitelist.add(value(args, ++i, arg));
         }
-        default -> throw new IllegalArgumentException("unknown option " + arg + "\n" + USAGE);
+        default -> {
+          int used = settings.urlPreviews.option(args, i);
+          if (used == 0) {
+            throw new IllegalArgumentException("unknown option " + arg + "\n" + USAGE);
+          }
+          i += used - 1;
+        }
       }
     }
     settings.validate();
@@ -135,8 +150,14 @@ final class ServerSettings {
     ObjectMapper mapper = yaml ? new ObjectMapper(new YAMLFactory()) : new ObjectMapper();
     mapper.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     try {
-      FileSettings f = mapper.readValue(file.toFile(), FileSettings.class);
+      JsonNode tree = mapper.readTree(file.toFile());
+      if (!(tree instanceof ObjectNode object)) {
+        throw new IllegalArgumentException("cannot read " + file + ": not a mapping of settings");
+      }
+      UrlPreviewSettings urlPreviews = UrlPreviewSettings.take(object, file);
+      FileSettings f = mapper.treeToValue(object, FileSettings.class);
       ServerSettings s = new ServerSettings();
+      s.urlPreviews = urlPreviews;
       if (f.port != null) {
         s.port = f.port;
       }
@@ -214,6 +235,7 @@ final class ServerSettings {
       }
     });
     outboundPolicy();
+    urlPreviews.validate();
     positiveMillis(remoteDeadlineMs, "remoteDeadlineMs");
     positiveMillis(remoteIdleTimeoutMs, "remoteIdleTimeoutMs");
     positiveMillis(keyFetchTimeoutMs, "keyFetchTimeoutMs");
@@ -308,6 +330,247 @@ final class ServerSettings {
       return Long.parseLong(v);
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("max upload size must be a number of bytes: " + v);
+    }
+  }
+
+  // ---- URL previews (#12): everything about them, in this one section
+
+  /** The URL preview settings: off unless {@code --url-previews} or {@code url_preview_enabled}. */
+  UrlPreviewSettings urlPreviews = new UrlPreviewSettings();
+
+  /**
+   * URL previews, with Synapse's option names: the options {@code --url-previews},
+   * {@code --url-preview-ip-range-whitelist CIDR} and {@code --url-preview-url-blacklist
+   * COMPONENT=PATTERN} (both repeatable), and the file keys {@code url_preview_enabled},
+   * {@code url_preview_ip_range_blacklist}, {@code url_preview_ip_range_whitelist} (lists of CIDR
+   * ranges), {@code url_preview_url_blacklist} (a list of mappings from URL component to glob or
+   * {@code ^regex}), {@code max_spider_size} (bytes, or a size such as {@code 10M}),
+   * {@code url_preview_accept_language} (a list) and {@code oembed} ({@code
+   * disable_default_providers}, {@code additional_providers}: files of oembed.com's form).
+   */
+  static final class UrlPreviewSettings {
+    static final String USAGE = String.join("\n",
+        "  --url-previews              answer preview_url (off by default); the file takes url_preview_enabled",
+        "  --url-preview-ip-range-whitelist CIDR   let previews reach these addresses despite the preview",
+        "                              blacklist (repeatable; the file's url_preview_ip_range_blacklist replaces",
+        "                              that list, by default the same ranges as --ip-range-blacklist's default)",
+        "  --url-preview-url-blacklist COMPONENT=PATTERN   never preview URLs whose component (scheme, netloc,",
+        "                              hostname, port, path, query, fragment, ...) matches the glob or ^regex",
+        "                              (repeatable); the file's url_preview_url_blacklist takes mappings of",
+        "                              several components, max_spider_size (default 10M),",
+        "                              url_preview_accept_language (default [en]) and oembed",
+        "                              (disable_default_providers, additional_providers: provider files)");
+
+    private static final List<String> FILE_KEYS = List.of("url_preview_enabled", "url_preview_ip_range_blacklist",
+        "url_preview_ip_range_whitelist", "url_preview_url_blacklist", "max_spider_size", "url_preview_accept_language",
+        "oembed");
+
+    boolean enabled;
+    /** Replaces {@link OutboundPolicy#DEFAULT_BLACKLIST} for previews when set. */
+    List<String> ipRangeBlacklist;
+    List<String> ipRangeWhitelist = new ArrayList<>();
+    List<Map<String, String>> urlBlacklist = new ArrayList<>();
+    Long maxSpiderSize;
+    List<String> acceptLanguage;
+    boolean disableDefaultOEmbedProviders;
+    List<Path> oEmbedProviderFiles = new ArrayList<>();
+    private boolean whitelistFromCommandLine;
+    private boolean urlBlacklistFromCommandLine;
+
+    /**
+     * Takes {@code args[i]} if it is one of the preview options, with its value.
+     *
+     * @return how many arguments it took (0 when the option is not one of these)
+     */
+    int option(String[] args, int i) {
+      String arg = args[i];
+      switch (arg) {
+        case "--url-previews" -> {
+          enabled = true;
+          return 1;
+        }
+        case "--url-preview-ip-range-whitelist" -> {
+          if (!whitelistFromCommandLine) {
+            ipRangeWhitelist = new ArrayList<>();
+            whitelistFromCommandLine = true;
+          }
+          ipRangeWhitelist.add(value(args, i + 1, arg));
+          return 2;
+        }
+        case "--url-preview-url-blacklist" -> {
+          if (!urlBlacklistFromCommandLine) {
+            urlBlacklist = new ArrayList<>();
+            urlBlacklistFromCommandLine = true;
+          }
+          String[] kv = pair(value(args, i + 1, arg), arg);
+          urlBlacklist.add(Map.of(kv[0], kv[1]));
+          return 2;
+        }
+        default -> {
+          return 0;
+        }
+      }
+    }
+
+    /** Reads and removes the preview keys of a settings file's top-level mapping. */
+    static UrlPreviewSettings take(ObjectNode file, Path path) {
+      UrlPreviewSettings p = new UrlPreviewSettings();
+      JsonNode enabled = file.remove("url_preview_enabled");
+      if (enabled != null) {
+        if (!enabled.isBoolean()) {
+          throw new IllegalArgumentException("url_preview_enabled must be true or false");
+        }
+        p.enabled = enabled.booleanValue();
+      }
+      p.ipRangeBlacklist = strings(file.remove("url_preview_ip_range_blacklist"), "url_preview_ip_range_blacklist");
+      List<String> whitelist = strings(file.remove("url_preview_ip_range_whitelist"), "url_preview_ip_range_whitelist");
+      if (whitelist != null) {
+        p.ipRangeWhitelist = whitelist;
+      }
+      JsonNode urls = file.remove("url_preview_url_blacklist");
+      if (urls != null) {
+        if (!urls.isArray()) {
+          throw new IllegalArgumentException("url_preview_url_blacklist must be a list of mappings");
+        }
+        for (JsonNode entry : urls) {
+          if (!entry.isObject()) {
+            throw new IllegalArgumentException("each url_preview_url_blacklist entry must map URL components to patterns");
+          }
+          Map<String, String> components = new LinkedHashMap<>();
+          entry.fields().forEachRemaining(e -> {
+            if (!e.getValue().isTextual()) {
+              throw new IllegalArgumentException("url_preview_url_blacklist: the pattern of " + e.getKey() + " must be text");
+            }
+            components.put(e.getKey(), e.getValue().textValue());
+          });
+          p.urlBlacklist.add(components);
+        }
+      }
+      JsonNode spider = file.remove("max_spider_size");
+      if (spider != null) {
+        p.maxSpiderSize = spider.isIntegralNumber() ? Long.valueOf(spider.longValue())
+            : spider.isTextual() ? size(spider.textValue()) : null;
+        if (p.maxSpiderSize == null) {
+          throw new IllegalArgumentException("max_spider_size must be a number of bytes or a size such as 10M");
+        }
+      }
+      p.acceptLanguage = strings(file.remove("url_preview_accept_language"), "url_preview_accept_language");
+      JsonNode oembed = file.remove("oembed");
+      if (oembed != null) {
+        if (!oembed.isObject()) {
+          throw new IllegalArgumentException("oembed must be a mapping");
+        }
+        oembed.fieldNames().forEachRemaining(k -> {
+          if (!k.equals("disable_default_providers") && !k.equals("additional_providers")) {
+            throw new IllegalArgumentException("unknown key oembed." + k);
+          }
+        });
+        JsonNode disable = oembed.get("disable_default_providers");
+        if (disable != null) {
+          if (!disable.isBoolean()) {
+            throw new IllegalArgumentException("oembed.disable_default_providers must be true or false");
+          }
+          p.disableDefaultOEmbedProviders = disable.booleanValue();
+        }
+        List<String> files = strings(oembed.get("additional_providers"), "oembed.additional_providers");
+        if (files != null) {
+          Path dir = path.toAbsolutePath().getParent();
+          files.forEach(f -> p.oEmbedProviderFiles.add(dir == null ? Path.of(f) : dir.resolve(f)));
+        }
+      }
+      return p;
+    }
+
+    private static List<String> strings(JsonNode node, String key) {
+      if (node == null) {
+        return null;
+      }
+      if (!node.isArray()) {
+        throw new IllegalArgumentException(key + " must be a list");
+      }
+      List<String> out = new ArrayList<>();
+      for (JsonNode n : node) {
+        if (!n.isTextual()) {
+          throw new IllegalArgumentException(key + " must be a list of text");
+        }
+        out.add(n.textValue());
+      }
+      return out;
+    }
+
+    /** {@code 123}, or a number with {@code K}, {@code M} or {@code G} (powers of 1024), as Synapse reads sizes. */
+    static Long size(String v) {
+      String t = v.strip().toUpperCase(Locale.ROOT);
+      long unit = 1;
+      if (t.endsWith("K") || t.endsWith("M") || t.endsWith("G")) {
+        unit = switch (t.charAt(t.length() - 1)) {
+          case 'K' -> 1024L;
+          case 'M' -> 1024L * 1024;
+          default -> 1024L * 1024 * 1024;
+        };
+        t = t.substring(0, t.length() - 1);
+      }
+      if (t.isEmpty() || t.length() > 12 || !t.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        return null;
+      }
+      return Long.parseLong(t) * unit;
+    }
+
+    /** Checks every value, so a typo fails at start. */
+    void validate() {
+      if (maxSpiderSize != null && maxSpiderSize < 1) {
+        throw new IllegalArgumentException("max_spider_size must be at least 1 byte: " + maxSpiderSize);
+      }
+      previewer().close();
+    }
+
+    /** Where previews may connect: their own blacklist (default as federation's) less their whitelist. */
+    OutboundPolicy outboundPolicy() {
+      OutboundPolicy.Builder policy = OutboundPolicy.builder();
+      if (ipRangeBlacklist != null) {
+        policy.blacklist(cidrs(ipRangeBlacklist, "url_preview_ip_range_blacklist"));
+      }
+      return policy.whitelist(cidrs(ipRangeWhitelist, "--url-preview-ip-range-whitelist / url_preview_ip_range_whitelist"))
+          .build();
+    }
+
+    /**
+     * The previewer these settings describe (the caller closes it).
+     *
+     * @throws IllegalArgumentException naming the setting that is wrong
+     */
+    UrlPreviews previewer() {
+      UrlPreviews.Builder b = UrlPreviews.builder().outboundPolicy(outboundPolicy());
+      List<UrlPattern> patterns = new ArrayList<>();
+      for (Map<String, String> entry : urlBlacklist) {
+        try {
+          patterns.add(UrlPattern.of(entry));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("url_preview_url_blacklist entry " + entry + ": " + e.getMessage());
+        }
+      }
+      b.urlBlacklist(patterns);
+      if (maxSpiderSize != null) {
+        b.maxSpiderSize(maxSpiderSize);
+      }
+      if (acceptLanguage != null) {
+        try {
+          b.acceptLanguage(acceptLanguage);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("url_preview_accept_language: " + e.getMessage());
+        }
+      }
+      List<OEmbedProvider> providers = new ArrayList<>(disableDefaultOEmbedProviders ? List.of() : OEmbedProvider.builtIn());
+      for (Path file : oEmbedProviderFiles) {
+        try (InputStream in = Files.newInputStream(file)) {
+          providers.addAll(OEmbedProvider.parse(in));
+        } catch (IOException | UncheckedIOException e) {
+          throw new IllegalArgumentException("cannot read the oEmbed providers in " + file + ": " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("oEmbed providers in " + file + ": " + e.getMessage());
+        }
+      }
+      return b.oEmbedProviders(providers).build();
     }
   }
 }
