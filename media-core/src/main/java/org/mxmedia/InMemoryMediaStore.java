@@ -9,12 +9,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.Comparator;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.LocalMedia;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PendingMedia;
 import org.mxmedia.spi.RemoteMedia;
 import org.mxmedia.spi.ThumbnailRecord;
+import org.mxmedia.spi.UrlPreviewRecord;
 
 /**
  * A {@link MediaStore} in memory: for tests, test harnesses and throwaway servers. Everything is
@@ -39,6 +42,9 @@ public final class InMemoryMediaStore implements MediaStore {
   private final Map<String, WorkClaim> work = new HashMap<>();
 
   private record WorkClaim(String owner, Instant until) {}
+
+  /** Cached URL previews: URL to its previews by the instant they were fetched. */
+  private final Map<String, TreeMap<Instant, UrlPreviewRecord>> previews = new HashMap<>();
 
   @Override
   public boolean insertLocalMedia(LocalMedia record) {
@@ -555,6 +561,45 @@ public final class InMemoryMediaStore implements MediaStore {
   }
 
   @Override
+  public boolean insertUrlPreview(UrlPreviewRecord preview) {
+    synchronized (lock) {
+      return previews.computeIfAbsent(preview.url(), u -> new TreeMap<>()).putIfAbsent(preview.fetchedAt(), preview) == null;
+    }
+  }
+
+  @Override
+  public Optional<UrlPreviewRecord> urlPreview(String url, Instant at) {
+    synchronized (lock) {
+      TreeMap<Instant, UrlPreviewRecord> all = previews.get(url);
+      if (all == null) {
+        return Optional.empty();
+      }
+      Optional<UrlPreviewRecord> fresh = all.headMap(at, true).descendingMap().values().stream()
+          .filter(p -> p.isFreshAt(at))
+          .findFirst();
+      if (fresh.isPresent()) {
+        return fresh;
+      }
+      return Optional.ofNullable(all.higherEntry(at)).map(Map.Entry::getValue);
+    }
+  }
+
+  @Override
+  public List<UrlPreviewRecord> urlPreviewsExpiredBy(Instant now, int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least one");
+    }
+    synchronized (lock) {
+      return previews.values().stream()
+          .flatMap(m -> m.values().stream())
+          .filter(p -> !p.isFreshAt(now))
+          .sorted(Comparator.comparing(UrlPreviewRecord::expiresAt))
+          .limit(limit)
+          .toList();
+    }
+  }
+
+  @Override
   public List<RemoteMedia> deleteRemoteMediaAccessedBefore(Instant before, int limit) {
     synchronized (lock) {
       List<RemoteMedia> gone = remote.values().stream()
@@ -571,6 +616,21 @@ public final class InMemoryMediaStore implements MediaStore {
   public long remoteMediaBytes() {
     synchronized (lock) {
       return remote.values().stream().mapToLong(RemoteMedia::size).sum();
+    }
+  }
+
+  @Override
+  public Optional<UrlPreviewRecord> deleteUrlPreview(String url, Instant fetchedAt) {
+    synchronized (lock) {
+      TreeMap<Instant, UrlPreviewRecord> all = previews.get(url);
+      if (all == null) {
+        return Optional.empty();
+      }
+      UrlPreviewRecord removed = all.remove(fetchedAt);
+      if (all.isEmpty()) {
+        previews.remove(url);
+      }
+      return Optional.ofNullable(removed);
     }
   }
 }

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -25,6 +26,7 @@ import org.mxmedia.spi.StorageProvider;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
 import org.mxmedia.spi.UserDirectory;
+import org.mxmedia.spi.UrlPreviewer;
 
 /**
  * A Matrix media repository: the one entry point of mxmedia. Built once with {@link #builder()},
@@ -114,6 +116,35 @@ public interface MediaRepository extends AutoCloseable {
     return config().maxUploadSize();
   }
 
+  /**
+   * The preview of a web page for {@code GET /_matrix/client/v1/media/preview_url}: its
+   * OpenGraph properties, with its image stored as {@code user}'s media. Answers from the cache
+   * in the {@link MediaStore} (shared by every repository using it) when it holds a preview that
+   * is still fresh; otherwise fetches the page once, however many callers (here and in other
+   * repositories sharing the store) ask at the same time, and caches the answer for the page's
+   * own cache lifetime, at least one hour and at most one day.
+   *
+   * @param user who asks (their rate limit applies, and the image is stored as theirs, under the
+   *     {@link UploadPolicy}'s allowance)
+   * @param url the page, an absolute {@code http} or {@code https} URL
+   * @throws MediaException 404 {@code M_UNRECOGNIZED} when previews are not enabled (no
+   *     {@link Builder#urlPreviews}); 400 {@code M_MISSING_PARAM} for an empty {@code url}; 400
+   *     {@code M_INVALID_PARAM} for a {@code url} that is not an absolute http(s) URL with a host,
+   *     carries credentials or is longer than 4096 characters; 429 {@code M_LIMIT_EXCEEDED} past
+   *     the user's rate (30 at once, one more each second); 403 {@code M_FORBIDDEN} when the URL
+   *     or an address it leads to is refused by the previewer's policy; 502 {@code M_UNKNOWN}
+   *     when the page is unreachable, answers an error or is too large to preview; 504
+   *     {@code M_UNKNOWN} when it does not arrive within the previewer's deadline
+   */
+  UrlPreviewResponse previewUrl(UserId user, String url);
+
+  /**
+   * {@link #previewUrl(UserId, String)} as of {@code ts} (the spec's {@code ts}): the preview
+   * cached at or before that instant that was still fresh then, else the first cached after it,
+   * else a new fetch. A {@code ts} in the future means now. Throws as {@link #previewUrl(UserId, String)}.
+   */
+  UrlPreviewResponse previewUrl(UserId user, String url, Instant ts);
+
   /** Administrative operations for trusted host code. */
   MediaAdmin admin();
 
@@ -153,6 +184,7 @@ public interface MediaRepository extends AutoCloseable {
     private @Nullable FederationClient federationClient;
     private @Nullable OutboundPolicy outboundPolicy;
     private @Nullable MediaEvents events;
+    private @Nullable UrlPreviewer urlPreviewer;
 
     private Builder() {}
 
@@ -261,6 +293,17 @@ public interface MediaRepository extends AutoCloseable {
      */
     public Builder events(MediaEvents events) {
       this.events = once(this.events, events, "events");
+      return this;
+    }
+
+    /**
+     * Turns {@code preview_url} on: {@link MediaRepository#previewUrl} asks {@code previewer}
+     * (for example {@code UrlPreviews} from {@code media-preview}) for the pages not in the cache,
+     * and expired previews are deleted with their images every ten minutes. The repository does
+     * not close it. Without one, previews answer 404 {@code M_UNRECOGNIZED}.
+     */
+    public Builder urlPreviews(UrlPreviewer previewer) {
+      this.urlPreviewer = once(this.urlPreviewer, previewer, "urlPreviews");
       return this;
     }
 
@@ -391,7 +434,8 @@ public interface MediaRepository extends AutoCloseable {
           events == null ? MediaEvents.none() : events,
           new RepositoryFactory.LifecycleOptions(Optional.ofNullable(localMediaLifetime), Optional.ofNullable(remoteMediaLifetime),
               Optional.ofNullable(remoteCacheMaxSize), rateLimiter == null ? RateLimiter.unlimited() : rateLimiter,
-              Optional.ofNullable(spamChecker))));
+              Optional.ofNullable(spamChecker)),
+          Optional.ofNullable(urlPreviewer)));
     }
 
     private static <T> T once(@Nullable T current, T value, String name) {

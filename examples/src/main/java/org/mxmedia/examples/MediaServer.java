@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,6 +31,8 @@ import org.mxmedia.UserId;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.examples.federation.Federation;
 import org.mxmedia.store.jdbc.JdbcMediaStore;
+import org.mxmedia.preview.Identicons;
+import org.mxmedia.preview.UrlPreviews;
 import org.mxmedia.http.Authenticator;
 import org.mxmedia.http.JdkHttpServerAdapter;
 import org.mxmedia.http.MediaHttpHandler;
@@ -70,15 +73,18 @@ public final class MediaServer implements AutoCloseable {
   private final StalledClientGuard guard;
   private final HealthCheck health;
   private final @org.jspecify.annotations.Nullable MetricsEndpoint metrics;
+  /** The URL previewer, when previews are on; closed after the repository. */
+  private final Optional<UrlPreviews> previews;
   private final CountDownLatch stopped = new CountDownLatch(1);
   /** How long {@code GET /health} waits for the store and the storage. */
   static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(5);
 
   private MediaServer(HttpServer http, ExecutorService executor, MediaRepository repository, ServerName serverName,
       Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata, S3Storage s3, StalledClientGuard guard,
-      HealthCheck health, @org.jspecify.annotations.Nullable MetricsEndpoint metrics) {
+      HealthCheck health, @org.jspecify.annotations.Nullable MetricsEndpoint metrics, Optional<UrlPreviews> previews) {
     this.health = health;
     this.metrics = metrics;
+    this.previews = previews;
     this.federation = federation;
     this.s3 = s3;
     this.guard = guard;
@@ -136,6 +142,7 @@ public final class MediaServer implements AutoCloseable {
     S3Storage s3 = null;
     MetricsEndpoint metrics = null;
     PrimaryStorage storage;
+    UrlPreviews previews = null;
     MediaRepository repository;
     Map<String, UserId> tokens = new LinkedHashMap<>();
     // with --jdbc-url, what the nodes of a cluster must share lives in the database too
@@ -153,6 +160,10 @@ public final class MediaServer implements AutoCloseable {
       MediaRepository.Builder builder = settings.lifecycle(MediaRepository.builder());
       if (metrics != null) {
         builder.events(metrics.metrics());
+      }
+      if (settings.urlPreviews.enabled) {
+        previews = settings.urlPreviews.previewer();
+        builder.urlPreviews(previews);
       }
       builder
           .serverName(serverName)
@@ -180,6 +191,9 @@ public final class MediaServer implements AutoCloseable {
       if (federation != null) {
         federation.close();
       }
+      if (previews != null) {
+        previews.close();
+      }
       if (metrics != null) {
         metrics.close();
       }
@@ -192,7 +206,8 @@ public final class MediaServer implements AutoCloseable {
     }
     MediaHttpHandler.Builder handler = MediaHttpHandler.builder(repository)
         .authenticator(Authenticator.tokens(tokens))
-        .federationAuthenticator(federation.authenticator());
+        .federationAuthenticator(federation.authenticator())
+        .identicons(Identicons::png);
     if (!settings.enableAuthenticatedMedia) {
       handler.withoutLegacyMediaFreeze();
     }
@@ -215,7 +230,8 @@ public final class MediaServer implements AutoCloseable {
     if (metrics != null) {
       log.info("Metrics at http://{}:{}/metrics", settings.metricsBind, metrics.port());
     }
-    return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata, s3, guard, health, metrics);
+    return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata, s3, guard, health, metrics,
+        Optional.ofNullable(previews));
   }
 
   /**
@@ -330,6 +346,7 @@ public final class MediaServer implements AutoCloseable {
     if (metrics != null) {
       metrics.close();
     }
+    previews.ifPresent(UrlPreviews::close);
     federation.close();
     if (s3 != null) {
       s3.close();

@@ -14,7 +14,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.lang.reflect.RecordComponent;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,6 +41,9 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import org.mxmedia.preview.OEmbedProvider;
+import org.mxmedia.preview.UrlPattern;
+import org.mxmedia.preview.UrlPreviews;
 
 /**
  * The example server's settings: from a YAML or JSON file ({@code --config}), then overridden by
@@ -188,6 +194,20 @@ final class ServerSettings {
     @CommandLine.Mixin
     S3Options s3 = new S3Options();
 
+    @Option(names = "--url-previews", description = "answer preview_url (off by default; the file takes url_preview_enabled "
+        + "and the other url_preview_* keys, max_spider_size and oembed)")
+    boolean urlPreviews;
+
+    @Option(names = "--url-preview-ip-range-whitelist", paramLabel = "CIDR", description = "let previews reach these "
+        + "addresses despite the preview blacklist (repeatable; the file's url_preview_ip_range_blacklist replaces that "
+        + "list, by default the same ranges as --ip-range-blacklist's default)")
+    @Nullable List<String> urlPreviewIpRangeWhitelist;
+
+    @Option(names = "--url-preview-url-blacklist", paramLabel = "COMPONENT=PATTERN", description = "never preview URLs "
+        + "whose component (scheme, netloc, hostname, port, path, query, fragment, ...) matches the glob or ^regex "
+        + "(repeatable)")
+    @Nullable List<String> urlPreviewUrlBlacklist;
+
     @Option(names = "--help", usageHelp = true, description = "this text")
     boolean help;
   }
@@ -225,6 +245,7 @@ final class ServerSettings {
     if (flags.metricsPort != null) {
       settings.metricsPort = flags.metricsPort;
     }
+    settings.urlPreviews.overrideWith(flags);
     if (flags.metricsBind != null) {
       settings.metricsBind = flags.metricsBind;
     }
@@ -274,6 +295,7 @@ final class ServerSettings {
       rejectNestedNulls(tree, "");
       ServerSettings s = new ServerSettings();
       s.s3 = S3Options.fromFile((ObjectNode) tree);
+      s.urlPreviews = UrlPreviewSettings.take((ObjectNode) tree, file);
       s.ignoredKeys = withoutUnknownKeys((ObjectNode) tree);
       if (!s.ignoredKeys.isEmpty()) {
         log.warn("Ignoring settings this server does not know in {}: {}", file, String.join(", ", s.ignoredKeys));
@@ -505,6 +527,7 @@ final class ServerSettings {
     }
     serverNames(federationDomainWhitelist, "federation_domain_whitelist");
     serverNames(preventMediaDownloadsFrom, "prevent_media_downloads_from");
+    urlPreviews.validate();
     positiveMillis(remoteDeadlineMs, "remoteDeadlineMs");
     positiveMillis(remoteIdleTimeoutMs, "remoteIdleTimeoutMs");
     positiveMillis(keyFetchTimeoutMs, "keyFetchTimeoutMs");
@@ -745,5 +768,189 @@ final class ServerSettings {
   /** The server name, defaulting to {@code localhost:<port>} with the port actually bound. */
   ServerName serverName(int boundPort) {
     return ServerName.of(Optional.ofNullable(serverName).orElse("localhost:" + boundPort));
+  }
+
+  // ---- URL previews (#12): everything about them, in this one section
+
+  /** The URL preview settings: off unless {@code --url-previews} or {@code url_preview_enabled}. */
+  UrlPreviewSettings urlPreviews = new UrlPreviewSettings();
+
+  /**
+   * URL previews, with Synapse's option names: the options {@code --url-previews},
+   * {@code --url-preview-ip-range-whitelist CIDR} and {@code --url-preview-url-blacklist
+   * COMPONENT=PATTERN} (both repeatable), and the file keys {@code url_preview_enabled},
+   * {@code url_preview_ip_range_blacklist}, {@code url_preview_ip_range_whitelist} (lists of CIDR
+   * ranges), {@code url_preview_url_blacklist} (a list of mappings from URL component to glob or
+   * {@code ^regex}), {@code max_spider_size} (bytes, or a size such as {@code 10M}),
+   * {@code url_preview_accept_language} (a list) and {@code oembed} ({@code
+   * disable_default_providers}, {@code additional_providers}: files of oembed.com's form).
+   */
+  static final class UrlPreviewSettings {
+    boolean enabled;
+    /** Replaces {@link OutboundPolicy#DEFAULT_BLACKLIST} for previews when set. */
+    List<String> ipRangeBlacklist;
+    List<String> ipRangeWhitelist = new ArrayList<>();
+    List<Map<String, String>> urlBlacklist = new ArrayList<>();
+    Long maxSpiderSize;
+    List<String> acceptLanguage;
+    boolean disableDefaultOEmbedProviders;
+    List<Path> oEmbedProviderFiles = new ArrayList<>();
+
+    /** Applies the preview options of the command line over the file's values. */
+    void overrideWith(Flags flags) {
+      enabled |= flags.urlPreviews;
+      if (flags.urlPreviewIpRangeWhitelist != null) {
+        ipRangeWhitelist = new ArrayList<>(flags.urlPreviewIpRangeWhitelist);
+      }
+      if (flags.urlPreviewUrlBlacklist != null) {
+        urlBlacklist = new ArrayList<>();
+        for (String entry : flags.urlPreviewUrlBlacklist) {
+          int eq = entry.indexOf('=');
+          if (eq < 1 || eq == entry.length() - 1) {
+            throw new IllegalArgumentException("--url-preview-url-blacklist takes COMPONENT=PATTERN: " + entry);
+          }
+          urlBlacklist.add(Map.of(entry.substring(0, eq), entry.substring(eq + 1)));
+        }
+      }
+    }
+
+    /** Reads and removes the preview keys of a settings file's top-level mapping. */
+    static UrlPreviewSettings take(ObjectNode file, Path path) {
+      UrlPreviewSettings p = new UrlPreviewSettings();
+      JsonNode enabled = file.remove("url_preview_enabled");
+      if (enabled != null) {
+        if (!enabled.isBoolean()) {
+          throw new IllegalArgumentException("url_preview_enabled must be true or false");
+        }
+        p.enabled = enabled.booleanValue();
+      }
+      p.ipRangeBlacklist = strings(file.remove("url_preview_ip_range_blacklist"), "url_preview_ip_range_blacklist");
+      List<String> whitelist = strings(file.remove("url_preview_ip_range_whitelist"), "url_preview_ip_range_whitelist");
+      if (whitelist != null) {
+        p.ipRangeWhitelist = whitelist;
+      }
+      JsonNode urls = file.remove("url_preview_url_blacklist");
+      if (urls != null) {
+        if (!urls.isArray()) {
+          throw new IllegalArgumentException("url_preview_url_blacklist must be a list of mappings");
+        }
+        for (JsonNode entry : urls) {
+          if (!entry.isObject()) {
+            throw new IllegalArgumentException("each url_preview_url_blacklist entry must map URL components to patterns");
+          }
+          Map<String, String> components = new LinkedHashMap<>();
+          entry.fields().forEachRemaining(e -> {
+            if (!e.getValue().isTextual()) {
+              throw new IllegalArgumentException("url_preview_url_blacklist: the pattern of " + e.getKey() + " must be text");
+            }
+            components.put(e.getKey(), e.getValue().textValue());
+          });
+          p.urlBlacklist.add(components);
+        }
+      }
+      JsonNode spider = file.remove("max_spider_size");
+      if (spider != null) {
+        p.maxSpiderSize = SynapseUnits.bytes(spider, "max_spider_size");
+      }
+      p.acceptLanguage = strings(file.remove("url_preview_accept_language"), "url_preview_accept_language");
+      JsonNode oembed = file.remove("oembed");
+      if (oembed != null) {
+        if (!oembed.isObject()) {
+          throw new IllegalArgumentException("oembed must be a mapping");
+        }
+        oembed.fieldNames().forEachRemaining(k -> {
+          if (!k.equals("disable_default_providers") && !k.equals("additional_providers")) {
+            throw new IllegalArgumentException("unknown key oembed." + k);
+          }
+        });
+        JsonNode disable = oembed.get("disable_default_providers");
+        if (disable != null) {
+          if (!disable.isBoolean()) {
+            throw new IllegalArgumentException("oembed.disable_default_providers must be true or false");
+          }
+          p.disableDefaultOEmbedProviders = disable.booleanValue();
+        }
+        List<String> files = strings(oembed.get("additional_providers"), "oembed.additional_providers");
+        if (files != null) {
+          Path dir = path.toAbsolutePath().getParent();
+          files.forEach(f -> p.oEmbedProviderFiles.add(dir == null ? Path.of(f) : dir.resolve(f)));
+        }
+      }
+      return p;
+    }
+
+    private static List<String> strings(JsonNode node, String key) {
+      if (node == null) {
+        return null;
+      }
+      if (!node.isArray()) {
+        throw new IllegalArgumentException(key + " must be a list");
+      }
+      List<String> out = new ArrayList<>();
+      for (JsonNode n : node) {
+        if (!n.isTextual()) {
+          throw new IllegalArgumentException(key + " must be a list of text");
+        }
+        out.add(n.textValue());
+      }
+      return out;
+    }
+
+    /** Checks every value, so a typo fails at start. */
+    void validate() {
+      if (maxSpiderSize != null && maxSpiderSize < 1) {
+        throw new IllegalArgumentException("max_spider_size must be at least 1 byte: " + maxSpiderSize);
+      }
+      previewer().close();
+    }
+
+    /** Where previews may connect: their own blacklist (default as federation's) less their whitelist. */
+    OutboundPolicy outboundPolicy() {
+      OutboundPolicy.Builder policy = OutboundPolicy.builder();
+      if (ipRangeBlacklist != null) {
+        policy.blacklist(cidrs(ipRangeBlacklist, "url_preview_ip_range_blacklist"));
+      }
+      return policy.whitelist(cidrs(ipRangeWhitelist, "--url-preview-ip-range-whitelist / url_preview_ip_range_whitelist"))
+          .build();
+    }
+
+    /**
+     * The previewer these settings describe (the caller closes it).
+     *
+     * @throws IllegalArgumentException naming the setting that is wrong
+     */
+    UrlPreviews previewer() {
+      UrlPreviews.Builder b = UrlPreviews.builder().outboundPolicy(outboundPolicy());
+      List<UrlPattern> patterns = new ArrayList<>();
+      for (Map<String, String> entry : urlBlacklist) {
+        try {
+          patterns.add(UrlPattern.of(entry));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("url_preview_url_blacklist entry " + entry + ": " + e.getMessage());
+        }
+      }
+      b.urlBlacklist(patterns);
+      if (maxSpiderSize != null) {
+        b.maxSpiderSize(maxSpiderSize);
+      }
+      if (acceptLanguage != null) {
+        try {
+          b.acceptLanguage(acceptLanguage);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("url_preview_accept_language: " + e.getMessage());
+        }
+      }
+      List<OEmbedProvider> providers = new ArrayList<>(disableDefaultOEmbedProviders ? List.of() : OEmbedProvider.builtIn());
+      for (Path file : oEmbedProviderFiles) {
+        try (InputStream in = Files.newInputStream(file)) {
+          providers.addAll(OEmbedProvider.parse(in));
+        } catch (IOException | UncheckedIOException e) {
+          throw new IllegalArgumentException("cannot read the oEmbed providers in " + file + ": " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("oEmbed providers in " + file + ": " + e.getMessage());
+        }
+      }
+      return b.oEmbedProviders(providers).build();
+    }
   }
 }

@@ -3,6 +3,7 @@ package org.mxmedia.internal;
 import java.io.InputStream;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -19,6 +20,7 @@ import org.mxmedia.PendingUpload;
 import org.mxmedia.ServerName;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.UploadRequest;
+import org.mxmedia.UrlPreviewResponse;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.FederationClient;
@@ -29,6 +31,7 @@ import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
 import org.mxmedia.spi.UserDirectory;
+import org.mxmedia.spi.UrlPreviewer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +43,7 @@ import org.slf4j.LoggerFactory;
 final class DefaultMediaRepository implements MediaRepository {
   private static final Logger log = LoggerFactory.getLogger(DefaultMediaRepository.class);
   private static final Duration MAINTENANCE_INTERVAL = Duration.ofHours(1);
+  private static final Duration PREVIEW_EXPIRY_INTERVAL = Duration.ofMinutes(10);
 
   private final ServerName serverName;
   private final MediaConfig config;
@@ -52,6 +56,7 @@ final class DefaultMediaRepository implements MediaRepository {
   private final Downloads downloads;
   private final AdminOperations admin;
   private final MediaEvents events;
+  private final Optional<PreviewService> previews;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final UploadPolicy uploadPolicy;
 
@@ -71,7 +76,7 @@ final class DefaultMediaRepository implements MediaRepository {
       Optional<FederationClient> federationClient,
       OutboundPolicy outboundPolicy,
       LocalBlobCache cache,
-      MediaEvents events, RepositoryFactory.LifecycleOptions lifecycleOptions) {
+      MediaEvents events, RepositoryFactory.LifecycleOptions lifecycleOptions, Optional<UrlPreviewer> urlPreviewer) {
     this.serverName = serverName;
     this.events = events;
     this.config = config;
@@ -91,6 +96,8 @@ final class DefaultMediaRepository implements MediaRepository {
         downloads::completed, events, lifecycleOptions);
     this.uploadPolicy = uploadPolicy;
     this.admin = new AdminOperations(serverName, store, blobs, clock, users);
+    this.previews = urlPreviewer.map(p -> new PreviewService(serverName, config, store, blobs, uploadPolicy, clock, ids,
+        thumbnailer, downloads::pregenerate, claims, p));
 
     lifecycle.every("access-time flush", config.lastAccessFlushInterval(), config.lastAccessFlushInterval(), accesses::flush);
     lifecycle.every("lease renewal", Duration.ZERO, BlobDeletions.HEARTBEAT_INTERVAL, blobs::heartbeat);
@@ -119,6 +126,12 @@ final class DefaultMediaRepository implements MediaRepository {
     if (retention.bounds()) {
       lifecycle.every("remote cache bound", Duration.ZERO, RetentionSweep.SPACE_INTERVAL, retention::enforceSpaceBound);
     }
+    previews.ifPresent(p -> lifecycle.every("URL preview expiry", PREVIEW_EXPIRY_INTERVAL, PREVIEW_EXPIRY_INTERVAL, () -> {
+      int expired = p.expire();
+      if (expired > 0) {
+        log.info("Deleted {} expired URL previews", expired);
+      }
+    }));
     log.info("Media repository for {} started: primary storage {}, providers {}", serverName, primary.name(), providers);
   }
 
@@ -196,6 +209,22 @@ final class DefaultMediaRepository implements MediaRepository {
   public org.mxmedia.DataSize maxUploadSize(UserId user) {
     org.mxmedia.DataSize configured = config.maxUploadSize();
     return uploadPolicy.maxUploadSize(user).filter(own -> own.bytes() < configured.bytes()).orElse(configured);
+  }
+
+  @Override
+  public UrlPreviewResponse previewUrl(UserId user, String url) {
+    return preview(user, url, Optional.empty());
+  }
+
+  @Override
+  public UrlPreviewResponse previewUrl(UserId user, String url, Instant ts) {
+    return preview(user, url, Optional.of(ts));
+  }
+
+  private UrlPreviewResponse preview(UserId user, String url, Optional<Instant> ts) {
+    ensureOpen();
+    return previews.orElseThrow(() -> new MediaException(ErrorCode.M_UNRECOGNIZED, 404, "URL previews are not enabled on this server"))
+        .preview(user, url, ts);
   }
 
   @Override

@@ -42,6 +42,7 @@ import org.mxmedia.spi.StorageProvider;
 import org.mxmedia.spi.ThumbnailRecord;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
+import org.mxmedia.spi.UrlPreviewRecord;
 import org.mxmedia.spi.UrlPreviewer;
 import org.mxmedia.spi.UserDirectory;
 import org.slf4j.Logger;
@@ -657,6 +658,26 @@ final class Guards {
     @Override
     public void releaseWork(String work, String owner) {
       run(PLUGIN, "releaseWork", () -> s.releaseWork(work, owner));
+    }
+
+    @Override
+    public boolean insertUrlPreview(UrlPreviewRecord preview) {
+      return call(PLUGIN, "insertUrlPreview", () -> s.insertUrlPreview(preview));
+    }
+
+    @Override
+    public Optional<UrlPreviewRecord> urlPreview(String url, Instant at) {
+      return call(PLUGIN, "urlPreview", () -> s.urlPreview(url, at));
+    }
+
+    @Override
+    public List<UrlPreviewRecord> urlPreviewsExpiredBy(Instant now, int limit) {
+      return call(PLUGIN, "urlPreviewsExpiredBy", () -> s.urlPreviewsExpiredBy(now, limit));
+    }
+
+    @Override
+    public Optional<UrlPreviewRecord> deleteUrlPreview(String url, Instant fetchedAt) {
+      return call(PLUGIN, "deleteUrlPreview", () -> s.deleteUrlPreview(url, fetchedAt));
     }
 
     @Override

@@ -28,6 +28,7 @@ import org.mxmedia.spi.SpamChecker;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
 import org.mxmedia.spi.UserDirectory;
+import org.mxmedia.spi.UrlPreviewer;
 
 /**
  * Builds the engine behind {@link MediaRepository.Builder}: the one place host plug-ins are
@@ -42,6 +43,7 @@ public final class RepositoryFactory {
    *
    * @param localCache where copies of blobs from a storage without local files are kept, and how
    *     many bytes of them; empty for a temporary directory of {@code 1 GiB}
+   * @param urlPreviewer what previews URLs; empty when previews are off
    */
   public record Parts(
       ServerName serverName,
@@ -61,7 +63,8 @@ public final class RepositoryFactory {
       OutboundPolicy outboundPolicy,
       Optional<LocalCache> localCache,
       MediaEvents events,
-      LifecycleOptions lifecycle) {
+      LifecycleOptions lifecycle,
+      Optional<UrlPreviewer> urlPreviewer) {
     public Parts {
       Objects.requireNonNull(serverName, "serverName");
       providers = List.copyOf(providers);
@@ -105,7 +108,7 @@ public final class RepositoryFactory {
         p.federationClient().map(Guards::federation),
         p.outboundPolicy(),
         openCache(p.localCache()),
-        events, p.lifecycle().guarded());
+        events, p.lifecycle().guarded(), p.urlPreviewer().map(Guards::previewer));
   }
 
   private static LocalBlobCache openCache(Optional<LocalCache> configured) {

@@ -441,4 +441,46 @@ public interface MediaStore {
 
   /** The total size in bytes of the cached remote media records (bytes shared by records count once per record). */
   long remoteMediaBytes();
+
+  // ---- the URL preview cache
+
+  /**
+   * Caches a preview. Stores without a cache keep the defaults: previews are then fetched again
+   * for each request that does not join one in flight, and their images stay as ordinary media
+   * of the user who asked.
+   *
+   * @return false, storing nothing, when a preview of the same URL fetched at the same instant
+   *     exists; the default stores nothing and returns false
+   */
+  default boolean insertUrlPreview(UrlPreviewRecord preview) {
+    return false;
+  }
+
+  /**
+   * The cached preview of {@code url} to answer for the instant {@code at} (as Synapse's history
+   * of previews): of the previews fetched at or before {@code at} and not expired at {@code at}
+   * ({@code expiresAt} after it), the one fetched last; failing that, the preview fetched first
+   * after {@code at}, expired or not. Empty when there is none; the default has none.
+   */
+  default Optional<UrlPreviewRecord> urlPreview(String url, Instant at) {
+    return Optional.empty();
+  }
+
+  /**
+   * Up to {@code limit} cached previews that expired at or before {@code now}, those that
+   * expired first first, for the sweep that deletes them (and their images). The default has none.
+   *
+   * @param limit at least one
+   */
+  default List<UrlPreviewRecord> urlPreviewsExpiredBy(Instant now, int limit) {
+    return List.of();
+  }
+
+  /**
+   * Removes the cached preview of {@code url} fetched at {@code fetchedAt}; returns what was
+   * removed (its image's media record stays, for the engine to delete). The default removes nothing.
+   */
+  default Optional<UrlPreviewRecord> deleteUrlPreview(String url, Instant fetchedAt) {
+    return Optional.empty();
+  }
 }

@@ -1,7 +1,10 @@
 package org.mxmedia.http;
 
 import org.jspecify.annotations.Nullable;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +20,7 @@ import org.mxmedia.MxcUri;
 import org.mxmedia.PendingUpload;
 import org.mxmedia.ServerName;
 import org.mxmedia.UploadRequest;
+import org.mxmedia.UrlPreviewResponse;
 import org.mxmedia.UserId;
 import org.mxmedia.DownloadOptions;
 import org.mxmedia.http.internal.PercentDecoding;
@@ -53,6 +57,25 @@ public final class MediaHttpHandler {
   private final Optional<FederationAuthenticator> federationAuthenticator;
   private final Optional<Instant> legacyFreeze;
   private final AdminEndpoints admin;
+  private final Optional<IdenticonRenderer> identicons;
+  /** Recent identicons, least recently used first out: bounded by count and by each picture's size. */
+  private final Map<IdenticonKey, byte[]> identiconCache = new LinkedHashMap<>(64, 0.75f, true) {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<IdenticonKey, byte[]> eldest) {
+      return size() > MAX_CACHED_IDENTICONS;
+    }
+  };
+
+  /** The width and height of an identicon when the request gives none. */
+  public static final int DEFAULT_IDENTICON_SIZE = 96;
+  /** The largest width or height of an identicon; more is 400 {@code M_INVALID_PARAM}. */
+  public static final int MAX_IDENTICON_SIZE = 512;
+  private static final int MAX_CACHED_IDENTICONS = 512;
+  private static final int MAX_CACHED_IDENTICON_BYTES = 64 * 1024;
+  /** The largest {@code ts} accepted (year 9999 in epoch milliseconds, within {@link Instant}). */
+  private static final long MAX_TS = 253_402_300_799_999L;
 
   private MediaHttpHandler(Builder b) {
     this.repository = b.repository;
@@ -60,6 +83,7 @@ public final class MediaHttpHandler {
     this.federationAuthenticator = Optional.ofNullable(b.federationAuthenticator);
     this.legacyFreeze = b.legacyFreeze;
     this.admin = new AdminEndpoints(repository, tokens, legacyFreeze);
+    this.identicons = Optional.ofNullable(b.identicons);
   }
 
   /** Starts building a handler for {@code repository}. */
@@ -150,7 +174,14 @@ public final class MediaHttpHandler {
       }
       case "preview_url" -> {
         if (args == 0) {
-          throw new MediaException(ErrorCode.M_UNRECOGNIZED, 404, "URL previews are not enabled on this server");
+          requireMethod(read, "GET, HEAD, OPTIONS");
+          return previewUrl(request, query);
+        }
+      }
+      case "identicon" -> {
+        if (api == Api.LEGACY && args == 1) {
+          requireMethod(read, "GET, HEAD, OPTIONS");
+          return identicon(request, segments.get(1), query);
         }
       }
       case "upload" -> {
@@ -255,6 +286,76 @@ public final class MediaHttpHandler {
     }
   }
 
+  // ---- URL previews and identicons
+
+  private MediaHttpResponse previewUrl(MediaHttpRequest request, QueryParameters query) {
+    UserId user = tokens.requireUser(request, query);
+    String url = query.get("url").filter(u -> !u.isEmpty())
+        .orElseThrow(() -> new MediaException(ErrorCode.M_MISSING_PARAM, "Missing the url parameter"));
+    Optional<Long> ts = query.nonNegativeLong("ts", MAX_TS);
+    UrlPreviewResponse preview = ts.isPresent()
+        ? repository.previewUrl(user, url, Instant.ofEpochMilli(ts.get()))
+        : repository.previewUrl(user, url);
+    return Responses.json(200, preview.properties(), request.method());
+  }
+
+  private MediaHttpResponse identicon(MediaHttpRequest request, String rawName, QueryParameters query) {
+    IdenticonRenderer renderer = identicons.orElseThrow(Responses::unrecognized);
+    String name = PercentDecoding.decodePathSegment(rawName);
+    int width = identiconSide(query, "width");
+    int height = identiconSide(query, "height");
+    IdenticonKey key = new IdenticonKey(name, width, height);
+    byte[] png;
+    synchronized (identiconCache) {
+      png = identiconCache.get(key);
+    }
+    if (png == null) {
+      png = renderer.png(name, width, height);
+      if (png.length <= MAX_CACHED_IDENTICON_BYTES) {
+        synchronized (identiconCache) {
+          identiconCache.put(key, png);
+        }
+      }
+    }
+    String etag = "\"" + sha256(png) + "\"";
+    Map<String, String> headers = Responses.corsHeaders();
+    headers.put("Cache-Control", "public, max-age=86400");
+    headers.put("ETag", etag);
+    headers.put("X-Content-Type-Options", "nosniff");
+    for (String header : request.headers("If-None-Match")) {
+      for (String tag : header.split(",")) {
+        String t = tag.strip();
+        if (t.startsWith("W/")) {
+          t = t.substring(2);
+        }
+        if (t.equals("*") || t.equals(etag)) {
+          return new MediaHttpResponse(304, headers, Responses.emptyBody(), false);
+        }
+      }
+    }
+    headers.put("Content-Type", "image/png");
+    return new MediaHttpResponse(200, headers, Responses.bytesBody(png), request.method().equals("HEAD"));
+  }
+
+  private static int identiconSide(QueryParameters query, String name) {
+    long n = query.nonNegativeLong(name, MAX_IDENTICON_SIZE).orElse((long) DEFAULT_IDENTICON_SIZE);
+    if (n < 1) {
+      throw MediaException.invalidParam("Parameter " + name + " must be positive");
+    }
+    return (int) n;
+  }
+
+  /** One identicon request, as the cache keys it. */
+  private record IdenticonKey(String name, int width, int height) {}
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+  }
+
   // ---- federation
 
   private MediaHttpResponse federationMedia(MediaHttpRequest request, boolean thumbnail, String rawId, QueryParameters query) {
@@ -278,6 +379,7 @@ public final class MediaHttpHandler {
     private @Nullable Authenticator authenticator;
     private @Nullable FederationAuthenticator federationAuthenticator;
     private Optional<Instant> legacyFreeze = Optional.of(Instant.EPOCH);
+    private @Nullable IdenticonRenderer identicons;
 
     private Builder(MediaRepository repository) {
       this.repository = Objects.requireNonNull(repository, "repository");
@@ -315,6 +417,21 @@ public final class MediaHttpHandler {
     /** Serves all media on the legacy endpoints too (not recommended; for old clients only). */
     public Builder withoutLegacyMediaFreeze() {
       this.legacyFreeze = Optional.empty();
+      return this;
+    }
+
+    /**
+     * Answers {@code GET /_matrix/media/{v3,r0,v1}/identicon/{name}?width=&height=} with
+     * {@code renderer}'s pictures (default {@value MediaHttpHandler#DEFAULT_IDENTICON_SIZE}
+     * pixels a side, at most {@value MediaHttpHandler#MAX_IDENTICON_SIZE}: more is 400
+     * {@code M_INVALID_PARAM}), with an ETag and a day's public caching. The endpoint needs no
+     * access token, as Synapse's did. Without a renderer it answers 404 {@code M_UNRECOGNIZED}.
+     */
+    public Builder identicons(IdenticonRenderer renderer) {
+      if (this.identicons != null) {
+        throw new IllegalStateException("identicons was already set to " + this.identicons);
+      }
+      this.identicons = Objects.requireNonNull(renderer, "identicons");
       return this;
     }
 

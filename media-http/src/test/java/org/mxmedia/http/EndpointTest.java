@@ -289,9 +289,10 @@ class EndpointTest {
   }
 
   @Test
-  void previewUrlIsNotEnabledYet() throws Exception {
+  void previewUrlAndIdenticonsWithoutTheirPartsAre404Unrecognized() throws Exception {
     assertError(s.send(s.authed(CLIENT + "/preview_url?url=https://example.org")), 404, "M_UNRECOGNIZED");
     assertError(s.send(s.authed(LEGACY + "/preview_url?url=https://example.org")), 404, "M_UNRECOGNIZED");
+    assertError(s.send(s.request(LEGACY + "/identicon/alice")), 404, "M_UNRECOGNIZED");
   }
 
   @Test

@@ -39,4 +39,23 @@ final class StoreHooks {
       }
     });
   }
+
+  /**
+   * {@code inner} as a host's store that predates the URL preview cache: the cache's methods are
+   * the SPI's defaults (nothing kept), everything else is {@code inner}'s.
+   */
+  static MediaStore withoutPreviewCache(MediaStore inner) {
+    java.util.Set<String> cache = java.util.Set.of("insertUrlPreview", "urlPreview", "urlPreviewsExpiredBy", "deleteUrlPreview");
+    return (MediaStore) Proxy.newProxyInstance(MediaStore.class.getClassLoader(), new Class<?>[] {MediaStore.class},
+        (proxy, method, args) -> {
+          if (cache.contains(method.getName())) {
+            return java.lang.reflect.InvocationHandler.invokeDefault(proxy, method, args);
+          }
+          try {
+            return method.invoke(inner, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+  }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,6 +36,7 @@ import org.mxmedia.spi.MediaStore.PendingInsert;
 import org.mxmedia.spi.MediaStore.Reservation;
 import org.mxmedia.spi.PendingMedia;
 import org.mxmedia.spi.ThumbnailRecord;
+import org.mxmedia.spi.UrlPreviewRecord;
 import org.mxmedia.spi.RemoteMedia;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
@@ -1057,5 +1059,87 @@ public abstract class MediaStoreContract {
     assertThat(store.remoteMediaBytes()).isZero();
     assertThat(store.deleteLocalMediaAccessedBefore(T0, 1)).isEmpty();
     assertThat(store.deleteRemoteMediaAccessedBefore(T0, 1)).isEmpty();
+  }
+
+  // ---- the URL preview cache
+
+  private static UrlPreviewRecord preview(String url, Instant fetchedAt, Instant expiresAt) {
+    Map<String, Object> properties = new LinkedHashMap<>();
+    properties.put("og:title", "Caf\u00e9 \u201cquoted\u201d \\ \t line\nbreak, = ; | \u0001 \ud83d\ude00");
+    properties.put("og:description", "");
+    properties.put("og:image", "mxc://example.org/preview" + fetchedAt.toEpochMilli());
+    properties.put("og:image:width", 1200L);
+    properties.put("matrix:image:size", Long.MAX_VALUE);
+    properties.put("og:ratio", -0.5d);
+    properties.put("og:z", "last");
+    return new UrlPreviewRecord(url, fetchedAt, expiresAt, properties,
+        Optional.of(MediaId.of("preview" + fetchedAt.toEpochMilli())));
+  }
+
+  @Test
+  void aCachedPreviewComesBackWithEveryPropertyInOrderAndItsType() {
+    UrlPreviewRecord p = preview("https://example.com/a?b=c#d", T0, T0.plusSeconds(3600));
+    assertThat(store.insertUrlPreview(p)).isTrue();
+    Optional<UrlPreviewRecord> read = store.urlPreview("https://example.com/a?b=c#d", T0.plusSeconds(10));
+    assertThat(read).contains(p);
+    assertThat(List.copyOf(read.orElseThrow().properties().keySet())).containsExactlyElementsOf(p.properties().keySet());
+    assertThat(read.orElseThrow().properties().get("matrix:image:size")).isEqualTo(Long.MAX_VALUE);
+    assertThat(read.orElseThrow().properties().get("og:ratio")).isEqualTo(-0.5d);
+    UrlPreviewRecord empty = new UrlPreviewRecord("https://example.com/empty", T0, T0.plusSeconds(60), Map.of(), Optional.empty());
+    assertThat(store.insertUrlPreview(empty)).isTrue();
+    assertThat(store.urlPreview("https://example.com/empty", T0)).contains(empty);
+  }
+
+  @Test
+  void aPreviewIsKeyedByItsExactUrlAndFetchTime() {
+    UrlPreviewRecord p = preview("https://example.com/A", T0, T0.plusSeconds(3600));
+    assertThat(store.insertUrlPreview(p)).isTrue();
+    assertThat(store.insertUrlPreview(preview("https://example.com/A", T0, T0.plusSeconds(7200)))).isFalse();
+    assertThat(store.urlPreview("https://example.com/A", T0)).contains(p);
+    assertThat(store.urlPreview("https://example.com/a", T0)).isEmpty();
+    assertThat(store.urlPreview("https://example.com/A/", T0)).isEmpty();
+    String longUrl = "https://example.com/" + "x".repeat(UrlPreviewRecord.MAX_URL_LENGTH - 20);
+    UrlPreviewRecord l = preview(longUrl, T0, T0.plusSeconds(60));
+    assertThat(store.insertUrlPreview(l)).isTrue();
+    assertThat(store.urlPreview(longUrl, T0)).contains(l);
+  }
+
+  @Test
+  void theAnswerForAnInstantIsTheLastFreshOneFetchedBeforeItElseTheFirstAfter() {
+    String url = "https://example.com/history";
+    UrlPreviewRecord first = preview(url, T0, T0.plusSeconds(100));
+    UrlPreviewRecord second = preview(url, T0.plusSeconds(50), T0.plusSeconds(1000));
+    UrlPreviewRecord third = preview(url, T0.plusSeconds(500), T0.plusSeconds(600));
+    for (UrlPreviewRecord p : List.of(third, first, second)) {
+      assertThat(store.insertUrlPreview(p)).isTrue();
+    }
+    assertThat(store.urlPreview(url, T0.minusSeconds(5))).contains(first);
+    assertThat(store.urlPreview(url, T0)).contains(first);
+    assertThat(store.urlPreview(url, T0.plusSeconds(60))).contains(second);
+    assertThat(store.urlPreview(url, T0.plusSeconds(550))).contains(third);
+    // the third expired at 600: the second is still fresh at 700
+    assertThat(store.urlPreview(url, T0.plusSeconds(700))).contains(second);
+    // nothing fresh at or before 5000, nothing after: none
+    assertThat(store.urlPreview(url, T0.plusSeconds(5000))).isEmpty();
+  }
+
+  @Test
+  void expiredPreviewsAreListedByExpiryUpToTheLimitAndDeletedOnce() {
+    UrlPreviewRecord a = preview("https://example.com/a", T0, T0.plusSeconds(30));
+    UrlPreviewRecord b = preview("https://example.com/b", T0, T0.plusSeconds(10));
+    UrlPreviewRecord c = preview("https://example.com/c", T0, T0.plusSeconds(20));
+    UrlPreviewRecord fresh = preview("https://example.com/d", T0, T0.plusSeconds(3600));
+    for (UrlPreviewRecord p : List.of(a, b, c, fresh)) {
+      assertThat(store.insertUrlPreview(p)).isTrue();
+    }
+    assertThat(store.urlPreviewsExpiredBy(T0.plusSeconds(30), 10)).containsExactly(b, c, a);
+    assertThat(store.urlPreviewsExpiredBy(T0.plusSeconds(30), 2)).containsExactly(b, c);
+    assertThat(store.urlPreviewsExpiredBy(T0.plusSeconds(15), 10)).containsExactly(b);
+    assertThat(store.deleteUrlPreview(b.url(), b.fetchedAt())).contains(b);
+    assertThat(store.deleteUrlPreview(b.url(), b.fetchedAt())).isEmpty();
+    assertThat(store.deleteUrlPreview(a.url(), a.fetchedAt().plusMillis(1))).isEmpty();
+    assertThat(store.urlPreviewsExpiredBy(T0.plusSeconds(30), 10)).containsExactly(c, a);
+    assertThat(store.urlPreview(b.url(), T0)).isEmpty();
+    assertThat(store.urlPreview(fresh.url(), T0)).contains(fresh);
   }
 }

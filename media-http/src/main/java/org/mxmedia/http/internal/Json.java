@@ -16,7 +16,8 @@ public final class Json {
   private Json() {}
 
   /**
-   * Serialises an object whose values are strings, numbers, booleans, {@code null}, lists of such
+   * Serialises an object whose values are strings, numbers ({@code Long}, {@code Integer}, finite
+   * {@code Double}), booleans, {@code null}, lists of such
    * values or nested objects ({@link Map}s with string keys, written in their iteration order).
    */
   public static byte[] object(Map<String, ?> fields) {
@@ -36,6 +37,8 @@ public final class Json {
       g.writeString(s);
     } else if (v instanceof Long || v instanceof Integer) {
       g.writeNumber(((Number) v).longValue());
+    } else if (v instanceof Double d && Double.isFinite(d)) {
+      g.writeNumber(d);
     } else if (v instanceof Boolean bool) {
       g.writeBoolean(bool);
     } else if (v instanceof List<?> list) {

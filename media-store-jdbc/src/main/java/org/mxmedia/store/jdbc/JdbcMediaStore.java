@@ -10,7 +10,12 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +36,7 @@ import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PendingMedia;
 import org.mxmedia.spi.RemoteMedia;
 import org.mxmedia.spi.ThumbnailRecord;
+import org.mxmedia.spi.UrlPreviewRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -714,5 +720,98 @@ public final class JdbcMediaStore implements MediaStore, AutoCloseable {
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be at least 1: " + limit);
     }
+  }
+
+  // ---- the URL preview cache
+
+  /** A preview's row before its properties are read. */
+  private record PreviewRow(String url, Instant fetchedAt, Instant expiresAt, Optional<String> imageId) {}
+
+  private static final Jdbc.Row<PreviewRow> PREVIEW_ROW = r -> new PreviewRow(r.getString(1), Instant.ofEpochMilli(r.getLong(2)),
+      Instant.ofEpochMilli(r.getLong(3)), Optional.ofNullable(r.getString(4)));
+
+  private static String urlHash(String url) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(url.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+  }
+
+  private static UrlPreviewRecord withProperties(Connection c, PreviewRow row) throws SQLException {
+    Map<String, Object> properties = new LinkedHashMap<>();
+    for (Object[] p : query(c, Sql.PREVIEW_PROPERTIES, r -> new Object[] {r.getString(1), r.getString(2), r.getString(3)},
+        urlHash(row.url()), row.fetchedAt())) {
+      String value = (String) p[2];
+      properties.put((String) p[0], switch ((String) p[1]) {
+        case "i" -> Long.parseLong(value);
+        case "f" -> Double.parseDouble(value);
+        default -> value;
+      });
+    }
+    return new UrlPreviewRecord(row.url(), row.fetchedAt(), row.expiresAt(), properties, row.imageId().map(MediaId::of));
+  }
+
+  @Override
+  public boolean insertUrlPreview(UrlPreviewRecord preview) {
+    String hash = urlHash(preview.url());
+    return transactions.write(c -> {
+      if (update(c, Sql.PREVIEW_INSERT, hash, preview.url(), preview.fetchedAt(), preview.expiresAt(),
+          preview.image().map(MediaId::value)) != 1) {
+        return false;
+      }
+      List<Object[]> rows = new ArrayList<>();
+      int position = 0;
+      for (Map.Entry<String, Object> e : preview.properties().entrySet()) {
+        Object v = e.getValue();
+        String kind = v instanceof Long ? "i" : v instanceof Double ? "f" : "s";
+        rows.add(new Object[] {hash, preview.fetchedAt(), position++, e.getKey(), kind, v.toString()});
+      }
+      batch(c, Sql.PREVIEW_PROPERTY_INSERT, rows);
+      return true;
+    });
+  }
+
+  @Override
+  public Optional<UrlPreviewRecord> urlPreview(String url, Instant at) {
+    String hash = urlHash(url);
+    return transactions.read(c -> {
+      Optional<PreviewRow> row = one(c, Sql.PREVIEW_FRESH_AT, PREVIEW_ROW, hash, url, at, at);
+      if (row.isEmpty()) {
+        row = one(c, Sql.PREVIEW_FIRST_AFTER, PREVIEW_ROW, hash, url, at);
+      }
+      return row.isEmpty() ? Optional.<UrlPreviewRecord>empty() : Optional.of(withProperties(c, row.get()));
+    });
+  }
+
+  @Override
+  public List<UrlPreviewRecord> urlPreviewsExpiredBy(Instant now, int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least one");
+    }
+    return transactions.read(c -> {
+      List<UrlPreviewRecord> out = new ArrayList<>();
+      for (PreviewRow row : query(c, Sql.PREVIEWS_EXPIRED, PREVIEW_ROW, now, limit)) {
+        out.add(withProperties(c, row));
+      }
+      return out;
+    });
+  }
+
+  @Override
+  public Optional<UrlPreviewRecord> deleteUrlPreview(String url, Instant fetchedAt) {
+    String hash = urlHash(url);
+    return transactions.write(c -> {
+      Optional<PreviewRow> row = one(c, Sql.PREVIEW_SELECT, PREVIEW_ROW, hash, url, fetchedAt);
+      if (row.isEmpty()) {
+        return Optional.<UrlPreviewRecord>empty();
+      }
+      UrlPreviewRecord record = withProperties(c, row.get());
+      if (update(c, Sql.PREVIEW_DELETE, hash, url, fetchedAt) != 1) {
+        return Optional.<UrlPreviewRecord>empty(); // deleted meanwhile (PostgreSQL: by a concurrent sweep)
+      }
+      update(c, Sql.PREVIEW_PROPERTIES_DELETE, hash, fetchedAt);
+      return Optional.of(record);
+    });
   }
 }

@@ -22,7 +22,7 @@ final class Migrations {
   private static final Logger log = LoggerFactory.getLogger(JdbcMediaStore.class);
 
   /** The schema version this code writes and understands: the last script's. */
-  static final int LATEST = 3;
+  static final int LATEST = 4;
 
   private Migrations() {}
 

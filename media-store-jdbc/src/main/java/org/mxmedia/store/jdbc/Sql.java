@@ -301,4 +301,42 @@ final class Sql {
       + " AND last_access_ts < ? AND quarantined = FALSE RETURNING " + REMOTE_COLUMNS;
 
   static final String REMOTE_BYTES = "SELECT COALESCE(SUM(size), 0) FROM remote_media";
+
+  // ---- the URL preview cache (parameters start with the URL's hash and the URL itself)
+
+  static final String PREVIEW_COLUMNS = "url, fetched_ts, expires_ts, image_id";
+
+  /** Parameters: hash, URL, fetched, expires, image id (nullable). */
+  static final String PREVIEW_INSERT = "INSERT INTO url_previews (url_hash, url, fetched_ts, expires_ts, image_id)"
+      + " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+
+  /** Parameters: hash, fetched, position, name, kind, value. */
+  static final String PREVIEW_PROPERTY_INSERT =
+      "INSERT INTO url_preview_properties (url_hash, fetched_ts, position, name, kind, value) VALUES (?, ?, ?, ?, ?, ?)";
+
+  /** The last preview fetched at or before an instant and fresh at it. Parameters: hash, URL, at, at. */
+  static final String PREVIEW_FRESH_AT = "SELECT " + PREVIEW_COLUMNS + " FROM url_previews"
+      + " WHERE url_hash = ? AND url = ? AND fetched_ts <= ? AND expires_ts > ? ORDER BY fetched_ts DESC LIMIT 1";
+
+  /** The first preview fetched after an instant. Parameters: hash, URL, at. */
+  static final String PREVIEW_FIRST_AFTER = "SELECT " + PREVIEW_COLUMNS + " FROM url_previews"
+      + " WHERE url_hash = ? AND url = ? AND fetched_ts > ? ORDER BY fetched_ts LIMIT 1";
+
+  /** Parameters: hash, URL, fetched. */
+  static final String PREVIEW_SELECT = "SELECT " + PREVIEW_COLUMNS + " FROM url_previews"
+      + " WHERE url_hash = ? AND url = ? AND fetched_ts = ?";
+
+  /** Parameters: hash, fetched. */
+  static final String PREVIEW_PROPERTIES = "SELECT name, kind, value FROM url_preview_properties"
+      + " WHERE url_hash = ? AND fetched_ts = ? ORDER BY position";
+
+  /** Parameters: now, limit. */
+  static final String PREVIEWS_EXPIRED = "SELECT " + PREVIEW_COLUMNS + " FROM url_previews"
+      + " WHERE expires_ts <= ? ORDER BY expires_ts, url_hash, fetched_ts LIMIT ?";
+
+  /** Parameters: hash, URL, fetched. */
+  static final String PREVIEW_DELETE = "DELETE FROM url_previews WHERE url_hash = ? AND url = ? AND fetched_ts = ?";
+
+  /** Parameters: hash, fetched. */
+  static final String PREVIEW_PROPERTIES_DELETE = "DELETE FROM url_preview_properties WHERE url_hash = ? AND fetched_ts = ?";
 }
