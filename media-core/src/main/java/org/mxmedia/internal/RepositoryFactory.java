@@ -82,7 +82,7 @@ public final class RepositoryFactory {
     return new DefaultMediaRepository(
         p.serverName(),
         p.config(),
-        Guards.store(p.store()),
+        new CachingMediaStore(Guards.store(p.store())),
         Guards.primary(p.storage()),
         providers,
         Guards.uploadPolicy(p.uploadPolicy()),
