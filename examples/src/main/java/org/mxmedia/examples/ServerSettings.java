@@ -29,7 +29,8 @@ import org.mxmedia.UserId;
  * {@code peers} (server name to base URL), {@code jdbcUrl}, {@code jdbcUser}, {@code jdbcPassword},
  * {@code ip_range_whitelist} and {@code ip_range_blacklist} (lists of CIDR ranges, Synapse's
  * names), and the timeouts {@code remoteDeadlineMs}, {@code remoteIdleTimeoutMs},
- * {@code keyFetchTimeoutMs} and {@code clientIdleTimeoutMs} (milliseconds; see {@link #USAGE}).
+ * {@code keyFetchTimeoutMs} and {@code clientIdleTimeoutMs} (milliseconds; see {@link #USAGE}), and
+ * {@code httpServer} ({@code jetty} or {@code jdk}).
  */
 final class ServerSettings {
   int port = 8008;
@@ -50,6 +51,8 @@ final class ServerSettings {
   Long remoteIdleTimeoutMs;
   Long keyFetchTimeoutMs;
   Long clientIdleTimeoutMs;
+  /** {@code jetty} (default) or {@code jdk}. */
+  String httpServer = "jetty";
 
   static final String USAGE = String.join("\n",
       "Usage: java -jar mxmedia-example.jar [options]",
@@ -76,6 +79,9 @@ final class ServerSettings {
       "                              keyFetchTimeoutMs (finding and fetching a server's signing keys, 10000),",
       "                              clientIdleTimeoutMs (a client's upload or download making no progress,",
       "                              30000)",
+      "  --http-server jetty|jdk     the HTTP server: jetty (default; asynchronous, a slow client costs a socket,",
+      "                              not a thread) or jdk (the JDK's HttpServer, one thread per request);",
+      "                              file key httpServer",
       "  --help                      this text");
 
   /** Parses command-line options (and the file they name); throws {@link IllegalArgumentException} with a clear message. */
@@ -103,6 +109,7 @@ final class ServerSettings {
           settings.tokens.put(kv[0], kv[1]);
         }
         case "--jdbc-url" -> settings.jdbcUrl = value(args, ++i, arg);
+        case "--http-server" -> settings.httpServer = value(args, ++i, arg);
         case "--jdbc-user" -> settings.jdbcUser = value(args, ++i, arg);
         case "--jdbc-password" -> settings.jdbcPassword = value(args, ++i, arg);
         case "--peer" -> {
@@ -168,6 +175,9 @@ final class ServerSettings {
       s.remoteIdleTimeoutMs = f.remoteIdleTimeoutMs;
       s.keyFetchTimeoutMs = f.keyFetchTimeoutMs;
       s.clientIdleTimeoutMs = f.clientIdleTimeoutMs;
+      if (f.httpServer != null) {
+        s.httpServer = f.httpServer;
+      }
       return s;
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalArgumentException("cannot read " + file + ": " + e.getOriginalMessage());
@@ -181,7 +191,8 @@ final class ServerSettings {
       Map<String, String> tokens, Map<String, String> peers, String jdbcUrl, String jdbcUser, String jdbcPassword,
       @JsonProperty("ip_range_blacklist") List<String> ipRangeBlacklist,
       @JsonProperty("ip_range_whitelist") List<String> ipRangeWhitelist,
-      Long remoteDeadlineMs, Long remoteIdleTimeoutMs, Long keyFetchTimeoutMs, Long clientIdleTimeoutMs) {}
+      Long remoteDeadlineMs, Long remoteIdleTimeoutMs, Long keyFetchTimeoutMs, Long clientIdleTimeoutMs,
+      String httpServer) {}
 
   void validate() {
     if (port < 0 || port > 65535) {
@@ -218,6 +229,9 @@ final class ServerSettings {
     positiveMillis(remoteIdleTimeoutMs, "remoteIdleTimeoutMs");
     positiveMillis(keyFetchTimeoutMs, "keyFetchTimeoutMs");
     positiveMillis(clientIdleTimeoutMs, "clientIdleTimeoutMs");
+    if (!httpServer.equals("jetty") && !httpServer.equals("jdk")) {
+      throw new IllegalArgumentException("--http-server / httpServer must be jetty or jdk: " + httpServer);
+    }
     if (remoteIdleTimeout().compareTo(remoteDeadline()) > 0) {
       throw new IllegalArgumentException("remoteIdleTimeoutMs " + remoteIdleTimeout().toMillis()
           + " exceeds remoteDeadlineMs " + remoteDeadline().toMillis());
@@ -247,6 +261,11 @@ final class ServerSettings {
       }
     }
     return ranges;
+  }
+
+  /** Whether to serve on the JDK's {@code HttpServer} rather than Jetty. */
+  boolean jdkHttpServer() {
+    return httpServer.equals("jdk");
   }
 
   /** One remote media fetch in all (default 5 minutes). */
