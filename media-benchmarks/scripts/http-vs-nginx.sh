@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Download throughput of the example server (JDK HttpServer, and mxmedia on Jetty through the
-# servlet adapter) against nginx serving the same bytes statically from disk, all on loopback,
-# measured with wrk in one run: requests/s for a 10 KB thumbnail, MB/s for a 100 MB file.
-# Needs: wrk, nginx (apt-get install wrk nginx-light). Sends traffic to 127.0.0.1 only.
-# Usage: media-benchmarks/scripts/http-vs-nginx.sh [SECONDS]
+# Download throughput of the example server as `java -jar` starts it (Jetty, native handler,
+# authenticated, every media header), the same jar on the JDK HttpServer (--http-server jdk) and
+# mxmedia on Jetty through the servlet adapter, against nginx serving the same bytes statically
+# from disk, all on loopback, measured with wrk in one run: requests/s for a 10 KB thumbnail,
+# MB/s for a 100 MB file. Every measurement is repeated RUNS times (servers interleaved) and the
+# medians are compared. Needs: wrk, nginx (apt-get install wrk nginx-light). Sends traffic to
+# 127.0.0.1 only.
+# Usage: media-benchmarks/scripts/http-vs-nginx.sh [SECONDS [RUNS]]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-15}
+runs=${2:-3}
 command -v wrk >/dev/null || { echo "needs wrk" >&2; exit 1; }
 command -v nginx >/dev/null || command -v /usr/sbin/nginx >/dev/null || { echo "needs nginx" >&2; exit 1; }
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
-mvn -B -q package -DskipTests -pl examples -am
+mvn -B -q package -DskipTests -Dskip.e2e -pl examples -am
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -36,15 +40,21 @@ wait_port() {
   return 1
 }
 
-# the example server, access log off (it is one line per request otherwise)
+# the example server (Jetty, its default) and the same jar on the JDK server, access log off
+# (it is one line per request otherwise)
+java -Xmx512m -Dorg.slf4j.simpleLogger.log.org.mxmedia.http.access=warn -jar examples/target/mxmedia-example.jar \
+  --port 18007 --data-dir "$work/data-native" --server-name localhost --token bench=@bench:localhost \
+  --max-upload-size 209715200 > "$work/server-native.log" 2>&1 &
+pids+=($!)
 java -Xmx512m -Dorg.slf4j.simpleLogger.log.org.mxmedia.http.access=warn -jar examples/target/mxmedia-example.jar \
   --port 18008 --data-dir "$work/data" --server-name localhost --token bench=@bench:localhost \
-  --max-upload-size 209715200 > "$work/server.log" 2>&1 &
+  --max-upload-size 209715200 --http-server jdk > "$work/server.log" 2>&1 &
 pids+=($!)
 # the same repository code behind the servlet adapter on Jetty
 java -Xmx512m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp examples/target/mxmedia-example.jar org.mxmedia.examples.JettyServletExample 18009 "$work/jetty" bench 209715200 \
   > "$work/jetty.log" 2>&1 &
 pids+=($!)
+wait_port 18007
 wait_port 18008
 wait_port 18009
 
@@ -52,6 +62,8 @@ upload() {  # port file type -> media id
   curl -sf -H "Authorization: Bearer bench" -H "Content-Type: $3" --data-binary "@$2" \
     "http://127.0.0.1:$1/_matrix/media/v3/upload" | sed -E 's|.*mxc://[^/]+/([A-Za-z]+).*|\1|'
 }
+small_native=$(upload 18007 "$work/static/small.jpg" image/jpeg)
+large_native=$(upload 18007 "$work/static/large.bin" application/octet-stream)
 small_jdk=$(upload 18008 "$work/static/small.jpg" image/jpeg)
 large_jdk=$(upload 18008 "$work/static/large.bin" application/octet-stream)
 small_jetty=$(upload 18009 "$work/static/small.jpg" image/jpeg)
@@ -101,20 +113,38 @@ to_mb() {  # wrk's "1.23GB" -> MB
     if (u=="GB") n*=1024; else if (u=="KB") n/=1024; else if (u!="MB") n=substr(v,1,length(v)-1)/1048576; printf "%.0f", n }'
 }
 
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+ratio() { echo "scale=2; $1 / $2" | bc; }
+
+base_native="http://127.0.0.1:18007/_matrix/client/v1/media/download/localhost"
 base_jdk="http://127.0.0.1:18008/_matrix/client/v1/media/download/localhost"
 base_jetty="http://127.0.0.1:18009/_matrix/client/v1/media/download/localhost:18009"
-read -r nginx_small_rps _ < <(run_wrk 64 "http://127.0.0.1:18080/small.jpg")
-read -r jdk_small_rps _ < <(run_wrk 64 "$base_jdk/$small_jdk" bench)
-read -r jetty_small_rps _ < <(run_wrk 64 "$base_jetty/$small_jetty" bench)
-read -r _ nginx_large < <(run_wrk 4 "http://127.0.0.1:18080/large.bin")
-read -r _ jdk_large < <(run_wrk 4 "$base_jdk/$large_jdk" bench)
-read -r _ jetty_large < <(run_wrk 4 "$base_jetty/$large_jetty" bench)
-
-nl=$(to_mb "$nginx_large"); jl=$(to_mb "$jdk_large"); el=$(to_mb "$jetty_large")
+declare -A small large
+for run in $(seq "$runs"); do
+  echo "run $run of $runs" >&2
+  read -r r _ < <(run_wrk 64 "http://127.0.0.1:18080/small.jpg"); small[nginx]+="$r "
+  read -r r _ < <(run_wrk 64 "$base_native/$small_native" bench); small[native]+="$r "
+  read -r r _ < <(run_wrk 64 "$base_jdk/$small_jdk" bench); small[jdk]+="$r "
+  read -r r _ < <(run_wrk 64 "$base_jetty/$small_jetty" bench); small[servlet]+="$r "
+  read -r _ t < <(run_wrk 4 "http://127.0.0.1:18080/large.bin"); large[nginx]+="$(to_mb "$t") "
+  read -r _ t < <(run_wrk 4 "$base_native/$large_native" bench); large[native]+="$(to_mb "$t") "
+  read -r _ t < <(run_wrk 4 "$base_jdk/$large_jdk" bench); large[jdk]+="$(to_mb "$t") "
+  read -r _ t < <(run_wrk 4 "$base_jetty/$large_jetty" bench); large[servlet]+="$(to_mb "$t") "
+done
+med() { echo $1 | tr ' ' '\n' | grep . | median; }
 echo
-printf '%-28s %16s %16s\n' "" "10 KB req/s" "100 MB MB/s"
-printf '%-28s %16s %16s\n' "nginx (sendfile)" "$nginx_small_rps" "$nl"
-printf '%-28s %16s %16s\n' "mxmedia, JDK HttpServer" "$jdk_small_rps" "$jl"
-printf '%-28s %16s %16s\n' "mxmedia, Jetty servlet" "$jetty_small_rps" "$el"
-printf '%-28s %16s %16s\n' "JDK / nginx" "$(echo "scale=2; $jdk_small_rps / $nginx_small_rps" | bc)" "$(echo "scale=2; $jl / $nl" | bc)"
-printf '%-28s %16s %16s\n' "Jetty / nginx" "$(echo "scale=2; $jetty_small_rps / $nginx_small_rps" | bc)" "$(echo "scale=2; $el / $nl" | bc)"
+echo "every run (10 KB req/s; 100 MB MB/s):"
+for k in nginx native jdk servlet; do echo "  $k: ${small[$k]}; ${large[$k]}"; done
+ns=$(med "${small[nginx]}"); nl=$(med "${large[nginx]}")
+echo
+printf '%-40s %14s %14s %10s %10s\n' "median of $runs runs" "10 KB req/s" "100 MB MB/s" "10 KB / ng" "100 MB / ng"
+printf '%-40s %14s %14s\n' "nginx (sendfile)" "$ns" "$nl"
+for k in native jdk servlet; do
+  case $k in
+    native) name="example server (Jetty, java -jar)";;
+    jdk) name="example server --http-server jdk";;
+    servlet) name="Jetty servlet (MediaServlet)";;
+  esac
+  s=$(med "${small[$k]}"); l=$(med "${large[$k]}")
+  printf '%-40s %14s %14s %10s %10s\n' "$name" "$s" "$l" "$(ratio "$s" "$ns")" "$(ratio "$l" "$nl")"
+done

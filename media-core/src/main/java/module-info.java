@@ -5,6 +5,7 @@
 module org.mxmedia.core {
   requires org.slf4j;
   requires com.google.common;
+  requires com.github.benmanes.caffeine;
   requires static org.jspecify;
 
   exports org.mxmedia;

@@ -6,6 +6,7 @@ module org.mxmedia.http {
   requires transitive org.mxmedia.core;
   requires org.slf4j;
   requires com.fasterxml.jackson.core;
+  requires com.github.benmanes.caffeine;
   requires static jdk.httpserver;
   requires static jakarta.servlet;
   requires static org.jspecify;

@@ -44,8 +44,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A runnable Matrix media server: mxmedia on the JDK's HTTP server, with its data under one
- * directory. {@code java -jar examples/target/mxmedia-example.jar --help} lists the options.
+ * A runnable Matrix media server: mxmedia on Jetty ({@link JettyHttpServer}, the default) or the
+ * JDK's HTTP server ({@code --http-server jdk}), with its data under one directory. {@code java -jar examples/target/mxmedia-example.jar --help} lists the options.
  */
 public final class MediaServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MediaServer.class);
@@ -110,7 +110,10 @@ public final class MediaServer implements AutoCloseable {
             settings.jdbcPassword == null ? "" : settings.jdbcPassword);
     HttpServer http;
     try {
-      http = HttpServer.create(new InetSocketAddress(settings.bind, settings.port), 1024);
+      InetSocketAddress address = new InetSocketAddress(settings.bind, settings.port);
+      http = settings.jdkHttpServer()
+          ? HttpServer.create(address, 1024)
+          : JettyHttpServer.create(address, 1024, settings.clientIdleTimeout());
     } catch (IOException e) {
       metadata.close();
       throw new IOException("cannot listen on " + settings.bind + ":" + settings.port + ": " + e.getMessage(), e);
@@ -225,7 +228,11 @@ public final class MediaServer implements AutoCloseable {
     http.createContext("/_matrix/key/v2/server", guard.guard(federation::serveKeys));
     HealthCheck health = new HealthCheck(metadata, storage, HEALTH_TIMEOUT);
     http.createContext("/health", guard.guard(health::handle));
-    http.createContext("/", guard.guard(new JdkHttpServerAdapter(media)));
+    if (http instanceof JettyHttpServer jetty) {
+      jetty.createMediaContext("/", media); // asynchronous writes; Jetty's idle timeout cuts stalled clients
+    } else {
+      http.createContext("/", guard.guard(new JdkHttpServerAdapter(media)));
+    }
     http.start();
     if (metrics != null) {
       log.info("Metrics at http://{}:{}/metrics", settings.metricsBind, metrics.port());
@@ -329,7 +336,7 @@ public final class MediaServer implements AutoCloseable {
 
   /** Requests being handled now. */
   int activeExchanges() {
-    return guard.activeExchanges();
+    return guard.activeExchanges() + (http instanceof JettyHttpServer jetty ? jetty.activeRequests() : 0);
   }
 
   /** Stops accepting requests, lets running ones finish (up to 1 s), and closes the repository. */

@@ -64,7 +64,7 @@ import org.mxmedia.preview.UrlPreviews;
  * {@code media_store_path}, {@code federation_domain_whitelist}, {@code prevent_media_downloads_from},
  * {@code enable_authenticated_media}; {@code metrics_port} and {@code metrics_bind} (the Prometheus
  * listener); Synapse's {@code media_retention} and {@code media_upload_limits} (see
- * {@link SynapseUnits}).
+ * {@link SynapseUnits}); {@code httpServer} ({@code jetty} or {@code jdk}).
  */
 final class ServerSettings {
   private static final Logger log = LoggerFactory.getLogger(ServerSettings.class);
@@ -90,6 +90,8 @@ final class ServerSettings {
   Long clientIdleTimeoutMs;
   SynapseUnits.Retention mediaRetention = SynapseUnits.Retention.NONE;
   List<org.mxmedia.spi.UploadPolicy.Quota> mediaUploadLimits = List.of();
+  /** {@code jetty} (default) or {@code jdk}. */
+  String httpServer = "jetty";
   /** The Prometheus listener's port; {@code null} serves no metrics. */
   Integer metricsPort;
   String metricsBind = "127.0.0.1";
@@ -168,6 +170,11 @@ final class ServerSettings {
         + "the operator named them)")
     @Nullable List<String> ipRangeWhitelist;
 
+    @Option(names = "--http-server", paramLabel = "jetty|jdk", description = "the HTTP server: jetty (default; "
+        + "asynchronous, a slow client costs a socket, not a thread) or jdk (the JDK's HttpServer, one thread per "
+        + "request); file key httpServer")
+    @Nullable String httpServer;
+
     @Option(names = "--metrics-port", paramLabel = "N", description = "serve Prometheus metrics at "
         + "http://<metrics-bind>:N/metrics on a listener of its own (default: no metrics); GET /health on the main "
         + "port answers 200 when the metadata store and the storage answer, else 503")
@@ -244,6 +251,9 @@ final class ServerSettings {
     settings.dynamicThumbnails |= flags.dynamicThumbnails;
     if (flags.metricsPort != null) {
       settings.metricsPort = flags.metricsPort;
+    }
+    if (flags.httpServer != null) {
+      settings.httpServer = flags.httpServer;
     }
     settings.urlPreviews.overrideWith(flags);
     if (flags.metricsBind != null) {
@@ -353,6 +363,9 @@ final class ServerSettings {
       }
       if (f.enableAuthenticatedMedia != null) {
         s.enableAuthenticatedMedia = f.enableAuthenticatedMedia;
+      }
+      if (f.httpServer != null) {
+        s.httpServer = f.httpServer;
       }
       s.metricsPort = f.metricsPort;
       if (f.metricsBind != null) {
@@ -465,6 +478,7 @@ final class ServerSettings {
       @JsonProperty("federation_domain_whitelist") List<String> federationDomainWhitelist,
       @JsonProperty("prevent_media_downloads_from") List<String> preventMediaDownloadsFrom,
       @JsonProperty("enable_authenticated_media") Boolean enableAuthenticatedMedia,
+      String httpServer,
       @JsonProperty("metrics_port") Integer metricsPort, @JsonProperty("metrics_bind") String metricsBind,
       @JsonProperty("media_retention") Map<String, Object> mediaRetention,
       @JsonProperty("media_upload_limits") List<Map<String, Object>> mediaUploadLimits) {}
@@ -532,6 +546,12 @@ final class ServerSettings {
     positiveMillis(remoteIdleTimeoutMs, "remoteIdleTimeoutMs");
     positiveMillis(keyFetchTimeoutMs, "keyFetchTimeoutMs");
     positiveMillis(clientIdleTimeoutMs, "clientIdleTimeoutMs");
+    if (!httpServer.equals("jetty") && !httpServer.equals("jdk")) {
+      throw new IllegalArgumentException("--http-server / httpServer must be jetty or jdk: " + httpServer);
+    }
+    if (!httpServer.equals("jetty") && !httpServer.equals("jdk")) {
+      throw new IllegalArgumentException("--http-server / httpServer must be jetty or jdk: " + httpServer);
+    }
     if (remoteIdleTimeout().compareTo(remoteDeadline()) > 0) {
       throw new IllegalArgumentException("remoteIdleTimeoutMs " + remoteIdleTimeout().toMillis()
           + " exceeds remoteDeadlineMs " + remoteDeadline().toMillis());
@@ -577,6 +597,11 @@ final class ServerSettings {
   /** Where the media files go: {@code media_store_path}, else {@code media} in the data directory. */
   Path mediaStore(Path dataDir) {
     return mediaStorePath == null ? dataDir.resolve("media") : Path.of(mediaStorePath).toAbsolutePath();
+  }
+
+  /** Whether to serve on the JDK's {@code HttpServer} rather than Jetty. */
+  boolean jdkHttpServer() {
+    return httpServer.equals("jdk");
   }
 
   /** One remote media fetch in all (default 5 minutes). */

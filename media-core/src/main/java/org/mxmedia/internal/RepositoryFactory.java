@@ -95,7 +95,7 @@ public final class RepositoryFactory {
     return new DefaultMediaRepository(
         p.serverName(),
         p.config(),
-        Guards.store(p.store(), events),
+        new CachingMediaStore(Guards.store(p.store(), events)),
         Guards.primary(p.storage(), events),
         providers,
         Guards.uploadPolicy(p.uploadPolicy()),

@@ -29,7 +29,8 @@ class GuardsTest {
   void theGuardedStoreAndStorageOverrideEveryMethodIncludingTheDefaults() {
     for (var pair : List.of(List.of(MediaStore.class, Guards.store(new InMemoryMediaStore()).getClass()),
         List.of(PrimaryStorage.class, Guards.primary(new InMemoryStorage()).getClass()),
-        List.of(MediaEvents.class, Guards.events(MediaEvents.none()).getClass()))) {
+        List.of(MediaEvents.class, Guards.events(MediaEvents.none()).getClass()),
+        List.of(MediaStore.class, CachingMediaStore.class))) {
       Class<?> spi = pair.get(0);
       Class<?> guard = pair.get(1);
       for (Method m : spi.getMethods()) {

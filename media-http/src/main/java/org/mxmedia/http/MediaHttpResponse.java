@@ -34,11 +34,20 @@ public final class MediaHttpResponse implements Closeable {
   }
 
   private static void checkHeader(String name, String value) {
-    if (name.isEmpty() || !name.chars().allMatch(c -> c > 0x20 && c < 0x7F && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0)) {
+    // plain loops: this runs for every header of every response
+    boolean nameOk = !name.isEmpty();
+    for (int i = 0; i < name.length() && nameOk; i++) {
+      char c = name.charAt(i);
+      nameOk = c > 0x20 && c < 0x7F && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0;
+    }
+    if (!nameOk) {
       throw new IllegalArgumentException("not a header name: " + name);
     }
-    if (!value.chars().allMatch(c -> (c >= 0x20 && c < 0x7F) || c == '\t')) {
-      throw new IllegalArgumentException("header " + name + " has a character outside visible ASCII");
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (!((c >= 0x20 && c < 0x7F) || c == '\t')) {
+        throw new IllegalArgumentException("header " + name + " has a character outside visible ASCII");
+      }
     }
   }
 
