@@ -70,6 +70,8 @@ public final class MediaServer implements AutoCloseable {
   private final Federation federation;
   private final JdbcMediaStore metadata;
   private final S3Storage s3;
+  /** The opened {@code media_storage_providers}, closed after the repository. */
+  private final List<AutoCloseable> providers;
   private final StalledClientGuard guard;
   private final HealthCheck health;
   private final @org.jspecify.annotations.Nullable MetricsEndpoint metrics;
@@ -81,7 +83,9 @@ public final class MediaServer implements AutoCloseable {
 
   private MediaServer(HttpServer http, ExecutorService executor, MediaRepository repository, ServerName serverName,
       Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata, S3Storage s3, StalledClientGuard guard,
-      HealthCheck health, @org.jspecify.annotations.Nullable MetricsEndpoint metrics, Optional<UrlPreviews> previews) {
+      HealthCheck health, @org.jspecify.annotations.Nullable MetricsEndpoint metrics, Optional<UrlPreviews> previews,
+      List<AutoCloseable> providers) {
+    this.providers = providers;
     this.health = health;
     this.metrics = metrics;
     this.previews = previews;
@@ -143,6 +147,7 @@ public final class MediaServer implements AutoCloseable {
     OutboundPolicy policy = settings.outboundPolicy();
     Federation federation = null;
     S3Storage s3 = null;
+    List<AutoCloseable> providers = List.of();
     MetricsEndpoint metrics = null;
     PrimaryStorage storage;
     UrlPreviews previews = null;
@@ -185,6 +190,7 @@ public final class MediaServer implements AutoCloseable {
         storage = s3;
         builder.storage(s3).localCache(dataDir.resolve("s3-cache"), S3_CACHE);
       }
+      providers = StorageProviderSettings.open(settings.storageProviders, dataDir, builder);
       repository = builder.build();
       settings.tokens.forEach((token, user) -> tokens.put(token, UserId.of(user)));
       if (tokens.isEmpty()) {
@@ -203,6 +209,7 @@ public final class MediaServer implements AutoCloseable {
       if (s3 != null) {
         s3.close();
       }
+      providers.forEach(StorageProviderSettings::closeQuietly);
       http.stop(0);
       metadata.close();
       throw e;
@@ -238,7 +245,7 @@ public final class MediaServer implements AutoCloseable {
       log.info("Metrics at http://{}:{}/metrics", settings.metricsBind, metrics.port());
     }
     return new MediaServer(http, executor, repository, serverName, tokens, federation, metadata, s3, guard, health, metrics,
-        Optional.ofNullable(previews));
+        Optional.ofNullable(previews), providers);
   }
 
   /**
@@ -358,6 +365,7 @@ public final class MediaServer implements AutoCloseable {
     if (s3 != null) {
       s3.close();
     }
+    providers.forEach(StorageProviderSettings::closeQuietly);
     metadata.close();
     stopped.countDown();
   }

@@ -90,6 +90,8 @@ final class ServerSettings {
   Long clientIdleTimeoutMs;
   SynapseUnits.Retention mediaRetention = SynapseUnits.Retention.NONE;
   List<org.mxmedia.spi.UploadPolicy.Quota> mediaUploadLimits = List.of();
+  /** Synapse's {@code media_storage_providers}: backups of the primary storage. */
+  List<StorageProviderSettings.Provider> storageProviders = List.of();
   /** {@code jetty} (default) or {@code jdk}. */
   String httpServer = "jetty";
   /** The Prometheus listener's port; {@code null} serves no metrics. */
@@ -193,7 +195,7 @@ final class ServerSettings {
         + "remoteDeadlineMs (one remote media fetch in all, default 300000), remoteIdleTimeoutMs (a "
         + "remote sending nothing, 30000), keyFetchTimeoutMs (finding and fetching a server's signing "
         + "keys, 10000), clientIdleTimeoutMs (a client's upload or download making no progress, "
-        + "30000), metrics_port and metrics_bind, media_retention (local_media_lifetime, remote_media_lifetime: "
+        + "30000), metrics_port and metrics_bind, media_storage_providers (S3 or file backends), media_retention (local_media_lifetime, remote_media_lifetime: "
         + "90d, 1y, 12h), media_upload_limits (time_period, max_size). Unknown keys are warned about once; a wrong value stops "
         + "the server at start, naming its key.")
     @Nullable Path config;
@@ -364,6 +366,9 @@ final class ServerSettings {
       if (f.enableAuthenticatedMedia != null) {
         s.enableAuthenticatedMedia = f.enableAuthenticatedMedia;
       }
+      if (f.mediaStorageProviders != null) {
+        s.storageProviders = StorageProviderSettings.parse(f.mediaStorageProviders);
+      }
       if (f.httpServer != null) {
         s.httpServer = f.httpServer;
       }
@@ -479,6 +484,7 @@ final class ServerSettings {
       @JsonProperty("prevent_media_downloads_from") List<String> preventMediaDownloadsFrom,
       @JsonProperty("enable_authenticated_media") Boolean enableAuthenticatedMedia,
       String httpServer,
+      @JsonProperty("media_storage_providers") List<Map<String, Object>> mediaStorageProviders,
       @JsonProperty("metrics_port") Integer metricsPort, @JsonProperty("metrics_bind") String metricsBind,
       @JsonProperty("media_retention") Map<String, Object> mediaRetention,
       @JsonProperty("media_upload_limits") List<Map<String, Object>> mediaUploadLimits) {}
