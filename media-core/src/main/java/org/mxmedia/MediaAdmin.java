@@ -4,6 +4,10 @@ import java.io.InputStream;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Function;
 
 /**
  * Administrative operations on local media. Obtained from {@link MediaRepository#admin()} (trusted
@@ -142,4 +146,313 @@ public interface MediaAdmin {
    * total size, and their display names from the host's {@link org.mxmedia.spi.UserDirectory}.
    */
   Page<UserMediaStatistics> userMediaStatistics(StatisticsQuery query);
+
+  /**
+   * One piece of media brought in from another media store (Synapse's, for instance) by
+   * {@link MediaAdmin#importMedia}, keeping its identity: its URI, uploader, times and flags.
+   *
+   * @param uri its content URI: this server's name makes it local media, any other a cached remote copy
+   * @param contentType its media type as recorded; absent or malformed is stored as {@code application/octet-stream}
+   * @param uploadName the file name it was uploaded with, if any (dropped when it has control characters or is over 255 characters)
+   * @param uploader who uploaded it: required for local media, ignored for remote media
+   * @param size its length in bytes as recorded, if known: bytes of another length are refused
+   * @param sha256 the SHA-256 of its bytes as recorded (64 hex characters), if known: other bytes are refused
+   * @param createdAt when it was uploaded (local) or first cached (remote)
+   * @param lastAccessedAt when it was last served
+   * @param quarantined whether it is quarantined
+   * @param safeFromQuarantine whether it is protected from quarantine (local media only)
+   */
+  record MediaImport(
+      MxcUri uri,
+      Optional<String> contentType,
+      Optional<String> uploadName,
+      Optional<UserId> uploader,
+      OptionalLong size,
+      Optional<String> sha256,
+      Instant createdAt,
+      Instant lastAccessedAt,
+      boolean quarantined,
+      boolean safeFromQuarantine) {
+
+    public MediaImport {
+      Objects.requireNonNull(uri, "uri");
+      Objects.requireNonNull(contentType, "contentType");
+      Objects.requireNonNull(uploadName, "uploadName");
+      Objects.requireNonNull(uploader, "uploader");
+      Objects.requireNonNull(size, "size");
+      Objects.requireNonNull(sha256, "sha256");
+      Objects.requireNonNull(createdAt, "createdAt");
+      Objects.requireNonNull(lastAccessedAt, "lastAccessedAt");
+      if (size.isPresent() && size.getAsLong() < 0) {
+        throw new IllegalArgumentException("size cannot be negative");
+      }
+      if (sha256.isPresent() && !sha256.get().matches("[0-9a-fA-F]{64}")) {
+        throw new IllegalArgumentException("sha256 must be 64 hex characters: " + sha256.get());
+      }
+    }
+  }
+
+  /**
+   * What the repository knows of one piece of media, local or a cached remote copy: what
+   * {@link MediaAdmin#describe} answers.
+   *
+   * @param uri its content URI
+   * @param contentType the stored media type
+   * @param uploadName the file name it was uploaded with, if any
+   * @param uploader who uploaded it; empty for remote media
+   * @param size its length in bytes
+   * @param sha256 the SHA-256 of its bytes, 64 lower-case hex characters
+   * @param createdAt when it was uploaded (local) or first cached (remote)
+   * @param lastAccessedAt when it was last served (written in batches, so up to a minute behind)
+   * @param quarantined whether it is quarantined (served to nobody)
+   * @param safeFromQuarantine whether it is protected from quarantine (local media only)
+   */
+  record MediaInfo(
+      MxcUri uri,
+      String contentType,
+      Optional<String> uploadName,
+      Optional<UserId> uploader,
+      long size,
+      String sha256,
+      Instant createdAt,
+      Instant lastAccessedAt,
+      boolean quarantined,
+      boolean safeFromQuarantine) {
+
+    public MediaInfo {
+      Objects.requireNonNull(uri, "uri");
+      Objects.requireNonNull(contentType, "contentType");
+      Objects.requireNonNull(uploadName, "uploadName");
+      Objects.requireNonNull(uploader, "uploader");
+      Objects.requireNonNull(sha256, "sha256");
+      Objects.requireNonNull(createdAt, "createdAt");
+      Objects.requireNonNull(lastAccessedAt, "lastAccessedAt");
+      if (size < 0) {
+        throw new IllegalArgumentException("size cannot be negative");
+      }
+    }
+
+    /** Whether it is media of another server (a cached copy). */
+    public boolean remote() {
+      return uploader.isEmpty();
+    }
+  }
+
+  /**
+   * Which page of a user's local media to list, and in which order (Synapse's {@code order_by},
+   * {@code dir}, {@code from} and {@code limit}). Items that tie on {@code orderBy} are ordered by
+   * ascending media id, so the order is total and pages never overlap.
+   *
+   * @param orderBy the sort key
+   * @param descending whether the order of {@code orderBy} is reversed ({@code dir=b})
+   * @param offset how many items of the whole list to skip, {@code >= 0}
+   * @param limit how many items at most, {@code 0 <= limit <= }{@link Page#MAX_LIMIT}
+   */
+  record MediaQuery(Order orderBy, boolean descending, long offset, int limit) {
+
+    public MediaQuery {
+      Objects.requireNonNull(orderBy, "orderBy");
+      checkPaging(offset, limit);
+    }
+
+    /** Synapse's default: newest first ({@code created_ts}, backwards), the first 100. */
+    public static MediaQuery newestFirst() {
+      return new MediaQuery(Order.CREATED_TS, true, 0, 100);
+    }
+
+    /** The sort keys of Synapse's {@code order_by}; {@link #parameter()} is the value on the wire. */
+    public enum Order {
+      MEDIA_ID("media_id"),
+      /** The upload name; media without one sorts as an empty name. */
+      UPLOAD_NAME("upload_name"),
+      CREATED_TS("created_ts"),
+      LAST_ACCESS_TS("last_access_ts"),
+      MEDIA_LENGTH("media_length"),
+      MEDIA_TYPE("media_type"),
+      /** Whether the media is quarantined (unquarantined first). */
+      QUARANTINED_BY("quarantined_by"),
+      SAFE_FROM_QUARANTINE("safe_from_quarantine");
+
+      private final String parameter;
+
+      Order(String parameter) {
+        this.parameter = parameter;
+      }
+
+      /** The name Synapse's admin API uses for this key. */
+      public String parameter() {
+        return parameter;
+      }
+
+      /** The key named {@code parameter} on the wire, if any. */
+      public static Optional<Order> parse(String parameter) {
+        return parseOrder(values(), Order::parameter, parameter);
+      }
+    }
+  }
+
+  /**
+   * Which page of the per-user statistics of local media to list (Synapse's
+   * {@code /statistics/users/media}). Only users with at least one upload in the period are listed;
+   * users that tie on {@code orderBy} are ordered by ascending user id.
+   *
+   * @param orderBy the sort key
+   * @param descending whether the order is reversed ({@code dir=b})
+   * @param offset how many users to skip, {@code >= 0}
+   * @param limit how many users at most, {@code 0 <= limit <= }{@link Page#MAX_LIMIT}
+   * @param from only media created at or after this instant counts
+   * @param until only media created at or before this instant counts, if given; after {@code from}
+   * @param searchTerm only users whose localpart contains it (ignoring ASCII case), if given; not empty
+   */
+  record StatisticsQuery(
+      Order orderBy, boolean descending, long offset, int limit, Instant from, Optional<Instant> until,
+      Optional<String> searchTerm) {
+
+    public StatisticsQuery {
+      Objects.requireNonNull(orderBy, "orderBy");
+      Objects.requireNonNull(from, "from");
+      Objects.requireNonNull(until, "until");
+      Objects.requireNonNull(searchTerm, "searchTerm");
+      checkPaging(offset, limit);
+      if (until.isPresent() && !until.get().isAfter(from)) {
+        throw new IllegalArgumentException("until must be after from");
+      }
+      if (searchTerm.isPresent() && searchTerm.get().isEmpty()) {
+        throw new IllegalArgumentException("searchTerm cannot be empty");
+      }
+    }
+
+    /** Every user, by user id, the first 100. */
+    public static StatisticsQuery byUserId() {
+      return new StatisticsQuery(Order.USER_ID, false, 0, 100, Instant.EPOCH, Optional.empty(), Optional.empty());
+    }
+
+    /** The sort keys of Synapse's {@code order_by}; {@link #parameter()} is the value on the wire. */
+    public enum Order {
+      USER_ID("user_id"),
+      /**
+       * The display name. Names belong to the host, not to the store, so this orders by user id
+       * (as Synapse orders users without a name).
+       */
+      DISPLAYNAME("displayname"),
+      MEDIA_LENGTH("media_length"),
+      MEDIA_COUNT("media_count");
+
+      private final String parameter;
+
+      Order(String parameter) {
+        this.parameter = parameter;
+      }
+
+      /** The name Synapse's admin API uses for this key. */
+      public String parameter() {
+        return parameter;
+      }
+
+      /** The key named {@code parameter} on the wire, if any. */
+      public static Optional<Order> parse(String parameter) {
+        return parseOrder(values(), Order::parameter, parameter);
+      }
+    }
+  }
+
+  /**
+   * One page of a list the admin API pages through by offset, as Synapse's admin API does.
+   *
+   * @param items the page's items, in the list's order; at most the limit asked for
+   * @param offset the position of the first item in the whole list, {@code >= 0}
+   * @param total how many items the whole list holds (with the same filters), {@code >= 0}
+   * @param <T> the item type
+   */
+  record Page<T>(List<T> items, long offset, long total) {
+
+    /** The most items one page may ask for; larger limits are lowered to it. */
+    public static final int MAX_LIMIT = 1000;
+
+    public Page {
+      items = List.copyOf(items);
+      if (offset < 0 || total < 0) {
+        throw new IllegalArgumentException("offset and total cannot be negative");
+      }
+    }
+
+    /** The offset of the next page, or empty when no item follows this page. */
+    public OptionalLong nextOffset() {
+      long next = offset + items.size();
+      return next < total && !items.isEmpty() ? OptionalLong.of(next) : OptionalLong.empty();
+    }
+
+    /** The page of {@code all} from {@code offset}, at most {@code limit} items; for stores that hold the whole list. */
+    public static <T> Page<T> of(List<T> all, long offset, int limit) {
+      Objects.requireNonNull(all, "all");
+      int from = (int) Math.min(offset, all.size());
+      int to = (int) Math.min((long) from + limit, all.size());
+      return new Page<>(all.subList(from, to), offset, all.size());
+    }
+  }
+
+  /**
+   * How much local media a user has uploaded in some period.
+   *
+   * @param mediaCount the number of uploads, {@code >= 0}
+   * @param totalBytes their total size in bytes, {@code >= 0}
+   */
+  record MediaUsage(long mediaCount, long totalBytes) {
+    public static final MediaUsage NONE = new MediaUsage(0, 0);
+
+    public MediaUsage {
+      if (mediaCount < 0 || totalBytes < 0) {
+        throw new IllegalArgumentException("usage cannot be negative");
+      }
+    }
+
+    public MediaUsage plus(long bytes) {
+      return new MediaUsage(mediaCount + 1, totalBytes + bytes);
+    }
+  }
+
+  /**
+   * How much local media one user uploaded in a period: one row of {@link MediaAdmin#userMediaStatistics}.
+   *
+   * @param user the uploader
+   * @param displayName their display name, from the host's {@link org.mxmedia.spi.UserDirectory};
+   *     empty when the host supplies none (stores always answer empty)
+   * @param mediaCount how many media, {@code >= 1}
+   * @param mediaLength their total size in bytes, {@code >= 0}
+   */
+  record UserMediaStatistics(UserId user, Optional<String> displayName, long mediaCount, long mediaLength) {
+
+    public UserMediaStatistics {
+      Objects.requireNonNull(user, "user");
+      Objects.requireNonNull(displayName, "displayName");
+      if (mediaCount < 0 || mediaLength < 0) {
+        throw new IllegalArgumentException("statistics cannot be negative");
+      }
+    }
+
+    /** The same row with {@code name} as its display name. */
+    public UserMediaStatistics withDisplayName(Optional<String> name) {
+      return new UserMediaStatistics(user, name, mediaCount, mediaLength);
+    }
+  }
+
+  /** The paging rules every admin query shares: {@code offset >= 0}, {@code 0 <= limit <= }{@link Page#MAX_LIMIT}. */
+  private static void checkPaging(long offset, int limit) {
+    if (offset < 0) {
+      throw new IllegalArgumentException("offset cannot be negative");
+    }
+    if (limit < 0 || limit > Page.MAX_LIMIT) {
+      throw new IllegalArgumentException("limit must be between 0 and " + Page.MAX_LIMIT);
+    }
+  }
+
+  /** The sort key whose wire name is {@code parameter}, if any. */
+  private static <O extends Enum<O>> Optional<O> parseOrder(O[] keys, Function<O, String> wireName, String parameter) {
+    for (O o : keys) {
+      if (wireName.apply(o).equals(parameter)) {
+        return Optional.of(o);
+      }
+    }
+    return Optional.empty();
+  }
 }

@@ -86,4 +86,55 @@ public final class MediaException extends RuntimeException {
   public String toString() {
     return "MediaException[" + errorCode + " " + httpStatus + ": " + getMessage() + "]";
   }
+
+  /**
+   * The Matrix error codes mxmedia answers with, each with the HTTP status it usually carries. A
+   * {@link MediaException} may carry a different status where the spec asks for one (for example
+   * {@link #M_TOO_LARGE} is 413 for an upload and 502 for remote media).
+   */
+  public enum ErrorCode {
+    /** The media does not exist, is quarantined, or may not be served on this endpoint. 404. */
+    M_NOT_FOUND(404),
+    /** The content is larger than the server allows. 413 (502 for remote media). */
+    M_TOO_LARGE(413),
+    /** An asynchronous upload has not received its bytes before the caller's timeout. 504. */
+    M_NOT_YET_UPLOADED(504),
+    /** An asynchronous upload already has its bytes. 409. */
+    M_CANNOT_OVERWRITE_MEDIA(409),
+    /** Too many requests or too many pending uploads; retry later. 429. */
+    M_LIMIT_EXCEEDED(429),
+    /** The caller may not do this. 403. */
+    M_FORBIDDEN(403),
+    /** A parameter is out of range or malformed. 400. */
+    M_INVALID_PARAM(400),
+    /** A required parameter is missing. 400. */
+    M_MISSING_PARAM(400),
+    /** A request body is not valid JSON. 400. */
+    M_NOT_JSON(400),
+    /** A request body is JSON of the wrong shape. 400. */
+    M_BAD_JSON(400),
+    /** No access token was given. 401. */
+    M_MISSING_TOKEN(401),
+    /** The access token is not recognised. 401. */
+    M_UNKNOWN_TOKEN(401),
+    /** A server-to-server request is not signed, or its signature does not verify. 401. */
+    M_UNAUTHORIZED(401),
+    /** The endpoint or method is not known. 404 or 405. */
+    M_UNRECOGNIZED(404),
+    /** A per-user resource limit (such as an upload quota) is used up. 400. */
+    M_RESOURCE_LIMIT_EXCEEDED(400),
+    /** Anything else: 400 for bad input the other codes do not cover, 500 or 502 for failures. */
+    M_UNKNOWN(500);
+
+    private final int defaultStatus;
+
+    ErrorCode(int defaultStatus) {
+      this.defaultStatus = defaultStatus;
+    }
+
+    /** The HTTP status this code carries unless a {@link MediaException} says otherwise. */
+    public int defaultStatus() {
+      return defaultStatus;
+    }
+  }
 }

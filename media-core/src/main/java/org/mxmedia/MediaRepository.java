@@ -27,6 +27,13 @@ import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
 import org.mxmedia.spi.UserDirectory;
 import org.mxmedia.spi.UrlPreviewer;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.io.Closeable;
+import java.io.IOException;
+import org.mxmedia.internal.ContentHeaders;
 
 /**
  * A Matrix media repository: the one entry point of mxmedia. Built once with {@link #builder()},
@@ -444,6 +451,251 @@ public interface MediaRepository extends AutoCloseable {
         throw new IllegalStateException(name + " was already set to " + current);
       }
       return value;
+    }
+  }
+
+  /**
+   * An asynchronous upload reserved by {@link MediaRepository#createPending(UserId)}.
+   *
+   * @param uri the content URI the bytes will be served under
+   * @param expiresAt when the reservation lapses if no bytes have arrived
+   */
+  record PendingUpload(MxcUri uri, Instant expiresAt) {
+    public PendingUpload {
+      Objects.requireNonNull(uri, "uri");
+      Objects.requireNonNull(expiresAt, "expiresAt");
+    }
+  }
+
+  /**
+   * The answer to {@code preview_url}: the page's OpenGraph properties, as the spec's response body
+   * has them, and when they were fetched.
+   *
+   * @param properties the answer's keys (such as {@code og:title}, {@code og:image},
+   *     {@code matrix:image:size}) and values, each a {@link String}, a {@link Long} or a
+   *     {@link Double}; {@code og:image}, when present, is an {@code mxc://} URI of this server.
+   *     Empty when nothing could be read from the page. Iterates in the previewer's order.
+   * @param fetchedAt when the page was fetched (the answer may come from the cache)
+   * @param expiresAt when the cached answer stops being served, after {@code fetchedAt}
+   */
+  record UrlPreviewResponse(Map<String, Object> properties, Instant fetchedAt, Instant expiresAt) {
+    /**
+     * @throws IllegalArgumentException when a value is not a {@code String}, {@code Long} or
+     *     {@code Double}, or {@code expiresAt} is not after {@code fetchedAt}
+     */
+    public UrlPreviewResponse {
+      Objects.requireNonNull(fetchedAt, "fetchedAt");
+      Objects.requireNonNull(expiresAt, "expiresAt");
+      if (!expiresAt.isAfter(fetchedAt)) {
+        throw new IllegalArgumentException("expiresAt must be after fetchedAt");
+      }
+      Map<String, Object> copy = new LinkedHashMap<>();
+      for (Map.Entry<String, Object> e : properties.entrySet()) {
+        Object v = Objects.requireNonNull(e.getValue(), e.getKey());
+        if (!(v instanceof String || v instanceof Long || v instanceof Double)) {
+          throw new IllegalArgumentException("the value of " + e.getKey() + " is not a String, Long or Double");
+        }
+        copy.put(Objects.requireNonNull(e.getKey(), "key"), v);
+      }
+      properties = Collections.unmodifiableMap(copy);
+    }
+  }
+
+  /**
+   * How a download should behave.
+   *
+   * @param allowRemote whether media of other servers may be fetched over federation (the spec's
+   *     {@code allow_remote}); when false, uncached remote media is 404
+   * @param timeout how long to wait for a pending upload's bytes (or a remote server's answer);
+   *     absent means {@link MediaConfig#defaultDownloadTimeout()}. Clamped to at least one second
+   *     and at most {@link MediaConfig#maxDownloadTimeout()}; a remote server is always given at
+   *     least the default, so a short timeout cannot make a healthy server look broken.
+   * @param legacyFreeze when present, media created at or after this instant is not served: 404
+   *     before any fetch, wait or thumbnail generation starts (the spec's freeze of the
+   *     unauthenticated endpoints). Remote media counts as created when it was first cached, so
+   *     uncached remote media is 404 without asking its server once the freeze has begun.
+   * @param requester who asks, when known: the bytes fetched from other servers for them count
+   *     against their {@code RateLimiter.Action#REMOTE_DOWNLOAD_BYTES}; absent, nothing is counted
+   */
+  record DownloadOptions(boolean allowRemote, Optional<Duration> timeout, Optional<Instant> legacyFreeze,
+      Optional<UserId> requester) {
+
+    private static final DownloadOptions DEFAULTS = new DownloadOptions(true, Optional.empty(), Optional.empty());
+
+    public DownloadOptions {
+      Objects.requireNonNull(timeout, "timeout");
+      Objects.requireNonNull(legacyFreeze, "legacyFreeze");
+      Objects.requireNonNull(requester, "requester");
+      if (timeout.isPresent() && timeout.get().isNegative()) {
+        throw new IllegalArgumentException("timeout cannot be negative");
+      }
+    }
+
+    /** Options without a requester. */
+    public DownloadOptions(boolean allowRemote, Optional<Duration> timeout, Optional<Instant> legacyFreeze) {
+      this(allowRemote, timeout, legacyFreeze, Optional.empty());
+    }
+
+    /** Remote fetches allowed, the configured default timeout, no freeze. */
+    public static DownloadOptions defaults() {
+      return DEFAULTS;
+    }
+
+    public DownloadOptions withAllowRemote(boolean allowRemote) {
+      return new DownloadOptions(allowRemote, timeout, legacyFreeze, requester);
+    }
+
+    public DownloadOptions withTimeout(Duration timeout) {
+      return new DownloadOptions(allowRemote, Optional.of(timeout), legacyFreeze, requester);
+    }
+
+    /** Serves only media created before {@code freeze}; see {@link #legacyFreeze()}. */
+    public DownloadOptions withLegacyFreeze(Instant freeze) {
+      return new DownloadOptions(allowRemote, timeout, Optional.of(freeze), requester);
+    }
+
+    /** Counts remote bytes fetched for this download against {@code requester}; see {@link #requester()}. */
+    public DownloadOptions withRequester(UserId requester) {
+      return new DownloadOptions(allowRemote, timeout, legacyFreeze, Optional.of(requester));
+    }
+  }
+
+  /**
+   * The metadata that comes with an upload's bytes.
+   *
+   * @param contentType the client's {@code Content-Type}; absent or malformed means {@code application/octet-stream}
+   * @param fileName the client's {@code filename}; 1 to 255 characters without control characters
+   * @param declaredLength the client's {@code Content-Length}, when it sent one; a body over the
+   *     limit is then refused before a byte is read, and a body of another length is refused
+   */
+  record UploadRequest(Optional<String> contentType, Optional<String> fileName, OptionalLong declaredLength) {
+
+    private static final UploadRequest EMPTY = new UploadRequest(Optional.empty(), Optional.empty(), OptionalLong.empty());
+
+    public UploadRequest {
+      Objects.requireNonNull(contentType, "contentType");
+      Objects.requireNonNull(fileName, "fileName");
+      Objects.requireNonNull(declaredLength, "declaredLength");
+      if (declaredLength.isPresent() && declaredLength.getAsLong() < 0) {
+        throw new IllegalArgumentException("declaredLength cannot be negative");
+      }
+    }
+
+    /** No content type, no file name, no declared length. */
+    public static UploadRequest empty() {
+      return EMPTY;
+    }
+
+    /** An upload of the given type with no name and no declared length. */
+    public static UploadRequest of(String contentType) {
+      return new UploadRequest(Optional.of(contentType), Optional.empty(), OptionalLong.empty());
+    }
+
+    public UploadRequest withContentType(String contentType) {
+      return new UploadRequest(Optional.of(contentType), fileName, declaredLength);
+    }
+
+    public UploadRequest withFileName(String fileName) {
+      return new UploadRequest(contentType, Optional.of(fileName), declaredLength);
+    }
+
+    public UploadRequest withDeclaredLength(long length) {
+      return new UploadRequest(contentType, fileName, OptionalLong.of(length));
+    }
+  }
+
+  /**
+   * What a download or thumbnail returns: the metadata a host needs for its response headers and
+   * the {@link MediaContent} to stream. The caller must close it (closing closes the content).
+   *
+   * @param contentType the media type as stored (without the charset this class adds for text)
+   * @param contentLength the number of bytes in {@code content}
+   * @param fileName the name to offer the user, if the uploader gave one
+   * @param inline whether the spec allows serving this type {@code inline}; {@code attachment} otherwise
+   * @param sha256 the lower-case hex SHA-256 of the bytes
+   * @param createdAt when the media was uploaded (or first cached, for remote media)
+   * @param content the bytes
+   */
+  record MediaResponse(
+      String contentType,
+      long contentLength,
+      Optional<String> fileName,
+      boolean inline,
+      String sha256,
+      Instant createdAt,
+      MediaContent content)
+      implements Closeable {
+
+    public MediaResponse {
+      Objects.requireNonNull(contentType, "contentType");
+      Objects.requireNonNull(fileName, "fileName");
+      Objects.requireNonNull(sha256, "sha256");
+      Objects.requireNonNull(createdAt, "createdAt");
+      Objects.requireNonNull(content, "content");
+      if (contentLength < 0) {
+        throw new IllegalArgumentException("contentLength cannot be negative");
+      }
+    }
+
+    /** The {@code Content-Type} header value: text types carry {@code charset=utf-8}. */
+    public String contentTypeHeader() {
+      return ContentHeaders.contentTypeHeader(contentType);
+    }
+
+    /** The {@code Content-Disposition} header value, with the file name encoded per RFC 6266. */
+    public String contentDispositionHeader() {
+      return ContentHeaders.contentDisposition(inline, fileName);
+    }
+
+    /**
+     * The same response offering the user another file name (the spec's download-with-name
+     * endpoints).
+     *
+     * @throws MediaException 400 {@code M_INVALID_PARAM} for a name over 255 characters or with
+     *     control characters
+     */
+    public MediaResponse withFileName(String name) {
+      if (!ContentHeaders.isAcceptableFileName(name)) {
+        throw MediaException.invalidParam("The file name must be at most 255 characters without control characters");
+      }
+      return new MediaResponse(contentType, contentLength, Optional.of(name), inline, sha256, createdAt, content);
+    }
+
+    /** A strong entity tag derived from the content hash, quoted as HTTP requires. */
+    public String etag() {
+      return "\"" + sha256 + "\"";
+    }
+
+    @Override
+    public void close() throws IOException {
+      content.close();
+    }
+  }
+
+  /**
+   * How an extra {@link org.mxmedia.spi.StorageProvider} is used, as Synapse's storage provider
+   * options.
+   *
+   * @param storeLocal whether local uploads are copied to it
+   * @param storeRemote whether cached remote media and thumbnails of it are copied to it
+   * @param synchronous whether an upload waits for the copy (and fails if it fails); otherwise the
+   *     copy happens in the background and a failed copy is logged and retried with backoff
+   */
+  record StorageProviderOptions(boolean storeLocal, boolean storeRemote, boolean synchronous) {
+
+    /** Synapse's defaults: local media only, copied in the background. */
+    public static StorageProviderOptions defaults() {
+      return new StorageProviderOptions(true, false, false);
+    }
+
+    /** Every blob copied before the operation that made it completes: a synchronous backup. */
+    public static StorageProviderOptions backup() {
+      return new StorageProviderOptions(true, true, true);
+    }
+
+    /** Only read from, never written to (for example a legacy store being migrated away from). */
+    public static StorageProviderOptions readOnly() {
+      return new StorageProviderOptions(false, false, false);
     }
   }
 }

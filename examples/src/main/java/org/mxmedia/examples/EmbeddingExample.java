@@ -3,14 +3,14 @@ package org.mxmedia.examples;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository;
-import org.mxmedia.MediaResponse;
+import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.UserId;
 import org.mxmedia.storage.fs.FileSystemStorage;
+import org.mxmedia.spi.MediaStore;
 
 /**
  * The smallest embedding of mxmedia: build a repository, upload a file, download it again.
@@ -24,7 +24,7 @@ public final class EmbeddingExample {
     Path dataDir = Files.createTempDirectory("mxmedia-embedding");
     try (MediaRepository repo = MediaRepository.builder()
         .serverName("example.org")
-        .mediaStore(new InMemoryMediaStore())
+        .mediaStore(MediaStore.inMemory())
         .storage(FileSystemStorage.at(dataDir))
         .build()) {
       UserId alice = UserId.of("@alice:example.org");

@@ -20,8 +20,8 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.mxmedia.http.MediaHttpHandler;
-import org.mxmedia.http.MediaHttpRequest;
-import org.mxmedia.http.MediaHttpResponse;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -8,7 +8,6 @@ import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.mxmedia.DataSize;
-import org.mxmedia.InMemoryMediaStore;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.UserId;
@@ -17,6 +16,7 @@ import org.mxmedia.http.MediaHttpHandler;
 import org.mxmedia.http.MediaServlet;
 import org.mxmedia.storage.fs.FileSystemStorage;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
+import org.mxmedia.spi.MediaStore;
 
 /**
  * How a host with its own servlet container wires mxmedia: one {@link MediaServlet} mapped to
@@ -38,7 +38,7 @@ public final class JettyServletExample {
     MediaRepository repository = MediaRepository.builder()
         .serverName("localhost:" + port)
         .config(config)
-        .mediaStore(new InMemoryMediaStore())
+        .mediaStore(MediaStore.inMemory())
         .thumbnailer(new ImageIoThumbnailer())
         .storage(FileSystemStorage.at(dataDir))
         .build();

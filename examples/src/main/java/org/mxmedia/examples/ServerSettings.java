@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import org.mxmedia.preview.OEmbedProvider;
-import org.mxmedia.preview.UrlPattern;
+import org.mxmedia.preview.UrlPreviews.OEmbedProvider;
+import org.mxmedia.preview.UrlPreviews.UrlPattern;
 import org.mxmedia.preview.UrlPreviews;
 
 /**

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.mxmedia.MediaRepository;
-import org.mxmedia.StorageProviderOptions;
+import org.mxmedia.MediaRepository.StorageProviderOptions;
 import org.mxmedia.storage.fs.FileSystemStorage;
 import org.mxmedia.storage.s3.S3Storage;
 

@@ -28,7 +28,7 @@ import org.jspecify.annotations.Nullable;
 import org.mxmedia.MediaAdmin;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaId;
-import org.mxmedia.MediaImport;
+import org.mxmedia.MediaAdmin.MediaImport;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
 import org.mxmedia.UserId;

@@ -21,11 +21,10 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.InMemoryMediaStore;
-import org.mxmedia.InMemoryStorage;
-import org.mxmedia.spi.LocalMedia;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.testkit.TestImages;
+import org.mxmedia.spi.PrimaryStorage;
 
 /**
  * Operating the example server: {@code --metrics-port} serves Prometheus text whose numbers match
@@ -225,9 +224,9 @@ class MetricsAndHealthTest {
             release.await(60, TimeUnit.SECONDS);
             return java.util.Optional.<LocalMedia>empty();
           }
-          return method.invoke(new InMemoryMediaStore(), args);
+          return method.invoke(MediaStore.inMemory(), args);
         });
-    try (HealthCheck health = new HealthCheck(hung, new InMemoryStorage(), java.time.Duration.ofMillis(200))) {
+    try (HealthCheck health = new HealthCheck(hung, PrimaryStorage.inMemory(), java.time.Duration.ofMillis(200))) {
       HealthCheck.Status status = health.check();
       assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
       assertThat(status).isEqualTo(new HealthCheck.Status("timeout", "ok"));
@@ -239,7 +238,7 @@ class MetricsAndHealthTest {
     } finally {
       release.countDown();
     }
-    try (HealthCheck health = new HealthCheck(new InMemoryMediaStore(), new InMemoryStorage(), java.time.Duration.ofSeconds(5))) {
+    try (HealthCheck health = new HealthCheck(MediaStore.inMemory(), PrimaryStorage.inMemory(), java.time.Duration.ofSeconds(5))) {
       assertThat(health.check()).isEqualTo(new HealthCheck.Status("ok", "ok"));
     }
   }
@@ -255,9 +254,9 @@ class MetricsAndHealthTest {
             allAsking.await(10, TimeUnit.SECONDS);
             return java.util.Optional.<LocalMedia>empty();
           }
-          return method.invoke(new InMemoryMediaStore(), args);
+          return method.invoke(MediaStore.inMemory(), args);
         });
-    try (HealthCheck health = new HealthCheck(slow, new InMemoryStorage(), java.time.Duration.ofSeconds(20))) {
+    try (HealthCheck health = new HealthCheck(slow, PrimaryStorage.inMemory(), java.time.Duration.ofSeconds(20))) {
       java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(20);
       try {
         java.util.List<java.util.concurrent.Future<HealthCheck.Status>> answers = new java.util.ArrayList<>();

@@ -27,7 +27,7 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.MediaInfo;
+import org.mxmedia.MediaAdmin.MediaInfo;
 import org.mxmedia.MxcUri;
 import org.mxmedia.UserId;
 

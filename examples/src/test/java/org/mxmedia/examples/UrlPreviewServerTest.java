@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.OutboundPolicy;
-import org.mxmedia.preview.UrlPattern;
+import org.mxmedia.preview.UrlPreviews.UrlPattern;
 
 /**
  * URL previews and identicons end to end: the example server with {@code --url-previews}, the

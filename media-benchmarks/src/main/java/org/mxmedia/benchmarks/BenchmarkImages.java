@@ -1,7 +1,7 @@
 package org.mxmedia.benchmarks;
 
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.ThumbnailMethod;
+import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 import org.mxmedia.MediaConfig;
 import java.util.List;
 import java.util.ArrayList;

@@ -9,7 +9,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.spi.ImageInfo;
+import org.mxmedia.spi.Thumbnailer.ImageInfo;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
 
 /**

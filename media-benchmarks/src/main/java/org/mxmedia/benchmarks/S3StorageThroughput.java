@@ -19,7 +19,7 @@ import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.mxmedia.MediaContent;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.PrimaryStorage;
-import org.mxmedia.spi.StagedBlob;
+import org.mxmedia.spi.PrimaryStorage.StagedBlob;
 import org.mxmedia.storage.fs.FileSystemStorage;
 import org.mxmedia.storage.s3.S3Storage;
 

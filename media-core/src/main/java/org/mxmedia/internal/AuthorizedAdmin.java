@@ -4,19 +4,19 @@ import java.io.InputStream;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaAdmin;
 import org.mxmedia.MediaException;
-import org.mxmedia.MediaImport;
+import org.mxmedia.MediaAdmin.MediaImport;
 import org.mxmedia.MediaId;
-import org.mxmedia.MediaInfo;
-import org.mxmedia.MediaQuery;
-import org.mxmedia.MediaUsage;
+import org.mxmedia.MediaAdmin.MediaInfo;
+import org.mxmedia.MediaAdmin.MediaQuery;
+import org.mxmedia.MediaAdmin.MediaUsage;
 import org.mxmedia.MxcUri;
-import org.mxmedia.Page;
-import org.mxmedia.StatisticsQuery;
+import org.mxmedia.MediaAdmin.Page;
+import org.mxmedia.MediaAdmin.StatisticsQuery;
 import org.mxmedia.UserId;
-import org.mxmedia.UserMediaStatistics;
+import org.mxmedia.MediaAdmin.UserMediaStatistics;
 import org.mxmedia.spi.Authorizer;
 
 /**

@@ -5,7 +5,7 @@ import com.google.common.cache.CacheBuilder;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;

@@ -10,12 +10,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.function.Consumer;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
-import org.mxmedia.spi.ThumbnailRecord;
+import org.mxmedia.spi.MediaStore.ThumbnailRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -11,20 +11,20 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.mxmedia.MediaId;
-import org.mxmedia.MediaQuery;
-import org.mxmedia.MediaUsage;
+import org.mxmedia.MediaAdmin.MediaQuery;
+import org.mxmedia.MediaAdmin.MediaUsage;
 import org.mxmedia.MxcUri;
-import org.mxmedia.Page;
-import org.mxmedia.StatisticsQuery;
-import org.mxmedia.UserMediaStatistics;
+import org.mxmedia.MediaAdmin.Page;
+import org.mxmedia.MediaAdmin.StatisticsQuery;
+import org.mxmedia.MediaAdmin.UserMediaStatistics;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.LocalMedia;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore;
-import org.mxmedia.spi.PendingMedia;
-import org.mxmedia.spi.RemoteMedia;
-import org.mxmedia.spi.ThumbnailRecord;
-import org.mxmedia.spi.UrlPreviewRecord;
+import org.mxmedia.spi.MediaStore.PendingMedia;
+import org.mxmedia.spi.MediaStore.RemoteMedia;
+import org.mxmedia.spi.MediaStore.ThumbnailRecord;
+import org.mxmedia.spi.MediaStore.UrlPreviewRecord;
 
 /**
  * Keeps the hot media records (local by id, remote by URI) in bounded Caffeine caches in front of

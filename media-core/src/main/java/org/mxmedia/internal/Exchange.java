@@ -12,7 +12,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.mxmedia.MxcUri;
-import org.mxmedia.spi.FederationResponse;
+import org.mxmedia.spi.FederationClient.FederationResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

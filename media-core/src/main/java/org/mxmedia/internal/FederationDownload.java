@@ -14,7 +14,7 @@ import org.mxmedia.MxcUri;
 import org.mxmedia.OutboundPolicy;
 import org.mxmedia.ServerName;
 import org.mxmedia.spi.FederationClient;
-import org.mxmedia.spi.FederationResponse;
+import org.mxmedia.spi.FederationClient.FederationResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

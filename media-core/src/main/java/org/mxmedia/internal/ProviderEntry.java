@@ -1,7 +1,7 @@
 package org.mxmedia.internal;
 
 import java.util.Objects;
-import org.mxmedia.StorageProviderOptions;
+import org.mxmedia.MediaRepository.StorageProviderOptions;
 import org.mxmedia.spi.StorageProvider;
 
 /**

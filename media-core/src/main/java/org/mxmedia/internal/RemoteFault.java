@@ -1,7 +1,7 @@
 package org.mxmedia.internal;
 
 import java.util.Objects;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 
 /**

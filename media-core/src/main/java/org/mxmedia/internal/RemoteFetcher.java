@@ -6,14 +6,14 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaException;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
 import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaStore;
-import org.mxmedia.spi.RemoteMedia;
+import org.mxmedia.spi.MediaStore.RemoteMedia;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

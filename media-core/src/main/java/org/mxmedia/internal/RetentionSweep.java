@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.mxmedia.DataSize;
-import org.mxmedia.spi.LocalMedia;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore;
-import org.mxmedia.spi.RemoteMedia;
+import org.mxmedia.spi.MediaStore.RemoteMedia;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

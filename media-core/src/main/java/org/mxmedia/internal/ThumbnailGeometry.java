@@ -3,7 +3,7 @@ package org.mxmedia.internal;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import org.mxmedia.ThumbnailMethod;
+import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 
 /**
  * The arithmetic of thumbnails: the exact size a request gives for a source, the bounded set

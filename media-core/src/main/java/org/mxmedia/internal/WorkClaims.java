@@ -9,7 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 import org.mxmedia.spi.MediaStore;
 import org.slf4j.Logger;

@@ -3,7 +3,7 @@ package org.mxmedia.spi;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaRepository;
 

@@ -1,17 +1,23 @@
 package org.mxmedia.spi;
 
 import java.time.Instant;
+import org.mxmedia.internal.InMemoryMediaStore;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.mxmedia.MediaId;
-import org.mxmedia.MediaQuery;
-import org.mxmedia.MediaUsage;
+import org.mxmedia.MediaAdmin.MediaQuery;
+import org.mxmedia.MediaAdmin.MediaUsage;
 import org.mxmedia.MxcUri;
-import org.mxmedia.Page;
-import org.mxmedia.StatisticsQuery;
+import org.mxmedia.MediaAdmin.Page;
+import org.mxmedia.MediaAdmin.StatisticsQuery;
 import org.mxmedia.UserId;
-import org.mxmedia.UserMediaStatistics;
+import org.mxmedia.MediaAdmin.UserMediaStatistics;
+import java.util.Objects;
+import org.mxmedia.ServerName;
+import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 
 /**
  * The metadata of a media repository. Every method is one atomic unit: it either happens whole
@@ -80,6 +86,20 @@ import org.mxmedia.UserMediaStatistics;
  * {@link IllegalStateException} and changes nothing.
  */
 public interface MediaStore {
+
+  /**
+   * A new, empty store held in memory, for tests, test harnesses and throwaway servers: everything
+   * is lost when the process ends. It passes {@code org.mxmedia.testkit.MediaStoreContract}; with
+   * {@link PrimaryStorage#inMemory()} a complete repository needs no disk:
+   *
+   * <pre>{@code
+   * MediaRepository repo = MediaRepository.builder().serverName("test.local")
+   *     .mediaStore(MediaStore.inMemory()).storage(PrimaryStorage.inMemory()).build();
+   * }</pre>
+   */
+  static MediaStore inMemory() {
+    return new InMemoryMediaStore();
+  }
 
   /** The outcome of {@link #reserveBlob}. */
   enum Reservation {
@@ -482,5 +502,227 @@ public interface MediaStore {
    */
   default Optional<UrlPreviewRecord> deleteUrlPreview(String url, Instant fetchedAt) {
     return Optional.empty();
+  }
+
+  /**
+   * The metadata of one piece of media uploaded to this server.
+   *
+   * @param mediaId its id
+   * @param contentType the stored media type (already normalised)
+   * @param uploadName the file name the uploader gave, if any
+   * @param uploader who uploaded it
+   * @param size its length in bytes
+   * @param blob where its bytes are stored
+   * @param createdAt when it was uploaded
+   * @param lastAccessedAt when it was last downloaded (initially {@code createdAt}); updated in batches
+   * @param quarantined whether it is quarantined (then it is served to nobody)
+   * @param safeFromQuarantine whether it is protected from quarantine
+   */
+  record LocalMedia(
+      MediaId mediaId,
+      String contentType,
+      Optional<String> uploadName,
+      UserId uploader,
+      long size,
+      BlobKey blob,
+      Instant createdAt,
+      Instant lastAccessedAt,
+      boolean quarantined,
+      boolean safeFromQuarantine) {
+
+    public LocalMedia {
+      Objects.requireNonNull(mediaId, "mediaId");
+      Objects.requireNonNull(contentType, "contentType");
+      Objects.requireNonNull(uploadName, "uploadName");
+      Objects.requireNonNull(uploader, "uploader");
+      Objects.requireNonNull(blob, "blob");
+      Objects.requireNonNull(createdAt, "createdAt");
+      Objects.requireNonNull(lastAccessedAt, "lastAccessedAt");
+      if (size < 0) {
+        throw new IllegalArgumentException("size cannot be negative");
+      }
+    }
+
+    /** A new, unflagged record accessed at its creation. */
+    public static LocalMedia uploaded(
+        MediaId mediaId, String contentType, Optional<String> uploadName, UserId uploader, long size,
+        BlobKey blob, Instant createdAt) {
+      return new LocalMedia(mediaId, contentType, uploadName, uploader, size, blob, createdAt, createdAt, false, false);
+    }
+
+    public LocalMedia withQuarantined(boolean quarantined) {
+      return new LocalMedia(mediaId, contentType, uploadName, uploader, size, blob, createdAt, lastAccessedAt, quarantined, safeFromQuarantine);
+    }
+
+    public LocalMedia withSafeFromQuarantine(boolean safe) {
+      return new LocalMedia(mediaId, contentType, uploadName, uploader, size, blob, createdAt, lastAccessedAt, quarantined, safe);
+    }
+
+    public LocalMedia withLastAccessedAt(Instant at) {
+      return new LocalMedia(mediaId, contentType, uploadName, uploader, size, blob, createdAt, at, quarantined, safeFromQuarantine);
+    }
+  }
+
+  /**
+   * A media id reserved for an asynchronous upload whose bytes have not arrived.
+   *
+   * @param mediaId the reserved id
+   * @param owner the only user who may upload its bytes
+   * @param createdAt when it was reserved
+   * @param expiresAt when the reservation lapses
+   */
+  record PendingMedia(MediaId mediaId, UserId owner, Instant createdAt, Instant expiresAt) {
+    public PendingMedia {
+      Objects.requireNonNull(mediaId, "mediaId");
+      Objects.requireNonNull(owner, "owner");
+      Objects.requireNonNull(createdAt, "createdAt");
+      Objects.requireNonNull(expiresAt, "expiresAt");
+      if (expiresAt.isBefore(createdAt)) {
+        throw new IllegalArgumentException("a pending upload cannot expire before it is created");
+      }
+    }
+
+    public boolean isExpiredAt(Instant now) {
+      return !now.isBefore(expiresAt);
+    }
+  }
+
+  /**
+   * The metadata of media from another server, cached here.
+   *
+   * @param origin the server that owns it
+   * @param mediaId its id there
+   * @param contentType the type the origin served it with (normalised)
+   * @param uploadName the file name from the origin's {@code Content-Disposition}, if any
+   * @param size its length in bytes
+   * @param blob where its bytes are stored here
+   * @param cachedAt when it was fetched
+   * @param lastAccessedAt when it was last served (initially {@code cachedAt}); updated in batches
+   * @param quarantined whether it is quarantined here
+   */
+  record RemoteMedia(
+      ServerName origin, MediaId mediaId, String contentType, Optional<String> uploadName, long size, BlobKey blob,
+      Instant cachedAt, Instant lastAccessedAt, boolean quarantined) {
+
+    public RemoteMedia {
+      Objects.requireNonNull(origin, "origin");
+      Objects.requireNonNull(mediaId, "mediaId");
+      Objects.requireNonNull(contentType, "contentType");
+      Objects.requireNonNull(uploadName, "uploadName");
+      Objects.requireNonNull(blob, "blob");
+      Objects.requireNonNull(cachedAt, "cachedAt");
+      Objects.requireNonNull(lastAccessedAt, "lastAccessedAt");
+      if (size < 0) {
+        throw new IllegalArgumentException("size cannot be negative");
+      }
+    }
+
+    /** A new, unflagged record accessed when cached. */
+    public static RemoteMedia cached(ServerName origin, MediaId mediaId, String contentType, Optional<String> uploadName,
+        long size, BlobKey blob, Instant at) {
+      return new RemoteMedia(origin, mediaId, contentType, uploadName, size, blob, at, at, false);
+    }
+
+    public MxcUri uri() {
+      return MxcUri.of(origin, mediaId);
+    }
+
+    public RemoteMedia withQuarantined(boolean quarantined) {
+      return new RemoteMedia(origin, mediaId, contentType, uploadName, size, blob, cachedAt, lastAccessedAt, quarantined);
+    }
+
+    public RemoteMedia withLastAccessedAt(Instant at) {
+      return new RemoteMedia(origin, mediaId, contentType, uploadName, size, blob, cachedAt, at, quarantined);
+    }
+  }
+
+  /**
+   * A stored thumbnail. Thumbnails belong to the source's bytes (its blob), not to a media id, so
+   * identical uploads share them; they are deleted with the source blob.
+   *
+   * @param source the blob it was made from
+   * @param width its actual width in pixels
+   * @param height its actual height in pixels
+   * @param method the method it was made with
+   * @param animated whether it is animated
+   * @param contentType its media type
+   * @param size its length in bytes
+   * @param blob where its bytes are stored
+   * @param createdAt when it was made
+   */
+  record ThumbnailRecord(
+      BlobKey source, int width, int height, ThumbnailMethod method, boolean animated, String contentType, long size,
+      BlobKey blob, Instant createdAt) {
+
+    public ThumbnailRecord {
+      Objects.requireNonNull(source, "source");
+      Objects.requireNonNull(method, "method");
+      Objects.requireNonNull(contentType, "contentType");
+      Objects.requireNonNull(blob, "blob");
+      Objects.requireNonNull(createdAt, "createdAt");
+      if (width < 1 || height < 1 || size < 0) {
+        throw new IllegalArgumentException("impossible thumbnail " + width + "x" + height + ", " + size + " bytes");
+      }
+    }
+
+    /** Whether this record and {@code other} are the same thumbnail: same source, size, method and animation. */
+    public boolean sameKey(ThumbnailRecord other) {
+      return source.equals(other.source) && width == other.width && height == other.height
+          && method == other.method && animated == other.animated;
+    }
+  }
+
+  /**
+   * One cached preview of a URL, shared by the repositories that use the store. A URL may have
+   * several (fetched at different times); the pair of {@code url} and {@code fetchedAt} names one.
+   *
+   * @param url the URL as requested (an absolute {@code http} or {@code https} URL, at most
+   *     {@link #MAX_URL_LENGTH} characters)
+   * @param fetchedAt when the page was fetched (milliseconds)
+   * @param expiresAt when it stops being served and may be deleted with its image, after {@code fetchedAt}
+   * @param properties the preview's keys and values, each a {@link String}, {@link Long} or
+   *     {@link Double}, in the order given (stores keep the order)
+   * @param image the local media holding the preview's image, if it has one: deleted with the entry
+   */
+  record UrlPreviewRecord(String url, Instant fetchedAt, Instant expiresAt, Map<String, Object> properties,
+      Optional<MediaId> image) {
+
+    /** The longest URL previewed, in characters. */
+    public static final int MAX_URL_LENGTH = 4096;
+
+    /**
+     * @throws IllegalArgumentException for an empty or too long URL, {@code expiresAt} not after
+     *     {@code fetchedAt}, a value of another type, or a key or string value holding U+0000 (which
+     *     SQL text cannot)
+     */
+    public UrlPreviewRecord {
+      Objects.requireNonNull(url, "url");
+      Objects.requireNonNull(fetchedAt, "fetchedAt");
+      Objects.requireNonNull(expiresAt, "expiresAt");
+      Objects.requireNonNull(image, "image");
+      if (url.isEmpty() || url.length() > MAX_URL_LENGTH || url.indexOf(0) >= 0) {
+        throw new IllegalArgumentException("a URL has 1 to " + MAX_URL_LENGTH + " characters");
+      }
+      if (!expiresAt.isAfter(fetchedAt)) {
+        throw new IllegalArgumentException("expiresAt must be after fetchedAt");
+      }
+      Map<String, Object> copy = new LinkedHashMap<>();
+      for (Map.Entry<String, Object> e : properties.entrySet()) {
+        Object v = Objects.requireNonNull(e.getValue(), e.getKey());
+        if (!(v instanceof String || v instanceof Long || v instanceof Double)) {
+          throw new IllegalArgumentException("the value of " + e.getKey() + " is not a String, Long or Double");
+        }
+        if (e.getKey().indexOf(0) >= 0 || (v instanceof String str && str.indexOf(0) >= 0)) {
+          throw new IllegalArgumentException("a key or value holds U+0000");
+        }
+        copy.put(Objects.requireNonNull(e.getKey(), "key"), v);
+      }
+      properties = Collections.unmodifiableMap(copy);
+    }
+
+    /** Whether it may still be served at {@code at}. */
+    public boolean isFreshAt(Instant at) {
+      return expiresAt.isAfter(at);
+    }
   }
 }

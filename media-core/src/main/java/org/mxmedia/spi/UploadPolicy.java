@@ -7,10 +7,10 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 import org.mxmedia.DataSize;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
-import org.mxmedia.MediaUsage;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaAdmin.MediaUsage;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.UserId;
 
 /**

@@ -6,7 +6,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.mxmedia.InMemoryMediaStore;
 import org.mxmedia.MediaId;
 
 class AccessRecorderTest {

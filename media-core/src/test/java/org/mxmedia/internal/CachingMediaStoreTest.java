@@ -15,14 +15,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import org.mxmedia.InMemoryMediaStore;
 import org.mxmedia.MediaId;
 import org.mxmedia.MxcUri;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.LocalMedia;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore;
-import org.mxmedia.spi.RemoteMedia;
+import org.mxmedia.spi.MediaStore.RemoteMedia;
 
 class CachingMediaStoreTest {
   private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");

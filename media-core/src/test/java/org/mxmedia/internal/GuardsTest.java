@@ -15,8 +15,6 @@ import java.util.Optional;
 import org.mxmedia.MediaId;
 import org.mxmedia.spi.BlobKey;
 import org.junit.jupiter.api.Test;
-import org.mxmedia.InMemoryMediaStore;
-import org.mxmedia.InMemoryStorage;
 import org.mxmedia.MediaException;
 import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaStore;
@@ -70,7 +68,7 @@ class GuardsTest {
     for (int i = 0; i < 2; i++) {
       guarded.uploaded(new MediaEvents.Upload(false, 1, Duration.ZERO));
       guarded.downloaded(new MediaEvents.Download(MediaEvents.Source.LOCAL, 1));
-      guarded.failed(new MediaEvents.Failure(MediaEvents.Operation.DOWNLOAD, org.mxmedia.ErrorCode.M_NOT_FOUND, 404));
+      guarded.failed(new MediaEvents.Failure(MediaEvents.Operation.DOWNLOAD, org.mxmedia.MediaException.ErrorCode.M_NOT_FOUND, 404));
       guarded.thumbnailsGenerated(new MediaEvents.ThumbnailGeneration(1, false, true, Duration.ZERO));
       guarded.thumbnailServed(new MediaEvents.ThumbnailServed(false, 1));
       guarded.remoteFetched(new MediaEvents.RemoteFetch(Optional.empty(), 1, Duration.ZERO));

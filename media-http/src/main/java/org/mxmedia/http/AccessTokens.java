@@ -1,10 +1,11 @@
 package org.mxmedia.http;
 
 import java.util.Optional;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 import org.mxmedia.UserId;
 import org.mxmedia.http.internal.QueryParameters;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
 
 /** Client authentication: the access token from {@code Authorization: Bearer} or {@code access_token}. */
 final class AccessTokens {

@@ -6,20 +6,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaAdmin;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaId;
-import org.mxmedia.MediaInfo;
-import org.mxmedia.MediaQuery;
+import org.mxmedia.MediaAdmin.MediaInfo;
+import org.mxmedia.MediaAdmin.MediaQuery;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.MxcUri;
-import org.mxmedia.Page;
-import org.mxmedia.StatisticsQuery;
+import org.mxmedia.MediaAdmin.Page;
+import org.mxmedia.MediaAdmin.StatisticsQuery;
 import org.mxmedia.UserId;
-import org.mxmedia.UserMediaStatistics;
+import org.mxmedia.MediaAdmin.UserMediaStatistics;
 import org.mxmedia.http.internal.PercentDecoding;
 import org.mxmedia.http.internal.QueryParameters;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 
 /**
  * The media part of Synapse's admin API ({@code /_synapse/admin/v1/...}): the same paths,

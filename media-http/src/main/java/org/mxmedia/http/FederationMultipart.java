@@ -6,8 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Map;
-import org.mxmedia.MediaResponse;
-import org.mxmedia.http.MediaHttpResponse.Body;
+import org.mxmedia.MediaRepository.MediaResponse;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse.Body;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 
 /**
  * The federation media answer (spec v1.11+): {@code multipart/mixed} with a JSON part

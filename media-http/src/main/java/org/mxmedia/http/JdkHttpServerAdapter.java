@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 
 /**
  * Serves a {@link MediaHttpHandler} from the JDK's {@code com.sun.net.httpserver.HttpServer}:

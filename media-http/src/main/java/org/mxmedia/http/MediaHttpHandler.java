@@ -12,21 +12,27 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaRepository;
-import org.mxmedia.MediaResponse;
+import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
-import org.mxmedia.PendingUpload;
+import org.mxmedia.MediaRepository.PendingUpload;
 import org.mxmedia.ServerName;
-import org.mxmedia.UploadRequest;
-import org.mxmedia.UrlPreviewResponse;
+import org.mxmedia.MediaRepository.UploadRequest;
+import org.mxmedia.MediaRepository.UrlPreviewResponse;
 import org.mxmedia.UserId;
-import org.mxmedia.DownloadOptions;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.http.internal.PercentDecoding;
 import org.mxmedia.http.internal.QueryParameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.io.InputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.Collections;
 
 /**
  * The Matrix media HTTP surface (spec v1.19) over a {@link MediaRepository}: the authenticated
@@ -441,5 +447,145 @@ public final class MediaHttpHandler {
       }
       return new MediaHttpHandler(this);
     }
+  }
+
+  /** An HTTP request as the binding sees it; adapters implement it over their server's request type. */
+  public interface MediaHttpRequest {
+
+    /** The method in upper case. */
+    String method();
+
+    /** The request path, still percent-encoded, without the query. */
+    String rawPath();
+
+    /** The query string, still percent-encoded, if there is one. */
+    Optional<String> rawQuery();
+
+    /** Every value of a header, by case-insensitive name. */
+    List<String> headers(String name);
+
+    /** The first value of a header. */
+    default Optional<String> header(String name) {
+      List<String> values = headers(name);
+      return values.isEmpty() ? Optional.empty() : Optional.of(values.get(0));
+    }
+
+    /** The request body, streamed from the connection. */
+    InputStream body();
+  }
+
+  /**
+   * What the binding answers: a status, headers, and a body an adapter writes. The adapter must
+   * {@link #close()} it after writing (or on failure): closing releases the media it streams.
+   */
+  public static final class MediaHttpResponse implements Closeable {
+    private final int status;
+    private final Map<String, String> headers;
+    private final Body body;
+    private final boolean headOnly;
+
+    /**
+     * @throws IllegalArgumentException when a header name is not an RFC 9110 token or a value has a
+     *     character outside visible ASCII, space and tab: no value the library emits can split a
+     *     header or smuggle bytes an adapter would write unchanged
+     */
+    MediaHttpResponse(int status, Map<String, String> headers, Body body, boolean headOnly) {
+      headers.forEach(MediaHttpResponse::checkHeader);
+      this.status = status;
+      this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+      this.body = Objects.requireNonNull(body, "body");
+      this.headOnly = headOnly;
+    }
+
+    private static void checkHeader(String name, String value) {
+      // plain loops: this runs for every header of every response
+      boolean nameOk = !name.isEmpty();
+      for (int i = 0; i < name.length() && nameOk; i++) {
+        char c = name.charAt(i);
+        nameOk = c > 0x20 && c < 0x7F && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0;
+      }
+      if (!nameOk) {
+        throw new IllegalArgumentException("not a header name: " + name);
+      }
+      for (int i = 0; i < value.length(); i++) {
+        char c = value.charAt(i);
+        if (!((c >= 0x20 && c < 0x7F) || c == '\t')) {
+          throw new IllegalArgumentException("header " + name + " has a character outside visible ASCII");
+        }
+      }
+    }
+
+    public int status() {
+      return status;
+    }
+
+    /** The response headers, in the order to send them; {@code Content-Length} is not among them. */
+    public Map<String, String> headers() {
+      return headers;
+    }
+
+    public Body body() {
+      return body;
+    }
+
+    /**
+     * True for an answer to {@code HEAD}: send the headers and {@code Content-Length:
+     * body().length()} but no body.
+     */
+    public boolean headOnly() {
+      return headOnly;
+    }
+
+    @Override
+    public void close() throws IOException {
+      body.close();
+    }
+
+    /** A response body. */
+    public interface Body extends Closeable {
+
+      /** The number of bytes {@link #writeTo} writes, or -1 when not known in advance. */
+      long length();
+
+      /** Writes the body to {@code out}, which stays open. */
+      void writeTo(OutputStream out) throws IOException;
+
+      /** The region of a local file this body consists of, where there is one, for zero-copy sending. */
+      default Optional<FileRegion> fileRegion() {
+        return Optional.empty();
+      }
+
+      @Override
+      default void close() throws IOException {}
+    }
+
+    /**
+     * A byte range of a local file.
+     *
+     * @param file the file
+     * @param offset the first byte
+     * @param length the number of bytes
+     */
+    public record FileRegion(Path file, long offset, long length) {}
+  }
+
+  /**
+   * Draws identicons for {@code GET /_matrix/media/{v3,r0,v1}/identicon/{name}}: give one to
+   * {@link MediaHttpHandler.Builder#identicons} (for example {@code Identicons::png} from
+   * {@code media-preview}); without one the endpoint answers 404 {@code M_UNRECOGNIZED}. The handler
+   * checks the size, keeps recent pictures, and answers with an ETag and long-lived caching, so an
+   * implementation must be a pure function of its arguments: the same bytes for the same request.
+   */
+  @FunctionalInterface
+  public interface IdenticonRenderer {
+
+    /**
+     * The identicon of {@code name} as a PNG of exactly {@code width} by {@code height} pixels.
+     *
+     * @param name any string, empty included (the decoded path segment)
+     * @param width pixels, 1 to {@link MediaHttpHandler#MAX_IDENTICON_SIZE}
+     * @param height pixels, 1 to {@link MediaHttpHandler#MAX_IDENTICON_SIZE}
+     */
+    byte[] png(String name, int width, int height);
   }
 }

@@ -6,13 +6,15 @@ import java.io.OutputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.mxmedia.MediaResponse;
-import org.mxmedia.http.MediaHttpResponse.Body;
-import org.mxmedia.http.MediaHttpResponse.FileRegion;
+import org.mxmedia.MediaRepository.MediaResponse;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse.Body;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse.FileRegion;
 import org.mxmedia.http.internal.ByteRange;
 import org.mxmedia.http.internal.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 
 /**
  * The answer for media bytes (downloads and thumbnails): the spec's headers (content type and

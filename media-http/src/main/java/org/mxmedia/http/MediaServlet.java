@@ -12,6 +12,8 @@ import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 
 /**
  * Serves a {@link MediaHttpHandler} from any Jakarta Servlet 6 container. Map it to

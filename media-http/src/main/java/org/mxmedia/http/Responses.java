@@ -5,10 +5,11 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
-import org.mxmedia.http.MediaHttpResponse.Body;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse.Body;
 import org.mxmedia.http.internal.Json;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 
 /** JSON answers, error bodies and the headers every response carries. */
 final class Responses {

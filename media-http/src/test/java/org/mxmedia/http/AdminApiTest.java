@@ -25,19 +25,19 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.mxmedia.InMemoryMediaStore;
-import org.mxmedia.InMemoryStorage;
 import org.mxmedia.MediaId;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
-import org.mxmedia.spi.RemoteMedia;
+import org.mxmedia.spi.MediaStore.RemoteMedia;
 import org.mxmedia.spi.UserDirectory;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 
 /**
  * The media part of Synapse's admin API: each endpoint's JSON against Synapse's documented shape
@@ -50,8 +50,8 @@ class AdminApiTest {
   static final UserId BOB = UserId.of("@bob:example.org");
   static final UserId GHOST = UserId.of("@ghost:example.org");
 
-  final InMemoryStorage storage = new InMemoryStorage();
-  final InMemoryMediaStore store = new InMemoryMediaStore();
+  final CountingStorage storage = new CountingStorage();
+  final MediaStore store = MediaStore.inMemory();
   final Set<MxcUri> profileImages = ConcurrentHashMap.newKeySet();
   MediaRepository repository;
   MediaHttpHandler handler;

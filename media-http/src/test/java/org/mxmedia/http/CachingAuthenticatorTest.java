@@ -10,9 +10,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 import org.mxmedia.UserId;
+import org.mxmedia.http.Authenticator.CachingAuthenticator;
 
 class CachingAuthenticatorTest {
   private static final UserId ALICE = UserId.of("@alice:example.org");

@@ -14,9 +14,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.mxmedia.InMemoryMediaStore;
 import org.mxmedia.MediaRepository;
-import org.mxmedia.InMemoryStorage;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
+import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.PrimaryStorage;
 
 /**
  * The binding called directly, for requests a server would reject before any handler sees them
@@ -26,8 +28,8 @@ class HandlerTest {
   @TempDir Path dir;
 
   private MediaHttpHandler handler(Authenticator authenticator) {
-    MediaRepository repo = MediaRepository.builder().serverName("example.org").mediaStore(new InMemoryMediaStore())
-        .storage(new InMemoryStorage()).build();
+    MediaRepository repo = MediaRepository.builder().serverName("example.org").mediaStore(MediaStore.inMemory())
+        .storage(PrimaryStorage.inMemory()).build();
     return MediaHttpHandler.builder(repo).authenticator(authenticator).build();
   }
 

@@ -12,11 +12,10 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.UnaryOperator;
-import org.mxmedia.InMemoryMediaStore;
-import org.mxmedia.InMemoryStorage;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.UserId;
+import org.mxmedia.spi.MediaStore;
 
 /** A media repository served by the JDK adapter on a loopback port, and a client for it. */
 final class HttpTestServer implements AutoCloseable {
@@ -25,7 +24,7 @@ final class HttpTestServer implements AutoCloseable {
   static final UserId ALICE = UserId.of("@alice:example.org");
   static final UserId BOB = UserId.of("@bob:example.org");
 
-  final InMemoryStorage storage = new InMemoryStorage();
+  final CountingStorage storage = new CountingStorage();
   final MediaRepository repository;
   final HttpServer server;
   final ExecutorService executor = Executors.newFixedThreadPool(16);
@@ -44,7 +43,7 @@ final class HttpTestServer implements AutoCloseable {
     this.repository = customizeRepository.apply(MediaRepository.builder()
         .serverName("example.org")
         .config(config)
-        .mediaStore(new InMemoryMediaStore())
+        .mediaStore(MediaStore.inMemory())
         .thumbnailer(new SolidThumbnailer())
         .storage(storage))
         .build();

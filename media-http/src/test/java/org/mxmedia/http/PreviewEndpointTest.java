@@ -24,7 +24,7 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaException;
 import org.mxmedia.spi.UrlPreviewer;

@@ -16,13 +16,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.InMemoryMediaStore;
 import org.mxmedia.MediaRepository;
-import org.mxmedia.InMemoryStorage;
+import org.mxmedia.spi.MediaStore;
 
 /** The servlet adapter in Jetty 12 (ee10), on a real loopback socket. */
 class ServletAdapterTest {
-  final InMemoryStorage storage = new InMemoryStorage();
+  final CountingStorage storage = new CountingStorage();
   Server jetty;
   MediaRepository repo;
   String base;
@@ -30,7 +29,7 @@ class ServletAdapterTest {
 
   @BeforeEach
   void start() throws Exception {
-    repo = MediaRepository.builder().serverName("example.org").mediaStore(new InMemoryMediaStore())
+    repo = MediaRepository.builder().serverName("example.org").mediaStore(MediaStore.inMemory())
         .storage(storage).build();
     MediaHttpHandler handler = MediaHttpHandler.builder(repo)
         .authenticator(Authenticator.tokens(Map.of("t", HttpTestServer.ALICE))).build();

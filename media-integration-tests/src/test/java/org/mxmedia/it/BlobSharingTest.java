@@ -18,16 +18,16 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.InMemoryMediaStore;
-import org.mxmedia.MediaResponse;
+import org.mxmedia.MediaRepository.DownloadOptions;
+import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.ThumbnailRecord;
+import org.mxmedia.spi.MediaStore.ThumbnailRecord;
 import org.mxmedia.testkit.TestImages;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
+import org.mxmedia.spi.MediaStore;
 
 /**
  * Invariant 1 across kinds of records: a local upload, a cached remote copy and thumbnails whose
@@ -47,7 +47,7 @@ class BlobSharingTest {
   @BeforeEach
   void start() throws Exception {
     origin = new FakeOrigin();
-    signals = new StoreSignals(new InMemoryMediaStore());
+    signals = new StoreSignals(MediaStore.inMemory());
     f = new Fixture(dir, signals.store, b -> b.federationClient(origin.client()).thumbnailer(new ImageIoThumbnailer())
         .outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY));
   }

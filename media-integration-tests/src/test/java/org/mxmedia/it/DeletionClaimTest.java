@@ -15,11 +15,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.ErrorCode;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 import org.mxmedia.MxcUri;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.MediaStore.Reservation;
@@ -32,7 +31,7 @@ import org.mxmedia.spi.MediaStore.Reservation;
 class DeletionClaimTest {
   @TempDir Path dir;
 
-  private final InMemoryMediaStore store = new InMemoryMediaStore();
+  private final MediaStore store = MediaStore.inMemory();
   private final CountDownLatch startUpMaintenance = new CountDownLatch(1);
 
   /** A repository whose start-up sweep has run, so only the test touches the blobs. */

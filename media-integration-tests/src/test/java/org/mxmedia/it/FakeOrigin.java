@@ -22,7 +22,7 @@ import java.util.List;
 import org.mxmedia.OutboundPolicy;
 import org.mxmedia.ServerName;
 import org.mxmedia.spi.FederationClient;
-import org.mxmedia.spi.FederationResponse;
+import org.mxmedia.spi.FederationClient.FederationResponse;
 
 /**
  * A remote server on loopback whose answers a test scripts (honest or hostile), and an unsigned

@@ -12,12 +12,11 @@ import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository;
-import org.mxmedia.MediaResponse;
+import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
@@ -38,7 +37,7 @@ final class Fixture implements AutoCloseable {
   final MediaRepository repo;
 
   Fixture(Path root) {
-    this(root, new InMemoryMediaStore(), b -> b);
+    this(root, MediaStore.inMemory(), b -> b);
   }
 
   Fixture(Path root, MediaStore store, UnaryOperator<MediaRepository.Builder> customize) {

@@ -29,15 +29,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.DataSize;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.ErrorCode;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository.DownloadOptions;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaException;
-import org.mxmedia.MediaResponse;
+import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
+import org.mxmedia.spi.MediaStore;
 
 /**
  * Remote media against an origin that attacks: internal {@code Location}s, redirect chains,
@@ -106,7 +106,7 @@ class HostileRemoteTest {
         .remoteIdleTimeout(Duration.ofMillis(500))
         .remoteDeadline(Duration.ofSeconds(3))
         .remoteRetryBackoff(Duration.ofSeconds(30))).build();
-    return new Fixture(dir.resolve("s" + System.nanoTime()), new InMemoryMediaStore(),
+    return new Fixture(dir.resolve("s" + System.nanoTime()), MediaStore.inMemory(),
         b -> b.config(c).federationClient(origin.client()).thumbnailer(new ImageIoThumbnailer())
             .outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY));
   }

@@ -12,14 +12,14 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import org.mxmedia.DataSize;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaConfig;
-import org.mxmedia.MediaInfo;
-import org.mxmedia.MediaResponse;
+import org.mxmedia.MediaAdmin.MediaInfo;
+import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
-import org.mxmedia.UploadRequest;
-import org.mxmedia.spi.RemoteMedia;
+import org.mxmedia.MediaRepository.UploadRequest;
+import org.mxmedia.spi.MediaStore.RemoteMedia;
+import org.mxmedia.spi.MediaStore;
 
 /**
  * Moves one large file through the repository, for {@link LargeFileMemoryTest} to run in a JVM
@@ -128,13 +128,13 @@ public final class LargeFileMain {
     MediaConfig config = MediaConfig.defaults().rebuild().maxUploadSize(DataSize.mebibytes(256)).build();
     switch (mode) {
       case "upload" -> {
-        try (Fixture f = new Fixture(dir.resolve("store"), new InMemoryMediaStore(), b -> b.config(config))) {
+        try (Fixture f = new Fixture(dir.resolve("store"), MediaStore.inMemory(), b -> b.config(config))) {
           MxcUri uri = upload(f);
           System.out.println("ondisk " + Files.size(f.storage.pathOf(org.mxmedia.spi.BlobKey.of(f.repo.admin().describe(uri).sha256()))));
         }
       }
       case "download" -> {
-        try (Fixture f = new Fixture(dir.resolve("store"), new InMemoryMediaStore(), b -> b.config(config))) {
+        try (Fixture f = new Fixture(dir.resolve("store"), MediaStore.inMemory(), b -> b.config(config))) {
           MxcUri uri = upload(f);
           Counting served = new Counting();
           try (MediaResponse r = f.repo.download(uri, DownloadOptions.defaults())) {
@@ -162,7 +162,7 @@ public final class LargeFileMain {
               out.write(("\r\n--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.ISO_8859_1));
             }
           };
-          try (Fixture f = new Fixture(dir.resolve("store"), new InMemoryMediaStore(),
+          try (Fixture f = new Fixture(dir.resolve("store"), MediaStore.inMemory(),
               b -> b.config(config).federationClient(origin.client()).outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY))) {
             Counting served = new Counting();
             try (MediaResponse r = f.repo.download(REMOTE, DownloadOptions.defaults())) {

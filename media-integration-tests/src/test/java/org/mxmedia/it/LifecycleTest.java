@@ -11,16 +11,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.ErrorCode;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository.DownloadOptions;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
-import org.mxmedia.MediaUsage;
+import org.mxmedia.MediaAdmin.MediaUsage;
 import org.mxmedia.MxcUri;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.BlobKey;
+import org.mxmedia.spi.MediaStore;
 
 /** Quarantine, protection, deletion and the administrative surface. */
 class LifecycleTest {
@@ -31,7 +31,7 @@ class LifecycleTest {
 
   @BeforeEach
   void setUp() {
-    f = new Fixture(dir, new InMemoryMediaStore(), b -> b.authorizer(Authorizer.admins(Set.of(ADMIN))));
+    f = new Fixture(dir, MediaStore.inMemory(), b -> b.authorizer(Authorizer.admins(Set.of(ADMIN))));
   }
 
   @AfterEach
@@ -141,7 +141,7 @@ class LifecycleTest {
 
   @Test
   void startUpFinishesADeletionThatACrashInterrupted(@TempDir Path other) throws Exception {
-    InMemoryMediaStore store = new InMemoryMediaStore();
+    MediaStore store = MediaStore.inMemory();
     BlobKey key;
     try (Fixture first = new Fixture(other, store, b -> b)) {
       MxcUri uri = first.repo.upload(ALICE, UploadRequest.empty(), new java.io.ByteArrayInputStream(new byte[] {1, 2, 3}));

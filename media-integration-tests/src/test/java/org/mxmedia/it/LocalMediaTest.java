@@ -21,16 +21,17 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.DataSize;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaRepository.DownloadOptions;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaException;
-import org.mxmedia.MediaResponse;
+import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.UploadPolicy;
+import org.mxmedia.spi.MediaStore;
 
 /** Upload and download of local media over real file storage, including every way an upload can go wrong. */
 class LocalMediaTest {
@@ -40,7 +41,7 @@ class LocalMediaTest {
 
   @BeforeEach
   void setUp() {
-    f = new Fixture(dir, new org.mxmedia.InMemoryMediaStore(),
+    f = new Fixture(dir, MediaStore.inMemory(),
         b -> b.config(MediaConfig.defaults().withMaxUploadSize(DataSize.kibibytes(256))));
   }
 
@@ -108,7 +109,7 @@ class LocalMediaTest {
 
   @Test
   void parallelUploadsShareOneQuotaInsteadOfEachSpendingAllOfIt(@TempDir Path other) throws Exception {
-    try (Fixture q = new Fixture(other, new org.mxmedia.InMemoryMediaStore(),
+    try (Fixture q = new Fixture(other, MediaStore.inMemory(),
         b -> b.uploadPolicy(UploadPolicy.perUserQuota(DataSize.kibibytes(100), Duration.ofDays(1))))) {
       int uploads = 4;
       java.util.concurrent.CountDownLatch allStarted = new java.util.concurrent.CountDownLatch(uploads);
@@ -264,7 +265,7 @@ class LocalMediaTest {
 
   @Test
   void aPerUserQuotaStopsTheUploadThatPassesItWhileStreaming(@TempDir Path other) throws Exception {
-    try (Fixture q = new Fixture(other, new org.mxmedia.InMemoryMediaStore(),
+    try (Fixture q = new Fixture(other, MediaStore.inMemory(),
         b -> b.uploadPolicy(UploadPolicy.perUserQuota(DataSize.kibibytes(100), Duration.ofDays(1))))) {
       q.upload(randomBytes(60 * 1024, 5), UploadRequest.empty());
       CountingStream body = new CountingStream(new ByteArrayInputStream(randomBytes(1024 * 1024, 6)));

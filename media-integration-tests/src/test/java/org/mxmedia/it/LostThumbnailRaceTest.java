@@ -16,21 +16,21 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaContent;
 import org.mxmedia.MediaRepository;
-import org.mxmedia.MediaResponse;
+import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.PrimaryStorage;
-import org.mxmedia.spi.StagedBlob;
-import org.mxmedia.spi.ThumbnailRecord;
+import org.mxmedia.spi.PrimaryStorage.StagedBlob;
+import org.mxmedia.spi.MediaStore.ThumbnailRecord;
 import org.mxmedia.storage.fs.FileSystemStorage;
 import org.mxmedia.testkit.DrivenScheduler;
 import org.mxmedia.testkit.TestImages;
+import org.mxmedia.spi.MediaStore;
 
 /**
  * Two requests for a thumbnail whose bytes were lost, in the order that breaks invariant 4: B
@@ -99,7 +99,7 @@ class LostThumbnailRaceTest {
 
   @Test
   void aLostThumbnailIsRegeneratedOnceEvenWhenAnotherRequestFoundItLostFirst() throws Exception {
-    StoreSignals signals = new StoreSignals(new InMemoryMediaStore());
+    StoreSignals signals = new StoreSignals(MediaStore.inMemory());
     HoldingStorage storage = new HoldingStorage(FileSystemStorage.at(dir));
     ThumbnailTest.CountingThumbnailer thumbnailer = new ThumbnailTest.CountingThumbnailer();
     DrivenScheduler scheduler = new DrivenScheduler();

@@ -15,15 +15,15 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.ErrorCode;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaId;
-import org.mxmedia.MediaUsage;
+import org.mxmedia.MediaAdmin.MediaUsage;
 import org.mxmedia.MxcUri;
-import org.mxmedia.PendingUpload;
+import org.mxmedia.MediaRepository.PendingUpload;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaIdGenerator;
+import org.mxmedia.spi.MediaStore;
 
 /**
  * Invariant 6 for ids: new media and pending uploads get exactly the ids the injected generator
@@ -55,7 +55,7 @@ class MediaIdTest {
   }
 
   private Fixture fixture(MediaIdGenerator ids) {
-    return new Fixture(dir, new InMemoryMediaStore(), ids, b -> b);
+    return new Fixture(dir, MediaStore.inMemory(), ids, b -> b);
   }
 
   private static String sha256(String text) throws Exception {

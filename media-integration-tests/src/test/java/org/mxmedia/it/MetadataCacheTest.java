@@ -9,12 +9,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.ErrorCode;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository.DownloadOptions;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 import org.mxmedia.MxcUri;
 import org.mxmedia.spi.BlobKey;
+import org.mxmedia.spi.MediaStore;
 
 /**
  * The engine's cache of hot media records: repeated downloads read the store once, and every
@@ -28,7 +28,7 @@ class MetadataCacheTest {
 
   @BeforeEach
   void setUp() {
-    f = new Fixture(dir, StoreHooks.after(new InMemoryMediaStore(), (method, result) -> {
+    f = new Fixture(dir, StoreHooks.after(MediaStore.inMemory(), (method, result) -> {
       if (method.equals("localMedia")) {
         recordReads.incrementAndGet();
       }

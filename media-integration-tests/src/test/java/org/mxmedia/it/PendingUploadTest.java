@@ -15,13 +15,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaRepository.DownloadOptions;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
-import org.mxmedia.MediaResponse;
+import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
-import org.mxmedia.PendingUpload;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaRepository.PendingUpload;
+import org.mxmedia.MediaRepository.UploadRequest;
+import org.mxmedia.spi.MediaStore;
 
 /** Asynchronous uploads: create, then upload; and downloads that wait for the bytes. */
 class PendingUploadTest {
@@ -150,7 +151,7 @@ class PendingUploadTest {
   @Test
   @Timeout(value = 20, unit = TimeUnit.SECONDS)
   void downloadsWaitingForPendingUploadsAreCappedSoTheyCannotHoldEveryThread(@TempDir Path other) throws Exception {
-    try (Fixture q = new Fixture(other, new org.mxmedia.InMemoryMediaStore(),
+    try (Fixture q = new Fixture(other, MediaStore.inMemory(),
         b -> b.config(org.mxmedia.MediaConfig.defaults().rebuild().maxConcurrentRemoteDownloads(4).build()))) {
       PendingUpload p = q.repo.createPending(ALICE);
       java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(12);

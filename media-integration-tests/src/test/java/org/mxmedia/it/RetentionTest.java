@@ -32,15 +32,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.DataSize;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.ErrorCode;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository.DownloadOptions;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaRepository;
-import org.mxmedia.MediaResponse;
+import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.spi.BlobKey;
+import org.mxmedia.spi.MediaStore;
 
 /**
  * Synapse's {@code media_retention} run by the background sweep with an injected clock, and the
@@ -79,7 +79,7 @@ class RetentionTest {
   }
 
   private Fixture fixture(UnaryOperator<MediaRepository.Builder> customize) {
-    return new Fixture(dir, new InMemoryMediaStore(), b -> customize.apply(
+    return new Fixture(dir, MediaStore.inMemory(), b -> customize.apply(
         b.federationClient(origin.client()).outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY)));
   }
 

@@ -17,11 +17,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.ErrorCode;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 import org.mxmedia.MxcUri;
-import org.mxmedia.StorageProviderOptions;
+import org.mxmedia.MediaRepository.StorageProviderOptions;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.StorageProvider;
@@ -36,7 +35,7 @@ class StorageProvidersTest {
   @Test
   void aSynchronousProviderHoldsACopyWhenUploadReturns() throws Exception {
     FileSystemStorage backup = FileSystemStorage.at(backupDir);
-    try (Fixture f = new Fixture(primaryDir, new InMemoryMediaStore(), b -> b.storageProvider(backup, StorageProviderOptions.backup()))) {
+    try (Fixture f = new Fixture(primaryDir, MediaStore.inMemory(), b -> b.storageProvider(backup, StorageProviderOptions.backup()))) {
       MxcUri uri = f.upload("precious");
       assertThat(backup.exists(BlobKey.of(f.repo.admin().describe(uri).sha256()))).isTrue();
     }
@@ -45,7 +44,7 @@ class StorageProvidersTest {
   @Test
   void downloadsFallBackToProvidersInOrderWhenThePrimaryLostTheBytes() throws Exception {
     FileSystemStorage backup = FileSystemStorage.at(backupDir);
-    try (Fixture f = new Fixture(primaryDir, new InMemoryMediaStore(), b -> b.storageProvider(backup, StorageProviderOptions.backup()))) {
+    try (Fixture f = new Fixture(primaryDir, MediaStore.inMemory(), b -> b.storageProvider(backup, StorageProviderOptions.backup()))) {
       MxcUri uri = f.upload("precious");
       BlobKey key = BlobKey.of(f.repo.admin().describe(uri).sha256());
       f.storage.delete(key);
@@ -57,7 +56,7 @@ class StorageProvidersTest {
   void aFailingSynchronousProviderFailsTheUploadAndLeavesNothing() throws Exception {
     StorageProvider broken = spy(FileSystemStorage.at(backupDir));
     doThrow(new IOException("disk full")).when(broken).store(any(), any());
-    try (Fixture f = new Fixture(primaryDir, new InMemoryMediaStore(), b -> b.storageProvider(broken, StorageProviderOptions.backup()))) {
+    try (Fixture f = new Fixture(primaryDir, MediaStore.inMemory(), b -> b.storageProvider(broken, StorageProviderOptions.backup()))) {
       assertThatThrownBy(() -> f.upload("x")).isInstanceOfSatisfying(MediaException.class, e -> {
         assertThat(e.httpStatus()).isEqualTo(500);
         assertThat(e.getMessage()).doesNotContain("disk full");
@@ -90,7 +89,7 @@ class StorageProvidersTest {
         copiedAndReleased.countDown();
       }
     });
-    try (Fixture f = new Fixture(primaryDir, new InMemoryMediaStore(),
+    try (Fixture f = new Fixture(primaryDir, MediaStore.inMemory(),
         b -> b.storageProvider(flaky, new StorageProviderOptions(true, false, false)).executor(signalling))) {
       MxcUri uri = f.upload("eventually");
       BlobKey key = BlobKey.of(f.repo.admin().describe(uri).sha256());
@@ -112,7 +111,7 @@ class StorageProvidersTest {
       backgroundTasks.incrementAndGet();
       task.run();
     };
-    try (Fixture f = new Fixture(primaryDir, new InMemoryMediaStore(),
+    try (Fixture f = new Fixture(primaryDir, MediaStore.inMemory(),
         b -> b.storageProvider(legacy, StorageProviderOptions.readOnly()).executor(inline))) {
       MxcUri uri = f.upload("new");
       BlobKey key = BlobKey.of(f.repo.admin().describe(uri).sha256());
@@ -126,7 +125,7 @@ class StorageProvidersTest {
   @Test
   void deletionRemovesCopiesFromWritableProviders() throws Exception {
     FileSystemStorage backup = FileSystemStorage.at(backupDir);
-    try (Fixture f = new Fixture(primaryDir, new InMemoryMediaStore(), b -> b.storageProvider(backup, StorageProviderOptions.backup()))) {
+    try (Fixture f = new Fixture(primaryDir, MediaStore.inMemory(), b -> b.storageProvider(backup, StorageProviderOptions.backup()))) {
       MxcUri uri = f.upload("gone");
       BlobKey key = BlobKey.of(f.repo.admin().describe(uri).sha256());
       f.repo.admin().delete(uri);
@@ -137,7 +136,7 @@ class StorageProvidersTest {
 
   @Test
   void aCrashingHostStoreBecomesA500WithoutInternals() throws Exception {
-    MediaStore crashing = spy(new InMemoryMediaStore());
+    MediaStore crashing = spy(MediaStore.inMemory());
     doThrow(new IllegalStateException("connection to db.internal:5432 refused")).when(crashing).insertLocalMedia(any());
     try (Fixture f = new Fixture(primaryDir, crashing, b -> b)) {
       assertThatThrownBy(() -> f.upload("x")).isInstanceOfSatisfying(MediaException.class, e -> {

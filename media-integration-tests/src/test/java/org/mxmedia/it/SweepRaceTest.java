@@ -14,16 +14,15 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository;
-import org.mxmedia.MediaResponse;
+import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
-import org.mxmedia.spi.ThumbnailRecord;
+import org.mxmedia.spi.MediaStore.ThumbnailRecord;
 import org.mxmedia.testkit.TestImages;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
 
@@ -58,7 +57,7 @@ class SweepRaceTest {
   void anUploadBetweenTheSweepsListingAndItsClaimKeepsItsBytesAndThumbnails() throws Exception {
     byte[] photo = TestImages.encode(TestImages.noisy(400, 300, 11), "png");
     BlobKey key = keyOf(photo);
-    InMemoryMediaStore inner = new InMemoryMediaStore();
+    MediaStore inner = MediaStore.inMemory();
     // left by an earlier run: the blob is known at count zero and not claimed (the last record
     // went, and the process stopped before deleting the bytes), so the start-up sweep lists it
     inner.reserveBlob(key);

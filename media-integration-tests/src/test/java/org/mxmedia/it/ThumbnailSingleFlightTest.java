@@ -21,21 +21,20 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.ErrorCode;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository.DownloadOptions;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaException;
-import org.mxmedia.MediaResponse;
+import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
-import org.mxmedia.ThumbnailMethod;
+import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.GeneratedThumbnail;
-import org.mxmedia.spi.ImageInfo;
+import org.mxmedia.spi.Thumbnailer.GeneratedThumbnail;
+import org.mxmedia.spi.Thumbnailer.ImageInfo;
 import org.mxmedia.spi.MediaStore;
-import org.mxmedia.spi.ThumbnailRecord;
+import org.mxmedia.spi.MediaStore.ThumbnailRecord;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.testkit.TestImages;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
@@ -53,7 +52,7 @@ class ThumbnailSingleFlightTest {
   private static final Duration LONG = Duration.ofSeconds(30);
 
   @TempDir Path dir;
-  private final StoreSignals signals = new StoreSignals(new InMemoryMediaStore());
+  private final StoreSignals signals = new StoreSignals(MediaStore.inMemory());
 
   /** Counts decodes; each decode first runs the gate, and fails when told to. */
   static final class GatedThumbnailer implements Thumbnailer {

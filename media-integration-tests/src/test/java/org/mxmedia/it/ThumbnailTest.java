@@ -20,22 +20,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.ErrorCode;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository.DownloadOptions;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaException;
-import org.mxmedia.MediaResponse;
+import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
-import org.mxmedia.ThumbnailMethod;
+import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.UploadRequest;
-import org.mxmedia.spi.GeneratedThumbnail;
-import org.mxmedia.spi.ImageInfo;
-import org.mxmedia.spi.ThumbnailRecord;
+import org.mxmedia.MediaRepository.UploadRequest;
+import org.mxmedia.spi.Thumbnailer.GeneratedThumbnail;
+import org.mxmedia.spi.Thumbnailer.ImageInfo;
+import org.mxmedia.spi.MediaStore.ThumbnailRecord;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.testkit.TestImages;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
+import org.mxmedia.spi.MediaStore;
 
 /** Thumbnail semantics end to end: pre-generation, selection, dynamic sizes, single flight, lifecycle. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -69,7 +69,7 @@ class ThumbnailTest {
   }
 
   /** The store, telling waiters of every call (pre-generation happens in the background). */
-  private final StoreSignals signals = new StoreSignals(new InMemoryMediaStore());
+  private final StoreSignals signals = new StoreSignals(MediaStore.inMemory());
 
   private Fixture fixture(CountingThumbnailer thumbnailer, MediaConfig config) {
     return new Fixture(dir, signals.store, b -> b.thumbnailer(thumbnailer).config(config));

@@ -23,19 +23,19 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.DataSize;
-import org.mxmedia.ErrorCode;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaRepository;
-import org.mxmedia.MediaUsage;
+import org.mxmedia.MediaAdmin.MediaUsage;
 import org.mxmedia.MxcUri;
-import org.mxmedia.PendingUpload;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaRepository.PendingUpload;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.spi.RateLimiter;
 import org.mxmedia.spi.SpamChecker;
 import org.mxmedia.spi.UploadPolicy;
 import org.mxmedia.spi.UploadPolicy.Quota;
+import org.mxmedia.spi.MediaStore;
 
 /**
  * Synapse's {@code media_upload_limits} and {@code max_upload_size} at their edges, the per-user
@@ -53,7 +53,7 @@ class UploadLimitsTest {
   }
 
   private Fixture fixture(UnaryOperator<MediaRepository.Builder> customize) {
-    return new Fixture(dir, new InMemoryMediaStore(), customize);
+    return new Fixture(dir, MediaStore.inMemory(), customize);
   }
 
   private static byte[] bytes(int n, int seed) {
@@ -280,7 +280,7 @@ class UploadLimitsTest {
       f = fixture(b -> b.federationClient(origin.client()).outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY)
           .rateLimiter(RateLimiter.leakyBucket(
               Map.of(RateLimiter.Action.REMOTE_DOWNLOAD_BYTES, new RateLimiter.Rate(1000, 2000)), limiterClock)));
-      org.mxmedia.DownloadOptions asAlice = org.mxmedia.DownloadOptions.defaults().withRequester(ALICE)
+      org.mxmedia.MediaRepository.DownloadOptions asAlice = org.mxmedia.MediaRepository.DownloadOptions.defaults().withRequester(ALICE)
           .withTimeout(Duration.ofSeconds(10));
       f.repo.download(MxcUri.of("origin.test", "first"), asAlice).close(); // 3000 bytes: over-full by 1000
       assertThatThrownBy(() -> f.repo.download(MxcUri.of("origin.test", "second"), asAlice))
@@ -292,7 +292,7 @@ class UploadLimitsTest {
       assertThat(origin.federationRequests.get()).as("the refused fetch never reached the origin").isEqualTo(1);
       // cached media costs nothing, other users and requests without a requester are not counted
       f.repo.download(MxcUri.of("origin.test", "first"), asAlice).close();
-      f.repo.download(MxcUri.of("origin.test", "second"), org.mxmedia.DownloadOptions.defaults().withRequester(BOB)).close();
+      f.repo.download(MxcUri.of("origin.test", "second"), org.mxmedia.MediaRepository.DownloadOptions.defaults().withRequester(BOB)).close();
       limiterClock.advance(Duration.ofSeconds(1));
       f.repo.download(MxcUri.of("origin.test", "third"), asAlice).close();
       assertThat(origin.federationRequests.get()).isEqualTo(3);

@@ -29,16 +29,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.ErrorCode;
-import org.mxmedia.InMemoryMediaStore;
+import org.mxmedia.MediaRepository.DownloadOptions;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaException;
 import org.mxmedia.MxcUri;
-import org.mxmedia.UploadRequest;
-import org.mxmedia.UrlPreviewResponse;
+import org.mxmedia.MediaRepository.UploadRequest;
+import org.mxmedia.MediaRepository.UrlPreviewResponse;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.LocalMedia;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.UrlPreviewer;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
@@ -74,7 +73,7 @@ class UrlPreviewCacheTest {
   }
 
   private Fixture node() {
-    return node(new InMemoryMediaStore());
+    return node(MediaStore.inMemory());
   }
 
   static byte[] png(int width, int height, int rgb) {
@@ -223,7 +222,7 @@ class UrlPreviewCacheTest {
 
   @Test
   void twoRepositoriesSharingAStoreFetchOnce() throws Exception {
-    MediaStore shared = new InMemoryMediaStore();
+    MediaStore shared = MediaStore.inMemory();
     Fixture a = node(shared);
     Fixture b = node(shared);
     previewer.close();
@@ -331,7 +330,7 @@ class UrlPreviewCacheTest {
   @Test
   void aStoreWithoutACacheStillPreviewsAndKeepsTheImageAsMedia() throws Exception {
     // a host store that predates the cache: the SPI's defaults
-    MediaStore plain = StoreHooks.withoutPreviewCache(new InMemoryMediaStore());
+    MediaStore plain = StoreHooks.withoutPreviewCache(MediaStore.inMemory());
     Fixture f = node(plain);
     previewer.images.put("/image", png(2, 2, 0x123456));
     UrlPreviewResponse r = f.repo.previewUrl(Fixture.ALICE, "https://example.com/image");

@@ -14,7 +14,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.ToIntFunction;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.spi.MediaEvents;
 

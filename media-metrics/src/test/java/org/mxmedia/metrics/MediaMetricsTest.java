@@ -13,20 +13,20 @@ import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.InMemoryMediaStore;
-import org.mxmedia.InMemoryStorage;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaRepository;
-import org.mxmedia.MediaResponse;
+import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.testkit.DrivenScheduler;
 import org.mxmedia.testkit.TestImages;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
+import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.PrimaryStorage;
 
 class MediaMetricsTest {
   static final UserId ALICE = UserId.of("@alice:example.org");
@@ -34,8 +34,8 @@ class MediaMetricsTest {
   static MediaRepository repository(MediaEvents events, DrivenScheduler scheduler) {
     return MediaRepository.builder()
         .serverName("example.org")
-        .mediaStore(new InMemoryMediaStore())
-        .storage(new InMemoryStorage())
+        .mediaStore(MediaStore.inMemory())
+        .storage(PrimaryStorage.inMemory())
         .thumbnailer(new ImageIoThumbnailer())
         .scheduler(scheduler)
         .events(events)
@@ -95,7 +95,7 @@ class MediaMetricsTest {
       assertThat(registry.find("mxmedia.remote.fetches").timers()).isEmpty();
       assertThat(registry.get("mxmedia.store.calls").tags("method", "insertLocalMedia", "outcome", "ok").timer().count())
           .isEqualTo(2);
-      assertThat(registry.get("mxmedia.storage.calls").tags("storage", new InMemoryStorage().name(), "method", "commit")
+      assertThat(registry.get("mxmedia.storage.calls").tags("storage", PrimaryStorage.inMemory().name(), "method", "commit")
           .timer().count()).isGreaterThanOrEqualTo(2);
       // the download's access time waits for the (driven) flush
       assertThat(registry.get("mxmedia.background.queued").tags("work", "access_times").gauge().value()).isEqualTo(1);
@@ -120,8 +120,8 @@ class MediaMetricsTest {
     DrivenScheduler scheduler = new DrivenScheduler();
     try (MediaRepository repo = MediaRepository.builder()
         .serverName("example.org")
-        .mediaStore(new InMemoryMediaStore())
-        .storage(new InMemoryStorage())
+        .mediaStore(MediaStore.inMemory())
+        .storage(PrimaryStorage.inMemory())
         .config(org.mxmedia.MediaConfig.defaults().rebuild().maxUploadSize(org.mxmedia.DataSize.bytes(10)).build())
         .scheduler(scheduler)
         .events(MediaMetrics.create(registry))

@@ -1,6 +1,6 @@
 /**
  * URL previews ({@link org.mxmedia.preview.UrlPreviews}, with {@link
- * org.mxmedia.preview.UrlPattern} and {@link org.mxmedia.preview.OEmbedProvider} to configure it)
+ * org.mxmedia.preview.UrlPreviews.UrlPattern} and {@link org.mxmedia.preview.UrlPreviews.OEmbedProvider} to configure it)
  * and {@link org.mxmedia.preview.Identicons}. Nothing in this package accepts or returns {@code
  * null}.
  */

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.mxmedia.MediaException;
+import org.mxmedia.preview.UrlPreviews.OEmbedProvider;
 
 class BuilderTest {
   @Test

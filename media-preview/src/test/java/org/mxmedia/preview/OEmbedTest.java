@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.mxmedia.spi.UrlPreviewer.UrlPreview;
+import org.mxmedia.preview.UrlPreviews.OEmbedProvider;
 
 class OEmbedTest {
   private PageServer server;

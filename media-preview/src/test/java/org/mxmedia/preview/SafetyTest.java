@@ -18,9 +18,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 import org.mxmedia.OutboundPolicy;
+import org.mxmedia.preview.UrlPreviews.UrlPattern;
 
 class SafetyTest {
   private PageServer server;

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.mxmedia.preview.UrlPreviews.UrlPattern;
 
 class UrlPatternTest {
   private static boolean blocks(Map<String, String> entry, String url) {

@@ -18,8 +18,6 @@ import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
-import org.mxmedia.InMemoryMediaStore;
-import org.mxmedia.InMemoryStorage;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.UserId;
 import org.mxmedia.http.Authenticator;
@@ -177,8 +175,8 @@ public final class MediaServerExtension implements BeforeAllCallback, AfterAllCa
     private String serverName = "test.local";
     private String user = "@alice:test.local";
     private String token = "alice-token";
-    private Supplier<MediaStore> mediaStore = InMemoryMediaStore::new;
-    private Supplier<PrimaryStorage> storage = InMemoryStorage::new;
+    private Supplier<MediaStore> mediaStore = MediaStore::inMemory;
+    private Supplier<PrimaryStorage> storage = PrimaryStorage::inMemory;
     private Consumer<MediaRepository.Builder> repositorySettings = b -> { };
     private Consumer<MediaHttpHandler.Builder> handlerSettings = b -> { };
 
@@ -198,13 +196,13 @@ public final class MediaServerExtension implements BeforeAllCallback, AfterAllCa
       return this;
     }
 
-    /** Makes the metadata store for each start; default a new {@link InMemoryMediaStore}. */
+    /** Makes the metadata store for each start; default a new {@link MediaStore#inMemory()}. */
     public Builder mediaStore(Supplier<MediaStore> mediaStore) {
       this.mediaStore = Objects.requireNonNull(mediaStore, "mediaStore");
       return this;
     }
 
-    /** Makes the primary storage for each start; default a new {@link InMemoryStorage}. */
+    /** Makes the primary storage for each start; default a new {@link PrimaryStorage#inMemory()}. */
     public Builder storage(Supplier<PrimaryStorage> storage) {
       this.storage = Objects.requireNonNull(storage, "storage");
       return this;

@@ -23,24 +23,24 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.mxmedia.MediaId;
-import org.mxmedia.MediaQuery;
-import org.mxmedia.MediaUsage;
-import org.mxmedia.Page;
-import org.mxmedia.StatisticsQuery;
-import org.mxmedia.UserMediaStatistics;
+import org.mxmedia.MediaAdmin.MediaQuery;
+import org.mxmedia.MediaAdmin.MediaUsage;
+import org.mxmedia.MediaAdmin.Page;
+import org.mxmedia.MediaAdmin.StatisticsQuery;
+import org.mxmedia.MediaAdmin.UserMediaStatistics;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.LocalMedia;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.MediaStore.PendingInsert;
 import org.mxmedia.spi.MediaStore.Reservation;
-import org.mxmedia.spi.PendingMedia;
-import org.mxmedia.spi.ThumbnailRecord;
-import org.mxmedia.spi.UrlPreviewRecord;
-import org.mxmedia.spi.RemoteMedia;
+import org.mxmedia.spi.MediaStore.PendingMedia;
+import org.mxmedia.spi.MediaStore.ThumbnailRecord;
+import org.mxmedia.spi.MediaStore.UrlPreviewRecord;
+import org.mxmedia.spi.MediaStore.RemoteMedia;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
-import org.mxmedia.ThumbnailMethod;
+import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 
 /**
  * The promises of {@link MediaStore}, for any implementation: extend this class and return a new,

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.mxmedia.spi.PrimaryStorage;
-import org.mxmedia.spi.StagedBlob;
+import org.mxmedia.spi.PrimaryStorage.StagedBlob;
 import org.mxmedia.spi.StorageProvider;
 
 /**

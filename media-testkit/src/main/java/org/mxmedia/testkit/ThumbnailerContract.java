@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.spi.GeneratedThumbnail;
-import org.mxmedia.spi.ImageInfo;
+import org.mxmedia.spi.Thumbnailer.GeneratedThumbnail;
+import org.mxmedia.spi.Thumbnailer.ImageInfo;
 import org.mxmedia.spi.Thumbnailer;
 
 /**

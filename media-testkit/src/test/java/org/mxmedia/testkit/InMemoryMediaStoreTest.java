@@ -1,11 +1,10 @@
 package org.mxmedia.testkit;
 
-import org.mxmedia.InMemoryMediaStore;
 import org.mxmedia.spi.MediaStore;
 
 class InMemoryMediaStoreTest extends MediaStoreContract {
   @Override
   protected MediaStore newStore() {
-    return new InMemoryMediaStore();
+    return MediaStore.inMemory();
   }
 }

@@ -1,11 +1,10 @@
 package org.mxmedia.testkit;
 
-import org.mxmedia.InMemoryStorage;
 import org.mxmedia.spi.PrimaryStorage;
 
 class InMemoryStorageTest extends PrimaryStorageContract {
   @Override
   protected PrimaryStorage newPrimaryStorage() {
-    return new InMemoryStorage();
+    return PrimaryStorage.inMemory();
   }
 }

@@ -9,8 +9,8 @@ import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.mxmedia.DownloadOptions;
-import org.mxmedia.MediaResponse;
+import org.mxmedia.MediaRepository.DownloadOptions;
+import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
 
 class MediaServerExtensionTest {

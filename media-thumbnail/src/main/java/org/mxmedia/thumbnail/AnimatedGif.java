@@ -22,8 +22,8 @@ import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.spi.GeneratedThumbnail;
-import org.mxmedia.spi.ImageInfo;
+import org.mxmedia.spi.Thumbnailer.GeneratedThumbnail;
+import org.mxmedia.spi.Thumbnailer.ImageInfo;
 import org.w3c.dom.Node;
 
 /**

@@ -19,7 +19,7 @@ import javax.imageio.stream.ImageOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.spi.ImageInfo;
+import org.mxmedia.spi.Thumbnailer.ImageInfo;
 import org.mxmedia.testkit.TestImages;
 
 /**

@@ -16,9 +16,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.ThumbnailMethod;
+import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.spi.ImageInfo;
+import org.mxmedia.spi.Thumbnailer.ImageInfo;
 import org.mxmedia.testkit.TestImages;
 
 /**

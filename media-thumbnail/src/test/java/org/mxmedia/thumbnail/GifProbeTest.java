@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.spi.ImageInfo;
+import org.mxmedia.spi.Thumbnailer.ImageInfo;
 
 /** Probing GIFs reads a bounded prefix of their block structure, whatever the file holds after it. */
 class GifProbeTest {

@@ -14,7 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.spi.ImageInfo;
+import org.mxmedia.spi.Thumbnailer.ImageInfo;
 import org.mxmedia.testkit.TestImages;
 
 /**

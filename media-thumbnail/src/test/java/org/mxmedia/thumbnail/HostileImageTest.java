@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.spi.ImageInfo;
+import org.mxmedia.spi.Thumbnailer.ImageInfo;
 
 /** Pixel floods, huge screens, truncated, corrupt and random images: refused or thumbnailed, never a hang or a heap blow-up. */
 class HostileImageTest {

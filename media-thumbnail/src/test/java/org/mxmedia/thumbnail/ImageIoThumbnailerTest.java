@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.spi.GeneratedThumbnail;
-import org.mxmedia.spi.ImageInfo;
+import org.mxmedia.spi.Thumbnailer.GeneratedThumbnail;
+import org.mxmedia.spi.Thumbnailer.ImageInfo;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.testkit.TestImages;
 import org.mxmedia.testkit.ThumbnailerContract;
@@ -238,7 +238,7 @@ class ImageIoThumbnailerTest extends ThumbnailerContract {
     ImageInfo info = thumbnailer().probe(source, "image/gif").orElseThrow();
     assertThat(info.frameCount()).isEqualTo(3);
     List<GeneratedThumbnail> made = thumbnailer().generate(source, info,
-        List.of(new ThumbnailSpec(30, 20, org.mxmedia.ThumbnailMethod.SCALE, true), ThumbnailSpec.scale(30, 20)), MAX_PIXELS, dir);
+        List.of(new ThumbnailSpec(30, 20, org.mxmedia.ThumbnailSpec.ThumbnailMethod.SCALE, true), ThumbnailSpec.scale(30, 20)), MAX_PIXELS, dir);
     GeneratedThumbnail animated = made.stream().filter(t -> t.requested().animated()).findFirst().orElseThrow();
     GeneratedThumbnail still = made.stream().filter(t -> !t.requested().animated()).findFirst().orElseThrow();
     assertThat(animated.contentType()).isEqualTo("image/gif");

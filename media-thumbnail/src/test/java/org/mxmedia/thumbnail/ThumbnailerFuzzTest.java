@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.spi.ImageInfo;
+import org.mxmedia.spi.Thumbnailer.ImageInfo;
 
 /**
  * Fuzzes probe and generate with arbitrary bytes. In a normal test run Jazzer replays the seed

@@ -10,7 +10,7 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 import org.mxmedia.ServerName;
 import org.mxmedia.spi.FederationClient;
-import org.mxmedia.spi.FederationResponse;
+import org.mxmedia.spi.FederationClient.FederationResponse;
 
 /**
  * A {@link FederationClient} over the example's {@link OutboundHttp}: finds the destination

@@ -3,7 +3,7 @@ package org.mxmedia.http.internal;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 
 /** A parsed query string: first value wins; {@code +} and {@code %20} both decode to a space. */

@@ -1,6 +1,6 @@
 package org.mxmedia.preview.internal;
 
-import org.mxmedia.ErrorCode;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
 
 /** The errors a preview answers with. Messages never name addresses. */

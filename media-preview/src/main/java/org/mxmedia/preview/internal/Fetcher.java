@@ -35,7 +35,7 @@ import org.apache.hc.core5.util.Timeout;
 import org.mxmedia.MediaException;
 import org.mxmedia.OutboundPolicy;
 import org.jspecify.annotations.Nullable;
-import org.mxmedia.preview.UrlPattern;
+import org.mxmedia.preview.UrlPreviews.UrlPattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -20,7 +20,7 @@ import java.util.Optional;
 import org.mxmedia.MediaContent;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.PrimaryStorage;
-import org.mxmedia.spi.StagedBlob;
+import org.mxmedia.spi.PrimaryStorage.StagedBlob;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.mxmedia.spi.PrimaryStorage;
-import org.mxmedia.spi.StagedBlob;
+import org.mxmedia.spi.PrimaryStorage.StagedBlob;
 import org.mxmedia.testkit.PrimaryStorageContract;
 
 class FileSystemStorageTest extends PrimaryStorageContract {

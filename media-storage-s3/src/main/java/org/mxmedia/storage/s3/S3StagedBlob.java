@@ -8,7 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.StagedBlob;
+import org.mxmedia.spi.PrimaryStorage.StagedBlob;
 
 /**
  * An upload staged in a local file; {@link #commit} uploads it to the bucket (or finds its key

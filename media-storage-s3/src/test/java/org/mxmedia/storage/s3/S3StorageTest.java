@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.DataSize;
 import org.mxmedia.MediaContent;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.StagedBlob;
+import org.mxmedia.spi.PrimaryStorage.StagedBlob;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 @Timeout(120)

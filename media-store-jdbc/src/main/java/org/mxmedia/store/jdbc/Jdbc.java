@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import org.mxmedia.MediaId;
 import org.mxmedia.ServerName;
-import org.mxmedia.ThumbnailMethod;
+import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
 

@@ -6,13 +6,13 @@ import java.util.Optional;
 import java.util.stream.Stream;
 import org.mxmedia.MediaId;
 import org.mxmedia.ServerName;
-import org.mxmedia.ThumbnailMethod;
+import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.LocalMedia;
-import org.mxmedia.spi.PendingMedia;
-import org.mxmedia.spi.RemoteMedia;
-import org.mxmedia.spi.ThumbnailRecord;
+import org.mxmedia.spi.MediaStore.LocalMedia;
+import org.mxmedia.spi.MediaStore.PendingMedia;
+import org.mxmedia.spi.MediaStore.RemoteMedia;
+import org.mxmedia.spi.MediaStore.ThumbnailRecord;
 import org.mxmedia.store.jdbc.Jdbc.Row;
 
 /**

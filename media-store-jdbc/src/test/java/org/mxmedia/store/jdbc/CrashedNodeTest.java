@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.MxcUri;
-import org.mxmedia.UploadRequest;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;

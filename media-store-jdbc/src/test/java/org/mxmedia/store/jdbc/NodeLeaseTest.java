@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.mxmedia.MediaId;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.LocalMedia;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore.Reservation;
 
 /**

@@ -22,8 +22,8 @@ import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.LocalMedia;
-import org.mxmedia.spi.RemoteMedia;
+import org.mxmedia.spi.MediaStore.LocalMedia;
+import org.mxmedia.spi.MediaStore.RemoteMedia;
 
 /**
  * Quarantine by hash racing inserts of the same bytes, on PostgreSQL (READ COMMITTED, where

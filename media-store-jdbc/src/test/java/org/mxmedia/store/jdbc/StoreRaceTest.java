@@ -23,14 +23,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.mxmedia.MediaId;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
-import org.mxmedia.ThumbnailMethod;
+import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.LocalMedia;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore.PendingInsert;
-import org.mxmedia.spi.PendingMedia;
-import org.mxmedia.spi.RemoteMedia;
-import org.mxmedia.spi.ThumbnailRecord;
+import org.mxmedia.spi.MediaStore.PendingMedia;
+import org.mxmedia.spi.MediaStore.RemoteMedia;
+import org.mxmedia.spi.MediaStore.ThumbnailRecord;
 
 /**
  * Store methods that change a record and its blob's count, raced by threads of several instances

@@ -1,4 +1,4 @@
-package org.mxmedia;
+package org.mxmedia.internal;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -11,16 +11,25 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.Comparator;
+import org.mxmedia.MediaId;
+import org.mxmedia.MxcUri;
+import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.LocalMedia;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore;
-import org.mxmedia.spi.PendingMedia;
-import org.mxmedia.spi.RemoteMedia;
-import org.mxmedia.spi.ThumbnailRecord;
-import org.mxmedia.spi.UrlPreviewRecord;
+import org.mxmedia.spi.MediaStore.PendingMedia;
+import org.mxmedia.spi.MediaStore.RemoteMedia;
+import org.mxmedia.spi.MediaStore.ThumbnailRecord;
+import org.mxmedia.spi.MediaStore.UrlPreviewRecord;
+import org.mxmedia.MediaAdmin.MediaQuery;
+import org.mxmedia.MediaAdmin.StatisticsQuery;
+import org.mxmedia.MediaAdmin.Page;
+import org.mxmedia.MediaAdmin.MediaUsage;
+import org.mxmedia.MediaAdmin.UserMediaStatistics;
 
 /**
- * A {@link MediaStore} in memory: for tests, test harnesses and throwaway servers. Everything is
+ * A {@link MediaStore} in memory ({@link MediaStore#inMemory()}): for tests, test harnesses and
+ * throwaway servers. Public only so that the SPI's factory reaches it; the package is not exported. Everything is
  * lost when the process ends. Each method holds one lock for its whole run, so each is atomic.
  * Its reservations die with the engine that holds them, so it keeps no leases ({@link
  * #renewLease} and {@link #releaseAbandonedReservations} do nothing).

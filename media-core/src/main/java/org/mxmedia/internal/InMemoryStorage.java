@@ -1,4 +1,4 @@
-package org.mxmedia;
+package org.mxmedia.internal;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -10,18 +10,15 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.mxmedia.MediaContent;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.PrimaryStorage;
-import org.mxmedia.spi.StagedBlob;
+import org.mxmedia.spi.PrimaryStorage.StagedBlob;
 
 /**
- * Blobs held in memory: a {@link PrimaryStorage} for tests and harnesses, so that with
- * {@link InMemoryMediaStore} a complete repository needs no disk:
- *
- * <pre>{@code
- * MediaRepository repo = MediaRepository.builder().serverName("test.local")
- *     .mediaStore(new InMemoryMediaStore()).storage(new InMemoryStorage()).build();
- * }</pre>
+ * Blobs held in memory: {@link PrimaryStorage#inMemory()}, for tests and harnesses (with
+ * {@link InMemoryMediaStore} a complete repository needs no disk). Public only so that the SPI's
+ * factory reaches it; the package is not exported.
  *
  * <p>Every blob is a byte array, so memory grows with what is stored: not for production.
  * Thread-safe.
