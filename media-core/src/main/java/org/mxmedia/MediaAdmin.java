@@ -8,11 +8,13 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Function;
+import org.mxmedia.spi.Authorizer;
+import org.mxmedia.spi.UserDirectory;
 
 /**
  * Administrative operations on local media. Obtained from {@link MediaRepository#admin()} (trusted
  * host code) or {@link MediaRepository#admin(UserId)} (every call first checks the host's
- * {@link org.mxmedia.spi.Authorizer}, failing with 403 {@code M_FORBIDDEN}).
+ * {@link Authorizer}, failing with 403 {@code M_FORBIDDEN}).
  *
  * <p>Quarantine, release and deletion also take the URI of cached remote media. Operations on a
  * URI that is neither local media nor cached remote media fail with 404 {@code M_NOT_FOUND}.
@@ -20,7 +22,7 @@ import java.util.function.Function;
  * <p>Lists are paged by offset in the store (never read whole); a query's limit is at most
  * {@link Page#MAX_LIMIT}. Operations on a user's media fail with 400 {@code M_UNKNOWN} for a user
  * of another server and 404 {@code M_NOT_FOUND} for a user the host's
- * {@link org.mxmedia.spi.UserDirectory} does not know.
+ * {@link UserDirectory} does not know.
  */
 public interface MediaAdmin {
 
@@ -123,9 +125,9 @@ public interface MediaAdmin {
   /**
    * Deletes local media last accessed before {@code before} and larger than
    * {@code sizeGreaterThan} bytes, except quarantined and protected media, and, when
-   * {@code keepProfiles}, except media the host's {@link org.mxmedia.spi.UserDirectory} says is a
+   * {@code keepProfiles}, except media the host's {@link UserDirectory} says is a
    * profile or room image (400 {@code M_INVALID_PARAM}, nothing deleted, when it cannot tell:
-   * {@link org.mxmedia.spi.UserDirectory#knowsProfiles}). Works through the store in batches.
+   * {@link UserDirectory#knowsProfiles}). Works through the store in batches.
    *
    * @param sizeGreaterThan in bytes, {@code >= 0}
    * @return the ids deleted
@@ -143,7 +145,7 @@ public interface MediaAdmin {
 
   /**
    * One page of the users who uploaded local media in the query's period, with their count and
-   * total size, and their display names from the host's {@link org.mxmedia.spi.UserDirectory}.
+   * total size, and their display names from the host's {@link UserDirectory}.
    */
   Page<UserMediaStatistics> userMediaStatistics(StatisticsQuery query);
 
@@ -415,7 +417,7 @@ public interface MediaAdmin {
    * How much local media one user uploaded in a period: one row of {@link MediaAdmin#userMediaStatistics}.
    *
    * @param user the uploader
-   * @param displayName their display name, from the host's {@link org.mxmedia.spi.UserDirectory};
+   * @param displayName their display name, from the host's {@link UserDirectory};
    *     empty when the host supplies none (stores always answer empty)
    * @param mediaCount how many media, {@code >= 1}
    * @param mediaLength their total size in bytes, {@code >= 0}

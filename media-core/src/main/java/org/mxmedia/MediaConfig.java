@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.LinkedHashSet;
 
 /**
  * The limits and behaviour of a media repository, as an immutable value.
@@ -290,7 +291,7 @@ public final class MediaConfig {
 
     /** Any number of sizes, duplicates removed in order. */
     public Builder thumbnailSizes(List<ThumbnailSpec> sizes) {
-      this.thumbnailSizes = List.copyOf(new java.util.LinkedHashSet<>(sizes));
+      this.thumbnailSizes = List.copyOf(new LinkedHashSet<>(sizes));
       return this;
     }
 

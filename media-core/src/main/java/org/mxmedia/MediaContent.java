@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.mxmedia.internal.FileMediaContent;
+import java.nio.file.NoSuchFileException;
 
 /**
  * The bytes of one piece of media, ready to stream. The caller owns it and must close it.
@@ -61,7 +62,7 @@ public interface MediaContent extends Closeable {
   /**
    * Content backed by a local file, opened now.
    *
-   * @throws java.nio.file.NoSuchFileException if the file does not exist
+   * @throws NoSuchFileException if the file does not exist
    */
   static MediaContent ofFile(Path file) throws IOException {
     FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);

@@ -673,7 +673,7 @@ public interface MediaRepository extends AutoCloseable {
   }
 
   /**
-   * How an extra {@link org.mxmedia.spi.StorageProvider} is used, as Synapse's storage provider
+   * How an extra {@link StorageProvider} is used, as Synapse's storage provider
    * options.
    *
    * @param storeLocal whether local uploads are copied to it

@@ -1,5 +1,7 @@
 package org.mxmedia;
 
+import java.util.Objects;
+
 /**
  * A content URI, {@code mxc://<server-name>/<media-id>}.
  *
@@ -11,8 +13,8 @@ public record MxcUri(ServerName serverName, MediaId mediaId) {
   private static final String SCHEME = "mxc://";
 
   public MxcUri {
-    java.util.Objects.requireNonNull(serverName, "serverName");
-    java.util.Objects.requireNonNull(mediaId, "mediaId");
+    Objects.requireNonNull(serverName, "serverName");
+    Objects.requireNonNull(mediaId, "mediaId");
   }
 
   public static MxcUri of(ServerName serverName, MediaId mediaId) {

@@ -1,5 +1,5 @@
 /**
- * The public API of mxmedia: {@link org.mxmedia.MediaRepository}, its configuration and the value
+ * The public API of mxmedia: {@link MediaRepository}, its configuration and the value
  * types it speaks. Nothing in this package accepts or returns {@code null}.
  */
 @NullMarked

@@ -12,6 +12,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
 
 /** Media ids and server names are accepted by allow-list only, and none accepted can leave a directory. */
 class IdentifierGrammarTest {
@@ -93,13 +94,13 @@ class IdentifierGrammarTest {
     assertThatThrownBy(() -> MediaId.of(id)).isInstanceOf(IllegalArgumentException.class);
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void mediaIdsAreBoundedAt255Characters() {
     assertThat(MediaId.isValid("a".repeat(255))).isTrue();
     assertThat(MediaId.isValid("a".repeat(256))).isFalse();
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void errorMessagesEscapeControlCharactersAndCutLongInput() {
     assertThatThrownBy(() -> MediaId.of("evil\r\nSet-Cookie: x" + "y".repeat(500)))
         .hasMessageContaining("\\u000d\\u000a")
@@ -107,7 +108,7 @@ class IdentifierGrammarTest {
         .satisfies(e -> assertThat(e.getMessage().length()).isLessThan(150));
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void mxcUrisParseStrictly() {
     MxcUri uri = MxcUri.parse("mxc://example.org:8448/AbC_-9");
     assertThat(uri.serverName()).isEqualTo(ServerName.of("example.org:8448"));
@@ -119,7 +120,7 @@ class IdentifierGrammarTest {
     }
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void userIdsNeedALocalpartAndAValidServer() {
     UserId alice = UserId.of("@alice:example.org:8448");
     assertThat(alice.localpart()).isEqualTo("alice");

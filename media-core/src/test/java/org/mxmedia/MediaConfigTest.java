@@ -7,6 +7,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
+import java.util.List;
 
 class MediaConfigTest {
 
@@ -53,7 +54,7 @@ class MediaConfigTest {
   @Test
   void duplicateThumbnailSizesAreDroppedInOrder() {
     MediaConfig c = MediaConfig.builder()
-        .thumbnailSizes(java.util.List.of(ThumbnailSpec.crop(1, 1), ThumbnailSpec.scale(2, 2), ThumbnailSpec.crop(1, 1)))
+        .thumbnailSizes(List.of(ThumbnailSpec.crop(1, 1), ThumbnailSpec.scale(2, 2), ThumbnailSpec.crop(1, 1)))
         .build();
     assertThat(c.thumbnailSizes()).containsExactly(ThumbnailSpec.crop(1, 1), ThumbnailSpec.scale(2, 2));
   }

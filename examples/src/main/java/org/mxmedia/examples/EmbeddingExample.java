@@ -11,6 +11,8 @@ import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.UserId;
 import org.mxmedia.storage.fs.FileSystemStorage;
 import org.mxmedia.spi.MediaStore;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The smallest embedding of mxmedia: build a repository, upload a file, download it again.
@@ -36,7 +38,7 @@ public final class EmbeddingExample {
         }
       } else {
         uri = repo.upload(alice, UploadRequest.of("text/plain").withFileName("hello.txt"),
-            new java.io.ByteArrayInputStream("Hello, Matrix media!\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            new ByteArrayInputStream("Hello, Matrix media!\n".getBytes(StandardCharsets.UTF_8)));
       }
       System.out.println("Uploaded " + uri);
       try (MediaResponse media = repo.download(uri, DownloadOptions.defaults())) {

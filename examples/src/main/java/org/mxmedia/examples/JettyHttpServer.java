@@ -41,6 +41,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.mxmedia.http.MediaHttpHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.concurrent.TimeoutException;
+import java.io.UncheckedIOException;
 
 /**
  * The example server's NIO front end: Jetty 12 behind the JDK's {@code HttpServer} interface, so
@@ -142,7 +144,7 @@ final class JettyHttpServer extends HttpServer {
     server.setStopTimeout(Math.max(0, delaySeconds) * 1000L);
     try {
       server.stop();
-    } catch (java.util.concurrent.TimeoutException e) {
+    } catch (TimeoutException e) {
       log.info("Jetty stopped with connections still open after {} s", delaySeconds);
     } catch (Exception e) {
       log.warn("Jetty did not stop cleanly: {}", e.toString());
@@ -358,7 +360,7 @@ final class JettyHttpServer extends HttpServer {
         }
         getResponseBody().close();
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+        throw new UncheckedIOException(e);
       }
     }
 

@@ -24,6 +24,7 @@ import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.mxmedia.http.JdkHttpServerAdapter;
 
 /**
  * Serves a {@link MediaHttpHandler} natively on Jetty 12 (no servlet layer), writing responses
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * connector's idle timeout is disconnected, whether it is reading, writing or waiting.
  *
  * <p>Logs one line per request to the {@code org.mxmedia.http.access} logger at INFO, like
- * {@link org.mxmedia.http.JdkHttpServerAdapter}.
+ * {@link JdkHttpServerAdapter}.
  */
 final class JettyMediaHandler {
   private static final Logger access = LoggerFactory.getLogger("org.mxmedia.http.access");

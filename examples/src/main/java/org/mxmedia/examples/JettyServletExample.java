@@ -17,6 +17,7 @@ import org.mxmedia.http.MediaServlet;
 import org.mxmedia.storage.fs.FileSystemStorage;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
 import org.mxmedia.spi.MediaStore;
+import org.eclipse.jetty.util.component.LifeCycle;
 
 /**
  * How a host with its own servlet container wires mxmedia: one {@link MediaServlet} mapped to
@@ -54,9 +55,9 @@ public final class JettyServletExample {
     ServletContextHandler context = new ServletContextHandler("/");
     context.addServlet(new ServletHolder(new MediaServlet(handler)), "/_matrix/*");
     jetty.setHandler(context);
-    jetty.addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
+    jetty.addEventListener(new LifeCycle.Listener() {
       @Override
-      public void lifeCycleStopped(org.eclipse.jetty.util.component.LifeCycle event) {
+      public void lifeCycleStopped(LifeCycle event) {
         repository.close();
       }
     });

@@ -42,6 +42,9 @@ import org.mxmedia.storage.s3.S3Storage;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
+import java.net.URI;
+import java.util.OptionalInt;
 
 /**
  * A runnable Matrix media server: mxmedia on Jetty ({@link JettyHttpServer}, the default) or the
@@ -74,7 +77,7 @@ public final class MediaServer implements AutoCloseable {
   private final List<AutoCloseable> providers;
   private final StalledClientGuard guard;
   private final HealthCheck health;
-  private final @org.jspecify.annotations.Nullable MetricsEndpoint metrics;
+  private final @Nullable MetricsEndpoint metrics;
   /** The URL previewer, when previews are on; closed after the repository. */
   private final Optional<UrlPreviews> previews;
   private final CountDownLatch stopped = new CountDownLatch(1);
@@ -83,7 +86,7 @@ public final class MediaServer implements AutoCloseable {
 
   private MediaServer(HttpServer http, ExecutorService executor, MediaRepository repository, ServerName serverName,
       Map<String, UserId> tokens, Federation federation, JdbcMediaStore metadata, S3Storage s3, StalledClientGuard guard,
-      HealthCheck health, @org.jspecify.annotations.Nullable MetricsEndpoint metrics, Optional<UrlPreviews> previews,
+      HealthCheck health, @Nullable MetricsEndpoint metrics, Optional<UrlPreviews> previews,
       List<AutoCloseable> providers) {
     this.providers = providers;
     this.health = health;
@@ -142,8 +145,8 @@ public final class MediaServer implements AutoCloseable {
       config.federationDomainWhitelist(settings.federationDomainWhitelist);
     }
     config.preventMediaDownloadsFrom(settings.preventMediaDownloadsFrom);
-    Map<ServerName, java.net.URI> peers = new LinkedHashMap<>();
-    settings.peers.forEach((name, url) -> peers.put(ServerName.of(name), java.net.URI.create(url)));
+    Map<ServerName, URI> peers = new LinkedHashMap<>();
+    settings.peers.forEach((name, url) -> peers.put(ServerName.of(name), URI.create(url)));
     OutboundPolicy policy = settings.outboundPolicy();
     Federation federation = null;
     S3Storage s3 = null;
@@ -327,8 +330,8 @@ public final class MediaServer implements AutoCloseable {
   }
 
   /** The port of the metrics listener; empty without {@code --metrics-port}. */
-  java.util.OptionalInt metricsPort() {
-    return metrics == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(metrics.port());
+  OptionalInt metricsPort() {
+    return metrics == null ? OptionalInt.empty() : OptionalInt.of(metrics.port());
   }
 
   /** The metadata store (tests make it fail to see {@code /health} answer 503). */

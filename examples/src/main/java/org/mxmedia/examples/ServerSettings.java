@@ -44,6 +44,8 @@ import picocli.CommandLine.Option;
 import org.mxmedia.preview.UrlPreviews.OEmbedProvider;
 import org.mxmedia.preview.UrlPreviews.UrlPattern;
 import org.mxmedia.preview.UrlPreviews;
+import org.mxmedia.spi.UploadPolicy;
+import org.mxmedia.MediaRepository;
 
 /**
  * The example server's settings: from a YAML or JSON file ({@code --config}), then overridden by
@@ -89,7 +91,7 @@ final class ServerSettings {
   Long keyFetchTimeoutMs;
   Long clientIdleTimeoutMs;
   SynapseUnits.Retention mediaRetention = SynapseUnits.Retention.NONE;
-  List<org.mxmedia.spi.UploadPolicy.Quota> mediaUploadLimits = List.of();
+  List<UploadPolicy.Quota> mediaUploadLimits = List.of();
   /** Synapse's {@code media_storage_providers}: backups of the primary storage. */
   List<StorageProviderSettings.Provider> storageProviders = List.of();
   /** {@code jetty} (default) or {@code jdk}. */
@@ -764,7 +766,7 @@ final class ServerSettings {
     S3Storage open(Path staging) {
       try {
         return builder().stagingDirectory(staging).build();
-      } catch (java.io.UncheckedIOException e) {
+      } catch (UncheckedIOException e) {
         throw new IllegalStateException("the S3 storage (--s3-bucket " + bucket
             + (endpoint == null ? "" : ", --s3-endpoint " + endpoint) + ", --s3-region " + (region == null ? "us-east-1" : region)
             + (pathStyle ? ", --s3-path-style" : "") + ", credentials from "
@@ -787,11 +789,11 @@ final class ServerSettings {
   }
 
   /** Applies {@code media_retention} and {@code media_upload_limits} to {@code builder}. */
-  org.mxmedia.MediaRepository.Builder lifecycle(org.mxmedia.MediaRepository.Builder builder) {
+  MediaRepository.Builder lifecycle(MediaRepository.Builder builder) {
     mediaRetention.localMediaLifetime().ifPresent(builder::localMediaLifetime);
     mediaRetention.remoteMediaLifetime().ifPresent(builder::remoteMediaLifetime);
     if (!mediaUploadLimits.isEmpty()) {
-      builder.uploadPolicy(org.mxmedia.spi.UploadPolicy.perUserQuotas(mediaUploadLimits));
+      builder.uploadPolicy(UploadPolicy.perUserQuotas(mediaUploadLimits));
     }
     return builder;
   }

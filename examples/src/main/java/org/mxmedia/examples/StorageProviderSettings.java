@@ -10,6 +10,7 @@ import org.mxmedia.MediaRepository;
 import org.mxmedia.MediaRepository.StorageProviderOptions;
 import org.mxmedia.storage.fs.FileSystemStorage;
 import org.mxmedia.storage.s3.S3Storage;
+import java.net.URISyntaxException;
 
 /**
  * Synapse's {@code media_storage_providers}, as its operators write them: a list of entries with
@@ -91,7 +92,7 @@ final class StorageProviderSettings {
       if (config.containsKey("storage_class")) {
         b.storageClass(text(config, "storage_class", at));
       }
-    } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+    } catch (URISyntaxException | IllegalArgumentException e) {
       throw new IllegalArgumentException(at + ": " + e.getMessage());
     }
     return b;

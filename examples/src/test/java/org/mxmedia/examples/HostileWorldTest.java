@@ -40,6 +40,17 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.function.Consumer;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.net.SocketException;
+import java.net.InetSocketAddress;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.io.Writer;
+import java.io.ByteArrayOutputStream;
 
 /**
  * The packaged example server, started as a new user would, against a scripted evil origin
@@ -58,7 +69,7 @@ class HostileWorldTest {
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final List<AutoCloseable> closeAfter = new ArrayList<>();
   /** Told of the media id of each stalling download that reached the evil origin. */
-  private volatile java.util.function.Consumer<String> stallArrived = id -> { };
+  private volatile Consumer<String> stallArrived = id -> { };
   private ScriptedServer internal;
   private ScriptedServer evil;
   private int servers;
@@ -191,8 +202,8 @@ class HostileWorldTest {
   void aHundredStalledDownloadsLeaveTheServerAnswering() throws Exception {
     MediaServer server = startServer();
     // every download is either stalled at the origin or already answered (429 past the caps)
-    java.util.Set<String> accountedFor = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    java.util.concurrent.CountDownLatch allInPlace = new java.util.concurrent.CountDownLatch(100);
+    Set<String> accountedFor = ConcurrentHashMap.newKeySet();
+    CountDownLatch allInPlace = new CountDownLatch(100);
     stallArrived = id -> {
       if (accountedFor.add(id)) {
         allInPlace.countDown();
@@ -421,7 +432,7 @@ class HostileWorldTest {
     // each origin is a peer at its own loopback address, so one key server can tell them apart by Host;
     // the keys are fetched and verified before the request's signature is checked, so that may be any
     int origins = 1100;
-    Map<String, byte[]> responses = new java.util.concurrent.ConcurrentHashMap<>();
+    Map<String, byte[]> responses = new ConcurrentHashMap<>();
     ScriptedServer keys = closing(ScriptedServer.start("0.0.0.0",
         (req, ex) -> ex.respond(200, "application/json", responses.get(req.header("Host").replaceAll(":.*", "")))));
     Origin signer = new Origin("unused.test");
@@ -469,7 +480,7 @@ class HostileWorldTest {
         while (in.read() >= 0) {
           // whatever the server says before closing
         }
-      } catch (java.net.SocketException reset) {
+      } catch (SocketException reset) {
         // closed under us: also cut off
       }
       assertThat((System.nanoTime() - start) / 1_000_000).as("cut off after the 1 s idle timeout").isLessThan(5000);
@@ -489,7 +500,7 @@ class HostileWorldTest {
     long received = 0;
     try (Socket s = new Socket()) {
       s.setReceiveBufferSize(4096);
-      s.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+      s.connect(new InetSocketAddress("127.0.0.1", server.port()));
       s.setSoTimeout(8000);
       s.getOutputStream().write(("GET /_matrix/client/v1/media/download/" + SERVER + "/" + id + " HTTP/1.1\r\nHost: x\r\nAuthorization: "
           + TOKEN + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -500,7 +511,7 @@ class HostileWorldTest {
         for (int n; (n = in.read(buffer)) >= 0; ) {
           received += n;
         }
-      } catch (java.net.SocketException reset) {
+      } catch (SocketException reset) {
         // closed under us: also cut off
       }
     }
@@ -534,10 +545,10 @@ class HostileWorldTest {
       p.waitFor(20, TimeUnit.SECONDS);
     });
     String base = null;
-    java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     String line;
     while ((line = out.readLine()) != null) {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile(" on (http://127\\.0\\.0\\.1:\\d+) ").matcher(line);
+      Matcher m = Pattern.compile(" on (http://127\\.0\\.0\\.1:\\d+) ").matcher(line);
       if (m.find()) {
         base = m.group(1);
         break;
@@ -546,7 +557,7 @@ class HostileWorldTest {
     assertThat(base).isNotNull();
     Thread drain = new Thread(() -> {
       try {
-        out.transferTo(java.io.Writer.nullWriter());
+        out.transferTo(Writer.nullWriter());
       } catch (IOException e) {
         // the process ended
       }
@@ -574,7 +585,7 @@ class HostileWorldTest {
 
   /** A 64x64 GIF whose 20 further frames each declare 40000x40000 pixels with an 8-bit palette and carry almost no data. */
   private static byte[] gifFrameBomb() {
-    java.io.ByteArrayOutputStream gif = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream gif = new ByteArrayOutputStream();
     gif.writeBytes("GIF89a".getBytes(StandardCharsets.US_ASCII));
     gif.writeBytes(new byte[] {64, 0, 64, 0, (byte) 0xF7, 0, 0}); // screen 64x64, a 256-colour global table
     gif.writeBytes(new byte[256 * 3]);

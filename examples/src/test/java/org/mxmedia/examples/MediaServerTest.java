@@ -27,6 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.OutboundPolicy;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.net.ServerSocket;
 
 class MediaServerTest {
   @TempDir Path dir;
@@ -81,7 +83,7 @@ class MediaServerTest {
 
   @Test
   void metadataGoesToPostgresWithJdbcUrl() throws Exception {
-    try (io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start()) {
+    try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start()) {
       String url = pg.getJdbcUrl("postgres", "postgres");
       String[] args = {"--port", "0", "--data-dir", dir.toString(), "--server-name", "pg.test", "--token", "t=@a:pg.test",
           "--jdbc-url", url, "--jdbc-user", "postgres", "--jdbc-password", "postgres"};
@@ -92,7 +94,7 @@ class MediaServerTest {
       try (MediaServer second = MediaServer.start(ServerSettings.parse(args))) {
         assertThat(get(second.baseUrl() + "/_matrix/client/v1/media/download/" + path, "t").body()).isEqualTo("in postgres");
       }
-      assertThat(java.nio.file.Files.exists(dir.resolve("media.db"))).as("no SQLite file when PostgreSQL is used").isFalse();
+      assertThat(Files.exists(dir.resolve("media.db"))).as("no SQLite file when PostgreSQL is used").isFalse();
     }
   }
 
@@ -263,7 +265,7 @@ class MediaServerTest {
 
   @Test
   void theJettyServletExampleServesMedia() throws Exception {
-    try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+    try (ServerSocket probe = new ServerSocket(0)) {
       int port = probe.getLocalPort();
       probe.close();
       Server jetty = JettyServletExample.start(port, dir, "tok");

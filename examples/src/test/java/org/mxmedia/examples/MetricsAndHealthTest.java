@@ -25,6 +25,13 @@ import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.testkit.TestImages;
 import org.mxmedia.spi.PrimaryStorage;
+import java.lang.reflect.Proxy;
+import java.util.Optional;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Operating the example server: {@code --metrics-port} serves Prometheus text whose numbers match
@@ -217,16 +224,16 @@ class MetricsAndHealthTest {
   void aHungStoreIs503AfterTheTimeoutAndTheProbesStayBounded() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch entered = new CountDownLatch(1);
-    MediaStore hung = (MediaStore) java.lang.reflect.Proxy.newProxyInstance(MediaStore.class.getClassLoader(),
+    MediaStore hung = (MediaStore) Proxy.newProxyInstance(MediaStore.class.getClassLoader(),
         new Class<?>[] {MediaStore.class}, (proxy, method, args) -> {
           if (method.getName().equals("localMedia")) {
             entered.countDown();
             release.await(60, TimeUnit.SECONDS);
-            return java.util.Optional.<LocalMedia>empty();
+            return Optional.<LocalMedia>empty();
           }
           return method.invoke(MediaStore.inMemory(), args);
         });
-    try (HealthCheck health = new HealthCheck(hung, PrimaryStorage.inMemory(), java.time.Duration.ofMillis(200))) {
+    try (HealthCheck health = new HealthCheck(hung, PrimaryStorage.inMemory(), Duration.ofMillis(200))) {
       HealthCheck.Status status = health.check();
       assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
       assertThat(status).isEqualTo(new HealthCheck.Status("timeout", "ok"));
@@ -238,28 +245,28 @@ class MetricsAndHealthTest {
     } finally {
       release.countDown();
     }
-    try (HealthCheck health = new HealthCheck(MediaStore.inMemory(), PrimaryStorage.inMemory(), java.time.Duration.ofSeconds(5))) {
+    try (HealthCheck health = new HealthCheck(MediaStore.inMemory(), PrimaryStorage.inMemory(), Duration.ofSeconds(5))) {
       assertThat(health.check()).isEqualTo(new HealthCheck.Status("ok", "ok"));
     }
   }
 
   @Test
   void concurrentChecksOfAHealthySlowStoreShareOneProbeAndAllAnswer200() throws Exception {
-    java.util.concurrent.atomic.AtomicInteger probes = new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger probes = new AtomicInteger();
     CountDownLatch allAsking = new CountDownLatch(1);
-    MediaStore slow = (MediaStore) java.lang.reflect.Proxy.newProxyInstance(MediaStore.class.getClassLoader(),
+    MediaStore slow = (MediaStore) Proxy.newProxyInstance(MediaStore.class.getClassLoader(),
         new Class<?>[] {MediaStore.class}, (proxy, method, args) -> {
           if (method.getName().equals("localMedia")) {
             probes.incrementAndGet();
             allAsking.await(10, TimeUnit.SECONDS);
-            return java.util.Optional.<LocalMedia>empty();
+            return Optional.<LocalMedia>empty();
           }
           return method.invoke(MediaStore.inMemory(), args);
         });
-    try (HealthCheck health = new HealthCheck(slow, PrimaryStorage.inMemory(), java.time.Duration.ofSeconds(20))) {
-      java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(20);
+    try (HealthCheck health = new HealthCheck(slow, PrimaryStorage.inMemory(), Duration.ofSeconds(20))) {
+      ExecutorService callers = Executors.newFixedThreadPool(20);
       try {
-        java.util.List<java.util.concurrent.Future<HealthCheck.Status>> answers = new java.util.ArrayList<>();
+        List<Future<HealthCheck.Status>> answers = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
           answers.add(callers.submit(health::check));
         }
@@ -267,7 +274,7 @@ class MetricsAndHealthTest {
           Thread.onSpinWait();
         }
         allAsking.countDown();
-        for (java.util.concurrent.Future<HealthCheck.Status> a : answers) {
+        for (Future<HealthCheck.Status> a : answers) {
           assertThat(a.get(30, TimeUnit.SECONDS)).isEqualTo(new HealthCheck.Status("ok", "ok"));
         }
       } finally {

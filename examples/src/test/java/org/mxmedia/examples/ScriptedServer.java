@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.time.Duration;
 
 /**
  * A raw-socket HTTP/1.1 server for hostile-peer tests: one request per connection, answered by a
@@ -140,7 +141,7 @@ public final class ScriptedServer implements AutoCloseable {
    *
    * @throws AssertionError when fewer have ended within {@code max}
    */
-  public void awaitEnded(long count, java.time.Duration max) throws InterruptedException {
+  public void awaitEnded(long count, Duration max) throws InterruptedException {
     long deadline = System.nanoTime() + max.toNanos();
     synchronized (ended) {
       while (ended[0] < count) {

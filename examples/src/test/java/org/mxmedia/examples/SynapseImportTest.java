@@ -30,6 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.MediaAdmin.MediaInfo;
 import org.mxmedia.MxcUri;
 import org.mxmedia.UserId;
+import java.sql.Types;
+import java.security.NoSuchAlgorithmException;
 
 /**
  * {@code import-synapse} against a Synapse-shaped fixture: a SQLite database with Synapse's media
@@ -219,7 +221,7 @@ class SynapseImportTest {
       p.setString(6, user);
       p.setString(7, quarantinedBy);
       p.setString(8, urlCache);
-      p.setNull(9, java.sql.Types.BIGINT);
+      p.setNull(9, Types.BIGINT);
       p.setBoolean(10, safe);
       p.setString(11, sha);
       p.execute();
@@ -250,7 +252,7 @@ class SynapseImportTest {
   private static String sha256(byte[] bytes) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).toLowerCase(Locale.ROOT);
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new AssertionError(e);
     }
   }

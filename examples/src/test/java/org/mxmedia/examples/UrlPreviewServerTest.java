@@ -35,6 +35,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.OutboundPolicy;
 import org.mxmedia.preview.UrlPreviews.UrlPattern;
+import java.util.ArrayList;
+import java.net.InetAddress;
 
 /**
  * URL previews and identicons end to end: the example server with {@code --url-previews}, the
@@ -99,7 +101,7 @@ class UrlPreviewServerTest {
 
   private MediaServer start(String... extra) throws Exception {
     Path config = Files.writeString(dir.resolve("previews.yaml"), "max_spider_size: 2K\n");
-    List<String> args = new java.util.ArrayList<>(List.of("--port", "0", "--data-dir", dir.resolve("data").toString(),
+    List<String> args = new ArrayList<>(List.of("--port", "0", "--data-dir", dir.resolve("data").toString(),
         "--server-name", "preview.test", "--token", TOKEN + "=@alice:preview.test", "--config", config.toString()));
     args.addAll(List.of(extra));
     server = MediaServer.start(ServerSettings.parse(args.toArray(String[]::new)));
@@ -178,7 +180,7 @@ class UrlPreviewServerTest {
     // a page that is not there, a port nothing listens on, an image over max_spider_size (2K): 502
     assertError(preview(pageBase + "/missing"), 502, "M_UNKNOWN");
     int closed;
-    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       closed = socket.getLocalPort();
     }
     assertError(preview("http://127.0.0.1:" + closed + "/"), 502, "M_UNKNOWN");

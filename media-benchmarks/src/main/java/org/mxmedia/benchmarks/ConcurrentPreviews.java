@@ -26,6 +26,7 @@ import org.mxmedia.OutboundPolicy;
 import org.mxmedia.preview.UrlPreviews;
 import org.mxmedia.spi.UrlPreviewer.ImageStore;
 import org.mxmedia.spi.UrlPreviewer.StoredImage;
+import java.io.IOException;
 
 /**
  * N previews of M MiB pages at once against a web server on loopback, and the heap they take:
@@ -64,7 +65,7 @@ public final class ConcurrentPreviews {
           }
         }
         served.addAndGet(page.length);
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         if (!counted) {
           reading.countDown();
         }
@@ -81,7 +82,7 @@ public final class ConcurrentPreviews {
     ImageStore noImages = (body, type, length) -> {
       try (InputStream in = body) {
         in.transferTo(OutputStream.nullOutputStream());
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         throw new IllegalStateException(e);
       }
       return new StoredImage(MxcUri.of("bench.example", "img"), type, 0, OptionalInt.empty(), OptionalInt.empty());

@@ -11,6 +11,7 @@ import org.mxmedia.MxcUri;
 import org.mxmedia.spi.MediaStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Collects download times in memory and writes them to the store in one call per flush, so a
@@ -59,7 +60,7 @@ final class AccessRecorder {
             log.warn("Early flush of access times failed; they are kept for the next flush", e);
           }
         });
-      } catch (java.util.concurrent.RejectedExecutionException e) {
+      } catch (RejectedExecutionException e) {
         earlyFlushQueued.set(false);
       }
     }

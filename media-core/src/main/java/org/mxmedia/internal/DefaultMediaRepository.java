@@ -34,6 +34,7 @@ import org.mxmedia.spi.UserDirectory;
 import org.mxmedia.spi.UrlPreviewer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.mxmedia.DataSize;
 
 /**
  * The engine behind {@link MediaRepository}, wired by {@link RepositoryFactory}: a façade over
@@ -206,8 +207,8 @@ final class DefaultMediaRepository implements MediaRepository {
   }
 
   @Override
-  public org.mxmedia.DataSize maxUploadSize(UserId user) {
-    org.mxmedia.DataSize configured = config.maxUploadSize();
+  public DataSize maxUploadSize(UserId user) {
+    DataSize configured = config.maxUploadSize();
     return uploadPolicy.maxUploadSize(user).filter(own -> own.bytes() < configured.bytes()).orElse(configured);
   }
 

@@ -47,6 +47,11 @@ import org.mxmedia.spi.UrlPreviewer;
 import org.mxmedia.spi.UserDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.mxmedia.DataSize;
+import org.mxmedia.spi.RateLimiter;
+import org.mxmedia.spi.SpamChecker;
+import java.io.OutputStream;
+import java.io.InputStream;
 
 /**
  * Shields the engine from host code, every plug-in the same way, applied in one place
@@ -206,15 +211,15 @@ final class Guards {
       }
 
       @Override
-      public Optional<org.mxmedia.DataSize> maxUploadSize(UserId user) {
+      public Optional<DataSize> maxUploadSize(UserId user) {
         return call("upload policy", "maxUploadSize", () -> p.maxUploadSize(user));
       }
     };
   }
 
-  static org.mxmedia.spi.RateLimiter rateLimiter(org.mxmedia.spi.RateLimiter r) {
+  static RateLimiter rateLimiter(RateLimiter r) {
     String plugin = "rate limiter";
-    return new org.mxmedia.spi.RateLimiter() {
+    return new RateLimiter() {
       @Override
       public Optional<Duration> tryAcquire(Action action, UserId user, long cost) {
         return call(plugin, "tryAcquire", () -> r.tryAcquire(action, user, cost));
@@ -228,7 +233,7 @@ final class Guards {
   }
 
   /** Its {@code IOException}s pass through (reading the staged bytes failed); other failures are a 500. */
-  static org.mxmedia.spi.SpamChecker spamChecker(org.mxmedia.spi.SpamChecker c) {
+  static SpamChecker spamChecker(SpamChecker c) {
     return upload -> {
       try {
         return c.accepts(upload);
@@ -319,12 +324,12 @@ final class Guards {
       StagedBlob staged = io(plugin, "stage", s::stage);
       return new StagedBlob() {
         @Override
-        public java.io.OutputStream outputStream() {
+        public OutputStream outputStream() {
           return staged.outputStream();
         }
 
         @Override
-        public java.io.InputStream openStaged() throws IOException {
+        public InputStream openStaged() throws IOException {
           return io(plugin, "openStaged", staged::openStaged);
         }
 

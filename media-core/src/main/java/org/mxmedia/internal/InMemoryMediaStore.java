@@ -271,7 +271,7 @@ public final class InMemoryMediaStore implements MediaStore {
     synchronized (lock) {
       return remote.values().stream()
           .filter(m -> m.lastAccessedAt().isBefore(before))
-          .sorted(java.util.Comparator.comparing(RemoteMedia::lastAccessedAt))
+          .sorted(Comparator.comparing(RemoteMedia::lastAccessedAt))
           .limit(limit)
           .toList();
     }
@@ -561,7 +561,7 @@ public final class InMemoryMediaStore implements MediaStore {
     synchronized (lock) {
       List<LocalMedia> gone = media.values().stream()
           .filter(m -> m.lastAccessedAt().isBefore(before) && !m.quarantined() && !m.safeFromQuarantine())
-          .sorted(java.util.Comparator.comparing(LocalMedia::lastAccessedAt))
+          .sorted(Comparator.comparing(LocalMedia::lastAccessedAt))
           .limit(limit)
           .toList();
       gone.forEach(m -> deleteLocalMedia(m.mediaId()));
@@ -613,7 +613,7 @@ public final class InMemoryMediaStore implements MediaStore {
     synchronized (lock) {
       List<RemoteMedia> gone = remote.values().stream()
           .filter(m -> m.lastAccessedAt().isBefore(before) && !m.quarantined())
-          .sorted(java.util.Comparator.comparing(RemoteMedia::lastAccessedAt))
+          .sorted(Comparator.comparing(RemoteMedia::lastAccessedAt))
           .limit(limit)
           .toList();
       gone.forEach(m -> deleteRemoteMedia(m.uri()));

@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.net.UnknownHostException;
 
 /**
  * A CIDR range of IPv4 or IPv6 addresses ({@code 10.0.0.0/8}, {@code fe80::/10}, or a single
@@ -123,7 +124,7 @@ public final class IpRange {
     }
     try {
       return Inet4Address.getByAddress(v4);
-    } catch (java.net.UnknownHostException e) {
+    } catch (UnknownHostException e) {
       throw new IllegalStateException("four bytes are always an IPv4 address", e);
     }
   }

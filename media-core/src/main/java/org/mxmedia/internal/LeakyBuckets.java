@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.RateLimiter;
+import java.util.concurrent.ExecutionException;
 
 /**
  * {@link RateLimiter#leakyBucket}: per action, a bounded cache of buckets by user. A bucket is
@@ -116,7 +117,7 @@ final class LeakyBuckets implements RateLimiter {
         b.updatedMillis = clock.millis();
         return b;
       });
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * Reads a {@code multipart/mixed} body part by part as streams, without holding a part in memory:
@@ -20,8 +21,8 @@ import java.util.TreeMap;
 final class MultipartReader {
   private static final int MAX_HEADER_BYTES = 16 * 1024;
   private static final int MAX_PREAMBLE_BYTES = 16 * 1024;
-  private static final java.util.regex.Pattern BOUNDARY =
-      java.util.regex.Pattern.compile("[0-9A-Za-z'()+_,./:=? -]{0,69}[0-9A-Za-z'()+_,./:=?-]");
+  private static final Pattern BOUNDARY =
+      Pattern.compile("[0-9A-Za-z'()+_,./:=? -]{0,69}[0-9A-Za-z'()+_,./:=?-]");
   private static final int BUFFER = 64 * 1024;
 
   private final InputStream in;

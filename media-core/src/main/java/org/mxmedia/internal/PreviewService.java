@@ -41,6 +41,7 @@ import org.mxmedia.spi.MediaStore.UrlPreviewRecord;
 import org.mxmedia.spi.UrlPreviewer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.mxmedia.MediaRepository;
 
 /**
  * {@code preview_url}: the URL checked, the user's rate limit, then the cache in the store (shared
@@ -99,7 +100,7 @@ final class PreviewService {
     this.previewer = previewer;
   }
 
-  /** See {@link org.mxmedia.MediaRepository#previewUrl(UserId, String, Instant)}. */
+  /** See {@link MediaRepository#previewUrl(UserId, String, Instant)}. */
   UrlPreviewResponse preview(UserId user, String rawUrl, Optional<Instant> ts) {
     URI url = validate(rawUrl);
     admit(user);

@@ -40,6 +40,8 @@ import org.mxmedia.spi.MediaStore.ThumbnailRecord;
 import org.mxmedia.spi.Thumbnailer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Thumbnails of a source blob: pre-generation of the configured sizes in the background,
@@ -70,7 +72,7 @@ final class ThumbnailService {
   /** The longest a request waits for a decode slot before 429. */
   private static final Duration DECODE_WAIT = Duration.ofSeconds(30);
 
-  private final java.util.concurrent.Semaphore decodes = new java.util.concurrent.Semaphore(MAX_DECODES, true);
+  private final Semaphore decodes = new Semaphore(MAX_DECODES, true);
 
   private final MediaStore store;
   private final BlobManager blobs;
@@ -370,7 +372,7 @@ final class ThumbnailService {
 
   private void acquireDecode() {
     try {
-      if (!decodes.tryAcquire(DECODE_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+      if (!decodes.tryAcquire(DECODE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
         throw MediaException.limitExceeded("The server is busy making thumbnails; try again shortly", Duration.ofSeconds(10));
       }
     } catch (InterruptedException e) {

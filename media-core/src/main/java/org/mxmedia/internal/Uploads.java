@@ -26,6 +26,7 @@ import org.mxmedia.spi.SpamChecker;
 import org.mxmedia.spi.UploadPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.mxmedia.DataSize;
 
 /**
  * Uploads, plain and asynchronous: the request checked (content type, file name, the policy's
@@ -184,7 +185,7 @@ final class Uploads {
     UploadPolicy.Allowance allowance =
         uploadPolicy.admit(new UploadPolicy.Attempt(uploader, request, clock.instant(), since -> store.usage(uploader, since)));
     // the policy's own per-user maximum, if lower, is enforced as the configured one (and /config reports it)
-    org.mxmedia.DataSize max = uploadPolicy.maxUploadSize(uploader)
+    DataSize max = uploadPolicy.maxUploadSize(uploader)
         .filter(own -> own.bytes() < config.maxUploadSize().bytes()).orElse(config.maxUploadSize());
     long configured = max.bytes();
     MediaException tooLarge =

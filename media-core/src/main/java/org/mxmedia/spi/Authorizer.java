@@ -2,8 +2,9 @@ package org.mxmedia.spi;
 
 import java.util.Set;
 import org.mxmedia.UserId;
+import org.mxmedia.MediaRepository;
 
-/** Says who may use the administrative operations ({@link org.mxmedia.MediaRepository#admin(UserId)}). */
+/** Says who may use the administrative operations ({@link MediaRepository#admin(UserId)}). */
 @FunctionalInterface
 public interface Authorizer {
 

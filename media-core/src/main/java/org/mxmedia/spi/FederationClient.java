@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.Collections;
 
 /**
  * The host's server-to-server transport: it resolves a server name, signs the request
@@ -52,7 +53,7 @@ public interface FederationClient {
       Objects.requireNonNull(body, "body");
       TreeMap<String, List<String>> copy = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
       headers.forEach((k, v) -> copy.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
-      headers = java.util.Collections.unmodifiableMap(copy);
+      headers = Collections.unmodifiableMap(copy);
     }
 
     /** The first value of a header, by case-insensitive name. */

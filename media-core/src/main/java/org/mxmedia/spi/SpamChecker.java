@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.util.Objects;
 import java.util.Optional;
 import org.mxmedia.UserId;
+import org.mxmedia.MediaException;
 
 /**
  * Looks at each uploaded file once its bytes are staged and before they are stored (Synapse's
@@ -13,7 +14,7 @@ import org.mxmedia.UserId;
  *
  * <p>Called on the uploading request's thread, once per upload (plain or pending), after the
  * size limits and before the bytes are committed. An unchecked exception is logged and becomes a
- * 500 {@code M_UNKNOWN} (the upload is not kept); a {@link org.mxmedia.MediaException} it throws
+ * 500 {@code M_UNKNOWN} (the upload is not kept); a {@link MediaException} it throws
  * is answered as it is.
  */
 @FunctionalInterface

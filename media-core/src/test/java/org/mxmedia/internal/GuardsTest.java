@@ -19,6 +19,8 @@ import org.mxmedia.MediaException;
 import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
+import org.mxmedia.MediaException.ErrorCode;
+import org.assertj.core.groups.Tuple;
 
 class GuardsTest {
 
@@ -68,7 +70,7 @@ class GuardsTest {
     for (int i = 0; i < 2; i++) {
       guarded.uploaded(new MediaEvents.Upload(false, 1, Duration.ZERO));
       guarded.downloaded(new MediaEvents.Download(MediaEvents.Source.LOCAL, 1));
-      guarded.failed(new MediaEvents.Failure(MediaEvents.Operation.DOWNLOAD, org.mxmedia.MediaException.ErrorCode.M_NOT_FOUND, 404));
+      guarded.failed(new MediaEvents.Failure(MediaEvents.Operation.DOWNLOAD, ErrorCode.M_NOT_FOUND, 404));
       guarded.thumbnailsGenerated(new MediaEvents.ThumbnailGeneration(1, false, true, Duration.ZERO));
       guarded.thumbnailServed(new MediaEvents.ThumbnailServed(false, 1));
       guarded.remoteFetched(new MediaEvents.RemoteFetch(Optional.empty(), 1, Duration.ZERO));
@@ -101,9 +103,9 @@ class GuardsTest {
 
     assertThat(calls).extracting(MediaEvents.PluginCall::plugin, MediaEvents.PluginCall::method, MediaEvents.PluginCall::failed)
         .containsExactly(
-            org.assertj.core.groups.Tuple.tuple(MediaEvents.Plugin.STORE, "localMedia", false),
-            org.assertj.core.groups.Tuple.tuple(MediaEvents.Plugin.STORAGE, "exists", false),
-            org.assertj.core.groups.Tuple.tuple(MediaEvents.Plugin.STORE, "blobReferences", true));
+            Tuple.tuple(MediaEvents.Plugin.STORE, "localMedia", false),
+            Tuple.tuple(MediaEvents.Plugin.STORAGE, "exists", false),
+            Tuple.tuple(MediaEvents.Plugin.STORE, "blobReferences", true));
     assertThat(calls).allSatisfy(c -> assertThat(c.duration().isNegative()).isFalse());
     assertThat(calls.get(1).name()).isEqualTo(new InMemoryStorage().name());
   }

@@ -13,6 +13,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
 
 class MultipartReaderTest {
 
@@ -80,7 +81,7 @@ class MultipartReaderTest {
   @Test
   void aTruncatedBodyIsAnIOException() throws IOException {
     byte[] whole = federationBody("b", new byte[5000]);
-    byte[] cut = java.util.Arrays.copyOf(whole, whole.length - 200);
+    byte[] cut = Arrays.copyOf(whole, whole.length - 200);
     MultipartReader reader = new MultipartReader(new ByteArrayInputStream(cut), "b");
     reader.next().orElseThrow().body().readAllBytes();
     InputStream body = reader.next().orElseThrow().body();

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
+import java.util.concurrent.ExecutionException;
 
 /**
  * {@link SingleFlight} on its own: one run per key at a time, waiters share its result and its
@@ -90,7 +91,7 @@ class SingleFlightTest {
     try {
       Object value = f.get(10, TimeUnit.SECONDS);
       throw new AssertionError("expected a failure, got " + value);
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       return e.getCause();
     }
   }

@@ -9,6 +9,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import org.mxmedia.MediaException;
 
 /** Resolves client access tokens to users: the host's own session store. */
 @FunctionalInterface
@@ -18,7 +19,7 @@ public interface Authenticator {
    * The user an access token belongs to.
    *
    * @return empty for an unknown, expired or revoked token (answered 401 {@code M_UNKNOWN_TOKEN})
-   * @throws org.mxmedia.MediaException to answer otherwise (for example 429 while rate limiting)
+   * @throws MediaException to answer otherwise (for example 429 while rate limiting)
    */
   Optional<UserId> authenticate(String accessToken);
 
@@ -36,7 +37,7 @@ public interface Authenticator {
    * <p>Only tokens the host recognised are remembered (at most {@code maxTokens}, least recently
    * used first out); an unknown token is asked about every time, so a flood of invented tokens
    * neither fills the cache nor is answered from it. A failure of the host's authenticator (a
-   * {@link org.mxmedia.MediaException}, for example 429) is passed on and not remembered. A token
+   * {@link MediaException}, for example 429) is passed on and not remembered. A token
    * revoked in the host stays valid here until its entry expires: call {@link #invalidate} on
    * logout, or choose {@code ttl} as the longest a revoked token may keep working (for a session
    * store shared by several processes, that is the bound on staleness).

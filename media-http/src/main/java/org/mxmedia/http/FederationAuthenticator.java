@@ -3,6 +3,7 @@ package org.mxmedia.http;
 import java.util.List;
 import java.util.Objects;
 import org.mxmedia.ServerName;
+import org.mxmedia.MediaException;
 
 /**
  * Verifies the {@code X-Matrix} signature of a server-to-server request: the host's federation
@@ -14,7 +15,7 @@ public interface FederationAuthenticator {
   /**
    * Verifies a federation request and returns the server that signed it.
    *
-   * @throws org.mxmedia.MediaException 401 {@code M_UNAUTHORIZED} when the request carries no
+   * @throws MediaException 401 {@code M_UNAUTHORIZED} when the request carries no
    *     valid signature, 403 {@code M_FORBIDDEN} when the origin is not allowed
    */
   ServerName authenticate(Request request);

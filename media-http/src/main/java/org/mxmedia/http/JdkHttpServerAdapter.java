@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
+import java.util.Objects;
 
 /**
  * Serves a {@link MediaHttpHandler} from the JDK's {@code com.sun.net.httpserver.HttpServer}:
@@ -30,7 +31,7 @@ public final class JdkHttpServerAdapter implements HttpHandler {
   private final MediaHttpHandler handler;
 
   public JdkHttpServerAdapter(MediaHttpHandler handler) {
-    this.handler = java.util.Objects.requireNonNull(handler, "handler");
+    this.handler = Objects.requireNonNull(handler, "handler");
   }
 
   @Override

@@ -1,5 +1,5 @@
 /**
- * The Matrix media HTTP surface: {@link org.mxmedia.http.MediaHttpHandler} and its adapters.
+ * The Matrix media HTTP surface: {@link MediaHttpHandler} and its adapters.
  * Nothing in this package accepts or returns {@code null}.
  */
 @NullMarked

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.mxmedia.MediaConfig;
+import java.util.Arrays;
+import org.mxmedia.MxcUri;
 
 /** Every media endpoint through the JDK adapter on a real loopback socket, JSON checked against the spec. */
 class EndpointTest {
@@ -162,11 +164,11 @@ class EndpointTest {
     HttpResponse<byte[]> r = s.sendBytes(s.authed(path).header("Range", "bytes=100-199"));
     assertThat(r.statusCode()).isEqualTo(206);
     assertThat(r.headers().firstValue("Content-Range")).hasValue("bytes 100-199/1000");
-    assertThat(r.body()).isEqualTo(java.util.Arrays.copyOfRange(bytes, 100, 200));
+    assertThat(r.body()).isEqualTo(Arrays.copyOfRange(bytes, 100, 200));
 
     HttpResponse<byte[]> suffix = s.sendBytes(s.authed(path).header("Range", "bytes=-10"));
     assertThat(suffix.statusCode()).isEqualTo(206);
-    assertThat(suffix.body()).isEqualTo(java.util.Arrays.copyOfRange(bytes, 990, 1000));
+    assertThat(suffix.body()).isEqualTo(Arrays.copyOfRange(bytes, 990, 1000));
 
     HttpResponse<byte[]> open = s.sendBytes(s.authed(path).header("Range", "bytes=995-"));
     assertThat(open.headers().firstValue("Content-Range")).hasValue("bytes 995-999/1000");
@@ -200,7 +202,7 @@ class EndpointTest {
     String mxc = s.upload(random(100), "image/png", null);
     String path = CLIENT + "/download/" + mxcPath(mxc);
     String etag = s.send(s.authed(path)).headers().firstValue("ETag").orElseThrow();
-    s.repository.admin().quarantine(org.mxmedia.MxcUri.parse(mxc));
+    s.repository.admin().quarantine(MxcUri.parse(mxc));
     assertError(s.send(s.authed(path).header("If-None-Match", etag)), 404, "M_NOT_FOUND");
   }
 

@@ -16,6 +16,7 @@ import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaException;
 import org.mxmedia.ServerName;
+import org.mxmedia.MxcUri;
 
 /** The federation media endpoints: signed requests only, local media only, multipart/mixed answers. */
 class FederationEndpointTest {
@@ -82,7 +83,7 @@ class FederationEndpointTest {
   void unknownAndQuarantinedMediaAre404() throws Exception {
     assertError(s.send(s.request(FED + "/download/nope").header("Authorization", SIGNED)), 404, "M_NOT_FOUND");
     String mxc = s.upload(new byte[] {1}, "image/png", null);
-    s.repository.admin().quarantine(org.mxmedia.MxcUri.parse(mxc));
+    s.repository.admin().quarantine(MxcUri.parse(mxc));
     String id = mxc.substring(mxc.lastIndexOf('/') + 1);
     assertError(s.send(s.request(FED + "/download/" + id).header("Authorization", SIGNED)), 404, "M_NOT_FOUND");
   }

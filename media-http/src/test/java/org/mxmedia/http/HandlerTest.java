@@ -19,6 +19,7 @@ import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
+import org.assertj.core.api.Assertions;
 
 /**
  * The binding called directly, for requests a server would reject before any handler sees them
@@ -104,11 +105,11 @@ class HandlerTest {
   @Test
   void noHeaderValueOutsideVisibleAsciiCanLeaveTheBinding() {
     for (String value : List.of("a\r\nSet-Cookie: x=y", "\u010D\u010A", "caf\u00e9", "a\u0000b", "\u007f")) {
-      org.assertj.core.api.Assertions.assertThatThrownBy(
+      Assertions.assertThatThrownBy(
               () -> new MediaHttpResponse(200, Map.of("X-Test", value), Responses.bytesBody(new byte[0]), false))
           .as(value).isInstanceOf(IllegalArgumentException.class);
     }
-    org.assertj.core.api.Assertions.assertThatThrownBy(
+    Assertions.assertThatThrownBy(
             () -> new MediaHttpResponse(200, Map.of("Bad Name", "v"), Responses.bytesBody(new byte[0]), false))
         .isInstanceOf(IllegalArgumentException.class);
     assertThat(new MediaHttpResponse(200, Map.of("X-Test", "visible ascii\tand tab ~"), Responses.bytesBody(new byte[0]),

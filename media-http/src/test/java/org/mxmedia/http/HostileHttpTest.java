@@ -23,6 +23,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.mxmedia.DataSize;
 import org.mxmedia.MediaConfig;
+import java.net.SocketTimeoutException;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import org.mxmedia.MxcUri;
 
 /** Hostile HTTP: always a JSON 4xx, nothing written, the server stays up. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -68,7 +73,7 @@ class HostileHttpTest {
         while ((n = in.read(buf)) > 0) {
           answer.write(buf, 0, n);
         }
-      } catch (java.net.SocketTimeoutException | java.net.SocketException e) {
+      } catch (SocketTimeoutException | SocketException e) {
         // the server may reset a connection whose body it refused
       }
       return answer.toString(StandardCharsets.ISO_8859_1);
@@ -94,7 +99,7 @@ class HostileHttpTest {
       }
 
       @Override
-      public void subscribe(Flow.Subscriber<? super java.nio.ByteBuffer> subscriber) {
+      public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
         subscriber.onSubscribe(new Flow.Subscription() {
           boolean cancelled;
 
@@ -102,7 +107,7 @@ class HostileHttpTest {
           public void request(long n) {
             for (long i = 0; i < n && !cancelled && sent[0] < 64L * 1024 * 1024; i++) {
               sent[0] += 16384;
-              subscriber.onNext(java.nio.ByteBuffer.wrap(new byte[16384]));
+              subscriber.onNext(ByteBuffer.wrap(new byte[16384]));
             }
             if (sent[0] >= 64L * 1024 * 1024 && !cancelled) {
               cancelled = true;
@@ -134,7 +139,7 @@ class HostileHttpTest {
     byte[] partial = new byte[head.length() + 5000];
     System.arraycopy(head.getBytes(StandardCharsets.ISO_8859_1), 0, partial, 0, head.length());
     raw(partial, true);
-    s.awaitExchangesEnded(1, java.time.Duration.ofSeconds(10)); // the server is done with the half-sent upload
+    s.awaitExchangesEnded(1, Duration.ofSeconds(10)); // the server is done with the half-sent upload
     assertNothingStored();
   }
 
@@ -193,7 +198,7 @@ class HostileHttpTest {
         .getBytes(StandardCharsets.ISO_8859_1), true);
     assertThat(answer).as(path).startsWith("HTTP/1.1 400").contains("application/json");
     assertThat(answer).as(path).containsAnyOf("M_INVALID_PARAM", "M_MISSING_PARAM");
-    s.repository.admin().delete(org.mxmedia.MxcUri.parse(mxc));
+    s.repository.admin().delete(MxcUri.parse(mxc));
   }
 
   @Test

@@ -16,6 +16,7 @@ import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.MediaStore;
+import java.util.concurrent.TimeUnit;
 
 /** A media repository served by the JDK adapter on a loopback port, and a client for it. */
 final class HttpTestServer implements AutoCloseable {
@@ -123,7 +124,7 @@ final class HttpTestServer implements AutoCloseable {
         if (left <= 0) {
           throw new AssertionError(exchangesEnded[0] + " of " + count + " exchanges ended within " + max);
         }
-        java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(exchangesEnded, left);
+        TimeUnit.NANOSECONDS.timedWait(exchangesEnded, left);
       }
     }
   }

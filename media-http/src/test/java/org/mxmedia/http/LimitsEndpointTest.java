@@ -17,6 +17,8 @@ import org.mxmedia.MediaConfig;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.RateLimiter;
 import org.mxmedia.spi.UploadPolicy;
+import java.time.Instant;
+import java.time.ZoneOffset;
 
 /** The lifecycle's limits over HTTP: 429 with its wait in body and header, per-user /config, spam rejection. */
 class LimitsEndpointTest {
@@ -36,7 +38,7 @@ class LimitsEndpointTest {
   void aRateLimitedUploadIs429WithRetryAfterMsAndRetryAfterInWholeSeconds() throws Exception {
     RateLimiter limiter = RateLimiter.leakyBucket(Map.of(
         RateLimiter.Action.UPLOAD, new RateLimiter.Rate(0.4, 1),
-        RateLimiter.Action.CREATE, new RateLimiter.Rate(0.001, 1)), Clock.fixed(java.time.Instant.EPOCH, java.time.ZoneOffset.UTC));
+        RateLimiter.Action.CREATE, new RateLimiter.Rate(0.001, 1)), Clock.fixed(Instant.EPOCH, ZoneOffset.UTC));
     s = new HttpTestServer(MediaConfig.defaults(), b -> b, b -> b.rateLimiter(limiter));
     assertThat(upload("first").statusCode()).isEqualTo(200);
     HttpResponse<String> r = upload("second");

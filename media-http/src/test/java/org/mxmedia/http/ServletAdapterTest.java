@@ -18,6 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.spi.MediaStore;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 
 /** The servlet adapter in Jetty 12 (ee10), on a real loopback socket. */
 class ServletAdapterTest {
@@ -101,12 +103,12 @@ class ServletAdapterTest {
     HttpResponse<String> r = client.send(req("/_matrix/client/v1/media/config").build(), HttpResponse.BodyHandlers.ofString());
     long max = SpecSchemas.parse(r.body()).get("m.upload.size").asLong();
     int port = URI.create(base).getPort();
-    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
       socket.setSoTimeout(10_000);
       socket.getOutputStream().write(("POST /_matrix/media/v3/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
-          + "Content-Type: image/png\r\nContent-Length: " + (max + 1) + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+          + "Content-Type: image/png\r\nContent-Length: " + (max + 1) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
       socket.getOutputStream().flush();
-      String answer = new String(socket.getInputStream().readNBytes(400), java.nio.charset.StandardCharsets.ISO_8859_1);
+      String answer = new String(socket.getInputStream().readNBytes(400), StandardCharsets.ISO_8859_1);
       assertThat(answer).startsWith("HTTP/1.1 413").contains("M_TOO_LARGE");
     }
     assertThat(storage.size()).isZero();

@@ -26,6 +26,8 @@ import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.testkit.TestImages;
+import javax.imageio.ImageIO;
+import java.io.ByteArrayInputStream;
 
 /**
  * Two repositories sharing one store and one storage root, as two nodes of a cluster: work that
@@ -170,7 +172,7 @@ class ClusterTest {
       assertThat(dWaits.await(30, TimeUnit.SECONDS)).as("D waits for C's claim").isTrue();
       release.countDown();
       byte[] thumb = onD.get(30, TimeUnit.SECONDS);
-      assertThat(javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(thumb)).getWidth())
+      assertThat(ImageIO.read(new ByteArrayInputStream(thumb)).getWidth())
           .as("the 96x96 crop C made, not the source nor the 32x32 it had stored first").isEqualTo(96);
       assertThat(shared.thumbnails(source)).hasSize(3);
       assertThat(thumbnailer.generations.get()).as("one decode on both nodes").isEqualTo(1);

@@ -23,6 +23,9 @@ import org.mxmedia.OutboundPolicy;
 import org.mxmedia.ServerName;
 import org.mxmedia.spi.FederationClient;
 import org.mxmedia.spi.FederationClient.FederationResponse;
+import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A remote server on loopback whose answers a test scripts (honest or hostile), and an unsigned
@@ -87,7 +90,7 @@ final class FakeOrigin implements AutoCloseable {
 
   /** The spec's federation answer: a JSON part, then the media part with its headers. */
   static byte[] multipart(String boundary, String mediaHeaders, byte[] media) {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(("--" + boundary + "\r\nContent-Type: application/json\r\n\r\n{}\r\n--" + boundary + "\r\n" + mediaHeaders
         + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
     out.writeBytes(media);
@@ -119,8 +122,8 @@ final class FakeOrigin implements AutoCloseable {
           HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(uri).timeout(timeout).build(),
               HttpResponse.BodyHandlers.ofInputStream());
           bodiesOpened.incrementAndGet();
-          InputStream counted = new java.io.FilterInputStream(r.body()) {
-            private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+          InputStream counted = new FilterInputStream(r.body()) {
+            private final AtomicBoolean closed = new AtomicBoolean();
 
             @Override
             public void close() throws IOException {

@@ -38,6 +38,11 @@ import org.mxmedia.MxcUri;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
 import org.mxmedia.spi.MediaStore;
+import org.assertj.core.api.ThrowableAssert;
+import org.assertj.core.api.Assertions;
+import com.sun.net.httpserver.HttpExchange;
+import org.mxmedia.testkit.TestImages;
+import java.io.ByteArrayInputStream;
 
 /**
  * Remote media against an origin that attacks: internal {@code Location}s, redirect chains,
@@ -121,8 +126,8 @@ class HostileRemoteTest {
     return catchFailure(() -> download(uri, DownloadOptions.defaults()));
   }
 
-  private static MediaException catchFailure(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
-    Throwable t = org.assertj.core.api.Assertions.catchThrowable(call);
+  private static MediaException catchFailure(ThrowableAssert.ThrowingCallable call) {
+    Throwable t = Assertions.catchThrowable(call);
     assertThat(t).isInstanceOf(MediaException.class);
     return (MediaException) t;
   }
@@ -187,7 +192,7 @@ class HostileRemoteTest {
     assertNothingKept();
   }
 
-  private static void redirect(com.sun.net.httpserver.HttpExchange ex, String to) throws IOException {
+  private static void redirect(HttpExchange ex, String to) throws IOException {
     ex.getResponseHeaders().set("Location", to);
     ex.sendResponseHeaders(302, -1);
   }
@@ -363,7 +368,7 @@ class HostileRemoteTest {
 
   @Test
   void frozenRequestsForUncachedRemoteMediaAre404WithoutAskingTheOrigin() throws Exception {
-    byte[] png = org.mxmedia.testkit.TestImages.encode(org.mxmedia.testkit.TestImages.noisy(200, 150, 3), "png");
+    byte[] png = TestImages.encode(TestImages.noisy(200, 150, 3), "png");
     origin.federation = FakeOrigin.multipartAnswer(png, "image/png", "inline");
     DownloadOptions frozen = DownloadOptions.defaults().withLegacyFreeze(Instant.EPOCH);
     MxcUri uri = MxcUri.of("frozen.test", "m1");
@@ -420,7 +425,7 @@ class HostileRemoteTest {
     };
     failure(MxcUri.of("interrupt.test", "m"));
     assertThat(Thread.currentThread().isInterrupted()).isFalse();
-    InputStream in = new java.io.ByteArrayInputStream(new byte[10]);
+    InputStream in = new ByteArrayInputStream(new byte[10]);
     assertThat(in.readAllBytes()).hasSize(10);
   }
 }

@@ -20,6 +20,8 @@ import org.mxmedia.MxcUri;
 import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.spi.MediaStore.RemoteMedia;
 import org.mxmedia.spi.MediaStore;
+import java.security.NoSuchAlgorithmException;
+import org.mxmedia.spi.BlobKey;
 
 /**
  * Moves one large file through the repository, for {@link LargeFileMemoryTest} to run in a JVM
@@ -117,7 +119,7 @@ public final class LargeFileMain {
   static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -130,7 +132,7 @@ public final class LargeFileMain {
       case "upload" -> {
         try (Fixture f = new Fixture(dir.resolve("store"), MediaStore.inMemory(), b -> b.config(config))) {
           MxcUri uri = upload(f);
-          System.out.println("ondisk " + Files.size(f.storage.pathOf(org.mxmedia.spi.BlobKey.of(f.repo.admin().describe(uri).sha256()))));
+          System.out.println("ondisk " + Files.size(f.storage.pathOf(BlobKey.of(f.repo.admin().describe(uri).sha256()))));
         }
       }
       case "download" -> {

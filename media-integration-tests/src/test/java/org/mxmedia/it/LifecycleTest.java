@@ -21,6 +21,10 @@ import org.mxmedia.UserId;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /** Quarantine, protection, deletion and the administrative surface. */
 class LifecycleTest {
@@ -144,17 +148,17 @@ class LifecycleTest {
     MediaStore store = MediaStore.inMemory();
     BlobKey key;
     try (Fixture first = new Fixture(other, store, b -> b)) {
-      MxcUri uri = first.repo.upload(ALICE, UploadRequest.empty(), new java.io.ByteArrayInputStream(new byte[] {1, 2, 3}));
+      MxcUri uri = first.repo.upload(ALICE, UploadRequest.empty(), new ByteArrayInputStream(new byte[] {1, 2, 3}));
       key = BlobKey.of(first.repo.admin().describe(uri).sha256());
       // the crash: the record is gone and the blob claimed, but its bytes were never deleted
       store.deleteLocalMedia(uri.mediaId());
       store.claimBlobForDeletion(key, first.clock.instant().minusSeconds(600)); // ten minutes ago: abandoned
     }
-    assertThat(java.nio.file.Files.exists(FixturePaths.blob(other, key))).isTrue();
-    java.util.concurrent.CountDownLatch startUpMaintenance = new java.util.concurrent.CountDownLatch(1);
+    assertThat(Files.exists(FixturePaths.blob(other, key))).isTrue();
+    CountDownLatch startUpMaintenance = new CountDownLatch(1);
     try (Fixture second = new Fixture(other, StoreHooks.signallingMaintenance(store, startUpMaintenance), b -> b)) {
       // the start-up maintenance sweeps (deleting the bytes, then forgetting the blob), then purges pending uploads
-      assertThat(startUpMaintenance.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("the start-up maintenance ran").isTrue();
+      assertThat(startUpMaintenance.await(30, TimeUnit.SECONDS)).as("the start-up maintenance ran").isTrue();
       assertThat(second.storage.exists(key)).isFalse();
       assertThat(store.unreferencedBlobs(10)).isEmpty();
     }

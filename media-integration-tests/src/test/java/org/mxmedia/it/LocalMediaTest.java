@@ -32,6 +32,15 @@ import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.UploadPolicy;
 import org.mxmedia.spi.MediaStore;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.ArrayList;
+import java.io.SequenceInputStream;
+import java.util.concurrent.TimeUnit;
+import java.time.Instant;
+import java.io.FilterInputStream;
 
 /** Upload and download of local media over real file storage, including every way an upload can go wrong. */
 class LocalMediaTest {
@@ -112,14 +121,14 @@ class LocalMediaTest {
     try (Fixture q = new Fixture(other, MediaStore.inMemory(),
         b -> b.uploadPolicy(UploadPolicy.perUserQuota(DataSize.kibibytes(100), Duration.ofDays(1))))) {
       int uploads = 4;
-      java.util.concurrent.CountDownLatch allStarted = new java.util.concurrent.CountDownLatch(uploads);
-      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(uploads);
-      List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+      CountDownLatch allStarted = new CountDownLatch(uploads);
+      ExecutorService pool = Executors.newFixedThreadPool(uploads);
+      List<Future<Boolean>> results = new ArrayList<>();
       for (int i = 0; i < uploads; i++) {
         byte[] bytes = randomBytes(40 * 1024, 20 + i);
         results.add(pool.submit(() -> {
           // each body sends half, waits until every upload has started, then sends the rest
-          InputStream body = new java.io.SequenceInputStream(new ByteArrayInputStream(bytes, 0, 20 * 1024),
+          InputStream body = new SequenceInputStream(new ByteArrayInputStream(bytes, 0, 20 * 1024),
               new InputStream() {
                 InputStream rest;
 
@@ -154,12 +163,12 @@ class LocalMediaTest {
         }));
       }
       int stored = 0;
-      for (java.util.concurrent.Future<Boolean> r : results) {
-        stored += r.get(30, java.util.concurrent.TimeUnit.SECONDS) ? 1 : 0;
+      for (Future<Boolean> r : results) {
+        stored += r.get(30, TimeUnit.SECONDS) ? 1 : 0;
       }
       pool.shutdown();
       assertThat(stored).as("40 KiB uploads that fit in a 100 KiB quota").isBetween(1, 2);
-      assertThat(q.repo.admin().usage(ALICE, java.time.Instant.EPOCH).totalBytes()).isLessThanOrEqualTo(100 * 1024);
+      assertThat(q.repo.admin().usage(ALICE, Instant.EPOCH).totalBytes()).isLessThanOrEqualTo(100 * 1024);
     }
   }
 
@@ -314,7 +323,7 @@ class LocalMediaTest {
   }
 
   /** Counts the bytes a consumer read. */
-  static final class CountingStream extends java.io.FilterInputStream {
+  static final class CountingStream extends FilterInputStream {
     final AtomicLong read = new AtomicLong();
 
     CountingStream(InputStream in) {

@@ -23,6 +23,14 @@ import org.mxmedia.MxcUri;
 import org.mxmedia.MediaRepository.PendingUpload;
 import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.spi.MediaStore;
+import org.mxmedia.MediaConfig;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.List;
+import java.util.concurrent.Future;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** Asynchronous uploads: create, then upload; and downloads that wait for the bytes. */
 class PendingUploadTest {
@@ -152,10 +160,10 @@ class PendingUploadTest {
   @Timeout(value = 20, unit = TimeUnit.SECONDS)
   void downloadsWaitingForPendingUploadsAreCappedSoTheyCannotHoldEveryThread(@TempDir Path other) throws Exception {
     try (Fixture q = new Fixture(other, MediaStore.inMemory(),
-        b -> b.config(org.mxmedia.MediaConfig.defaults().rebuild().maxConcurrentRemoteDownloads(4).build()))) {
+        b -> b.config(MediaConfig.defaults().rebuild().maxConcurrentRemoteDownloads(4).build()))) {
       PendingUpload p = q.repo.createPending(ALICE);
-      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(12);
-      java.util.List<java.util.concurrent.Future<Integer>> answers = new java.util.ArrayList<>();
+      ExecutorService pool = Executors.newFixedThreadPool(12);
+      List<Future<Integer>> answers = new ArrayList<>();
       for (int i = 0; i < 12; i++) {
         answers.add(pool.submit(() -> {
           try {
@@ -166,8 +174,8 @@ class PendingUploadTest {
           }
         }));
       }
-      java.util.Map<Integer, Integer> statuses = new java.util.TreeMap<>();
-      for (java.util.concurrent.Future<Integer> a : answers) {
+      Map<Integer, Integer> statuses = new TreeMap<>();
+      for (Future<Integer> a : answers) {
         statuses.merge(a.get(10, TimeUnit.SECONDS), 1, Integer::sum);
       }
       pool.shutdown();

@@ -29,6 +29,7 @@ import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.testkit.TestImages;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
 import org.mxmedia.spi.MediaStore;
+import javax.imageio.ImageIO;
 
 /** Remote media against an honest and a hostile origin: right status, nothing partial kept, no thread left blocked. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -271,7 +272,7 @@ class RemoteMediaTest {
     byte[] png = TestImages.encode(TestImages.noisy(400, 300, 5), "png");
     origin.federation = FakeOrigin.multipartAnswer(png, "image/png", "inline; filename=p.png");
     try (MediaResponse thumb = f.repo.thumbnail(REMOTE, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults())) {
-      assertThat(javax.imageio.ImageIO.read(thumb.content().openStream()).getWidth()).isEqualTo(96);
+      assertThat(ImageIO.read(thumb.content().openStream()).getWidth()).isEqualTo(96);
     }
     assertThat(origin.federationRequests.get()).isEqualTo(1);
   }

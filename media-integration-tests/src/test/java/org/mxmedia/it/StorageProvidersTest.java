@@ -25,6 +25,8 @@ import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.StorageProvider;
 import org.mxmedia.storage.fs.FileSystemStorage;
+import java.util.Optional;
+import org.mxmedia.MediaContent;
 
 /** Extra storage providers with Synapse's options, and how faults in host code surface. */
 class StorageProvidersTest {
@@ -163,7 +165,7 @@ class StorageProvidersTest {
     }
 
     @Override
-    public java.util.Optional<org.mxmedia.MediaContent> fetch(BlobKey key) throws IOException {
+    public Optional<MediaContent> fetch(BlobKey key) throws IOException {
       return delegate.fetch(key);
     }
 

@@ -5,6 +5,8 @@ import java.lang.reflect.Proxy;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BiConsumer;
 import org.mxmedia.spi.MediaStore;
+import java.util.Set;
+import java.lang.reflect.InvocationHandler;
 
 /** Decorators of a {@link MediaStore} that let a test act at, and wait for, points of the engine's work. */
 final class StoreHooks {
@@ -45,11 +47,11 @@ final class StoreHooks {
    * the SPI's defaults (nothing kept), everything else is {@code inner}'s.
    */
   static MediaStore withoutPreviewCache(MediaStore inner) {
-    java.util.Set<String> cache = java.util.Set.of("insertUrlPreview", "urlPreview", "urlPreviewsExpiredBy", "deleteUrlPreview");
+    Set<String> cache = Set.of("insertUrlPreview", "urlPreview", "urlPreviewsExpiredBy", "deleteUrlPreview");
     return (MediaStore) Proxy.newProxyInstance(MediaStore.class.getClassLoader(), new Class<?>[] {MediaStore.class},
         (proxy, method, args) -> {
           if (cache.contains(method.getName())) {
-            return java.lang.reflect.InvocationHandler.invokeDefault(proxy, method, args);
+            return InvocationHandler.invokeDefault(proxy, method, args);
           }
           try {
             return method.invoke(inner, args);

@@ -36,6 +36,9 @@ import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.testkit.TestImages;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
 import org.mxmedia.spi.MediaStore;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.awt.Color;
 
 /** Thumbnail semantics end to end: pre-generation, selection, dynamic sizes, single flight, lifecycle. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -62,7 +65,7 @@ class ThumbnailTest {
       gate.run();
       List<GeneratedThumbnail> made = delegate.generate(source, info, specs, maxPixels, out);
       for (GeneratedThumbnail g : made) {
-        java.nio.file.Files.write(g.file(), new byte[bloat], java.nio.file.StandardOpenOption.APPEND);
+        Files.write(g.file(), new byte[bloat], StandardOpenOption.APPEND);
       }
       return made;
     }
@@ -317,7 +320,7 @@ class ThumbnailTest {
 
   @Test
   void animatedRequestsOfAnimatedGifsGetAnAnimatedGif() throws Exception {
-    byte[] gif = TestImages.animatedGif(400, 300, new java.awt.Color[] {java.awt.Color.RED, java.awt.Color.GREEN, java.awt.Color.BLUE}, 20);
+    byte[] gif = TestImages.animatedGif(400, 300, new Color[] {Color.RED, Color.GREEN, Color.BLUE}, 20);
     try (Fixture f = fixture(new CountingThumbnailer(), MediaConfig.defaults())) {
       MxcUri uri = f.upload(gif, UploadRequest.of("image/gif"));
       try (MediaResponse r = f.repo.thumbnail(uri, new ThumbnailSpec(320, 240, ThumbnailMethod.SCALE, true), DownloadOptions.defaults())) {

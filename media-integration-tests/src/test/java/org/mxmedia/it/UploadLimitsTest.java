@@ -36,6 +36,10 @@ import org.mxmedia.spi.SpamChecker;
 import org.mxmedia.spi.UploadPolicy;
 import org.mxmedia.spi.UploadPolicy.Quota;
 import org.mxmedia.spi.MediaStore;
+import java.util.Optional;
+import org.mxmedia.UserId;
+import java.nio.charset.StandardCharsets;
+import org.mxmedia.MediaRepository.DownloadOptions;
 
 /**
  * Synapse's {@code media_upload_limits} and {@code max_upload_size} at their edges, the per-user
@@ -147,8 +151,8 @@ class UploadLimitsTest {
       }
 
       @Override
-      public java.util.Optional<DataSize> maxUploadSize(org.mxmedia.UserId user) {
-        return user.equals(ALICE) ? java.util.Optional.of(DataSize.bytes(10)) : java.util.Optional.empty();
+      public Optional<DataSize> maxUploadSize(UserId user) {
+        return user.equals(ALICE) ? Optional.of(DataSize.bytes(10)) : Optional.empty();
       }
     };
     f = fixture(b -> b.uploadPolicy(small).config(MediaConfig.defaults().rebuild().maxUploadSize(DataSize.bytes(1000)).build()));
@@ -213,7 +217,7 @@ class UploadLimitsTest {
         return b2[0] != 'X';
       }
     }));
-    byte[] spam = "X marks the spam".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] spam = "X marks the spam".getBytes(StandardCharsets.UTF_8);
     assertRefusedLeavingNothing(() -> f.repo.upload(ALICE, UploadRequest.of("text/plain").withFileName("s.txt"),
         new ByteArrayInputStream(spam)), 400, ErrorCode.M_FORBIDDEN);
     assertThat(seen.get(0)).as("the checker read the staged bytes").isEqualTo(spam);
@@ -225,7 +229,7 @@ class UploadLimitsTest {
     assertThat(f.files()).isEmpty();
 
     // the same bytes already stored by an accepted upload stay when a rejected one is refused
-    byte[] fine = "fine bytes".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] fine = "fine bytes".getBytes(StandardCharsets.UTF_8);
     MxcUri kept = f.repo.upload(ALICE, UploadRequest.empty(), new ByteArrayInputStream(fine));
     assertThat(f.download(kept)).isEqualTo(fine);
 
@@ -280,7 +284,7 @@ class UploadLimitsTest {
       f = fixture(b -> b.federationClient(origin.client()).outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY)
           .rateLimiter(RateLimiter.leakyBucket(
               Map.of(RateLimiter.Action.REMOTE_DOWNLOAD_BYTES, new RateLimiter.Rate(1000, 2000)), limiterClock)));
-      org.mxmedia.MediaRepository.DownloadOptions asAlice = org.mxmedia.MediaRepository.DownloadOptions.defaults().withRequester(ALICE)
+      DownloadOptions asAlice = DownloadOptions.defaults().withRequester(ALICE)
           .withTimeout(Duration.ofSeconds(10));
       f.repo.download(MxcUri.of("origin.test", "first"), asAlice).close(); // 3000 bytes: over-full by 1000
       assertThatThrownBy(() -> f.repo.download(MxcUri.of("origin.test", "second"), asAlice))
@@ -292,7 +296,7 @@ class UploadLimitsTest {
       assertThat(origin.federationRequests.get()).as("the refused fetch never reached the origin").isEqualTo(1);
       // cached media costs nothing, other users and requests without a requester are not counted
       f.repo.download(MxcUri.of("origin.test", "first"), asAlice).close();
-      f.repo.download(MxcUri.of("origin.test", "second"), org.mxmedia.MediaRepository.DownloadOptions.defaults().withRequester(BOB)).close();
+      f.repo.download(MxcUri.of("origin.test", "second"), DownloadOptions.defaults().withRequester(BOB)).close();
       limiterClock.advance(Duration.ofSeconds(1));
       f.repo.download(MxcUri.of("origin.test", "third"), asAlice).close();
       assertThat(origin.federationRequests.get()).isEqualTo(3);

@@ -17,6 +17,7 @@ import java.util.function.ToIntFunction;
 import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.spi.MediaEvents;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A repository's {@link MediaEvents} as Micrometer meters, for any registry (Prometheus, OTLP,
@@ -240,7 +241,7 @@ public final class MediaMetrics implements MediaEvents {
     return "MediaMetrics" + tags;
   }
 
-  private Counter counter(String name, String description, @org.jspecify.annotations.Nullable String unit, String... tagPairs) {
+  private Counter counter(String name, String description, @Nullable String unit, String... tagPairs) {
     Counter.Builder b = Counter.builder(name).description(description).tags(tags).tags(tagPairs);
     if (unit != null) {
       b.baseUnit(unit);

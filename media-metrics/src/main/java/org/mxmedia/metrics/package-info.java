@@ -1,5 +1,5 @@
 /**
- * Micrometer meters for mxmedia: {@link org.mxmedia.metrics.MediaMetrics}, a
+ * Micrometer meters for mxmedia: {@link MediaMetrics}, a
  * {@link org.mxmedia.spi.MediaEvents} listener. Nothing in this package accepts or returns
  * {@code null}.
  */

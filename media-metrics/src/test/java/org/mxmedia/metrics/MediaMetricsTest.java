@@ -27,6 +27,11 @@ import org.mxmedia.testkit.TestImages;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
+import java.io.OutputStream;
+import org.mxmedia.MediaConfig;
+import org.mxmedia.DataSize;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 class MediaMetricsTest {
   static final UserId ALICE = UserId.of("@alice:example.org");
@@ -48,7 +53,7 @@ class MediaMetricsTest {
 
   static long read(MediaResponse response) throws Exception {
     try (response; InputStream in = response.content().openStream()) {
-      return in.transferTo(java.io.OutputStream.nullOutputStream());
+      return in.transferTo(OutputStream.nullOutputStream());
     }
   }
 
@@ -122,7 +127,7 @@ class MediaMetricsTest {
         .serverName("example.org")
         .mediaStore(MediaStore.inMemory())
         .storage(PrimaryStorage.inMemory())
-        .config(org.mxmedia.MediaConfig.defaults().rebuild().maxUploadSize(org.mxmedia.DataSize.bytes(10)).build())
+        .config(MediaConfig.defaults().rebuild().maxUploadSize(DataSize.bytes(10)).build())
         .scheduler(scheduler)
         .events(MediaMetrics.create(registry))
         .build()) {
@@ -155,7 +160,7 @@ class MediaMetricsTest {
 
   @Test
   void aListenerThatThrowsNeverBreaksARequest() throws Exception {
-    java.util.Set<String> called = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    Set<String> called = ConcurrentHashMap.newKeySet();
     DrivenScheduler scheduler = new DrivenScheduler();
     try (MediaRepository repo = repository(throwing(called::add), scheduler)) {
       byte[] png = TestImages.png(200, 150);

@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
 import java.util.LinkedHashMap;
 import java.util.Set;
 import java.util.regex.PatternSyntaxException;
+import org.mxmedia.MediaException;
 
 /**
  * URL previews as Synapse builds them: the page's OpenGraph and Twitter-card tags, with
@@ -86,7 +87,7 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
    *
    * @param url an absolute http(s) URL
    * @param images where the preview's image goes; called at most once
-   * @throws org.mxmedia.MediaException 400 {@code M_INVALID_PARAM} when {@code url} is not an
+   * @throws MediaException 400 {@code M_INVALID_PARAM} when {@code url} is not an
    *     absolute http(s) URL or carries credentials; 403 {@code M_FORBIDDEN} when it, or a
    *     redirect, is on the URL pattern list or points to an address the policy refuses; 502
    *     {@code M_UNKNOWN} when the page cannot be fetched (unreachable, a status other than 2xx,

@@ -1,7 +1,7 @@
 /**
- * URL previews ({@link org.mxmedia.preview.UrlPreviews}, with {@link
- * org.mxmedia.preview.UrlPreviews.UrlPattern} and {@link org.mxmedia.preview.UrlPreviews.OEmbedProvider} to configure it)
- * and {@link org.mxmedia.preview.Identicons}. Nothing in this package accepts or returns {@code
+ * URL previews ({@link UrlPreviews}, with {@link
+ * UrlPreviews.UrlPattern} and {@link UrlPreviews.OEmbedProvider} to configure it)
+ * and {@link Identicons}. Nothing in this package accepts or returns {@code
  * null}.
  */
 @NullMarked

@@ -9,6 +9,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import java.util.Random;
 
 class CharsetTest {
   private static final String RUSSIAN = "Привет, мир: заголовок";
@@ -130,7 +131,7 @@ class CharsetTest {
   @Test
   void brokenBytesNeverThrow() {
     byte[] garbage = new byte[4096];
-    new java.util.Random(7).nextBytes(garbage);
+    new Random(7).nextBytes(garbage);
     byte[] prefix = "<meta charset=shift_jis><title>".getBytes(StandardCharsets.US_ASCII);
     byte[] body = new byte[prefix.length + garbage.length];
     System.arraycopy(prefix, 0, body, 0, prefix.length);

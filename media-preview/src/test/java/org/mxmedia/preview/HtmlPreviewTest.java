@@ -10,6 +10,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import java.util.List;
 
 class HtmlPreviewTest {
   private PageServer server;
@@ -275,7 +276,7 @@ class HtmlPreviewTest {
       seen[1] = exchange.getRequestHeaders().getFirst("Accept-Language");
       exchange.sendResponseHeaders(200, -1);
     });
-    try (UrlPreviews french = Previews.builder().acceptLanguage(java.util.List.of("fr", "en;q=0.5")).build()) {
+    try (UrlPreviews french = Previews.builder().acceptLanguage(List.of("fr", "en;q=0.5")).build()) {
       french.preview(server.url("/p"), images);
     }
 

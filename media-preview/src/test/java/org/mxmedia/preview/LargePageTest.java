@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import java.util.ArrayList;
 
 class LargePageTest {
   private static final long MIB = 1 << 20;
@@ -48,7 +49,7 @@ class LargePageTest {
   /** Runs {@link LargePageMain} with {@code -Xmx256m}; fails when it does not exit 0. */
   private static List<String> fork(String... args) throws IOException, InterruptedException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    List<String> command = new java.util.ArrayList<>(List.of(java.toString(), "-Xmx256m", "-XX:+ExitOnOutOfMemoryError",
+    List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx256m", "-XX:+ExitOnOutOfMemoryError",
         "-Djava.awt.headless=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
         "-cp", System.getProperty("java.class.path"), LargePageMain.class.getName()));
     command.addAll(List.of(args));

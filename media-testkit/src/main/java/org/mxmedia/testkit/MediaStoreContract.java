@@ -41,6 +41,10 @@ import org.mxmedia.spi.MediaStore.RemoteMedia;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
 import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Set;
+import java.util.HashSet;
 
 /**
  * The promises of {@link MediaStore}, for any implementation: extend this class and return a new,
@@ -772,19 +776,19 @@ public abstract class MediaStoreContract {
   private static int byCodePoint(String a, String b) {
     int[] x = a.codePoints().toArray();
     int[] y = b.codePoints().toArray();
-    return java.util.Arrays.compare(x, y);
+    return Arrays.compare(x, y);
   }
 
-  private static java.util.Comparator<LocalMedia> expectedOrder(MediaQuery.Order order) {
+  private static Comparator<LocalMedia> expectedOrder(MediaQuery.Order order) {
     return switch (order) {
       case MEDIA_ID -> (a, b) -> a.mediaId().value().compareTo(b.mediaId().value());
       case UPLOAD_NAME -> (a, b) -> byCodePoint(a.uploadName().orElse(""), b.uploadName().orElse(""));
-      case CREATED_TS -> java.util.Comparator.comparing(LocalMedia::createdAt);
-      case LAST_ACCESS_TS -> java.util.Comparator.comparing(LocalMedia::lastAccessedAt);
-      case MEDIA_LENGTH -> java.util.Comparator.comparingLong(LocalMedia::size);
-      case MEDIA_TYPE -> java.util.Comparator.comparing(LocalMedia::contentType);
-      case QUARANTINED_BY -> java.util.Comparator.comparing(LocalMedia::quarantined);
-      case SAFE_FROM_QUARANTINE -> java.util.Comparator.comparing(LocalMedia::safeFromQuarantine);
+      case CREATED_TS -> Comparator.comparing(LocalMedia::createdAt);
+      case LAST_ACCESS_TS -> Comparator.comparing(LocalMedia::lastAccessedAt);
+      case MEDIA_LENGTH -> Comparator.comparingLong(LocalMedia::size);
+      case MEDIA_TYPE -> Comparator.comparing(LocalMedia::contentType);
+      case QUARANTINED_BY -> Comparator.comparing(LocalMedia::quarantined);
+      case SAFE_FROM_QUARANTINE -> Comparator.comparing(LocalMedia::safeFromQuarantine);
     };
   }
 
@@ -793,7 +797,7 @@ public abstract class MediaStoreContract {
     List<LocalMedia> alices = storeVariedMedia();
     for (MediaQuery.Order order : MediaQuery.Order.values()) {
       for (boolean descending : new boolean[] {false, true}) {
-        java.util.Comparator<LocalMedia> c = expectedOrder(order);
+        Comparator<LocalMedia> c = expectedOrder(order);
         if (descending) {
           c = c.reversed();
         }
@@ -828,7 +832,7 @@ public abstract class MediaStoreContract {
   @Test
   void pagesOfOverAThousandMediaListEachExactlyOnce() {
     int n = 1100;
-    java.util.Set<MediaId> all = new java.util.HashSet<>();
+    Set<MediaId> all = new HashSet<>();
     for (int i = 0; i < n; i++) {
       LocalMedia m = stored(media(String.format("p%05d", (i * 7919) % n), blob(i % 3), ALICE, T0.plusMillis(i % 13), i % 11));
       all.add(m.mediaId());
@@ -848,7 +852,7 @@ public abstract class MediaStoreContract {
       offset = page.nextOffset().getAsLong();
     }
     assertThat(seen).hasSize(n).doesNotHaveDuplicates();
-    assertThat(new java.util.HashSet<>(seen)).isEqualTo(all);
+    assertThat(new HashSet<>(seen)).isEqualTo(all);
 
     List<MediaId> quarantined = new ArrayList<>();
     for (long o = 0; ; o += 30) {
@@ -859,7 +863,7 @@ public abstract class MediaStoreContract {
       }
       quarantined.addAll(page.items());
     }
-    assertThat(quarantined).hasSize(n / 10).doesNotHaveDuplicates().isSortedAccordingTo(java.util.Comparator.comparing(MediaId::value));
+    assertThat(quarantined).hasSize(n / 10).doesNotHaveDuplicates().isSortedAccordingTo(Comparator.comparing(MediaId::value));
   }
 
   @Test

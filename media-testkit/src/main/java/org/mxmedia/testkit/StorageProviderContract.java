@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.MediaContent;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.StorageProvider;
+import java.util.Arrays;
 
 /**
  * The promises of {@link StorageProvider}, for any implementation: extend this class and return
@@ -191,7 +192,7 @@ public abstract class StorageProviderContract {
             Optional<MediaContent> c = provider.fetch(b.key());
             if (c.isPresent()) {
               byte[] got = read(c.get());
-              if (!java.util.Arrays.equals(got, b.bytes())) {
+              if (!Arrays.equals(got, b.bytes())) {
                 partialReads.incrementAndGet();
               }
             }

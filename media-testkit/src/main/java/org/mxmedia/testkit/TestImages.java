@@ -16,6 +16,9 @@ import javax.imageio.ImageWriter;
 import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageOutputStream;
+import java.util.Random;
+import java.util.zip.Deflater;
+import java.util.Arrays;
 
 /**
  * Images made in code for thumbnailer tests, so no binary fixture is needed: each has four
@@ -62,7 +65,7 @@ public final class TestImages {
   /** Quadrants with per-pixel noise, so the image compresses like a photo and thumbnails come out smaller than it. */
   public static BufferedImage noisy(int width, int height, long seed) {
     BufferedImage image = quadrants(width, height, BufferedImage.TYPE_INT_RGB);
-    java.util.Random random = new java.util.Random(seed);
+    Random random = new Random(seed);
     for (int y = 0; y < height; y++) {
       for (int x = 0; x < width; x++) {
         int rgb = image.getRGB(x, y);
@@ -116,12 +119,12 @@ public final class TestImages {
     out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A});
     ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
     chunk(out, "IHDR", ihdr.array());
-    java.util.zip.Deflater deflater = new java.util.zip.Deflater(9);
+    Deflater deflater = new Deflater(9);
     deflater.setInput(new byte[64 * 1024]);
     deflater.finish();
     byte[] buf = new byte[1024];
     int n = deflater.deflate(buf);
-    chunk(out, "IDAT", java.util.Arrays.copyOf(buf, n));
+    chunk(out, "IDAT", Arrays.copyOf(buf, n));
     chunk(out, "IEND", new byte[0]);
     return out.toByteArray();
   }

@@ -20,6 +20,7 @@ import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.spi.Thumbnailer.GeneratedThumbnail;
 import org.mxmedia.spi.Thumbnailer.ImageInfo;
 import org.mxmedia.spi.Thumbnailer;
+import java.util.Arrays;
 
 /**
  * The promises of {@link Thumbnailer}, for any implementation: extend this class and return one
@@ -88,7 +89,7 @@ public abstract class ThumbnailerContract {
     assertProbeRefuses(file("random.png", random), "image/png");
     assertProbeRefuses(file("empty.png", new byte[0]), "image/png");
     byte[] png = TestImages.png(200, 200);
-    Path truncated = file("truncated.png", java.util.Arrays.copyOf(png, png.length / 3));
+    Path truncated = file("truncated.png", Arrays.copyOf(png, png.length / 3));
     Optional<ImageInfo> info;
     try {
       info = thumbnailer.probe(truncated, "image/png");

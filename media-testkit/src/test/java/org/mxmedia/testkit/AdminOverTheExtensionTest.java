@@ -12,6 +12,7 @@ import org.mxmedia.MxcUri;
 import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.Authorizer;
+import java.io.ByteArrayInputStream;
 
 /** The admin API on the real test server, for a user the host's authorizer makes an admin. */
 class AdminOverTheExtensionTest {
@@ -39,7 +40,7 @@ class AdminOverTheExtensionTest {
   void anAdminListsQuarantinesAndDeletesOverHttp() throws Exception {
     UserId alice = UserId.of("@alice:test.local");
     MxcUri uri = media.repository().upload(alice, UploadRequest.of("text/plain"),
-        new java.io.ByteArrayInputStream("hello".getBytes(StandardCharsets.UTF_8)));
+        new ByteArrayInputStream("hello".getBytes(StandardCharsets.UTF_8)));
 
     Answer list = send("GET", "/_synapse/admin/v1/users/%40alice%3Atest.local/media", "root-token");
     assertThat(list.statusCode()).as(list.body()).isEqualTo(200);

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.ArrayList;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 
 /**
  * The Matrix spec's canonical JSON (appendix): object keys sorted by code point, no insignificant
@@ -30,7 +33,7 @@ final class CanonicalJson {
   private static JsonNode sorted(JsonNode node) {
     if (node.isObject()) {
       ObjectNode out = MAPPER.createObjectNode();
-      java.util.List<String> names = new java.util.ArrayList<>();
+      List<String> names = new ArrayList<>();
       node.fieldNames().forEachRemaining(names::add);
       names.sort(String::compareTo);
       for (String name : names) {
@@ -39,7 +42,7 @@ final class CanonicalJson {
       return out;
     }
     if (node.isArray()) {
-      com.fasterxml.jackson.databind.node.ArrayNode out = MAPPER.createArrayNode();
+      ArrayNode out = MAPPER.createArrayNode();
       node.forEach(n -> out.add(sorted(n)));
       return out;
     }

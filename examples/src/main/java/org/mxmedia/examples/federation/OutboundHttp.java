@@ -43,6 +43,9 @@ import org.apache.hc.core5.util.Timeout;
 import org.mxmedia.OutboundPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.security.NoSuchAlgorithmException;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpResponse;
+import java.util.ArrayList;
 
 /**
  * The example's one outbound HTTP stack (Apache HttpClient 5, classic), shared by the signed
@@ -115,7 +118,7 @@ final class OutboundHttp implements Closeable {
   static OutboundHttp create(OutboundPolicy policy, Limits limits) {
     try {
       return new OutboundHttp(policy, limits, SSLContext.getDefault());
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("no TLS in this JVM", e);
     }
   }
@@ -225,7 +228,7 @@ final class OutboundHttp implements Closeable {
   private static void abort(HttpGet request, ClassicHttpResponse response) {
     request.cancel();
     try {
-      if (response instanceof org.apache.hc.client5.http.impl.classic.CloseableHttpResponse c) {
+      if (response instanceof CloseableHttpResponse c) {
         c.close(CloseMode.IMMEDIATE);
       }
     } catch (RuntimeException e) {
@@ -250,7 +253,7 @@ final class OutboundHttp implements Closeable {
       this.deadline = deadline;
       Map<String, List<String>> h = new LinkedHashMap<>();
       for (Header header : response.getHeaders()) {
-        h.computeIfAbsent(header.getName().toLowerCase(Locale.ROOT), k -> new java.util.ArrayList<>()).add(header.getValue());
+        h.computeIfAbsent(header.getName().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(header.getValue());
       }
       this.headers = h;
       HttpEntity entity = response.getEntity();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Locale;
 
 /** The {@code Authorization: X-Matrix ...} header of a signed server-to-server request. */
 record XMatrix(String origin, Optional<String> destination, String key, String sig) {
@@ -33,7 +34,7 @@ record XMatrix(String origin, Optional<String> destination, String key, String s
       if (eq < 1) {
         return Optional.empty();
       }
-      String name = part.substring(0, eq).strip().toLowerCase(java.util.Locale.ROOT);
+      String name = part.substring(0, eq).strip().toLowerCase(Locale.ROOT);
       String value = part.substring(eq + 1).strip();
       if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
         value = value.substring(1, value.length() - 1);

@@ -21,13 +21,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.mxmedia.OutboundPolicy;
 import org.mxmedia.examples.ScriptedServer;
+import java.util.ArrayList;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class OutboundHttpTest {
   private static final Duration LONG = Duration.ofSeconds(10);
   private static final OutboundHttp.Limits LIMITS = new OutboundHttp.Limits(Duration.ofSeconds(2), Duration.ofSeconds(10));
 
-  private final List<AutoCloseable> closeAfter = new java.util.ArrayList<>();
+  private final List<AutoCloseable> closeAfter = new ArrayList<>();
 
   @AfterEach
   void close() throws Exception {

@@ -38,6 +38,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.OutboundPolicy;
 import org.mxmedia.ServerName;
+import javax.net.ssl.SSLException;
+import java.net.URI;
+import java.util.Optional;
 
 /** Discovery through SRV: connect to the target, verify TLS against and send {@code Host:} the server name. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -173,7 +176,7 @@ class ServerDiscoveryTest {
     ServerDiscovery discovery = new ServerDiscovery(Map.of(), http, policy(), LONG, srvTo(server.getLocalPort(), new AtomicInteger()));
 
     assertThatThrownBy(() -> http.get(discovery.targetFor(ServerName.of("srv.example")), "/", Map.of(), LONG, LONG))
-        .isInstanceOf(javax.net.ssl.SSLException.class).hasMessageContaining("srv.example");
+        .isInstanceOf(SSLException.class).hasMessageContaining("srv.example");
     assertThat(seen).isEmpty();
   }
 
@@ -218,15 +221,15 @@ class ServerDiscoveryTest {
 
   @Test
   void theLowestPrioritySrvRecordWinsAndAConfiguredPeerIsTrusted() throws Exception {
-    ServerDiscovery discovery = new ServerDiscovery(Map.of(ServerName.of("peer.test"), java.net.URI.create("http://127.0.0.1:9")),
+    ServerDiscovery discovery = new ServerDiscovery(Map.of(ServerName.of("peer.test"), URI.create("http://127.0.0.1:9")),
         http(KeyStore.getInstance("PKCS12")), policy(), LONG,
         name -> List.of(new ServerDiscovery.SrvRecord(20, 0, 1111, "b.example."), new ServerDiscovery.SrvRecord(10, 0, 2222, "a.example.")));
     assertThat(discovery.endpointFor(ServerName.of("srv.example")))
-        .isEqualTo(new ServerDiscovery.Endpoint("https", "a.example", 2222, java.util.Optional.of("srv.example"), false));
+        .isEqualTo(new ServerDiscovery.Endpoint("https", "a.example", 2222, Optional.of("srv.example"), false));
     assertThat(discovery.endpointFor(ServerName.of("peer.test")))
-        .isEqualTo(new ServerDiscovery.Endpoint("http", "127.0.0.1", 9, java.util.Optional.empty(), true));
+        .isEqualTo(new ServerDiscovery.Endpoint("http", "127.0.0.1", 9, Optional.empty(), true));
     assertThat(discovery.endpointFor(ServerName.of("literal.example:8449")))
-        .isEqualTo(new ServerDiscovery.Endpoint("https", "literal.example", 8449, java.util.Optional.empty(), false));
+        .isEqualTo(new ServerDiscovery.Endpoint("https", "literal.example", 8449, Optional.empty(), false));
   }
 
   /**

@@ -26,6 +26,7 @@ import org.mxmedia.spi.UrlPreviewer.StoredImage;
 import org.mxmedia.spi.UrlPreviewer.UrlPreview;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.mxmedia.preview.UrlPreviews;
 
 /**
  * One preview: the oEmbed provider's answer for URLs it claims (the page when it fails), else the
@@ -73,7 +74,7 @@ public final class PreviewEngine implements Closeable {
         settings.connectTimeout(), settings.readTimeout(), settings.maxConnections());
   }
 
-  /** See {@link org.mxmedia.preview.UrlPreviews#preview}. */
+  /** See {@link UrlPreviews#preview}. */
   public UrlPreview preview(URI url, ImageStore images) {
     URI target = validate(url);
     if (fetcher.blacklisted(target)) {

@@ -1,4 +1,4 @@
-/** {@link org.mxmedia.storage.fs.FileSystemStorage}: blobs on a local file system. */
+/** {@link FileSystemStorage}: blobs on a local file system. */
 @NullMarked
 package org.mxmedia.storage.fs;
 

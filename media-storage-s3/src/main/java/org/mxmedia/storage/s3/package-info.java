@@ -1,5 +1,5 @@
 /**
- * {@link org.mxmedia.storage.s3.S3Storage}: blobs in an S3 bucket, as the primary storage of a
+ * {@link S3Storage}: blobs in an S3 bucket, as the primary storage of a
  * repository or as a storage provider beside it.
  */
 @NullMarked

@@ -33,6 +33,7 @@ import org.mxmedia.MediaContent;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.PrimaryStorage.StagedBlob;
 import software.amazon.awssdk.services.s3.model.S3Object;
+import java.nio.file.NoSuchFileException;
 
 @Timeout(120)
 class S3StorageTest {
@@ -229,7 +230,7 @@ class S3StorageTest {
       }
       assertThat(s3.store.gets).hasSize(2);
       storage.delete(b.key());
-      assertThatThrownBy(content::openStream).isInstanceOf(java.nio.file.NoSuchFileException.class)
+      assertThatThrownBy(content::openStream).isInstanceOf(NoSuchFileException.class)
           .hasMessageContaining(storage.keyOf(b.key()));
     }
   }

@@ -1,4 +1,4 @@
-/** {@link org.mxmedia.store.jdbc.JdbcMediaStore}: the SQL metadata store. */
+/** {@link JdbcMediaStore}: the SQL metadata store. */
 @NullMarked
 package org.mxmedia.store.jdbc;
 

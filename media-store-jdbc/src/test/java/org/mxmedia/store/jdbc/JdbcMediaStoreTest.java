@@ -34,6 +34,8 @@ import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.storage.fs.FileSystemStorage;
+import java.time.Instant;
+import org.mxmedia.spi.MediaStore;
 
 class JdbcMediaStoreTest {
   @TempDir Path dir;
@@ -123,8 +125,8 @@ class JdbcMediaStoreTest {
   private static void assertMigratedFromVersionOne(JdbcMediaStore store) {
     BlobKey claimed = BlobKey.of("a".repeat(64));
     BlobKey live = BlobKey.of("b".repeat(64));
-    java.time.Instant now = java.time.Instant.parse("2026-01-01T00:00:00Z");
-    assertThat(store.reserveBlob(claimed)).as("the old claim still holds").isEqualTo(org.mxmedia.spi.MediaStore.Reservation.BEING_DELETED);
+    Instant now = Instant.parse("2026-01-01T00:00:00Z");
+    assertThat(store.reserveBlob(claimed)).as("the old claim still holds").isEqualTo(MediaStore.Reservation.BEING_DELETED);
     assertThat(store.takeOverDeletion(claimed, now.minusSeconds(300), now)).as("and counts as abandoned").isTrue();
     store.forgetBlob(claimed, now);
     assertThat(store.unreferencedBlobs(10)).isEmpty();
