@@ -231,7 +231,7 @@ final class JettyHttpServer extends HttpServer {
     }
 
     /**
-     * Runs a context as the JDK server does: its authenticator, then its filters, then its handler,
+     * Runs a context as the JDK server does: its filters, then its authenticator, then its handler,
      * on a blocking {@link HttpExchange}. A media context with filters or an authenticator hands the
      * request to the native handler at the end of the chain, which then completes it.
      */

@@ -77,6 +77,7 @@ final class MappedFiles {
     try {
       attributes = Files.readAttributes(file, BasicFileAttributes.class);
     } catch (NoSuchFileException gone) {
+      mappings.invalidate(file); // let the collector unmap it and free the deleted file's blocks
       return Optional.empty();
     }
     long size = attributes.size();
