@@ -3,8 +3,8 @@
 # authenticated, every media header), the same jar on the JDK HttpServer (--http-server jdk) and
 # mxmedia on Jetty through the servlet adapter, against nginx serving the same bytes statically
 # from disk, all on loopback, measured with wrk in one run: requests/s for a 10 KB thumbnail,
-# MB/s for a 100 MB file. Every measurement is repeated RUNS times (servers interleaved) and the
-# medians are compared. Needs: wrk, nginx (apt-get install wrk nginx-light). Sends traffic to
+# MB/s for a 100 MB file. After 5 s of warm-up per server and file, every measurement is repeated
+# RUNS times (servers interleaved) and the medians are compared. Needs: wrk, nginx (apt-get install wrk nginx-light). Sends traffic to
 # 127.0.0.1 only.
 # Usage: media-benchmarks/scripts/http-vs-nginx.sh [SECONDS [RUNS]]
 set -euo pipefail
@@ -119,6 +119,11 @@ ratio() { echo "scale=2; $1 / $2" | bc; }
 base_native="http://127.0.0.1:18007/_matrix/client/v1/media/download/localhost"
 base_jdk="http://127.0.0.1:18008/_matrix/client/v1/media/download/localhost"
 base_jetty="http://127.0.0.1:18009/_matrix/client/v1/media/download/localhost:18009"
+# warm-up, not recorded: the JVMs compile their hot paths (a server that has run a while is warm)
+for url in "$base_native/$small_native" "$base_jdk/$small_jdk" "$base_jetty/$small_jetty" \
+    "$base_native/$large_native" "$base_jdk/$large_jdk" "$base_jetty/$large_jetty"; do
+  wrk -t2 -c16 -d5s -H "Authorization: Bearer bench" "$url" > /dev/null
+done
 declare -A small large
 for run in $(seq "$runs"); do
   echo "run $run of $runs" >&2

@@ -1,6 +1,5 @@
 package org.mxmedia;
 
-import java.util.regex.Pattern;
 
 /**
  * The media id of an {@code mxc://} URI: 1 to 255 characters from {@code [A-Za-z0-9_-]}.
@@ -15,8 +14,6 @@ public record MediaId(String value) {
   /** The longest media id accepted, in characters. */
   public static final int MAX_LENGTH = 255;
 
-  private static final Pattern GRAMMAR = Pattern.compile("[A-Za-z0-9_-]{1,255}");
-
   public MediaId {
     if (!isValid(value)) {
       throw new IllegalArgumentException("not a valid media id: " + Strings.quoteForMessage(value));
@@ -29,7 +26,17 @@ public record MediaId(String value) {
 
   /** Whether {@code candidate} is a media id this library accepts. */
   public static boolean isValid(String candidate) {
-    return candidate.length() <= MAX_LENGTH && GRAMMAR.matcher(candidate).matches();
+    int length = candidate.length();
+    if (length == 0 || length > MAX_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < length; i++) {
+      char c = candidate.charAt(i);
+      if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

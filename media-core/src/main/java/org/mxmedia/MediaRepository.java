@@ -391,7 +391,10 @@ public interface MediaRepository extends AutoCloseable {
       return this;
     }
 
-    /** Checks each upload's staged bytes before they are stored; see {@link SpamChecker}. Default: none. */
+    /**
+     * Checks each upload's staged bytes before they are stored, and each remote file fetched over
+     * federation before it is cached ({@link SpamChecker#acceptsRemote}). Default: none.
+     */
     public Builder spamChecker(SpamChecker spamChecker) {
       this.spamChecker = once(this.spamChecker, spamChecker, "spamChecker");
       return this;

@@ -11,6 +11,8 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.URI;
@@ -23,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
@@ -115,9 +118,10 @@ final class JettyHttpServer extends HttpServer {
     return active.get();
   }
 
+  /** Throws as the JDK server does when bound twice: this server was bound when created. */
   @Override
-  public void bind(InetSocketAddress addr, int backlog) {
-    throw new UnsupportedOperationException("bound when created");
+  public void bind(InetSocketAddress addr, int backlog) throws IOException {
+    throw new BindException("already bound to " + getAddress());
   }
 
   @Override
@@ -217,7 +221,7 @@ final class JettyHttpServer extends HttpServer {
       active.incrementAndGet();
       Callback counted = Callback.from(callback, active::decrementAndGet);
       try {
-        if (context.media != null) {
+        if (context.media != null && context.filters.isEmpty() && context.authenticator == null) {
           context.media.handle(request, response, counted);
         } else {
           bridge(context, request, response, counted);
@@ -228,6 +232,11 @@ final class JettyHttpServer extends HttpServer {
       return true;
     }
 
+    /**
+     * Runs a context as the JDK server does: its filters, then its authenticator, then its handler,
+     * on a blocking {@link HttpExchange}. A media context with filters or an authenticator hands the
+     * request to the native handler at the end of the chain, which then completes it.
+     */
     private void bridge(Context context, Request request, Response response, Callback callback) {
       ExchangeBridge exchange;
       try {
@@ -236,14 +245,51 @@ final class JettyHttpServer extends HttpServer {
         jsonError(request, response, callback);
         return;
       }
+      boolean[] handedOff = {false};
+      Filter.Chain chain = new Filter.Chain(context.filters, new HttpHandler() {
+        @Override
+        public void handle(HttpExchange e) throws IOException {
+          if (!authenticated(context, exchange)) {
+            return;
+          }
+          if (context.media != null) {
+            handedOff[0] = true;
+            context.media.handle(request, response, callback);
+          } else {
+            context.handler.handle(e);
+          }
+        }
+      });
       try {
-        context.handler.handle(exchange);
-        exchange.close();
-        callback.succeeded();
+        chain.doFilter(exchange);
+        if (!handedOff[0]) {
+          exchange.close();
+          callback.succeeded();
+        }
       } catch (IOException | RuntimeException e) {
-        exchange.closeQuietly();
+        if (!handedOff[0]) {
+          exchange.closeQuietly();
+        }
         callback.failed(e);
       }
+    }
+
+    /** Applies the context's authenticator; a refusal is answered here with its status. */
+    private boolean authenticated(Context context, ExchangeBridge exchange) throws IOException {
+      Authenticator authenticator = context.authenticator;
+      if (authenticator == null) {
+        return true;
+      }
+      Authenticator.Result result = authenticator.authenticate(exchange);
+      if (result instanceof Authenticator.Success success) {
+        exchange.principal = success.getPrincipal();
+        return true;
+      }
+      int status = result instanceof Authenticator.Failure failure
+          ? failure.getResponseCode()
+          : ((Authenticator.Retry) result).getResponseCode();
+      exchange.sendResponseHeaders(status, -1);
+      return false;
     }
   }
 
@@ -253,7 +299,8 @@ final class JettyHttpServer extends HttpServer {
     volatile HttpHandler handler;
     final JettyMediaHandler media;
     private final Map<String, Object> attributes = new ConcurrentHashMap<>();
-    private final List<Filter> filters = new CopyOnWriteArrayList<>();
+    final List<Filter> filters = new CopyOnWriteArrayList<>();
+    volatile Authenticator authenticator;
 
     Context(String path, HttpHandler handler, JettyMediaHandler media) {
       this.path = path;
@@ -293,12 +340,14 @@ final class JettyHttpServer extends HttpServer {
 
     @Override
     public Authenticator setAuthenticator(Authenticator auth) {
-      throw new UnsupportedOperationException("no authenticators on the Jetty front end");
+      Authenticator previous = authenticator;
+      authenticator = auth;
+      return previous;
     }
 
     @Override
     public Authenticator getAuthenticator() {
-      return null;
+      return authenticator;
     }
   }
 
@@ -315,6 +364,7 @@ final class JettyHttpServer extends HttpServer {
     private OutputStream out;
     private int code = -1;
     private boolean noBody;
+    volatile HttpPrincipal principal;
 
     ExchangeBridge(Context context, Request request, Response response) throws URISyntaxException {
       this.context = context;
@@ -451,7 +501,7 @@ final class JettyHttpServer extends HttpServer {
 
     @Override
     public HttpPrincipal getPrincipal() {
-      return null;
+      return principal;
     }
   }
 

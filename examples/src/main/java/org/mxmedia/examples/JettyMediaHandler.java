@@ -34,9 +34,10 @@ import org.mxmedia.http.JdkHttpServerAdapter;
  *   <li>a body of at most {@link #SMALL_BODY} bytes is read into one pooled buffer and written in
  *       one asynchronous write with the headers;
  *   <li>a larger body backed by a local file ({@link MediaHttpResponse.Body#fileRegion()}) is
- *       memory-mapped in windows of at most {@link #WINDOW} bytes and each window written
- *       asynchronously: the kernel copies from the page cache to the socket, and no heap or pooled
- *       buffer is held per connection however slowly the client reads;
+ *       written asynchronously from a read-only mapping of the whole file, kept for the next
+ *       request ({@link MappedFiles}): the kernel copies from the page cache to the socket, and no
+ *       heap or pooled buffer is held per connection however slowly the client reads. A file past
+ *       2 GiB is mapped in windows of at most {@link #WINDOW} bytes, each written in turn;
  *   <li>any other body (streamed content, such as a storage without local files) is written from
  *       the request thread through Jetty's blocking output stream in bounded chunks.
  * </ul>
@@ -57,6 +58,11 @@ final class JettyMediaHandler {
   /** The largest mapped window of a file body (bytes). */
   static final long WINDOW = 64L * 1024 * 1024;
 
+  /**
+   * Mappings of files served lately: 4 GiB of address space and 4096 mappings kept at most, 16384
+   * existing at once (a quarter of Linux's default map count limit).
+   */
+  private final MappedFiles mapped = new MappedFiles(4096, 16384);
   private final MediaHttpHandler handler;
 
   JettyMediaHandler(MediaHttpHandler handler) {
@@ -73,7 +79,7 @@ final class JettyMediaHandler {
     try {
       response.setStatus(status);
       HttpFields.Mutable headers = response.getHeaders();
-      answer.headers().forEach(headers::put);
+      answer.headers().forEach(headers::add); // names are unique and the fields empty: no search
       MediaHttpResponse.Body body = answer.body();
       long length = body.length();
       if (length >= 0 && status != 204 && status != 304) {
@@ -84,11 +90,18 @@ final class JettyMediaHandler {
         response.write(true, null, done);
         return;
       }
+      Optional<MediaHttpResponse.FileRegion> region = body.fileRegion();
+      if (length > 0 && region.isPresent()) {
+        Optional<ByteBuffer> slice = mapped.slice(region.get().file(), region.get().offset(), length);
+        if (slice.isPresent()) {
+          response.write(true, slice.get(), Callback.from(done, () -> closeQuietly(answer)));
+          return;
+        }
+      }
       if (length > 0 && length <= SMALL_BODY) {
         writeSmall(request, response, answer, (int) length, done);
         return;
       }
-      Optional<MediaHttpResponse.FileRegion> region = body.fileRegion();
       if (length > 0 && region.isPresent()) {
         Optional<FileChannel> file = open(region.get());
         if (file.isPresent()) {

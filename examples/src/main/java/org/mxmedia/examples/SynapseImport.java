@@ -5,8 +5,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -44,7 +46,9 @@ import picocli.CommandLine.Unmatched;
  *
  * <p>Each file goes through {@link MediaAdmin#importMedia}: its length is checked against
  * {@code media_length} and its hash against {@code sha256} where Synapse recorded one, and a file
- * that fails is reported and skipped, never half kept. Rows are read in pages ordered by id, so
+ * that fails is reported and skipped, never half kept. Only regular files whose directory really
+ * is inside the store are read: a symbolic link (to {@code /etc/shadow}, say), a link out of the
+ * store on the way, or a special file is reported and skipped. Rows are read in pages ordered by id, so
  * memory does not grow with the repository; media already imported is skipped, so a run that was
  * interrupted (or stopped by {@code --limit}) resumes where it left off without duplicates.
  *
@@ -85,6 +89,7 @@ final class SynapseImport {
   private long seen;
   private long total;
   private Instant lastReport = Instant.EPOCH;
+  private @Nullable Path realStore;
 
   SynapseImport(Source source, ServerName serverName, MediaAdmin admin, PrintStream progress, Clock clock) {
     this.source = source;
@@ -326,7 +331,28 @@ final class SynapseImport {
       fail(label, "its path leaves the media store");
       return;
     }
-    try (CountingInputStream in = new CountingInputStream(Files.newInputStream(file))) {
+    try {
+      // a symbolic link (to /etc/shadow, another store, ...), a FIFO or a device is never media:
+      // only a regular file whose directory really is inside the store is read, and not through a link
+      BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (!attributes.isRegularFile()) {
+        fail(label, "not a regular file (" + (attributes.isSymbolicLink() ? "a symbolic link" : "a directory or special file")
+            + ") at " + source.mediaStore().relativize(file));
+        return;
+      }
+      Path parent = file.getParent();
+      if (parent == null || !parent.toRealPath().startsWith(realStore())) {
+        fail(label, "its directory is a link out of the media store: " + source.mediaStore().relativize(file));
+        return;
+      }
+    } catch (NoSuchFileException e) {
+      fail(label, "no file at " + source.mediaStore().relativize(file));
+      return;
+    } catch (IOException e) {
+      fail(label, "cannot read " + file + ": " + e.getMessage());
+      return;
+    }
+    try (CountingInputStream in = new CountingInputStream(Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS))) {
       if (admin.importMedia(media, in)) {
         imported++;
         bytes += in.getCount();
@@ -341,6 +367,16 @@ final class SynapseImport {
       fail(label, e.getMessage());
     }
     report(false);
+  }
+
+  /** The media store's real path (the store itself may be reached through a link), resolved once. */
+  private Path realStore() throws IOException {
+    Path real = realStore;
+    if (real == null) {
+      real = source.mediaStore().toRealPath();
+      realStore = real;
+    }
+    return real;
   }
 
   /** Synapse's layout: {@code <dir>/aa/bb/cccc...} for an id {@code aabbcccc...}. */

@@ -162,6 +162,42 @@ class SynapseImportTest {
   }
 
   @Test
+  void symbolicLinksAndSpecialFilesInTheStoreAreReportedNotImported() throws Exception {
+    byte[] secret = "root:$6$secret:19000:0:99999:7:::".getBytes(StandardCharsets.UTF_8);
+    Path outside = Files.write(dir.resolve("shadow"), secret);
+    try (Connection db = DriverManager.getConnection(jdbcUrl)) {
+      // a link to a file outside the store, with the row describing that file exactly
+      String linked = "zzzzzLink" + synapseId().substring(9);
+      insertRow(db, linked, "text/plain", secret.length, "@user1:" + SERVER, sha256(secret));
+      Path link = sharded(mediaStore.resolve("local_content"), linked);
+      Files.createDirectories(link.getParent());
+      Files.createSymbolicLink(link, outside);
+      // a regular file reached through a directory that links out of the store
+      String throughDir = "0dirLink" + synapseId().substring(8);
+      insertRow(db, throughDir, "text/plain", secret.length, "@user1:" + SERVER, sha256(secret));
+      Path elsewhere = Files.createDirectories(dir.resolve("elsewhere").resolve(throughDir.substring(2, 4)));
+      Files.write(elsewhere.resolve(throughDir.substring(4)), secret);
+      Files.createSymbolicLink(mediaStore.resolve("local_content").resolve(throughDir.substring(0, 2)), elsewhere.getParent());
+      // a directory where the file should be
+      String directory = "zzzzzDirectory" + synapseId().substring(14);
+      insertRow(db, directory, "text/plain", 0, "@user1:" + SERVER, null);
+      Files.createDirectories(sharded(mediaStore.resolve("local_content"), directory));
+    }
+
+    Run run = importSynapse();
+    assertThat(run.status).isEqualTo(1);
+    assertThat(run.out).containsPattern("747/747 media: 741 imported \\([0-9.]+ MiB\\), 0 already here, 6 failed");
+    assertThat(run.err).contains("zzzzzLink").contains("not a regular file (a symbolic link)")
+        .contains("0dirLink").contains("its directory is a link out of the media store")
+        .contains("zzzzzDirectory").contains("not a regular file (a directory or special file)");
+    try (MediaServer server = MediaServer.start(ServerSettings.parse(new String[] {"--port", "0", "--data-dir", dataDir.toString(),
+        "--server-name", SERVER, "--token", "t=@admin:" + SERVER}))) {
+      assertThat(server.repository().admin().usage(UserId.of("@user1:" + SERVER), Instant.EPOCH).mediaCount())
+          .as("none of the linked files became media").isEqualTo(LOCAL / 7 + 1);
+    }
+  }
+
+  @Test
   void badArgumentsAreExplainedWithoutTouchingAnything() throws Exception {
     Run noDb = run("--media-store", mediaStore.toString(), "--server-name", SERVER, "--data-dir", dataDir.toString());
     assertThat(noDb.status).isEqualTo(2);
@@ -243,8 +279,12 @@ class SynapseImportTest {
     }
   }
 
+  private static Path sharded(Path base, String id) {
+    return base.resolve(id.substring(0, 2)).resolve(id.substring(2, 4)).resolve(id.substring(4));
+  }
+
   private static void write(Path base, String id, byte[] bytes) throws IOException {
-    Path file = base.resolve(id.substring(0, 2)).resolve(id.substring(2, 4)).resolve(id.substring(4));
+    Path file = sharded(base, id);
     Files.createDirectories(file.getParent());
     Files.write(file, bytes);
   }

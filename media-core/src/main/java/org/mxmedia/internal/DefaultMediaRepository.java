@@ -90,7 +90,8 @@ final class DefaultMediaRepository implements MediaRepository {
     Optional<ThumbnailService> thumbnails =
         thumbnailer.map(t -> new ThumbnailService(store, blobs, t, config, clock, lifecycle.thumbnailPool(), claims, events));
     Optional<RemoteFetcher> remote = federationClient.map(client -> new RemoteFetcher(
-        new FederationDownload(client, outboundPolicy), blobs, store, config, clock, lifecycle.scheduler(), claims, events));
+        new FederationDownload(client, outboundPolicy), blobs, store, config, clock, lifecycle.scheduler(), claims, events,
+        lifecycleOptions.spamChecker()));
     this.downloads = new Downloads(serverName, config, store, blobs, clock, thumbnails, remote, accesses, events,
         lifecycleOptions.rateLimiter());
     this.uploads = new Uploads(serverName, config, store, blobs, uploadPolicy, clock, ids, downloads::pregenerate,

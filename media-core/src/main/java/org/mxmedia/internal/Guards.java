@@ -234,14 +234,29 @@ final class Guards {
 
   /** Its {@code IOException}s pass through (reading the staged bytes failed); other failures are a 500. */
   static SpamChecker spamChecker(SpamChecker c) {
-    return upload -> {
-      try {
-        return c.accepts(upload);
-      } catch (MediaException e) {
-        throw e;
-      } catch (RuntimeException e) {
-        log.error("The spam checker failed in accepts", e);
-        throw MediaException.internal("The media repository's spam checker failed", e);
+    return new SpamChecker() {
+      @Override
+      public boolean accepts(Upload upload) throws IOException {
+        try {
+          return c.accepts(upload);
+        } catch (MediaException e) {
+          throw e;
+        } catch (RuntimeException e) {
+          log.error("The spam checker failed in accepts", e);
+          throw MediaException.internal("The media repository's spam checker failed", e);
+        }
+      }
+
+      @Override
+      public boolean acceptsRemote(RemoteFile file) throws IOException {
+        try {
+          return c.acceptsRemote(file);
+        } catch (MediaException e) {
+          throw e;
+        } catch (RuntimeException e) {
+          log.error("The spam checker failed in acceptsRemote", e);
+          throw MediaException.internal("The media repository's spam checker failed", e);
+        }
       }
     };
   }

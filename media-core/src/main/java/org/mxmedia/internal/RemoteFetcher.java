@@ -1,5 +1,6 @@
 package org.mxmedia.internal;
 
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -14,6 +15,7 @@ import org.mxmedia.ServerName;
 import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.MediaStore.RemoteMedia;
+import org.mxmedia.spi.SpamChecker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,10 +48,12 @@ final class RemoteFetcher {
   /** Fetches running per origin; an entry exists only while one runs. */
   private final ConcurrentHashMap<ServerName, Integer> fetchesPerServer = new ConcurrentHashMap<>();
   private final MediaEvents events;
+  private final Optional<SpamChecker> spamChecker;
 
   RemoteFetcher(FederationDownload protocol, BlobManager blobs, MediaStore store, MediaConfig config, Clock clock,
-      ScheduledExecutorService scheduler, WorkClaims claims, MediaEvents events) {
+      ScheduledExecutorService scheduler, WorkClaims claims, MediaEvents events, Optional<SpamChecker> spamChecker) {
     this.events = events;
+    this.spamChecker = spamChecker;
     this.protocol = protocol;
     this.claims = claims;
     this.blobs = blobs;
@@ -165,6 +169,7 @@ final class RemoteFetcher {
       try (staged) {
         String contentType = ContentHeaders.normalizeContentType(body.contentType());
         Optional<String> name = body.disposition().flatMap(ContentHeaders::parseFileName);
+        spamCheck(uri, contentType, name, staged);
         return blobs.commitAndRecord(staged, false, s -> {
           RemoteMedia media = RemoteMedia.cached(uri.serverName(), uri.mediaId(), contentType, name, s.size(), s.key(), clock.instant());
           if (store.insertRemoteMedia(media)) {
@@ -175,6 +180,29 @@ final class RemoteFetcher {
               .orElseThrow(() -> MediaException.internal("Remote media vanished", new IllegalStateException())));
         });
       }
+    }
+  }
+
+  /**
+   * Runs the spam checker, if any, on the staged remote bytes: 404 {@code M_NOT_FOUND} when it
+   * refuses them (Synapse answers fetched spam as if it did not exist), 500 when they cannot be
+   * read; either way the caller discards the staging file before anything is committed or recorded.
+   */
+  private void spamCheck(MxcUri uri, String contentType, Optional<String> name, Ingest.Staged staged) {
+    if (spamChecker.isEmpty()) {
+      return;
+    }
+    boolean accepted;
+    try {
+      accepted = spamChecker.get()
+          .acceptsRemote(new SpamChecker.RemoteFile(uri, contentType, name, staged.size(), staged.staged()::openStaged));
+    } catch (IOException e) {
+      log.error("The spam checker could not read remote media {}", uri, e);
+      throw MediaException.internal("Could not check the remote media", e);
+    }
+    if (!accepted) {
+      log.info("The spam checker rejected remote media {} ({} bytes, {})", uri, staged.size(), contentType);
+      throw MediaException.notFound("Remote media " + uri + " is not available here");
     }
   }
 

@@ -484,25 +484,57 @@ public final class MediaHttpHandler {
     private final Body body;
     private final boolean headOnly;
 
+    /** Header name characters: RFC 9110 token characters. */
+    private static final boolean[] TOKEN = new boolean[128];
+
+    static {
+      for (char c = 0x21; c < 0x7F; c++) {
+        TOKEN[c] = "()<>@,;:\\\"/[]?={}".indexOf(c) < 0;
+      }
+    }
+
     /**
      * @throws IllegalArgumentException when a header name is not an RFC 9110 token or a value has a
      *     character outside visible ASCII, space and tab: no value the library emits can split a
      *     header or smuggle bytes an adapter would write unchanged
      */
     MediaHttpResponse(int status, Map<String, String> headers, Body body, boolean headOnly) {
-      headers.forEach(MediaHttpResponse::checkHeader);
+      this(checked(new LinkedHashMap<>(headers)), status, body, headOnly);
+    }
+
+    /** Takes {@code checkedHeaders}, every one of which has passed {@link #checkHeader}, without a copy. */
+    private MediaHttpResponse(LinkedHashMap<String, String> checkedHeaders, int status, Body body, boolean headOnly) {
       this.status = status;
-      this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+      this.headers = Collections.unmodifiableMap(checkedHeaders);
       this.body = Objects.requireNonNull(body, "body");
       this.headOnly = headOnly;
     }
 
-    private static void checkHeader(String name, String value) {
-      // plain loops: this runs for every header of every response
+    /**
+     * A response over {@code headers}, which the caller hands over (no copy) and of which it has
+     * checked every entry with {@link #checkHeader}: for the media answers, whose constant headers
+     * are checked once when the class loads.
+     */
+    static MediaHttpResponse ofCheckedHeaders(int status, LinkedHashMap<String, String> headers, Body body,
+        boolean headOnly) {
+      return new MediaHttpResponse(headers, status, body, headOnly);
+    }
+
+    private static LinkedHashMap<String, String> checked(LinkedHashMap<String, String> headers) {
+      headers.forEach(MediaHttpResponse::checkHeader);
+      return headers;
+    }
+
+    /**
+     * @throws IllegalArgumentException when {@code name} is not a token or {@code value} has a
+     *     character outside visible ASCII, space and tab
+     */
+    static void checkHeader(String name, String value) {
+      // plain loops: this runs for the varying headers of every response
       boolean nameOk = !name.isEmpty();
       for (int i = 0; i < name.length() && nameOk; i++) {
         char c = name.charAt(i);
-        nameOk = c > 0x20 && c < 0x7F && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0;
+        nameOk = c < 0x80 && TOKEN[c];
       }
       if (!nameOk) {
         throw new IllegalArgumentException("not a header name: " + name);

@@ -3,6 +3,7 @@ package org.mxmedia.http;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaId;
@@ -51,19 +52,35 @@ final class MediaRequests {
 
   /** The content URI in two raw path segments; 404 for an invalid server name or media id. */
   static MxcUri mxc(String rawServer, String rawId) {
-    String server = PercentDecoding.decodePathSegment(rawServer);
+    return MxcUri.of(serverName(PercentDecoding.decodePathSegment(rawServer)), mediaId(rawId));
+  }
+
+  /**
+   * The last server name parsed, reused when the next request names the same server (nearly every
+   * request names this server): one entry, so it is bounded whatever the requests name.
+   */
+  private static volatile @Nullable ServerName lastServer;
+
+  private static ServerName serverName(String server) {
+    ServerName last = lastServer;
+    if (last != null && last.value().equals(server)) {
+      return last;
+    }
     if (!ServerName.isValid(server)) {
       throw MediaException.notFound("Not found: invalid server name");
     }
-    return MxcUri.of(ServerName.of(server), mediaId(rawId));
+    ServerName parsed = ServerName.of(server);
+    lastServer = parsed;
+    return parsed;
   }
 
   /** A media id in a raw path segment; 404 when invalid. */
   static MediaId mediaId(String rawId) {
     String id = PercentDecoding.decodePathSegment(rawId);
-    if (!MediaId.isValid(id)) {
+    try {
+      return MediaId.of(id);
+    } catch (IllegalArgumentException e) {
       throw MediaException.notFound("Not found: invalid media id");
     }
-    return MediaId.of(id);
   }
 }

@@ -3,6 +3,7 @@ package org.mxmedia.http;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,27 +32,24 @@ final class MediaResponses {
 
   private static final String IMMUTABLE = "max-age=31536000, immutable";
 
+  private static final LinkedHashMap<String, String> PRIVATE_TEMPLATE = template(true);
+  private static final LinkedHashMap<String, String> PUBLIC_TEMPLATE = template(false);
+
   private MediaResponses() {}
 
   /** The response for {@code media}, which it then owns (closed with the response, or now if no body is sent). */
   static MediaHttpResponse of(MediaHttpRequest request, MediaResponse media, boolean authenticated) {
-    Map<String, String> headers = Responses.corsHeaders();
-    headers.put("Content-Type", media.contentTypeHeader());
-    headers.put("Content-Disposition", media.contentDispositionHeader());
-    headers.put("Content-Security-Policy", MEDIA_CSP);
-    headers.put("Cross-Origin-Resource-Policy", "cross-origin");
-    headers.put("X-Content-Type-Options", "nosniff");
-    headers.put("Referrer-Policy", "no-referrer");
-    headers.put("Cache-Control", (authenticated ? "private, " : "public, ") + IMMUTABLE);
-    headers.put("ETag", media.etag());
-    headers.put("Accept-Ranges", "bytes");
+    LinkedHashMap<String, String> headers = new LinkedHashMap<>(authenticated ? PRIVATE_TEMPLATE : PUBLIC_TEMPLATE);
+    put(headers, "Content-Type", media.contentTypeHeader());
+    put(headers, "Content-Disposition", media.contentDispositionHeader());
+    put(headers, "ETag", media.etag());
     boolean head = request.method().equals("HEAD");
 
     if (matchesIfNoneMatch(request.headers("If-None-Match"), media.sha256())) {
       closeQuietly(media);
       headers.remove("Content-Type");
       headers.remove("Content-Disposition");
-      return new MediaHttpResponse(304, headers, Responses.emptyBody(), false);
+      return MediaHttpResponse.ofCheckedHeaders(304, headers, Responses.emptyBody(), false);
     }
     long length = media.contentLength();
     ByteRange.Result range = ByteRange.parse(request.header("Range"), length);
@@ -65,14 +63,38 @@ final class MediaResponses {
       headers.remove("Content-Disposition");
       headers.put("Content-Type", "application/json");
       byte[] body = Json.object(Map.of("errcode", "M_UNKNOWN", "error", "Requested range not satisfiable"));
-      return new MediaHttpResponse(416, headers, Responses.bytesBody(body), head);
+      return MediaHttpResponse.ofCheckedHeaders(416, headers, Responses.bytesBody(body), head);
     }
     if (range instanceof ByteRange.Partial partial) {
       ByteRange r = partial.range();
       headers.put("Content-Range", r.contentRange(length));
-      return new MediaHttpResponse(206, headers, new MediaBody(media, r.first(), r.length()), head);
+      return MediaHttpResponse.ofCheckedHeaders(206, headers, new MediaBody(media, r.first(), r.length()), head);
     }
-    return new MediaHttpResponse(200, headers, new MediaBody(media, 0, length), head);
+    return MediaHttpResponse.ofCheckedHeaders(200, headers, new MediaBody(media, 0, length), head);
+  }
+
+  private static void put(LinkedHashMap<String, String> headers, String name, String value) {
+    MediaHttpResponse.checkHeader(name, value);
+    headers.put(name, value);
+  }
+
+  /**
+   * The headers every media answer starts from, in order, checked once here; the varying ones
+   * (type, disposition, ETag) take their places when put.
+   */
+  private static LinkedHashMap<String, String> template(boolean authenticated) {
+    LinkedHashMap<String, String> headers = new LinkedHashMap<>(Responses.corsHeaders());
+    headers.put("Content-Type", "");
+    headers.put("Content-Disposition", "");
+    headers.put("Content-Security-Policy", MEDIA_CSP);
+    headers.put("Cross-Origin-Resource-Policy", "cross-origin");
+    headers.put("X-Content-Type-Options", "nosniff");
+    headers.put("Referrer-Policy", "no-referrer");
+    headers.put("Cache-Control", (authenticated ? "private, " : "public, ") + IMMUTABLE);
+    headers.put("ETag", "");
+    headers.put("Accept-Ranges", "bytes");
+    headers.forEach(MediaHttpResponse::checkHeader);
+    return headers;
   }
 
   private static boolean matchesIfNoneMatch(List<String> headers, String sha256) {

@@ -22,7 +22,7 @@ final class Migrations {
   private static final Logger log = LoggerFactory.getLogger(JdbcMediaStore.class);
 
   /** The schema version this code writes and understands: the last script's. */
-  static final int LATEST = 4;
+  static final int LATEST = 5;
 
   private Migrations() {}
 
@@ -42,33 +42,41 @@ final class Migrations {
             + ", newer than this mxmedia understands (" + LATEST + "); upgrade mxmedia");
       }
       for (int v = version + 1; v <= LATEST; v++) {
-        apply(c, v);
+        apply(c, v, transactions.dialect());
         log.info("Migrated the media database {} to schema version {}", transactions.description(), v);
       }
     });
   }
 
-  private static void apply(Connection c, int version) throws SQLException {
-    for (String statement : script("V" + version + "__media.sql")) {
+  private static void apply(Connection c, int version, Dialect dialect) throws SQLException {
+    for (String statement : script("V" + version + "__media.sql", dialect)) {
       Jdbc.execute(c, statement);
     }
     Jdbc.update(c, Sql.SCHEMA_VERSION_INSERT, version);
   }
 
-  /** The statements of the script {@code name}, without comment lines and final semicolons. */
-  private static List<String> script(String name) {
+  /**
+   * The statements of the script {@code name} for {@code dialect}, without comment lines and final
+   * semicolons; a statement after the comment line {@code -- postgresql only} is PostgreSQL's alone.
+   */
+  private static List<String> script(String name, Dialect dialect) {
     try (InputStream in = Migrations.class.getResourceAsStream(name)) {
       String sql = new String(Objects.requireNonNull(in, name).readAllBytes(), StandardCharsets.UTF_8);
       List<String> statements = new ArrayList<>();
       StringBuilder current = new StringBuilder();
+      boolean postgresOnly = false;
       for (String line : sql.split("\n")) {
         if (line.strip().startsWith("--")) {
+          postgresOnly |= line.strip().equals("-- postgresql only");
           continue;
         }
         current.append(line).append('\n');
         if (line.strip().endsWith(";")) {
-          statements.add(current.toString().strip().replaceAll(";$", ""));
+          if (!postgresOnly || dialect == Dialect.POSTGRES) {
+            statements.add(current.toString().strip().replaceAll(";$", ""));
+          }
           current.setLength(0);
+          postgresOnly = false;
         }
       }
       return statements;

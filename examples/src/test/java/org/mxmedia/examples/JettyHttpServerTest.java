@@ -1,0 +1,152 @@
+package org.mxmedia.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.BasicAuthenticator;
+import com.sun.net.httpserver.Filter;
+import com.sun.net.httpserver.HttpContext;
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The Jetty front end keeps the JDK {@code HttpServer} contract its contexts are written for. */
+class JettyHttpServerTest {
+  private final HttpClient client = HttpClient.newHttpClient();
+  private JettyHttpServer server;
+
+  @BeforeEach
+  void start() throws IOException {
+    server = JettyHttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16, Duration.ofSeconds(10));
+    server.createContext("/hello", JettyHttpServerTest::hello);
+    server.start();
+  }
+
+  @AfterEach
+  void stop() {
+    server.stop(0);
+  }
+
+  @Test
+  void bindingAgainFailsAsTheJdkServerDoes() {
+    assertThatThrownBy(() -> server.bind(new InetSocketAddress("127.0.0.1", 0), 0))
+        .isInstanceOf(BindException.class);
+  }
+
+  @Test
+  void filtersRunInOrderAroundTheHandler() throws Exception {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    HttpContext context = server.createContext("/filtered", JettyHttpServerTest::hello);
+    context.getFilters().add(recording("first", seen));
+    context.getFilters().add(recording("second", seen));
+
+    HttpResponse<String> response = get("/filtered", null);
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("X-Filter")).hasValue("first");
+    assertThat(seen).containsExactly("first", "second", "second done", "first done");
+  }
+
+  @Test
+  void aFilterMayAnswerWithoutTheHandler() throws Exception {
+    HttpContext context = server.createContext("/blocked", exchange -> {
+      throw new AssertionError("the handler must not run");
+    });
+    context.getFilters().add(new Filter() {
+      @Override
+      public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
+        exchange.sendResponseHeaders(403, -1);
+      }
+
+      @Override
+      public String description() {
+        return "refuses";
+      }
+    });
+
+    assertThat(get("/blocked", null).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void theAuthenticatorDecidesAndNamesThePrincipal() throws Exception {
+    HttpContext context = server.createContext("/private", exchange -> {
+      String user = exchange.getPrincipal().getUsername();
+      reply(exchange, "hello " + user);
+    });
+    context.setAuthenticator(new BasicAuthenticator("media") {
+      @Override
+      public boolean checkCredentials(String username, String password) {
+        return username.equals("alice") && password.equals("secret");
+      }
+    });
+
+    HttpResponse<String> anonymous = get("/private", null);
+    HttpResponse<String> wrong = get("/private", basic("alice", "guess"));
+    HttpResponse<String> right = get("/private", basic("alice", "secret"));
+
+    assertThat(anonymous.statusCode()).isEqualTo(401);
+    assertThat(anonymous.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Basic realm=\"media\""));
+    assertThat(wrong.statusCode()).isEqualTo(401);
+    assertThat(right.statusCode()).isEqualTo(200);
+    assertThat(right.body()).isEqualTo("hello alice");
+    assertThat(context.getAuthenticator()).isNotNull();
+  }
+
+  private HttpResponse<String> get(String path, String authorization) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path)).timeout(Duration.ofSeconds(10));
+    if (authorization != null) {
+      request.header("Authorization", authorization);
+    }
+    return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String basic(String user, String password) {
+    return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static Filter recording(String name, List<String> seen) {
+    return new Filter() {
+      @Override
+      public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
+        seen.add(name);
+        if (!exchange.getResponseHeaders().containsKey("X-Filter")) {
+          exchange.getResponseHeaders().add("X-Filter", name);
+        }
+        chain.doFilter(exchange);
+        seen.add(name + " done");
+      }
+
+      @Override
+      public String description() {
+        return name;
+      }
+    };
+  }
+
+  private static void hello(HttpExchange exchange) throws IOException {
+    reply(exchange, "hello");
+  }
+
+  private static void reply(HttpExchange exchange, String text) throws IOException {
+    byte[] body = text.getBytes(StandardCharsets.UTF_8);
+    exchange.sendResponseHeaders(200, body.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(body);
+    }
+  }
+}
