@@ -25,6 +25,7 @@ import org.mxmedia.spi.MediaStore.PendingMedia;
 import org.mxmedia.spi.MediaStore.RemoteMedia;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.mxmedia.spi.RateLimiter;
 
 /**
  * Downloads and thumbnails: everything that can refuse a request is decided first (unknown,
@@ -50,11 +51,11 @@ final class Downloads {
   /** Downloads waiting for a pending upload's bytes; capped like remote downloads, so waits cannot take every thread. */
   private final Semaphore pendingWaits;
   private final MediaEvents events;
-  private final org.mxmedia.spi.RateLimiter rateLimiter;
+  private final RateLimiter rateLimiter;
 
   Downloads(ServerName serverName, MediaConfig config, MediaStore store, BlobManager blobs, Clock clock,
       Optional<ThumbnailService> thumbnails, Optional<RemoteFetcher> remote, AccessRecorder accesses, MediaEvents events,
-      org.mxmedia.spi.RateLimiter rateLimiter) {
+      RateLimiter rateLimiter) {
     this.events = events;
     this.serverName = serverName;
     this.config = config;
@@ -153,14 +154,14 @@ final class Downloads {
       // bytes are counted once known (Synapse checks a balance first, then counts the length)
       if (options.requester().isPresent()) {
         Optional<Duration> wait = rateLimiter.tryAcquire(
-            org.mxmedia.spi.RateLimiter.Action.REMOTE_DOWNLOAD_BYTES, options.requester().get(), 0);
+            RateLimiter.Action.REMOTE_DOWNLOAD_BYTES, options.requester().get(), 0);
         if (wait.isPresent()) {
           throw MediaException.limitExceeded("Too much remote media downloaded; try again later", wait.get());
         }
       }
       RemoteMedia fetched = fetcher.fetch(uri, timeoutOf(options));
       options.requester().ifPresent(user ->
-          rateLimiter.record(org.mxmedia.spi.RateLimiter.Action.REMOTE_DOWNLOAD_BYTES, user, fetched.size()));
+          rateLimiter.record(RateLimiter.Action.REMOTE_DOWNLOAD_BYTES, user, fetched.size()));
       if (!fetched.quarantined()) {
         thumbnails.ifPresent(t -> t.pregenerateLater(Visible.of(fetched, true).source()));
       }

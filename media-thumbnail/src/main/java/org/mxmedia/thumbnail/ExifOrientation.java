@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.io.BufferedInputStream;
 
 /**
  * Reads the EXIF orientation (tag 0x0112) of a JPEG from its APP1 segment. Reads only the
@@ -20,7 +21,7 @@ final class ExifOrientation {
   private ExifOrientation() {}
 
   static int of(Path jpeg) {
-    try (InputStream raw = Files.newInputStream(jpeg); DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(raw, 8192))) {
+    try (InputStream raw = Files.newInputStream(jpeg); DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 8192))) {
       if (in.readUnsignedShort() != 0xFFD8) {
         return 1;
       }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import javax.imageio.stream.ImageInputStream;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The block structure of a GIF, read without decoding pixels or keeping extension data: the
@@ -81,7 +82,7 @@ final class GifStructure {
     long fileLength = Files.size(file);
     try (Input in = new Input(Files.newInputStream(file))) {
       byte[] signature = in.bytes(6);
-      String s = new String(signature, java.nio.charset.StandardCharsets.ISO_8859_1);
+      String s = new String(signature, StandardCharsets.ISO_8859_1);
       if (!s.equals("GIF87a") && !s.equals("GIF89a")) {
         throw new IOException("not a GIF");
       }
@@ -157,7 +158,7 @@ final class GifStructure {
    */
   static boolean isGif(Path file) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
-      String s = new String(in.readNBytes(6), java.nio.charset.StandardCharsets.ISO_8859_1);
+      String s = new String(in.readNBytes(6), StandardCharsets.ISO_8859_1);
       return s.equals("GIF87a") || s.equals("GIF89a");
     }
   }

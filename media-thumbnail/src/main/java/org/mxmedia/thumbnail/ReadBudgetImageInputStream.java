@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageInputStreamImpl;
+import java.util.Objects;
 
 /**
  * An {@link ImageInputStream} that, while limited, fails every read once more than a budget of
@@ -81,7 +82,7 @@ final class ReadBudgetImageInputStream extends ImageInputStreamImpl {
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
     checkClosed();
-    java.util.Objects.checkFromIndexSize(off, len, b.length);
+    Objects.checkFromIndexSize(off, len, b.length);
     bitOffset = 0;
     if (exceeded) {
       throw overBudget();

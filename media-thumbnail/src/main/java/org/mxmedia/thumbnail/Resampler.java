@@ -6,6 +6,9 @@ import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.awt.image.PixelInterleavedSampleModel;
 import java.awt.image.WritableRaster;
+import java.awt.image.Raster;
+import java.util.concurrent.FutureTask;
+import java.util.Arrays;
 
 /**
  * Downscaling on the bytes of a decoded raster, with no copy of the source: a separable Lanczos-3
@@ -118,7 +121,7 @@ final class Resampler {
     }
     DataBufferByte buffer = new DataBufferByte(data, w * h * c);
     int[] offsets = c == 3 ? new int[] {2, 1, 0} : new int[] {3, 2, 1, 0};
-    WritableRaster raster = java.awt.image.Raster.createInterleavedRaster(buffer, w, h, w * c, c, offsets, null);
+    WritableRaster raster = Raster.createInterleavedRaster(buffer, w, h, w * c, c, offsets, null);
     BufferedImage out = new BufferedImage(src.getColorModel(), raster, false, null);
     return out.getType() == src.getType() ? out : standard(out, alpha);
   }
@@ -189,7 +192,7 @@ final class Resampler {
     int colStart = firstCol * c;
     byte[] mid = new byte[height * span];
     int half = height / 2;
-    java.util.concurrent.FutureTask<Void> other = new java.util.concurrent.FutureTask<>(() -> {
+    FutureTask<Void> other = new FutureTask<>(() -> {
       vertical(in, srcStride, colStart, span, c, down, mid, half, height);
       return null;
     });
@@ -204,7 +207,7 @@ final class Resampler {
     byte[] out = bytes(dst);
     int spanStart = colStart;
     int spanBytes = span;
-    java.util.concurrent.FutureTask<Void> rest = new java.util.concurrent.FutureTask<>(() -> {
+    FutureTask<Void> rest = new FutureTask<>(() -> {
       horizontal(mid, spanBytes, spanStart, c, across, out, width, half, height);
       return null;
     });
@@ -266,7 +269,7 @@ final class Resampler {
   private static void vertical(byte[] in, int srcStride, int colStart, int span, int c, Weights down, byte[] mid, int from, int to) {
     int[] acc = new int[span];
     for (int j = from; j < to; j++) {
-      java.util.Arrays.fill(acc, HALF);
+      Arrays.fill(acc, HALF);
       int n = down.count[j];
       int wi = down.offset[j];
       for (int t = 0; t < n; t++) {

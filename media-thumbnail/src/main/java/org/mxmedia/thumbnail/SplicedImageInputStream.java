@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import javax.imageio.stream.ImageInputStreamImpl;
+import java.util.Objects;
 
 /**
  * An {@link javax.imageio.stream.ImageInputStream} over chosen byte ranges of a file, read as if
@@ -69,7 +70,7 @@ final class SplicedImageInputStream extends ImageInputStreamImpl {
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
     checkClosed();
-    java.util.Objects.checkFromIndexSize(off, len, b.length);
+    Objects.checkFromIndexSize(off, len, b.length);
     bitOffset = 0;
     if (len == 0) {
       return 0;

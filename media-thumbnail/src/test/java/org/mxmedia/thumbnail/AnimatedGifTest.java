@@ -17,6 +17,7 @@ import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.spi.Thumbnailer.GeneratedThumbnail;
 import org.mxmedia.spi.Thumbnailer.ImageInfo;
+import com.sun.management.ThreadMXBean;
 
 /** Animated GIF thumbnails of hostile GIFs: every frame is checked against the screen before it is decoded. */
 class AnimatedGifTest {
@@ -148,7 +149,7 @@ class AnimatedGifTest {
   }
 
   static long allocatedBytes() {
-    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    return ((ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
   }
 
   private static int frames(Path gif) throws IOException {

@@ -4,6 +4,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Writes a GIF block by block with whatever sizes a test declares, including ones no encoder
@@ -31,7 +33,7 @@ final class GifBuilder {
 
   /** "GIF89a", a logical screen of {@code width x height} and a grey global colour table of {@code 2^tableBits} entries (1 to 8). */
   GifBuilder header(int width, int height, int tableBits) throws IOException {
-    out.write("GIF89a".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    out.write("GIF89a".getBytes(StandardCharsets.US_ASCII));
     short16(width);
     short16(height);
     out.write(0x80 | 0x70 | (tableBits - 1)); // global colour table, 8-bit colour resolution
@@ -64,7 +66,7 @@ final class GifBuilder {
     out.write(0x21);
     out.write(0xFE);
     byte[] block = new byte[255];
-    java.util.Arrays.fill(block, (byte) 'x');
+    Arrays.fill(block, (byte) 'x');
     for (int left = length; left > 0; left -= 255) {
       int n = Math.min(255, left);
       out.write(n);

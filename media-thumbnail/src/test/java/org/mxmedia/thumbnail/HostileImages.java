@@ -13,6 +13,14 @@ import java.util.Random;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.spi.Thumbnailer.ImageInfo;
 import org.mxmedia.testkit.TestImages;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import org.mxmedia.ThumbnailSpec;
 
 /**
  * The hostile corpus, and a main that thumbnails all of it (plus one large real image) so a test
@@ -64,7 +72,7 @@ final class HostileImages {
     int bitsAt = ifd + 2 + entries * 12 + 4;
     int extraAt = bitsAt + 2 * samples;
     int dataAt = extraAt + 2 * samples;
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(dataAt + 16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b = ByteBuffer.allocate(dataAt + 16).order(ByteOrder.LITTLE_ENDIAN);
     b.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(ifd).putShort((short) entries);
     tiffEntry(b, 256, 4, 1, width);
     tiffEntry(b, 257, 4, 1, height);
@@ -84,7 +92,7 @@ final class HostileImages {
     return b.array();
   }
 
-  private static void tiffEntry(java.nio.ByteBuffer b, int tag, int type, int count, int value) {
+  private static void tiffEntry(ByteBuffer b, int tag, int type, int count, int value) {
     b.putShort((short) tag).putShort((short) type).putInt(count);
     if (type == 3 && count == 1) {
       b.putShort((short) value).putShort((short) 0);
@@ -95,7 +103,7 @@ final class HostileImages {
 
   /** A 54-byte BMP header (BITMAPINFOHEADER), little-endian. */
   static byte[] bmpHeader(int fileSize, int pixelOffset, int width, int height, int bitsPerPixel, int compression, int imageSize) {
-    return java.nio.ByteBuffer.allocate(54).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+    return ByteBuffer.allocate(54).order(ByteOrder.LITTLE_ENDIAN)
         .put((byte) 'B').put((byte) 'M').putInt(fileSize).putInt(0).putInt(pixelOffset)
         .putInt(40).putInt(width).putInt(height).putShort((short) 1).putShort((short) bitsPerPixel)
         .putInt(compression).putInt(imageSize).putInt(0).putInt(0).putInt(0).putInt(0).array();
@@ -118,12 +126,12 @@ final class HostileImages {
    * depth and colour type (6 is RGBA: 8 bytes a pixel at 16 bits), with empty image data.
    */
   static byte[] pngClaiming(int width, int height, int bitDepth, int colorType) {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A});
-    java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13).putInt(width).putInt(height)
+    ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(width).putInt(height)
         .put((byte) bitDepth).put((byte) colorType).put((byte) 0).put((byte) 0).put((byte) 0);
     pngChunk(out, "IHDR", ihdr.array());
-    java.util.zip.Deflater deflater = new java.util.zip.Deflater();
+    Deflater deflater = new Deflater();
     deflater.finish();
     byte[] idat = new byte[64];
     pngChunk(out, "IDAT", Arrays.copyOf(idat, deflater.deflate(idat)));
@@ -132,15 +140,15 @@ final class HostileImages {
     return out.toByteArray();
   }
 
-  private static void pngChunk(java.io.ByteArrayOutputStream out, String type, byte[] data) {
-    byte[] t = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
+  private static void pngChunk(ByteArrayOutputStream out, String type, byte[] data) {
+    byte[] t = type.getBytes(StandardCharsets.US_ASCII);
+    out.writeBytes(ByteBuffer.allocate(4).putInt(data.length).array());
     out.writeBytes(t);
     out.writeBytes(data);
-    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    CRC32 crc = new CRC32();
     crc.update(t);
     crc.update(data);
-    out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
   }
 
   /**
@@ -178,8 +186,8 @@ final class HostileImages {
         "-Xmx" + maxHeap, "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true", "-cp", classpath,
         HostileImages.class.getName(), dir.toString())
         .redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    if (!p.waitFor(100, java.util.concurrent.TimeUnit.SECONDS)) {
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(100, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       return new Forked(-1, out + "\n(timed out)");
     }
@@ -209,7 +217,7 @@ final class HostileImages {
           outcome = "not an image";
         } else {
           Path out = Files.createDirectories(dir.resolve(e.getKey() + ".out"));
-          List<org.mxmedia.ThumbnailSpec> specs = new ArrayList<>(MediaConfig.SPEC_THUMBNAIL_SIZES.stream().map(s -> clamp(s, info)).toList());
+          List<ThumbnailSpec> specs = new ArrayList<>(MediaConfig.SPEC_THUMBNAIL_SIZES.stream().map(s -> clamp(s, info)).toList());
           if (info.isAnimated()) {
             specs.add(specs.get(0).withAnimated(true));
           }
@@ -223,8 +231,8 @@ final class HostileImages {
     System.out.println("DONE");
   }
 
-  private static org.mxmedia.ThumbnailSpec clamp(org.mxmedia.ThumbnailSpec s, ImageInfo info) {
-    return new org.mxmedia.ThumbnailSpec(Math.min(s.width(), info.displayWidth()), Math.min(s.height(), info.displayHeight()), s.method(), false);
+  private static ThumbnailSpec clamp(ThumbnailSpec s, ImageInfo info) {
+    return new ThumbnailSpec(Math.min(s.width(), info.displayWidth()), Math.min(s.height(), info.displayHeight()), s.method(), false);
   }
 
 }

@@ -31,6 +31,11 @@ import org.mxmedia.spi.Thumbnailer.ImageInfo;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.testkit.TestImages;
 import org.mxmedia.testkit.ThumbnailerContract;
+import java.awt.Transparency;
+import java.awt.color.ColorSpace;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import javax.imageio.ImageWriteParam;
 
 class ImageIoThumbnailerTest extends ThumbnailerContract {
 
@@ -109,8 +114,8 @@ class ImageIoThumbnailerTest extends ThumbnailerContract {
     ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
     try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
       writer.setOutput(out);
-      javax.imageio.ImageWriteParam param = writer.getDefaultWriteParam();
-      param.setProgressiveMode(javax.imageio.ImageWriteParam.MODE_DEFAULT);
+      ImageWriteParam param = writer.getDefaultWriteParam();
+      param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
       writer.write(null, new IIOImage(TestImages.quadrants(400, 300, BufferedImage.TYPE_INT_RGB), null, null), param);
     } finally {
       writer.dispose();
@@ -194,9 +199,9 @@ class ImageIoThumbnailerTest extends ThumbnailerContract {
   /** 16-bit RGBA, the most a PNG can be (64 bits a pixel), is thumbnailed. */
   @Test
   void sixteenBitRgbaIsThumbnailed() throws IOException {
-    java.awt.image.ComponentColorModel model = new java.awt.image.ComponentColorModel(
-        java.awt.color.ColorSpace.getInstance(java.awt.color.ColorSpace.CS_sRGB), true, false,
-        java.awt.Transparency.TRANSLUCENT, java.awt.image.DataBuffer.TYPE_USHORT);
+    ComponentColorModel model = new ComponentColorModel(
+        ColorSpace.getInstance(ColorSpace.CS_sRGB), true, false,
+        Transparency.TRANSLUCENT, DataBuffer.TYPE_USHORT);
     BufferedImage rgba16 = new BufferedImage(model, model.createCompatibleWritableRaster(120, 80), false, null);
     Graphics2D g = rgba16.createGraphics();
     g.setColor(Color.RED);
@@ -238,7 +243,7 @@ class ImageIoThumbnailerTest extends ThumbnailerContract {
     ImageInfo info = thumbnailer().probe(source, "image/gif").orElseThrow();
     assertThat(info.frameCount()).isEqualTo(3);
     List<GeneratedThumbnail> made = thumbnailer().generate(source, info,
-        List.of(new ThumbnailSpec(30, 20, org.mxmedia.ThumbnailSpec.ThumbnailMethod.SCALE, true), ThumbnailSpec.scale(30, 20)), MAX_PIXELS, dir);
+        List.of(new ThumbnailSpec(30, 20, ThumbnailSpec.ThumbnailMethod.SCALE, true), ThumbnailSpec.scale(30, 20)), MAX_PIXELS, dir);
     GeneratedThumbnail animated = made.stream().filter(t -> t.requested().animated()).findFirst().orElseThrow();
     GeneratedThumbnail still = made.stream().filter(t -> !t.requested().animated()).findFirst().orElseThrow();
     assertThat(animated.contentType()).isEqualTo("image/gif");

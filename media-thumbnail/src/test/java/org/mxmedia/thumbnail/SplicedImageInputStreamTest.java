@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.Arrays;
 
 class SplicedImageInputStreamTest {
   @TempDir Path dir;
@@ -35,7 +36,7 @@ class SplicedImageInputStreamTest {
   }
 
   private static List<long[]> ranges(int[][] ranges) {
-    return java.util.Arrays.stream(ranges).map(r -> new long[] {r[0], r[1]}).toList();
+    return Arrays.stream(ranges).map(r -> new long[] {r[0], r[1]}).toList();
   }
 
   @Test
@@ -69,7 +70,7 @@ class SplicedImageInputStreamTest {
       in.seek(8990);
       byte[] across = new byte[30];
       in.readFully(across);
-      assertThat(across).isEqualTo(java.util.Arrays.copyOfRange(want, 8990, 9020));
+      assertThat(across).isEqualTo(Arrays.copyOfRange(want, 8990, 9020));
     }
   }
 

@@ -29,6 +29,11 @@ import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.spi.Thumbnailer.GeneratedThumbnail;
 import org.mxmedia.spi.Thumbnailer.ImageInfo;
 import org.mxmedia.testkit.TestImages;
+import java.io.ByteArrayOutputStream;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
 
 /**
  * No visible loss: every spec size of every test image scores a structural similarity (SSIM, on
@@ -297,14 +302,14 @@ class ThumbnailQualityTest {
     Graphics2D g = rgb.createGraphics();
     g.drawImage(image, 0, 0, null);
     g.dispose();
-    javax.imageio.ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-    try (javax.imageio.stream.ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
       writer.setOutput(out);
-      javax.imageio.ImageWriteParam param = writer.getDefaultWriteParam();
-      param.setCompressionMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
+      ImageWriteParam param = writer.getDefaultWriteParam();
+      param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
       param.setCompressionQuality(0.8f);
-      writer.write(null, new javax.imageio.IIOImage(rgb, null, null), param);
+      writer.write(null, new IIOImage(rgb, null, null), param);
     } finally {
       writer.dispose();
     }

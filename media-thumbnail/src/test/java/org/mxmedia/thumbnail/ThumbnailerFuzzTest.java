@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.spi.Thumbnailer.ImageInfo;
+import java.util.Comparator;
 
 /**
  * Fuzzes probe and generate with arbitrary bytes. In a normal test run Jazzer replays the seed
@@ -34,7 +35,7 @@ class ThumbnailerFuzzTest {
       // refusing bad input is the point
     } finally {
       try (var files = Files.walk(dir)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
   }

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.spi.Thumbnailer.ImageInfo;
+import java.nio.charset.StandardCharsets;
 
 /**
  * WebP: TwelveMonkeys reports the VP8X canvas as the image's size, but its VP8 decoder sizes its
@@ -63,9 +64,9 @@ class WebpTest {
   static byte[] extended(int width, int height, byte[] simple) {
     int chunk = simple.length - 12;
     ByteBuffer b = ByteBuffer.allocate(12 + 18 + chunk).order(ByteOrder.LITTLE_ENDIAN);
-    b.put("RIFF".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(4 + 18 + chunk)
-        .put("WEBP".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-    b.put("VP8X".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(10).putInt(0);
+    b.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(4 + 18 + chunk)
+        .put("WEBP".getBytes(StandardCharsets.US_ASCII));
+    b.put("VP8X".getBytes(StandardCharsets.US_ASCII)).putInt(10).putInt(0);
     b.put((byte) (width - 1)).put((byte) ((width - 1) >> 8)).put((byte) ((width - 1) >> 16));
     b.put((byte) (height - 1)).put((byte) ((height - 1) >> 8)).put((byte) ((height - 1) >> 16));
     b.put(simple, 12, chunk);
