@@ -13,20 +13,23 @@ import org.mxmedia.spi.UserDirectory;
 
 /**
  * Administrative operations on local media. Obtained from {@link MediaRepository#admin()} (trusted
- * host code) or {@link MediaRepository#admin(UserId)} (every call first checks the host's
- * {@link Authorizer}, failing with 403 {@code M_FORBIDDEN}).
+ * host code) or {@link MediaRepository#admin(UserId)} (every call first checks the host's {@link
+ * Authorizer}, failing with 403 {@code M_FORBIDDEN}).
  *
- * <p>Quarantine, release and deletion also take the URI of cached remote media. Operations on a
- * URI that is neither local media nor cached remote media fail with 404 {@code M_NOT_FOUND}.
+ * <p>Quarantine, release and deletion also take the URI of cached remote media. Operations on a URI
+ * that is neither local media nor cached remote media fail with 404 {@code M_NOT_FOUND}.
  *
- * <p>Lists are paged by offset in the store (never read whole); a query's limit is at most
- * {@link Page#MAX_LIMIT}. Operations on a user's media fail with 400 {@code M_UNKNOWN} for a user
- * of another server and 404 {@code M_NOT_FOUND} for a user the host's
- * {@link UserDirectory} does not know.
+ * <p>Lists are paged by offset in the store (never read whole); a query's limit is at most {@link
+ * Page#MAX_LIMIT}. Operations on a user's media fail with 400 {@code M_UNKNOWN} for a user of
+ * another server and 404 {@code M_NOT_FOUND} for a user the host's {@link UserDirectory} does not
+ * know.
  */
 public interface MediaAdmin {
 
-  /** What is known of local media or a cached remote copy, quarantined or not; 404 for anything else. */
+  /**
+   * What is known of local media or a cached remote copy, quarantined or not; 404 for anything
+   * else.
+   */
   MediaInfo describe(MxcUri uri);
 
   /**
@@ -40,8 +43,8 @@ public interface MediaAdmin {
   void unquarantine(MxcUri uri);
 
   /**
-   * Quarantines every local media with these bytes (except protected media), and every later
-   * upload of the same bytes.
+   * Quarantines every local media with these bytes (except protected media), and every later upload
+   * of the same bytes.
    *
    * @param sha256 64 lower-case hex characters; anything else is 400 {@code M_INVALID_PARAM}
    * @return how many media were quarantined now
@@ -67,13 +70,15 @@ public interface MediaAdmin {
   MediaUsage usage(UserId user, Instant since);
 
   /**
-   * Deletes cached copies of remote media last served before {@code before} (Synapse's
-   * {@code delete_old_remote_media}), in batches; a download already streaming one finishes, and
-   * a later request fetches it again. Returns how many were deleted.
+   * Deletes cached copies of remote media last served before {@code before} (Synapse's {@code
+   * delete_old_remote_media}), in batches; a download already streaming one finishes, and a later
+   * request fetches it again. Returns how many were deleted.
    */
   int purgeRemoteMediaAccessedBefore(Instant before);
 
-  /** Deletes asynchronous uploads whose reservation expired; returns how many. (Also runs hourly.) */
+  /**
+   * Deletes asynchronous uploads whose reservation expired; returns how many. (Also runs hourly.)
+   */
   int purgeExpiredPendingUploads();
 
   /**
@@ -84,9 +89,9 @@ public interface MediaAdmin {
    *
    * @param bytes the media's bytes, read to the end (the caller closes it)
    * @return true when it was imported now, false when it was already here with the same bytes
-   * @throws MediaException 400 {@code M_INVALID_PARAM} when the bytes differ from the recorded
-   *     size or hash, or local media has no uploader (nothing is kept); 409
-   *     {@code M_CANNOT_OVERWRITE_MEDIA} when the URI already names other bytes; 500 when storage fails
+   * @throws MediaException 400 {@code M_INVALID_PARAM} when the bytes differ from the recorded size
+   *     or hash, or local media has no uploader (nothing is kept); 409 {@code
+   *     M_CANNOT_OVERWRITE_MEDIA} when the URI already names other bytes; 500 when storage fails
    */
   boolean importMedia(MediaImport media, InputStream bytes);
 
@@ -108,8 +113,8 @@ public interface MediaAdmin {
   /**
    * One page of the local media {@code user} uploaded, with the number of all their media.
    *
-   * @throws MediaException 400 {@code M_UNKNOWN} for a user of another server, 404
-   *     {@code M_NOT_FOUND} for an unknown user
+   * @throws MediaException 400 {@code M_UNKNOWN} for a user of another server, 404 {@code
+   *     M_NOT_FOUND} for an unknown user
    */
   Page<MediaInfo> mediaOf(UserId user, MediaQuery query);
 
@@ -123,16 +128,17 @@ public interface MediaAdmin {
   List<MediaId> deleteMediaOf(UserId user, MediaQuery query);
 
   /**
-   * Deletes local media last accessed before {@code before} and larger than
-   * {@code sizeGreaterThan} bytes, except quarantined and protected media, and, when
-   * {@code keepProfiles}, except media the host's {@link UserDirectory} says is a
-   * profile or room image (400 {@code M_INVALID_PARAM}, nothing deleted, when it cannot tell:
-   * {@link UserDirectory#knowsProfiles}). Works through the store in batches.
+   * Deletes local media last accessed before {@code before} and larger than {@code sizeGreaterThan}
+   * bytes, except quarantined and protected media, and, when {@code keepProfiles}, except media the
+   * host's {@link UserDirectory} says is a profile or room image (400 {@code M_INVALID_PARAM},
+   * nothing deleted, when it cannot tell: {@link UserDirectory#knowsProfiles}). Works through the
+   * store in batches.
    *
    * @param sizeGreaterThan in bytes, {@code >= 0}
    * @return the ids deleted
    */
-  List<MediaId> deleteLocalMediaAccessedBefore(Instant before, long sizeGreaterThan, boolean keepProfiles);
+  List<MediaId> deleteLocalMediaAccessedBefore(
+      Instant before, long sizeGreaterThan, boolean keepProfiles);
 
   /**
    * One page of the quarantined local media ({@code remote} false) or quarantined cached remote
@@ -150,15 +156,19 @@ public interface MediaAdmin {
   Page<UserMediaStatistics> userMediaStatistics(StatisticsQuery query);
 
   /**
-   * One piece of media brought in from another media store (Synapse's, for instance) by
-   * {@link MediaAdmin#importMedia}, keeping its identity: its URI, uploader, times and flags.
+   * One piece of media brought in from another media store (Synapse's, for instance) by {@link
+   * MediaAdmin#importMedia}, keeping its identity: its URI, uploader, times and flags.
    *
-   * @param uri its content URI: this server's name makes it local media, any other a cached remote copy
-   * @param contentType its media type as recorded; absent or malformed is stored as {@code application/octet-stream}
-   * @param uploadName the file name it was uploaded with, if any (dropped when it has control characters or is over 255 characters)
+   * @param uri its content URI: this server's name makes it local media, any other a cached remote
+   *     copy
+   * @param contentType its media type as recorded; absent or malformed is stored as {@code
+   *     application/octet-stream}
+   * @param uploadName the file name it was uploaded with, if any (dropped when it has control
+   *     characters or is over 255 characters)
    * @param uploader who uploaded it: required for local media, ignored for remote media
    * @param size its length in bytes as recorded, if known: bytes of another length are refused
-   * @param sha256 the SHA-256 of its bytes as recorded (64 hex characters), if known: other bytes are refused
+   * @param sha256 the SHA-256 of its bytes as recorded (64 hex characters), if known: other bytes
+   *     are refused
    * @param createdAt when it was uploaded (local) or first cached (remote)
    * @param lastAccessedAt when it was last served
    * @param quarantined whether it is quarantined
@@ -195,8 +205,8 @@ public interface MediaAdmin {
   }
 
   /**
-   * What the repository knows of one piece of media, local or a cached remote copy: what
-   * {@link MediaAdmin#describe} answers.
+   * What the repository knows of one piece of media, local or a cached remote copy: what {@link
+   * MediaAdmin#describe} answers.
    *
    * @param uri its content URI
    * @param contentType the stored media type
@@ -262,7 +272,9 @@ public interface MediaAdmin {
       return new MediaQuery(Order.CREATED_TS, true, 0, 100);
     }
 
-    /** The sort keys of Synapse's {@code order_by}; {@link #parameter()} is the value on the wire. */
+    /**
+     * The sort keys of Synapse's {@code order_by}; {@link #parameter()} is the value on the wire.
+     */
     public enum Order {
       MEDIA_ID("media_id"),
       /** The upload name; media without one sorts as an empty name. */
@@ -294,9 +306,9 @@ public interface MediaAdmin {
   }
 
   /**
-   * Which page of the per-user statistics of local media to list (Synapse's
-   * {@code /statistics/users/media}). Only users with at least one upload in the period are listed;
-   * users that tie on {@code orderBy} are ordered by ascending user id.
+   * Which page of the per-user statistics of local media to list (Synapse's {@code
+   * /statistics/users/media}). Only users with at least one upload in the period are listed; users
+   * that tie on {@code orderBy} are ordered by ascending user id.
    *
    * @param orderBy the sort key
    * @param descending whether the order is reversed ({@code dir=b})
@@ -304,10 +316,16 @@ public interface MediaAdmin {
    * @param limit how many users at most, {@code 0 <= limit <= }{@link Page#MAX_LIMIT}
    * @param from only media created at or after this instant counts
    * @param until only media created at or before this instant counts, if given; after {@code from}
-   * @param searchTerm only users whose localpart contains it (ignoring ASCII case), if given; not empty
+   * @param searchTerm only users whose localpart contains it (ignoring ASCII case), if given; not
+   *     empty
    */
   record StatisticsQuery(
-      Order orderBy, boolean descending, long offset, int limit, Instant from, Optional<Instant> until,
+      Order orderBy,
+      boolean descending,
+      long offset,
+      int limit,
+      Instant from,
+      Optional<Instant> until,
       Optional<String> searchTerm) {
 
     public StatisticsQuery {
@@ -326,15 +344,18 @@ public interface MediaAdmin {
 
     /** Every user, by user id, the first 100. */
     public static StatisticsQuery byUserId() {
-      return new StatisticsQuery(Order.USER_ID, false, 0, 100, Instant.EPOCH, Optional.empty(), Optional.empty());
+      return new StatisticsQuery(
+          Order.USER_ID, false, 0, 100, Instant.EPOCH, Optional.empty(), Optional.empty());
     }
 
-    /** The sort keys of Synapse's {@code order_by}; {@link #parameter()} is the value on the wire. */
+    /**
+     * The sort keys of Synapse's {@code order_by}; {@link #parameter()} is the value on the wire.
+     */
     public enum Order {
       USER_ID("user_id"),
       /**
-       * The display name. Names belong to the host, not to the store, so this orders by user id
-       * (as Synapse orders users without a name).
+       * The display name. Names belong to the host, not to the store, so this orders by user id (as
+       * Synapse orders users without a name).
        */
       DISPLAYNAME("displayname"),
       MEDIA_LENGTH("media_length"),
@@ -384,7 +405,10 @@ public interface MediaAdmin {
       return next < total && !items.isEmpty() ? OptionalLong.of(next) : OptionalLong.empty();
     }
 
-    /** The page of {@code all} from {@code offset}, at most {@code limit} items; for stores that hold the whole list. */
+    /**
+     * The page of {@code all} from {@code offset}, at most {@code limit} items; for stores that
+     * hold the whole list.
+     */
     public static <T> Page<T> of(List<T> all, long offset, int limit) {
       Objects.requireNonNull(all, "all");
       int from = (int) Math.min(offset, all.size());
@@ -414,15 +438,17 @@ public interface MediaAdmin {
   }
 
   /**
-   * How much local media one user uploaded in a period: one row of {@link MediaAdmin#userMediaStatistics}.
+   * How much local media one user uploaded in a period: one row of {@link
+   * MediaAdmin#userMediaStatistics}.
    *
    * @param user the uploader
-   * @param displayName their display name, from the host's {@link UserDirectory};
-   *     empty when the host supplies none (stores always answer empty)
+   * @param displayName their display name, from the host's {@link UserDirectory}; empty when the
+   *     host supplies none (stores always answer empty)
    * @param mediaCount how many media, {@code >= 1}
    * @param mediaLength their total size in bytes, {@code >= 0}
    */
-  record UserMediaStatistics(UserId user, Optional<String> displayName, long mediaCount, long mediaLength) {
+  record UserMediaStatistics(
+      UserId user, Optional<String> displayName, long mediaCount, long mediaLength) {
 
     public UserMediaStatistics {
       Objects.requireNonNull(user, "user");
@@ -438,7 +464,10 @@ public interface MediaAdmin {
     }
   }
 
-  /** The paging rules every admin query shares: {@code offset >= 0}, {@code 0 <= limit <= }{@link Page#MAX_LIMIT}. */
+  /**
+   * The paging rules every admin query shares: {@code offset >= 0}, {@code 0 <= limit <= }{@link
+   * Page#MAX_LIMIT}.
+   */
   private static void checkPaging(long offset, int limit) {
     if (offset < 0) {
       throw new IllegalArgumentException("offset cannot be negative");
@@ -449,7 +478,8 @@ public interface MediaAdmin {
   }
 
   /** The sort key whose wire name is {@code parameter}, if any. */
-  private static <O extends Enum<O>> Optional<O> parseOrder(O[] keys, Function<O, String> wireName, String parameter) {
+  private static <O extends Enum<O>> Optional<O> parseOrder(
+      O[] keys, Function<O, String> wireName, String parameter) {
     for (O o : keys) {
       if (wireName.apply(o).equals(parameter)) {
         return Optional.of(o);

@@ -1,18 +1,18 @@
 package org.mxmedia;
 
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.LinkedHashSet;
 
 /**
  * The limits and behaviour of a media repository, as an immutable value.
  *
- * <p>{@link #defaults()} gives Synapse's defaults; {@link #builder()} and {@link #rebuild()}
- * change them, validating each setting as it is set. The {@code withX} methods are shortcuts for
- * {@code rebuild().x(..).build()}.
+ * <p>{@link #defaults()} gives Synapse's defaults; {@link #builder()} and {@link #rebuild()} change
+ * them, validating each setting as it is set. The {@code withX} methods are shortcuts for {@code
+ * rebuild().x(..).build()}.
  */
 public final class MediaConfig {
 
@@ -90,17 +90,24 @@ public final class MediaConfig {
     return maxUploadSize;
   }
 
-  /** The most pixels (width times height) an image may have to be thumbnailed. Default 32 million. */
+  /**
+   * The most pixels (width times height) an image may have to be thumbnailed. Default 32 million.
+   */
   public long maxImagePixels() {
     return maxImagePixels;
   }
 
-  /** The thumbnail sizes generated for each uploaded image. Default: {@link #SPEC_THUMBNAIL_SIZES}. */
+  /**
+   * The thumbnail sizes generated for each uploaded image. Default: {@link #SPEC_THUMBNAIL_SIZES}.
+   */
   public List<ThumbnailSpec> thumbnailSizes() {
     return thumbnailSizes;
   }
 
-  /** Whether thumbnails of sizes other than the configured ones are generated on request. Default off. */
+  /**
+   * Whether thumbnails of sizes other than the configured ones are generated on request. Default
+   * off.
+   */
   public boolean dynamicThumbnails() {
     return dynamicThumbnails;
   }
@@ -115,7 +122,9 @@ public final class MediaConfig {
     return maxPendingUploadsPerUser;
   }
 
-  /** How long a download waits for a pending upload when the caller names no timeout. Default 20 s. */
+  /**
+   * How long a download waits for a pending upload when the caller names no timeout. Default 20 s.
+   */
   public Duration defaultDownloadTimeout() {
     return defaultDownloadTimeout;
   }
@@ -131,14 +140,17 @@ public final class MediaConfig {
   }
 
   /**
-   * When present, remote media is fetched only from these server names (Synapse's
-   * {@code federation_domain_whitelist}); others are 404. Default: absent (any server).
+   * When present, remote media is fetched only from these server names (Synapse's {@code
+   * federation_domain_whitelist}); others are 404. Default: absent (any server).
    */
   public Optional<Set<String>> federationDomainWhitelist() {
     return federationDomainWhitelist;
   }
 
-  /** Server names whose media is never fetched (Synapse's {@code prevent_media_downloads_from}); 404. */
+  /**
+   * Server names whose media is never fetched (Synapse's {@code prevent_media_downloads_from});
+   * 404.
+   */
   public Set<String> preventMediaDownloadsFrom() {
     return preventMediaDownloadsFrom;
   }
@@ -149,8 +161,8 @@ public final class MediaConfig {
   }
 
   /**
-   * How long a server that failed is not asked again: this after the first failure, doubling
-   * with each further failure up to an hour; a success resets it. Default 10 s.
+   * How long a server that failed is not asked again: this after the first failure, doubling with
+   * each further failure up to an hour; a success resets it. Default 10 s.
    */
   public Duration remoteRetryBackoff() {
     return remoteRetryBackoff;
@@ -166,11 +178,11 @@ public final class MediaConfig {
   }
 
   /**
-   * How many downloads of uncached remote media may be in progress at once, counting requests
-   * that wait for another request's fetch of the same media; more answer 429
-   * {@code M_LIMIT_EXCEEDED} at once, so slow or hostile servers never hold every request thread.
-   * The same number, counted apart, bounds downloads waiting for a pending upload's bytes. Keep
-   * it well below the host's request threads. Default 32.
+   * How many downloads of uncached remote media may be in progress at once, counting requests that
+   * wait for another request's fetch of the same media; more answer 429 {@code M_LIMIT_EXCEEDED} at
+   * once, so slow or hostile servers never hold every request thread. The same number, counted
+   * apart, bounds downloads waiting for a pending upload's bytes. Keep it well below the host's
+   * request threads. Default 32.
    */
   public int maxConcurrentRemoteDownloads() {
     return maxConcurrentRemoteDownloads;
@@ -205,30 +217,59 @@ public final class MediaConfig {
   @Override
   public int hashCode() {
     return Objects.hash(
-        maxUploadSize, maxImagePixels, thumbnailSizes, dynamicThumbnails, unusedPendingExpiry,
-        maxPendingUploadsPerUser, defaultDownloadTimeout, maxDownloadTimeout, lastAccessFlushInterval,
-        federationDomainWhitelist, preventMediaDownloadsFrom, remoteIdleTimeout, remoteRetryBackoff,
-        remoteDeadline, maxConcurrentRemoteDownloads, maxRemoteFetchesPerServer);
+        maxUploadSize,
+        maxImagePixels,
+        thumbnailSizes,
+        dynamicThumbnails,
+        unusedPendingExpiry,
+        maxPendingUploadsPerUser,
+        defaultDownloadTimeout,
+        maxDownloadTimeout,
+        lastAccessFlushInterval,
+        federationDomainWhitelist,
+        preventMediaDownloadsFrom,
+        remoteIdleTimeout,
+        remoteRetryBackoff,
+        remoteDeadline,
+        maxConcurrentRemoteDownloads,
+        maxRemoteFetchesPerServer);
   }
 
   @Override
   public String toString() {
-    return "MediaConfig{maxUploadSize=" + maxUploadSize
-        + ", maxImagePixels=" + maxImagePixels
-        + ", thumbnailSizes=" + thumbnailSizes
-        + ", dynamicThumbnails=" + dynamicThumbnails
-        + ", unusedPendingExpiry=" + unusedPendingExpiry
-        + ", maxPendingUploadsPerUser=" + maxPendingUploadsPerUser
-        + ", defaultDownloadTimeout=" + defaultDownloadTimeout
-        + ", maxDownloadTimeout=" + maxDownloadTimeout
-        + ", lastAccessFlushInterval=" + lastAccessFlushInterval
-        + ", federationDomainWhitelist=" + federationDomainWhitelist
-        + ", preventMediaDownloadsFrom=" + preventMediaDownloadsFrom
-        + ", remoteIdleTimeout=" + remoteIdleTimeout
-        + ", remoteRetryBackoff=" + remoteRetryBackoff
-        + ", remoteDeadline=" + remoteDeadline
-        + ", maxConcurrentRemoteDownloads=" + maxConcurrentRemoteDownloads
-        + ", maxRemoteFetchesPerServer=" + maxRemoteFetchesPerServer + "}";
+    return "MediaConfig{maxUploadSize="
+        + maxUploadSize
+        + ", maxImagePixels="
+        + maxImagePixels
+        + ", thumbnailSizes="
+        + thumbnailSizes
+        + ", dynamicThumbnails="
+        + dynamicThumbnails
+        + ", unusedPendingExpiry="
+        + unusedPendingExpiry
+        + ", maxPendingUploadsPerUser="
+        + maxPendingUploadsPerUser
+        + ", defaultDownloadTimeout="
+        + defaultDownloadTimeout
+        + ", maxDownloadTimeout="
+        + maxDownloadTimeout
+        + ", lastAccessFlushInterval="
+        + lastAccessFlushInterval
+        + ", federationDomainWhitelist="
+        + federationDomainWhitelist
+        + ", preventMediaDownloadsFrom="
+        + preventMediaDownloadsFrom
+        + ", remoteIdleTimeout="
+        + remoteIdleTimeout
+        + ", remoteRetryBackoff="
+        + remoteRetryBackoff
+        + ", remoteDeadline="
+        + remoteDeadline
+        + ", maxConcurrentRemoteDownloads="
+        + maxConcurrentRemoteDownloads
+        + ", maxRemoteFetchesPerServer="
+        + maxRemoteFetchesPerServer
+        + "}";
   }
 
   /** Builds a {@link MediaConfig}; every setter validates its argument at once. */
@@ -401,7 +442,10 @@ public final class MediaConfig {
       }
       if (defaultDownloadTimeout.compareTo(maxDownloadTimeout) > 0) {
         throw new IllegalArgumentException(
-            "defaultDownloadTimeout " + defaultDownloadTimeout + " exceeds maxDownloadTimeout " + maxDownloadTimeout);
+            "defaultDownloadTimeout "
+                + defaultDownloadTimeout
+                + " exceeds maxDownloadTimeout "
+                + maxDownloadTimeout);
       }
       return new MediaConfig(this);
     }

@@ -5,12 +5,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.mxmedia.internal.FileMediaContent;
-import java.nio.file.NoSuchFileException;
 
 /**
  * The bytes of one piece of media, ready to stream. The caller owns it and must close it.
@@ -27,8 +27,8 @@ public interface MediaContent extends Closeable {
   InputStream openStream() throws IOException;
 
   /**
-   * A new stream from byte {@code offset} (0 to {@link #length()}) to the end; file-backed
-   * content seeks instead of reading the skipped bytes.
+   * A new stream from byte {@code offset} (0 to {@link #length()}) to the end; file-backed content
+   * seeks instead of reading the skipped bytes.
    */
   default InputStream openStream(long offset) throws IOException {
     if (offset < 0 || offset > length()) {
@@ -47,9 +47,9 @@ public interface MediaContent extends Closeable {
   }
 
   /**
-   * The local file holding these bytes, where there is one, for zero-copy sending
-   * ({@code sendfile}); the file is not guaranteed to outlive a concurrent deletion, so prefer
-   * {@link #openStream()} unless the host falls back to it on failure.
+   * The local file holding these bytes, where there is one, for zero-copy sending ({@code
+   * sendfile}); the file is not guaranteed to outlive a concurrent deletion, so prefer {@link
+   * #openStream()} unless the host falls back to it on failure.
    */
   default Optional<Path> localPath() {
     return Optional.empty();

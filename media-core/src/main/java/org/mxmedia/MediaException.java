@@ -1,9 +1,9 @@
 package org.mxmedia;
 
-import org.jspecify.annotations.Nullable;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one exception callers of mxmedia see: a Matrix {@link ErrorCode}, the HTTP status to answer
@@ -29,7 +29,11 @@ public final class MediaException extends RuntimeException {
   }
 
   private MediaException(
-      ErrorCode errorCode, int httpStatus, String message, @Nullable Duration retryAfter, @Nullable Throwable cause) {
+      ErrorCode errorCode,
+      int httpStatus,
+      String message,
+      @Nullable Duration retryAfter,
+      @Nullable Throwable cause) {
     super(Objects.requireNonNull(message, "message"), cause, false, cause != null);
     if (httpStatus < 400 || httpStatus > 599) {
       throw new IllegalArgumentException("an error status must be 4xx or 5xx: " + httpStatus);
@@ -50,8 +54,8 @@ public final class MediaException extends RuntimeException {
   }
 
   /**
-   * A 500 {@link ErrorCode#M_UNKNOWN} for an internal fault. The cause is kept for the host's
-   * logs only; the message is what a user sees.
+   * A 500 {@link ErrorCode#M_UNKNOWN} for an internal fault. The cause is kept for the host's logs
+   * only; the message is what a user sees.
    */
   public static MediaException internal(String message, Throwable cause) {
     return new MediaException(ErrorCode.M_UNKNOWN, 500, message, null, cause);

@@ -1,11 +1,10 @@
 package org.mxmedia;
 
-
 /**
  * The media id of an {@code mxc://} URI: 1 to 255 characters from {@code [A-Za-z0-9_-]}.
  *
- * <p>Checked by allow-list, so a media id can never hold a path separator, a dot, a percent
- * escape, a NUL or any non-ASCII character, and is safe as a file name component.
+ * <p>Checked by allow-list, so a media id can never hold a path separator, a dot, a percent escape,
+ * a NUL or any non-ASCII character, and is safe as a file name component.
  *
  * @param value the media id
  */
@@ -32,7 +31,11 @@ public record MediaId(String value) {
     }
     for (int i = 0; i < length; i++) {
       char c = candidate.charAt(i);
-      if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+      if (!((c >= 'A' && c <= 'Z')
+          || (c >= 'a' && c <= 'z')
+          || (c >= '0' && c <= '9')
+          || c == '_'
+          || c == '-')) {
         return false;
       }
     }

@@ -1,17 +1,24 @@
 package org.mxmedia;
 
-import org.jspecify.annotations.Nullable;
+import java.io.Closeable;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import org.jspecify.annotations.Nullable;
+import org.mxmedia.internal.ContentHeaders;
 import org.mxmedia.internal.ProviderEntry;
 import org.mxmedia.internal.RepositoryFactory;
 import org.mxmedia.spi.Authorizer;
@@ -25,15 +32,8 @@ import org.mxmedia.spi.SpamChecker;
 import org.mxmedia.spi.StorageProvider;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
-import org.mxmedia.spi.UserDirectory;
 import org.mxmedia.spi.UrlPreviewer;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.OptionalLong;
-import java.io.Closeable;
-import java.io.IOException;
-import org.mxmedia.internal.ContentHeaders;
+import org.mxmedia.spi.UserDirectory;
 
 /**
  * A Matrix media repository: the one entry point of mxmedia. Built once with {@link #builder()},
@@ -63,19 +63,18 @@ public interface MediaRepository extends AutoCloseable {
    * @throws MediaException 413 {@code M_TOO_LARGE} when the body (or its declared length) is over
    *     the configured maximum; whatever the {@link UploadPolicy} throws or decides (for example
    *     400 {@code M_RESOURCE_LIMIT_EXCEEDED}); 400 {@code M_INVALID_PARAM} for a file name with
-   *     control characters or over 255 characters; 400 {@code M_UNKNOWN} when the body ends
-   *     before its declared length or the client's stream fails; 429 {@code M_LIMIT_EXCEEDED}
-   *     (with the wait) when the {@link RateLimiter} refuses; 400 {@code M_FORBIDDEN} when the
-   *     {@link SpamChecker} rejects the file; 500 {@code M_UNKNOWN} when storage fails
+   *     control characters or over 255 characters; 400 {@code M_UNKNOWN} when the body ends before
+   *     its declared length or the client's stream fails; 429 {@code M_LIMIT_EXCEEDED} (with the
+   *     wait) when the {@link RateLimiter} refuses; 400 {@code M_FORBIDDEN} when the {@link
+   *     SpamChecker} rejects the file; 500 {@code M_UNKNOWN} when storage fails
    */
   MxcUri upload(UserId uploader, UploadRequest request, InputStream body);
 
   /**
-   * Reserves a content URI whose bytes {@code owner} will send later with
-   * {@link #uploadPending}.
+   * Reserves a content URI whose bytes {@code owner} will send later with {@link #uploadPending}.
    *
-   * @throws MediaException 429 {@code M_LIMIT_EXCEEDED} when the owner already holds the
-   *     configured number of unfinished reservations, or the {@link RateLimiter} refuses
+   * @throws MediaException 429 {@code M_LIMIT_EXCEEDED} when the owner already holds the configured
+   *     number of unfinished reservations, or the {@link RateLimiter} refuses
    */
   PendingUpload createPending(UserId owner);
 
@@ -83,9 +82,9 @@ public interface MediaRepository extends AutoCloseable {
    * Sends the bytes of a URI reserved with {@link #createPending}.
    *
    * @throws MediaException 404 {@code M_NOT_FOUND} for an unknown, expired or foreign URI; 403
-   *     {@code M_FORBIDDEN} when {@code uploader} did not reserve it; 409
-   *     {@code M_CANNOT_OVERWRITE_MEDIA} when its bytes were already sent; and everything
-   *     {@link #upload} throws
+   *     {@code M_FORBIDDEN} when {@code uploader} did not reserve it; 409 {@code
+   *     M_CANNOT_OVERWRITE_MEDIA} when its bytes were already sent; and everything {@link #upload}
+   *     throws
    */
   void uploadPending(MxcUri uri, UserId uploader, UploadRequest request, InputStream body);
 
@@ -93,62 +92,63 @@ public interface MediaRepository extends AutoCloseable {
    * Opens media for download. For a pending upload it waits up to the options' timeout for the
    * bytes. The caller must close the response.
    *
-   * @throws MediaException 404 {@code M_NOT_FOUND} for unknown or quarantined media, and for
-   *     remote media when remote fetching is disallowed, not configured, or the origin has no such
-   *     media; 504 {@code M_NOT_YET_UPLOADED} when a pending upload's bytes do not arrive in
-   *     time; 502 {@code M_TOO_LARGE} for remote media over the size limit; 502 {@code M_UNKNOWN}
-   *     when the origin fails, stalls, sends malformed answers or is being backed off; 429
-   *     {@code M_LIMIT_EXCEEDED} when uncached remote media would be fetched for a requester whose
-   *     remote bytes the {@link RateLimiter} holds back
+   * @throws MediaException 404 {@code M_NOT_FOUND} for unknown or quarantined media, and for remote
+   *     media when remote fetching is disallowed, not configured, or the origin has no such media;
+   *     504 {@code M_NOT_YET_UPLOADED} when a pending upload's bytes do not arrive in time; 502
+   *     {@code M_TOO_LARGE} for remote media over the size limit; 502 {@code M_UNKNOWN} when the
+   *     origin fails, stalls, sends malformed answers or is being backed off; 429 {@code
+   *     M_LIMIT_EXCEEDED} when uncached remote media would be fetched for a requester whose remote
+   *     bytes the {@link RateLimiter} holds back
    */
   MediaResponse download(MxcUri uri, DownloadOptions options);
 
   /**
    * Opens a thumbnail of media for download.
    *
-   * @throws MediaException 404 {@code M_NOT_FOUND} as {@link #download}; 400 {@code M_UNKNOWN}
-   *     when the content cannot be thumbnailed (not an image, an image type that is not
-   *     supported, more pixels than {@link MediaConfig#maxImagePixels()}, a corrupt image, or no
-   *     thumbnailer configured); 504 {@code M_NOT_YET_UPLOADED} as {@link #download}
+   * @throws MediaException 404 {@code M_NOT_FOUND} as {@link #download}; 400 {@code M_UNKNOWN} when
+   *     the content cannot be thumbnailed (not an image, an image type that is not supported, more
+   *     pixels than {@link MediaConfig#maxImagePixels()}, a corrupt image, or no thumbnailer
+   *     configured); 504 {@code M_NOT_YET_UPLOADED} as {@link #download}
    */
   MediaResponse thumbnail(MxcUri uri, ThumbnailSpec spec, DownloadOptions options);
 
   /**
    * The largest upload {@code user} may make, as the client {@code /config} endpoint reports it
    * ({@code m.upload.size}): the configured maximum, lowered by the upload policy's own per-user
-   * limit if it has one ({@link UploadPolicy#maxUploadSize}). Quotas over time are not
-   * subtracted, as in Synapse.
+   * limit if it has one ({@link UploadPolicy#maxUploadSize}). Quotas over time are not subtracted,
+   * as in Synapse.
    */
   default DataSize maxUploadSize(UserId user) {
     return config().maxUploadSize();
   }
 
   /**
-   * The preview of a web page for {@code GET /_matrix/client/v1/media/preview_url}: its
-   * OpenGraph properties, with its image stored as {@code user}'s media. Answers from the cache
-   * in the {@link MediaStore} (shared by every repository using it) when it holds a preview that
-   * is still fresh; otherwise fetches the page once, however many callers (here and in other
-   * repositories sharing the store) ask at the same time, and caches the answer for the page's
-   * own cache lifetime, at least one hour and at most one day.
+   * The preview of a web page for {@code GET /_matrix/client/v1/media/preview_url}: its OpenGraph
+   * properties, with its image stored as {@code user}'s media. Answers from the cache in the {@link
+   * MediaStore} (shared by every repository using it) when it holds a preview that is still fresh;
+   * otherwise fetches the page once, however many callers (here and in other repositories sharing
+   * the store) ask at the same time, and caches the answer for the page's own cache lifetime, at
+   * least one hour and at most one day.
    *
    * @param user who asks (their rate limit applies, and the image is stored as theirs, under the
    *     {@link UploadPolicy}'s allowance)
    * @param url the page, an absolute {@code http} or {@code https} URL
-   * @throws MediaException 404 {@code M_UNRECOGNIZED} when previews are not enabled (no
-   *     {@link Builder#urlPreviews}); 400 {@code M_MISSING_PARAM} for an empty {@code url}; 400
-   *     {@code M_INVALID_PARAM} for a {@code url} that is not an absolute http(s) URL with a host,
-   *     carries credentials or is longer than 4096 characters; 429 {@code M_LIMIT_EXCEEDED} past
-   *     the user's rate (30 at once, one more each second); 403 {@code M_FORBIDDEN} when the URL
-   *     or an address it leads to is refused by the previewer's policy; 502 {@code M_UNKNOWN}
-   *     when the page is unreachable, answers an error or is too large to preview; 504
-   *     {@code M_UNKNOWN} when it does not arrive within the previewer's deadline
+   * @throws MediaException 404 {@code M_UNRECOGNIZED} when previews are not enabled (no {@link
+   *     Builder#urlPreviews}); 400 {@code M_MISSING_PARAM} for an empty {@code url}; 400 {@code
+   *     M_INVALID_PARAM} for a {@code url} that is not an absolute http(s) URL with a host, carries
+   *     credentials or is longer than 4096 characters; 429 {@code M_LIMIT_EXCEEDED} past the user's
+   *     rate (30 at once, one more each second); 403 {@code M_FORBIDDEN} when the URL or an address
+   *     it leads to is refused by the previewer's policy; 502 {@code M_UNKNOWN} when the page is
+   *     unreachable, answers an error or is too large to preview; 504 {@code M_UNKNOWN} when it
+   *     does not arrive within the previewer's deadline
    */
   UrlPreviewResponse previewUrl(UserId user, String url);
 
   /**
    * {@link #previewUrl(UserId, String)} as of {@code ts} (the spec's {@code ts}): the preview
    * cached at or before that instant that was still fresh then, else the first cached after it,
-   * else a new fetch. A {@code ts} in the future means now. Throws as {@link #previewUrl(UserId, String)}.
+   * else a new fetch. A {@code ts} in the future means now. Throws as {@link #previewUrl(UserId,
+   * String)}.
    */
   UrlPreviewResponse previewUrl(UserId user, String url, Instant ts);
 
@@ -158,9 +158,9 @@ public interface MediaRepository extends AutoCloseable {
   /**
    * Administrative operations on behalf of {@code actor}.
    *
-   * @throws MediaException 403 {@code M_FORBIDDEN} ("You are not a server admin") unless the
-   *     {@link Authorizer} says the actor is an admin; each operation asks it again and fails the
-   *     same way once the actor no longer is
+   * @throws MediaException 403 {@code M_FORBIDDEN} ("You are not a server admin") unless the {@link
+   *     Authorizer} says the actor is an admin; each operation asks it again and fails the same way
+   *     once the actor no longer is
    */
   MediaAdmin admin(UserId actor);
 
@@ -272,8 +272,8 @@ public interface MediaRepository extends AutoCloseable {
     }
 
     /**
-     * The host's server-to-server transport. With one, downloads and thumbnails of other
-     * servers' media fetch and cache it; without one they answer 404.
+     * The host's server-to-server transport. With one, downloads and thumbnails of other servers'
+     * media fetch and cache it; without one they answer 404.
      */
     public Builder federationClient(FederationClient client) {
       this.federationClient = once(this.federationClient, client, "federationClient");
@@ -282,10 +282,10 @@ public interface MediaRepository extends AutoCloseable {
 
     /**
      * Which addresses the repository may be sent to by remote input: every {@code Location} and
-     * redirect target of a remote media answer is checked against it before the
-     * {@link FederationClient} is asked to fetch it. A host's transport should also connect only
-     * through {@link OutboundPolicy#resolve} (DNS-rebinding safe). Default:
-     * {@link OutboundPolicy#defaults()}, Synapse's {@code ip_range_blacklist}.
+     * redirect target of a remote media answer is checked against it before the {@link
+     * FederationClient} is asked to fetch it. A host's transport should also connect only through
+     * {@link OutboundPolicy#resolve} (DNS-rebinding safe). Default: {@link
+     * OutboundPolicy#defaults()}, Synapse's {@code ip_range_blacklist}.
      */
     public Builder outboundPolicy(OutboundPolicy policy) {
       this.outboundPolicy = once(this.outboundPolicy, policy, "outboundPolicy");
@@ -294,9 +294,9 @@ public interface MediaRepository extends AutoCloseable {
 
     /**
      * Told of uploads, downloads, thumbnails, remote fetches, failures, store and storage call
-     * latencies, and given views of the background queues (for metrics: {@code media-metrics}
-     * has a Micrometer one). Called synchronously and must be cheap; an exception it throws is
-     * logged once and never fails a request. Default: {@link MediaEvents#none()}.
+     * latencies, and given views of the background queues (for metrics: {@code media-metrics} has a
+     * Micrometer one). Called synchronously and must be cheap; an exception it throws is logged
+     * once and never fails a request. Default: {@link MediaEvents#none()}.
      */
     public Builder events(MediaEvents events) {
       this.events = once(this.events, events, "events");
@@ -304,10 +304,10 @@ public interface MediaRepository extends AutoCloseable {
     }
 
     /**
-     * Turns {@code preview_url} on: {@link MediaRepository#previewUrl} asks {@code previewer}
-     * (for example {@code UrlPreviews} from {@code media-preview}) for the pages not in the cache,
-     * and expired previews are deleted with their images every ten minutes. The repository does
-     * not close it. Without one, previews answer 404 {@code M_UNRECOGNIZED}.
+     * Turns {@code preview_url} on: {@link MediaRepository#previewUrl} asks {@code previewer} (for
+     * example {@code UrlPreviews} from {@code media-preview}) for the pages not in the cache, and
+     * expired previews are deleted with their images every ten minutes. The repository does not
+     * close it. Without one, previews answer 404 {@code M_UNRECOGNIZED}.
      */
     public Builder urlPreviews(UrlPreviewer previewer) {
       this.urlPreviewer = once(this.urlPreviewer, previewer, "urlPreviews");
@@ -315,9 +315,9 @@ public interface MediaRepository extends AutoCloseable {
     }
 
     /**
-     * Where background work runs (copies to asynchronous storage providers). Default: a small
-     * pool of daemon threads owned by the repository and shut down by {@link #close()}; an
-     * executor given here is not shut down.
+     * Where background work runs (copies to asynchronous storage providers). Default: a small pool
+     * of daemon threads owned by the repository and shut down by {@link #close()}; an executor
+     * given here is not shut down.
      */
     public Builder executor(Executor executor) {
       this.executor = once(this.executor, executor, "executor");
@@ -336,10 +336,10 @@ public interface MediaRepository extends AutoCloseable {
     }
 
     /**
-     * Where copies of blobs are kept when the primary storage keeps no local files (object
-     * storage, memory) and the engine needs a file (to thumbnail, or to copy to a provider), and
-     * how many bytes of copies not in use it keeps (least recently used go first). Default: a
-     * temporary directory deleted on close, 1 GiB.
+     * Where copies of blobs are kept when the primary storage keeps no local files (object storage,
+     * memory) and the engine needs a file (to thumbnail, or to copy to a provider), and how many
+     * bytes of copies not in use it keeps (least recently used go first). Default: a temporary
+     * directory deleted on close, 1 GiB.
      */
     public Builder localCache(Path directory, DataSize maxSize) {
       RepositoryFactory.LocalCache cache = new RepositoryFactory.LocalCache(directory, maxSize);
@@ -356,12 +356,16 @@ public interface MediaRepository extends AutoCloseable {
     private @Nullable SpamChecker spamChecker;
 
     /**
-     * Synapse's {@code media_retention.local_media_lifetime}: local media not downloaded (or,
-     * never downloaded, not uploaded) for this long is deleted by the hourly background sweep,
-     * except media that is quarantined or protected from quarantine. Default: kept forever.
+     * Synapse's {@code media_retention.local_media_lifetime}: local media not downloaded (or, never
+     * downloaded, not uploaded) for this long is deleted by the hourly background sweep, except
+     * media that is quarantined or protected from quarantine. Default: kept forever.
      */
     public Builder localMediaLifetime(Duration lifetime) {
-      this.localMediaLifetime = once(this.localMediaLifetime, positive(lifetime, "localMediaLifetime"), "localMediaLifetime");
+      this.localMediaLifetime =
+          once(
+              this.localMediaLifetime,
+              positive(lifetime, "localMediaLifetime"),
+              "localMediaLifetime");
       return this;
     }
 
@@ -371,7 +375,11 @@ public interface MediaRepository extends AutoCloseable {
      * except quarantined media. Default: kept forever.
      */
     public Builder remoteMediaLifetime(Duration lifetime) {
-      this.remoteMediaLifetime = once(this.remoteMediaLifetime, positive(lifetime, "remoteMediaLifetime"), "remoteMediaLifetime");
+      this.remoteMediaLifetime =
+          once(
+              this.remoteMediaLifetime,
+              positive(lifetime, "remoteMediaLifetime"),
+              "remoteMediaLifetime");
       return this;
     }
 
@@ -385,7 +393,10 @@ public interface MediaRepository extends AutoCloseable {
       return this;
     }
 
-    /** Limits how fast each user uploads, creates pending uploads and pulls remote bytes. Default: {@link RateLimiter#unlimited()}. */
+    /**
+     * Limits how fast each user uploads, creates pending uploads and pulls remote bytes. Default:
+     * {@link RateLimiter#unlimited()}.
+     */
     public Builder rateLimiter(RateLimiter rateLimiter) {
       this.rateLimiter = once(this.rateLimiter, rateLimiter, "rateLimiter");
       return this;
@@ -408,8 +419,8 @@ public interface MediaRepository extends AutoCloseable {
     }
 
     /**
-     * Builds the repository and starts its background work (a sweep that finishes blob deletions
-     * a crash interrupted, the batched access-time writer, the hourly purge of expired pending
+     * Builds the repository and starts its background work (a sweep that finishes blob deletions a
+     * crash interrupted, the batched access-time writer, the hourly purge of expired pending
      * uploads).
      *
      * @throws IllegalStateException when a required part is missing
@@ -424,28 +435,32 @@ public interface MediaRepository extends AutoCloseable {
       if (storage == null) {
         throw new IllegalStateException("storage (the primary storage) is required");
       }
-      return RepositoryFactory.create(new RepositoryFactory.Parts(
-          serverName,
-          config == null ? MediaConfig.defaults() : config,
-          mediaStore,
-          storage,
-          providers,
-          uploadPolicy == null ? UploadPolicy.unlimited() : uploadPolicy,
-          authorizer == null ? Authorizer.denyAll() : authorizer,
-          userDirectory == null ? UserDirectory.none() : userDirectory,
-          clock == null ? Clock.systemUTC() : clock,
-          mediaIdGenerator == null ? MediaIdGenerator.secureRandom() : mediaIdGenerator,
-          Optional.ofNullable(executor),
-          Optional.ofNullable(scheduler),
-          Optional.ofNullable(thumbnailer),
-          Optional.ofNullable(federationClient),
-          outboundPolicy == null ? OutboundPolicy.defaults() : outboundPolicy,
-          Optional.ofNullable(localCache),
-          events == null ? MediaEvents.none() : events,
-          new RepositoryFactory.LifecycleOptions(Optional.ofNullable(localMediaLifetime), Optional.ofNullable(remoteMediaLifetime),
-              Optional.ofNullable(remoteCacheMaxSize), rateLimiter == null ? RateLimiter.unlimited() : rateLimiter,
-              Optional.ofNullable(spamChecker)),
-          Optional.ofNullable(urlPreviewer)));
+      return RepositoryFactory.create(
+          new RepositoryFactory.Parts(
+              serverName,
+              config == null ? MediaConfig.defaults() : config,
+              mediaStore,
+              storage,
+              providers,
+              uploadPolicy == null ? UploadPolicy.unlimited() : uploadPolicy,
+              authorizer == null ? Authorizer.denyAll() : authorizer,
+              userDirectory == null ? UserDirectory.none() : userDirectory,
+              clock == null ? Clock.systemUTC() : clock,
+              mediaIdGenerator == null ? MediaIdGenerator.secureRandom() : mediaIdGenerator,
+              Optional.ofNullable(executor),
+              Optional.ofNullable(scheduler),
+              Optional.ofNullable(thumbnailer),
+              Optional.ofNullable(federationClient),
+              outboundPolicy == null ? OutboundPolicy.defaults() : outboundPolicy,
+              Optional.ofNullable(localCache),
+              events == null ? MediaEvents.none() : events,
+              new RepositoryFactory.LifecycleOptions(
+                  Optional.ofNullable(localMediaLifetime),
+                  Optional.ofNullable(remoteMediaLifetime),
+                  Optional.ofNullable(remoteCacheMaxSize),
+                  rateLimiter == null ? RateLimiter.unlimited() : rateLimiter,
+                  Optional.ofNullable(spamChecker)),
+              Optional.ofNullable(urlPreviewer)));
     }
 
     private static <T> T once(@Nullable T current, T value, String name) {
@@ -474,17 +489,17 @@ public interface MediaRepository extends AutoCloseable {
    * The answer to {@code preview_url}: the page's OpenGraph properties, as the spec's response body
    * has them, and when they were fetched.
    *
-   * @param properties the answer's keys (such as {@code og:title}, {@code og:image},
-   *     {@code matrix:image:size}) and values, each a {@link String}, a {@link Long} or a
-   *     {@link Double}; {@code og:image}, when present, is an {@code mxc://} URI of this server.
-   *     Empty when nothing could be read from the page. Iterates in the previewer's order.
+   * @param properties the answer's keys (such as {@code og:title}, {@code og:image}, {@code
+   *     matrix:image:size}) and values, each a {@link String}, a {@link Long} or a {@link Double};
+   *     {@code og:image}, when present, is an {@code mxc://} URI of this server. Empty when nothing
+   *     could be read from the page. Iterates in the previewer's order.
    * @param fetchedAt when the page was fetched (the answer may come from the cache)
    * @param expiresAt when the cached answer stops being served, after {@code fetchedAt}
    */
   record UrlPreviewResponse(Map<String, Object> properties, Instant fetchedAt, Instant expiresAt) {
     /**
-     * @throws IllegalArgumentException when a value is not a {@code String}, {@code Long} or
-     *     {@code Double}, or {@code expiresAt} is not after {@code fetchedAt}
+     * @throws IllegalArgumentException when a value is not a {@code String}, {@code Long} or {@code
+     *     Double}, or {@code expiresAt} is not after {@code fetchedAt}
      */
     public UrlPreviewResponse {
       Objects.requireNonNull(fetchedAt, "fetchedAt");
@@ -496,7 +511,8 @@ public interface MediaRepository extends AutoCloseable {
       for (Map.Entry<String, Object> e : properties.entrySet()) {
         Object v = Objects.requireNonNull(e.getValue(), e.getKey());
         if (!(v instanceof String || v instanceof Long || v instanceof Double)) {
-          throw new IllegalArgumentException("the value of " + e.getKey() + " is not a String, Long or Double");
+          throw new IllegalArgumentException(
+              "the value of " + e.getKey() + " is not a String, Long or Double");
         }
         copy.put(Objects.requireNonNull(e.getKey(), "key"), v);
       }
@@ -520,10 +536,14 @@ public interface MediaRepository extends AutoCloseable {
    * @param requester who asks, when known: the bytes fetched from other servers for them count
    *     against their {@code RateLimiter.Action#REMOTE_DOWNLOAD_BYTES}; absent, nothing is counted
    */
-  record DownloadOptions(boolean allowRemote, Optional<Duration> timeout, Optional<Instant> legacyFreeze,
+  record DownloadOptions(
+      boolean allowRemote,
+      Optional<Duration> timeout,
+      Optional<Instant> legacyFreeze,
       Optional<UserId> requester) {
 
-    private static final DownloadOptions DEFAULTS = new DownloadOptions(true, Optional.empty(), Optional.empty());
+    private static final DownloadOptions DEFAULTS =
+        new DownloadOptions(true, Optional.empty(), Optional.empty());
 
     public DownloadOptions {
       Objects.requireNonNull(timeout, "timeout");
@@ -535,7 +555,8 @@ public interface MediaRepository extends AutoCloseable {
     }
 
     /** Options without a requester. */
-    public DownloadOptions(boolean allowRemote, Optional<Duration> timeout, Optional<Instant> legacyFreeze) {
+    public DownloadOptions(
+        boolean allowRemote, Optional<Duration> timeout, Optional<Instant> legacyFreeze) {
       this(allowRemote, timeout, legacyFreeze, Optional.empty());
     }
 
@@ -557,7 +578,10 @@ public interface MediaRepository extends AutoCloseable {
       return new DownloadOptions(allowRemote, timeout, Optional.of(freeze), requester);
     }
 
-    /** Counts remote bytes fetched for this download against {@code requester}; see {@link #requester()}. */
+    /**
+     * Counts remote bytes fetched for this download against {@code requester}; see {@link
+     * #requester()}.
+     */
     public DownloadOptions withRequester(UserId requester) {
       return new DownloadOptions(allowRemote, timeout, legacyFreeze, Optional.of(requester));
     }
@@ -566,14 +590,17 @@ public interface MediaRepository extends AutoCloseable {
   /**
    * The metadata that comes with an upload's bytes.
    *
-   * @param contentType the client's {@code Content-Type}; absent or malformed means {@code application/octet-stream}
+   * @param contentType the client's {@code Content-Type}; absent or malformed means {@code
+   *     application/octet-stream}
    * @param fileName the client's {@code filename}; 1 to 255 characters without control characters
    * @param declaredLength the client's {@code Content-Length}, when it sent one; a body over the
    *     limit is then refused before a byte is read, and a body of another length is refused
    */
-  record UploadRequest(Optional<String> contentType, Optional<String> fileName, OptionalLong declaredLength) {
+  record UploadRequest(
+      Optional<String> contentType, Optional<String> fileName, OptionalLong declaredLength) {
 
-    private static final UploadRequest EMPTY = new UploadRequest(Optional.empty(), Optional.empty(), OptionalLong.empty());
+    private static final UploadRequest EMPTY =
+        new UploadRequest(Optional.empty(), Optional.empty(), OptionalLong.empty());
 
     public UploadRequest {
       Objects.requireNonNull(contentType, "contentType");
@@ -614,7 +641,8 @@ public interface MediaRepository extends AutoCloseable {
    * @param contentType the media type as stored (without the charset this class adds for text)
    * @param contentLength the number of bytes in {@code content}
    * @param fileName the name to offer the user, if the uploader gave one
-   * @param inline whether the spec allows serving this type {@code inline}; {@code attachment} otherwise
+   * @param inline whether the spec allows serving this type {@code inline}; {@code attachment}
+   *     otherwise
    * @param sha256 the lower-case hex SHA-256 of the bytes
    * @param createdAt when the media was uploaded (or first cached, for remote media)
    * @param content the bytes
@@ -659,9 +687,11 @@ public interface MediaRepository extends AutoCloseable {
      */
     public MediaResponse withFileName(String name) {
       if (!ContentHeaders.isAcceptableFileName(name)) {
-        throw MediaException.invalidParam("The file name must be at most 255 characters without control characters");
+        throw MediaException.invalidParam(
+            "The file name must be at most 255 characters without control characters");
       }
-      return new MediaResponse(contentType, contentLength, Optional.of(name), inline, sha256, createdAt, content);
+      return new MediaResponse(
+          contentType, contentLength, Optional.of(name), inline, sha256, createdAt, content);
     }
 
     /** A strong entity tag derived from the content hash, quoted as HTTP requires. */
@@ -676,8 +706,7 @@ public interface MediaRepository extends AutoCloseable {
   }
 
   /**
-   * How an extra {@link StorageProvider} is used, as Synapse's storage provider
-   * options.
+   * How an extra {@link StorageProvider} is used, as Synapse's storage provider options.
    *
    * @param storeLocal whether local uploads are copied to it
    * @param storeRemote whether cached remote media and thumbnails of it are copied to it

@@ -21,7 +21,10 @@ public record MxcUri(ServerName serverName, MediaId mediaId) {
     return new MxcUri(serverName, mediaId);
   }
 
-  /** Builds a URI from its two strings, throwing {@link IllegalArgumentException} for either part out of grammar. */
+  /**
+   * Builds a URI from its two strings, throwing {@link IllegalArgumentException} for either part
+   * out of grammar.
+   */
   public static MxcUri of(String serverName, String mediaId) {
     return new MxcUri(new ServerName(serverName), new MediaId(mediaId));
   }
@@ -37,7 +40,8 @@ public record MxcUri(ServerName serverName, MediaId mediaId) {
     String rest = uri.substring(SCHEME.length());
     int slash = rest.indexOf('/');
     if (slash < 0) {
-      throw new IllegalArgumentException("mxc URI without a media id: " + Strings.quoteForMessage(uri));
+      throw new IllegalArgumentException(
+          "mxc URI without a media id: " + Strings.quoteForMessage(uri));
     }
     return of(rest.substring(0, slash), rest.substring(slash + 1));
   }

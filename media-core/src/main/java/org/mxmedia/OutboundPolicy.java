@@ -13,33 +13,54 @@ import org.mxmedia.internal.IpRange;
  * Which addresses this process may connect to on behalf of remote input: federation discovery
  * results, {@code Location} and redirect targets, signing-key fetches and URL previews. The
  * defaults are Synapse's {@code ip_range_blacklist} (private, loopback, link-local, CGNAT,
- * multicast, reserved and documentation ranges); {@link Builder#whitelist} carves exceptions
- * out of it, as Synapse's {@code ip_range_whitelist} does.
+ * multicast, reserved and documentation ranges); {@link Builder#whitelist} carves exceptions out of
+ * it, as Synapse's {@code ip_range_whitelist} does.
  *
  * <p>Every form of an address is checked: an IPv6 address that embeds an IPv4 one (IPv4-mapped,
  * IPv4-compatible, NAT64, 6to4, Teredo) is blocked when the embedded address is. The unspecified
  * addresses ({@code 0.0.0.0/8}, {@code ::}) are always blocked, whatever the lists say.
  *
- * <p>To be safe against DNS rebinding a transport must connect only to the addresses that
- * {@link #resolve} returned, in the same call that checked them: give {@link #resolve} to the
- * HTTP client as its DNS resolver (Apache HttpClient's {@code DnsResolver}, Jetty's
- * {@code SocketAddressResolver}, OkHttp's {@code Dns}). A name is refused when <em>any</em> of
- * its addresses is blocked. Addresses an operator names explicitly (a configured peer) are the
- * host's to trust; this policy is for everything a remote party chooses.
+ * <p>To be safe against DNS rebinding a transport must connect only to the addresses that {@link
+ * #resolve} returned, in the same call that checked them: give {@link #resolve} to the HTTP client
+ * as its DNS resolver (Apache HttpClient's {@code DnsResolver}, Jetty's {@code
+ * SocketAddressResolver}, OkHttp's {@code Dns}). A name is refused when <em>any</em> of its
+ * addresses is blocked. Addresses an operator names explicitly (a configured peer) are the host's
+ * to trust; this policy is for everything a remote party chooses.
  *
  * <p>Immutable and thread-safe.
  */
 public final class OutboundPolicy {
 
-  /** Synapse's default {@code ip_range_blacklist}, plus the reserved {@code 240.0.0.0/4} and discard-only {@code 100::/64}. */
+  /**
+   * Synapse's default {@code ip_range_blacklist}, plus the reserved {@code 240.0.0.0/4} and
+   * discard-only {@code 100::/64}.
+   */
   public static final List<String> DEFAULT_BLACKLIST =
       List.of(
-          "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
-          "192.0.0.0/24", "169.254.0.0/16", "192.88.99.0/24", "198.18.0.0/15", "192.0.2.0/24",
-          "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
-          "::1/128", "fe80::/10", "fc00::/7", "2001:db8::/32", "ff00::/8", "fec0::/10", "100::/64");
+          "127.0.0.0/8",
+          "10.0.0.0/8",
+          "172.16.0.0/12",
+          "192.168.0.0/16",
+          "100.64.0.0/10",
+          "192.0.0.0/24",
+          "169.254.0.0/16",
+          "192.88.99.0/24",
+          "198.18.0.0/15",
+          "192.0.2.0/24",
+          "198.51.100.0/24",
+          "203.0.113.0/24",
+          "224.0.0.0/4",
+          "240.0.0.0/4",
+          "::1/128",
+          "fe80::/10",
+          "fc00::/7",
+          "2001:db8::/32",
+          "ff00::/8",
+          "fec0::/10",
+          "100::/64");
 
-  private static final List<IpRange> ALWAYS_BLOCKED = List.of(IpRange.parse("0.0.0.0/8"), IpRange.parse("::/128"));
+  private static final List<IpRange> ALWAYS_BLOCKED =
+      List.of(IpRange.parse("0.0.0.0/8"), IpRange.parse("::/128"));
 
   private static final OutboundPolicy DEFAULTS = new Builder().build();
   private static final OutboundPolicy PERMIT_ALL = new Builder().blacklist(List.of()).build();
@@ -71,9 +92,9 @@ public final class OutboundPolicy {
   }
 
   /**
-   * A host refused by the policy. It extends {@link UnknownHostException} so it passes through
-   * HTTP clients whose DNS hook may only throw that; callers tell it apart with
-   * {@code instanceof}. The message names the host, never the address it resolved to.
+   * A host refused by the policy. It extends {@link UnknownHostException} so it passes through HTTP
+   * clients whose DNS hook may only throw that; callers tell it apart with {@code instanceof}. The
+   * message names the host, never the address it resolved to.
    */
   public static final class BlockedAddressException extends UnknownHostException {
     private static final long serialVersionUID = 1L;
@@ -89,8 +110,8 @@ public final class OutboundPolicy {
   }
 
   /**
-   * Only the unspecified addresses blocked: for hosts whose network is isolated by other means,
-   * and for tests on loopback.
+   * Only the unspecified addresses blocked: for hosts whose network is isolated by other means, and
+   * for tests on loopback.
    */
   public static OutboundPolicy permitAll() {
     return PERMIT_ALL;
@@ -108,7 +129,8 @@ public final class OutboundPolicy {
   /** Whether a connection to {@code address} is allowed. */
   public boolean permits(InetAddress address) {
     for (InetAddress form : IpRange.forms(address)) {
-      if (matches(ALWAYS_BLOCKED, form) || (matches(blacklist, form) && !matches(whitelist, form))) {
+      if (matches(ALWAYS_BLOCKED, form)
+          || (matches(blacklist, form) && !matches(whitelist, form))) {
         return false;
       }
     }
@@ -123,7 +145,8 @@ public final class OutboundPolicy {
    * @throws UnknownHostException when the name does not resolve
    */
   public InetAddress[] resolve(String host) throws UnknownHostException {
-    String name = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    String name =
+        host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     InetAddress[] addresses = resolver.resolve(name);
     if (addresses == null || addresses.length == 0) {
       throw new UnknownHostException(host);
@@ -146,7 +169,9 @@ public final class OutboundPolicy {
    */
   public InetAddress[] check(URI uri) throws UnknownHostException {
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-    if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null || uri.getRawUserInfo() != null) {
+    if (!scheme.equals("http") && !scheme.equals("https")
+        || uri.getHost() == null
+        || uri.getRawUserInfo() != null) {
       throw new BlockedAddressException("a URL that is not plain http(s)");
     }
     return resolve(uri.getHost());

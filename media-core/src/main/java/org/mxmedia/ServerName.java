@@ -6,13 +6,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A Matrix server name as defined in the specification's appendix: a DNS name, an IPv4 address
- * or a bracketed IPv6 address, optionally followed by {@code :port}.
+ * A Matrix server name as defined in the specification's appendix: a DNS name, an IPv4 address or a
+ * bracketed IPv6 address, optionally followed by {@code :port}.
  *
  * <p>Validation is by allow-list and slightly stricter than the appendix grammar: DNS labels may
  * not be empty (so no name consists of dots alone), IP literals must be real addresses, and the
- * port is 1 to 65535. Names are kept as given; comparison is exact (the spec says server names
- * are case-sensitive).
+ * port is 1 to 65535. Names are kept as given; comparison is exact (the spec says server names are
+ * case-sensitive).
  *
  * @param value the server name, e.g. {@code example.org:8448}
  */
@@ -28,11 +28,14 @@ public record ServerName(String value) {
 
   public ServerName {
     if (!isValid(value)) {
-      throw new IllegalArgumentException("not a valid server name: " + Strings.quoteForMessage(value));
+      throw new IllegalArgumentException(
+          "not a valid server name: " + Strings.quoteForMessage(value));
     }
   }
 
-  /** Parses {@code value}, throwing {@link IllegalArgumentException} when it is not a server name. */
+  /**
+   * Parses {@code value}, throwing {@link IllegalArgumentException} when it is not a server name.
+   */
   public static ServerName of(String value) {
     return new ServerName(value);
   }
@@ -88,7 +91,6 @@ public record ServerName(String value) {
     String host = host();
     return host.startsWith("[") || IPV4_SHAPE.matcher(host).matches();
   }
-
 
   @Override
   public String toString() {

@@ -6,7 +6,10 @@ final class Strings {
 
   private Strings() {}
 
-  /** Quotes a possibly hostile string for an exception message: control characters escaped, long input cut. */
+  /**
+   * Quotes a possibly hostile string for an exception message: control characters escaped, long
+   * input cut.
+   */
   static String quoteForMessage(String s) {
     StringBuilder sb = new StringBuilder(Math.min(s.length(), MAX_QUOTED) + 8).append('"');
     int n = Math.min(s.length(), MAX_QUOTED);

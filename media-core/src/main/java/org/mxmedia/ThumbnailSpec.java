@@ -1,11 +1,11 @@
 package org.mxmedia;
 
-import java.util.Objects;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
- * A requested (or configured) thumbnail: a box in pixels, a method, and whether an animated
- * source should stay animated.
+ * A requested (or configured) thumbnail: a box in pixels, a method, and whether an animated source
+ * should stay animated.
  *
  * @param width the box width in pixels, 1 to {@value #MAX_DIMENSION}
  * @param height the box height in pixels, 1 to {@value #MAX_DIMENSION}
@@ -21,7 +21,12 @@ public record ThumbnailSpec(int width, int height, ThumbnailMethod method, boole
     Objects.requireNonNull(method, "method");
     if (width < 1 || width > MAX_DIMENSION || height < 1 || height > MAX_DIMENSION) {
       throw new IllegalArgumentException(
-          "thumbnail size must be 1.." + MAX_DIMENSION + " in each dimension: " + width + "x" + height);
+          "thumbnail size must be 1.."
+              + MAX_DIMENSION
+              + " in each dimension: "
+              + width
+              + "x"
+              + height);
     }
   }
 
@@ -59,7 +64,9 @@ public record ThumbnailSpec(int width, int height, ThumbnailMethod method, boole
       return switch (wireName) {
         case "crop" -> CROP;
         case "scale" -> SCALE;
-        default -> throw new IllegalArgumentException("unknown thumbnail method: " + Strings.quoteForMessage(wireName));
+        default ->
+            throw new IllegalArgumentException(
+                "unknown thumbnail method: " + Strings.quoteForMessage(wireName));
       };
     }
   }

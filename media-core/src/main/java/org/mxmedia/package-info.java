@@ -1,6 +1,6 @@
 /**
- * The public API of mxmedia: {@link MediaRepository}, its configuration and the value
- * types it speaks. Nothing in this package accepts or returns {@code null}.
+ * The public API of mxmedia: {@link MediaRepository}, its configuration and the value types it
+ * speaks. Nothing in this package accepts or returns {@code null}.
  */
 @NullMarked
 package org.mxmedia;

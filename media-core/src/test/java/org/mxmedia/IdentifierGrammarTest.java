@@ -10,16 +10,21 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
-/** Media ids and server names are accepted by allow-list only, and none accepted can leave a directory. */
+/**
+ * Media ids and server names are accepted by allow-list only, and none accepted can leave a
+ * directory.
+ */
 class IdentifierGrammarTest {
 
   /** The spec's appendix grammar for server names, written independently of {@link ServerName}. */
   private static final Pattern SPEC_SERVER_NAME =
-      Pattern.compile("([0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|\\[[0-9A-Fa-f:.]{2,45}]|[0-9A-Za-z.-]{1,255})(:[0-9]{1,5})?");
+      Pattern.compile(
+          "([0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|\\[[0-9A-Fa-f:.]{2,45}]|[0-9A-Za-z.-]{1,255})(:[0-9]{1,5})?");
+
   private static final Pattern SPEC_MEDIA_ID = Pattern.compile("[A-Za-z0-9_-]+");
   private static final Path BASE = Path.of("/srv/media");
 
@@ -28,7 +33,9 @@ class IdentifierGrammarTest {
     Arbitrary<String> anything = Arbitraries.strings().all().ofMaxLength(300);
     Arbitrary<String> nearMisses =
         Arbitraries.strings().withChars("abcXYZ019_-.:/\\%[]@ \u0000é\u2028").ofMaxLength(40);
-    Arbitrary<String> traversal = Arbitraries.of("..", ".", "../etc", "%2e%2e", "a/../b", "a%2Fb", "a\u0000b", "~root", "/abs");
+    Arbitrary<String> traversal =
+        Arbitraries.of(
+            "..", ".", "../etc", "%2e%2e", "a/../b", "a%2Fb", "a\u0000b", "~root", "/abs");
     return Arbitraries.oneOf(anything, nearMisses, traversal);
   }
 
@@ -64,7 +71,12 @@ class IdentifierGrammarTest {
 
   @Provide
   Arbitrary<String> labels() {
-    return Arbitraries.strings().withCharRange('a', 'z').numeric().withChars('-').ofMinLength(1).ofMaxLength(20);
+    return Arbitraries.strings()
+        .withCharRange('a', 'z')
+        .numeric()
+        .withChars('-')
+        .ofMinLength(1)
+        .ofMaxLength(20);
   }
 
   @Provide
@@ -73,23 +85,55 @@ class IdentifierGrammarTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"example.org", "matrix.example.org:8448", "localhost", "localhost:8008", "1.2.3.4", "1.2.3.4:1",
-      "[1234:5678::abcd]", "[::1]:8448", "xn--bcher-kva.example", "a-b.c"})
+  @ValueSource(
+      strings = {
+        "example.org",
+        "matrix.example.org:8448",
+        "localhost",
+        "localhost:8008",
+        "1.2.3.4",
+        "1.2.3.4:1",
+        "[1234:5678::abcd]",
+        "[::1]:8448",
+        "xn--bcher-kva.example",
+        "a-b.c"
+      })
   void realServerNamesAreAccepted(String name) {
     assertThat(ServerName.of(name).value()).isEqualTo(name);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", ".", "..", "a..b", ".example.org", "example.org.", "exa mple.org", "example.org:0",
-      "example.org:65536", "example.org:", "[::1", "[notipv6]", "[1.2.3.4]", "999.1.1.1", "example.org/x", "ex%41mple.org",
-      "example.org\u0000", "exämple.org", "a:b:c", "@example.org"})
+  @ValueSource(
+      strings = {
+        "",
+        ".",
+        "..",
+        "a..b",
+        ".example.org",
+        "example.org.",
+        "exa mple.org",
+        "example.org:0",
+        "example.org:65536",
+        "example.org:",
+        "[::1",
+        "[notipv6]",
+        "[1.2.3.4]",
+        "999.1.1.1",
+        "example.org/x",
+        "ex%41mple.org",
+        "example.org\u0000",
+        "exämple.org",
+        "a:b:c",
+        "@example.org"
+      })
   void malformedServerNamesAreRejected(String name) {
     assertThat(ServerName.isValid(name)).isFalse();
     assertThatThrownBy(() -> ServerName.of(name)).isInstanceOf(IllegalArgumentException.class);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"..", "../x", "a/b", "a%2Fb", "%2F", "a\u0000b", "é", "a b", "a.b", "", "a\\b"})
+  @ValueSource(
+      strings = {"..", "../x", "a/b", "a%2Fb", "%2F", "a\u0000b", "é", "a b", "a.b", "", "a\\b"})
   void hostileMediaIdsAreRejected(String id) {
     assertThatThrownBy(() -> MediaId.of(id)).isInstanceOf(IllegalArgumentException.class);
   }
@@ -114,9 +158,20 @@ class IdentifierGrammarTest {
     assertThat(uri.serverName()).isEqualTo(ServerName.of("example.org:8448"));
     assertThat(uri.mediaId()).isEqualTo(MediaId.of("AbC_-9"));
     assertThat(uri).hasToString("mxc://example.org:8448/AbC_-9");
-    for (String bad : new String[] {"http://example.org/a", "mxc://example.org", "mxc://example.org/a/b", "mxc://example.org/a?x",
-        "mxc://example.org/a#f", "mxc:///a", "mxc://example.org/%41", "MXC://example.org/a"}) {
-      assertThatThrownBy(() -> MxcUri.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
+    for (String bad :
+        new String[] {
+          "http://example.org/a",
+          "mxc://example.org",
+          "mxc://example.org/a/b",
+          "mxc://example.org/a?x",
+          "mxc://example.org/a#f",
+          "mxc:///a",
+          "mxc://example.org/%41",
+          "MXC://example.org/a"
+        }) {
+      assertThatThrownBy(() -> MxcUri.parse(bad))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class);
     }
   }
 
@@ -125,8 +180,15 @@ class IdentifierGrammarTest {
     UserId alice = UserId.of("@alice:example.org:8448");
     assertThat(alice.localpart()).isEqualTo("alice");
     assertThat(alice.serverName()).isEqualTo(ServerName.of("example.org:8448"));
-    for (String bad : new String[] {"alice:example.org", "@:example.org", "@alice", "@ali ce:example.org", "@alice:bad..name",
-        "@al\u0000ice:example.org"}) {
+    for (String bad :
+        new String[] {
+          "alice:example.org",
+          "@:example.org",
+          "@alice",
+          "@ali ce:example.org",
+          "@alice:bad..name",
+          "@al\u0000ice:example.org"
+        }) {
       assertThat(UserId.isValid(bad)).as(bad).isFalse();
     }
   }

@@ -52,11 +52,18 @@ final class HealthCheck implements AutoCloseable {
     this.storage = storage;
     this.timeout = timeout;
     AtomicInteger n = new AtomicInteger();
-    this.probes = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(8), r -> {
-      Thread t = new Thread(r, "health-probe-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.probes =
+        new ThreadPoolExecutor(
+            2,
+            2,
+            30,
+            TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(8),
+            r -> {
+              Thread t = new Thread(r, "health-probe-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     this.probes.allowCoreThreadTimeOut(true);
   }
 
@@ -67,7 +74,12 @@ final class HealthCheck implements AutoCloseable {
     }
 
     String json() {
-      return "{\"status\":\"" + (healthy() ? "ok" : "unavailable") + "\",\"store\":\"" + store + "\",\"storage\":\"" + storage
+      return "{\"status\":\""
+          + (healthy() ? "ok" : "unavailable")
+          + "\",\"store\":\""
+          + store
+          + "\",\"storage\":\""
+          + storage
           + "\"}";
     }
   }
@@ -150,12 +162,20 @@ final class HealthCheck implements AutoCloseable {
     try (exchange) {
       String method = exchange.getRequestMethod();
       if (!exchange.getRequestURI().getRawPath().equals("/health")) {
-        send(exchange, 404, "{\"errcode\":\"M_UNRECOGNIZED\",\"error\":\"Unrecognized request\"}", false);
+        send(
+            exchange,
+            404,
+            "{\"errcode\":\"M_UNRECOGNIZED\",\"error\":\"Unrecognized request\"}",
+            false);
         return;
       }
       if (!method.equals("GET") && !method.equals("HEAD")) {
         exchange.getResponseHeaders().set("Allow", "GET, HEAD");
-        send(exchange, 405, "{\"errcode\":\"M_UNRECOGNIZED\",\"error\":\"Unrecognized request\"}", false);
+        send(
+            exchange,
+            405,
+            "{\"errcode\":\"M_UNRECOGNIZED\",\"error\":\"Unrecognized request\"}",
+            false);
         return;
       }
       Status status = check();
@@ -164,7 +184,8 @@ final class HealthCheck implements AutoCloseable {
     }
   }
 
-  private static void send(HttpExchange exchange, int status, String json, boolean head) throws IOException {
+  private static void send(HttpExchange exchange, int status, String json, boolean head)
+      throws IOException {
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", "application/json");
     exchange.sendResponseHeaders(status, head ? -1 : body.length);

@@ -44,8 +44,6 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.mxmedia.http.MediaHttpHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.concurrent.TimeoutException;
-import java.io.UncheckedIOException;
 
 /**
  * The example server's NIO front end: Jetty 12 behind the JDK's {@code HttpServer} interface, so
@@ -57,12 +55,13 @@ import java.io.UncheckedIOException;
  *
  * <p>As the JDK server does, it binds when created and picks the context with the longest path
  * prefix. The connector disconnects a client that makes no progress for the idle timeout (reading
- * the request, its body, or the response), which replaces the JDK server's
- * {@link StalledClientGuard} for media requests. {@link #setExecutor} is ignored: requests run on
- * Jetty's own bounded pool ({@link #MAX_THREADS}).
+ * the request, its body, or the response), which replaces the JDK server's {@link
+ * StalledClientGuard} for media requests. {@link #setExecutor} is ignored: requests run on Jetty's
+ * own bounded pool ({@link #MAX_THREADS}).
  */
 final class JettyHttpServer extends HttpServer {
   private static final Logger log = LoggerFactory.getLogger(JettyHttpServer.class);
+
   /** Request threads at most: blocking work (uploads, remote fetches, thumbnails) runs on them. */
   static final int MAX_THREADS = 128;
 
@@ -82,7 +81,8 @@ final class JettyHttpServer extends HttpServer {
    *
    * @param idle how long a connection may make no progress before it is closed
    */
-  static JettyHttpServer create(InetSocketAddress address, int backlog, Duration idle) throws IOException {
+  static JettyHttpServer create(InetSocketAddress address, int backlog, Duration idle)
+      throws IOException {
     QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS, 8);
     threads.setName("http");
     threads.setDaemon(true);
@@ -90,9 +90,11 @@ final class JettyHttpServer extends HttpServer {
     HttpConfiguration config = new HttpConfiguration();
     config.setSendServerVersion(false);
     config.setSendXPoweredBy(false);
-    // the handler sees the raw path and answers bad escapes and odd segments with JSON errors itself
+    // the handler sees the raw path and answers bad escapes and odd segments with JSON errors
+    // itself
     config.setUriCompliance(UriCompliance.UNSAFE);
-    ServerConnector connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(config));
+    ServerConnector connector =
+        new ServerConnector(server, 1, 1, new HttpConnectionFactory(config));
     connector.setHost(address.getHostString());
     connector.setPort(address.getPort());
     connector.setAcceptQueueSize(backlog);
@@ -199,8 +201,11 @@ final class JettyHttpServer extends HttpServer {
   private static boolean jsonError(Request request, Response response, Callback callback) {
     Object status = request.getAttribute(ErrorHandler.ERROR_STATUS);
     int code = status instanceof Integer i ? i : 500;
-    String errcode = code == 404 ? "M_UNRECOGNIZED" : code == 413 || code == 431 ? "M_TOO_LARGE" : "M_UNKNOWN";
-    byte[] body = ("{\"errcode\":\"" + errcode + "\",\"error\":\"HTTP " + code + "\"}").getBytes(StandardCharsets.UTF_8);
+    String errcode =
+        code == 404 ? "M_UNRECOGNIZED" : code == 413 || code == 431 ? "M_TOO_LARGE" : "M_UNKNOWN";
+    byte[] body =
+        ("{\"errcode\":\"" + errcode + "\",\"error\":\"HTTP " + code + "\"}")
+            .getBytes(StandardCharsets.UTF_8);
     response.setStatus(code);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
     response.getHeaders().put("Access-Control-Allow-Origin", "*");
@@ -234,8 +239,8 @@ final class JettyHttpServer extends HttpServer {
 
     /**
      * Runs a context as the JDK server does: its filters, then its authenticator, then its handler,
-     * on a blocking {@link HttpExchange}. A media context with filters or an authenticator hands the
-     * request to the native handler at the end of the chain, which then completes it.
+     * on a blocking {@link HttpExchange}. A media context with filters or an authenticator hands
+     * the request to the native handler at the end of the chain, which then completes it.
      */
     private void bridge(Context context, Request request, Response response, Callback callback) {
       ExchangeBridge exchange;
@@ -246,20 +251,23 @@ final class JettyHttpServer extends HttpServer {
         return;
       }
       boolean[] handedOff = {false};
-      Filter.Chain chain = new Filter.Chain(context.filters, new HttpHandler() {
-        @Override
-        public void handle(HttpExchange e) throws IOException {
-          if (!authenticated(context, exchange)) {
-            return;
-          }
-          if (context.media != null) {
-            handedOff[0] = true;
-            context.media.handle(request, response, callback);
-          } else {
-            context.handler.handle(e);
-          }
-        }
-      });
+      Filter.Chain chain =
+          new Filter.Chain(
+              context.filters,
+              new HttpHandler() {
+                @Override
+                public void handle(HttpExchange e) throws IOException {
+                  if (!authenticated(context, exchange)) {
+                    return;
+                  }
+                  if (context.media != null) {
+                    handedOff[0] = true;
+                    context.media.handle(request, response, callback);
+                  } else {
+                    context.handler.handle(e);
+                  }
+                }
+              });
       try {
         chain.doFilter(exchange);
         if (!handedOff[0]) {
@@ -285,9 +293,10 @@ final class JettyHttpServer extends HttpServer {
         exchange.principal = success.getPrincipal();
         return true;
       }
-      int status = result instanceof Authenticator.Failure failure
-          ? failure.getResponseCode()
-          : ((Authenticator.Retry) result).getResponseCode();
+      int status =
+          result instanceof Authenticator.Failure failure
+              ? failure.getResponseCode()
+              : ((Authenticator.Retry) result).getResponseCode();
       exchange.sendResponseHeaders(status, -1);
       return false;
     }
@@ -443,7 +452,8 @@ final class JettyHttpServer extends HttpServer {
       }
       code = status;
       response.setStatus(status);
-      responseHeaders.forEach((name, values) -> values.forEach(v -> response.getHeaders().add(name, v)));
+      responseHeaders.forEach(
+          (name, values) -> values.forEach(v -> response.getHeaders().add(name, v)));
       boolean head = request.getMethod().equals("HEAD");
       if (length > 0) {
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, length);

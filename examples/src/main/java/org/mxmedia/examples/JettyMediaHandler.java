@@ -19,12 +19,12 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
+import org.mxmedia.http.JdkHttpServerAdapter;
 import org.mxmedia.http.MediaHttpHandler;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.mxmedia.http.JdkHttpServerAdapter;
 
 /**
  * Serves a {@link MediaHttpHandler} natively on Jetty 12 (no servlet layer), writing responses
@@ -36,8 +36,8 @@ import org.mxmedia.http.JdkHttpServerAdapter;
  *   <li>a larger body backed by a local file ({@link MediaHttpResponse.Body#fileRegion()}) is
  *       written asynchronously from a read-only mapping of the whole file, kept for the next
  *       request ({@link MappedFiles}): the kernel copies from the page cache to the socket, and no
- *       heap or pooled buffer is held per connection however slowly the client reads. A file past
- *       2 GiB is mapped in windows of at most {@link #WINDOW} bytes, each written in turn;
+ *       heap or pooled buffer is held per connection however slowly the client reads. A file past 2
+ *       GiB is mapped in windows of at most {@link #WINDOW} bytes, each written in turn;
  *   <li>any other body (streamed content, such as a storage without local files) is written from
  *       the request thread through Jetty's blocking output stream in bounded chunks.
  * </ul>
@@ -46,8 +46,8 @@ import org.mxmedia.http.JdkHttpServerAdapter;
  * connection's buffers, never gathered in memory. A client that makes no progress for the
  * connector's idle timeout is disconnected, whether it is reading, writing or waiting.
  *
- * <p>Logs one line per request to the {@code org.mxmedia.http.access} logger at INFO, like
- * {@link JdkHttpServerAdapter}.
+ * <p>Logs one line per request to the {@code org.mxmedia.http.access} logger at INFO, like {@link
+ * JdkHttpServerAdapter}.
  */
 final class JettyMediaHandler {
   private static final Logger access = LoggerFactory.getLogger("org.mxmedia.http.access");
@@ -55,6 +55,7 @@ final class JettyMediaHandler {
 
   /** Bodies up to this size (bytes) are written from one pooled buffer. */
   static final int SMALL_BODY = 64 * 1024;
+
   /** The largest mapped window of a file body (bytes). */
   static final long WINDOW = 64L * 1024 * 1024;
 
@@ -63,6 +64,7 @@ final class JettyMediaHandler {
    * existing at once (a quarter of Linux's default map count limit).
    */
   private final MappedFiles mapped = new MappedFiles(4096, 16384);
+
   private final MediaHttpHandler handler;
 
   JettyMediaHandler(MediaHttpHandler handler) {
@@ -85,14 +87,19 @@ final class JettyMediaHandler {
       if (length >= 0 && status != 204 && status != 304) {
         headers.put(HttpHeader.CONTENT_LENGTH, length);
       }
-      if (answer.headOnly() || method.equals("HEAD") || status == 204 || status == 304 || length == 0) {
+      if (answer.headOnly()
+          || method.equals("HEAD")
+          || status == 204
+          || status == 304
+          || length == 0) {
         answer.close();
         response.write(true, null, done);
         return;
       }
       Optional<MediaHttpResponse.FileRegion> region = body.fileRegion();
       if (length > 0 && region.isPresent()) {
-        Optional<ByteBuffer> slice = mapped.slice(region.get().file(), region.get().offset(), length);
+        Optional<ByteBuffer> slice =
+            mapped.slice(region.get().file(), region.get().offset(), length);
         if (slice.isPresent()) {
           response.write(true, slice.get(), Callback.from(done, () -> closeQuietly(answer)));
           return;
@@ -116,7 +123,8 @@ final class JettyMediaHandler {
     }
   }
 
-  private static void writeSmall(Request request, Response response, MediaHttpResponse answer, int length, Callback done)
+  private static void writeSmall(
+      Request request, Response response, MediaHttpResponse answer, int length, Callback done)
       throws IOException {
     ByteBufferPool pool = request.getComponents().getByteBufferPool();
     RetainableByteBuffer pooled = pool.acquire(length, true);
@@ -138,15 +146,18 @@ final class JettyMediaHandler {
   }
 
   /** Streamed content: Jetty's blocking output stream on this thread, bounded chunks. */
-  private static void writeBlocking(Response response, MediaHttpResponse answer, Callback done) throws IOException {
-    try (answer; OutputStream out = Content.Sink.asOutputStream(response)) {
+  private static void writeBlocking(Response response, MediaHttpResponse answer, Callback done)
+      throws IOException {
+    try (answer;
+        OutputStream out = Content.Sink.asOutputStream(response)) {
       answer.body().writeTo(out);
     }
     done.succeeded();
   }
 
   /** The file of a region, opened here (the blob may have been deleted since: then empty). */
-  private static Optional<FileChannel> open(MediaHttpResponse.FileRegion region) throws IOException {
+  private static Optional<FileChannel> open(MediaHttpResponse.FileRegion region)
+      throws IOException {
     try {
       FileChannel channel = FileChannel.open(region.file(), StandardOpenOption.READ);
       if (channel.size() < region.offset() + region.length()) {
@@ -160,9 +171,9 @@ final class JettyMediaHandler {
   }
 
   /**
-   * Writes a file region window by window, each window mapped read-only and written
-   * asynchronously; the next window is mapped when the previous one has been handed to the
-   * socket. The mappings are released by the garbage collector.
+   * Writes a file region window by window, each window mapped read-only and written asynchronously;
+   * the next window is mapped when the previous one has been handed to the socket. The mappings are
+   * released by the garbage collector.
    */
   private static final class MappedWrite implements Callback {
     private final Response response;
@@ -172,7 +183,13 @@ final class JettyMediaHandler {
     private long position;
     private final long end;
 
-    MappedWrite(Response response, FileChannel file, long offset, long length, MediaHttpResponse answer, Callback done) {
+    MappedWrite(
+        Response response,
+        FileChannel file,
+        long offset,
+        long length,
+        MediaHttpResponse answer,
+        Callback done) {
       this.response = response;
       this.file = file;
       this.position = offset;
@@ -223,7 +240,8 @@ final class JettyMediaHandler {
     }
   }
 
-  private static Callback logged(Callback callback, String method, String path, int status, long start) {
+  private static Callback logged(
+      Callback callback, String method, String path, int status, long start) {
     if (!access.isInfoEnabled()) {
       return callback;
     }
@@ -236,7 +254,13 @@ final class JettyMediaHandler {
 
       @Override
       public void failed(Throwable x) {
-        access.info("{} {} {} cut short: {} {}ms", method, path, status, x.toString(), (System.nanoTime() - start) / 1_000_000);
+        access.info(
+            "{} {} {} cut short: {} {}ms",
+            method,
+            path,
+            status,
+            x.toString(),
+            (System.nanoTime() - start) / 1_000_000);
         callback.failed(x);
       }
 
@@ -280,7 +304,9 @@ final class JettyMediaHandler {
     }
   }
 
-  /** A Jetty request as the binding sees it: the raw path and query, headers, the body as a stream. */
+  /**
+   * A Jetty request as the binding sees it: the raw path and query, headers, the body as a stream.
+   */
   private static final class JettyRequestView implements MediaHttpRequest {
     private final Request request;
     private InputStream body;

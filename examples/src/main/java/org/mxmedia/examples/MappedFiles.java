@@ -28,15 +28,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A mapping is reused only while the file at its path is the same file (device and inode, size
  * and modification time, checked with one {@code stat} per request); otherwise the file is mapped
- * afresh. Blob files are written once and renamed into place, never changed in place, which is
- * what makes a mapping safe to share (a truncated mapped file would fault the reader).
+ * afresh. Blob files are written once and renamed into place, never changed in place, which is what
+ * makes a mapping safe to share (a truncated mapped file would fault the reader).
  *
  * <p>Bounded: at most {@code maxWeight} units, one unit per mapping plus one per MiB mapped, and a
  * mapping unused for {@link #IDLE} is dropped. A dropped mapping is unmapped by the garbage
  * collector once no response still writes from it; until then it still holds one of the process's
  * memory map areas ({@code vm.max_map_count}, 65530 by default, which thread stacks and the heap
- * need too), so at most {@code maxLive} mappings exist at once, dropped ones included: past that
- * (a client cycling through many files faster than collections run) files are streamed.
+ * need too), so at most {@code maxLive} mappings exist at once, dropped ones included: past that (a
+ * client cycling through many files faster than collections run) files are streamed.
  */
 final class MappedFiles {
   /** How long a mapping nobody serves from is kept. */
@@ -53,16 +53,18 @@ final class MappedFiles {
   private final int maxLive;
 
   /**
-   * @param maxWeight units: one per mapping plus one per MiB mapped (4096 keeps 4 GiB of address space)
+   * @param maxWeight units: one per mapping plus one per MiB mapped (4096 keeps 4 GiB of address
+   *     space)
    * @param maxLive mappings that may exist at once, those dropped but not yet unmapped included
    */
   MappedFiles(long maxWeight, int maxLive) {
     this.maxLive = maxLive;
-    this.mappings = Caffeine.newBuilder()
-        .maximumWeight(maxWeight)
-        .weigher((Path path, Mapping m) -> 1 + (int) (m.size() >> 20))
-        .expireAfterAccess(IDLE)
-        .build();
+    this.mappings =
+        Caffeine.newBuilder()
+            .maximumWeight(maxWeight)
+            .weigher((Path path, Mapping m) -> 1 + (int) (m.size() >> 20))
+            .expireAfterAccess(IDLE)
+            .build();
   }
 
   /**
@@ -81,12 +83,18 @@ final class MappedFiles {
       return Optional.empty();
     }
     long size = attributes.size();
-    if (!attributes.isRegularFile() || size > Integer.MAX_VALUE || offset < 0 || length < 0 || offset + length > size) {
+    if (!attributes.isRegularFile()
+        || size > Integer.MAX_VALUE
+        || offset < 0
+        || length < 0
+        || offset + length > size) {
       return Optional.empty();
     }
     Object fileKey = Objects.requireNonNullElse(attributes.fileKey(), file);
     Mapping mapping = mappings.getIfPresent(file);
-    if (mapping == null || !mapping.fileKey().equals(fileKey) || mapping.size() != size
+    if (mapping == null
+        || !mapping.fileKey().equals(fileKey)
+        || mapping.size() != size
         || !mapping.modified().equals(attributes.lastModifiedTime())) {
       mapping = map(file, fileKey, size, attributes.lastModifiedTime());
       if (mapping == null) {

@@ -32,7 +32,11 @@ final class MetricsEndpoint implements AutoCloseable {
   private final HttpServer http;
   private final ExecutorService executor;
 
-  private MetricsEndpoint(PrometheusMeterRegistry registry, MediaMetrics metrics, HttpServer http, ExecutorService executor) {
+  private MetricsEndpoint(
+      PrometheusMeterRegistry registry,
+      MediaMetrics metrics,
+      HttpServer http,
+      ExecutorService executor) {
     this.registry = registry;
     this.metrics = metrics;
     this.http = http;
@@ -52,14 +56,19 @@ final class MetricsEndpoint implements AutoCloseable {
       http = HttpServer.create(new InetSocketAddress(bind, port), 16);
     } catch (IOException e) {
       registry.close();
-      throw new IOException("cannot listen for metrics on " + bind + ":" + port + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot listen for metrics on " + bind + ":" + port + ": " + e.getMessage(), e);
     }
-    ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "metrics-http");
-      t.setDaemon(true);
-      return t;
-    });
-    MetricsEndpoint endpoint = new MetricsEndpoint(registry, MediaMetrics.create(registry), http, executor);
+    ExecutorService executor =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "metrics-http");
+              t.setDaemon(true);
+              return t;
+            });
+    MetricsEndpoint endpoint =
+        new MetricsEndpoint(registry, MediaMetrics.create(registry), http, executor);
     http.setExecutor(executor);
     http.createContext("/", endpoint::handle);
     http.start();

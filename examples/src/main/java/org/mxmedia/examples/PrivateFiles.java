@@ -22,16 +22,17 @@ import org.slf4j.LoggerFactory;
  * Files only their owner may read: the example server's access-token file and signing key.
  *
  * <p>On a POSIX file system a new file is created with mode {@code 0600} from its first byte (a
- * temporary file in the same directory, created with that mode, written, synced, then renamed
- * into place atomically), so there is no moment when another user could read it, and a reader
- * never sees it half-written. An existing file that others may read is narrowed to {@code 0600}
- * when it is loaded. Elsewhere (Windows, some network shares) the file gets what the directory
- * gives new files, on Windows the access list inherited from the data directory; keep the data
- * directory private there.
+ * temporary file in the same directory, created with that mode, written, synced, then renamed into
+ * place atomically), so there is no moment when another user could read it, and a reader never sees
+ * it half-written. An existing file that others may read is narrowed to {@code 0600} when it is
+ * loaded. Elsewhere (Windows, some network shares) the file gets what the directory gives new
+ * files, on Windows the access list inherited from the data directory; keep the data directory
+ * private there.
  */
 public final class PrivateFiles {
   private static final Logger log = LoggerFactory.getLogger(PrivateFiles.class);
-  private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> OWNER_ONLY =
+      PosixFilePermissions.fromString("rw-------");
 
   private PrivateFiles() {}
 
@@ -39,10 +40,15 @@ public final class PrivateFiles {
   public static void write(Path file, String content) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     boolean posix = Files.getFileAttributeView(dir, PosixFileAttributeView.class) != null;
-    FileAttribute<?>[] attributes = posix ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_ONLY)} : new FileAttribute<?>[0];
+    FileAttribute<?>[] attributes =
+        posix
+            ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_ONLY)}
+            : new FileAttribute<?>[0];
     Path temp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp", attributes);
     try {
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+      try (FileChannel channel =
+              FileChannel.open(
+                  temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
           OutputStream out = Channels.newOutputStream(channel)) {
         out.write(content.getBytes(StandardCharsets.UTF_8));
         out.flush();
@@ -67,7 +73,9 @@ public final class PrivateFiles {
     Set<PosixFilePermission> current = view.readAttributes().permissions();
     if (!OWNER_ONLY.containsAll(current)) {
       view.setPermissions(OWNER_ONLY);
-      log.warn("{} was readable by others ({}); it is now readable by its owner only", file,
+      log.warn(
+          "{} was readable by others ({}); it is now readable by its owner only",
+          file,
           PosixFilePermissions.toString(current));
     }
   }

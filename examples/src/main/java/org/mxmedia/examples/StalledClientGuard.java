@@ -27,10 +27,10 @@ import org.slf4j.LoggerFactory;
  * request's headers and then stalls its body, or stops reading a response, would otherwise hold a
  * thread forever (the server reads and writes its sockets in blocking mode, with no timeout).
  *
- * <p>Every read of the request body, write of the response, {@code sendResponseHeaders} and
- * {@code close} of a guarded exchange is timed; one that makes no progress for the idle timeout
- * is ended by interrupting its thread, which closes the connection's channel, so the blocked call
- * fails and the handler finishes. Time a handler spends on other work (waiting for remote media,
+ * <p>Every read of the request body, write of the response, {@code sendResponseHeaders} and {@code
+ * close} of a guarded exchange is timed; one that makes no progress for the idle timeout is ended
+ * by interrupting its thread, which closes the connection's channel, so the blocked call fails and
+ * the handler finishes. Time a handler spends on other work (waiting for remote media,
  * thumbnailing) is not counted.
  */
 final class StalledClientGuard implements AutoCloseable {
@@ -44,11 +44,13 @@ final class StalledClientGuard implements AutoCloseable {
   StalledClientGuard(Duration idle) {
     this.idle = idle;
     this.idleNanos = idle.toNanos();
-    this.checker = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "stalled-client-guard");
-      t.setDaemon(true);
-      return t;
-    });
+    this.checker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "stalled-client-guard");
+              t.setDaemon(true);
+              return t;
+            });
     long period = Math.max(10, idle.toMillis() / 4);
     checker.scheduleAtFixedRate(this::check, period, period, TimeUnit.MILLISECONDS);
   }
@@ -56,7 +58,11 @@ final class StalledClientGuard implements AutoCloseable {
   /** {@code handler}, with its exchanges' I/O guarded. */
   HttpHandler guard(HttpHandler handler) {
     return exchange -> {
-      Watch watch = new Watch(Thread.currentThread(), exchange.getRequestMethod(), exchange.getRequestURI().getRawPath());
+      Watch watch =
+          new Watch(
+              Thread.currentThread(),
+              exchange.getRequestMethod(),
+              exchange.getRequestURI().getRawPath());
       active.add(watch);
       try {
         handler.handle(new GuardedExchange(exchange, watch));
@@ -89,8 +95,10 @@ final class StalledClientGuard implements AutoCloseable {
     private final Thread thread;
     private final String method;
     private final String path;
+
     /** When the I/O call in progress started; 0 when none is. */
     private long started;
+
     private boolean expired;
 
     Watch(Thread thread, String method, String path) {
@@ -120,7 +128,11 @@ final class StalledClientGuard implements AutoCloseable {
     synchronized void expireIfStalled(long now) {
       if (started != 0 && !expired && now - started > idleNanos) {
         expired = true;
-        log.info("Closing the connection of {} {}: the client made no progress for {} ms", method, path, idle.toMillis());
+        log.info(
+            "Closing the connection of {} {}: the client made no progress for {} ms",
+            method,
+            path,
+            idle.toMillis());
         thread.interrupt();
       }
     }
@@ -133,7 +145,8 @@ final class StalledClientGuard implements AutoCloseable {
     }
 
     private InterruptedIOException stalled() {
-      return new InterruptedIOException("the client made no progress for " + idle.toMillis() + " ms");
+      return new InterruptedIOException(
+          "the client made no progress for " + idle.toMillis() + " ms");
     }
   }
 

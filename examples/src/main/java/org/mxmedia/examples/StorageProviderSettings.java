@@ -1,6 +1,7 @@
 package org.mxmedia.examples;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,26 +11,35 @@ import org.mxmedia.MediaRepository;
 import org.mxmedia.MediaRepository.StorageProviderOptions;
 import org.mxmedia.storage.fs.FileSystemStorage;
 import org.mxmedia.storage.s3.S3Storage;
-import java.net.URISyntaxException;
 
 /**
  * Synapse's {@code media_storage_providers}, as its operators write them: a list of entries with
- * {@code module}, {@code store_local}, {@code store_remote}, {@code store_synchronous} and
- * {@code config}. Two modules are understood: synapse-s3-storage-provider's
- * {@code s3_storage_provider.S3StorageProviderBackend} (config {@code bucket}, {@code region_name},
- * {@code endpoint_url}, {@code access_key_id}, {@code secret_access_key}, {@code prefix},
- * {@code storage_class}) and Synapse's file backend
- * ({@code synapse.media.storage_provider.FileStorageProviderBackend}, also under its older
- * {@code synapse.rest.media.v1.storage_provider} name; config {@code directory}). Anything else,
- * an unknown config key included, fails at start naming it, rather than storing media nowhere.
+ * {@code module}, {@code store_local}, {@code store_remote}, {@code store_synchronous} and {@code
+ * config}. Two modules are understood: synapse-s3-storage-provider's {@code
+ * s3_storage_provider.S3StorageProviderBackend} (config {@code bucket}, {@code region_name}, {@code
+ * endpoint_url}, {@code access_key_id}, {@code secret_access_key}, {@code prefix}, {@code
+ * storage_class}) and Synapse's file backend ({@code
+ * synapse.media.storage_provider.FileStorageProviderBackend}, also under its older {@code
+ * synapse.rest.media.v1.storage_provider} name; config {@code directory}). Anything else, an
+ * unknown config key included, fails at start naming it, rather than storing media nowhere.
  */
 final class StorageProviderSettings {
   static final String S3_MODULE = "s3_storage_provider.S3StorageProviderBackend";
-  static final Set<String> FILE_MODULES = Set.of("synapse.media.storage_provider.FileStorageProviderBackend",
-      "synapse.rest.media.v1.storage_provider.FileStorageProviderBackend");
-  private static final Set<String> ENTRY_KEYS = Set.of("module", "store_local", "store_remote", "store_synchronous", "config");
-  private static final Set<String> S3_KEYS = Set.of("bucket", "region_name", "endpoint_url", "access_key_id",
-      "secret_access_key", "prefix", "storage_class");
+  static final Set<String> FILE_MODULES =
+      Set.of(
+          "synapse.media.storage_provider.FileStorageProviderBackend",
+          "synapse.rest.media.v1.storage_provider.FileStorageProviderBackend");
+  private static final Set<String> ENTRY_KEYS =
+      Set.of("module", "store_local", "store_remote", "store_synchronous", "config");
+  private static final Set<String> S3_KEYS =
+      Set.of(
+          "bucket",
+          "region_name",
+          "endpoint_url",
+          "access_key_id",
+          "secret_access_key",
+          "prefix",
+          "storage_class");
 
   /** One provider: an S3 bucket or a directory, and Synapse's three options for it. */
   record Provider(StorageProviderOptions options, S3Storage.Builder s3, Path directory) {}
@@ -47,11 +57,15 @@ final class StorageProviderSettings {
       }
       for (String key : entry.keySet()) {
         if (!ENTRY_KEYS.contains(key)) {
-          throw new IllegalArgumentException(at + " has no key " + key + " (it takes " + String.join(", ", ENTRY_KEYS) + ")");
+          throw new IllegalArgumentException(
+              at + " has no key " + key + " (it takes " + String.join(", ", ENTRY_KEYS) + ")");
         }
       }
-      StorageProviderOptions options = new StorageProviderOptions(flag(entry, "store_local", true, at),
-          flag(entry, "store_remote", false, at), flag(entry, "store_synchronous", false, at));
+      StorageProviderOptions options =
+          new StorageProviderOptions(
+              flag(entry, "store_local", true, at),
+              flag(entry, "store_remote", false, at),
+              flag(entry, "store_synchronous", false, at));
       Object module = entry.get("module");
       Map<String, Object> config = map(entry.get("config"), at + ".config");
       if (S3_MODULE.equals(module)) {
@@ -63,8 +77,14 @@ final class StorageProviderSettings {
         }
         providers.add(new Provider(options, null, Path.of(d)));
       } else {
-        throw new IllegalArgumentException(at + ".module must be " + S3_MODULE + " or " + FILE_MODULES.iterator().next()
-            + ": " + module);
+        throw new IllegalArgumentException(
+            at
+                + ".module must be "
+                + S3_MODULE
+                + " or "
+                + FILE_MODULES.iterator().next()
+                + ": "
+                + module);
       }
     }
     return providers;
@@ -73,7 +93,8 @@ final class StorageProviderSettings {
   private static S3Storage.Builder s3(Map<String, Object> config, String at) {
     for (String key : config.keySet()) {
       if (!S3_KEYS.contains(key)) {
-        throw new IllegalArgumentException(at + "." + key + " is not supported (known: " + String.join(", ", S3_KEYS) + ")");
+        throw new IllegalArgumentException(
+            at + "." + key + " is not supported (known: " + String.join(", ", S3_KEYS) + ")");
       }
     }
     S3Storage.Builder b = S3Storage.builder();
@@ -103,7 +124,8 @@ final class StorageProviderSettings {
    *
    * @throws IllegalStateException when a bucket cannot be used, naming the entry
    */
-  static List<AutoCloseable> open(List<Provider> providers, Path dataDir, MediaRepository.Builder builder) {
+  static List<AutoCloseable> open(
+      List<Provider> providers, Path dataDir, MediaRepository.Builder builder) {
     List<AutoCloseable> opened = new ArrayList<>();
     for (int i = 0; i < providers.size(); i++) {
       Provider p = providers.get(i);
@@ -113,8 +135,12 @@ final class StorageProviderSettings {
           s3 = p.s3().stagingDirectory(dataDir.resolve("s3-provider-staging-" + i)).build();
         } catch (RuntimeException e) {
           opened.forEach(StorageProviderSettings::closeQuietly);
-          throw new IllegalStateException("media_storage_providers[" + i + "]: the bucket failed its check at start: "
-              + e.getMessage(), e);
+          throw new IllegalStateException(
+              "media_storage_providers["
+                  + i
+                  + "]: the bucket failed its check at start: "
+                  + e.getMessage(),
+              e);
         }
         opened.add(s3);
         builder.storageProvider(s3, p.options());
@@ -155,7 +181,8 @@ final class StorageProviderSettings {
   private static String text(Map<String, Object> config, String key, String at) {
     Object v = config.get(key);
     if (!(v instanceof String s) || s.isBlank()) {
-      throw new IllegalArgumentException(at + "." + key + " must be text" + (key.equals("secret_access_key") ? "" : ": " + v));
+      throw new IllegalArgumentException(
+          at + "." + key + " must be text" + (key.equals("secret_access_key") ? "" : ": " + v));
     }
     return s;
   }

@@ -2,7 +2,6 @@ package org.mxmedia.examples;
 
 import com.google.common.io.CountingInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -23,14 +22,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.OptionalLong;
+import java.util.Properties;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.mxmedia.MediaAdmin;
+import org.mxmedia.MediaAdmin.MediaImport;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaId;
-import org.mxmedia.MediaAdmin.MediaImport;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
 import org.mxmedia.UserId;
@@ -40,15 +39,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Unmatched;
 
 /**
- * Imports a Synapse media repository: the files of its {@code media_store_path} and the rows of
- * its {@code local_media_repository} and {@code remote_media_cache} tables (SQLite or
- * PostgreSQL), keeping media ids, uploaders, times, names, quarantine and protection.
+ * Imports a Synapse media repository: the files of its {@code media_store_path} and the rows of its
+ * {@code local_media_repository} and {@code remote_media_cache} tables (SQLite or PostgreSQL),
+ * keeping media ids, uploaders, times, names, quarantine and protection.
  *
- * <p>Each file goes through {@link MediaAdmin#importMedia}: its length is checked against
- * {@code media_length} and its hash against {@code sha256} where Synapse recorded one, and a file
- * that fails is reported and skipped, never half kept. Only regular files whose directory really
- * is inside the store are read: a symbolic link (to {@code /etc/shadow}, say), a link out of the
- * store on the way, or a special file is reported and skipped. Rows are read in pages ordered by id, so
+ * <p>Each file goes through {@link MediaAdmin#importMedia}: its length is checked against {@code
+ * media_length} and its hash against {@code sha256} where Synapse recorded one, and a file that
+ * fails is reported and skipped, never half kept. Only regular files whose directory really is
+ * inside the store are read: a symbolic link (to {@code /etc/shadow}, say), a link out of the store
+ * on the way, or a special file is reported and skipped. Rows are read in pages ordered by id, so
  * memory does not grow with the repository; media already imported is skipped, so a run that was
  * interrupted (or stopped by {@code --limit}) resumes where it left off without duplicates.
  *
@@ -65,7 +64,8 @@ final class SynapseImport {
    * Where Synapse's media is.
    *
    * @param mediaStore Synapse's {@code media_store_path}
-   * @param jdbcUrl its database: {@code jdbc:sqlite:/path/homeserver.db} or {@code jdbc:postgresql://...}
+   * @param jdbcUrl its database: {@code jdbc:sqlite:/path/homeserver.db} or {@code
+   *     jdbc:postgresql://...}
    * @param user the database user, or empty
    * @param password the database password, or empty
    * @param limit import at most this many media in this run (the rest on the next), or 0 for all
@@ -73,7 +73,13 @@ final class SynapseImport {
   record Source(Path mediaStore, String jdbcUrl, String user, String password, long limit) {}
 
   /** What a run did: media imported now, already here, and those that failed (with why). */
-  record Result(long imported, long alreadyHere, long bytes, List<String> failures, long failed, boolean complete) {}
+  record Result(
+      long imported,
+      long alreadyHere,
+      long bytes,
+      List<String> failures,
+      long failed,
+      boolean complete) {}
 
   private final Source source;
   private final ServerName serverName;
@@ -91,7 +97,8 @@ final class SynapseImport {
   private Instant lastReport = Instant.EPOCH;
   private @Nullable Path realStore;
 
-  SynapseImport(Source source, ServerName serverName, MediaAdmin admin, PrintStream progress, Clock clock) {
+  SynapseImport(
+      Source source, ServerName serverName, MediaAdmin admin, PrintStream progress, Clock clock) {
     this.source = source;
     this.serverName = serverName;
     this.admin = admin;
@@ -99,29 +106,52 @@ final class SynapseImport {
     this.clock = clock;
   }
 
-  /** The command line of {@code import-synapse}; the options it does not name are the server's own. */
-  @Command(name = "java -jar mxmedia-example.jar import-synapse", separator = " ", sortOptions = false, usageHelpWidth = 100,
-      customSynopsis = "Usage: java -jar mxmedia-example.jar import-synapse --media-store DIR --synapse-db JDBC_URL "
-          + "--server-name NAME [options]",
-      description = "Imports a Synapse media store. Media already imported is skipped, so an interrupted import "
-          + "is resumed by running it again.",
-      footer = {"", "The server's own options (--server-name, required: Synapse's server_name; --data-dir, --jdbc-url, "
-          + "--config, ...) name where the media goes."})
+  /**
+   * The command line of {@code import-synapse}; the options it does not name are the server's own.
+   */
+  @Command(
+      name = "java -jar mxmedia-example.jar import-synapse",
+      separator = " ",
+      sortOptions = false,
+      usageHelpWidth = 100,
+      customSynopsis =
+          "Usage: java -jar mxmedia-example.jar import-synapse --media-store DIR --synapse-db JDBC_URL "
+              + "--server-name NAME [options]",
+      description =
+          "Imports a Synapse media store. Media already imported is skipped, so an interrupted import "
+              + "is resumed by running it again.",
+      footer = {
+        "",
+        "The server's own options (--server-name, required: Synapse's server_name; --data-dir, --jdbc-url, "
+            + "--config, ...) name where the media goes."
+      })
   static final class Flags {
     @Option(names = "--media-store", paramLabel = "DIR", description = "Synapse's media_store_path")
     @Nullable Path mediaStore;
 
-    @Option(names = "--synapse-db", paramLabel = "JDBC_URL",
-        description = "Synapse's database: jdbc:sqlite:/path/homeserver.db or jdbc:postgresql://host/synapse")
+    @Option(
+        names = "--synapse-db",
+        paramLabel = "JDBC_URL",
+        description =
+            "Synapse's database: jdbc:sqlite:/path/homeserver.db or jdbc:postgresql://host/synapse")
     @Nullable String jdbcUrl;
 
-    @Option(names = "--synapse-db-user", paramLabel = "USER", description = "the user for --synapse-db")
+    @Option(
+        names = "--synapse-db-user",
+        paramLabel = "USER",
+        description = "the user for --synapse-db")
     String user = "";
 
-    @Option(names = "--synapse-db-password", paramLabel = "PASSWORD", description = "the password for --synapse-db")
+    @Option(
+        names = "--synapse-db-password",
+        paramLabel = "PASSWORD",
+        description = "the password for --synapse-db")
     String password = "";
 
-    @Option(names = "--limit", paramLabel = "N", description = "import at most N media in this run (run again for the rest)")
+    @Option(
+        names = "--limit",
+        paramLabel = "N",
+        description = "import at most N media in this run (run again for the rest)")
     @Nullable Long limit;
 
     @Option(names = "--help", usageHelp = true, description = "this text")
@@ -130,7 +160,8 @@ final class SynapseImport {
     @Unmatched List<String> serverArgs = new ArrayList<>();
   }
 
-  static final String USAGE = new CommandLine(new Flags()).getUsageMessage(CommandLine.Help.Ansi.OFF);
+  static final String USAGE =
+      new CommandLine(new Flags()).getUsageMessage(CommandLine.Help.Ansi.OFF);
 
   /**
    * {@code import-synapse ARGS}: returns the exit status (0 all imported, 1 some failed, 2 bad
@@ -158,7 +189,8 @@ final class SynapseImport {
         throw new IllegalArgumentException("--media-store and --synapse-db are required");
       }
       if (!jdbcUrl.startsWith("jdbc:sqlite:") && !jdbcUrl.startsWith("jdbc:postgresql:")) {
-        throw new IllegalArgumentException("--synapse-db must be jdbc:sqlite:... or jdbc:postgresql:...: " + jdbcUrl);
+        throw new IllegalArgumentException(
+            "--synapse-db must be jdbc:sqlite:... or jdbc:postgresql:...: " + jdbcUrl);
       }
       ServerSettings settings = ServerSettings.parse(flags.serverArgs.toArray(String[]::new));
       if (settings.serverName == null) {
@@ -166,17 +198,27 @@ final class SynapseImport {
       }
       settings.bind = "127.0.0.1";
       settings.port = 0;
-      settings.metricsPort = null; // the running server may hold that port; an import serves no metrics
-      Source source = new Source(mediaStore.toAbsolutePath(), jdbcUrl, flags.user, flags.password, limit);
+      settings.metricsPort =
+          null; // the running server may hold that port; an import serves no metrics
+      Source source =
+          new Source(mediaStore.toAbsolutePath(), jdbcUrl, flags.user, flags.password, limit);
       MediaServer started;
       try {
         started = MediaServer.start(settings);
       } catch (IOException | RuntimeException e) {
-        err.println("mxmedia-example import-synapse: cannot open the target repository: " + e.getMessage());
+        err.println(
+            "mxmedia-example import-synapse: cannot open the target repository: " + e.getMessage());
         return 3;
       }
       try (MediaServer target = started) {
-        Result result = new SynapseImport(source, target.serverName(), target.repository().admin(), out, Clock.systemUTC()).run();
+        Result result =
+            new SynapseImport(
+                    source,
+                    target.serverName(),
+                    target.repository().admin(),
+                    out,
+                    Clock.systemUTC())
+                .run();
         result.failures().forEach(f -> err.println("failed: " + f));
         if (result.failed() > result.failures().size()) {
           err.println("... and " + (result.failed() - result.failures().size()) + " more");
@@ -186,7 +228,8 @@ final class SynapseImport {
         }
         return result.failed() == 0 ? 0 : 1;
       } catch (SQLException e) {
-        err.println("mxmedia-example import-synapse: cannot read Synapse's database: " + e.getMessage());
+        err.println(
+            "mxmedia-example import-synapse: cannot read Synapse's database: " + e.getMessage());
         return 1;
       }
     } catch (IllegalArgumentException e) {
@@ -198,15 +241,18 @@ final class SynapseImport {
   /** Runs the import; throws {@link SQLException} when Synapse's database cannot be read. */
   Result run() throws SQLException {
     if (!Files.isDirectory(source.mediaStore())) {
-      throw new IllegalArgumentException("--media-store is not a directory: " + source.mediaStore());
+      throw new IllegalArgumentException(
+          "--media-store is not a directory: " + source.mediaStore());
     }
     try (Connection db = openReadOnly()) {
       Set<String> localColumns = columns(db, "local_media_repository");
       Set<String> remoteColumns = columns(db, "remote_media_cache");
       String localFilter = localColumns.contains("url_cache") ? " WHERE url_cache IS NULL" : "";
-      total = count(db, "SELECT COUNT(*) FROM local_media_repository" + localFilter)
-          + count(db, "SELECT COUNT(*) FROM remote_media_cache");
-      boolean complete = importLocal(db, localColumns, localFilter) && importRemote(db, remoteColumns);
+      total =
+          count(db, "SELECT COUNT(*) FROM local_media_repository" + localFilter)
+              + count(db, "SELECT COUNT(*) FROM remote_media_cache");
+      boolean complete =
+          importLocal(db, localColumns, localFilter) && importRemote(db, remoteColumns);
       report(true);
       return new Result(imported, alreadyHere, bytes, List.copyOf(failures), failed, complete);
     }
@@ -228,11 +274,19 @@ final class SynapseImport {
     return db;
   }
 
-  private boolean importLocal(Connection db, Set<String> columns, String filter) throws SQLException {
-    String sql = "SELECT media_id, media_type, media_length, created_ts, upload_name, user_id, quarantined_by, "
-        + optional(columns, "last_access_ts") + ", " + optional(columns, "safe_from_quarantine") + ", "
-        + optional(columns, "sha256") + " FROM local_media_repository"
-        + (filter.isEmpty() ? " WHERE" : filter + " AND") + " media_id > ? ORDER BY media_id LIMIT " + PAGE;
+  private boolean importLocal(Connection db, Set<String> columns, String filter)
+      throws SQLException {
+    String sql =
+        "SELECT media_id, media_type, media_length, created_ts, upload_name, user_id, quarantined_by, "
+            + optional(columns, "last_access_ts")
+            + ", "
+            + optional(columns, "safe_from_quarantine")
+            + ", "
+            + optional(columns, "sha256")
+            + " FROM local_media_repository"
+            + (filter.isEmpty() ? " WHERE" : filter + " AND")
+            + " media_id > ? ORDER BY media_id LIMIT "
+            + PAGE;
     String after = "";
     while (true) {
       int rows = 0;
@@ -268,18 +322,31 @@ final class SynapseImport {
       return;
     }
     Instant created = instant(r, "created_ts").orElse(Instant.EPOCH);
-    MediaImport media = new MediaImport(MxcUri.of(serverName, MediaId.of(mediaId)), Optional.ofNullable(r.getString("media_type")),
-        Optional.ofNullable(r.getString("upload_name")), Optional.of(UserId.of(user)), length(r), sha256(r),
-        created, instant(r, "last_access_ts").orElse(created), r.getString("quarantined_by") != null,
-        r.getBoolean("safe_from_quarantine"));
+    MediaImport media =
+        new MediaImport(
+            MxcUri.of(serverName, MediaId.of(mediaId)),
+            Optional.ofNullable(r.getString("media_type")),
+            Optional.ofNullable(r.getString("upload_name")),
+            Optional.of(UserId.of(user)),
+            length(r),
+            sha256(r),
+            created,
+            instant(r, "last_access_ts").orElse(created),
+            r.getString("quarantined_by") != null,
+            r.getBoolean("safe_from_quarantine"));
     importFile(label, media, shardedPath("local_content", mediaId));
   }
 
   private boolean importRemote(Connection db, Set<String> columns) throws SQLException {
-    String sql = "SELECT media_origin, media_id, media_type, media_length, created_ts, upload_name, filesystem_id, "
-        + "quarantined_by, " + optional(columns, "last_access_ts") + ", " + optional(columns, "sha256")
-        + " FROM remote_media_cache WHERE media_origin > ? OR (media_origin = ? AND media_id > ?)"
-        + " ORDER BY media_origin, media_id LIMIT " + PAGE;
+    String sql =
+        "SELECT media_origin, media_id, media_type, media_length, created_ts, upload_name, filesystem_id, "
+            + "quarantined_by, "
+            + optional(columns, "last_access_ts")
+            + ", "
+            + optional(columns, "sha256")
+            + " FROM remote_media_cache WHERE media_origin > ? OR (media_origin = ? AND media_id > ?)"
+            + " ORDER BY media_origin, media_id LIMIT "
+            + PAGE;
     String origin = "";
     String id = "";
     while (true) {
@@ -319,10 +386,18 @@ final class SynapseImport {
       return;
     }
     Instant created = instant(r, "created_ts").orElse(Instant.EPOCH);
-    MediaImport media = new MediaImport(MxcUri.of(ServerName.of(origin), MediaId.of(mediaId)),
-        Optional.ofNullable(r.getString("media_type")), Optional.ofNullable(r.getString("upload_name")), Optional.empty(),
-        length(r), sha256(r), created, instant(r, "last_access_ts").orElse(created), r.getString("quarantined_by") != null,
-        false);
+    MediaImport media =
+        new MediaImport(
+            MxcUri.of(ServerName.of(origin), MediaId.of(mediaId)),
+            Optional.ofNullable(r.getString("media_type")),
+            Optional.ofNullable(r.getString("upload_name")),
+            Optional.empty(),
+            length(r),
+            sha256(r),
+            created,
+            instant(r, "last_access_ts").orElse(created),
+            r.getString("quarantined_by") != null,
+            false);
     importFile(label, media, shardedPath("remote_content/" + origin, filesystemId));
   }
 
@@ -333,16 +408,25 @@ final class SynapseImport {
     }
     try {
       // a symbolic link (to /etc/shadow, another store, ...), a FIFO or a device is never media:
-      // only a regular file whose directory really is inside the store is read, and not through a link
-      BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      // only a regular file whose directory really is inside the store is read, and not through a
+      // link
+      BasicFileAttributes attributes =
+          Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       if (!attributes.isRegularFile()) {
-        fail(label, "not a regular file (" + (attributes.isSymbolicLink() ? "a symbolic link" : "a directory or special file")
-            + ") at " + source.mediaStore().relativize(file));
+        fail(
+            label,
+            "not a regular file ("
+                + (attributes.isSymbolicLink() ? "a symbolic link" : "a directory or special file")
+                + ") at "
+                + source.mediaStore().relativize(file));
         return;
       }
       Path parent = file.getParent();
       if (parent == null || !parent.toRealPath().startsWith(realStore())) {
-        fail(label, "its directory is a link out of the media store: " + source.mediaStore().relativize(file));
+        fail(
+            label,
+            "its directory is a link out of the media store: "
+                + source.mediaStore().relativize(file));
         return;
       }
     } catch (NoSuchFileException e) {
@@ -352,7 +436,8 @@ final class SynapseImport {
       fail(label, "cannot read " + file + ": " + e.getMessage());
       return;
     }
-    try (CountingInputStream in = new CountingInputStream(Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS))) {
+    try (CountingInputStream in =
+        new CountingInputStream(Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS))) {
       if (admin.importMedia(media, in)) {
         imported++;
         bytes += in.getCount();
@@ -369,7 +454,9 @@ final class SynapseImport {
     report(false);
   }
 
-  /** The media store's real path (the store itself may be reached through a link), resolved once. */
+  /**
+   * The media store's real path (the store itself may be reached through a link), resolved once.
+   */
   private Path realStore() throws IOException {
     Path real = realStore;
     if (real == null) {
@@ -381,10 +468,18 @@ final class SynapseImport {
 
   /** Synapse's layout: {@code <dir>/aa/bb/cccc...} for an id {@code aabbcccc...}. */
   private Path shardedPath(String dir, String id) {
-    return source.mediaStore().resolve(dir).resolve(id.substring(0, 2)).resolve(id.substring(2, 4)).resolve(id.substring(4));
+    return source
+        .mediaStore()
+        .resolve(dir)
+        .resolve(id.substring(0, 2))
+        .resolve(id.substring(2, 4))
+        .resolve(id.substring(4));
   }
 
-  /** Whether this run has done its {@code --limit} of work: media already here is skipped, not counted. */
+  /**
+   * Whether this run has done its {@code --limit} of work: media already here is skipped, not
+   * counted.
+   */
   private boolean limitReached() {
     return source.limit() > 0 && imported + failed >= source.limit();
   }
@@ -403,13 +498,21 @@ final class SynapseImport {
       return;
     }
     lastReport = now;
-    progress.printf(Locale.ROOT, "%d/%d media: %d imported (%.1f MiB), %d already here, %d failed%n", seen, total, imported,
-        bytes / (1024.0 * 1024), alreadyHere, failed);
+    progress.printf(
+        Locale.ROOT,
+        "%d/%d media: %d imported (%.1f MiB), %d already here, %d failed%n",
+        seen,
+        total,
+        imported,
+        bytes / (1024.0 * 1024),
+        alreadyHere,
+        failed);
   }
 
   /** The column names of {@code table}, lower case. */
   private static Set<String> columns(Connection db, String table) throws SQLException {
-    try (PreparedStatement s = db.prepareStatement("SELECT * FROM " + table + " WHERE 1 = 0"); ResultSet r = s.executeQuery()) {
+    try (PreparedStatement s = db.prepareStatement("SELECT * FROM " + table + " WHERE 1 = 0");
+        ResultSet r = s.executeQuery()) {
       ResultSetMetaData meta = r.getMetaData();
       Set<String> names = new HashSet<>();
       for (int i = 1; i <= meta.getColumnCount(); i++) {
@@ -425,7 +528,8 @@ final class SynapseImport {
   }
 
   private static long count(Connection db, String sql) throws SQLException {
-    try (PreparedStatement s = db.prepareStatement(sql); ResultSet r = s.executeQuery()) {
+    try (PreparedStatement s = db.prepareStatement(sql);
+        ResultSet r = s.executeQuery()) {
       r.next();
       return r.getLong(1);
     }
@@ -443,6 +547,8 @@ final class SynapseImport {
 
   private static Optional<String> sha256(ResultSet r) throws SQLException {
     String sha = r.getString("sha256");
-    return sha != null && sha.matches("[0-9a-fA-F]{64}") ? Optional.of(sha.toLowerCase(Locale.ROOT)) : Optional.empty();
+    return sha != null && sha.matches("[0-9a-fA-F]{64}")
+        ? Optional.of(sha.toLowerCase(Locale.ROOT))
+        : Optional.empty();
   }
 }

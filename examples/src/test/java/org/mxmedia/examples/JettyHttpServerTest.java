@@ -31,7 +31,8 @@ class JettyHttpServerTest {
 
   @BeforeEach
   void start() throws IOException {
-    server = JettyHttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16, Duration.ofSeconds(10));
+    server =
+        JettyHttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16, Duration.ofSeconds(10));
     server.createContext("/hello", JettyHttpServerTest::hello);
     server.start();
   }
@@ -63,43 +64,54 @@ class JettyHttpServerTest {
 
   @Test
   void aFilterMayAnswerWithoutTheHandler() throws Exception {
-    HttpContext context = server.createContext("/blocked", exchange -> {
-      throw new AssertionError("the handler must not run");
-    });
-    context.getFilters().add(new Filter() {
-      @Override
-      public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
-        exchange.sendResponseHeaders(403, -1);
-      }
+    HttpContext context =
+        server.createContext(
+            "/blocked",
+            exchange -> {
+              throw new AssertionError("the handler must not run");
+            });
+    context
+        .getFilters()
+        .add(
+            new Filter() {
+              @Override
+              public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
+                exchange.sendResponseHeaders(403, -1);
+              }
 
-      @Override
-      public String description() {
-        return "refuses";
-      }
-    });
+              @Override
+              public String description() {
+                return "refuses";
+              }
+            });
 
     assertThat(get("/blocked", null).statusCode()).isEqualTo(403);
   }
 
   @Test
   void theAuthenticatorDecidesAndNamesThePrincipal() throws Exception {
-    HttpContext context = server.createContext("/private", exchange -> {
-      String user = exchange.getPrincipal().getUsername();
-      reply(exchange, "hello " + user);
-    });
-    context.setAuthenticator(new BasicAuthenticator("media") {
-      @Override
-      public boolean checkCredentials(String username, String password) {
-        return username.equals("alice") && password.equals("secret");
-      }
-    });
+    HttpContext context =
+        server.createContext(
+            "/private",
+            exchange -> {
+              String user = exchange.getPrincipal().getUsername();
+              reply(exchange, "hello " + user);
+            });
+    context.setAuthenticator(
+        new BasicAuthenticator("media") {
+          @Override
+          public boolean checkCredentials(String username, String password) {
+            return username.equals("alice") && password.equals("secret");
+          }
+        });
 
     HttpResponse<String> anonymous = get("/private", null);
     HttpResponse<String> wrong = get("/private", basic("alice", "guess"));
     HttpResponse<String> right = get("/private", basic("alice", "secret"));
 
     assertThat(anonymous.statusCode()).isEqualTo(401);
-    assertThat(anonymous.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Basic realm=\"media\""));
+    assertThat(anonymous.headers().firstValue("WWW-Authenticate"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("Basic realm=\"media\""));
     assertThat(wrong.statusCode()).isEqualTo(401);
     assertThat(right.statusCode()).isEqualTo(200);
     assertThat(right.body()).isEqualTo("hello alice");
@@ -107,8 +119,10 @@ class JettyHttpServerTest {
   }
 
   private HttpResponse<String> get(String path, String authorization) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path)).timeout(Duration.ofSeconds(10));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path))
+            .timeout(Duration.ofSeconds(10));
     if (authorization != null) {
       request.header("Authorization", authorization);
     }
@@ -116,7 +130,9 @@ class JettyHttpServerTest {
   }
 
   private static String basic(String user, String password) {
-    return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    return "Basic "
+        + Base64.getEncoder()
+            .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
   }
 
   private static Filter recording(String name, List<String> seen) {

@@ -29,24 +29,28 @@ final class LocalS3 implements AutoCloseable {
   final S3Client client;
 
   LocalS3() throws Exception {
-    proxy = S3Proxy.builder()
-        .blobStore(new TransientNio2BlobStore())
-        .endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-        .build();
+    proxy =
+        S3Proxy.builder()
+            .blobStore(new TransientNio2BlobStore())
+            .endpoint(URI.create("http://127.0.0.1:0"))
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+            .build();
     proxy.start();
     if (!"STARTED".equals(proxy.getState())) {
       throw new IllegalStateException("s3proxy did not start: " + proxy.getState());
     }
-    client = S3Client.builder()
-        .httpClientBuilder(Apache5HttpClient.builder())
-        .endpointOverride(endpoint())
-        .region(Region.US_EAST_1)
-        .forcePathStyle(true)
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
-        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .build();
+    client =
+        S3Client.builder()
+            .httpClientBuilder(Apache5HttpClient.builder())
+            .endpointOverride(endpoint())
+            .region(Region.US_EAST_1)
+            .forcePathStyle(true)
+            .credentialsProvider(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+            .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+            .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+            .build();
   }
 
   URI endpoint() {
@@ -62,13 +66,26 @@ final class LocalS3 implements AutoCloseable {
 
   /** The example server's options for {@code bucket} here, under {@code prefix}. */
   List<String> options(String bucket, String prefix) {
-    return new ArrayList<>(List.of("--s3-endpoint", endpoint().toString(), "--s3-bucket", bucket, "--s3-path-style",
-        "--s3-access-key", ACCESS_KEY, "--s3-secret-key", SECRET_KEY, "--s3-prefix", prefix));
+    return new ArrayList<>(
+        List.of(
+            "--s3-endpoint",
+            endpoint().toString(),
+            "--s3-bucket",
+            bucket,
+            "--s3-path-style",
+            "--s3-access-key",
+            ACCESS_KEY,
+            "--s3-secret-key",
+            SECRET_KEY,
+            "--s3-prefix",
+            prefix));
   }
 
   /** The keys of every object in {@code bucket}. */
   List<String> keys(String bucket) {
-    return client.listObjectsV2Paginator(b -> b.bucket(bucket)).contents().stream().map(S3Object::key).toList();
+    return client.listObjectsV2Paginator(b -> b.bucket(bucket)).contents().stream()
+        .map(S3Object::key)
+        .toList();
   }
 
   @Override

@@ -8,6 +8,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -20,7 +21,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.time.Duration;
 
 /**
  * A raw-socket HTTP/1.1 server for hostile-peer tests: one request per connection, answered by a
@@ -68,7 +68,8 @@ public final class ScriptedServer implements AutoCloseable {
     }
 
     /** A complete response with {@code Connection: close}. */
-    public void respond(int status, String contentType, byte[] body, String... extraHeaders) throws IOException {
+    public void respond(int status, String contentType, byte[] body, String... extraHeaders)
+        throws IOException {
       StringBuilder head = new StringBuilder("HTTP/1.1 " + status + " X\r\nConnection: close\r\n");
       if (contentType != null) {
         head.append("Content-Type: ").append(contentType).append("\r\n");
@@ -89,15 +90,19 @@ public final class ScriptedServer implements AutoCloseable {
 
   private final ServerSocket socket;
   private final Script script;
-  private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "scripted-server");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService threads =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "scripted-server");
+            t.setDaemon(true);
+            return t;
+          });
   private final AtomicInteger accepted = new AtomicInteger();
   private final AtomicLong written = new AtomicLong();
+
   /** Connections whose script has ended, however it ended (guarded by itself). */
   private final long[] ended = {0};
+
   private final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
   private final List<Socket> open = Collections.synchronizedList(new ArrayList<>());
   private final CountDownLatch closed = new CountDownLatch(1);
@@ -214,7 +219,9 @@ public final class ScriptedServer implements AutoCloseable {
     for (int i = 1; i < lines.length; i++) {
       int colon = lines[i].indexOf(':');
       if (colon > 0) {
-        headers.putIfAbsent(lines[i].substring(0, colon).strip().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).strip());
+        headers.putIfAbsent(
+            lines[i].substring(0, colon).strip().toLowerCase(Locale.ROOT),
+            lines[i].substring(colon + 1).strip());
       }
     }
     return new Request(requestLine[0], requestLine.length > 1 ? requestLine[1] : "/", headers);

@@ -35,18 +35,27 @@ class SlowClientsTest {
   final HttpClient client = HttpClient.newHttpClient();
 
   private String upload(MediaServer server, byte[] body) throws Exception {
-    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/_matrix/media/v3/upload"))
-        .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "application/octet-stream")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        client.send(
+            HttpRequest.newBuilder(URI.create(server.baseUrl() + "/_matrix/media/v3/upload"))
+                .header("Authorization", "Bearer " + TOKEN)
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     Matcher m = Pattern.compile("\"content_uri\":\"mxc://([^\"]+)\"").matcher(r.body());
     assertThat(m.find()).isTrue();
     return m.group(1);
   }
 
-  /** Threads of the server's request pools (Jetty's and the JDK server's are both named "http-..."). */
+  /**
+   * Threads of the server's request pools (Jetty's and the JDK server's are both named "http-...").
+   */
   private static long requestThreads() {
-    return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("http-")).count();
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().startsWith("http-"))
+        .count();
   }
 
   /** Sends a download request and reads only its status line and headers, then stops reading. */
@@ -55,8 +64,14 @@ class SlowClientsTest {
     s.setReceiveBufferSize(4096);
     s.connect(new InetSocketAddress("127.0.0.1", server.port()));
     s.setSoTimeout(20_000);
-    s.getOutputStream().write(("GET /_matrix/client/v1/media/download/" + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
-        + TOKEN + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream()
+        .write(
+            ("GET /_matrix/client/v1/media/download/"
+                    + path
+                    + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                    + TOKEN
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
     InputStream in = s.getInputStream();
     StringBuilder head = new StringBuilder();
     while (!head.toString().endsWith("\r\n\r\n")) {
@@ -70,9 +85,20 @@ class SlowClientsTest {
 
   @Test
   void twoHundredClientsThatStopReadingLeaveTheServerAnswering() throws Exception {
-    ServerSettings settings = ServerSettings.parse(new String[] {
-        "--port", "0", "--data-dir", dir.toString(), "--token", TOKEN + "=@slow:example.test", "--server-name", "example.test",
-        "--max-upload-size", Integer.toString(16 * 1024 * 1024)});
+    ServerSettings settings =
+        ServerSettings.parse(
+            new String[] {
+              "--port",
+              "0",
+              "--data-dir",
+              dir.toString(),
+              "--token",
+              TOKEN + "=@slow:example.test",
+              "--server-name",
+              "example.test",
+              "--max-upload-size",
+              Integer.toString(16 * 1024 * 1024)
+            });
     try (MediaServer server = MediaServer.start(settings)) {
       String large = upload(server, new byte[8 * 1024 * 1024]);
       String small = upload(server, "small".getBytes(StandardCharsets.UTF_8));
@@ -82,17 +108,25 @@ class SlowClientsTest {
         for (int i = 0; i < STALLED; i++) {
           stalled.add(stalledDownload(server, large));
         }
-        assertThat(server.activeExchanges()).as("every stalled download is still being written").isEqualTo(STALLED);
+        assertThat(server.activeExchanges())
+            .as("every stalled download is still being written")
+            .isEqualTo(STALLED);
 
         long start = System.nanoTime();
-        HttpResponse<String> fresh = client.send(HttpRequest.newBuilder(URI.create(server.baseUrl()
-            + "/_matrix/client/v1/media/download/" + small)).header("Authorization", "Bearer " + TOKEN)
-            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> fresh =
+            client.send(
+                HttpRequest.newBuilder(
+                        URI.create(server.baseUrl() + "/_matrix/client/v1/media/download/" + small))
+                    .header("Authorization", "Bearer " + TOKEN)
+                    .timeout(Duration.ofSeconds(5))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertThat(fresh.statusCode()).isEqualTo(200);
         assertThat(fresh.body()).isEqualTo("small");
         assertThat(millis).as("a fresh download behind %d stalled ones", STALLED).isLessThan(2000);
-        assertThat(requestThreads()).as("request threads with %d stalled clients (before: %d)", STALLED, threadsBefore)
+        assertThat(requestThreads())
+            .as("request threads with %d stalled clients (before: %d)", STALLED, threadsBefore)
             .isLessThan(STALLED / 4);
       } finally {
         for (Socket s : stalled) {

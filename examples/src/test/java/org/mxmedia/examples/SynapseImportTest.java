@@ -13,11 +13,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -30,8 +32,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.MediaAdmin.MediaInfo;
 import org.mxmedia.MxcUri;
 import org.mxmedia.UserId;
-import java.sql.Types;
-import java.security.NoSuchAlgorithmException;
 
 /**
  * {@code import-synapse} against a Synapse-shaped fixture: a SQLite database with Synapse's media
@@ -57,36 +57,64 @@ class SynapseImportTest {
     mediaStore = dir.resolve("media_store");
     dataDir = dir.resolve("mxmedia");
     jdbcUrl = "jdbc:sqlite:" + dir.resolve("homeserver.db");
-    try (Connection db = DriverManager.getConnection(jdbcUrl); Statement s = db.createStatement()) {
-      s.execute("CREATE TABLE local_media_repository (media_id TEXT, media_type TEXT, media_length INTEGER, created_ts BIGINT,"
-          + " upload_name TEXT, user_id TEXT, quarantined_by TEXT, url_cache TEXT, last_access_ts BIGINT,"
-          + " safe_from_quarantine BOOLEAN DEFAULT 0 NOT NULL, authenticated BOOLEAN DEFAULT 0 NOT NULL, sha256 TEXT,"
-          + " UNIQUE (media_id))");
-      s.execute("CREATE TABLE remote_media_cache (media_origin TEXT, media_id TEXT, media_type TEXT, created_ts BIGINT,"
-          + " upload_name TEXT, media_length INTEGER, filesystem_id TEXT, last_access_ts BIGINT, quarantined_by TEXT,"
-          + " authenticated BOOLEAN DEFAULT 0 NOT NULL, sha256 TEXT, UNIQUE (media_origin, media_id))");
-      s.execute("CREATE TABLE local_media_repository_thumbnails (media_id TEXT, thumbnail_width INTEGER,"
-          + " thumbnail_height INTEGER, thumbnail_type TEXT, thumbnail_method TEXT, thumbnail_length INTEGER)");
+    try (Connection db = DriverManager.getConnection(jdbcUrl);
+        Statement s = db.createStatement()) {
+      s.execute(
+          "CREATE TABLE local_media_repository (media_id TEXT, media_type TEXT, media_length INTEGER, created_ts BIGINT,"
+              + " upload_name TEXT, user_id TEXT, quarantined_by TEXT, url_cache TEXT, last_access_ts BIGINT,"
+              + " safe_from_quarantine BOOLEAN DEFAULT 0 NOT NULL, authenticated BOOLEAN DEFAULT 0 NOT NULL, sha256 TEXT,"
+              + " UNIQUE (media_id))");
+      s.execute(
+          "CREATE TABLE remote_media_cache (media_origin TEXT, media_id TEXT, media_type TEXT, created_ts BIGINT,"
+              + " upload_name TEXT, media_length INTEGER, filesystem_id TEXT, last_access_ts BIGINT, quarantined_by TEXT,"
+              + " authenticated BOOLEAN DEFAULT 0 NOT NULL, sha256 TEXT, UNIQUE (media_origin, media_id))");
+      s.execute(
+          "CREATE TABLE local_media_repository_thumbnails (media_id TEXT, thumbnail_width INTEGER,"
+              + " thumbnail_height INTEGER, thumbnail_type TEXT, thumbnail_method TEXT, thumbnail_length INTEGER)");
       for (int i = 0; i < LOCAL; i++) {
         String id = synapseId();
         localIds.add(id);
         byte[] bytes = ("local media " + i + " " + id).getBytes(StandardCharsets.UTF_8);
-        // media 7 is quarantined, media 8 protected; every third has no recorded hash (older Synapse)
-        local(db, id, "text/plain", bytes, bytes.length, "note-" + i + ".txt", "@user" + (i % 7) + ":" + SERVER,
-            i == 7 ? "@admin:" + SERVER : null, null, i == 8, i % 3 == 0 ? null : sha256(bytes));
+        // media 7 is quarantined, media 8 protected; every third has no recorded hash (older
+        // Synapse)
+        local(
+            db,
+            id,
+            "text/plain",
+            bytes,
+            bytes.length,
+            "note-" + i + ".txt",
+            "@user" + (i % 7) + ":" + SERVER,
+            i == 7 ? "@admin:" + SERVER : null,
+            null,
+            i == 8,
+            i % 3 == 0 ? null : sha256(bytes));
       }
       byte[] large = new byte[3 * 1024 * 1024 + 17];
       random.nextBytes(large);
       String largeId = synapseId();
       localIds.add(largeId);
-      local(db, largeId, "video/mp4", large, large.length, "clip.mp4", "@user1:" + SERVER, null, null, false, sha256(large));
+      local(
+          db,
+          largeId,
+          "video/mp4",
+          large,
+          large.length,
+          "clip.mp4",
+          "@user1:" + SERVER,
+          null,
+          null,
+          false,
+          sha256(large));
       for (int i = 0; i < REMOTE; i++) {
         String id = "remote" + i;
         String fsid = synapseId();
         remoteIds.add(id);
         byte[] bytes = ("remote media " + i).getBytes(StandardCharsets.UTF_8);
-        try (PreparedStatement p = db.prepareStatement("INSERT INTO remote_media_cache (media_origin, media_id, media_type,"
-            + " created_ts, upload_name, media_length, filesystem_id, last_access_ts, quarantined_by) VALUES (?,?,?,?,?,?,?,?,?)")) {
+        try (PreparedStatement p =
+            db.prepareStatement(
+                "INSERT INTO remote_media_cache (media_origin, media_id, media_type,"
+                    + " created_ts, upload_name, media_length, filesystem_id, last_access_ts, quarantined_by) VALUES (?,?,?,?,?,?,?,?,?)")) {
           p.setString(1, i % 2 == 0 ? "matrix.org" : "example.com:8448");
           p.setString(2, id);
           p.setString(3, "image/png");
@@ -98,22 +126,67 @@ class SynapseImportTest {
           p.setString(9, null);
           p.execute();
         }
-        write(mediaStore.resolve("remote_content").resolve(i % 2 == 0 ? "matrix.org" : "example.com:8448"), fsid, bytes);
+        write(
+            mediaStore
+                .resolve("remote_content")
+                .resolve(i % 2 == 0 ? "matrix.org" : "example.com:8448"),
+            fsid,
+            bytes);
       }
       // what must not be imported, or must fail alone
       byte[] preview = "a preview".getBytes(StandardCharsets.UTF_8);
-      local(db, "2026-11-28_abcdefghijklmnop", "text/html", preview, preview.length, null, "@user1:" + SERVER, null,
-          "https://example.com/", false, null);
+      local(
+          db,
+          "2026-11-28_abcdefghijklmnop",
+          "text/html",
+          preview,
+          preview.length,
+          null,
+          "@user1:" + SERVER,
+          null,
+          "https://example.com/",
+          false,
+          null);
       // these three sort after every other id, so the first run's 400 are all good media
-      insertRow(db, "zzzzzNoFile" + synapseId().substring(11), "text/plain", 10, "@user1:" + SERVER, null);
+      insertRow(
+          db,
+          "zzzzzNoFile" + synapseId().substring(11),
+          "text/plain",
+          10,
+          "@user1:" + SERVER,
+          null);
       String shortFile = "zzzzzShort" + synapseId().substring(10);
       byte[] shortBytes = "too short".getBytes(StandardCharsets.UTF_8);
-      local(db, shortFile, "text/plain", shortBytes, shortBytes.length + 5, null, "@user1:" + SERVER, null, null, false, null);
+      local(
+          db,
+          shortFile,
+          "text/plain",
+          shortBytes,
+          shortBytes.length + 5,
+          null,
+          "@user1:" + SERVER,
+          null,
+          null,
+          false,
+          null);
       String damaged = "zzzzzDamaged" + synapseId().substring(12);
       byte[] damagedBytes = "damaged".getBytes(StandardCharsets.UTF_8);
-      local(db, damaged, "text/plain", damagedBytes, damagedBytes.length, null, "@user1:" + SERVER, null, null, false,
+      local(
+          db,
+          damaged,
+          "text/plain",
+          damagedBytes,
+          damagedBytes.length,
+          null,
+          "@user1:" + SERVER,
+          null,
+          null,
+          false,
           sha256("original".getBytes(StandardCharsets.UTF_8)));
-      s.execute("INSERT INTO local_media_repository_thumbnails VALUES ('" + localIds.get(0) + "', 32, 32, 'image/png', 'crop', 10)");
+      s.execute(
+          "INSERT INTO local_media_repository_thumbnails VALUES ('"
+              + localIds.get(0)
+              + "', 32, 32, 'image/png', 'crop', 10)");
     }
   }
 
@@ -126,38 +199,71 @@ class SynapseImportTest {
 
     Run second = importSynapse("--limit", "400");
     assertThat(second.status).as("three media fail alone").isEqualTo(1);
-    assertThat(second.out).as("the limit counts work done, not media skipped").doesNotContain("Stopped after")
-        .containsPattern("744/744 media: 341 imported \\([0-9.]+ MiB\\), 400 already here, 3 failed");
-    assertThat(second.err).contains("no file at local_content/").contains("zzzzzShort").contains("SHA-256");
+    assertThat(second.out)
+        .as("the limit counts work done, not media skipped")
+        .doesNotContain("Stopped after")
+        .containsPattern(
+            "744/744 media: 341 imported \\([0-9.]+ MiB\\), 400 already here, 3 failed");
+    assertThat(second.err)
+        .contains("no file at local_content/")
+        .contains("zzzzzShort")
+        .contains("SHA-256");
 
     Run third = importSynapse();
-    assertThat(third.out).as("a third run finds everything here").contains("744/744 media: 0 imported (0.0 MiB), 741 already here, 3 failed");
+    assertThat(third.out)
+        .as("a third run finds everything here")
+        .contains("744/744 media: 0 imported (0.0 MiB), 741 already here, 3 failed");
 
-    try (MediaServer server = MediaServer.start(ServerSettings.parse(new String[] {"--port", "0", "--data-dir", dataDir.toString(),
-        "--server-name", SERVER, "--token", "t=@admin:" + SERVER}))) {
+    try (MediaServer server =
+        MediaServer.start(
+            ServerSettings.parse(
+                new String[] {
+                  "--port",
+                  "0",
+                  "--data-dir",
+                  dataDir.toString(),
+                  "--server-name",
+                  SERVER,
+                  "--token",
+                  "t=@admin:" + SERVER
+                }))) {
       for (int i = 0; i < LOCAL; i += 97) {
         assertThat(download(server, SERVER, localIds.get(i)))
             .isEqualTo("local media " + i + " " + localIds.get(i));
       }
-      MediaInfo quarantined = server.repository().admin().describe(MxcUri.of(SERVER, localIds.get(7)));
+      MediaInfo quarantined =
+          server.repository().admin().describe(MxcUri.of(SERVER, localIds.get(7)));
       assertThat(quarantined.quarantined()).isTrue();
-      MediaInfo protectedOne = server.repository().admin().describe(MxcUri.of(SERVER, localIds.get(8)));
+      MediaInfo protectedOne =
+          server.repository().admin().describe(MxcUri.of(SERVER, localIds.get(8)));
       assertThat(protectedOne.safeFromQuarantine()).isTrue();
       assertThat(protectedOne.uploader()).contains(UserId.of("@user1:" + SERVER));
       assertThat(protectedOne.uploadName()).contains("note-8.txt");
       assertThat(protectedOne.createdAt()).isEqualTo(CREATED);
-      MediaInfo large = server.repository().admin().describe(MxcUri.of(SERVER, localIds.get(LOCAL)));
+      MediaInfo large =
+          server.repository().admin().describe(MxcUri.of(SERVER, localIds.get(LOCAL)));
       assertThat(large.size()).isEqualTo(3 * 1024 * 1024 + 17);
       assertThat(large.contentType()).isEqualTo("video/mp4");
       assertThat(download(server, "matrix.org", "remote0")).isEqualTo("remote media 0");
       assertThat(download(server, "example.com:8448", "remote39")).isEqualTo("remote media 39");
       long uploads = 0;
       for (int u = 0; u < 7; u++) {
-        uploads += server.repository().admin().usage(UserId.of("@user" + u + ":" + SERVER), Instant.EPOCH).mediaCount();
+        uploads +=
+            server
+                .repository()
+                .admin()
+                .usage(UserId.of("@user" + u + ":" + SERVER), Instant.EPOCH)
+                .mediaCount();
       }
       assertThat(uploads).as("every local media once, none twice, no preview").isEqualTo(LOCAL + 1);
-      assertThat(server.repository().admin().usage(UserId.of("@user1:" + SERVER), Instant.EPOCH).mediaCount())
-          .as("media 1, 8, ... 694 and the large one").isEqualTo(LOCAL / 7 + 1);
+      assertThat(
+              server
+                  .repository()
+                  .admin()
+                  .usage(UserId.of("@user1:" + SERVER), Instant.EPOCH)
+                  .mediaCount())
+          .as("media 1, 8, ... 694 and the large one")
+          .isEqualTo(LOCAL / 7 + 1);
     }
   }
 
@@ -175,9 +281,12 @@ class SynapseImportTest {
       // a regular file reached through a directory that links out of the store
       String throughDir = "0dirLink" + synapseId().substring(8);
       insertRow(db, throughDir, "text/plain", secret.length, "@user1:" + SERVER, sha256(secret));
-      Path elsewhere = Files.createDirectories(dir.resolve("elsewhere").resolve(throughDir.substring(2, 4)));
+      Path elsewhere =
+          Files.createDirectories(dir.resolve("elsewhere").resolve(throughDir.substring(2, 4)));
       Files.write(elsewhere.resolve(throughDir.substring(4)), secret);
-      Files.createSymbolicLink(mediaStore.resolve("local_content").resolve(throughDir.substring(0, 2)), elsewhere.getParent());
+      Files.createSymbolicLink(
+          mediaStore.resolve("local_content").resolve(throughDir.substring(0, 2)),
+          elsewhere.getParent());
       // a directory where the file should be
       String directory = "zzzzzDirectory" + synapseId().substring(14);
       insertRow(db, directory, "text/plain", 0, "@user1:" + SERVER, null);
@@ -186,25 +295,68 @@ class SynapseImportTest {
 
     Run run = importSynapse();
     assertThat(run.status).isEqualTo(1);
-    assertThat(run.out).containsPattern("747/747 media: 741 imported \\([0-9.]+ MiB\\), 0 already here, 6 failed");
-    assertThat(run.err).contains("zzzzzLink").contains("not a regular file (a symbolic link)")
-        .contains("0dirLink").contains("its directory is a link out of the media store")
-        .contains("zzzzzDirectory").contains("not a regular file (a directory or special file)");
-    try (MediaServer server = MediaServer.start(ServerSettings.parse(new String[] {"--port", "0", "--data-dir", dataDir.toString(),
-        "--server-name", SERVER, "--token", "t=@admin:" + SERVER}))) {
-      assertThat(server.repository().admin().usage(UserId.of("@user1:" + SERVER), Instant.EPOCH).mediaCount())
-          .as("none of the linked files became media").isEqualTo(LOCAL / 7 + 1);
+    assertThat(run.out)
+        .containsPattern("747/747 media: 741 imported \\([0-9.]+ MiB\\), 0 already here, 6 failed");
+    assertThat(run.err)
+        .contains("zzzzzLink")
+        .contains("not a regular file (a symbolic link)")
+        .contains("0dirLink")
+        .contains("its directory is a link out of the media store")
+        .contains("zzzzzDirectory")
+        .contains("not a regular file (a directory or special file)");
+    try (MediaServer server =
+        MediaServer.start(
+            ServerSettings.parse(
+                new String[] {
+                  "--port",
+                  "0",
+                  "--data-dir",
+                  dataDir.toString(),
+                  "--server-name",
+                  SERVER,
+                  "--token",
+                  "t=@admin:" + SERVER
+                }))) {
+      assertThat(
+              server
+                  .repository()
+                  .admin()
+                  .usage(UserId.of("@user1:" + SERVER), Instant.EPOCH)
+                  .mediaCount())
+          .as("none of the linked files became media")
+          .isEqualTo(LOCAL / 7 + 1);
     }
   }
 
   @Test
   void badArgumentsAreExplainedWithoutTouchingAnything() throws Exception {
-    Run noDb = run("--media-store", mediaStore.toString(), "--server-name", SERVER, "--data-dir", dataDir.toString());
+    Run noDb =
+        run(
+            "--media-store",
+            mediaStore.toString(),
+            "--server-name",
+            SERVER,
+            "--data-dir",
+            dataDir.toString());
     assertThat(noDb.status).isEqualTo(2);
     assertThat(noDb.err).contains("--media-store and --synapse-db are required");
-    Run noName = run("--media-store", mediaStore.toString(), "--synapse-db", jdbcUrl, "--data-dir", dataDir.toString());
+    Run noName =
+        run(
+            "--media-store",
+            mediaStore.toString(),
+            "--synapse-db",
+            jdbcUrl,
+            "--data-dir",
+            dataDir.toString());
     assertThat(noName.err).contains("--server-name is required");
-    Run mysql = run("--media-store", mediaStore.toString(), "--synapse-db", "jdbc:mysql://x/y", "--server-name", SERVER);
+    Run mysql =
+        run(
+            "--media-store",
+            mediaStore.toString(),
+            "--synapse-db",
+            "jdbc:mysql://x/y",
+            "--server-name",
+            SERVER);
     assertThat(mysql.err).contains("jdbc:sqlite:... or jdbc:postgresql:...");
     Run limit = run("--limit", "0");
     assertThat(limit.err).contains("--limit must be a positive number");
@@ -212,8 +364,17 @@ class SynapseImportTest {
   }
 
   private Run importSynapse(String... extra) throws IOException {
-    List<String> args = new ArrayList<>(List.of("--media-store", mediaStore.toString(), "--synapse-db", jdbcUrl,
-        "--server-name", SERVER, "--data-dir", dataDir.toString()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--media-store",
+                mediaStore.toString(),
+                "--synapse-db",
+                jdbcUrl,
+                "--server-name",
+                SERVER,
+                "--data-dir",
+                dataDir.toString()));
     args.addAll(List.of(extra));
     return run(args.toArray(String[]::new));
   }
@@ -223,15 +384,29 @@ class SynapseImportTest {
   private static Run run(String... args) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = SynapseImport.cli(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    int status =
+        SynapseImport.cli(
+            args,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(
+        status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   private static String download(MediaServer server, String origin, String id) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-            URI.create(server.baseUrl() + "/_matrix/client/v1/media/download/" + origin + "/" + id))
-        .header("Authorization", "Bearer t").build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            server.baseUrl()
+                                + "/_matrix/client/v1/media/download/"
+                                + origin
+                                + "/"
+                                + id))
+                    .header("Authorization", "Bearer t")
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return r.body();
   }
@@ -244,11 +419,24 @@ class SynapseImportTest {
     return id.toString();
   }
 
-  private void local(Connection db, String id, String type, byte[] bytes, long recordedLength, String name, String user,
-      String quarantinedBy, String urlCache, boolean safe, String sha) throws SQLException, IOException {
-    try (PreparedStatement p = db.prepareStatement("INSERT INTO local_media_repository (media_id, media_type, media_length,"
-        + " created_ts, upload_name, user_id, quarantined_by, url_cache, last_access_ts, safe_from_quarantine, sha256)"
-        + " VALUES (?,?,?,?,?,?,?,?,?,?,?)")) {
+  private void local(
+      Connection db,
+      String id,
+      String type,
+      byte[] bytes,
+      long recordedLength,
+      String name,
+      String user,
+      String quarantinedBy,
+      String urlCache,
+      boolean safe,
+      String sha)
+      throws SQLException, IOException {
+    try (PreparedStatement p =
+        db.prepareStatement(
+            "INSERT INTO local_media_repository (media_id, media_type, media_length,"
+                + " created_ts, upload_name, user_id, quarantined_by, url_cache, last_access_ts, safe_from_quarantine, sha256)"
+                + " VALUES (?,?,?,?,?,?,?,?,?,?,?)")) {
       p.setString(1, id);
       p.setString(2, type);
       p.setLong(3, recordedLength);
@@ -265,10 +453,13 @@ class SynapseImportTest {
     write(mediaStore.resolve(urlCache == null ? "local_content" : "url_cache"), id, bytes);
   }
 
-  private static void insertRow(Connection db, String id, String type, long length, String user, String sha)
+  private static void insertRow(
+      Connection db, String id, String type, long length, String user, String sha)
       throws SQLException {
-    try (PreparedStatement p = db.prepareStatement("INSERT INTO local_media_repository (media_id, media_type, media_length,"
-        + " created_ts, user_id, sha256) VALUES (?,?,?,?,?,?)")) {
+    try (PreparedStatement p =
+        db.prepareStatement(
+            "INSERT INTO local_media_repository (media_id, media_type, media_length,"
+                + " created_ts, user_id, sha256) VALUES (?,?,?,?,?,?)")) {
       p.setString(1, id);
       p.setString(2, type);
       p.setLong(3, length);
@@ -291,7 +482,9 @@ class SynapseImportTest {
 
   private static String sha256(byte[] bytes) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).toLowerCase(Locale.ROOT);
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(bytes))
+          .toLowerCase(Locale.ROOT);
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError(e);
     }

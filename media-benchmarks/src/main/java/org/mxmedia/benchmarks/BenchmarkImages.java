@@ -1,10 +1,5 @@
 package org.mxmedia.benchmarks;
 
-import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
-import org.mxmedia.MediaConfig;
-import java.util.List;
-import java.util.ArrayList;
 import java.awt.Color;
 import java.awt.GradientPaint;
 import java.awt.Graphics2D;
@@ -12,13 +7,18 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import javax.imageio.ImageIO;
+import org.mxmedia.MediaConfig;
+import org.mxmedia.ThumbnailSpec;
+import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 
 /**
  * Writes the benchmark inputs: photo-like images (gradients, shapes and noise, so they compress
- * like photographs) as JPEG and PNG. {@code BenchmarkImages DIR WIDTH HEIGHT NAME...} writes
- * {@code NAME.jpg} and {@code NAME.png} of that size; the same files feed JMH, Pillow and libvips.
+ * like photographs) as JPEG and PNG. {@code BenchmarkImages DIR WIDTH HEIGHT NAME...} writes {@code
+ * NAME.jpg} and {@code NAME.png} of that size; the same files feed JMH, Pillow and libvips.
  */
 public final class BenchmarkImages {
   private BenchmarkImages() {}
@@ -27,7 +27,8 @@ public final class BenchmarkImages {
     BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = image.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-    g.setPaint(new GradientPaint(0, 0, new Color(30, 90, 160), width, height, new Color(240, 200, 120)));
+    g.setPaint(
+        new GradientPaint(0, 0, new Color(30, 90, 160), width, height, new Color(240, 200, 120)));
     g.fillRect(0, 0, width, height);
     Random random = new Random(seed);
     for (int i = 0; i < 400; i++) {
@@ -63,9 +64,19 @@ public final class BenchmarkImages {
       if (s.method() == ThumbnailMethod.CROP) {
         specs.add(s);
       } else if ((long) s.width() * height <= (long) s.height() * width) {
-        specs.add(new ThumbnailSpec(s.width(), (int) Math.max(1, Math.round((double) height * s.width() / width)), s.method(), false));
+        specs.add(
+            new ThumbnailSpec(
+                s.width(),
+                (int) Math.max(1, Math.round((double) height * s.width() / width)),
+                s.method(),
+                false));
       } else {
-        specs.add(new ThumbnailSpec((int) Math.max(1, Math.round((double) width * s.height() / height)), s.height(), s.method(), false));
+        specs.add(
+            new ThumbnailSpec(
+                (int) Math.max(1, Math.round((double) width * s.height() / height)),
+                s.height(),
+                s.method(),
+                false));
       }
     }
     return specs;

@@ -33,17 +33,19 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The engine's hot look-ups on a populated {@link JdbcMediaStore}: local media by id, remote
- * media by origin and id, and the thumbnails of a blob, with {@code rows} rows in each table, on
- * SQLite and on PostgreSQL (embedded, real binaries, loopback). Sample mode, so JMH prints p50 and
- * p99. Rows are bulk-loaded in setup with plain JDBC batches.
+ * The engine's hot look-ups on a populated {@link JdbcMediaStore}: local media by id, remote media
+ * by origin and id, and the thumbnails of a blob, with {@code rows} rows in each table, on SQLite
+ * and on PostgreSQL (embedded, real binaries, loopback). Sample mode, so JMH prints p50 and p99.
+ * Rows are bulk-loaded in setup with plain JDBC batches.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 2, time = 5)
 @Measurement(iterations = 3, time = 5)
-@Fork(value = 1, jvmArgs = {"-Xmx1g"})
+@Fork(
+    value = 1,
+    jvmArgs = {"-Xmx1g"})
 public class LookupBenchmark {
 
   @Param({"sqlite", "postgres"})
@@ -79,7 +81,11 @@ public class LookupBenchmark {
       store = JdbcMediaStore.sqlite(dir.resolve("media.db"));
       url = "jdbc:sqlite:" + dir.resolve("media.db");
     } else {
-      postgres = EmbeddedPostgres.builder().setDataDirectory(dir.resolve("pg")).setCleanDataDirectory(true).start();
+      postgres =
+          EmbeddedPostgres.builder()
+              .setDataDirectory(dir.resolve("pg"))
+              .setCleanDataDirectory(true)
+              .start();
       url = postgres.getJdbcUrl("postgres", "postgres");
       user = "postgres";
       password = "postgres";
@@ -87,12 +93,18 @@ public class LookupBenchmark {
     }
     try (Connection c = DriverManager.getConnection(url, user, password)) {
       c.setAutoCommit(false);
-      try (PreparedStatement local = c.prepareStatement("INSERT INTO local_media (media_id, content_type, upload_name, uploader, size,"
-              + " sha256, created_ts, last_access_ts, quarantined, safe_from_quarantine) VALUES (?, 'image/png', 'a.png', '@u:x.org', 100, ?, 0, 0, FALSE, FALSE)");
-          PreparedStatement remote = c.prepareStatement("INSERT INTO remote_media (origin, media_id, content_type, upload_name, size,"
-              + " sha256, cached_ts, last_access_ts, quarantined) VALUES ('remote.org', ?, 'image/png', NULL, 100, ?, 0, 0, FALSE)");
-          PreparedStatement thumb = c.prepareStatement("INSERT INTO thumbnails (source, width, height, method, animated, content_type,"
-              + " size, sha256, created_ts) VALUES (?, ?, ?, ?, FALSE, 'image/jpeg', 10, ?, 0)")) {
+      try (PreparedStatement local =
+              c.prepareStatement(
+                  "INSERT INTO local_media (media_id, content_type, upload_name, uploader, size,"
+                      + " sha256, created_ts, last_access_ts, quarantined, safe_from_quarantine) VALUES (?, 'image/png', 'a.png', '@u:x.org', 100, ?, 0, 0, FALSE, FALSE)");
+          PreparedStatement remote =
+              c.prepareStatement(
+                  "INSERT INTO remote_media (origin, media_id, content_type, upload_name, size,"
+                      + " sha256, cached_ts, last_access_ts, quarantined) VALUES ('remote.org', ?, 'image/png', NULL, 100, ?, 0, 0, FALSE)");
+          PreparedStatement thumb =
+              c.prepareStatement(
+                  "INSERT INTO thumbnails (source, width, height, method, animated, content_type,"
+                      + " size, sha256, created_ts) VALUES (?, ?, ?, ?, FALSE, 'image/jpeg', 10, ?, 0)")) {
         for (int i = 0; i < rows; i++) {
           local.setString(1, id(i));
           local.setString(2, sha(i));

@@ -19,17 +19,19 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * A 1 MiB page ({@link BenchmarkPages#realistic}) to its preview properties with the preview
- * parser (charset choice, streaming scan, OpenGraph and fallbacks), against {@code Jsoup.parse}
- * of the same bytes, the floor: the preview parser is jsoup plus its own work. Run with {@code
- * -prof gc} for allocation per operation.
+ * A 1 MiB page ({@link BenchmarkPages#realistic}) to its preview properties with the preview parser
+ * (charset choice, streaming scan, OpenGraph and fallbacks), against {@code Jsoup.parse} of the
+ * same bytes, the floor: the preview parser is jsoup plus its own work. Run with {@code -prof gc}
+ * for allocation per operation.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgs = {"-Xmx1g"})
+@Fork(
+    value = 1,
+    jvmArgs = {"-Xmx1g"})
 public class PreviewParseBenchmark {
   private static final String BASE = "https://news.example/article/1";
 

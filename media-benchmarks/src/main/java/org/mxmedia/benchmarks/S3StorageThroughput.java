@@ -25,15 +25,15 @@ import org.mxmedia.storage.s3.S3Storage;
 
 /**
  * Upload and download throughput of one large blob through {@link S3Storage} (to s3proxy over
- * loopback HTTP, s3proxy keeping its objects on the local file system) and through
- * {@link FileSystemStorage}, in one run, on the same disk.
+ * loopback HTTP, s3proxy keeping its objects on the local file system) and through {@link
+ * FileSystemStorage}, in one run, on the same disk.
  *
  * <p>Upload: the engine's ingest path without the hashing: the file is written through a staged
- * blob in 64 KiB writes, then committed (S3: a multipart upload of 16 MiB parts read back from
- * the staging file; file system: fsync and rename). Download: {@code fetch} and
- * {@code transferTo} a sink that discards the bytes (the first round checks their SHA-256). The
- * blob is deleted between rounds so each upload really uploads. Prints MiB/s per round and the
- * best and median; the peak heap shows memory does not grow with the blob.
+ * blob in 64 KiB writes, then committed (S3: a multipart upload of 16 MiB parts read back from the
+ * staging file; file system: fsync and rename). Download: {@code fetch} and {@code transferTo} a
+ * sink that discards the bytes (the first round checks their SHA-256). The blob is deleted between
+ * rounds so each upload really uploads. Prints MiB/s per round and the best and median; the peak
+ * heap shows memory does not grow with the blob.
  *
  * <p>Arguments: {@code [MiB] [rounds] [work directory]}, default 100 MiB, 3 rounds, a temporary
  * directory.
@@ -50,35 +50,41 @@ public final class S3StorageThroughput {
   public static void main(String[] args) throws Exception {
     int mib = args.length > 0 ? Integer.parseInt(args[0]) : 100;
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-    Path work = args.length > 2 ? Files.createDirectories(Path.of(args[2])) : Files.createTempDirectory("s3-throughput");
+    Path work =
+        args.length > 2
+            ? Files.createDirectories(Path.of(args[2]))
+            : Files.createTempDirectory("s3-throughput");
     long size = mib * 1024L * 1024L;
     Path source = work.resolve("source.bin");
     BlobKey key = writeRandom(source, size);
     HeapWatch heap = new HeapWatch();
     heap.start();
 
-    Rounds fs = run(FileSystemStorage.at(work.resolve("fs"), Duration.ZERO), source, key, size, rounds);
+    Rounds fs =
+        run(FileSystemStorage.at(work.resolve("fs"), Duration.ZERO), source, key, size, rounds);
 
     Path bucketRoot = Files.createDirectories(work.resolve("s3proxy"));
     FilesystemNio2BlobStore blobs = new FilesystemNio2BlobStore(bucketRoot.toString());
     blobs.createContainer("media");
-    S3Proxy proxy = S3Proxy.builder()
-        .blobStore(blobs)
-        .endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-        .build();
+    S3Proxy proxy =
+        S3Proxy.builder()
+            .blobStore(blobs)
+            .endpoint(URI.create("http://127.0.0.1:0"))
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+            .build();
     proxy.start();
     while (!"STARTED".equals(proxy.getState())) {
       Thread.sleep(5);
     }
     Rounds s3;
-    try (S3Storage storage = S3Storage.builder()
-        .endpoint(URI.create("http://127.0.0.1:" + proxy.getPort()))
-        .bucket("media")
-        .pathStyle(true)
-        .credentials(ACCESS_KEY, SECRET_KEY)
-        .stagingDirectory(work.resolve("s3-staging"))
-        .build()) {
+    try (S3Storage storage =
+        S3Storage.builder()
+            .endpoint(URI.create("http://127.0.0.1:" + proxy.getPort()))
+            .bucket("media")
+            .pathStyle(true)
+            .credentials(ACCESS_KEY, SECRET_KEY)
+            .stagingDirectory(work.resolve("s3-staging"))
+            .build()) {
       s3 = run(storage, source, key, size, rounds);
     } finally {
       proxy.stop();
@@ -86,9 +92,12 @@ public final class S3StorageThroughput {
     heap.interrupt();
     heap.join();
 
-    System.out.printf("%n%d MiB blob, %d rounds, heap max %d MiB, peak used %d MiB%n", mib, rounds,
-        Runtime.getRuntime().maxMemory() >> 20, heap.peak >> 20);
-    System.out.printf("%-22s %14s %14s %14s %14s%n", "storage", "upload best", "upload median", "download best", "download median");
+    System.out.printf(
+        "%n%d MiB blob, %d rounds, heap max %d MiB, peak used %d MiB%n",
+        mib, rounds, Runtime.getRuntime().maxMemory() >> 20, heap.peak >> 20);
+    System.out.printf(
+        "%-22s %14s %14s %14s %14s%n",
+        "storage", "upload best", "upload median", "download best", "download median");
     print("FileSystemStorage", fs);
     print("S3Storage (s3proxy)", s3);
     deleteTree(work.resolve("fs"));
@@ -98,14 +107,16 @@ public final class S3StorageThroughput {
     }
   }
 
-  private static Rounds run(PrimaryStorage storage, Path source, BlobKey key, long size, int rounds) throws Exception {
+  private static Rounds run(PrimaryStorage storage, Path source, BlobKey key, long size, int rounds)
+      throws Exception {
     List<Double> up = new ArrayList<>();
     List<Double> down = new ArrayList<>();
     byte[] buffer = new byte[BUFFER];
     for (int round = 1; round <= rounds; round++) {
       storage.delete(key);
       long start = System.nanoTime();
-      try (StagedBlob staged = storage.stage(); InputStream in = Files.newInputStream(source)) {
+      try (StagedBlob staged = storage.stage();
+          InputStream in = Files.newInputStream(source)) {
         OutputStream out = staged.outputStream();
         int n;
         while ((n = in.read(buffer)) > 0) {
@@ -130,10 +141,12 @@ public final class S3StorageThroughput {
       }
       down.add(mibPerSecond(size, System.nanoTime() - start));
       if (read != size) {
-        throw new IllegalStateException(storage.name() + " returned " + read + " bytes, not " + size);
+        throw new IllegalStateException(
+            storage.name() + " returned " + read + " bytes, not " + size);
       }
-      System.out.printf("%s round %d: upload %.0f MiB/s, download %.0f MiB/s%n", storage.name(), round,
-          up.get(up.size() - 1), down.get(down.size() - 1));
+      System.out.printf(
+          "%s round %d: upload %.0f MiB/s, download %.0f MiB/s%n",
+          storage.name(), round, up.get(up.size() - 1), down.get(down.size() - 1));
     }
     storage.delete(key);
     return new Rounds(up, down);
@@ -144,8 +157,9 @@ public final class S3StorageThroughput {
   }
 
   private static void print(String name, Rounds r) {
-    System.out.printf("%-22s %10.0f MiB/s %10.0f MiB/s %10.0f MiB/s %10.0f MiB/s%n", name, best(r.upload()), median(r.upload()),
-        best(r.download()), median(r.download()));
+    System.out.printf(
+        "%-22s %10.0f MiB/s %10.0f MiB/s %10.0f MiB/s %10.0f MiB/s%n",
+        name, best(r.upload()), median(r.upload()), best(r.download()), median(r.download()));
   }
 
   private static double best(List<Double> values) {

@@ -3,7 +3,6 @@ package org.mxmedia.benchmarks;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -29,16 +28,18 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The five spec-recommended thumbnails of one 12 MP image (4000x3000), JPEG and PNG: one decode,
- * five encodes, per operation. Run with {@code -prof gc} for allocation. The input is
- * {@code -Dmxmedia.bench.dir}/photo.{jpg,png} (written by {@link BenchmarkImages}; the script
- * writes it once so Pillow and libvips read the same file), or made in setup when absent.
+ * five encodes, per operation. Run with {@code -prof gc} for allocation. The input is {@code
+ * -Dmxmedia.bench.dir}/photo.{jpg,png} (written by {@link BenchmarkImages}; the script writes it
+ * once so Pillow and libvips read the same file), or made in setup when absent.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgs = {"-Xmx1g", "-Djava.awt.headless=true"})
+@Fork(
+    value = 1,
+    jvmArgs = {"-Xmx1g", "-Djava.awt.headless=true"})
 public class ThumbnailBenchmark {
 
   @Param({"jpg", "png"})
@@ -52,7 +53,10 @@ public class ThumbnailBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    Path dir = Path.of(System.getProperty("mxmedia.bench.dir", System.getProperty("java.io.tmpdir") + "/mxmedia-bench"));
+    Path dir =
+        Path.of(
+            System.getProperty(
+                "mxmedia.bench.dir", System.getProperty("java.io.tmpdir") + "/mxmedia-bench"));
     source = dir.resolve("photo." + format);
     if (!Files.exists(source)) {
       BenchmarkImages.main(new String[] {dir.toString(), "4000", "3000", "photo"});

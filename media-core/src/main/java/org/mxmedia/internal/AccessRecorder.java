@@ -5,19 +5,19 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.mxmedia.MediaId;
 import org.mxmedia.MxcUri;
 import org.mxmedia.spi.MediaStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
- * Collects download times in memory and writes them to the store in one call per flush, so a
- * busy server does not write a row per request (Synapse's {@code recently_accessed} batching).
- * Past {@link #FLUSH_EARLY_AT} waiting entries a flush is started at once on the background
- * executor, so the maps stay bounded however many different media are downloaded per interval.
+ * Collects download times in memory and writes them to the store in one call per flush, so a busy
+ * server does not write a row per request (Synapse's {@code recently_accessed} batching). Past
+ * {@link #FLUSH_EARLY_AT} waiting entries a flush is started at once on the background executor, so
+ * the maps stay bounded however many different media are downloaded per interval.
  */
 final class AccessRecorder {
   private static final Logger log = LoggerFactory.getLogger(AccessRecorder.class);
@@ -52,21 +52,25 @@ final class AccessRecorder {
   private void flushIfLarge() {
     if (waiting() >= FLUSH_EARLY_AT && earlyFlushQueued.compareAndSet(false, true)) {
       try {
-        executor.execute(() -> {
-          earlyFlushQueued.set(false);
-          try {
-            flush();
-          } catch (RuntimeException e) {
-            log.warn("Early flush of access times failed; they are kept for the next flush", e);
-          }
-        });
+        executor.execute(
+            () -> {
+              earlyFlushQueued.set(false);
+              try {
+                flush();
+              } catch (RuntimeException e) {
+                log.warn("Early flush of access times failed; they are kept for the next flush", e);
+              }
+            });
       } catch (RejectedExecutionException e) {
         earlyFlushQueued.set(false);
       }
     }
   }
 
-  /** Writes what was recorded since the last flush in one store call each for local and remote media. */
+  /**
+   * Writes what was recorded since the last flush in one store call each for local and remote
+   * media.
+   */
   void flush() {
     flushLocal();
     Map<MxcUri, Instant> batch = drain(recentRemote);
@@ -74,7 +78,10 @@ final class AccessRecorder {
       try {
         store.recordRemoteAccess(Map.copyOf(batch));
       } catch (RuntimeException e) {
-        log.warn("Could not write {} remote access times; keeping them for the next flush", batch.size(), e);
+        log.warn(
+            "Could not write {} remote access times; keeping them for the next flush",
+            batch.size(),
+            e);
         batch.forEach(this::recordRemote);
       }
     }

@@ -4,25 +4,25 @@ import java.io.InputStream;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaAdmin;
-import org.mxmedia.MediaException;
 import org.mxmedia.MediaAdmin.MediaImport;
-import org.mxmedia.MediaId;
 import org.mxmedia.MediaAdmin.MediaInfo;
 import org.mxmedia.MediaAdmin.MediaQuery;
 import org.mxmedia.MediaAdmin.MediaUsage;
-import org.mxmedia.MxcUri;
 import org.mxmedia.MediaAdmin.Page;
 import org.mxmedia.MediaAdmin.StatisticsQuery;
-import org.mxmedia.UserId;
 import org.mxmedia.MediaAdmin.UserMediaStatistics;
+import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
+import org.mxmedia.MediaId;
+import org.mxmedia.MxcUri;
+import org.mxmedia.UserId;
 import org.mxmedia.spi.Authorizer;
 
 /**
- * The administrative operations on behalf of a user: made only for an administrator ({@link
- * #of}), and every call asks the host's {@link Authorizer} again (so a revoked admin is refused at
- * once), failing with 403 {@code M_FORBIDDEN} unless the actor is an administrator.
+ * The administrative operations on behalf of a user: made only for an administrator ({@link #of}),
+ * and every call asks the host's {@link Authorizer} again (so a revoked admin is refused at once),
+ * failing with 403 {@code M_FORBIDDEN} unless the actor is an administrator.
  */
 final class AuthorizedAdmin implements MediaAdmin {
   private final MediaAdmin admin;
@@ -35,7 +35,10 @@ final class AuthorizedAdmin implements MediaAdmin {
     this.actor = actor;
   }
 
-  /** The operations as {@code actor}; 403 {@code M_FORBIDDEN} at once unless the actor is an administrator. */
+  /**
+   * The operations as {@code actor}; 403 {@code M_FORBIDDEN} at once unless the actor is an
+   * administrator.
+   */
   static AuthorizedAdmin of(MediaAdmin admin, Authorizer authorizer, UserId actor) {
     AuthorizedAdmin authorized = new AuthorizedAdmin(admin, authorizer, actor);
     authorized.checked();
@@ -70,7 +73,8 @@ final class AuthorizedAdmin implements MediaAdmin {
   }
 
   @Override
-  public List<MediaId> deleteLocalMediaAccessedBefore(Instant before, long sizeGreaterThan, boolean keepProfiles) {
+  public List<MediaId> deleteLocalMediaAccessedBefore(
+      Instant before, long sizeGreaterThan, boolean keepProfiles) {
     return checked().deleteLocalMediaAccessedBefore(before, sizeGreaterThan, keepProfiles);
   }
 

@@ -5,28 +5,33 @@ import com.google.common.cache.CacheBuilder;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
 
 /**
- * What remote servers taught us recently: which servers failed (not asked again for
- * {@code remoteRetryBackoff}, doubling with each further failure up to an hour; a success resets
- * it) and which media they do not have (404 for a minute). Both are bounded caches, so invented
- * server names cannot grow them.
+ * What remote servers taught us recently: which servers failed (not asked again for {@code
+ * remoteRetryBackoff}, doubling with each further failure up to an hour; a success resets it) and
+ * which media they do not have (404 for a minute). Both are bounded caches, so invented server
+ * names cannot grow them.
  */
 final class Backoffs {
   private static final Duration NOT_FOUND_CACHE = Duration.ofMinutes(1);
   private static final Duration MAX_BACKOFF = Duration.ofHours(1);
+
   /** Servers remembered as failing; past it the entries least recently written go first. */
   static final int MAX_SERVERS = 1000;
+
   private static final int MAX_NOT_FOUND = 10_000;
 
   private final Duration firstBackoff;
   private final Clock clock;
   private final Cache<MxcUri, Boolean> notFound =
-      CacheBuilder.newBuilder().maximumSize(MAX_NOT_FOUND).expireAfterWrite(NOT_FOUND_CACHE).build();
+      CacheBuilder.newBuilder()
+          .maximumSize(MAX_NOT_FOUND)
+          .expireAfterWrite(NOT_FOUND_CACHE)
+          .build();
   private final Cache<ServerName, Backoff> failing =
       CacheBuilder.newBuilder().maximumSize(MAX_SERVERS).expireAfterWrite(MAX_BACKOFF).build();
 
@@ -41,8 +46,8 @@ final class Backoffs {
   /**
    * Refuses what recent answers already decided.
    *
-   * @throws MediaException 404 for media the origin said it does not have; 502 while the origin
-   *     is backed off
+   * @throws MediaException 404 for media the origin said it does not have; 502 while the origin is
+   *     backed off
    */
   void check(MxcUri uri) {
     if (notFound.getIfPresent(uri) != null) {
@@ -50,7 +55,10 @@ final class Backoffs {
     }
     Backoff b = failing.getIfPresent(uri.serverName());
     if (b != null && clock.instant().isBefore(b.retryAt())) {
-      throw new MediaException(ErrorCode.M_UNKNOWN, 502, "Not retrying " + uri.serverName() + " for now: it failed recently");
+      throw new MediaException(
+          ErrorCode.M_UNKNOWN,
+          502,
+          "Not retrying " + uri.serverName() + " for now: it failed recently");
     }
   }
 
@@ -65,7 +73,8 @@ final class Backoffs {
   void failed(ServerName server) {
     Backoff b = failing.getIfPresent(server);
     int failures = b == null ? 1 : b.failures() + 1;
-    long millis = Math.min(MAX_BACKOFF.toMillis(), firstBackoff.toMillis() << Math.min(failures - 1, 20));
+    long millis =
+        Math.min(MAX_BACKOFF.toMillis(), firstBackoff.toMillis() << Math.min(failures - 1, 20));
     failing.put(server, new Backoff(failures, clock.instant().plusMillis(millis)));
   }
 }

@@ -10,22 +10,22 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.function.Consumer;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
-import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.MediaStore.ThumbnailRecord;
+import org.mxmedia.spi.PrimaryStorage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reservations and deletions of blobs, by the protocol described on {@link MediaStore}: bytes
- * are deleted only by the holder of a deletion claim it won, by {@link
- * MediaStore#claimBlobForDeletion} or by taking over a claim abandoned for {@link #STALE_CLAIM}
- * ({@link MediaStore#takeOverDeletion}); {@link #deletionLocks} is held from the claim to its end,
- * so this process never takes over its own live deletion. Leases keep this process's
- * reservations its own; the sweep releases those of stopped processes.
+ * Reservations and deletions of blobs, by the protocol described on {@link MediaStore}: bytes are
+ * deleted only by the holder of a deletion claim it won, by {@link MediaStore#claimBlobForDeletion}
+ * or by taking over a claim abandoned for {@link #STALE_CLAIM} ({@link
+ * MediaStore#takeOverDeletion}); {@link #deletionLocks} is held from the claim to its end, so this
+ * process never takes over its own live deletion. Leases keep this process's reservations its own;
+ * the sweep releases those of stopped processes.
  */
 final class BlobDeletions {
   private static final Logger log = LoggerFactory.getLogger(BlobDeletions.class);
@@ -33,28 +33,37 @@ final class BlobDeletions {
   /**
    * How old a deletion claim must be before it counts as abandoned (its process died or hung) and
    * another process, or this one, takes it over. A deletion takes milliseconds to seconds; the
-   * bound is generous so that a slow but live deleter is never overtaken, and the processes
-   * sharing a store must keep their clocks in step to well within it.
+   * bound is generous so that a slow but live deleter is never overtaken, and the processes sharing
+   * a store must keep their clocks in step to well within it.
    */
   static final Duration STALE_CLAIM = Duration.ofMinutes(5);
+
   /**
    * A deleter stops deleting copies under its own claim once the claim is this old (and cancels
    * it), so it is done long before anyone may take the claim over.
    */
   static final Duration CLAIM_WORK_LIMIT = STALE_CLAIM.dividedBy(2);
+
   /**
-   * How long {@link #reserve} waits for a live deletion of the same bytes to end before it gives
-   * up with 503: deletions are short, and a request should not hang on one.
+   * How long {@link #reserve} waits for a live deletion of the same bytes to end before it gives up
+   * with 503: deletions are short, and a request should not hang on one.
    */
   static final Duration DELETION_WAIT = Duration.ofSeconds(10);
+
   /** Blobs the sweep lists at a time. */
   static final int SWEEP_BATCH = 1000;
-  /** How often {@link #heartbeat} renews this process's lease (the sweep also renews it before each batch). */
+
+  /**
+   * How often {@link #heartbeat} renews this process's lease (the sweep also renews it before each
+   * batch).
+   */
   static final Duration HEARTBEAT_INTERVAL = Duration.ofMinutes(1);
+
   /**
    * How long a store instance's lease lasts without renewal before another process takes it as
-   * stopped and releases the reservations it held ({@link MediaStore#releaseAbandonedReservations}):
-   * five missed heartbeats, so a live process never loses its reservations to a slow beat.
+   * stopped and releases the reservations it held ({@link
+   * MediaStore#releaseAbandonedReservations}): five missed heartbeats, so a live process never
+   * loses its reservations to a slow beat.
    */
   static final Duration LEASE = Duration.ofMinutes(5);
 
@@ -62,13 +71,23 @@ final class BlobDeletions {
   private final PrimaryStorage primary;
   private final List<ProviderEntry> providers;
   private final Clock clock;
+
   /** Told of every blob whose bytes went, so local copies of it go too. */
   private final Consumer<BlobKey> deleted;
-  /** Held for the whole claim, delete, forget of a blob, so this process never takes over its own live deletion. */
+
+  /**
+   * Held for the whole claim, delete, forget of a blob, so this process never takes over its own
+   * live deletion.
+   */
   private final Striped<Lock> deletionLocks = Striped.lazyWeakLock(64);
+
   private volatile boolean closed;
 
-  BlobDeletions(MediaStore store, PrimaryStorage primary, List<ProviderEntry> providers, Clock clock,
+  BlobDeletions(
+      MediaStore store,
+      PrimaryStorage primary,
+      List<ProviderEntry> providers,
+      Clock clock,
       Consumer<BlobKey> deleted) {
     this.store = store;
     this.primary = primary;
@@ -83,9 +102,9 @@ final class BlobDeletions {
   }
 
   /**
-   * Takes a reference to {@code key}. While the blob is claimed for deletion it waits, up to
-   * {@link #DELETION_WAIT}, for the deletion to end; a claim older than {@link #STALE_CLAIM} is
-   * taken over and finished here at once.
+   * Takes a reference to {@code key}. While the blob is claimed for deletion it waits, up to {@link
+   * #DELETION_WAIT}, for the deletion to end; a claim older than {@link #STALE_CLAIM} is taken over
+   * and finished here at once.
    *
    * @throws MediaException 503 {@code M_UNKNOWN} when a live deletion of the same bytes outlasts
    *     the wait
@@ -104,8 +123,12 @@ final class BlobDeletions {
       }
       long leftMillis = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
       if (leftMillis <= 0) {
-        log.warn("Blob {} stayed claimed for deletion by a live deletion for {}; refusing the reservation", key, DELETION_WAIT);
-        throw new MediaException(ErrorCode.M_UNKNOWN, 503, "The same file is being deleted; try again");
+        log.warn(
+            "Blob {} stayed claimed for deletion by a live deletion for {}; refusing the reservation",
+            key,
+            DELETION_WAIT);
+        throw new MediaException(
+            ErrorCode.M_UNKNOWN, 503, "The same file is being deleted; try again");
       }
       sleepQuietly(Math.min(pauseMillis, leftMillis));
       pauseMillis = Math.min(50, pauseMillis * 2);
@@ -158,7 +181,10 @@ final class BlobDeletions {
       if (!store.takeOverDeletion(key, now.minus(STALE_CLAIM), now)) {
         return false;
       }
-      log.warn("Blob {} was claimed for deletion more than {} ago and never finished; finishing that deletion", key, STALE_CLAIM);
+      log.warn(
+          "Blob {} was claimed for deletion more than {} ago and never finished; finishing that deletion",
+          key,
+          STALE_CLAIM);
       thumbnails = delete(key, now).thumbnails();
     } finally {
       lock.unlock();
@@ -167,7 +193,10 @@ final class BlobDeletions {
     return true;
   }
 
-  /** What a deletion under a claim did: the thumbnail records it dropped, and whether every copy of the bytes went. */
+  /**
+   * What a deletion under a claim did: the thumbnail records it dropped, and whether every copy of
+   * the bytes went.
+   */
   private record Deletion(List<ThumbnailRecord> thumbnails, boolean complete) {}
 
   /**
@@ -187,7 +216,9 @@ final class BlobDeletions {
         return new Deletion(thumbnails, true);
       }
       store.cancelDeletion(key, claimedAt);
-      log.warn("Blob {} was not deleted from every storage; it stays unreferenced and the next sweep retries", key);
+      log.warn(
+          "Blob {} was not deleted from every storage; it stays unreferenced and the next sweep retries",
+          key);
       return new Deletion(thumbnails, false);
     } catch (RuntimeException e) {
       try {
@@ -206,8 +237,8 @@ final class BlobDeletions {
   }
 
   /**
-   * Renews this process's lease in the store, so other processes sharing it keep its
-   * reservations. Called every {@link #HEARTBEAT_INTERVAL}.
+   * Renews this process's lease in the store, so other processes sharing it keep its reservations.
+   * Called every {@link #HEARTBEAT_INTERVAL}.
    */
   void heartbeat() {
     store.renewLease(now());
@@ -218,9 +249,8 @@ final class BlobDeletions {
    * releases the reservations of processes whose lease expired ({@link #LEASE}); then it deletes
    * blobs at count zero that are not claimed (the last reference went, but the deletion never ran
    * or did not finish, or a stopped process's reservations were just released), and blobs whose
-   * deletion claim was abandoned. It deletes only a blob whose claim it has just won or taken
-   * over: a blob listed here may be reserved again before the sweep gets to it, and is then left
-   * alone.
+   * deletion claim was abandoned. It deletes only a blob whose claim it has just won or taken over:
+   * a blob listed here may be reserved again before the sweep gets to it, and is then left alone.
    *
    * @return how many blobs were deleted
    */
@@ -248,7 +278,8 @@ final class BlobDeletions {
         Deletion deletion;
         try {
           Instant now = now();
-          if (!store.claimBlobForDeletion(key, now) && !store.takeOverDeletion(key, now.minus(STALE_CLAIM), now)) {
+          if (!store.claimBlobForDeletion(key, now)
+              && !store.takeOverDeletion(key, now.minus(STALE_CLAIM), now)) {
             continue; // reserved again since it was listed, or a live deletion holds it
           }
           deletion = delete(key, now);
@@ -271,14 +302,15 @@ final class BlobDeletions {
   }
 
   /**
-   * Deletes every copy of {@code key} under the claim made at {@code claimedAt}; stops early (false)
-   * once the claim is {@link #CLAIM_WORK_LIMIT} old, so it never deletes under a claim that may
-   * have been taken over. False when any copy remains.
+   * Deletes every copy of {@code key} under the claim made at {@code claimedAt}; stops early
+   * (false) once the claim is {@link #CLAIM_WORK_LIMIT} old, so it never deletes under a claim that
+   * may have been taken over. False when any copy remains.
    */
   private boolean deleteBytesEverywhere(BlobKey key, Instant claimedAt) {
     Instant stop = claimedAt.plus(CLAIM_WORK_LIMIT);
     if (!clock.instant().isBefore(stop)) {
-      log.warn("The deletion claim of blob {} is {} old; not deleting under it", key, CLAIM_WORK_LIMIT);
+      log.warn(
+          "The deletion claim of blob {} is {} old; not deleting under it", key, CLAIM_WORK_LIMIT);
       return false;
     }
     boolean ok = true;
@@ -293,14 +325,18 @@ final class BlobDeletions {
         continue;
       }
       if (!clock.instant().isBefore(stop)) {
-        log.warn("The deletion claim of blob {} is {} old; not deleting under it from {}", key, CLAIM_WORK_LIMIT,
+        log.warn(
+            "The deletion claim of blob {} is {} old; not deleting under it from {}",
+            key,
+            CLAIM_WORK_LIMIT,
             entry.provider().name());
         return false;
       }
       try {
         entry.provider().delete(key);
       } catch (IOException e) {
-        log.error("Could not delete blob {} from storage provider {}", key, entry.provider().name(), e);
+        log.error(
+            "Could not delete blob {} from storage provider {}", key, entry.provider().name(), e);
         ok = false;
       }
     }

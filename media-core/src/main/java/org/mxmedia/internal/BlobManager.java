@@ -3,10 +3,10 @@ package org.mxmedia.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.time.Clock;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The blob layer: the one way bytes enter the repository, and the ways they are read back.
  *
- * <p>{@link #ingest} is invariant 1 and 2 in one place: stage (hashing, counting, limited), reserve,
- * commit (atomic), copy to providers, record; a failure after the reservation releases it (and
- * deletes the bytes if nothing else refers to them), so nothing partial and no orphan is left.
+ * <p>{@link #ingest} is invariant 1 and 2 in one place: stage (hashing, counting, limited),
+ * reserve, commit (atomic), copy to providers, record; a failure after the reservation releases it
+ * (and deletes the bytes if nothing else refers to them), so nothing partial and no orphan is left.
  * Uploads, pending uploads, remote copies and thumbnails all go through it.
  */
 final class BlobManager {
@@ -35,13 +35,20 @@ final class BlobManager {
   private final BlobDeletions deletions;
   private final ProviderCopies copies;
 
-  BlobManager(MediaStore store, PrimaryStorage primary, List<ProviderEntry> providers, LocalBlobCache cache, Clock clock,
-      Executor executor, ScheduledExecutorService scheduler) {
+  BlobManager(
+      MediaStore store,
+      PrimaryStorage primary,
+      List<ProviderEntry> providers,
+      LocalBlobCache cache,
+      Clock clock,
+      Executor executor,
+      ScheduledExecutorService scheduler) {
     this.primary = primary;
     this.providers = providers;
     this.cache = cache;
     this.deletions = new BlobDeletions(store, primary, providers, clock, cache::remove);
-    this.copies = new ProviderCopies(store, providers, deletions, this::localFile, executor, scheduler);
+    this.copies =
+        new ProviderCopies(store, providers, deletions, this::localFile, executor, scheduler);
   }
 
   /**
@@ -70,23 +77,32 @@ final class BlobManager {
   }
 
   /**
-   * Streams {@code body} into the repository and records it: stage under {@code limit}, run
-   * {@code afterStaging} (a last check before anything becomes visible), then {@link
-   * #commitAndRecord}. Nothing is left behind when it throws.
+   * Streams {@code body} into the repository and records it: stage under {@code limit}, run {@code
+   * afterStaging} (a last check before anything becomes visible), then {@link #commitAndRecord}.
+   * Nothing is left behind when it throws.
    *
-   * @param local whether the bytes are local media (providers' {@code store_local}) or a remote copy
+   * @param local whether the bytes are local media (providers' {@code store_local}) or a remote
+   *     copy
    * @throws MediaException the limit's error, 400 when the body fails or ends short, 500 when
    *     storage fails, or whatever {@code afterStaging} and {@code recorder} throw
    */
-  <T> T ingest(InputStream body, OptionalLong declaredLength, Ingest.Limit limit, boolean local,
-      Consumer<Ingest.Staged> afterStaging, Recorder<T> recorder) {
+  <T> T ingest(
+      InputStream body,
+      OptionalLong declaredLength,
+      Ingest.Limit limit,
+      boolean local,
+      Consumer<Ingest.Staged> afterStaging,
+      Recorder<T> recorder) {
     try (Ingest.Staged staged = stage(body, declaredLength, limit)) {
       afterStaging.accept(staged);
       return commitAndRecord(staged, local, recorder);
     }
   }
 
-  /** The first half of {@link #ingest}: stages {@code body} in the primary storage; see {@link Ingest#stage}. */
+  /**
+   * The first half of {@link #ingest}: stages {@code body} in the primary storage; see {@link
+   * Ingest#stage}.
+   */
   Ingest.Staged stage(InputStream body, OptionalLong declaredLength, Ingest.Limit limit) {
     return Ingest.stage(primary, body, declaredLength, limit);
   }
@@ -144,17 +160,19 @@ final class BlobManager {
       return Optional.of(LocalFile.of(own.get()));
     }
     Optional<LocalBlobCache.Lease> lease = cache.acquire(key, () -> open(key));
-    return lease.map(l -> new LocalFile() {
-      @Override
-      public Path path() {
-        return l.file();
-      }
+    return lease.map(
+        l ->
+            new LocalFile() {
+              @Override
+              public Path path() {
+                return l.file();
+              }
 
-      @Override
-      public void close() {
-        l.close();
-      }
-    });
+              @Override
+              public void close() {
+                l.close();
+              }
+            });
   }
 
   /** Opens the bytes of {@code key}: from the primary storage, else from each provider in order. */
@@ -174,7 +192,8 @@ final class BlobManager {
           return content;
         }
       } catch (IOException e) {
-        log.error("Could not read blob {} from storage provider {}", key, entry.provider().name(), e);
+        log.error(
+            "Could not read blob {} from storage provider {}", key, entry.provider().name(), e);
       }
     }
     return Optional.empty();

@@ -10,17 +10,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import org.mxmedia.MediaId;
 import org.mxmedia.MediaAdmin.MediaQuery;
 import org.mxmedia.MediaAdmin.MediaUsage;
-import org.mxmedia.MxcUri;
 import org.mxmedia.MediaAdmin.Page;
 import org.mxmedia.MediaAdmin.StatisticsQuery;
 import org.mxmedia.MediaAdmin.UserMediaStatistics;
+import org.mxmedia.MediaId;
+import org.mxmedia.MxcUri;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore.PendingMedia;
 import org.mxmedia.spi.MediaStore.RemoteMedia;
 import org.mxmedia.spi.MediaStore.ThumbnailRecord;
@@ -42,6 +42,7 @@ import org.mxmedia.spi.MediaStore.UrlPreviewRecord;
 final class CachingMediaStore implements MediaStore {
   /** How long an entry is answered after it was read from the store. */
   static final Duration TTL = Duration.ofSeconds(5);
+
   /** Entries at most, in each cache. */
   static final long MAX_ENTRIES = 10_000;
 
@@ -56,15 +57,18 @@ final class CachingMediaStore implements MediaStore {
   /** A cache over {@code store}; {@code ticker} is the clock of the time to live (nanoseconds). */
   CachingMediaStore(MediaStore store, Duration ttl, long maxEntries, Ticker ticker) {
     this.s = store;
-    this.local = Caffeine.newBuilder().maximumSize(maxEntries).expireAfterWrite(ttl).ticker(ticker).build();
-    this.remote = Caffeine.newBuilder().maximumSize(maxEntries).expireAfterWrite(ttl).ticker(ticker).build();
+    this.local =
+        Caffeine.newBuilder().maximumSize(maxEntries).expireAfterWrite(ttl).ticker(ticker).build();
+    this.remote =
+        Caffeine.newBuilder().maximumSize(maxEntries).expireAfterWrite(ttl).ticker(ticker).build();
   }
 
   CachingMediaStore(MediaStore store) {
     this(store, TTL, MAX_ENTRIES, Ticker.systemTicker());
   }
 
-  private <K, T> Optional<T> cached(Cache<K, Entry<T>> cache, K key, Function<K, Optional<T>> read) {
+  private <K, T> Optional<T> cached(
+      Cache<K, Entry<T>> cache, K key, Function<K, Optional<T>> read) {
     long now = epoch.get();
     Entry<T> hit = cache.getIfPresent(key);
     if (hit != null && hit.epoch() == now) {
@@ -324,7 +328,8 @@ final class CachingMediaStore implements MediaStore {
   }
 
   @Override
-  public List<LocalMedia> localMediaAccessedBefore(Instant before, long sizeGreaterThan, Optional<MediaId> after, int limit) {
+  public List<LocalMedia> localMediaAccessedBefore(
+      Instant before, long sizeGreaterThan, Optional<MediaId> after, int limit) {
     return s.localMediaAccessedBefore(before, sizeGreaterThan, after, limit);
   }
 
@@ -386,7 +391,10 @@ final class CachingMediaStore implements MediaStore {
     return s.deleteUrlPreview(url, fetchedAt);
   }
 
-  /** After a change to records this store cannot name one by one: no entry read before it is answered. */
+  /**
+   * After a change to records this store cannot name one by one: no entry read before it is
+   * answered.
+   */
   private void changedAll() {
     changed();
     local.invalidateAll();

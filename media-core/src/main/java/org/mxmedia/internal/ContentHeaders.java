@@ -1,43 +1,68 @@
 package org.mxmedia.internal;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.ByteBuffer;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The response policy every host shares: how a stored content type and file name become the
- * {@code Content-Type} and {@code Content-Disposition} of a media response, and how a remote
- * server's {@code Content-Disposition} is read back (RFC 6266 and RFC 5987).
+ * The response policy every host shares: how a stored content type and file name become the {@code
+ * Content-Type} and {@code Content-Disposition} of a media response, and how a remote server's
+ * {@code Content-Disposition} is read back (RFC 6266 and RFC 5987).
  */
 public final class ContentHeaders {
 
   /** The media types the spec (v1.12+) lets a server serve {@code inline}. */
   static final Set<String> INLINE_SAFE =
       Set.of(
-          "text/css", "text/plain", "text/csv",
-          "application/json", "application/ld+json",
-          "image/jpeg", "image/gif", "image/png", "image/apng", "image/webp", "image/avif",
-          "video/mp4", "video/webm", "video/ogg", "video/quicktime",
-          "audio/mp4", "audio/webm", "audio/aac", "audio/mpeg", "audio/ogg", "audio/wave",
-          "audio/wav", "audio/x-wav", "audio/x-pn-wav", "audio/flac", "audio/x-flac");
+          "text/css",
+          "text/plain",
+          "text/csv",
+          "application/json",
+          "application/ld+json",
+          "image/jpeg",
+          "image/gif",
+          "image/png",
+          "image/apng",
+          "image/webp",
+          "image/avif",
+          "video/mp4",
+          "video/webm",
+          "video/ogg",
+          "video/quicktime",
+          "audio/mp4",
+          "audio/webm",
+          "audio/aac",
+          "audio/mpeg",
+          "audio/ogg",
+          "audio/wave",
+          "audio/wav",
+          "audio/x-wav",
+          "audio/x-pn-wav",
+          "audio/flac",
+          "audio/x-flac");
 
   /** Types that are text although their top-level type is not {@code text/}. */
   private static final Set<String> TEXTUAL_APPLICATION_TYPES =
       Set.of(
-          "application/json", "application/ld+json", "application/javascript",
-          "application/xml", "application/rtf", "image/svg+xml");
+          "application/json",
+          "application/ld+json",
+          "application/javascript",
+          "application/xml",
+          "application/rtf",
+          "image/svg+xml");
 
   public static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
 
   /** RFC 7230 token characters. */
   private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+
   private static final Pattern MEDIA_TYPE =
       Pattern.compile(
           "[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+"
@@ -47,9 +72,9 @@ public final class ContentHeaders {
   private ContentHeaders() {}
 
   /**
-   * The content type to store for an upload: the client's value when it is a well-formed media
-   * type (RFC 7231 grammar in visible ASCII only, at most 255 characters), otherwise
-   * {@value #DEFAULT_CONTENT_TYPE}, which is always safe to serve.
+   * The content type to store for an upload: the client's value when it is a well-formed media type
+   * (RFC 7231 grammar in visible ASCII only, at most 255 characters), otherwise {@value
+   * #DEFAULT_CONTENT_TYPE}, which is always safe to serve.
    */
   public static String normalizeContentType(Optional<String> raw) {
     if (raw.isEmpty()) {
@@ -69,7 +94,10 @@ public final class ContentHeaders {
     return base.strip().toLowerCase(Locale.ROOT);
   }
 
-  /** The {@code Content-Type} header: the stored type, with {@code charset=utf-8} added to text without a charset. */
+  /**
+   * The {@code Content-Type} header: the stored type, with {@code charset=utf-8} added to text
+   * without a charset.
+   */
   public static String contentTypeHeader(String contentType) {
     String essence = essence(contentType);
     boolean textual = essence.startsWith("text/") || TEXTUAL_APPLICATION_TYPES.contains(essence);
@@ -85,9 +113,9 @@ public final class ContentHeaders {
   }
 
   /**
-   * The {@code Content-Disposition} header: {@code inline} or {@code attachment}, and the file
-   * name as {@code filename=} when it is a plain ASCII token, otherwise as RFC 5987
-   * {@code filename*=utf-8''...}.
+   * The {@code Content-Disposition} header: {@code inline} or {@code attachment}, and the file name
+   * as {@code filename=} when it is a plain ASCII token, otherwise as RFC 5987 {@code
+   * filename*=utf-8''...}.
    */
   public static String contentDisposition(boolean inline, Optional<String> fileName) {
     String type = inline ? "inline" : "attachment";
@@ -107,12 +135,15 @@ public final class ContentHeaders {
     for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
       int c = b & 0xff;
       boolean attrChar =
-          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
               || "!#$&+-.^_`|~".indexOf(c) >= 0;
       if (attrChar) {
         sb.append((char) c);
       } else {
-        sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+        sb.append('%')
+            .append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
             .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
       }
     }
@@ -120,8 +151,8 @@ public final class ContentHeaders {
   }
 
   /**
-   * The file name in a {@code Content-Disposition} header (RFC 6266): {@code filename*} (RFC
-   * 5987, UTF-8 or ISO-8859-1) when present and decodable, else {@code filename} (token or quoted
+   * The file name in a {@code Content-Disposition} header (RFC 6266): {@code filename*} (RFC 5987,
+   * UTF-8 or ISO-8859-1) when present and decodable, else {@code filename} (token or quoted
    * string). Empty when there is none or the header is malformed. Path components are never
    * interpreted; the result is checked by {@link #isAcceptableFileName(String)}.
    */
@@ -230,7 +261,8 @@ public final class ContentHeaders {
     }
     try {
       return Optional.of(
-          charset.newDecoder()
+          charset
+              .newDecoder()
               .onMalformedInput(CodingErrorAction.REPORT)
               .onUnmappableCharacter(CodingErrorAction.REPORT)
               .decode(ByteBuffer.wrap(bytes.toByteArray()))
@@ -241,8 +273,8 @@ public final class ContentHeaders {
   }
 
   /**
-   * Whether a file name may be stored and served: 1 to 255 characters, no control characters
-   * (C0, DEL, C1), no unpaired surrogates.
+   * Whether a file name may be stored and served: 1 to 255 characters, no control characters (C0,
+   * DEL, C1), no unpaired surrogates.
    */
   public static boolean isAcceptableFileName(String name) {
     if (name.isEmpty() || name.codePointCount(0, name.length()) > 255) {

@@ -7,20 +7,21 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.mxmedia.MediaRepository.DownloadOptions;
-import org.mxmedia.MediaException.ErrorCode;
+import org.mxmedia.DataSize;
 import org.mxmedia.MediaAdmin;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaRepository;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository.MediaResponse;
-import org.mxmedia.MxcUri;
-import org.mxmedia.OutboundPolicy;
 import org.mxmedia.MediaRepository.PendingUpload;
-import org.mxmedia.ServerName;
-import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.MediaRepository.UrlPreviewResponse;
+import org.mxmedia.MxcUri;
+import org.mxmedia.OutboundPolicy;
+import org.mxmedia.ServerName;
+import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.FederationClient;
@@ -30,11 +31,10 @@ import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
-import org.mxmedia.spi.UserDirectory;
 import org.mxmedia.spi.UrlPreviewer;
+import org.mxmedia.spi.UserDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.mxmedia.DataSize;
 
 /**
  * The engine behind {@link MediaRepository}, wired by {@link RepositoryFactory}: a façade over
@@ -77,64 +77,140 @@ final class DefaultMediaRepository implements MediaRepository {
       Optional<FederationClient> federationClient,
       OutboundPolicy outboundPolicy,
       LocalBlobCache cache,
-      MediaEvents events, RepositoryFactory.LifecycleOptions lifecycleOptions, Optional<UrlPreviewer> urlPreviewer) {
+      MediaEvents events,
+      RepositoryFactory.LifecycleOptions lifecycleOptions,
+      Optional<UrlPreviewer> urlPreviewer) {
     this.serverName = serverName;
     this.events = events;
     this.config = config;
     this.authorizer = authorizer;
     this.lifecycle = lifecycle;
     this.cache = cache;
-    this.blobs = new BlobManager(store, primary, providers, cache, clock, lifecycle.executor(), lifecycle.scheduler());
+    this.blobs =
+        new BlobManager(
+            store, primary, providers, cache, clock, lifecycle.executor(), lifecycle.scheduler());
     this.accesses = new AccessRecorder(store, lifecycle.executor());
     WorkClaims claims = new WorkClaims(store, clock, lifecycle.scheduler());
     Optional<ThumbnailService> thumbnails =
-        thumbnailer.map(t -> new ThumbnailService(store, blobs, t, config, clock, lifecycle.thumbnailPool(), claims, events));
-    Optional<RemoteFetcher> remote = federationClient.map(client -> new RemoteFetcher(
-        new FederationDownload(client, outboundPolicy), blobs, store, config, clock, lifecycle.scheduler(), claims, events,
-        lifecycleOptions.spamChecker()));
-    this.downloads = new Downloads(serverName, config, store, blobs, clock, thumbnails, remote, accesses, events,
-        lifecycleOptions.rateLimiter());
-    this.uploads = new Uploads(serverName, config, store, blobs, uploadPolicy, clock, ids, downloads::pregenerate,
-        downloads::completed, events, lifecycleOptions);
+        thumbnailer.map(
+            t ->
+                new ThumbnailService(
+                    store, blobs, t, config, clock, lifecycle.thumbnailPool(), claims, events));
+    Optional<RemoteFetcher> remote =
+        federationClient.map(
+            client ->
+                new RemoteFetcher(
+                    new FederationDownload(client, outboundPolicy),
+                    blobs,
+                    store,
+                    config,
+                    clock,
+                    lifecycle.scheduler(),
+                    claims,
+                    events,
+                    lifecycleOptions.spamChecker()));
+    this.downloads =
+        new Downloads(
+            serverName,
+            config,
+            store,
+            blobs,
+            clock,
+            thumbnails,
+            remote,
+            accesses,
+            events,
+            lifecycleOptions.rateLimiter());
+    this.uploads =
+        new Uploads(
+            serverName,
+            config,
+            store,
+            blobs,
+            uploadPolicy,
+            clock,
+            ids,
+            downloads::pregenerate,
+            downloads::completed,
+            events,
+            lifecycleOptions);
     this.uploadPolicy = uploadPolicy;
     this.admin = new AdminOperations(serverName, store, blobs, clock, users);
-    this.previews = urlPreviewer.map(p -> new PreviewService(serverName, config, store, blobs, uploadPolicy, clock, ids,
-        thumbnailer, downloads::pregenerate, claims, p));
+    this.previews =
+        urlPreviewer.map(
+            p ->
+                new PreviewService(
+                    serverName,
+                    config,
+                    store,
+                    blobs,
+                    uploadPolicy,
+                    clock,
+                    ids,
+                    thumbnailer,
+                    downloads::pregenerate,
+                    claims,
+                    p));
 
-    lifecycle.every("access-time flush", config.lastAccessFlushInterval(), config.lastAccessFlushInterval(), accesses::flush);
-    lifecycle.every("lease renewal", Duration.ZERO, BlobDeletions.HEARTBEAT_INTERVAL, blobs::heartbeat);
+    lifecycle.every(
+        "access-time flush",
+        config.lastAccessFlushInterval(),
+        config.lastAccessFlushInterval(),
+        accesses::flush);
+    lifecycle.every(
+        "lease renewal", Duration.ZERO, BlobDeletions.HEARTBEAT_INTERVAL, blobs::heartbeat);
     lifecycle.every("maintenance", Duration.ZERO, MAINTENANCE_INTERVAL, this::maintain);
     AccessRecorder recorder = accesses;
-    events.started(new MediaEvents.BackgroundWork() {
-      @Override
-      public int thumbnailsQueued() {
-        return lifecycle.thumbnailsQueued();
-      }
+    events.started(
+        new MediaEvents.BackgroundWork() {
+          @Override
+          public int thumbnailsQueued() {
+            return lifecycle.thumbnailsQueued();
+          }
 
-      @Override
-      public int providerCopiesQueued() {
-        return blobs.copiesQueued();
-      }
+          @Override
+          public int providerCopiesQueued() {
+            return blobs.copiesQueued();
+          }
 
-      @Override
-      public int accessTimesWaiting() {
-        return recorder.waiting();
-      }
-    });
-    RetentionSweep retention = new RetentionSweep(store, blobs, accesses, clock, lifecycleOptions, closed::get);
+          @Override
+          public int accessTimesWaiting() {
+            return recorder.waiting();
+          }
+        });
+    RetentionSweep retention =
+        new RetentionSweep(store, blobs, accesses, clock, lifecycleOptions, closed::get);
     if (retention.retains()) {
-      lifecycle.every("media retention", Duration.ZERO, RetentionSweep.RETENTION_INTERVAL, retention::applyRetention);
+      lifecycle.every(
+          "media retention",
+          Duration.ZERO,
+          RetentionSweep.RETENTION_INTERVAL,
+          retention::applyRetention);
     }
     if (retention.bounds()) {
-      lifecycle.every("remote cache bound", Duration.ZERO, RetentionSweep.SPACE_INTERVAL, retention::enforceSpaceBound);
+      lifecycle.every(
+          "remote cache bound",
+          Duration.ZERO,
+          RetentionSweep.SPACE_INTERVAL,
+          retention::enforceSpaceBound);
     }
-    previews.ifPresent(p -> lifecycle.every("URL preview expiry", PREVIEW_EXPIRY_INTERVAL, PREVIEW_EXPIRY_INTERVAL, () -> {
-      int expired = p.expire();
-      if (expired > 0) {
-        log.info("Deleted {} expired URL previews", expired);
-      }
-    }));
-    log.info("Media repository for {} started: primary storage {}, providers {}", serverName, primary.name(), providers);
+    previews.ifPresent(
+        p ->
+            lifecycle.every(
+                "URL preview expiry",
+                PREVIEW_EXPIRY_INTERVAL,
+                PREVIEW_EXPIRY_INTERVAL,
+                () -> {
+                  int expired = p.expire();
+                  if (expired > 0) {
+                    log.info("Deleted {} expired URL previews", expired);
+                  }
+                }));
+    log.info(
+        "Media repository for {} started: primary storage {}, providers {}",
+        serverName,
+        primary.name(),
+        providers);
   }
 
   @Override
@@ -197,7 +273,10 @@ final class DefaultMediaRepository implements MediaRepository {
     }
   }
 
-  /** Reports a failed operation (an unexpected exception as the 500 {@code M_UNKNOWN} a caller answers) and returns {@code e}. */
+  /**
+   * Reports a failed operation (an unexpected exception as the 500 {@code M_UNKNOWN} a caller
+   * answers) and returns {@code e}.
+   */
   private RuntimeException failed(MediaEvents.Operation operation, RuntimeException e) {
     if (e instanceof MediaException m) {
       events.failed(new MediaEvents.Failure(operation, m.errorCode(), m.httpStatus()));
@@ -210,7 +289,10 @@ final class DefaultMediaRepository implements MediaRepository {
   @Override
   public DataSize maxUploadSize(UserId user) {
     DataSize configured = config.maxUploadSize();
-    return uploadPolicy.maxUploadSize(user).filter(own -> own.bytes() < configured.bytes()).orElse(configured);
+    return uploadPolicy
+        .maxUploadSize(user)
+        .filter(own -> own.bytes() < configured.bytes())
+        .orElse(configured);
   }
 
   @Override
@@ -225,7 +307,11 @@ final class DefaultMediaRepository implements MediaRepository {
 
   private UrlPreviewResponse preview(UserId user, String url, Optional<Instant> ts) {
     ensureOpen();
-    return previews.orElseThrow(() -> new MediaException(ErrorCode.M_UNRECOGNIZED, 404, "URL previews are not enabled on this server"))
+    return previews
+        .orElseThrow(
+            () ->
+                new MediaException(
+                    ErrorCode.M_UNRECOGNIZED, 404, "URL previews are not enabled on this server"))
         .preview(user, url, ts);
   }
 
@@ -239,7 +325,10 @@ final class DefaultMediaRepository implements MediaRepository {
     return AuthorizedAdmin.of(admin, authorizer, actor);
   }
 
-  /** Finishes interrupted deletions and releases stopped processes' reservations; purges expired pending uploads. */
+  /**
+   * Finishes interrupted deletions and releases stopped processes' reservations; purges expired
+   * pending uploads.
+   */
   private void maintain() {
     int swept = blobs.sweepUnreferenced();
     if (swept > 0) {

@@ -7,30 +7,30 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import org.mxmedia.MediaRepository.DownloadOptions;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaContent;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaId;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore.PendingMedia;
 import org.mxmedia.spi.MediaStore.RemoteMedia;
+import org.mxmedia.spi.RateLimiter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.mxmedia.spi.RateLimiter;
 
 /**
  * Downloads and thumbnails: everything that can refuse a request is decided first (unknown,
- * quarantined, frozen, not fetchable), then a pending upload is waited for or remote media
- * fetched, and the bytes opened from the primary storage or the providers.
+ * quarantined, frozen, not fetchable), then a pending upload is waited for or remote media fetched,
+ * and the bytes opened from the primary storage or the providers.
  */
 final class Downloads {
   private static final Logger log = LoggerFactory.getLogger(Downloads.class);
@@ -48,13 +48,26 @@ final class Downloads {
   private final Optional<RemoteFetcher> remote;
   private final AccessRecorder accesses;
   private final PendingWaiters pendingWaiters = new PendingWaiters();
-  /** Downloads waiting for a pending upload's bytes; capped like remote downloads, so waits cannot take every thread. */
+
+  /**
+   * Downloads waiting for a pending upload's bytes; capped like remote downloads, so waits cannot
+   * take every thread.
+   */
   private final Semaphore pendingWaits;
+
   private final MediaEvents events;
   private final RateLimiter rateLimiter;
 
-  Downloads(ServerName serverName, MediaConfig config, MediaStore store, BlobManager blobs, Clock clock,
-      Optional<ThumbnailService> thumbnails, Optional<RemoteFetcher> remote, AccessRecorder accesses, MediaEvents events,
+  Downloads(
+      ServerName serverName,
+      MediaConfig config,
+      MediaStore store,
+      BlobManager blobs,
+      Clock clock,
+      Optional<ThumbnailService> thumbnails,
+      Optional<RemoteFetcher> remote,
+      AccessRecorder accesses,
+      MediaEvents events,
       RateLimiter rateLimiter) {
     this.events = events;
     this.serverName = serverName;
@@ -79,7 +92,8 @@ final class Downloads {
       content = blobs.open(media.blob());
     }
     if (content.isEmpty()) {
-      log.error("The bytes of media {} (blob {}) are missing from every storage", uri, media.blob());
+      log.error(
+          "The bytes of media {} (blob {}) are missing from every storage", uri, media.blob());
       throw MediaException.notFound("Not found");
     }
     if (media.local()) {
@@ -87,17 +101,34 @@ final class Downloads {
     } else {
       accesses.recordRemote(uri, clock.instant());
     }
-    MediaEvents.Source source = media.local() ? MediaEvents.Source.LOCAL
-        : media.fetched() ? MediaEvents.Source.REMOTE_FETCHED : MediaEvents.Source.REMOTE_CACHED;
+    MediaEvents.Source source =
+        media.local()
+            ? MediaEvents.Source.LOCAL
+            : media.fetched()
+                ? MediaEvents.Source.REMOTE_FETCHED
+                : MediaEvents.Source.REMOTE_CACHED;
     events.downloaded(new MediaEvents.Download(source, content.get().length()));
-    return new MediaResponse(media.contentType(), content.get().length(), media.uploadName(),
-        ContentHeaders.isInlineSafe(media.contentType()), media.blob().sha256(), media.createdAt(), content.get());
+    return new MediaResponse(
+        media.contentType(),
+        content.get().length(),
+        media.uploadName(),
+        ContentHeaders.isInlineSafe(media.contentType()),
+        media.blob().sha256(),
+        media.createdAt(),
+        content.get());
   }
 
   MediaResponse thumbnail(MxcUri uri, ThumbnailSpec spec, DownloadOptions options) {
     Visible media = visible(uri, options);
-    ThumbnailService service = thumbnails.orElseThrow(() -> new MediaException(ErrorCode.M_UNKNOWN, 400,
-        "Cannot generate thumbnails of " + media.contentType() + ": this server has no thumbnailer"));
+    ThumbnailService service =
+        thumbnails.orElseThrow(
+            () ->
+                new MediaException(
+                    ErrorCode.M_UNKNOWN,
+                    400,
+                    "Cannot generate thumbnails of "
+                        + media.contentType()
+                        + ": this server has no thumbnailer"));
     return service.serve(media.source(), spec);
   }
 
@@ -107,15 +138,23 @@ final class Downloads {
   }
 
   /** What a download or thumbnail serves: local media, or a cached copy of remote media. */
-  private record Visible(BlobKey blob, String contentType, Optional<String> uploadName, long size, Instant createdAt, boolean local,
+  private record Visible(
+      BlobKey blob,
+      String contentType,
+      Optional<String> uploadName,
+      long size,
+      Instant createdAt,
+      boolean local,
       boolean fetched) {
     static Visible of(LocalMedia m) {
-      return new Visible(m.blob(), m.contentType(), m.uploadName(), m.size(), m.createdAt(), true, false);
+      return new Visible(
+          m.blob(), m.contentType(), m.uploadName(), m.size(), m.createdAt(), true, false);
     }
 
     /** Remote media, {@code fetched} from its origin for this request or found in the cache. */
     static Visible of(RemoteMedia m, boolean fetched) {
-      return new Visible(m.blob(), m.contentType(), m.uploadName(), m.size(), m.cachedAt(), false, fetched);
+      return new Visible(
+          m.blob(), m.contentType(), m.uploadName(), m.size(), m.cachedAt(), false, fetched);
     }
 
     ThumbnailService.Source source() {
@@ -130,7 +169,8 @@ final class Downloads {
    */
   private Visible visible(MxcUri uri, DownloadOptions options) {
     if (uri.serverName().equals(serverName)) {
-      LocalMedia media = store.localMedia(uri.mediaId()).orElseGet(() -> awaitPending(uri.mediaId(), options));
+      LocalMedia media =
+          store.localMedia(uri.mediaId()).orElseGet(() -> awaitPending(uri.mediaId(), options));
       if (media.quarantined() || frozen(media.createdAt(), options)) {
         throw MediaException.notFound("Not found");
       }
@@ -148,20 +188,29 @@ final class Downloads {
       if (frozen(clock.instant(), options)) {
         throw MediaException.notFound(FROZEN);
       }
-      RemoteFetcher fetcher = remote.orElseThrow(
-          () -> MediaException.notFound("Media from other servers is not available on this server"));
+      RemoteFetcher fetcher =
+          remote.orElseThrow(
+              () ->
+                  MediaException.notFound(
+                      "Media from other servers is not available on this server"));
       // a fetch starts only while the requester's bucket of remote bytes is not over-full; its
       // bytes are counted once known (Synapse checks a balance first, then counts the length)
       if (options.requester().isPresent()) {
-        Optional<Duration> wait = rateLimiter.tryAcquire(
-            RateLimiter.Action.REMOTE_DOWNLOAD_BYTES, options.requester().get(), 0);
+        Optional<Duration> wait =
+            rateLimiter.tryAcquire(
+                RateLimiter.Action.REMOTE_DOWNLOAD_BYTES, options.requester().get(), 0);
         if (wait.isPresent()) {
-          throw MediaException.limitExceeded("Too much remote media downloaded; try again later", wait.get());
+          throw MediaException.limitExceeded(
+              "Too much remote media downloaded; try again later", wait.get());
         }
       }
       RemoteMedia fetched = fetcher.fetch(uri, timeoutOf(options));
-      options.requester().ifPresent(user ->
-          rateLimiter.record(RateLimiter.Action.REMOTE_DOWNLOAD_BYTES, user, fetched.size()));
+      options
+          .requester()
+          .ifPresent(
+              user ->
+                  rateLimiter.record(
+                      RateLimiter.Action.REMOTE_DOWNLOAD_BYTES, user, fetched.size()));
       if (!fetched.quarantined()) {
         thumbnails.ifPresent(t -> t.pregenerateLater(Visible.of(fetched, true).source()));
       }
@@ -193,7 +242,10 @@ final class Downloads {
     return wanted.compareTo(config.maxDownloadTimeout()) > 0 ? config.maxDownloadTimeout() : wanted;
   }
 
-  /** Waits for a pending upload's bytes; 404 if there is no such pending upload (or it is frozen), 504 on timeout. */
+  /**
+   * Waits for a pending upload's bytes; 404 if there is no such pending upload (or it is frozen),
+   * 504 on timeout.
+   */
   private LocalMedia awaitPending(MediaId id, DownloadOptions options) {
     Optional<PendingMedia> pending = store.pending(id);
     if (pending.isEmpty() || pending.get().isExpiredAt(clock.instant())) {
@@ -204,7 +256,8 @@ final class Downloads {
       throw MediaException.notFound(FROZEN);
     }
     if (!pendingWaits.tryAcquire()) {
-      throw MediaException.limitExceeded("Too many downloads are waiting for uploads to finish; try again shortly",
+      throw MediaException.limitExceeded(
+          "Too many downloads are waiting for uploads to finish; try again shortly",
           Duration.ofSeconds(5));
     }
     long deadline = System.nanoTime() + timeoutOf(options).toNanos();

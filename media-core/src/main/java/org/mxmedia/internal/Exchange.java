@@ -1,6 +1,5 @@
 package org.mxmedia.internal;
 
-import org.jspecify.annotations.Nullable;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,6 +10,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import org.mxmedia.MxcUri;
 import org.mxmedia.spi.FederationClient.FederationResponse;
 import org.slf4j.Logger;
@@ -18,10 +18,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One remote fetch's network exchange: every response it opens (closed when it ends, whatever
- * happened), one overall deadline, and an idle watchdog over everything read. When either fires
- * the exchange closes its responses and interrupts the fetching thread (java.net.http's body
- * stream ignores a close from another thread while a read is blocked; an interrupt ends it), and
- * every later step fails as a {@link RemoteFault}. The interrupt never outlives the exchange.
+ * happened), one overall deadline, and an idle watchdog over everything read. When either fires the
+ * exchange closes its responses and interrupts the fetching thread (java.net.http's body stream
+ * ignores a close from another thread while a read is blocked; an interrupt ends it), and every
+ * later step fails as a {@link RemoteFault}. The interrupt never outlives the exchange.
  */
 final class Exchange implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Exchange.class);
@@ -40,8 +40,10 @@ final class Exchange implements AutoCloseable {
   private final AtomicLong lastProgress = new AtomicLong(System.nanoTime());
   private final List<FederationResponse> responses = new ArrayList<>();
   private final ScheduledFuture<?> watchdog;
+
   /** Waiting for a transport call: the transport's own timeout applies, not the idle one. */
   private boolean inCall;
+
   private boolean networkDone;
   private @Nullable String abortedBecause;
 
@@ -52,7 +54,8 @@ final class Exchange implements AutoCloseable {
     this.deadline = System.nanoTime() + deadline.toNanos();
     this.idleNanos = idle.toNanos();
     long period = Math.max(10, Math.min(idleNanos, deadline.toNanos()) / 4 / 1_000_000);
-    this.watchdog = scheduler.scheduleAtFixedRate(this::check, period, period, TimeUnit.MILLISECONDS);
+    this.watchdog =
+        scheduler.scheduleAtFixedRate(this::check, period, period, TimeUnit.MILLISECONDS);
   }
 
   MxcUri uri() {
@@ -79,7 +82,9 @@ final class Exchange implements AutoCloseable {
     synchronized (this) {
       inCall = false;
       lastProgress.set(System.nanoTime());
-      FederationResponse watched = new FederationResponse(response.status(), response.headers(), new Watched(response.body()));
+      FederationResponse watched =
+          new FederationResponse(
+              response.status(), response.headers(), new Watched(response.body()));
       responses.add(watched);
       if (abortedBecause != null) {
         throw new RemoteFault(abortedBecause);
@@ -110,7 +115,10 @@ final class Exchange implements AutoCloseable {
         return;
       }
       if (now - deadline > 0) {
-        abort("The remote server took longer than " + deadlineLength.toSeconds() + " s to send the media");
+        abort(
+            "The remote server took longer than "
+                + deadlineLength.toSeconds()
+                + " s to send the media");
       } else if (!inCall && now - lastProgress.get() > idleNanos) {
         abort("The remote server stopped sending the media");
       }

@@ -10,8 +10,8 @@ import java.util.Optional;
 import org.mxmedia.MediaContent;
 
 /**
- * File-backed content. The channel is opened by the caller and read with positional reads, so
- * any number of streams may read it at once and an unlink of the file does not disturb them.
+ * File-backed content. The channel is opened by the caller and read with positional reads, so any
+ * number of streams may read it at once and an unlink of the file does not disturb them.
  */
 public final class FileMediaContent implements MediaContent {
   static final int BUFFER_SIZE = 64 * 1024;

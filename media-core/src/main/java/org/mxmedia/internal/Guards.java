@@ -1,6 +1,8 @@
 package org.mxmedia.internal;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,50 +14,48 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
+import org.mxmedia.DataSize;
+import org.mxmedia.MediaAdmin.MediaQuery;
+import org.mxmedia.MediaAdmin.MediaUsage;
+import org.mxmedia.MediaAdmin.Page;
+import org.mxmedia.MediaAdmin.StatisticsQuery;
+import org.mxmedia.MediaAdmin.UserMediaStatistics;
 import org.mxmedia.MediaContent;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaId;
-import org.mxmedia.MediaAdmin.MediaQuery;
-import org.mxmedia.MediaAdmin.MediaUsage;
 import org.mxmedia.MxcUri;
-import org.mxmedia.MediaAdmin.Page;
 import org.mxmedia.ServerName;
-import org.mxmedia.MediaAdmin.StatisticsQuery;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.UserId;
-import org.mxmedia.MediaAdmin.UserMediaStatistics;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.FederationClient;
 import org.mxmedia.spi.FederationClient.FederationResponse;
-import org.mxmedia.spi.Thumbnailer.GeneratedThumbnail;
-import org.mxmedia.spi.Thumbnailer.ImageInfo;
-import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaEvents;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore.PendingMedia;
-import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.MediaStore.RemoteMedia;
-import org.mxmedia.spi.PrimaryStorage.StagedBlob;
-import org.mxmedia.spi.StorageProvider;
 import org.mxmedia.spi.MediaStore.ThumbnailRecord;
-import org.mxmedia.spi.Thumbnailer;
-import org.mxmedia.spi.UploadPolicy;
 import org.mxmedia.spi.MediaStore.UrlPreviewRecord;
+import org.mxmedia.spi.PrimaryStorage;
+import org.mxmedia.spi.PrimaryStorage.StagedBlob;
+import org.mxmedia.spi.RateLimiter;
+import org.mxmedia.spi.SpamChecker;
+import org.mxmedia.spi.StorageProvider;
+import org.mxmedia.spi.Thumbnailer;
+import org.mxmedia.spi.Thumbnailer.GeneratedThumbnail;
+import org.mxmedia.spi.Thumbnailer.ImageInfo;
+import org.mxmedia.spi.UploadPolicy;
 import org.mxmedia.spi.UrlPreviewer;
 import org.mxmedia.spi.UserDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.mxmedia.DataSize;
-import org.mxmedia.spi.RateLimiter;
-import org.mxmedia.spi.SpamChecker;
-import java.io.OutputStream;
-import java.io.InputStream;
 
 /**
- * Shields the engine from host code, every plug-in the same way, applied in one place
- * ({@link RepositoryFactory}): an unchecked exception escaping a host's implementation becomes
+ * Shields the engine from host code, every plug-in the same way, applied in one place ({@link
+ * RepositoryFactory}): an unchecked exception escaping a host's implementation becomes
  *
  * <ul>
  *   <li>for plug-ins whose methods declare {@link IOException} (storages, the thumbnailer, the
@@ -68,9 +68,9 @@ import java.io.InputStream;
  *
  * {@link MediaException}s (a policy's deliberate refusal) and {@link Error}s pass through.
  *
- * <p>The store and storage decorators also time every call and report it to the host's
- * {@link MediaEvents}, itself guarded ({@link #events}): an exception from it is logged once per
- * method and ignored.
+ * <p>The store and storage decorators also time every call and report it to the host's {@link
+ * MediaEvents}, itself guarded ({@link #events}): an exception from it is logged once per method
+ * and ignored.
  */
 final class Guards {
   private static final Logger log = LoggerFactory.getLogger(Guards.class);
@@ -142,7 +142,9 @@ final class Guards {
     return primary(s, MediaEvents.none());
   }
 
-  /** The primary storage, guarded, each call timed and reported to {@code events} (already guarded). */
+  /**
+   * The primary storage, guarded, each call timed and reported to {@code events} (already guarded).
+   */
   static PrimaryStorage primary(PrimaryStorage s, MediaEvents events) {
     return s instanceof GuardedPrimary ? s : new GuardedPrimary(s, events);
   }
@@ -151,7 +153,9 @@ final class Guards {
     return provider(p, MediaEvents.none());
   }
 
-  /** A storage provider, guarded, each call timed and reported to {@code events} (already guarded). */
+  /**
+   * A storage provider, guarded, each call timed and reported to {@code events} (already guarded).
+   */
   static StorageProvider provider(StorageProvider p, MediaEvents events) {
     return p instanceof GuardedProvider ? p : new GuardedProvider(p, events);
   }
@@ -161,9 +165,10 @@ final class Guards {
     return e instanceof GuardedEvents ? e : new GuardedEvents(e);
   }
 
-  private static MediaEvents.PluginCall pluginCall(MediaEvents.Plugin plugin, String name, String method, long startNanos,
-      boolean failed) {
-    return new MediaEvents.PluginCall(plugin, name, method, Duration.ofNanos(System.nanoTime() - startNanos), failed);
+  private static MediaEvents.PluginCall pluginCall(
+      MediaEvents.Plugin plugin, String name, String method, long startNanos, boolean failed) {
+    return new MediaEvents.PluginCall(
+        plugin, name, method, Duration.ofNanos(System.nanoTime() - startNanos), failed);
   }
 
   static Thumbnailer thumbnailer(Thumbnailer t) {
@@ -175,9 +180,15 @@ final class Guards {
       }
 
       @Override
-      public List<GeneratedThumbnail> generate(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels,
-          Path outputDirectory) throws IOException {
-        return io(plugin, "generate", () -> t.generate(source, info, specs, maxPixels, outputDirectory));
+      public List<GeneratedThumbnail> generate(
+          Path source,
+          ImageInfo info,
+          List<ThumbnailSpec> specs,
+          long maxPixels,
+          Path outputDirectory)
+          throws IOException {
+        return io(
+            plugin, "generate", () -> t.generate(source, info, specs, maxPixels, outputDirectory));
       }
 
       @Override
@@ -191,7 +202,8 @@ final class Guards {
     String plugin = "federation client";
     return new FederationClient() {
       @Override
-      public FederationResponse get(ServerName destination, String path, Map<String, String> query, Duration timeout)
+      public FederationResponse get(
+          ServerName destination, String path, Map<String, String> query, Duration timeout)
           throws IOException {
         return io(plugin, "get", () -> c.get(destination, path, query, timeout));
       }
@@ -232,7 +244,10 @@ final class Guards {
     };
   }
 
-  /** Its {@code IOException}s pass through (reading the staged bytes failed); other failures are a 500. */
+  /**
+   * Its {@code IOException}s pass through (reading the staged bytes failed); other failures are a
+   * 500.
+   */
   static SpamChecker spamChecker(SpamChecker c) {
     return new SpamChecker() {
       @Override
@@ -323,15 +338,19 @@ final class Guards {
         failed = false;
         return result;
       } finally {
-        events.pluginCalled(pluginCall(MediaEvents.Plugin.STORAGE, s.name(), method, start, failed));
+        events.pluginCalled(
+            pluginCall(MediaEvents.Plugin.STORAGE, s.name(), method, start, failed));
       }
     }
 
     private void ioRun(String plugin, String method, IoRun run) throws IOException {
-      io(plugin, method, () -> {
-        run.run();
-        return Boolean.TRUE;
-      });
+      io(
+          plugin,
+          method,
+          () -> {
+            run.run();
+            return Boolean.TRUE;
+          });
     }
 
     @Override
@@ -412,15 +431,19 @@ final class Guards {
         failed = false;
         return result;
       } finally {
-        events.pluginCalled(pluginCall(MediaEvents.Plugin.STORAGE, p.name(), method, start, failed));
+        events.pluginCalled(
+            pluginCall(MediaEvents.Plugin.STORAGE, p.name(), method, start, failed));
       }
     }
 
     private void ioRun(String plugin, String method, IoRun run) throws IOException {
-      io(plugin, method, () -> {
-        run.run();
-        return Boolean.TRUE;
-      });
+      io(
+          plugin,
+          method,
+          () -> {
+            run.run();
+            return Boolean.TRUE;
+          });
     }
 
     @Override
@@ -474,10 +497,13 @@ final class Guards {
     }
 
     private void run(String plugin, String method, Runnable call) {
-      call(plugin, method, () -> {
-        call.run();
-        return Boolean.TRUE;
-      });
+      call(
+          plugin,
+          method,
+          () -> {
+            call.run();
+            return Boolean.TRUE;
+          });
     }
 
     @Override
@@ -516,8 +542,12 @@ final class Guards {
     }
 
     @Override
-    public List<LocalMedia> localMediaAccessedBefore(Instant before, long sizeGreaterThan, Optional<MediaId> after, int limit) {
-      return call(PLUGIN, "localMediaAccessedBefore", () -> s.localMediaAccessedBefore(before, sizeGreaterThan, after, limit));
+    public List<LocalMedia> localMediaAccessedBefore(
+        Instant before, long sizeGreaterThan, Optional<MediaId> after, int limit) {
+      return call(
+          PLUGIN,
+          "localMediaAccessedBefore",
+          () -> s.localMediaAccessedBefore(before, sizeGreaterThan, after, limit));
     }
 
     @Override
@@ -552,7 +582,8 @@ final class Guards {
 
     @Override
     public List<RemoteMedia> remoteMediaAccessedBefore(Instant before, int limit) {
-      return call(PLUGIN, "remoteMediaAccessedBefore", () -> s.remoteMediaAccessedBefore(before, limit));
+      return call(
+          PLUGIN, "remoteMediaAccessedBefore", () -> s.remoteMediaAccessedBefore(before, limit));
     }
 
     @Override
@@ -667,7 +698,10 @@ final class Guards {
 
     @Override
     public int releaseAbandonedReservations(Instant expiredBefore, Instant now) {
-      return call(PLUGIN, "releaseAbandonedReservations", () -> s.releaseAbandonedReservations(expiredBefore, now));
+      return call(
+          PLUGIN,
+          "releaseAbandonedReservations",
+          () -> s.releaseAbandonedReservations(expiredBefore, now));
     }
 
     @Override
@@ -707,12 +741,18 @@ final class Guards {
 
     @Override
     public List<LocalMedia> deleteLocalMediaAccessedBefore(Instant before, int limit) {
-      return call(PLUGIN, "deleteLocalMediaAccessedBefore", () -> s.deleteLocalMediaAccessedBefore(before, limit));
+      return call(
+          PLUGIN,
+          "deleteLocalMediaAccessedBefore",
+          () -> s.deleteLocalMediaAccessedBefore(before, limit));
     }
 
     @Override
     public List<RemoteMedia> deleteRemoteMediaAccessedBefore(Instant before, int limit) {
-      return call(PLUGIN, "deleteRemoteMediaAccessedBefore", () -> s.deleteRemoteMediaAccessedBefore(before, limit));
+      return call(
+          PLUGIN,
+          "deleteRemoteMediaAccessedBefore",
+          () -> s.deleteRemoteMediaAccessedBefore(before, limit));
     }
 
     @Override
@@ -721,9 +761,13 @@ final class Guards {
     }
   }
 
-  /** The host's listener, guarded: each method's first exception is logged with its stack trace, later ones at debug. */
+  /**
+   * The host's listener, guarded: each method's first exception is logged with its stack trace,
+   * later ones at debug.
+   */
   private static final class GuardedEvents implements MediaEvents {
     private final MediaEvents e;
+
     /** The methods that have failed already: at most the interface's methods. */
     private final Set<String> failedMethods = ConcurrentHashMap.newKeySet();
 
@@ -736,8 +780,11 @@ final class Guards {
         call.run();
       } catch (RuntimeException ex) {
         if (failedMethods.add(method)) {
-          log.error("The media events listener {} failed in {}; its failures are ignored (later ones logged at debug)",
-              e, method, ex);
+          log.error(
+              "The media events listener {} failed in {}; its failures are ignored (later ones logged at debug)",
+              e,
+              method,
+              ex);
         } else {
           log.debug("The media events listener failed in {}", method, ex);
         }

@@ -10,28 +10,27 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.Comparator;
+import org.mxmedia.MediaAdmin.MediaQuery;
+import org.mxmedia.MediaAdmin.MediaUsage;
+import org.mxmedia.MediaAdmin.Page;
+import org.mxmedia.MediaAdmin.StatisticsQuery;
+import org.mxmedia.MediaAdmin.UserMediaStatistics;
 import org.mxmedia.MediaId;
 import org.mxmedia.MxcUri;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore.PendingMedia;
 import org.mxmedia.spi.MediaStore.RemoteMedia;
 import org.mxmedia.spi.MediaStore.ThumbnailRecord;
 import org.mxmedia.spi.MediaStore.UrlPreviewRecord;
-import org.mxmedia.MediaAdmin.MediaQuery;
-import org.mxmedia.MediaAdmin.StatisticsQuery;
-import org.mxmedia.MediaAdmin.Page;
-import org.mxmedia.MediaAdmin.MediaUsage;
-import org.mxmedia.MediaAdmin.UserMediaStatistics;
 
 /**
  * A {@link MediaStore} in memory ({@link MediaStore#inMemory()}): for tests, test harnesses and
- * throwaway servers. Public only so that the SPI's factory reaches it; the package is not exported. Everything is
- * lost when the process ends. Each method holds one lock for its whole run, so each is atomic.
- * Its reservations die with the engine that holds them, so it keeps no leases ({@link
+ * throwaway servers. Public only so that the SPI's factory reaches it; the package is not exported.
+ * Everything is lost when the process ends. Each method holds one lock for its whole run, so each
+ * is atomic. Its reservations die with the engine that holds them, so it keeps no leases ({@link
  * #renewLease} and {@link #releaseAbandonedReservations} do nothing).
  */
 public final class InMemoryMediaStore implements MediaStore {
@@ -40,13 +39,17 @@ public final class InMemoryMediaStore implements MediaStore {
   private final Map<MediaId, LocalMedia> media = new HashMap<>();
   private final Map<MediaId, PendingMedia> pending = new HashMap<>();
   private final Map<BlobKey, Long> references = new HashMap<>();
+
   /** The part of each blob's count held by reservations (the rest is records). */
   private final Map<BlobKey, Long> reservations = new HashMap<>();
+
   /** Deletion claims: blob to the instant of its claim. */
   private final Map<BlobKey, Instant> claims = new HashMap<>();
+
   private final Set<BlobKey> quarantinedHashes = new HashSet<>();
   private final Map<BlobKey, List<ThumbnailRecord>> thumbnails = new HashMap<>();
   private final Map<MxcUri, RemoteMedia> remote = new HashMap<>();
+
   /** Claims of work: the owner and when the claim lapses. */
   private final Map<String, WorkClaim> work = new HashMap<>();
 
@@ -93,7 +96,10 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public void recordAccess(Map<MediaId, Instant> accessTimes) {
     synchronized (lock) {
-      accessTimes.forEach((id, at) -> media.computeIfPresent(id, (k, m) -> at.isAfter(m.lastAccessedAt()) ? m.withLastAccessedAt(at) : m));
+      accessTimes.forEach(
+          (id, at) ->
+              media.computeIfPresent(
+                  id, (k, m) -> at.isAfter(m.lastAccessedAt()) ? m.withLastAccessedAt(at) : m));
     }
   }
 
@@ -117,10 +123,11 @@ public final class InMemoryMediaStore implements MediaStore {
       if (query.descending()) {
         order = order.reversed();
       }
-      List<LocalMedia> all = media.values().stream()
-          .filter(m -> m.uploader().equals(uploader))
-          .sorted(order.thenComparing(m -> m.mediaId().value()))
-          .toList();
+      List<LocalMedia> all =
+          media.values().stream()
+              .filter(m -> m.uploader().equals(uploader))
+              .sorted(order.thenComparing(m -> m.mediaId().value()))
+              .toList();
       return Page.of(all, query.offset(), query.limit());
     }
   }
@@ -128,7 +135,8 @@ public final class InMemoryMediaStore implements MediaStore {
   private static Comparator<LocalMedia> localOrder(MediaQuery.Order order) {
     return switch (order) {
       case MEDIA_ID -> Comparator.comparing(m -> m.mediaId().value());
-      case UPLOAD_NAME -> (a, b) -> byCodePoint(a.uploadName().orElse(""), b.uploadName().orElse(""));
+      case UPLOAD_NAME ->
+          (a, b) -> byCodePoint(a.uploadName().orElse(""), b.uploadName().orElse(""));
       case CREATED_TS -> Comparator.comparing(LocalMedia::createdAt);
       case LAST_ACCESS_TS -> Comparator.comparing(LocalMedia::lastAccessedAt);
       case MEDIA_LENGTH -> Comparator.comparingLong(LocalMedia::size);
@@ -138,7 +146,10 @@ public final class InMemoryMediaStore implements MediaStore {
     };
   }
 
-  /** {@code s} with ASCII letters lower-cased, as a database's {@code LOWER} treats an ASCII localpart. */
+  /**
+   * {@code s} with ASCII letters lower-cased, as a database's {@code LOWER} treats an ASCII
+   * localpart.
+   */
   private static String asciiLower(String s) {
     StringBuilder b = new StringBuilder(s.length());
     s.chars().forEach(c -> b.append((char) (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c)));
@@ -176,7 +187,8 @@ public final class InMemoryMediaStore implements MediaStore {
   }
 
   @Override
-  public List<LocalMedia> localMediaAccessedBefore(Instant before, long sizeGreaterThan, Optional<MediaId> after, int limit) {
+  public List<LocalMedia> localMediaAccessedBefore(
+      Instant before, long sizeGreaterThan, Optional<MediaId> after, int limit) {
     synchronized (lock) {
       return media.values().stream()
           .filter(m -> m.lastAccessedAt().isBefore(before) && m.size() > sizeGreaterThan)
@@ -190,8 +202,12 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public Page<MediaId> quarantinedLocalMedia(long offset, int limit) {
     synchronized (lock) {
-      List<MediaId> all = media.values().stream().filter(LocalMedia::quarantined).map(LocalMedia::mediaId)
-          .sorted(Comparator.comparing(MediaId::value)).toList();
+      List<MediaId> all =
+          media.values().stream()
+              .filter(LocalMedia::quarantined)
+              .map(LocalMedia::mediaId)
+              .sorted(Comparator.comparing(MediaId::value))
+              .toList();
       return Page.of(all, offset, limit);
     }
   }
@@ -199,9 +215,14 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public Page<MxcUri> quarantinedRemoteMedia(long offset, int limit) {
     synchronized (lock) {
-      List<MxcUri> all = remote.values().stream().filter(RemoteMedia::quarantined).map(RemoteMedia::uri)
-          .sorted(Comparator.comparing((MxcUri u) -> u.serverName().value()).thenComparing(u -> u.mediaId().value()))
-          .toList();
+      List<MxcUri> all =
+          remote.values().stream()
+              .filter(RemoteMedia::quarantined)
+              .map(RemoteMedia::uri)
+              .sorted(
+                  Comparator.comparing((MxcUri u) -> u.serverName().value())
+                      .thenComparing(u -> u.mediaId().value()))
+              .toList();
       return Page.of(all, offset, limit);
     }
   }
@@ -211,27 +232,41 @@ public final class InMemoryMediaStore implements MediaStore {
     synchronized (lock) {
       Map<UserId, MediaUsage> byUser = new HashMap<>();
       for (LocalMedia m : media.values()) {
-        boolean inPeriod = !m.createdAt().isBefore(query.from())
-            && (query.until().isEmpty() || !m.createdAt().isAfter(query.until().get()));
-        boolean matches = query.searchTerm().isEmpty()
-            || asciiLower(m.uploader().localpart()).contains(asciiLower(query.searchTerm().get()));
+        boolean inPeriod =
+            !m.createdAt().isBefore(query.from())
+                && (query.until().isEmpty() || !m.createdAt().isAfter(query.until().get()));
+        boolean matches =
+            query.searchTerm().isEmpty()
+                || asciiLower(m.uploader().localpart())
+                    .contains(asciiLower(query.searchTerm().get()));
         if (inPeriod && matches) {
-          byUser.merge(m.uploader(), MediaUsage.NONE.plus(m.size()),
-              (x, y) -> new MediaUsage(x.mediaCount() + y.mediaCount(), x.totalBytes() + y.totalBytes()));
+          byUser.merge(
+              m.uploader(),
+              MediaUsage.NONE.plus(m.size()),
+              (x, y) ->
+                  new MediaUsage(x.mediaCount() + y.mediaCount(), x.totalBytes() + y.totalBytes()));
         }
       }
-      Comparator<UserMediaStatistics> order = switch (query.orderBy()) {
-        case USER_ID, DISPLAYNAME -> Comparator.comparing(u -> u.user().value());
-        case MEDIA_LENGTH -> Comparator.comparingLong(UserMediaStatistics::mediaLength);
-        case MEDIA_COUNT -> Comparator.comparingLong(UserMediaStatistics::mediaCount);
-      };
+      Comparator<UserMediaStatistics> order =
+          switch (query.orderBy()) {
+            case USER_ID, DISPLAYNAME -> Comparator.comparing(u -> u.user().value());
+            case MEDIA_LENGTH -> Comparator.comparingLong(UserMediaStatistics::mediaLength);
+            case MEDIA_COUNT -> Comparator.comparingLong(UserMediaStatistics::mediaCount);
+          };
       if (query.descending()) {
         order = order.reversed();
       }
-      List<UserMediaStatistics> all = byUser.entrySet().stream()
-          .map(e -> new UserMediaStatistics(e.getKey(), Optional.empty(), e.getValue().mediaCount(), e.getValue().totalBytes()))
-          .sorted(order.thenComparing(u -> u.user().value()))
-          .toList();
+      List<UserMediaStatistics> all =
+          byUser.entrySet().stream()
+              .map(
+                  e ->
+                      new UserMediaStatistics(
+                          e.getKey(),
+                          Optional.empty(),
+                          e.getValue().mediaCount(),
+                          e.getValue().totalBytes()))
+              .sorted(order.thenComparing(u -> u.user().value()))
+              .toList();
       return Page.of(all, query.offset(), query.limit());
     }
   }
@@ -243,7 +278,9 @@ public final class InMemoryMediaStore implements MediaStore {
         return false;
       }
       transferReservation(record.blob());
-      remote.put(record.uri(), quarantinedHashes.contains(record.blob()) ? record.withQuarantined(true) : record);
+      remote.put(
+          record.uri(),
+          quarantinedHashes.contains(record.blob()) ? record.withQuarantined(true) : record);
       return true;
     }
   }
@@ -280,14 +317,18 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public void recordRemoteAccess(Map<MxcUri, Instant> accessTimes) {
     synchronized (lock) {
-      accessTimes.forEach((uri, at) -> remote.computeIfPresent(uri, (k, m) -> at.isAfter(m.lastAccessedAt()) ? m.withLastAccessedAt(at) : m));
+      accessTimes.forEach(
+          (uri, at) ->
+              remote.computeIfPresent(
+                  uri, (k, m) -> at.isAfter(m.lastAccessedAt()) ? m.withLastAccessedAt(at) : m));
     }
   }
 
   @Override
   public Optional<RemoteMedia> setRemoteQuarantined(MxcUri uri, boolean quarantined) {
     synchronized (lock) {
-      return Optional.ofNullable(remote.computeIfPresent(uri, (k, m) -> m.withQuarantined(quarantined)));
+      return Optional.ofNullable(
+          remote.computeIfPresent(uri, (k, m) -> m.withQuarantined(quarantined)));
     }
   }
 
@@ -295,7 +336,10 @@ public final class InMemoryMediaStore implements MediaStore {
   public Optional<LocalMedia> setQuarantined(MediaId mediaId, boolean quarantined) {
     synchronized (lock) {
       return Optional.ofNullable(
-          media.computeIfPresent(mediaId, (k, m) -> quarantined && m.safeFromQuarantine() ? m : m.withQuarantined(quarantined)));
+          media.computeIfPresent(
+              mediaId,
+              (k, m) ->
+                  quarantined && m.safeFromQuarantine() ? m : m.withQuarantined(quarantined)));
     }
   }
 
@@ -309,7 +353,9 @@ public final class InMemoryMediaStore implements MediaStore {
       }
       int changed = 0;
       for (LocalMedia m : List.copyOf(media.values())) {
-        if (m.blob().equals(blob) && m.quarantined() != quarantined && !(quarantined && m.safeFromQuarantine())) {
+        if (m.blob().equals(blob)
+            && m.quarantined() != quarantined
+            && !(quarantined && m.safeFromQuarantine())) {
           media.put(m.mediaId(), m.withQuarantined(quarantined));
           changed++;
         }
@@ -327,7 +373,8 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public Optional<LocalMedia> setSafeFromQuarantine(MediaId mediaId, boolean safe) {
     synchronized (lock) {
-      return Optional.ofNullable(media.computeIfPresent(mediaId, (k, m) -> m.withSafeFromQuarantine(safe)));
+      return Optional.ofNullable(
+          media.computeIfPresent(mediaId, (k, m) -> m.withSafeFromQuarantine(safe)));
     }
   }
 
@@ -337,7 +384,10 @@ public final class InMemoryMediaStore implements MediaStore {
       if (media.containsKey(record.mediaId()) || pending.containsKey(record.mediaId())) {
         return PendingInsert.ID_TAKEN;
       }
-      long held = pending.values().stream().filter(p -> p.owner().equals(record.owner()) && !p.isExpiredAt(now)).count();
+      long held =
+          pending.values().stream()
+              .filter(p -> p.owner().equals(record.owner()) && !p.isExpiredAt(now))
+              .count();
       if (held >= maxPerOwner) {
         return PendingInsert.LIMIT_REACHED;
       }
@@ -378,7 +428,8 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public boolean insertThumbnail(ThumbnailRecord thumbnail) {
     synchronized (lock) {
-      List<ThumbnailRecord> list = thumbnails.computeIfAbsent(thumbnail.source(), k -> new ArrayList<>());
+      List<ThumbnailRecord> list =
+          thumbnails.computeIfAbsent(thumbnail.source(), k -> new ArrayList<>());
       if (list.stream().anyMatch(t -> t.sameKey(thumbnail))) {
         return false;
       }
@@ -481,11 +532,14 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public boolean takeOverDeletion(BlobKey blob, Instant claimedBefore, Instant now) {
     if (now.isBefore(claimedBefore)) {
-      throw new IllegalArgumentException("now (" + now + ") is before claimedBefore (" + claimedBefore + ")");
+      throw new IllegalArgumentException(
+          "now (" + now + ") is before claimedBefore (" + claimedBefore + ")");
     }
     synchronized (lock) {
       Instant claimedAt = claims.get(blob);
-      if (claimedAt == null || references.getOrDefault(blob, 0L) > 0 || !claimedAt.isBefore(claimedBefore)) {
+      if (claimedAt == null
+          || references.getOrDefault(blob, 0L) > 0
+          || !claimedAt.isBefore(claimedBefore)) {
         return false;
       }
       claims.put(blob, now);
@@ -559,11 +613,16 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public List<LocalMedia> deleteLocalMediaAccessedBefore(Instant before, int limit) {
     synchronized (lock) {
-      List<LocalMedia> gone = media.values().stream()
-          .filter(m -> m.lastAccessedAt().isBefore(before) && !m.quarantined() && !m.safeFromQuarantine())
-          .sorted(Comparator.comparing(LocalMedia::lastAccessedAt))
-          .limit(limit)
-          .toList();
+      List<LocalMedia> gone =
+          media.values().stream()
+              .filter(
+                  m ->
+                      m.lastAccessedAt().isBefore(before)
+                          && !m.quarantined()
+                          && !m.safeFromQuarantine())
+              .sorted(Comparator.comparing(LocalMedia::lastAccessedAt))
+              .limit(limit)
+              .toList();
       gone.forEach(m -> deleteLocalMedia(m.mediaId()));
       return gone;
     }
@@ -572,7 +631,10 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public boolean insertUrlPreview(UrlPreviewRecord preview) {
     synchronized (lock) {
-      return previews.computeIfAbsent(preview.url(), u -> new TreeMap<>()).putIfAbsent(preview.fetchedAt(), preview) == null;
+      return previews
+              .computeIfAbsent(preview.url(), u -> new TreeMap<>())
+              .putIfAbsent(preview.fetchedAt(), preview)
+          == null;
     }
   }
 
@@ -583,9 +645,10 @@ public final class InMemoryMediaStore implements MediaStore {
       if (all == null) {
         return Optional.empty();
       }
-      Optional<UrlPreviewRecord> fresh = all.headMap(at, true).descendingMap().values().stream()
-          .filter(p -> p.isFreshAt(at))
-          .findFirst();
+      Optional<UrlPreviewRecord> fresh =
+          all.headMap(at, true).descendingMap().values().stream()
+              .filter(p -> p.isFreshAt(at))
+              .findFirst();
       if (fresh.isPresent()) {
         return fresh;
       }
@@ -611,11 +674,12 @@ public final class InMemoryMediaStore implements MediaStore {
   @Override
   public List<RemoteMedia> deleteRemoteMediaAccessedBefore(Instant before, int limit) {
     synchronized (lock) {
-      List<RemoteMedia> gone = remote.values().stream()
-          .filter(m -> m.lastAccessedAt().isBefore(before) && !m.quarantined())
-          .sorted(Comparator.comparing(RemoteMedia::lastAccessedAt))
-          .limit(limit)
-          .toList();
+      List<RemoteMedia> gone =
+          remote.values().stream()
+              .filter(m -> m.lastAccessedAt().isBefore(before) && !m.quarantined())
+              .sorted(Comparator.comparing(RemoteMedia::lastAccessedAt))
+              .limit(limit)
+              .toList();
       gone.forEach(m -> deleteRemoteMedia(m.uri()));
       return gone;
     }

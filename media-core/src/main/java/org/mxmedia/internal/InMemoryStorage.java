@@ -16,9 +16,9 @@ import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.PrimaryStorage.StagedBlob;
 
 /**
- * Blobs held in memory: {@link PrimaryStorage#inMemory()}, for tests and harnesses (with
- * {@link InMemoryMediaStore} a complete repository needs no disk). Public only so that the SPI's
- * factory reaches it; the package is not exported.
+ * Blobs held in memory: {@link PrimaryStorage#inMemory()}, for tests and harnesses (with {@link
+ * InMemoryMediaStore} a complete repository needs no disk). Public only so that the SPI's factory
+ * reaches it; the package is not exported.
  *
  * <p>Every blob is a byte array, so memory grows with what is stored: not for production.
  * Thread-safe.

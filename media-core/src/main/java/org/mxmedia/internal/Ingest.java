@@ -1,14 +1,14 @@
 package org.mxmedia.internal;
 
-import org.jspecify.annotations.Nullable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.OptionalLong;
-import org.mxmedia.MediaException.ErrorCode;
+import org.jspecify.annotations.Nullable;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.spi.PrimaryStorage.StagedBlob;
@@ -24,13 +24,18 @@ final class Ingest {
   private static final int BUFFER_SIZE = 64 * 1024;
 
   /**
-   * A limit and the error for passing it, and optionally a budget shared with the uploader's
-   * other uploads in progress ({@code shared} counts them; {@code sharedMax} bounds the count).
+   * A limit and the error for passing it, and optionally a budget shared with the uploader's other
+   * uploads in progress ({@code shared} counts them; {@code sharedMax} bounds the count).
    */
-  record Limit(long maxBytes, MediaException whenExceeded, UploadBudgets.@Nullable Ticket shared, long sharedMax,
+  record Limit(
+      long maxBytes,
+      MediaException whenExceeded,
+      UploadBudgets.@Nullable Ticket shared,
+      long sharedMax,
       MediaException whenSharedExceeded) {
     /** No limit: for bytes the engine made itself (thumbnails). */
-    static final Limit NONE = new Limit(Long.MAX_VALUE, MediaException.internal("no limit", new IllegalStateException()));
+    static final Limit NONE =
+        new Limit(Long.MAX_VALUE, MediaException.internal("no limit", new IllegalStateException()));
 
     Limit(long maxBytes, MediaException whenExceeded) {
       this(maxBytes, whenExceeded, null, Long.MAX_VALUE, whenExceeded);
@@ -58,11 +63,12 @@ final class Ingest {
   private Ingest() {}
 
   /**
-   * Stages {@code body}. Throws the limit's error when the body passes it (or declares more),
-   * 400 {@code M_UNKNOWN} when the body ends before its declared length or cannot be read, and
-   * 500 when the staging file cannot be written. Nothing is left behind when it throws.
+   * Stages {@code body}. Throws the limit's error when the body passes it (or declares more), 400
+   * {@code M_UNKNOWN} when the body ends before its declared length or cannot be read, and 500 when
+   * the staging file cannot be written. Nothing is left behind when it throws.
    */
-  static Staged stage(PrimaryStorage primary, InputStream body, OptionalLong declaredLength, Limit limit) {
+  static Staged stage(
+      PrimaryStorage primary, InputStream body, OptionalLong declaredLength, Limit limit) {
     if (declaredLength.isPresent() && declaredLength.getAsLong() > limit.maxBytes()) {
       throw limit.whenExceeded();
     }
@@ -107,7 +113,8 @@ final class Ingest {
       }
       if (declaredLength.isPresent() && declaredLength.getAsLong() != total) {
         throw new MediaException(
-            ErrorCode.M_UNKNOWN, 400,
+            ErrorCode.M_UNKNOWN,
+            400,
             "The upload ended after " + total + " of " + declaredLength.getAsLong() + " bytes");
       }
       Staged result = new Staged(staged, BlobKey.ofDigest(sha256.digest()), total);

@@ -4,10 +4,10 @@ import com.google.common.net.InetAddresses;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.net.UnknownHostException;
 
 /**
  * A CIDR range of IPv4 or IPv6 addresses ({@code 10.0.0.0/8}, {@code fe80::/10}, or a single
@@ -51,7 +51,8 @@ public final class IpRange {
     }
     for (int bit = prefix; bit < bytes.length * 8; bit++) {
       if ((bytes[bit / 8] & (0x80 >>> (bit % 8))) != 0) {
-        throw new IllegalArgumentException("host bits set in " + cidr + " (did you mean a /" + prefix + " network?)");
+        throw new IllegalArgumentException(
+            "host bits set in " + cidr + " (did you mean a /" + prefix + " network?)");
       }
     }
     return new IpRange(bytes, prefix, text);
@@ -79,9 +80,9 @@ public final class IpRange {
 
   /**
    * The address itself and every IPv4 address it embeds: IPv4-mapped ({@code ::ffff:a.b.c.d}),
-   * IPv4-compatible ({@code ::a.b.c.d}), NAT64 ({@code 64:ff9b::/96}), 6to4 ({@code 2002::/16})
-   * and Teredo ({@code 2001:0::/32}, the client address). A connection to any of those forms may
-   * reach the embedded IPv4 address, so a policy checks them all.
+   * IPv4-compatible ({@code ::a.b.c.d}), NAT64 ({@code 64:ff9b::/96}), 6to4 ({@code 2002::/16}) and
+   * Teredo ({@code 2001:0::/32}, the client address). A connection to any of those forms may reach
+   * the embedded IPv4 address, so a policy checks them all.
    */
   public static List<InetAddress> forms(InetAddress address) {
     List<InetAddress> forms = new ArrayList<>(2);
@@ -95,7 +96,10 @@ public final class IpRange {
       forms.add(v4(b, 12, false));
     } else if (zeroPrefix96 && b[10] == 0 && b[11] == 0 && !allZero(b, 12, 16)) {
       forms.add(v4(b, 12, false)); // IPv4-compatible (deprecated), and ::1 is checked as itself too
-    } else if (b[0] == 0x00 && (b[1] & 0xFF) == 0x64 && (b[2] & 0xFF) == 0xFF && (b[3] & 0xFF) == 0x9B
+    } else if (b[0] == 0x00
+        && (b[1] & 0xFF) == 0x64
+        && (b[2] & 0xFF) == 0xFF
+        && (b[3] & 0xFF) == 0x9B
         && allZero(b, 4, 12)) {
       forms.add(v4(b, 12, false));
     } else if ((b[0] & 0xFF) == 0x20 && (b[1] & 0xFF) == 0x02) {
@@ -131,7 +135,9 @@ public final class IpRange {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof IpRange r && prefixLength == r.prefixLength && Arrays.equals(network, r.network);
+    return o instanceof IpRange r
+        && prefixLength == r.prefixLength
+        && Arrays.equals(network, r.network);
   }
 
   @Override

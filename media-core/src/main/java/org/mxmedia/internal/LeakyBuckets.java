@@ -9,39 +9,40 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.RateLimiter;
-import java.util.concurrent.ExecutionException;
 
 /**
- * {@link RateLimiter#leakyBucket}: per action, a bounded cache of buckets by user. A bucket is
- * its level and when it was last updated; it drains continuously, so a bucket untouched for
- * {@code burst / perSecond} seconds is empty and its entry may go (the cache's expiry runs on the
- * injected clock).
+ * {@link RateLimiter#leakyBucket}: per action, a bounded cache of buckets by user. A bucket is its
+ * level and when it was last updated; it drains continuously, so a bucket untouched for {@code
+ * burst / perSecond} seconds is empty and its entry may go (the cache's expiry runs on the injected
+ * clock).
  */
 final class LeakyBuckets implements RateLimiter {
   /** Buckets kept per action at most. */
   static final int MAX_USERS = 100_000;
 
   /** {@link RateLimiter#unlimited()}. */
-  static final RateLimiter UNLIMITED = new RateLimiter() {
-    @Override
-    public Optional<Duration> tryAcquire(Action action, UserId user, long cost) {
-      Objects.requireNonNull(user, "user");
-      return Optional.empty();
-    }
+  static final RateLimiter UNLIMITED =
+      new RateLimiter() {
+        @Override
+        public Optional<Duration> tryAcquire(Action action, UserId user, long cost) {
+          Objects.requireNonNull(user, "user");
+          return Optional.empty();
+        }
 
-    @Override
-    public void record(Action action, UserId user, long cost) {
-      Objects.requireNonNull(user, "user");
-    }
+        @Override
+        public void record(Action action, UserId user, long cost) {
+          Objects.requireNonNull(user, "user");
+        }
 
-    @Override
-    public String toString() {
-      return "RateLimiter.unlimited()";
-    }
-  };
+        @Override
+        public String toString() {
+          return "RateLimiter.unlimited()";
+        }
+      };
 
   private static final class Bucket {
     double level;
@@ -55,17 +56,24 @@ final class LeakyBuckets implements RateLimiter {
   LeakyBuckets(Map<Action, Rate> rates, Clock clock) {
     this.rates = Map.copyOf(rates);
     this.clock = Objects.requireNonNull(clock, "clock");
-    Ticker ticker = new Ticker() {
-      @Override
-      public long read() {
-        return TimeUnit.MILLISECONDS.toNanos(clock.millis());
-      }
-    };
-    this.rates.forEach((action, rate) -> {
-      long drainMillis = (long) Math.ceil(rate.burst() / rate.perSecond() * 1000) + 1000;
-      buckets.put(action, CacheBuilder.newBuilder().maximumSize(MAX_USERS).ticker(ticker)
-          .expireAfterAccess(drainMillis, TimeUnit.MILLISECONDS).build());
-    });
+    Ticker ticker =
+        new Ticker() {
+          @Override
+          public long read() {
+            return TimeUnit.MILLISECONDS.toNanos(clock.millis());
+          }
+        };
+    this.rates.forEach(
+        (action, rate) -> {
+          long drainMillis = (long) Math.ceil(rate.burst() / rate.perSecond() * 1000) + 1000;
+          buckets.put(
+              action,
+              CacheBuilder.newBuilder()
+                  .maximumSize(MAX_USERS)
+                  .ticker(ticker)
+                  .expireAfterAccess(drainMillis, TimeUnit.MILLISECONDS)
+                  .build());
+        });
   }
 
   @Override
@@ -112,11 +120,13 @@ final class LeakyBuckets implements RateLimiter {
   private Bucket bucket(Action action, UserId user) {
     Cache<UserId, Bucket> cache = Objects.requireNonNull(buckets.get(action));
     try {
-      return cache.get(user, () -> {
-        Bucket b = new Bucket();
-        b.updatedMillis = clock.millis();
-        return b;
-      });
+      return cache.get(
+          user,
+          () -> {
+            Bucket b = new Bucket();
+            b.updatedMillis = clock.millis();
+            return b;
+          });
     } catch (ExecutionException e) {
       throw new IllegalStateException(e);
     }

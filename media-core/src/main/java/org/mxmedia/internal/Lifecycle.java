@@ -20,15 +20,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The threads of a repository: the background executor and the scheduler (the host's, or small
- * daemon pools of the repository's own), and the bounded pool that pre-generates thumbnails.
- * Owns the periodic tasks and stops everything in order on close: the periodic tasks first, then
- * the thumbnail pool, then (when it is the repository's own) the executor after its work is done,
- * up to {@link #DRAIN}. A host's executor and scheduler are never shut down.
+ * daemon pools of the repository's own), and the bounded pool that pre-generates thumbnails. Owns
+ * the periodic tasks and stops everything in order on close: the periodic tasks first, then the
+ * thumbnail pool, then (when it is the repository's own) the executor after its work is done, up to
+ * {@link #DRAIN}. A host's executor and scheduler are never shut down.
  */
 final class Lifecycle {
   private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
+
   /** Background thumbnail threads: few, so pre-generation never starves request threads of CPU. */
-  private static final int THUMBNAIL_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+  private static final int THUMBNAIL_THREADS =
+      Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+
   private static final int THUMBNAIL_QUEUE = 256;
   private static final Duration DRAIN = Duration.ofSeconds(10);
 
@@ -45,7 +48,13 @@ final class Lifecycle {
       this.ownedExecutor = Optional.empty();
     } else {
       ThreadPoolExecutor pool =
-          new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemonThreads("mxmedia-background"));
+          new ThreadPoolExecutor(
+              2,
+              2,
+              30,
+              TimeUnit.SECONDS,
+              new LinkedBlockingQueue<>(),
+              daemonThreads("mxmedia-background"));
       pool.allowCoreThreadTimeOut(true);
       this.executor = pool;
       this.ownedExecutor = Optional.of(pool);
@@ -54,13 +63,20 @@ final class Lifecycle {
       this.scheduler = scheduler.get();
       this.ownedScheduler = Optional.empty();
     } else {
-      ScheduledThreadPoolExecutor own = new ScheduledThreadPoolExecutor(1, daemonThreads("mxmedia-scheduler"));
+      ScheduledThreadPoolExecutor own =
+          new ScheduledThreadPoolExecutor(1, daemonThreads("mxmedia-scheduler"));
       own.setRemoveOnCancelPolicy(true);
       this.scheduler = own;
       this.ownedScheduler = Optional.of(own);
     }
-    this.thumbnailPool = new ThreadPoolExecutor(1, THUMBNAIL_THREADS, 30, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(THUMBNAIL_QUEUE), daemonThreads("mxmedia-thumbnails"));
+    this.thumbnailPool =
+        new ThreadPoolExecutor(
+            1,
+            THUMBNAIL_THREADS,
+            30,
+            TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(THUMBNAIL_QUEUE),
+            daemonThreads("mxmedia-thumbnails"));
     this.thumbnailPool.allowCoreThreadTimeOut(true);
   }
 
@@ -72,7 +88,10 @@ final class Lifecycle {
     return scheduler;
   }
 
-  /** Where thumbnails are pre-generated: a few threads, a bounded queue (a full queue skips the work). */
+  /**
+   * Where thumbnails are pre-generated: a few threads, a bounded queue (a full queue skips the
+   * work).
+   */
   ExecutorService thumbnailPool() {
     return thumbnailPool;
   }
@@ -82,15 +101,23 @@ final class Lifecycle {
     return thumbnailPool.getQueue().size();
   }
 
-  /** Runs {@code task} every {@code interval}, first after {@code initialDelay}; a failure is logged and the task runs again. */
+  /**
+   * Runs {@code task} every {@code interval}, first after {@code initialDelay}; a failure is logged
+   * and the task runs again.
+   */
   void every(String what, Duration initialDelay, Duration interval, Runnable task) {
-    periodic.add(scheduler.scheduleWithFixedDelay(() -> {
-      try {
-        task.run();
-      } catch (RuntimeException e) {
-        log.warn("Background {} failed; it runs again later", what, e);
-      }
-    }, initialDelay.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS));
+    periodic.add(
+        scheduler.scheduleWithFixedDelay(
+            () -> {
+              try {
+                task.run();
+              } catch (RuntimeException e) {
+                log.warn("Background {} failed; it runs again later", what, e);
+              }
+            },
+            initialDelay.toMillis(),
+            interval.toMillis(),
+            TimeUnit.MILLISECONDS));
   }
 
   /** Stops the periodic tasks and the thumbnail pool; call {@link #finish} after the last flush. */

@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Local copies of blobs for a primary storage that keeps none (object storage, memory), so the
  * engine has a file to thumbnail or to copy to a provider: fetched once, kept in one directory
- * under their SHA-256, evicted least recently used first once the total passes a size bound.
- * A copy in use (pinned by an open {@link Lease}) is never evicted. Files are written to a
- * temporary name and renamed into place, so a reader sees whole files only. Thread-safe.
+ * under their SHA-256, evicted least recently used first once the total passes a size bound. A copy
+ * in use (pinned by an open {@link Lease}) is never evicted. Files are written to a temporary name
+ * and renamed into place, so a reader sees whole files only. Thread-safe.
  */
 final class LocalBlobCache implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalBlobCache.class);
@@ -30,8 +30,10 @@ final class LocalBlobCache implements AutoCloseable {
   private final Path directory;
   private final long maxBytes;
   private final boolean ownsDirectory;
+
   /** Access order: the eldest entry is the least recently used. */
   private final LinkedHashMap<BlobKey, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
+
   private long totalBytes;
 
   private static final class Entry {
@@ -84,8 +86,8 @@ final class LocalBlobCache implements AutoCloseable {
   }
 
   /**
-   * A cache in {@code directory} (created if missing; emptied of earlier copies, which belong to
-   * no one now) holding at most {@code maxBytes} of copies not in use.
+   * A cache in {@code directory} (created if missing; emptied of earlier copies, which belong to no
+   * one now) holding at most {@code maxBytes} of copies not in use.
    *
    * @param ownsDirectory whether {@link #close} deletes the directory (a temporary one)
    */
@@ -98,8 +100,8 @@ final class LocalBlobCache implements AutoCloseable {
 
   /**
    * A lease on the local copy of {@code key}, fetched from {@code source} if it is not cached.
-   * Concurrent callers for one key may each fetch; the first rename wins and the others'
-   * copies are dropped.
+   * Concurrent callers for one key may each fetch; the first rename wins and the others' copies are
+   * dropped.
    *
    * @return empty when the source has no such blob
    */
@@ -122,7 +124,8 @@ final class LocalBlobCache implements AutoCloseable {
     Path target = directory.resolve(key.sha256());
     Path part = Files.createTempFile(directory, key.sha256(), ".part");
     long size;
-    try (MediaContent c = content.get(); InputStream body = c.openStream()) {
+    try (MediaContent c = content.get();
+        InputStream body = c.openStream()) {
       size = Files.copy(body, part, StandardCopyOption.REPLACE_EXISTING);
       Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } finally {
@@ -141,7 +144,10 @@ final class LocalBlobCache implements AutoCloseable {
     }
   }
 
-  /** Forgets and deletes the copy of {@code key} (its blob was deleted); a copy in use goes when released. */
+  /**
+   * Forgets and deletes the copy of {@code key} (its blob was deleted); a copy in use goes when
+   * released.
+   */
   synchronized void remove(BlobKey key) {
     Entry e = entries.get(key);
     if (e != null && e.pins == 0) {

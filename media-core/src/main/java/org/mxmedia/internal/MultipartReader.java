@@ -1,6 +1,5 @@
 package org.mxmedia.internal;
 
-import org.jspecify.annotations.Nullable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -9,14 +8,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads a {@code multipart/mixed} body part by part as streams, without holding a part in memory:
  * each part's body ends at the next {@code CRLF--boundary}. Part headers are limited to 16 KiB and
  * the preamble before the first boundary to 16 KiB, so a peer cannot keep the reader busy with
- * framing; boundaries follow RFC 2046 (1 to 70 characters from its alphabet).
- * Anything that is not well-formed multipart (no opening boundary, headers that never end, a
- * body that ends before its closing boundary) is an {@link IOException}.
+ * framing; boundaries follow RFC 2046 (1 to 70 characters from its alphabet). Anything that is not
+ * well-formed multipart (no opening boundary, headers that never end, a body that ends before its
+ * closing boundary) is an {@link IOException}.
  */
 final class MultipartReader {
   private static final int MAX_HEADER_BYTES = 16 * 1024;
@@ -53,7 +53,10 @@ final class MultipartReader {
     this.end = 2;
   }
 
-  /** The boundary parameter of a {@code multipart/mixed} content type, if it is one with a valid boundary. */
+  /**
+   * The boundary parameter of a {@code multipart/mixed} content type, if it is one with a valid
+   * boundary.
+   */
   static Optional<String> boundaryOf(String contentType) {
     String lower = contentType.toLowerCase(Locale.ROOT);
     if (!lower.startsWith("multipart/mixed")) {
@@ -141,7 +144,8 @@ final class MultipartReader {
         if (colon <= 0) {
           throw new IOException("malformed multipart header");
         }
-        headers.put(l.substring(0, colon).strip().toLowerCase(Locale.ROOT), l.substring(colon + 1).strip());
+        headers.put(
+            l.substring(0, colon).strip().toLowerCase(Locale.ROOT), l.substring(colon + 1).strip());
         line.setLength(0);
       } else {
         line.append(c);
@@ -218,7 +222,10 @@ final class MultipartReader {
       return -1;
     }
 
-    /** Skips to the end of this part, or until more than {@code limit} bytes were skipped; returns how many were. */
+    /**
+     * Skips to the end of this part, or until more than {@code limit} bytes were skipped; returns
+     * how many were.
+     */
     long skipRest(long limit) throws IOException {
       byte[] scratch = new byte[8192];
       long skipped = 0;

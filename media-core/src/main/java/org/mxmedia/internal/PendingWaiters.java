@@ -9,8 +9,8 @@ import org.mxmedia.MediaException;
 import org.mxmedia.MediaId;
 
 /**
- * Lets downloads of a pending upload wait for its bytes: a completion in this process wakes them
- * at once; the caller also re-checks the store between waits, for completions in other processes.
+ * Lets downloads of a pending upload wait for its bytes: a completion in this process wakes them at
+ * once; the caller also re-checks the store between waits, for completions in other processes.
  */
 final class PendingWaiters {
   private final ConcurrentHashMap<MediaId, Waiting> waiting = new ConcurrentHashMap<>();
@@ -22,11 +22,14 @@ final class PendingWaiters {
 
   /** Registers interest in {@code id}; pair with {@link #leave}. */
   CompletableFuture<Void> join(MediaId id) {
-    return waiting.compute(id, (k, w) -> {
-      Waiting entry = w == null ? new Waiting() : w;
-      entry.waiters++;
-      return entry;
-    }).done;
+    return waiting.compute(
+            id,
+            (k, w) -> {
+              Waiting entry = w == null ? new Waiting() : w;
+              entry.waiters++;
+              return entry;
+            })
+        .done;
   }
 
   void leave(MediaId id) {

@@ -22,50 +22,56 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaId;
-import org.mxmedia.MxcUri;
-import org.mxmedia.ServerName;
+import org.mxmedia.MediaRepository;
 import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.MediaRepository.UrlPreviewResponse;
+import org.mxmedia.MxcUri;
+import org.mxmedia.ServerName;
 import org.mxmedia.UserId;
-import org.mxmedia.spi.Thumbnailer.ImageInfo;
-import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
-import org.mxmedia.spi.Thumbnailer;
-import org.mxmedia.spi.UploadPolicy;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore.UrlPreviewRecord;
+import org.mxmedia.spi.Thumbnailer;
+import org.mxmedia.spi.Thumbnailer.ImageInfo;
+import org.mxmedia.spi.UploadPolicy;
 import org.mxmedia.spi.UrlPreviewer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.mxmedia.MediaRepository;
 
 /**
  * {@code preview_url}: the URL checked, the user's rate limit, then the cache in the store (shared
- * by every repository using it), and on a miss one fetch per URL however many ask, here
- * ({@link SingleFlight}) and in the cluster ({@link WorkClaims}). The previewer's image is stored
- * as the requester's local media through the blob layer's one ingest path, under the upload
- * policy's allowance, and measured by the thumbnailer. {@link #expire} deletes expired previews
- * and their images, in batches.
+ * by every repository using it), and on a miss one fetch per URL however many ask, here ({@link
+ * SingleFlight}) and in the cluster ({@link WorkClaims}). The previewer's image is stored as the
+ * requester's local media through the blob layer's one ingest path, under the upload policy's
+ * allowance, and measured by the thumbnailer. {@link #expire} deletes expired previews and their
+ * images, in batches.
  */
 final class PreviewService {
   private static final Logger log = LoggerFactory.getLogger(PreviewService.class);
 
   /** The cache keeps a preview at least this long (a page that says nothing, or asks for less). */
   static final Duration MIN_AGE = Duration.ofHours(1);
+
   /** ... and at most this long. */
   static final Duration MAX_AGE = Duration.ofDays(1);
+
   /** Requests a user may make at once (the bucket's size). */
   static final int BURST = 30;
+
   /** How often the bucket gains one request. */
   static final Duration REFILL = Duration.ofSeconds(1);
+
   /** How long a caller waits for the fetch of the same URL by another caller or repository. */
   static final Duration MAX_WAIT = Duration.ofSeconds(90);
+
   /** Expired previews handled per batch, and batches per sweep. */
   static final int EXPIRY_BATCH = 100;
+
   static final int EXPIRY_BATCHES = 20;
 
   private final ServerName serverName;
@@ -80,13 +86,26 @@ final class PreviewService {
   private final WorkClaims claims;
   private final UrlPreviewer previewer;
   private final SingleFlight<String, UrlPreviewRecord> flights = new SingleFlight<>();
+
   /** Each user's request bucket; bounded, and a bucket left alone refills completely anyway. */
   private final Cache<UserId, Bucket> buckets =
-      CacheBuilder.newBuilder().maximumSize(100_000).expireAfterAccess(REFILL.multipliedBy(BURST)).build();
+      CacheBuilder.newBuilder()
+          .maximumSize(100_000)
+          .expireAfterAccess(REFILL.multipliedBy(BURST))
+          .build();
 
-  PreviewService(ServerName serverName, MediaConfig config, MediaStore store, BlobManager blobs, UploadPolicy uploadPolicy,
-      Clock clock, MediaIdGenerator ids, Optional<Thumbnailer> thumbnailer, Consumer<LocalMedia> stored,
-      WorkClaims claims, UrlPreviewer previewer) {
+  PreviewService(
+      ServerName serverName,
+      MediaConfig config,
+      MediaStore store,
+      BlobManager blobs,
+      UploadPolicy uploadPolicy,
+      Clock clock,
+      MediaIdGenerator ids,
+      Optional<Thumbnailer> thumbnailer,
+      Consumer<LocalMedia> stored,
+      WorkClaims claims,
+      UrlPreviewer previewer) {
     this.serverName = serverName;
     this.config = config;
     this.store = store;
@@ -106,17 +125,29 @@ final class PreviewService {
     admit(user);
     Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
     // a time to come is now: no one gets a fetch by asking for the future
-    Instant at = ts.filter(t -> t.isBefore(now)).map(t -> t.truncatedTo(ChronoUnit.MILLIS)).orElse(now);
+    Instant at =
+        ts.filter(t -> t.isBefore(now)).map(t -> t.truncatedTo(ChronoUnit.MILLIS)).orElse(now);
     Optional<UrlPreviewRecord> cached = usable(rawUrl, at);
     if (cached.isPresent()) {
       return response(cached.get());
     }
-    UrlPreviewRecord fetched = flights.run(rawUrl, MAX_WAIT, () -> claims.once("url preview " + sha256(rawUrl), MAX_WAIT,
-        () -> usable(rawUrl, at), () -> fetch(user, url, rawUrl)));
+    UrlPreviewRecord fetched =
+        flights.run(
+            rawUrl,
+            MAX_WAIT,
+            () ->
+                claims.once(
+                    "url preview " + sha256(rawUrl),
+                    MAX_WAIT,
+                    () -> usable(rawUrl, at),
+                    () -> fetch(user, url, rawUrl)));
     return response(fetched);
   }
 
-  /** The cached preview for {@code at}, if it may be served: fresh at {@code at}, or fetched after it. */
+  /**
+   * The cached preview for {@code at}, if it may be served: fresh at {@code at}, or fetched after
+   * it.
+   */
   private Optional<UrlPreviewRecord> usable(String url, Instant at) {
     return store.urlPreview(url, at).filter(p -> p.isFreshAt(at) || p.fetchedAt().isAfter(at));
   }
@@ -136,7 +167,8 @@ final class PreviewService {
       throw new MediaException(ErrorCode.M_MISSING_PARAM, "Missing the url parameter");
     }
     if (raw.length() > UrlPreviewRecord.MAX_URL_LENGTH) {
-      throw MediaException.invalidParam("The URL is longer than " + UrlPreviewRecord.MAX_URL_LENGTH + " characters");
+      throw MediaException.invalidParam(
+          "The URL is longer than " + UrlPreviewRecord.MAX_URL_LENGTH + " characters");
     }
     URI uri;
     try {
@@ -182,7 +214,9 @@ final class PreviewService {
 
     synchronized Optional<Duration> take(Instant now) {
       if (now.isAfter(last)) {
-        tokens = Math.min(BURST, tokens + (double) Duration.between(last, now).toNanos() / REFILL.toNanos());
+        tokens =
+            Math.min(
+                BURST, tokens + (double) Duration.between(last, now).toNanos() / REFILL.toNanos());
         last = now;
       }
       if (tokens >= 1) {
@@ -212,7 +246,9 @@ final class PreviewService {
     if (store.insertUrlPreview(record)) {
       log.info("Cached the URL preview of {} until {}", url.getHost(), record.expiresAt());
     } else {
-      log.debug("The URL preview of {} was not cached (the store keeps no previews, or has this one)", url.getHost());
+      log.debug(
+          "The URL preview of {} was not cached (the store keeps no previews, or has this one)",
+          url.getHost());
     }
     return record;
   }
@@ -225,8 +261,8 @@ final class PreviewService {
   }
 
   /**
-   * Numbers as {@code Long} or {@code Double}; strings without U+0000 and with unpaired
-   * surrogates replaced (what every store can keep); anything else is dropped.
+   * Numbers as {@code Long} or {@code Double}; strings without U+0000 and with unpaired surrogates
+   * replaced (what every store can keep); anything else is dropped.
    */
   static Map<String, Object> properties(Map<String, Object> raw) {
     Map<String, Object> out = new LinkedHashMap<>();
@@ -239,7 +275,10 @@ final class PreviewService {
       Object v = e.getValue();
       if (v instanceof String str) {
         out.put(e.getKey(), storable(str));
-      } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
+      } else if (v instanceof Long
+          || v instanceof Integer
+          || v instanceof Short
+          || v instanceof Byte) {
         out.put(e.getKey(), ((Number) v).longValue());
       } else if (v instanceof Double || v instanceof Float) {
         double d = ((Number) v).doubleValue();
@@ -247,7 +286,8 @@ final class PreviewService {
           out.put(e.getKey(), d);
         }
       } else {
-        log.debug("Dropped the URL preview property {} of type {}", e.getKey(), v.getClass().getName());
+        log.debug(
+            "Dropped the URL preview property {} of type {}", e.getKey(), v.getClass().getName());
       }
     }
     return out;
@@ -267,30 +307,46 @@ final class PreviewService {
     }
 
     @Override
-    public UrlPreviewer.StoredImage store(InputStream body, String contentType, OptionalLong declaredLength) {
+    public UrlPreviewer.StoredImage store(
+        InputStream body, String contentType, OptionalLong declaredLength) {
       String type = ContentHeaders.normalizeContentType(Optional.of(contentType));
       Instant now = clock.instant();
-      UploadRequest request = new UploadRequest(Optional.of(type), Optional.empty(), declaredLength);
+      UploadRequest request =
+          new UploadRequest(Optional.of(type), Optional.empty(), declaredLength);
       UploadPolicy.Allowance allowance =
-          uploadPolicy.admit(new UploadPolicy.Attempt(user, request, now, since -> PreviewService.this.store.usage(user, since)));
+          uploadPolicy.admit(
+              new UploadPolicy.Attempt(
+                  user, request, now, since -> PreviewService.this.store.usage(user, since)));
       long max = Math.min(config.maxUploadSize().bytes(), allowance.maxBytes());
-      MediaException tooLarge = new MediaException(ErrorCode.M_TOO_LARGE, 502, "The preview's image is too large");
+      MediaException tooLarge =
+          new MediaException(ErrorCode.M_TOO_LARGE, 502, "The preview's image is too large");
       LocalMedia media;
       try {
-        media = blobs.ingest(body, declaredLength, new Ingest.Limit(max, tooLarge), true, s -> { }, staged -> {
-          Instant at = clock.instant();
-          for (int attempt = 0; attempt < Uploads.MAX_ID_ATTEMPTS; attempt++) {
-            MediaId id = ids.next();
-            LocalMedia m = LocalMedia.uploaded(id, type, Optional.empty(), user, staged.size(), staged.key(), at);
-            if (PreviewService.this.store.insertLocalMedia(m)) {
-              return BlobManager.Recorded.kept(m);
-            }
-          }
-          throw MediaException.internal("Could not allocate a media id", new IllegalStateException());
-        });
+        media =
+            blobs.ingest(
+                body,
+                declaredLength,
+                new Ingest.Limit(max, tooLarge),
+                true,
+                s -> {},
+                staged -> {
+                  Instant at = clock.instant();
+                  for (int attempt = 0; attempt < Uploads.MAX_ID_ATTEMPTS; attempt++) {
+                    MediaId id = ids.next();
+                    LocalMedia m =
+                        LocalMedia.uploaded(
+                            id, type, Optional.empty(), user, staged.size(), staged.key(), at);
+                    if (PreviewService.this.store.insertLocalMedia(m)) {
+                      return BlobManager.Recorded.kept(m);
+                    }
+                  }
+                  throw MediaException.internal(
+                      "Could not allocate a media id", new IllegalStateException());
+                });
       } catch (MediaException e) {
         if (e.httpStatus() == 400 && e.errorCode() == ErrorCode.M_UNKNOWN) {
-          throw new MediaException(ErrorCode.M_UNKNOWN, 502, "The preview's image could not be read");
+          throw new MediaException(
+              ErrorCode.M_UNKNOWN, 502, "The preview's image could not be read");
         }
         throw e;
       }
@@ -305,8 +361,14 @@ final class PreviewService {
         height = OptionalInt.of(info.get().height());
       }
       stored.accept(media);
-      log.info("Stored a URL preview image {} ({} bytes, {}) for {}", media.mediaId(), media.size(), type, user);
-      return new UrlPreviewer.StoredImage(MxcUri.of(serverName, media.mediaId()), type, media.size(), width, height);
+      log.info(
+          "Stored a URL preview image {} ({} bytes, {}) for {}",
+          media.mediaId(),
+          media.size(),
+          type,
+          user);
+      return new UrlPreviewer.StoredImage(
+          MxcUri.of(serverName, media.mediaId()), type, media.size(), width, height);
     }
 
     private Optional<ImageInfo> probe(LocalMedia media) {
@@ -365,7 +427,9 @@ final class PreviewService {
       if (c == 0) {
         continue;
       }
-      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
         b.append(c).append(s.charAt(++i));
       } else if (Character.isSurrogate(c)) {
         b.append('\uFFFD');

@@ -17,10 +17,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Copies of committed blobs to storage providers, with Synapse's options: synchronous providers
- * are copied to before the upload answers (a failure fails it), the others in the background,
- * retried with backoff (1 s doubling to 5 min) until the copy lands or the repository closes.
- * A background copy holds a reservation, so the blob cannot be deleted under it.
+ * Copies of committed blobs to storage providers, with Synapse's options: synchronous providers are
+ * copied to before the upload answers (a failure fails it), the others in the background, retried
+ * with backoff (1 s doubling to 5 min) until the copy lands or the repository closes. A background
+ * copy holds a reservation, so the blob cannot be deleted under it.
  */
 final class ProviderCopies {
   private static final Logger log = LoggerFactory.getLogger(ProviderCopies.class);
@@ -40,10 +40,16 @@ final class ProviderCopies {
   private final Executor executor;
   private final ScheduledExecutorService scheduler;
   private volatile boolean closed;
+
   /** Background copies submitted and not yet ended (queued, waiting for a retry, or running). */
   private final AtomicInteger queued = new AtomicInteger();
 
-  ProviderCopies(MediaStore store, List<ProviderEntry> providers, BlobDeletions deletions, BlobFiles files, Executor executor,
+  ProviderCopies(
+      MediaStore store,
+      List<ProviderEntry> providers,
+      BlobDeletions deletions,
+      BlobFiles files,
+      Executor executor,
       ScheduledExecutorService scheduler) {
     this.store = store;
     this.providers = providers;
@@ -54,15 +60,16 @@ final class ProviderCopies {
   }
 
   /**
-   * Copies the just-committed blob {@code key} (reserved by the caller) to the providers that
-   * take {@code local} (or remote) media.
+   * Copies the just-committed blob {@code key} (reserved by the caller) to the providers that take
+   * {@code local} (or remote) media.
    *
    * @throws MediaException 500 when a synchronous copy fails
    */
   void afterCommit(BlobKey key, boolean local) {
     List<ProviderEntry> wanted = providers.stream().filter(p -> p.takes(local)).toList();
     if (wanted.stream().anyMatch(p -> p.options().synchronous())) {
-      try (LocalFile file = files.open(key).orElseThrow(() -> new NoSuchFileException(key.sha256()))) {
+      try (LocalFile file =
+          files.open(key).orElseThrow(() -> new NoSuchFileException(key.sha256()))) {
         for (ProviderEntry entry : wanted) {
           if (entry.options().synchronous()) {
             entry.provider().store(key, file.path());
@@ -87,7 +94,10 @@ final class ProviderCopies {
 
   private void schedule(BlobKey key, ProviderEntry entry, int attempt) {
     if (closed) {
-      log.error("Blob {} was not copied to storage provider {}: the repository closed", key, entry.provider().name());
+      log.error(
+          "Blob {} was not copied to storage provider {}: the repository closed",
+          key,
+          entry.provider().name());
       return;
     }
     queued.incrementAndGet();
@@ -95,19 +105,29 @@ final class ProviderCopies {
       if (attempt == 0) {
         executor.execute(() -> copy(key, entry, attempt));
       } else {
-        long delay = Math.min(MAX_RETRY.toMillis(), FIRST_RETRY.toMillis() << Math.min(attempt - 1, 20));
-        scheduler.schedule(() -> {
-          try {
-            executor.execute(() -> copy(key, entry, attempt));
-          } catch (RejectedExecutionException e) {
-            queued.decrementAndGet();
-            log.error("Blob {} was not copied to storage provider {}: the repository is shutting down", key, entry.provider().name());
-          }
-        }, delay, TimeUnit.MILLISECONDS);
+        long delay =
+            Math.min(MAX_RETRY.toMillis(), FIRST_RETRY.toMillis() << Math.min(attempt - 1, 20));
+        scheduler.schedule(
+            () -> {
+              try {
+                executor.execute(() -> copy(key, entry, attempt));
+              } catch (RejectedExecutionException e) {
+                queued.decrementAndGet();
+                log.error(
+                    "Blob {} was not copied to storage provider {}: the repository is shutting down",
+                    key,
+                    entry.provider().name());
+              }
+            },
+            delay,
+            TimeUnit.MILLISECONDS);
       }
     } catch (RejectedExecutionException e) {
       queued.decrementAndGet();
-      log.error("Blob {} was not copied to storage provider {}: the repository is shutting down", key, entry.provider().name());
+      log.error(
+          "Blob {} was not copied to storage provider {}: the repository is shutting down",
+          key,
+          entry.provider().name());
     }
   }
 
@@ -122,7 +142,10 @@ final class ProviderCopies {
 
   private void copyOnce(BlobKey key, ProviderEntry entry, int attempt) {
     if (closed) {
-      log.error("Blob {} was not copied to storage provider {}: the repository closed", key, entry.provider().name());
+      log.error(
+          "Blob {} was not copied to storage provider {}: the repository closed",
+          key,
+          entry.provider().name());
       return;
     }
     boolean reserved = false;
@@ -146,8 +169,12 @@ final class ProviderCopies {
       log.debug("Blob {} was deleted while being copied to {}", key, entry.provider().name());
     } catch (IOException | RuntimeException e) {
       retry = true;
-      log.warn("Copy {} of blob {} to storage provider {} failed; retrying with backoff",
-          attempt + 1, key, entry.provider().name(), e);
+      log.warn(
+          "Copy {} of blob {} to storage provider {} failed; retrying with backoff",
+          attempt + 1,
+          key,
+          entry.provider().name(),
+          e);
     } finally {
       if (reserved) {
         try {

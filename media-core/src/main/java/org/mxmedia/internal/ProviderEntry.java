@@ -21,7 +21,10 @@ public record ProviderEntry(StorageProvider provider, StorageProviderOptions opt
     return local ? options.storeLocal() : options.storeRemote();
   }
 
-  /** Whether the engine may delete from it: it takes copies of some kind; a read-only one is not ours. */
+  /**
+   * Whether the engine may delete from it: it takes copies of some kind; a read-only one is not
+   * ours.
+   */
   boolean writable() {
     return options.storeLocal() || options.storeRemote();
   }

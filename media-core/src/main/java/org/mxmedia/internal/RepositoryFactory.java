@@ -27,13 +27,13 @@ import org.mxmedia.spi.RateLimiter;
 import org.mxmedia.spi.SpamChecker;
 import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.UploadPolicy;
-import org.mxmedia.spi.UserDirectory;
 import org.mxmedia.spi.UrlPreviewer;
+import org.mxmedia.spi.UserDirectory;
 
 /**
- * Builds the engine behind {@link MediaRepository.Builder}: the one place host plug-ins are
- * guarded ({@link Guards}) and the parts are wired. Not API: this package is not exported, and
- * nothing here is promised to stay.
+ * Builds the engine behind {@link MediaRepository.Builder}: the one place host plug-ins are guarded
+ * ({@link Guards}) and the parts are wired. Not API: this package is not exported, and nothing here
+ * is promised to stay.
  */
 public final class RepositoryFactory {
   private RepositoryFactory() {}
@@ -89,9 +89,10 @@ public final class RepositoryFactory {
   /** Guards the plug-ins, wires the engine and starts its background work. */
   public static MediaRepository create(Parts p) {
     MediaEvents events = Guards.events(p.events());
-    List<ProviderEntry> providers = p.providers().stream()
-        .map(e -> new ProviderEntry(Guards.provider(e.provider(), events), e.options()))
-        .toList();
+    List<ProviderEntry> providers =
+        p.providers().stream()
+            .map(e -> new ProviderEntry(Guards.provider(e.provider(), events), e.options()))
+            .toList();
     return new DefaultMediaRepository(
         p.serverName(),
         p.config(),
@@ -108,15 +109,19 @@ public final class RepositoryFactory {
         p.federationClient().map(Guards::federation),
         p.outboundPolicy(),
         openCache(p.localCache()),
-        events, p.lifecycle().guarded(), p.urlPreviewer().map(Guards::previewer));
+        events,
+        p.lifecycle().guarded(),
+        p.urlPreviewer().map(Guards::previewer));
   }
 
   private static LocalBlobCache openCache(Optional<LocalCache> configured) {
     try {
       if (configured.isPresent()) {
-        return new LocalBlobCache(configured.get().directory(), configured.get().maxSize().bytes(), false);
+        return new LocalBlobCache(
+            configured.get().directory(), configured.get().maxSize().bytes(), false);
       }
-      return new LocalBlobCache(Files.createTempDirectory("mxmedia-cache"), DEFAULT_CACHE_SIZE.bytes(), true);
+      return new LocalBlobCache(
+          Files.createTempDirectory("mxmedia-cache"), DEFAULT_CACHE_SIZE.bytes(), true);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the local blob cache: " + e.getMessage(), e);
     }
@@ -130,10 +135,15 @@ public final class RepositoryFactory {
    * @param remoteMediaLifetime Synapse's {@code media_retention.remote_media_lifetime}
    * @param remoteCacheMaxSize the bytes of cached remote media kept at most
    */
-  public record LifecycleOptions(Optional<Duration> localMediaLifetime, Optional<Duration> remoteMediaLifetime,
-      Optional<DataSize> remoteCacheMaxSize, RateLimiter rateLimiter, Optional<SpamChecker> spamChecker) {
+  public record LifecycleOptions(
+      Optional<Duration> localMediaLifetime,
+      Optional<Duration> remoteMediaLifetime,
+      Optional<DataSize> remoteCacheMaxSize,
+      RateLimiter rateLimiter,
+      Optional<SpamChecker> spamChecker) {
     public static final LifecycleOptions NONE =
-        new LifecycleOptions(Optional.empty(), Optional.empty(), Optional.empty(), noRateLimit(), Optional.empty());
+        new LifecycleOptions(
+            Optional.empty(), Optional.empty(), Optional.empty(), noRateLimit(), Optional.empty());
 
     public LifecycleOptions {
       Objects.requireNonNull(localMediaLifetime, "localMediaLifetime");
@@ -145,8 +155,12 @@ public final class RepositoryFactory {
 
     /** The host's rate limiter and spam checker wrapped by {@link Guards}. */
     LifecycleOptions guarded() {
-      return new LifecycleOptions(localMediaLifetime, remoteMediaLifetime, remoteCacheMaxSize,
-          rateLimiter == noRateLimit() ? rateLimiter : Guards.rateLimiter(rateLimiter), spamChecker.map(Guards::spamChecker));
+      return new LifecycleOptions(
+          localMediaLifetime,
+          remoteMediaLifetime,
+          remoteCacheMaxSize,
+          rateLimiter == noRateLimit() ? rateLimiter : Guards.rateLimiter(rateLimiter),
+          spamChecker.map(Guards::spamChecker));
     }
   }
 
@@ -156,7 +170,8 @@ public final class RepositoryFactory {
   }
 
   /** {@link RateLimiter#leakyBucket}. */
-  public static RateLimiter leakyBuckets(Map<RateLimiter.Action, RateLimiter.Rate> rates, Clock clock) {
+  public static RateLimiter leakyBuckets(
+      Map<RateLimiter.Action, RateLimiter.Rate> rates, Clock clock) {
     return new LeakyBuckets(rates, clock);
   }
 }

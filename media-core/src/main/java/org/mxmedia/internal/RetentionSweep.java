@@ -8,27 +8,30 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.mxmedia.DataSize;
-import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore.RemoteMedia;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Synapse's {@code media_retention} and the remote cache's space bound. Records go first, in
- * bounded batches, each one atomic store call that re-checks its conditions
- * ({@link MediaStore#deleteLocalMediaAccessedBefore}); then their bytes go through the blob
- * protocol ({@link BlobManager#deleteIfUnreferenced}), which deletes them only at zero
- * references under a deletion claim, so an upload or remote copy of the same bytes running at
- * the same time keeps them. Access times waiting in memory are flushed first, so a download just
- * served keeps its media. A download already streaming keeps its open file.
+ * bounded batches, each one atomic store call that re-checks its conditions ({@link
+ * MediaStore#deleteLocalMediaAccessedBefore}); then their bytes go through the blob protocol
+ * ({@link BlobManager#deleteIfUnreferenced}), which deletes them only at zero references under a
+ * deletion claim, so an upload or remote copy of the same bytes running at the same time keeps
+ * them. Access times waiting in memory are flushed first, so a download just served keeps its
+ * media. A download already streaming keeps its open file.
  */
 final class RetentionSweep {
   private static final Logger log = LoggerFactory.getLogger(RetentionSweep.class);
+
   /** Records deleted per store call. */
   static final int BATCH = 100;
+
   /** How often retention runs (Synapse's {@code MEDIA_RETENTION_CHECK_PERIOD}). */
   static final Duration RETENTION_INTERVAL = Duration.ofHours(1);
+
   /** How often the remote cache's size is checked against its bound. */
   static final Duration SPACE_INTERVAL = Duration.ofMinutes(5);
 
@@ -41,8 +44,13 @@ final class RetentionSweep {
   private final Optional<DataSize> remoteMax;
   private final BooleanSupplier closed;
 
-  RetentionSweep(MediaStore store, BlobManager blobs, AccessRecorder accesses, Clock clock,
-      RepositoryFactory.LifecycleOptions options, BooleanSupplier closed) {
+  RetentionSweep(
+      MediaStore store,
+      BlobManager blobs,
+      AccessRecorder accesses,
+      Clock clock,
+      RepositoryFactory.LifecycleOptions options,
+      BooleanSupplier closed) {
     this.store = store;
     this.blobs = blobs;
     this.accesses = accesses;
@@ -81,7 +89,10 @@ final class RetentionSweep {
       while (!closed.getAsBoolean()) {
         List<LocalMedia> batch = store.deleteLocalMediaAccessedBefore(before, BATCH);
         for (LocalMedia m : batch) {
-          log.info("Retention: deleted local media {} (last accessed {})", m.mediaId(), m.lastAccessedAt());
+          log.info(
+              "Retention: deleted local media {} (last accessed {})",
+              m.mediaId(),
+              m.lastAccessedAt());
           blobs.deleteIfUnreferenced(m.blob());
         }
         n += batch.size();
@@ -110,14 +121,18 @@ final class RetentionSweep {
     }
     accesses.flush();
     int n = deleteRemote(now().plusMillis(1), excess);
-    log.info("Remote cache: {} bytes over its bound of {}; evicted {} least recently accessed media", excess, remoteMax.get(), n);
+    log.info(
+        "Remote cache: {} bytes over its bound of {}; evicted {} least recently accessed media",
+        excess,
+        remoteMax.get(),
+        n);
     return n;
   }
 
   /**
    * Deletes unquarantined remote media accessed before {@code before}, least recently accessed
-   * first, until {@code bytes} bytes of records went or none is left. With a byte goal, one
-   * record per call, so the goal is not overshot by a batch.
+   * first, until {@code bytes} bytes of records went or none is left. With a byte goal, one record
+   * per call, so the goal is not overshot by a batch.
    */
   private int deleteRemote(Instant before, long bytes) {
     int batchSize = bytes == Long.MAX_VALUE ? BATCH : 1;

@@ -7,12 +7,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 
 /**
- * Runs at most one operation per key at a time: callers that arrive while it runs wait for it
- * (at most a bound each) and share its result or its failure (invariant 4). The map holds only
+ * Runs at most one operation per key at a time: callers that arrive while it runs wait for it (at
+ * most a bound each) and share its result or its failure (invariant 4). The map holds only
  * operations in flight, so its size is bounded by the callers running at once.
  */
 final class SingleFlight<K, V> {
@@ -22,8 +22,8 @@ final class SingleFlight<K, V> {
    * Runs {@code work} for {@code key}, or waits up to {@code maxWait} for the run already in
    * flight.
    *
-   * @throws MediaException the run's own failure (the same immutable exception for every caller), or
-   *     504 {@code M_UNKNOWN} when the wait runs out (the run goes on for its own caller)
+   * @throws MediaException the run's own failure (the same immutable exception for every caller),
+   *     or 504 {@code M_UNKNOWN} when the wait runs out (the run goes on for its own caller)
    */
   V run(K key, Duration maxWait, Supplier<V> work) {
     CompletableFuture<V> mine = new CompletableFuture<>();
@@ -57,7 +57,10 @@ final class SingleFlight<K, V> {
     try {
       return future.get(maxWait.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
-      throw new MediaException(ErrorCode.M_UNKNOWN, 504, "Timed out waiting for the same request of another client; try again");
+      throw new MediaException(
+          ErrorCode.M_UNKNOWN,
+          504,
+          "Timed out waiting for the same request of another client; try again");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw MediaException.internal("Interrupted while waiting", e);

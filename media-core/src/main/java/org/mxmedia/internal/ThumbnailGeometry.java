@@ -12,11 +12,13 @@ import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 final class ThumbnailGeometry {
 
   /**
-   * Dynamic requests snap each dimension up to one of these, so at most
-   * {@code SNAP.length^2 * 2 methods * 2 (animated)} thumbnails exist per source, however many
-   * sizes clients ask for (synapse#11853).
+   * Dynamic requests snap each dimension up to one of these, so at most {@code SNAP.length^2 * 2
+   * methods * 2 (animated)} thumbnails exist per source, however many sizes clients ask for
+   * (synapse#11853).
    */
-  static final int[] SNAP = {32, 48, 64, 96, 128, 160, 240, 320, 360, 480, 640, 720, 800, 960, 1280, 1600, 1920};
+  static final int[] SNAP = {
+    32, 48, 64, 96, 128, 160, 240, 320, 360, 480, 640, 720, 800, 960, 1280, 1600, 1920
+  };
 
   private ThumbnailGeometry() {}
 
@@ -29,9 +31,9 @@ final class ThumbnailGeometry {
 
   /**
    * The size a request for {@code rw x rh} gives from a source of {@code sw x sh} (display
-   * orientation). Never upscaled; never smaller than requested unless the source is.
-   * {@code SCALE}: the source fitted inside the box. {@code CROP}: exactly the box's aspect
-   * ratio, at the box's size when the source covers it, else the largest such crop of the source.
+   * orientation). Never upscaled; never smaller than requested unless the source is. {@code SCALE}:
+   * the source fitted inside the box. {@code CROP}: exactly the box's aspect ratio, at the box's
+   * size when the source covers it, else the largest such crop of the source.
    */
   public static Target target(int sw, int sh, int rw, int rh, ThumbnailMethod method) {
     if (method == ThumbnailMethod.SCALE) {
@@ -51,7 +53,10 @@ final class ThumbnailGeometry {
     return new Target(Math.min(region[0], rw), Math.min(region[1], rh), method);
   }
 
-  /** The largest centred region of a {@code sw x sh} image with the aspect ratio {@code w:h}: {width, height}. */
+  /**
+   * The largest centred region of a {@code sw x sh} image with the aspect ratio {@code w:h}:
+   * {width, height}.
+   */
   public static int[] cropRegion(int sw, int sh, int w, int h) {
     if ((long) sw * h > (long) sh * w) {
       return new int[] {clamp(Math.round((double) sh * w / h), 1, sw), sh};
@@ -84,15 +89,16 @@ final class ThumbnailGeometry {
 
   /**
    * Chooses among {@code candidates} for a request whose exact target is {@code target}: the
-   * smallest one with the requested method that covers the target, else the smallest of any
-   * method that covers it, else the largest (with the requested method first). Never one
-   * smaller than the target while a larger one exists (synapse#1222).
+   * smallest one with the requested method that covers the target, else the smallest of any method
+   * that covers it, else the largest (with the requested method first). Never one smaller than the
+   * target while a larger one exists (synapse#1222).
    */
   public static <C extends Candidate> Optional<C> select(List<C> candidates, Target target) {
     Comparator<C> byArea = Comparator.comparingLong(Candidate::area);
-    Optional<C> covering = candidates.stream()
-        .filter(c -> c.method() == target.method() && covers(c, target))
-        .min(byArea);
+    Optional<C> covering =
+        candidates.stream()
+            .filter(c -> c.method() == target.method() && covers(c, target))
+            .min(byArea);
     if (covering.isPresent()) {
       return covering;
     }
@@ -101,7 +107,9 @@ final class ThumbnailGeometry {
       return covering;
     }
     return candidates.stream()
-        .max(Comparator.<C, Boolean>comparing(c -> c.method() == target.method()).thenComparing(byArea));
+        .max(
+            Comparator.<C, Boolean>comparing(c -> c.method() == target.method())
+                .thenComparing(byArea));
   }
 
   private static boolean covers(Candidate c, Target t) {

@@ -4,11 +4,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.mxmedia.UserId;
 
 /**
- * The bytes each user's uploads in progress have read so far, so that an allowance shared by
- * the uploader (a quota, {@code UploadPolicy.Allowance#sharedByUploader}) is shared for real:
- * each upload counts, besides its own bytes, those of the uploader's other uploads in progress
- * and of those that finished since it started (the store's usage, read when it was admitted,
- * does not include them). An entry lives only while its user has an upload in progress.
+ * The bytes each user's uploads in progress have read so far, so that an allowance shared by the
+ * uploader (a quota, {@code UploadPolicy.Allowance#sharedByUploader}) is shared for real: each
+ * upload counts, besides its own bytes, those of the uploader's other uploads in progress and of
+ * those that finished since it started (the store's usage, read when it was admitted, does not
+ * include them). An entry lives only while its user has an upload in progress.
  */
 final class UploadBudgets {
   private final ConcurrentHashMap<UserId, Account> accounts = new ConcurrentHashMap<>();
@@ -20,15 +20,18 @@ final class UploadBudgets {
   }
 
   /**
-   * Opens a ticket for an upload of {@code user}. Open it before the store's usage is read, so
-   * an upload that finishes in between is counted twice (safe) rather than not at all.
+   * Opens a ticket for an upload of {@code user}. Open it before the store's usage is read, so an
+   * upload that finishes in between is counted twice (safe) rather than not at all.
    */
   Ticket open(UserId user) {
-    Account a = accounts.compute(user, (k, v) -> {
-      Account account = v == null ? new Account() : v;
-      account.open++;
-      return account;
-    });
+    Account a =
+        accounts.compute(
+            user,
+            (k, v) -> {
+              Account account = v == null ? new Account() : v;
+              account.open++;
+              return account;
+            });
     synchronized (a) {
       return new Ticket(user, a, a.finished);
     }
@@ -54,9 +57,9 @@ final class UploadBudgets {
     }
 
     /**
-     * Adds {@code n} bytes read by this upload; returns the bytes that now count against a
-     * shared allowance: this upload's, the other uploads' in progress, and those finished since
-     * this one started.
+     * Adds {@code n} bytes read by this upload; returns the bytes that now count against a shared
+     * allowance: this upload's, the other uploads' in progress, and those finished since this one
+     * started.
      */
     long add(long n) {
       synchronized (account) {

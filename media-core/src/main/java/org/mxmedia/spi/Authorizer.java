@@ -1,8 +1,8 @@
 package org.mxmedia.spi;
 
 import java.util.Set;
-import org.mxmedia.UserId;
 import org.mxmedia.MediaRepository;
+import org.mxmedia.UserId;
 
 /** Says who may use the administrative operations ({@link MediaRepository#admin(UserId)}). */
 @FunctionalInterface

@@ -4,8 +4,8 @@ import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
- * The address of stored bytes: their SHA-256 as 64 lower-case hex characters. Safe as a file
- * name; storage layouts are derived from it alone.
+ * The address of stored bytes: their SHA-256 as 64 lower-case hex characters. Safe as a file name;
+ * storage layouts are derived from it alone.
  *
  * @param sha256 64 lower-case hex characters
  */

@@ -1,36 +1,38 @@
 package org.mxmedia.spi;
 
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Map;
-import org.mxmedia.ServerName;
-import java.io.Closeable;
-import java.io.InputStream;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.Collections;
+import org.mxmedia.ServerName;
 
 /**
- * The host's server-to-server transport: it resolves a server name, signs the request
- * ({@code X-Matrix}) and returns the raw response. The Matrix logic on top (which endpoint,
- * multipart parsing, legacy fallback, limits, retries) lives in the engine.
+ * The host's server-to-server transport: it resolves a server name, signs the request ({@code
+ * X-Matrix}) and returns the raw response. The Matrix logic on top (which endpoint, multipart
+ * parsing, legacy fallback, limits, retries) lives in the engine.
  */
 public interface FederationClient {
 
   /**
    * Sends a signed {@code GET} to {@code destination}.
    *
-   * @param path the absolute, already-encoded path, e.g. {@code /_matrix/federation/v1/media/download/abc}
+   * @param path the absolute, already-encoded path, e.g. {@code
+   *     /_matrix/federation/v1/media/download/abc}
    * @param query query parameters, unencoded
    * @param timeout the longest the whole exchange may take before the body starts
-   * @throws IOException when the server cannot be reached or the exchange fails; the engine
-   *     answers 502 and may back off from the server
+   * @throws IOException when the server cannot be reached or the exchange fails; the engine answers
+   *     502 and may back off from the server
    */
-  FederationResponse get(ServerName destination, String path, Map<String, String> query, Duration timeout)
+  FederationResponse get(
+      ServerName destination, String path, Map<String, String> query, Duration timeout)
       throws IOException;
 
   /**
@@ -46,7 +48,8 @@ public interface FederationClient {
    * @param headers the response headers (names compared case-insensitively by {@link #header})
    * @param body the body, read at most once
    */
-  record FederationResponse(int status, Map<String, List<String>> headers, InputStream body) implements Closeable {
+  record FederationResponse(int status, Map<String, List<String>> headers, InputStream body)
+      implements Closeable {
 
     public FederationResponse {
       Objects.requireNonNull(headers, "headers");

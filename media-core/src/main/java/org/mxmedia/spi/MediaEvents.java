@@ -3,8 +3,8 @@ package org.mxmedia.spi;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaRepository;
 
 /**
@@ -15,13 +15,13 @@ import org.mxmedia.MediaRepository;
  *
  * <p>Every method has a no-op default, so an implementation overrides only what it counts. The
  * methods are called synchronously on the thread doing the work (request threads, background
- * threads), often concurrently, so they must be thread-safe and cheap: increment a counter,
- * never block or do I/O. An exception one throws is caught, logged once per method, and ignored:
- * it never fails the request or the work that reported it.
+ * threads), often concurrently, so they must be thread-safe and cheap: increment a counter, never
+ * block or do I/O. An exception one throws is caught, logged once per method, and ignored: it never
+ * fails the request or the work that reported it.
  *
  * <p>Durations are measured with {@link System#nanoTime()} (never the repository's clock); sizes
- * are in bytes. No event carries a user id, media id or remote server name, so a meter keyed by
- * an event's fields has a bounded number of series whatever requests arrive.
+ * are in bytes. No event carries a user id, media id or remote server name, so a meter keyed by an
+ * event's fields has a bounded number of series whatever requests arrive.
  */
 public interface MediaEvents {
 
@@ -36,8 +36,8 @@ public interface MediaEvents {
   }
 
   /**
-   * Called once when the repository starts, with a live view of its background work for gauges
-   * (it may be read at any time, after {@link MediaRepository#close()} too).
+   * Called once when the repository starts, with a live view of its background work for gauges (it
+   * may be read at any time, after {@link MediaRepository#close()} too).
    */
   default void started(BackgroundWork work) {}
 
@@ -53,10 +53,16 @@ public interface MediaEvents {
   /** A thumbnail request was answered. */
   default void thumbnailServed(ThumbnailServed served) {}
 
-  /** A fetch of remote media from its origin ended (once per fetch, however many requests waited for it). */
+  /**
+   * A fetch of remote media from its origin ended (once per fetch, however many requests waited for
+   * it).
+   */
   default void remoteFetched(RemoteFetch fetch) {}
 
-  /** A public operation of the repository failed with a {@link MediaException} (or an unexpected exception, counted as 500 {@code M_UNKNOWN}). */
+  /**
+   * A public operation of the repository failed with a {@link MediaException} (or an unexpected
+   * exception, counted as 500 {@code M_UNKNOWN}).
+   */
   default void failed(Failure failure) {}
 
   /** A call to the metadata store or a storage returned or threw. */
@@ -74,7 +80,8 @@ public interface MediaEvents {
   /**
    * A stored upload.
    *
-   * @param pending whether it sent the bytes of an asynchronous upload ({@link MediaRepository#uploadPending})
+   * @param pending whether it sent the bytes of an asynchronous upload ({@link
+   *     MediaRepository#uploadPending})
    * @param bytes its size in bytes, {@code >= 0}
    * @param duration from the call's start to the record written, body reading included
    */
@@ -109,14 +116,16 @@ public interface MediaEvents {
   /**
    * One decode of a source image.
    *
-   * @param stored the thumbnails it stored ({@code 0} when it failed, or every one came out bigger than the source)
+   * @param stored the thumbnails it stored ({@code 0} when it failed, or every one came out bigger
+   *     than the source)
    * @param failed whether the image could not be decoded
    * @param configuredSizes whether it made the configured sizes (in the background after an upload
    *     or fetch, or for the first request), rather than one size a request asked for (dynamic,
    *     animated, or one whose bytes were lost)
    * @param duration the decode and the storing of its thumbnails
    */
-  record ThumbnailGeneration(int stored, boolean failed, boolean configuredSizes, Duration duration) {
+  record ThumbnailGeneration(
+      int stored, boolean failed, boolean configuredSizes, Duration duration) {
     public ThumbnailGeneration {
       Objects.requireNonNull(duration, "duration");
     }
@@ -125,7 +134,8 @@ public interface MediaEvents {
   /**
    * A thumbnail request answered.
    *
-   * @param fromSource whether the source image itself answered (no stored thumbnail was smaller and big enough)
+   * @param fromSource whether the source image itself answered (no stored thumbnail was smaller and
+   *     big enough)
    * @param bytes the length of what was served, in bytes
    */
   record ThumbnailServed(boolean fromSource, long bytes) {}
@@ -173,7 +183,8 @@ public interface MediaEvents {
    *
    * @param plugin which kind
    * @param name the storage's {@link StorageProvider#name()}, or {@code "store"}
-   * @param method the SPI method's name ({@code insertLocalMedia}, {@code fetch}, {@code commit}, ...)
+   * @param method the SPI method's name ({@code insertLocalMedia}, {@code fetch}, {@code commit},
+   *     ...)
    * @param duration how long it ran (for {@code fetch}, until the content was opened, not read)
    * @param failed whether it threw
    */
@@ -198,4 +209,3 @@ public interface MediaEvents {
     int accessTimesWaiting();
   }
 }
-

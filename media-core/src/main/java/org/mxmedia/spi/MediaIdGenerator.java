@@ -16,7 +16,10 @@ public interface MediaIdGenerator {
     return randomLetters(new SecureRandom(), 24);
   }
 
-  /** {@code length} random ASCII letters from {@code random} (a seeded one makes tests deterministic). */
+  /**
+   * {@code length} random ASCII letters from {@code random} (a seeded one makes tests
+   * deterministic).
+   */
   static MediaIdGenerator randomLetters(RandomGenerator random, int length) {
     if (length < 1 || length > MediaId.MAX_LENGTH) {
       throw new IllegalArgumentException("length must be 1.." + MediaId.MAX_LENGTH + ": " + length);

@@ -1,84 +1,84 @@
 package org.mxmedia.spi;
 
 import java.time.Instant;
-import org.mxmedia.internal.InMemoryMediaStore;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import org.mxmedia.MediaId;
-import org.mxmedia.MediaAdmin.MediaQuery;
-import org.mxmedia.MediaAdmin.MediaUsage;
-import org.mxmedia.MxcUri;
-import org.mxmedia.MediaAdmin.Page;
-import org.mxmedia.MediaAdmin.StatisticsQuery;
-import org.mxmedia.UserId;
-import org.mxmedia.MediaAdmin.UserMediaStatistics;
-import java.util.Objects;
-import org.mxmedia.ServerName;
-import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.mxmedia.MediaAdmin.MediaQuery;
+import org.mxmedia.MediaAdmin.MediaUsage;
+import org.mxmedia.MediaAdmin.Page;
+import org.mxmedia.MediaAdmin.StatisticsQuery;
+import org.mxmedia.MediaAdmin.UserMediaStatistics;
+import org.mxmedia.MediaId;
+import org.mxmedia.MxcUri;
+import org.mxmedia.ServerName;
+import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
+import org.mxmedia.UserId;
+import org.mxmedia.internal.InMemoryMediaStore;
 
 /**
- * The metadata of a media repository. Every method is one atomic unit: it either happens whole
- * or not at all, and concurrent calls (from threads, or from processes sharing one database)
- * behave as if they ran one after another. Implementations pass
- * {@code org.mxmedia.testkit.MediaStoreContract}.
+ * The metadata of a media repository. Every method is one atomic unit: it either happens whole or
+ * not at all, and concurrent calls (from threads, or from processes sharing one database) behave as
+ * if they ran one after another. Implementations pass {@code
+ * org.mxmedia.testkit.MediaStoreContract}.
  *
- * <p>Arguments are never null (the package is {@code @NullMarked}); results are never null
- * ({@link Optional} or an empty list for "nothing"). Instants are stored at least to the
- * millisecond; the engine passes instants truncated to milliseconds, and an implementation
- * compares the instants it is given with the ones it stored at that precision.
+ * <p>Arguments are never null (the package is {@code @NullMarked}); results are never null ({@link
+ * Optional} or an empty list for "nothing"). Instants are stored at least to the millisecond; the
+ * engine passes instants truncated to milliseconds, and an implementation compares the instants it
+ * is given with the ones it stored at that precision.
  *
  * <h2>Blob references</h2>
  *
- * Bytes are stored by content ({@link BlobKey}) and shared by every record with the same hash.
- * The store counts the references to each blob: one per record (local media, cached remote
- * media, thumbnail) and one per <em>reservation</em> held by an operation in flight. A blob the
- * store knows has an <em>entry</em>: its count, and at most one <em>deletion claim</em> (the
- * instant it was made). The engine follows one protocol:
+ * Bytes are stored by content ({@link BlobKey}) and shared by every record with the same hash. The
+ * store counts the references to each blob: one per record (local media, cached remote media,
+ * thumbnail) and one per <em>reservation</em> held by an operation in flight. A blob the store
+ * knows has an <em>entry</em>: its count, and at most one <em>deletion claim</em> (the instant it
+ * was made). The engine follows one protocol:
  *
  * <ol>
- *   <li>{@link #reserveBlob} before it makes a blob's bytes visible, so no deletion can start
- *       while it works with them;
- *   <li>{@link #insertLocalMedia}, {@link #completePending}, {@link #insertRemoteMedia} and
- *       {@link #insertThumbnail} turn one reservation into the record's reference (the count does
- *       not change); {@link #releaseBlob} gives it up instead;
- *   <li>{@link #deleteLocalMedia}, {@link #deleteRemoteMedia}, {@link #deleteThumbnail} and
- *       {@link #deleteThumbnails} drop the records' references;
+ *   <li>{@link #reserveBlob} before it makes a blob's bytes visible, so no deletion can start while
+ *       it works with them;
+ *   <li>{@link #insertLocalMedia}, {@link #completePending}, {@link #insertRemoteMedia} and {@link
+ *       #insertThumbnail} turn one reservation into the record's reference (the count does not
+ *       change); {@link #releaseBlob} gives it up instead;
+ *   <li>{@link #deleteLocalMedia}, {@link #deleteRemoteMedia}, {@link #deleteThumbnail} and {@link
+ *       #deleteThumbnails} drop the records' references;
  *   <li>bytes are deleted only by the holder of a deletion claim it won: {@link
- *       #claimBlobForDeletion} succeeds only at count zero with no claim, and from then on
- *       {@link #reserveBlob} answers {@link Reservation#BEING_DELETED}, so the count stays zero;
+ *       #claimBlobForDeletion} succeeds only at count zero with no claim, and from then on {@link
+ *       #reserveBlob} answers {@link Reservation#BEING_DELETED}, so the count stays zero;
  *   <li>the holder ends its claim with {@link #forgetBlob} once every copy of the bytes is gone
  *       (the entry goes), or with {@link #cancelDeletion} when it could not delete them all (the
- *       entry stays at count zero, unclaimed, and a later sweep tries again). Both name the
- *       claim by its instant and are no-ops for any other claim, so a holder whose claim was
- *       taken over can no longer end its successor's.
+ *       entry stays at count zero, unclaimed, and a later sweep tries again). Both name the claim
+ *       by its instant and are no-ops for any other claim, so a holder whose claim was taken over
+ *       can no longer end its successor's.
  * </ol>
  *
  * <h3>Abandoned claims</h3>
  *
  * A process may die holding a claim. Such a claim is <em>abandoned</em> once it is older than a
- * staleness bound the engine chooses (5 minutes: far longer than a deletion takes; the engine
- * also stops deleting under its own claim well before that age). {@link #takeOverDeletion} hands
- * an abandoned claim to a new holder: it succeeds only for a claimed blob at count zero whose
- * claim is older than {@code claimedBefore}, and renews the claim to {@code now}; since {@code now}
- * is never before {@code claimedBefore}, of several concurrent takers exactly one succeeds. The
- * instants come from each process's injected clock, so the processes sharing a store must keep
- * their clocks in step to well within the bound. Within one process the engine also holds a lock
- * for the whole claim, delete, forget of a blob, so it never takes over its own live deletion.
+ * staleness bound the engine chooses (5 minutes: far longer than a deletion takes; the engine also
+ * stops deleting under its own claim well before that age). {@link #takeOverDeletion} hands an
+ * abandoned claim to a new holder: it succeeds only for a claimed blob at count zero whose claim is
+ * older than {@code claimedBefore}, and renews the claim to {@code now}; since {@code now} is never
+ * before {@code claimedBefore}, of several concurrent takers exactly one succeeds. The instants
+ * come from each process's injected clock, so the processes sharing a store must keep their clocks
+ * in step to well within the bound. Within one process the engine also holds a lock for the whole
+ * claim, delete, forget of a blob, so it never takes over its own live deletion.
  *
  * <h3>Reservations of a store instance that stops</h3>
  *
- * A reservation belongs to the store instance that took it, and only that instance can transfer
- * or release it: a transfer or release without one throws {@link IllegalStateException} and
- * changes nothing. A process that dies between {@link #reserveBlob} and the record would leave the
- * count above zero forever, so a store shared by processes that can die on their own (a database)
- * keeps, per instance, its reservations and a <em>lease</em>: the engine renews it every minute
- * ({@link #renewLease}), and its sweep releases the reservations of instances whose lease expired
- * ({@link #releaseAbandonedReservations}, 5 minutes); their counts drop, and blobs left at zero are
- * deleted by the sweep like any other. An instance never releases its own reservations. A store
- * whose reservations die with the engine (in memory) keeps no leases: the defaults do nothing.
+ * A reservation belongs to the store instance that took it, and only that instance can transfer or
+ * release it: a transfer or release without one throws {@link IllegalStateException} and changes
+ * nothing. A process that dies between {@link #reserveBlob} and the record would leave the count
+ * above zero forever, so a store shared by processes that can die on their own (a database) keeps,
+ * per instance, its reservations and a <em>lease</em>: the engine renews it every minute ({@link
+ * #renewLease}), and its sweep releases the reservations of instances whose lease expired ({@link
+ * #releaseAbandonedReservations}, 5 minutes); their counts drop, and blobs left at zero are deleted
+ * by the sweep like any other. An instance never releases its own reservations. A store whose
+ * reservations die with the engine (in memory) keeps no leases: the defaults do nothing.
  *
  * <p>Exceptions: implementations throw unchecked exceptions for faults (a database that is down);
  * the engine turns them into a logged 500 {@code M_UNKNOWN}. A method that is called against the
@@ -125,11 +125,12 @@ public interface MediaStore {
   // ---- local media
 
   /**
-   * Stores a new local media record, transferring one reservation of {@code media.blob()} to it.
-   * If that blob is quarantined by hash ({@link #setQuarantinedByHash}) the record is stored
+   * Stores a new local media record, transferring one reservation of {@code media.blob()} to it. If
+   * that blob is quarantined by hash ({@link #setQuarantinedByHash}) the record is stored
    * quarantined.
    *
-   * @return false, storing nothing, when the media id is already used (by media or a pending upload)
+   * @return false, storing nothing, when the media id is already used (by media or a pending
+   *     upload)
    * @throws IllegalStateException storing nothing, when this instance holds no reservation of the
    *     blob (for example it was released because this instance's lease expired)
    */
@@ -141,7 +142,10 @@ public interface MediaStore {
   /** Removes a local media record and drops its blob reference; returns the removed record. */
   Optional<LocalMedia> deleteLocalMedia(MediaId mediaId);
 
-  /** Sets {@code lastAccessedAt} of each listed media to the later of its stored and given time; unknown ids are ignored. */
+  /**
+   * Sets {@code lastAccessedAt} of each listed media to the later of its stored and given time;
+   * unknown ids are ignored.
+   */
   void recordAccess(Map<MediaId, Instant> accessTimes);
 
   /** The count and total size of local media {@code uploader} created at or after {@code since}. */
@@ -149,8 +153,8 @@ public interface MediaStore {
 
   /**
    * One page of the local media {@code uploader} uploaded, in {@code query}'s order (ties by
-   * ascending media id; text compared by Unicode code point, a missing upload name as
-   * {@code ""}), with the number of all their media. Read in one consistent snapshot.
+   * ascending media id; text compared by Unicode code point, a missing upload name as {@code ""}),
+   * with the number of all their media. Read in one consistent snapshot.
    */
   Page<LocalMedia> localMediaOf(UserId uploader, MediaQuery query);
 
@@ -163,14 +167,15 @@ public interface MediaStore {
   int quarantineLocalMediaOf(UserId uploader);
 
   /**
-   * Up to {@code limit} local media last accessed before {@code before} and larger than
-   * {@code sizeGreaterThan} bytes, quarantined and protected ones included, whose media id is
-   * after {@code after} (when given), by ascending media id: a deletion pages through them by the
-   * last id it saw.
+   * Up to {@code limit} local media last accessed before {@code before} and larger than {@code
+   * sizeGreaterThan} bytes, quarantined and protected ones included, whose media id is after {@code
+   * after} (when given), by ascending media id: a deletion pages through them by the last id it
+   * saw.
    *
    * @param limit at least one
    */
-  List<LocalMedia> localMediaAccessedBefore(Instant before, long sizeGreaterThan, Optional<MediaId> after, int limit);
+  List<LocalMedia> localMediaAccessedBefore(
+      Instant before, long sizeGreaterThan, Optional<MediaId> after, int limit);
 
   /**
    * One page of the quarantined local media, by ascending media id, with how many there are in all.
@@ -191,9 +196,9 @@ public interface MediaStore {
 
   /**
    * One page of the uploaders of local media created in {@code query}'s period (and matching its
-   * search term), each with the count and total size of those media, in {@code query}'s order
-   * (ties by ascending user id), with how many such uploaders there are in all. Display names are
-   * always empty (the host's {@link UserDirectory} knows them). Read in one consistent snapshot.
+   * search term), each with the count and total size of those media, in {@code query}'s order (ties
+   * by ascending user id), with how many such uploaders there are in all. Display names are always
+   * empty (the host's {@link UserDirectory} knows them). Read in one consistent snapshot.
    */
   Page<UserMediaStatistics> mediaStatistics(StatisticsQuery query);
 
@@ -204,20 +209,29 @@ public interface MediaStore {
    * it. If that blob is quarantined by hash the record is stored quarantined.
    *
    * @return false, storing nothing, when that remote media is already cached
-   * @throws IllegalStateException storing nothing, when this instance holds no reservation of the blob
+   * @throws IllegalStateException storing nothing, when this instance holds no reservation of the
+   *     blob
    */
   boolean insertRemoteMedia(RemoteMedia media);
 
   /** The cached record of remote media, if any. */
   Optional<RemoteMedia> remoteMedia(MxcUri uri);
 
-  /** Removes a cached remote media record and drops its blob reference; returns the removed record. */
+  /**
+   * Removes a cached remote media record and drops its blob reference; returns the removed record.
+   */
   Optional<RemoteMedia> deleteRemoteMedia(MxcUri uri);
 
-  /** Up to {@code limit} cached remote media last accessed before {@code before}, least recently accessed first. */
+  /**
+   * Up to {@code limit} cached remote media last accessed before {@code before}, least recently
+   * accessed first.
+   */
   List<RemoteMedia> remoteMediaAccessedBefore(Instant before, int limit);
 
-  /** Sets {@code lastAccessedAt} of each listed remote media to the later of its stored and given time. */
+  /**
+   * Sets {@code lastAccessedAt} of each listed remote media to the later of its stored and given
+   * time.
+   */
   void recordRemoteAccess(Map<MxcUri, Instant> accessTimes);
 
   /** Quarantines or releases cached remote media; empty if it is not cached. */
@@ -235,14 +249,17 @@ public interface MediaStore {
 
   /**
    * Quarantines (or releases) every local media record whose bytes are {@code blob}, except those
-   * safe from quarantine, and every cached remote media with those bytes, and remembers the hash, so later uploads of the same bytes are
-   * quarantined as they are stored.
+   * safe from quarantine, and every cached remote media with those bytes, and remembers the hash,
+   * so later uploads of the same bytes are quarantined as they are stored.
    *
    * @return how many records changed
    */
   int setQuarantinedByHash(BlobKey blob, boolean quarantined);
 
-  /** Protects (or unprotects) one local media record from quarantine; empty if there is no such media. */
+  /**
+   * Protects (or unprotects) one local media record from quarantine; empty if there is no such
+   * media.
+   */
   Optional<LocalMedia> setSafeFromQuarantine(MediaId mediaId, boolean safe);
 
   // ---- pending (asynchronous) uploads
@@ -292,14 +309,14 @@ public interface MediaStore {
   /**
    * Removes one thumbnail record, matched by {@link ThumbnailRecord#sameKey} and naming the same
    * blob, and drops its blob reference; false if absent. Matching the blob too means a caller that
-   * found a record's bytes lost never drops the record another caller has just regenerated in
-   * their place.
+   * found a record's bytes lost never drops the record another caller has just regenerated in their
+   * place.
    */
   boolean deleteThumbnail(ThumbnailRecord thumbnail);
 
   /**
-   * Removes every thumbnail of {@code source} and drops their blob references; returns exactly
-   * what was removed (bounded as {@link #thumbnails}).
+   * Removes every thumbnail of {@code source} and drops their blob references; returns exactly what
+   * was removed (bounded as {@link #thumbnails}).
    */
   List<ThumbnailRecord> deleteThumbnails(BlobKey source);
 
@@ -308,8 +325,8 @@ public interface MediaStore {
   /**
    * Takes one reference to {@code blob}, creating its entry at count one if it has none.
    *
-   * @return {@link Reservation#RESERVED}, or {@link Reservation#BEING_DELETED} (changing
-   *     nothing) while the blob is claimed for deletion
+   * @return {@link Reservation#RESERVED}, or {@link Reservation#BEING_DELETED} (changing nothing)
+   *     while the blob is claimed for deletion
    */
   Reservation reserveBlob(BlobKey blob);
 
@@ -391,21 +408,22 @@ public interface MediaStore {
   /**
    * Releases the reservations held by other instances of this store whose lease was last renewed
    * before {@code expiredBefore} (they stopped without giving their reservations up): each blob's
-   * count drops by the reservations released, the instance's lease goes, and a blob left at zero
-   * is listed by {@link #unreferencedBlobs}. An instance holding reservations that this call sees
+   * count drops by the reservations released, the instance's lease goes, and a blob left at zero is
+   * listed by {@link #unreferencedBlobs}. An instance holding reservations that this call sees
    * without any lease (it stopped before its first renewal) counts as renewed at {@code now}. This
-   * instance's own reservations are never released. Of concurrent calls, each abandoned
-   * reservation is released by exactly one. The default does nothing and returns zero.
+   * instance's own reservations are never released. Of concurrent calls, each abandoned reservation
+   * is released by exactly one. The default does nothing and returns zero.
    *
-   * @param expiredBefore exclusive bound on the last renewal of the leases to end (the engine passes
-   *     {@code now} minus its lease of 5 minutes)
+   * @param expiredBefore exclusive bound on the last renewal of the leases to end (the engine
+   *     passes {@code now} minus its lease of 5 minutes)
    * @param now the caller's instant, not before {@code expiredBefore}
    * @return how many reservation entries were released: one per blob per stopped instance
    * @throws IllegalArgumentException when {@code now} is before {@code expiredBefore}
    */
   default int releaseAbandonedReservations(Instant expiredBefore, Instant now) {
     if (now.isBefore(expiredBefore)) {
-      throw new IllegalArgumentException("now (" + now + ") is before expiredBefore (" + expiredBefore + ")");
+      throw new IllegalArgumentException(
+          "now (" + now + ") is before expiredBefore (" + expiredBefore + ")");
     }
     return 0;
   }
@@ -413,12 +431,12 @@ public interface MediaStore {
   // ---- claims of work (one remote fetch, one thumbnail generation, cluster-wide)
 
   /**
-   * Claims the work named {@code work} (for example one remote fetch or one thumbnail to make)
-   * for {@code owner} until {@code until}, so that repositories sharing this store do it once in
-   * all: succeeds when no claim of it exists, when the existing claim expired at or before
-   * {@code now}, or when {@code owner} holds it already (which extends it to {@code until}). Of
-   * concurrent claims of one work by different owners at most one succeeds. The engine renews a
-   * claim while it works and releases it when done; a claim whose owner died expires.
+   * Claims the work named {@code work} (for example one remote fetch or one thumbnail to make) for
+   * {@code owner} until {@code until}, so that repositories sharing this store do it once in all:
+   * succeeds when no claim of it exists, when the existing claim expired at or before {@code now},
+   * or when {@code owner} holds it already (which extends it to {@code until}). Of concurrent
+   * claims of one work by different owners at most one succeeds. The engine renews a claim while it
+   * works and releases it when done; a claim whose owner died expires.
    *
    * <p>The default always succeeds: right for a store only one repository uses.
    *
@@ -432,17 +450,20 @@ public interface MediaStore {
     return true;
   }
 
-  /** Ends {@code owner}'s claim of {@code work}; a no-op when it holds none (it expired and another took it). */
+  /**
+   * Ends {@code owner}'s claim of {@code work}; a no-op when it holds none (it expired and another
+   * took it).
+   */
   default void releaseWork(String work, String owner) {}
 
   // ---- retention and the remote cache's space bound
 
   /**
-   * Removes, in one atomic step, up to {@code limit} local media last accessed before
-   * {@code before} that are neither quarantined nor safe from quarantine (Synapse's
-   * {@code media_retention} keeps both), least recently accessed first; drops their blob
-   * references and frees their ids, as {@link #deleteLocalMedia}. An access recorded before the
-   * call keeps a media.
+   * Removes, in one atomic step, up to {@code limit} local media last accessed before {@code
+   * before} that are neither quarantined nor safe from quarantine (Synapse's {@code
+   * media_retention} keeps both), least recently accessed first; drops their blob references and
+   * frees their ids, as {@link #deleteLocalMedia}. An access recorded before the call keeps a
+   * media.
    *
    * @param limit at least one
    * @return exactly the removed records
@@ -459,15 +480,18 @@ public interface MediaStore {
    */
   List<RemoteMedia> deleteRemoteMediaAccessedBefore(Instant before, int limit);
 
-  /** The total size in bytes of the cached remote media records (bytes shared by records count once per record). */
+  /**
+   * The total size in bytes of the cached remote media records (bytes shared by records count once
+   * per record).
+   */
   long remoteMediaBytes();
 
   // ---- the URL preview cache
 
   /**
-   * Caches a preview. Stores without a cache keep the defaults: previews are then fetched again
-   * for each request that does not join one in flight, and their images stay as ordinary media
-   * of the user who asked.
+   * Caches a preview. Stores without a cache keep the defaults: previews are then fetched again for
+   * each request that does not join one in flight, and their images stay as ordinary media of the
+   * user who asked.
    *
    * @return false, storing nothing, when a preview of the same URL fetched at the same instant
    *     exists; the default stores nothing and returns false
@@ -477,8 +501,8 @@ public interface MediaStore {
   }
 
   /**
-   * The cached preview of {@code url} to answer for the instant {@code at} (as Synapse's history
-   * of previews): of the previews fetched at or before {@code at} and not expired at {@code at}
+   * The cached preview of {@code url} to answer for the instant {@code at} (as Synapse's history of
+   * previews): of the previews fetched at or before {@code at} and not expired at {@code at}
    * ({@code expiresAt} after it), the one fetched last; failing that, the preview fetched first
    * after {@code at}, expired or not. Empty when there is none; the default has none.
    */
@@ -487,8 +511,8 @@ public interface MediaStore {
   }
 
   /**
-   * Up to {@code limit} cached previews that expired at or before {@code now}, those that
-   * expired first first, for the sweep that deletes them (and their images). The default has none.
+   * Up to {@code limit} cached previews that expired at or before {@code now}, those that expired
+   * first first, for the sweep that deletes them (and their images). The default has none.
    *
    * @param limit at least one
    */
@@ -498,7 +522,8 @@ public interface MediaStore {
 
   /**
    * Removes the cached preview of {@code url} fetched at {@code fetchedAt}; returns what was
-   * removed (its image's media record stays, for the engine to delete). The default removes nothing.
+   * removed (its image's media record stays, for the engine to delete). The default removes
+   * nothing.
    */
   default Optional<UrlPreviewRecord> deleteUrlPreview(String url, Instant fetchedAt) {
     return Optional.empty();
@@ -514,7 +539,8 @@ public interface MediaStore {
    * @param size its length in bytes
    * @param blob where its bytes are stored
    * @param createdAt when it was uploaded
-   * @param lastAccessedAt when it was last downloaded (initially {@code createdAt}); updated in batches
+   * @param lastAccessedAt when it was last downloaded (initially {@code createdAt}); updated in
+   *     batches
    * @param quarantined whether it is quarantined (then it is served to nobody)
    * @param safeFromQuarantine whether it is protected from quarantine
    */
@@ -545,21 +571,66 @@ public interface MediaStore {
 
     /** A new, unflagged record accessed at its creation. */
     public static LocalMedia uploaded(
-        MediaId mediaId, String contentType, Optional<String> uploadName, UserId uploader, long size,
-        BlobKey blob, Instant createdAt) {
-      return new LocalMedia(mediaId, contentType, uploadName, uploader, size, blob, createdAt, createdAt, false, false);
+        MediaId mediaId,
+        String contentType,
+        Optional<String> uploadName,
+        UserId uploader,
+        long size,
+        BlobKey blob,
+        Instant createdAt) {
+      return new LocalMedia(
+          mediaId,
+          contentType,
+          uploadName,
+          uploader,
+          size,
+          blob,
+          createdAt,
+          createdAt,
+          false,
+          false);
     }
 
     public LocalMedia withQuarantined(boolean quarantined) {
-      return new LocalMedia(mediaId, contentType, uploadName, uploader, size, blob, createdAt, lastAccessedAt, quarantined, safeFromQuarantine);
+      return new LocalMedia(
+          mediaId,
+          contentType,
+          uploadName,
+          uploader,
+          size,
+          blob,
+          createdAt,
+          lastAccessedAt,
+          quarantined,
+          safeFromQuarantine);
     }
 
     public LocalMedia withSafeFromQuarantine(boolean safe) {
-      return new LocalMedia(mediaId, contentType, uploadName, uploader, size, blob, createdAt, lastAccessedAt, quarantined, safe);
+      return new LocalMedia(
+          mediaId,
+          contentType,
+          uploadName,
+          uploader,
+          size,
+          blob,
+          createdAt,
+          lastAccessedAt,
+          quarantined,
+          safe);
     }
 
     public LocalMedia withLastAccessedAt(Instant at) {
-      return new LocalMedia(mediaId, contentType, uploadName, uploader, size, blob, createdAt, at, quarantined, safeFromQuarantine);
+      return new LocalMedia(
+          mediaId,
+          contentType,
+          uploadName,
+          uploader,
+          size,
+          blob,
+          createdAt,
+          at,
+          quarantined,
+          safeFromQuarantine);
     }
   }
 
@@ -601,8 +672,15 @@ public interface MediaStore {
    * @param quarantined whether it is quarantined here
    */
   record RemoteMedia(
-      ServerName origin, MediaId mediaId, String contentType, Optional<String> uploadName, long size, BlobKey blob,
-      Instant cachedAt, Instant lastAccessedAt, boolean quarantined) {
+      ServerName origin,
+      MediaId mediaId,
+      String contentType,
+      Optional<String> uploadName,
+      long size,
+      BlobKey blob,
+      Instant cachedAt,
+      Instant lastAccessedAt,
+      boolean quarantined) {
 
     public RemoteMedia {
       Objects.requireNonNull(origin, "origin");
@@ -618,8 +696,14 @@ public interface MediaStore {
     }
 
     /** A new, unflagged record accessed when cached. */
-    public static RemoteMedia cached(ServerName origin, MediaId mediaId, String contentType, Optional<String> uploadName,
-        long size, BlobKey blob, Instant at) {
+    public static RemoteMedia cached(
+        ServerName origin,
+        MediaId mediaId,
+        String contentType,
+        Optional<String> uploadName,
+        long size,
+        BlobKey blob,
+        Instant at) {
       return new RemoteMedia(origin, mediaId, contentType, uploadName, size, blob, at, at, false);
     }
 
@@ -628,11 +712,21 @@ public interface MediaStore {
     }
 
     public RemoteMedia withQuarantined(boolean quarantined) {
-      return new RemoteMedia(origin, mediaId, contentType, uploadName, size, blob, cachedAt, lastAccessedAt, quarantined);
+      return new RemoteMedia(
+          origin,
+          mediaId,
+          contentType,
+          uploadName,
+          size,
+          blob,
+          cachedAt,
+          lastAccessedAt,
+          quarantined);
     }
 
     public RemoteMedia withLastAccessedAt(Instant at) {
-      return new RemoteMedia(origin, mediaId, contentType, uploadName, size, blob, cachedAt, at, quarantined);
+      return new RemoteMedia(
+          origin, mediaId, contentType, uploadName, size, blob, cachedAt, at, quarantined);
     }
   }
 
@@ -651,8 +745,15 @@ public interface MediaStore {
    * @param createdAt when it was made
    */
   record ThumbnailRecord(
-      BlobKey source, int width, int height, ThumbnailMethod method, boolean animated, String contentType, long size,
-      BlobKey blob, Instant createdAt) {
+      BlobKey source,
+      int width,
+      int height,
+      ThumbnailMethod method,
+      boolean animated,
+      String contentType,
+      long size,
+      BlobKey blob,
+      Instant createdAt) {
 
     public ThumbnailRecord {
       Objects.requireNonNull(source, "source");
@@ -661,14 +762,21 @@ public interface MediaStore {
       Objects.requireNonNull(blob, "blob");
       Objects.requireNonNull(createdAt, "createdAt");
       if (width < 1 || height < 1 || size < 0) {
-        throw new IllegalArgumentException("impossible thumbnail " + width + "x" + height + ", " + size + " bytes");
+        throw new IllegalArgumentException(
+            "impossible thumbnail " + width + "x" + height + ", " + size + " bytes");
       }
     }
 
-    /** Whether this record and {@code other} are the same thumbnail: same source, size, method and animation. */
+    /**
+     * Whether this record and {@code other} are the same thumbnail: same source, size, method and
+     * animation.
+     */
     public boolean sameKey(ThumbnailRecord other) {
-      return source.equals(other.source) && width == other.width && height == other.height
-          && method == other.method && animated == other.animated;
+      return source.equals(other.source)
+          && width == other.width
+          && height == other.height
+          && method == other.method
+          && animated == other.animated;
     }
   }
 
@@ -676,15 +784,20 @@ public interface MediaStore {
    * One cached preview of a URL, shared by the repositories that use the store. A URL may have
    * several (fetched at different times); the pair of {@code url} and {@code fetchedAt} names one.
    *
-   * @param url the URL as requested (an absolute {@code http} or {@code https} URL, at most
-   *     {@link #MAX_URL_LENGTH} characters)
+   * @param url the URL as requested (an absolute {@code http} or {@code https} URL, at most {@link
+   *     #MAX_URL_LENGTH} characters)
    * @param fetchedAt when the page was fetched (milliseconds)
-   * @param expiresAt when it stops being served and may be deleted with its image, after {@code fetchedAt}
-   * @param properties the preview's keys and values, each a {@link String}, {@link Long} or
-   *     {@link Double}, in the order given (stores keep the order)
+   * @param expiresAt when it stops being served and may be deleted with its image, after {@code
+   *     fetchedAt}
+   * @param properties the preview's keys and values, each a {@link String}, {@link Long} or {@link
+   *     Double}, in the order given (stores keep the order)
    * @param image the local media holding the preview's image, if it has one: deleted with the entry
    */
-  record UrlPreviewRecord(String url, Instant fetchedAt, Instant expiresAt, Map<String, Object> properties,
+  record UrlPreviewRecord(
+      String url,
+      Instant fetchedAt,
+      Instant expiresAt,
+      Map<String, Object> properties,
       Optional<MediaId> image) {
 
     /** The longest URL previewed, in characters. */
@@ -692,8 +805,8 @@ public interface MediaStore {
 
     /**
      * @throws IllegalArgumentException for an empty or too long URL, {@code expiresAt} not after
-     *     {@code fetchedAt}, a value of another type, or a key or string value holding U+0000 (which
-     *     SQL text cannot)
+     *     {@code fetchedAt}, a value of another type, or a key or string value holding U+0000
+     *     (which SQL text cannot)
      */
     public UrlPreviewRecord {
       Objects.requireNonNull(url, "url");
@@ -710,7 +823,8 @@ public interface MediaStore {
       for (Map.Entry<String, Object> e : properties.entrySet()) {
         Object v = Objects.requireNonNull(e.getValue(), e.getKey());
         if (!(v instanceof String || v instanceof Long || v instanceof Double)) {
-          throw new IllegalArgumentException("the value of " + e.getKey() + " is not a String, Long or Double");
+          throw new IllegalArgumentException(
+              "the value of " + e.getKey() + " is not a String, Long or Double");
         }
         if (e.getKey().indexOf(0) >= 0 || (v instanceof String str && str.indexOf(0) >= 0)) {
           throw new IllegalArgumentException("a key or value holds U+0000");

@@ -1,27 +1,27 @@
 package org.mxmedia.spi;
 
-import java.io.IOException;
-import org.mxmedia.internal.InMemoryStorage;
-import java.nio.file.Path;
-import java.util.Optional;
 import java.io.Closeable;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.mxmedia.internal.InMemoryStorage;
 
 /**
  * The storage every blob passes through. Uploads are staged in it ({@link #stage}) and become
- * visible whole or not at all ({@link StagedBlob#commit}). It may keep blobs as local files
- * ({@code FileSystemStorage}) or elsewhere (object storage, memory): when it has no local file of
- * a blob the engine fetches the bytes into its own bounded local cache whenever it needs a file
- * (to thumbnail, or to copy to a provider). Implementations pass
- * {@code org.mxmedia.testkit.PrimaryStorageContract}.
+ * visible whole or not at all ({@link StagedBlob#commit}). It may keep blobs as local files ({@code
+ * FileSystemStorage}) or elsewhere (object storage, memory): when it has no local file of a blob
+ * the engine fetches the bytes into its own bounded local cache whenever it needs a file (to
+ * thumbnail, or to copy to a provider). Implementations pass {@code
+ * org.mxmedia.testkit.PrimaryStorageContract}.
  */
 public interface PrimaryStorage extends StorageProvider {
 
   /**
-   * A new, empty storage holding blobs in memory, for tests and harnesses (see
-   * {@link MediaStore#inMemory()}). Every blob is a byte array, so memory grows with what is
-   * stored: not for production. It passes {@code org.mxmedia.testkit.PrimaryStorageContract}.
+   * A new, empty storage holding blobs in memory, for tests and harnesses (see {@link
+   * MediaStore#inMemory()}). Every blob is a byte array, so memory grows with what is stored: not
+   * for production. It passes {@code org.mxmedia.testkit.PrimaryStorageContract}.
    */
   static PrimaryStorage inMemory() {
     return new InMemoryStorage();
@@ -32,8 +32,8 @@ public interface PrimaryStorage extends StorageProvider {
 
   /**
    * The local file holding the committed blob {@code key}, for storages that keep blobs as local
-   * files; empty when this storage keeps its blobs elsewhere or does not hold {@code key}. The
-   * file must not be modified; it lasts while the blob is stored.
+   * files; empty when this storage keeps its blobs elsewhere or does not hold {@code key}. The file
+   * must not be modified; it lasts while the blob is stored.
    */
   Optional<Path> localFile(BlobKey key) throws IOException;
 
@@ -43,7 +43,10 @@ public interface PrimaryStorage extends StorageProvider {
    */
   interface StagedBlob extends Closeable {
 
-    /** Where the bytes go; the caller writes and need not close it ({@link #commit} and {@link #close} do). */
+    /**
+     * Where the bytes go; the caller writes and need not close it ({@link #commit} and {@link
+     * #close} do).
+     */
     OutputStream outputStream();
 
     /**

@@ -13,8 +13,8 @@ import org.mxmedia.internal.RepositoryFactory;
  * binding sends as {@code retry_after_ms} in the body and {@code Retry-After} (whole seconds,
  * rounded up) in the headers.
  *
- * <p>Implementations must be thread-safe and quick (they run on request threads, before any byte
- * is read); an unchecked exception is logged and becomes a 500 {@code M_UNKNOWN}.
+ * <p>Implementations must be thread-safe and quick (they run on request threads, before any byte is
+ * read); an unchecked exception is logged and becomes a 500 {@code M_UNKNOWN}.
  */
 public interface RateLimiter {
 
@@ -22,7 +22,9 @@ public interface RateLimiter {
   enum Action {
     /** One upload ({@code POST /upload} or {@code PUT /upload/{serverName}/{mediaId}}), cost 1. */
     UPLOAD,
-    /** One pending upload created ({@code POST /create}, Synapse's {@code rc_media_create}), cost 1. */
+    /**
+     * One pending upload created ({@code POST /create}, Synapse's {@code rc_media_create}), cost 1.
+     */
     CREATE,
     /**
      * Bytes fetched from other servers for a user (Synapse's {@code remote_media_download_*}): a
@@ -55,10 +57,10 @@ public interface RateLimiter {
 
   /**
    * Leaky buckets, one per user and action: a bucket holds up to {@code burst} units and drains
-   * {@code perSecond} units a second, as Synapse's rate limiters ({@code per_second},
-   * {@code burst_count}). Actions without a rate are not limited. Buckets of at most 100 000
-   * users are kept per action (a drained bucket is forgotten; past the bound the least recently
-   * used goes first, which only forgives).
+   * {@code perSecond} units a second, as Synapse's rate limiters ({@code per_second}, {@code
+   * burst_count}). Actions without a rate are not limited. Buckets of at most 100 000 users are
+   * kept per action (a drained bucket is forgotten; past the bound the least recently used goes
+   * first, which only forgives).
    *
    * @param rates the limited actions
    * @param clock the time the buckets drain by (inject one to test)

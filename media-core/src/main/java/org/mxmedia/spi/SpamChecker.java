@@ -4,20 +4,20 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Objects;
 import java.util.Optional;
+import org.mxmedia.MediaException;
 import org.mxmedia.MxcUri;
 import org.mxmedia.UserId;
-import org.mxmedia.MediaException;
 
 /**
  * Looks at each uploaded file once its bytes are staged and before they are stored (Synapse's
  * {@code check_media_file_for_spam}), and, through {@link #acceptsRemote}, at each remote file
- * fetched over federation before it is cached. A rejected upload answers 400 {@code M_FORBIDDEN} and
- * leaves nothing behind: no record, no blob, no staging file.
+ * fetched over federation before it is cached. A rejected upload answers 400 {@code M_FORBIDDEN}
+ * and leaves nothing behind: no record, no blob, no staging file.
  *
- * <p>Called on the uploading request's thread, once per upload (plain or pending), after the
- * size limits and before the bytes are committed. An unchecked exception is logged and becomes a
- * 500 {@code M_UNKNOWN} (the upload is not kept); a {@link MediaException} it throws
- * is answered as it is.
+ * <p>Called on the uploading request's thread, once per upload (plain or pending), after the size
+ * limits and before the bytes are committed. An unchecked exception is logged and becomes a 500
+ * {@code M_UNKNOWN} (the upload is not kept); a {@link MediaException} it throws is answered as it
+ * is.
  */
 @FunctionalInterface
 public interface SpamChecker {
@@ -62,7 +62,12 @@ public interface SpamChecker {
    * @param size its length in bytes
    * @param bytes reads the staged bytes
    */
-  record Upload(UserId uploader, String contentType, Optional<String> fileName, long size, StagedBytes bytes) {
+  record Upload(
+      UserId uploader,
+      String contentType,
+      Optional<String> fileName,
+      long size,
+      StagedBytes bytes) {
     public Upload {
       Objects.requireNonNull(uploader, "uploader");
       Objects.requireNonNull(contentType, "contentType");
@@ -70,7 +75,10 @@ public interface SpamChecker {
       Objects.requireNonNull(bytes, "bytes");
     }
 
-    /** Opens the staged bytes from the start; the caller closes the stream. May be called more than once. */
+    /**
+     * Opens the staged bytes from the start; the caller closes the stream. May be called more than
+     * once.
+     */
     public InputStream open() throws IOException {
       return bytes.open();
     }
@@ -85,7 +93,8 @@ public interface SpamChecker {
    * @param size its length in bytes
    * @param bytes reads the staged bytes
    */
-  record RemoteFile(MxcUri uri, String contentType, Optional<String> fileName, long size, StagedBytes bytes) {
+  record RemoteFile(
+      MxcUri uri, String contentType, Optional<String> fileName, long size, StagedBytes bytes) {
     public RemoteFile {
       Objects.requireNonNull(uri, "uri");
       Objects.requireNonNull(contentType, "contentType");
@@ -93,7 +102,10 @@ public interface SpamChecker {
       Objects.requireNonNull(bytes, "bytes");
     }
 
-    /** Opens the staged bytes from the start; the caller closes the stream. May be called more than once. */
+    /**
+     * Opens the staged bytes from the start; the caller closes the stream. May be called more than
+     * once.
+     */
     public InputStream open() throws IOException {
       return bytes.open();
     }

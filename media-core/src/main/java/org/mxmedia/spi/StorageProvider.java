@@ -15,9 +15,9 @@ import org.mxmedia.MediaContent;
 public interface StorageProvider {
 
   /**
-   * Stores a copy of {@code source} (a complete local file, which the caller keeps) under
-   * {@code key}. Atomic: a reader sees the whole blob or none. Idempotent: storing a key that is
-   * already present succeeds and leaves it as it was.
+   * Stores a copy of {@code source} (a complete local file, which the caller keeps) under {@code
+   * key}. Atomic: a reader sees the whole blob or none. Idempotent: storing a key that is already
+   * present succeeds and leaves it as it was.
    */
   void store(BlobKey key, Path source) throws IOException;
 

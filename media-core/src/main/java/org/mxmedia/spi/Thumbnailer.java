@@ -3,9 +3,9 @@ package org.mxmedia.spi;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import org.mxmedia.ThumbnailSpec;
-import java.util.Objects;
 
 /**
  * Makes thumbnails of images. Implementations pass {@code org.mxmedia.testkit.ThumbnailerContract}.
@@ -23,11 +23,11 @@ public interface Thumbnailer {
    * Decodes {@code source} once and writes one thumbnail per spec into {@code outputDirectory}.
    *
    * <p>Each spec is an exact output size that the engine computed in display orientation (after
-   * EXIF rotation) and that is never larger than the source: {@code SCALE} scales the whole
-   * image to exactly {@code width x height}; {@code CROP} cuts the largest centred region with
-   * the aspect ratio {@code width:height} and scales it to exactly that size. An animated spec of
-   * an animated source gives an animated thumbnail; otherwise the first frame is used.
-   * {@code maxPixels} bounds the pixels decoded (a header that lies is caught while decoding).
+   * EXIF rotation) and that is never larger than the source: {@code SCALE} scales the whole image
+   * to exactly {@code width x height}; {@code CROP} cuts the largest centred region with the aspect
+   * ratio {@code width:height} and scales it to exactly that size. An animated spec of an animated
+   * source gives an animated thumbnail; otherwise the first frame is used. {@code maxPixels} bounds
+   * the pixels decoded (a header that lies is caught while decoding).
    *
    * @throws IOException when the image cannot be decoded (corrupt, truncated, over the pixel limit)
    */
@@ -44,13 +44,15 @@ public interface Thumbnailer {
    * @param contentType its media type ({@code image/jpeg}, {@code image/png}, {@code image/gif})
    * @param file where it was written (inside the directory the engine gave)
    */
-  record GeneratedThumbnail(ThumbnailSpec requested, int width, int height, String contentType, Path file) {
+  record GeneratedThumbnail(
+      ThumbnailSpec requested, int width, int height, String contentType, Path file) {
     public GeneratedThumbnail {
       Objects.requireNonNull(requested, "requested");
       Objects.requireNonNull(contentType, "contentType");
       Objects.requireNonNull(file, "file");
       if (width < 1 || height < 1) {
-        throw new IllegalArgumentException("a thumbnail has at least one pixel: " + width + "x" + height);
+        throw new IllegalArgumentException(
+            "a thumbnail has at least one pixel: " + width + "x" + height);
       }
     }
   }
@@ -69,11 +71,21 @@ public interface Thumbnailer {
       Objects.requireNonNull(format, "format");
       if (width < 1 || height < 1 || frameCount < 1 || orientation < 1 || orientation > 8) {
         throw new IllegalArgumentException(
-            "impossible image: " + width + "x" + height + " frames=" + frameCount + " orientation=" + orientation);
+            "impossible image: "
+                + width
+                + "x"
+                + height
+                + " frames="
+                + frameCount
+                + " orientation="
+                + orientation);
       }
     }
 
-    /** The width as displayed: the stored height for EXIF orientations 5 to 8, which turn the image a quarter. */
+    /**
+     * The width as displayed: the stored height for EXIF orientations 5 to 8, which turn the image
+     * a quarter.
+     */
     public int displayWidth() {
       return orientation >= 5 ? height : width;
     }

@@ -7,16 +7,16 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 import org.mxmedia.DataSize;
-import org.mxmedia.MediaException.ErrorCode;
-import org.mxmedia.MediaException;
 import org.mxmedia.MediaAdmin.MediaUsage;
+import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.UserId;
 
 /**
  * Decides, before an upload's first byte is read, whether it may happen and how many bytes it may
- * have. The engine enforces the answer while streaming, so a quota is never overrun by writing
- * the whole file first.
+ * have. The engine enforces the answer while streaming, so a quota is never overrun by writing the
+ * whole file first.
  */
 @FunctionalInterface
 public interface UploadPolicy {
@@ -24,9 +24,10 @@ public interface UploadPolicy {
   /**
    * Admits an upload.
    *
-   * @return the most bytes the upload may have (the engine also applies the configured maximum)
-   *     and the error to answer when it has more
-   * @throws MediaException to refuse the upload outright ({@code M_FORBIDDEN}, {@code M_LIMIT_EXCEEDED}, ...)
+   * @return the most bytes the upload may have (the engine also applies the configured maximum) and
+   *     the error to answer when it has more
+   * @throws MediaException to refuse the upload outright ({@code M_FORBIDDEN}, {@code
+   *     M_LIMIT_EXCEEDED}, ...)
    */
   Allowance admit(Attempt attempt);
 
@@ -36,8 +37,8 @@ public interface UploadPolicy {
   }
 
   /**
-   * One of Synapse's {@code media_upload_limits}: each user may upload at most {@code maxBytes}
-   * in any rolling {@code period}; see {@link #perUserQuotas}.
+   * One of Synapse's {@code media_upload_limits}: each user may upload at most {@code maxBytes} in
+   * any rolling {@code period}; see {@link #perUserQuotas}.
    */
   static UploadPolicy perUserQuota(DataSize maxBytes, Duration period) {
     return perUserQuotas(List.of(new Quota(maxBytes, period)));
@@ -45,13 +46,13 @@ public interface UploadPolicy {
 
   /**
    * Synapse's {@code media_upload_limits}: for each quota, the bytes a user uploaded in the last
-   * {@code period} (media created after {@code now - period}, to the millisecond) plus this
-   * upload may be at most {@code maxSize}, so an upload that brings the total exactly to the
-   * limit is accepted. An upload that would pass any of them fails with 400
-   * {@code M_RESOURCE_LIMIT_EXCEEDED} as soon as its body does (before reading the body when its
-   * declared length or the total already does), and nothing of it is kept. The quotas are a
-   * budget shared by the user's parallel uploads ({@link Allowance#sharedByUploader}). Each quota
-   * is one store query per upload.
+   * {@code period} (media created after {@code now - period}, to the millisecond) plus this upload
+   * may be at most {@code maxSize}, so an upload that brings the total exactly to the limit is
+   * accepted. An upload that would pass any of them fails with 400 {@code
+   * M_RESOURCE_LIMIT_EXCEEDED} as soon as its body does (before reading the body when its declared
+   * length or the total already does), and nothing of it is kept. The quotas are a budget shared by
+   * the user's parallel uploads ({@link Allowance#sharedByUploader}). Each quota is one store query
+   * per upload.
    *
    * @param quotas at least one
    */
@@ -72,8 +73,14 @@ public interface UploadPolicy {
           tightest = q;
         }
       }
-      MediaException exceeded = new MediaException(ErrorCode.M_RESOURCE_LIMIT_EXCEEDED, 400,
-          "Media upload limit exceeded: at most " + tightest.maxSize() + " per " + tightest.period());
+      MediaException exceeded =
+          new MediaException(
+              ErrorCode.M_RESOURCE_LIMIT_EXCEEDED,
+              400,
+              "Media upload limit exceeded: at most "
+                  + tightest.maxSize()
+                  + " per "
+                  + tightest.period());
       if (left < 0 || (left == 0 && attempt.request().declaredLength().orElse(1) > 0)) {
         throw exceeded;
       }
@@ -82,10 +89,10 @@ public interface UploadPolicy {
   }
 
   /**
-   * The largest upload {@code user} may make, if this policy has a size limit of its own per
-   * user (Synapse's {@code get_media_config_for_user}); the client {@code /config} endpoint
-   * reports the smaller of it and the configured maximum. Quotas do not count: as in Synapse,
-   * {@code /config} reports the per-upload limit, not what is left of a quota. Default: empty.
+   * The largest upload {@code user} may make, if this policy has a size limit of its own per user
+   * (Synapse's {@code get_media_config_for_user}); the client {@code /config} endpoint reports the
+   * smaller of it and the configured maximum. Quotas do not count: as in Synapse, {@code /config}
+   * reports the per-upload limit, not what is left of a quota. Default: empty.
    */
   default Optional<DataSize> maxUploadSize(UserId user) {
     return Optional.empty();
@@ -115,7 +122,11 @@ public interface UploadPolicy {
    * @param usageSince the uploader's uploads created at or after an instant, from the metadata
    *     store (each call is a store query)
    */
-  record Attempt(UserId uploader, UploadRequest request, Instant now, Function<Instant, MediaUsage> usageSince) {}
+  record Attempt(
+      UserId uploader,
+      UploadRequest request,
+      Instant now,
+      Function<Instant, MediaUsage> usageSince) {}
 
   /**
    * How many bytes an admitted upload may have.
@@ -130,7 +141,10 @@ public interface UploadPolicy {
   record Allowance(long maxBytes, MediaException whenExceeded, boolean sharedByUploader) {
     /** No limit of the policy's own. */
     public static final Allowance UNLIMITED =
-        new Allowance(Long.MAX_VALUE, new MediaException(ErrorCode.M_TOO_LARGE, "Upload is too large"), false);
+        new Allowance(
+            Long.MAX_VALUE,
+            new MediaException(ErrorCode.M_TOO_LARGE, "Upload is too large"),
+            false);
 
     public Allowance {
       Objects.requireNonNull(whenExceeded, "whenExceeded");

@@ -12,10 +12,10 @@ import org.mxmedia.MxcUri;
 
 /**
  * Builds the preview of a web page for {@code preview_url}: fetches the page (through the host's
- * outbound policy), reads its OpenGraph, Twitter-card or oEmbed data, and hands the image it
- * shows to the repository. The repository validates the URL, authenticates and rate-limits the
- * caller, caches answers and runs one preview per URL at a time; an implementation
- * ({@code UrlPreviews} in {@code media-preview}) does the fetching and parsing.
+ * outbound policy), reads its OpenGraph, Twitter-card or oEmbed data, and hands the image it shows
+ * to the repository. The repository validates the URL, authenticates and rate-limits the caller,
+ * caches answers and runs one preview per URL at a time; an implementation ({@code UrlPreviews} in
+ * {@code media-preview}) does the fetching and parsing.
  */
 @FunctionalInterface
 public interface UrlPreviewer {
@@ -69,7 +69,8 @@ public interface UrlPreviewer {
    * @param width its width in pixels, when the image could be probed
    * @param height its height in pixels, when the image could be probed
    */
-  record StoredImage(MxcUri uri, String contentType, long size, OptionalInt width, OptionalInt height) {
+  record StoredImage(
+      MxcUri uri, String contentType, long size, OptionalInt width, OptionalInt height) {
     public StoredImage {
       Objects.requireNonNull(uri, "uri");
       Objects.requireNonNull(contentType, "contentType");

@@ -8,9 +8,9 @@ import org.mxmedia.UserId;
 
 /**
  * What the admin operations need to know of the host's users, which the media repository does not
- * keep: whether an account exists, its display name, and which media its profiles and rooms use
- * as avatars. Every method has a default, so a host implements only what it knows; the defaults
- * make every local user known, give no names and protect no media from deletion.
+ * keep: whether an account exists, its display name, and which media its profiles and rooms use as
+ * avatars. Every method has a default, so a host implements only what it knows; the defaults make
+ * every local user known, give no names and protect no media from deletion.
  *
  * <p>Called from request threads; implementations must be thread-safe and answer promptly (an
  * unchecked exception becomes a logged 500 {@code M_UNKNOWN}).
@@ -18,8 +18,8 @@ import org.mxmedia.UserId;
 public interface UserDirectory {
 
   /**
-   * Whether {@code user}, a user of this server, has an account. The admin API answers 404
-   * {@code M_NOT_FOUND} ("Unknown user") for the media of a user who has none. Default: true.
+   * Whether {@code user}, a user of this server, has an account. The admin API answers 404 {@code
+   * M_NOT_FOUND} ("Unknown user") for the media of a user who has none. Default: true.
    */
   default boolean exists(UserId user) {
     return true;
@@ -32,9 +32,9 @@ public interface UserDirectory {
 
   /**
    * Whether {@link #usedInProfiles} really knows the profile and room images. Default: false, and
-   * then a deletion of old media asked to keep profile images ({@code keep_profiles=true}, Synapse's
-   * default) is refused with 400 {@code M_INVALID_PARAM} before anything is deleted, rather than
-   * deleting every avatar it cannot tell apart.
+   * then a deletion of old media asked to keep profile images ({@code keep_profiles=true},
+   * Synapse's default) is refused with 400 {@code M_INVALID_PARAM} before anything is deleted,
+   * rather than deleting every avatar it cannot tell apart.
    */
   default boolean knowsProfiles() {
     return false;
@@ -42,9 +42,9 @@ public interface UserDirectory {
 
   /**
    * Which of {@code candidates} (local media) are in use as an image of a profile or a room (user
-   * avatars, per-room avatars, room avatars): the deletion of old media with
-   * {@code keep_profiles=true} keeps them. Called with at most 500 candidates at a time.
-   * Default: none (and {@link #knowsProfiles} false, so such a deletion is refused).
+   * avatars, per-room avatars, room avatars): the deletion of old media with {@code
+   * keep_profiles=true} keeps them. Called with at most 500 candidates at a time. Default: none
+   * (and {@link #knowsProfiles} false, so such a deletion is refused).
    *
    * @return a subset of {@code candidates}
    */

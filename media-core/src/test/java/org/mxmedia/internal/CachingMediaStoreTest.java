@@ -19,8 +19,8 @@ import org.mxmedia.MediaId;
 import org.mxmedia.MxcUri;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore.RemoteMedia;
 
 class CachingMediaStoreTest {
@@ -34,25 +34,30 @@ class CachingMediaStoreTest {
   private final Ticker ticker = nanos::get;
 
   private MediaStore counting(MediaStore store) {
-    return (MediaStore) Proxy.newProxyInstance(MediaStore.class.getClassLoader(), new Class<?>[] {MediaStore.class},
-        (proxy, method, args) -> {
-          if (method.getName().equals("localMedia") || method.getName().equals("remoteMedia")) {
-            reads.incrementAndGet();
-          }
-          try {
-            return method.invoke(store, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+    return (MediaStore)
+        Proxy.newProxyInstance(
+            MediaStore.class.getClassLoader(),
+            new Class<?>[] {MediaStore.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("localMedia") || method.getName().equals("remoteMedia")) {
+                reads.incrementAndGet();
+              }
+              try {
+                return method.invoke(store, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
   }
 
   private static LocalMedia record(MediaId id) {
-    return LocalMedia.uploaded(id, "image/png", Optional.empty(), UserId.of("@a:example.org"), 3, BLOB, NOW);
+    return LocalMedia.uploaded(
+        id, "image/png", Optional.empty(), UserId.of("@a:example.org"), 3, BLOB, NOW);
   }
 
   private CachingMediaStore cachedWithOneRecord() {
-    CachingMediaStore cache = new CachingMediaStore(counting(inner), Duration.ofSeconds(5), 100, ticker);
+    CachingMediaStore cache =
+        new CachingMediaStore(counting(inner), Duration.ofSeconds(5), 100, ticker);
     inner.reserveBlob(BLOB);
     assertThat(cache.insertLocalMedia(record(ID))).isTrue();
     return cache;
@@ -92,7 +97,17 @@ class CachingMediaStoreTest {
     CachingMediaStore cache = new CachingMediaStore(inner, Duration.ofSeconds(5), 100, ticker);
     MxcUri uri = MxcUri.parse("mxc://other.org/xyz");
     inner.reserveBlob(BLOB);
-    RemoteMedia remote = new RemoteMedia(uri.serverName(), uri.mediaId(), "image/png", Optional.empty(), 3, BLOB, NOW, NOW, false);
+    RemoteMedia remote =
+        new RemoteMedia(
+            uri.serverName(),
+            uri.mediaId(),
+            "image/png",
+            Optional.empty(),
+            3,
+            BLOB,
+            NOW,
+            NOW,
+            false);
     assertThat(cache.insertRemoteMedia(remote)).isTrue();
     assertThat(cache.remoteMedia(uri).orElseThrow().quarantined()).isFalse();
     cache.setRemoteQuarantined(uri, true);
@@ -116,9 +131,13 @@ class CachingMediaStoreTest {
     assertThat(cache.localMedia(ID).orElseThrow().quarantined()).isFalse();
     inner.setQuarantined(ID, true); // another node, sharing the database
     nanos.addAndGet(Duration.ofSeconds(4).toNanos());
-    assertThat(cache.localMedia(ID).orElseThrow().quarantined()).as("stale within the bound").isFalse();
+    assertThat(cache.localMedia(ID).orElseThrow().quarantined())
+        .as("stale within the bound")
+        .isFalse();
     nanos.addAndGet(Duration.ofSeconds(1).toNanos());
-    assertThat(cache.localMedia(ID).orElseThrow().quarantined()).as("fresh past the bound").isTrue();
+    assertThat(cache.localMedia(ID).orElseThrow().quarantined())
+        .as("fresh past the bound")
+        .isTrue();
   }
 
   @Test
@@ -127,26 +146,33 @@ class CachingMediaStoreTest {
     inner.insertLocalMedia(record(ID));
     CountDownLatch readDone = new CountDownLatch(1);
     CountDownLatch proceed = new CountDownLatch(1);
-    MediaStore slowReads = (MediaStore) Proxy.newProxyInstance(MediaStore.class.getClassLoader(), new Class<?>[] {MediaStore.class},
-        (proxy, method, args) -> {
-          Object result;
-          try {
-            result = method.invoke(inner, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-          if (method.getName().equals("localMedia") && readDone.getCount() > 0) {
-            readDone.countDown();
-            proceed.await(10, TimeUnit.SECONDS);
-          }
-          return result;
-        });
+    MediaStore slowReads =
+        (MediaStore)
+            Proxy.newProxyInstance(
+                MediaStore.class.getClassLoader(),
+                new Class<?>[] {MediaStore.class},
+                (proxy, method, args) -> {
+                  Object result;
+                  try {
+                    result = method.invoke(inner, args);
+                  } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                  if (method.getName().equals("localMedia") && readDone.getCount() > 0) {
+                    readDone.countDown();
+                    proceed.await(10, TimeUnit.SECONDS);
+                  }
+                  return result;
+                });
     CachingMediaStore cache = new CachingMediaStore(slowReads, Duration.ofSeconds(5), 100, ticker);
-    CompletableFuture<Optional<LocalMedia>> racing = CompletableFuture.supplyAsync(() -> cache.localMedia(ID));
+    CompletableFuture<Optional<LocalMedia>> racing =
+        CompletableFuture.supplyAsync(() -> cache.localMedia(ID));
     assertThat(readDone.await(10, TimeUnit.SECONDS)).isTrue();
     cache.setQuarantined(ID, true); // after the racing read saw the old row, before it is cached
     proceed.countDown();
-    assertThat(racing.get(10, TimeUnit.SECONDS).orElseThrow().quarantined()).as("the racing read saw the old row").isFalse();
+    assertThat(racing.get(10, TimeUnit.SECONDS).orElseThrow().quarantined())
+        .as("the racing read saw the old row")
+        .isFalse();
     assertThat(cache.localMedia(ID).orElseThrow().quarantined()).isTrue();
   }
 
@@ -161,7 +187,8 @@ class CachingMediaStoreTest {
 
   @Test
   void theCachesAreBounded() {
-    CachingMediaStore cache = new CachingMediaStore(counting(inner), Duration.ofSeconds(5), 10, ticker);
+    CachingMediaStore cache =
+        new CachingMediaStore(counting(inner), Duration.ofSeconds(5), 10, ticker);
     inner.reserveBlob(BLOB);
     for (int i = 0; i < 100; i++) {
       inner.reserveBlob(BLOB);

@@ -53,23 +53,30 @@ class LeakyBucketsTest {
     }
     assertThat(limiter.tryAcquire(Action.UPLOAD, ALICE, 1)).hasValue(Duration.ofMillis(500));
     assertThat(limiter.tryAcquire(Action.UPLOAD, BOB, 1)).as("per user").isEmpty();
-    assertThat(limiter.tryAcquire(Action.CREATE, ALICE, 1)).as("actions without a rate are free").isEmpty();
+    assertThat(limiter.tryAcquire(Action.CREATE, ALICE, 1))
+        .as("actions without a rate are free")
+        .isEmpty();
     clock.advance(Duration.ofMillis(250));
     assertThat(limiter.tryAcquire(Action.UPLOAD, ALICE, 1)).hasValue(Duration.ofMillis(250));
     clock.advance(Duration.ofMillis(250));
     assertThat(limiter.tryAcquire(Action.UPLOAD, ALICE, 1)).isEmpty();
     assertThat(limiter.tryAcquire(Action.UPLOAD, ALICE, 1)).isPresent();
     clock.advance(Duration.ofHours(1));
-    assertThat(limiter.tryAcquire(Action.UPLOAD, ALICE, 3)).as("drained, never below empty").isEmpty();
+    assertThat(limiter.tryAcquire(Action.UPLOAD, ALICE, 3))
+        .as("drained, never below empty")
+        .isEmpty();
     assertThat(limiter.tryAcquire(Action.UPLOAD, ALICE, 1)).isPresent();
   }
 
   @Test
   void recordedBytesMayOverfillTheBucketAndAFetchWaitsUntilItIsNoLongerOverFull() {
-    RateLimiter limiter = RateLimiter.leakyBucket(Map.of(Action.REMOTE_DOWNLOAD_BYTES, new Rate(1000, 10_000)), clock);
+    RateLimiter limiter =
+        RateLimiter.leakyBucket(
+            Map.of(Action.REMOTE_DOWNLOAD_BYTES, new Rate(1000, 10_000)), clock);
     assertThat(limiter.tryAcquire(Action.REMOTE_DOWNLOAD_BYTES, ALICE, 0)).isEmpty();
     limiter.record(Action.REMOTE_DOWNLOAD_BYTES, ALICE, 15_000);
-    assertThat(limiter.tryAcquire(Action.REMOTE_DOWNLOAD_BYTES, ALICE, 0)).hasValue(Duration.ofSeconds(5));
+    assertThat(limiter.tryAcquire(Action.REMOTE_DOWNLOAD_BYTES, ALICE, 0))
+        .hasValue(Duration.ofSeconds(5));
     clock.advance(Duration.ofSeconds(5));
     assertThat(limiter.tryAcquire(Action.REMOTE_DOWNLOAD_BYTES, ALICE, 0)).isEmpty();
   }
@@ -88,9 +95,11 @@ class LeakyBucketsTest {
     assertThatThrownBy(() -> new Rate(0, 1)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new Rate(Double.NaN, 1)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new Rate(1, 0.5)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new Rate(1, Double.POSITIVE_INFINITY)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new Rate(1, Double.POSITIVE_INFINITY))
+        .isInstanceOf(IllegalArgumentException.class);
     RateLimiter limiter = RateLimiter.leakyBucket(Map.of(Action.UPLOAD, new Rate(1, 2)), clock);
-    assertThatThrownBy(() -> limiter.tryAcquire(Action.UPLOAD, ALICE, -1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> limiter.tryAcquire(Action.UPLOAD, ALICE, -1))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThat(RateLimiter.unlimited().tryAcquire(Action.UPLOAD, ALICE, Long.MAX_VALUE)).isEmpty();
   }
 

@@ -8,12 +8,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Random;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
-import java.util.Arrays;
 
 class MultipartReaderTest {
 
@@ -42,23 +42,33 @@ class MultipartReaderTest {
 
   static byte[] federationBody(String boundary, byte[] media) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.writeBytes(("--" + boundary + "\r\nContent-Type: application/json\r\n\r\n{}\r\n--" + boundary
-        + "\r\nContent-Type: image/png\r\nContent-Disposition: inline; filename=\"a b.png\"\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    out.writeBytes(
+        ("--"
+                + boundary
+                + "\r\nContent-Type: application/json\r\n\r\n{}\r\n--"
+                + boundary
+                + "\r\nContent-Type: image/png\r\nContent-Disposition: inline; filename=\"a b.png\"\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
     out.writeBytes(media);
     out.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.ISO_8859_1));
     return out.toByteArray();
   }
 
   @Property(tries = 300, seed = "20261128")
-  void partsAreReadWholeWhateverTheChunking(@ForAll @IntRange(min = 0, max = 200_000) int size,
-      @ForAll @IntRange(min = 1, max = 9000) int chunk, @ForAll long seed) throws IOException {
+  void partsAreReadWholeWhateverTheChunking(
+      @ForAll @IntRange(min = 0, max = 200_000) int size,
+      @ForAll @IntRange(min = 1, max = 9000) int chunk,
+      @ForAll long seed)
+      throws IOException {
     byte[] media = new byte[size];
     new Random(seed).nextBytes(media);
     // bytes that look like the start of a delimiter inside the content
     if (size > 20) {
       System.arraycopy("\r\n--bound".getBytes(StandardCharsets.ISO_8859_1), 0, media, size / 2, 9);
     }
-    MultipartReader reader = new MultipartReader(new Trickle(federationBody("boundary123", media), seed, chunk), "boundary123");
+    MultipartReader reader =
+        new MultipartReader(
+            new Trickle(federationBody("boundary123", media), seed, chunk), "boundary123");
     MultipartReader.Part json = reader.next().orElseThrow();
     assertThat(json.header("Content-Type")).hasValue("application/json");
     assertThat(new String(json.body().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("{}");
@@ -72,7 +82,8 @@ class MultipartReaderTest {
   @Test
   void aSkippedPartIsDiscardedWithoutReadingItIntoMemory() throws IOException {
     byte[] media = new byte[1_000_000];
-    MultipartReader reader = new MultipartReader(new ByteArrayInputStream(federationBody("b", media)), "b");
+    MultipartReader reader =
+        new MultipartReader(new ByteArrayInputStream(federationBody("b", media)), "b");
     reader.next();
     assertThat(reader.next()).isPresent();
     assertThat(reader.next()).isEmpty();
@@ -90,15 +101,19 @@ class MultipartReaderTest {
 
   @Test
   void garbageWithoutBoundariesIsAnIOException() {
-    MultipartReader reader = new MultipartReader(new ByteArrayInputStream("just some bytes".getBytes()), "b");
+    MultipartReader reader =
+        new MultipartReader(new ByteArrayInputStream("just some bytes".getBytes()), "b");
     assertThatThrownBy(reader::next).isInstanceOf(IOException.class);
   }
 
   @Test
   void endlessHeadersAreRefused() {
-    byte[] body = ("--b\r\nX: " + "y".repeat(20_000) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    byte[] body =
+        ("--b\r\nX: " + "y".repeat(20_000) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
     MultipartReader reader = new MultipartReader(new ByteArrayInputStream(body), "b");
-    assertThatThrownBy(reader::next).isInstanceOf(IOException.class).hasMessageContaining("too long");
+    assertThatThrownBy(reader::next)
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("too long");
   }
 
   @Test

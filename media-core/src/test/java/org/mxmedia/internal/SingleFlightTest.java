@@ -8,21 +8,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
-import java.util.concurrent.ExecutionException;
+import org.mxmedia.MediaException.ErrorCode;
 
 /**
  * {@link SingleFlight} on its own: one run per key at a time, waiters share its result and its
  * failure, a waiter's bound ends only its own wait, keys do not wait for each other, and nothing
- * stays in the map. Every wait for "the waiters have joined" is on the waiters' thread states, never
- * on a guessed sleep.
+ * stays in the map. Every wait for "the waiters have joined" is on the waiters' thread states,
+ * never on a guessed sleep.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class SingleFlightTest {
@@ -43,7 +43,10 @@ class SingleFlightTest {
     }
   }
 
-  /** Work that counts its runs, says it started, and holds until released; then answers {@code answer}. */
+  /**
+   * Work that counts its runs, says it started, and holds until released; then answers {@code
+   * answer}.
+   */
   private Supplier<Object> held(Supplier<Object> answer) {
     return () -> {
       runs.incrementAndGet();
@@ -63,21 +66,28 @@ class SingleFlightTest {
   /** Calls {@code flight.run(key, maxWait, work)} on a thread of its own. */
   private CompletableFuture<Object> call(String key, Duration maxWait, Supplier<Object> work) {
     CompletableFuture<Object> result = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try {
-        result.complete(flight.run(key, maxWait, work));
-      } catch (Throwable e) {
-        result.completeExceptionally(e);
-      }
-    }, "caller-" + threads.size());
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                result.complete(flight.run(key, maxWait, work));
+              } catch (Throwable e) {
+                result.completeExceptionally(e);
+              }
+            },
+            "caller-" + threads.size());
     t.setDaemon(true);
     threads.add(t);
     t.start();
     return result;
   }
 
-  /** {@code WAITERS} callers of {@code key} that have joined the run in flight (they are blocked in it). */
-  private List<CompletableFuture<Object>> waitersJoined(String key, Duration maxWait, Supplier<Object> work) {
+  /**
+   * {@code WAITERS} callers of {@code key} that have joined the run in flight (they are blocked in
+   * it).
+   */
+  private List<CompletableFuture<Object>> waitersJoined(
+      String key, Duration maxWait, Supplier<Object> work) {
     List<CompletableFuture<Object>> answers = new ArrayList<>();
     int first = threads.size();
     for (int i = 0; i < WAITERS; i++) {
@@ -108,7 +118,9 @@ class SingleFlightTest {
 
     assertThat(leader.get(10, TimeUnit.SECONDS)).isSameAs(answer);
     for (CompletableFuture<Object> w : waiters) {
-      assertThat(w.get(10, TimeUnit.SECONDS)).as("a waiter shares the leader's result").isSameAs(answer);
+      assertThat(w.get(10, TimeUnit.SECONDS))
+          .as("a waiter shares the leader's result")
+          .isSameAs(answer);
     }
     assertThat(runs.get()).as("runs for %d callers", WAITERS + 1).isEqualTo(1);
     assertThat(flight.size()).as("nothing left in flight").isZero();
@@ -117,10 +129,16 @@ class SingleFlightTest {
 
   @Test
   void everyWaiterGetsTheRunsOwnFailure() throws Exception {
-    MediaException failure = new MediaException(ErrorCode.M_UNKNOWN, 400, "Cannot generate a thumbnail of this media");
-    CompletableFuture<Object> leader = call("k", LONG, held(() -> {
-      throw failure;
-    }));
+    MediaException failure =
+        new MediaException(ErrorCode.M_UNKNOWN, 400, "Cannot generate a thumbnail of this media");
+    CompletableFuture<Object> leader =
+        call(
+            "k",
+            LONG,
+            held(
+                () -> {
+                  throw failure;
+                }));
     assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
     List<CompletableFuture<Object>> waiters = waitersJoined("k", LONG, held(Object::new));
 
@@ -137,9 +155,14 @@ class SingleFlightTest {
   @Test
   void anErrorInTheRunReachesWaitersAsA500() throws Exception {
     StackOverflowError error = new StackOverflowError("deep");
-    CompletableFuture<Object> leader = call("k", LONG, held(() -> {
-      throw error;
-    }));
+    CompletableFuture<Object> leader =
+        call(
+            "k",
+            LONG,
+            held(
+                () -> {
+                  throw error;
+                }));
     assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
     List<CompletableFuture<Object>> waiters = waitersJoined("k", LONG, held(Object::new));
 
@@ -147,10 +170,13 @@ class SingleFlightTest {
 
     assertThat(failureOf(leader)).isSameAs(error);
     for (CompletableFuture<Object> w : waiters) {
-      assertThat(failureOf(w)).isInstanceOfSatisfying(MediaException.class, e -> {
-        assertThat(e.httpStatus()).isEqualTo(500);
-        assertThat(e.getCause()).isSameAs(error);
-      });
+      assertThat(failureOf(w))
+          .isInstanceOfSatisfying(
+              MediaException.class,
+              e -> {
+                assertThat(e.httpStatus()).isEqualTo(500);
+                assertThat(e.getCause()).isSameAs(error);
+              });
     }
     assertThat(runs.get()).isEqualTo(1);
     assertThat(flight.size()).isZero();
@@ -163,10 +189,12 @@ class SingleFlightTest {
     assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
 
     assertThatThrownBy(() -> flight.run("k", Duration.ofMillis(50), held(Object::new)))
-        .isInstanceOfSatisfying(MediaException.class, e -> {
-          assertThat(e.httpStatus()).isEqualTo(504);
-          assertThat(e.errorCode()).isEqualTo(ErrorCode.M_UNKNOWN);
-        });
+        .isInstanceOfSatisfying(
+            MediaException.class,
+            e -> {
+              assertThat(e.httpStatus()).isEqualTo(504);
+              assertThat(e.errorCode()).isEqualTo(ErrorCode.M_UNKNOWN);
+            });
     assertThat(flight.isRunning("k")).as("the run goes on").isTrue();
     assertThat(leader).isNotDone();
     assertThat(runs.get()).as("the impatient waiter ran nothing").isEqualTo(1);
@@ -194,7 +222,9 @@ class SingleFlightTest {
   @Test
   void aRunThatHasEndedIsNotReusedByTheNextCaller() {
     assertThat(flight.run("k", LONG, () -> runs.incrementAndGet())).isEqualTo(1);
-    assertThat(flight.run("k", LONG, () -> runs.incrementAndGet())).as("results are shared in flight, not cached").isEqualTo(2);
+    assertThat(flight.run("k", LONG, () -> runs.incrementAndGet()))
+        .as("results are shared in flight, not cached")
+        .isEqualTo(2);
     assertThat(flight.size()).isZero();
   }
 
@@ -204,15 +234,17 @@ class SingleFlightTest {
     assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
     CompletableFuture<Boolean> stillInterrupted = new CompletableFuture<>();
     CompletableFuture<Object> waiter = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try {
-        waiter.complete(flight.run("k", LONG, held(Object::new)));
-      } catch (Throwable e) {
-        waiter.completeExceptionally(e);
-      } finally {
-        stillInterrupted.complete(Thread.currentThread().isInterrupted());
-      }
-    });
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                waiter.complete(flight.run("k", LONG, held(Object::new)));
+              } catch (Throwable e) {
+                waiter.completeExceptionally(e);
+              } finally {
+                stillInterrupted.complete(Thread.currentThread().isInterrupted());
+              }
+            });
     t.setDaemon(true);
     threads.add(t);
     t.start();
@@ -220,7 +252,9 @@ class SingleFlightTest {
 
     t.interrupt();
 
-    assertThat(failureOf(waiter)).isInstanceOfSatisfying(MediaException.class, e -> assertThat(e.httpStatus()).isEqualTo(500));
+    assertThat(failureOf(waiter))
+        .isInstanceOfSatisfying(
+            MediaException.class, e -> assertThat(e.httpStatus()).isEqualTo(500));
     assertThat(stillInterrupted.get(10, TimeUnit.SECONDS)).isTrue();
     assertThat(flight.isRunning("k")).as("the run is not the waiter's to end").isTrue();
     release.countDown();

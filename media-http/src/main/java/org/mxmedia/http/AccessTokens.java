@@ -1,13 +1,16 @@
 package org.mxmedia.http;
 
 import java.util.Optional;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.UserId;
-import org.mxmedia.http.internal.QueryParameters;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
+import org.mxmedia.http.internal.QueryParameters;
 
-/** Client authentication: the access token from {@code Authorization: Bearer} or {@code access_token}. */
+/**
+ * Client authentication: the access token from {@code Authorization: Bearer} or {@code
+ * access_token}.
+ */
 final class AccessTokens {
   private final Authenticator authenticator;
 
@@ -18,8 +21,8 @@ final class AccessTokens {
   /**
    * The user the request's token belongs to.
    *
-   * @throws MediaException 401 {@code M_MISSING_TOKEN} without a token, 401
-   *     {@code M_UNKNOWN_TOKEN} for one the host does not know
+   * @throws MediaException 401 {@code M_MISSING_TOKEN} without a token, 401 {@code M_UNKNOWN_TOKEN}
+   *     for one the host does not know
    */
   UserId requireUser(MediaHttpRequest request, QueryParameters query) {
     Optional<String> token = Optional.empty();
@@ -35,7 +38,9 @@ final class AccessTokens {
     if (token.isEmpty()) {
       throw new MediaException(ErrorCode.M_MISSING_TOKEN, 401, "Missing access token");
     }
-    return authenticator.authenticate(token.get())
-        .orElseThrow(() -> new MediaException(ErrorCode.M_UNKNOWN_TOKEN, 401, "Unrecognised access token"));
+    return authenticator
+        .authenticate(token.get())
+        .orElseThrow(
+            () -> new MediaException(ErrorCode.M_UNKNOWN_TOKEN, 401, "Unrecognised access token"));
   }
 }

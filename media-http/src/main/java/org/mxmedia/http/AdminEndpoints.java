@@ -6,22 +6,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaAdmin;
-import org.mxmedia.MediaException;
-import org.mxmedia.MediaId;
 import org.mxmedia.MediaAdmin.MediaInfo;
 import org.mxmedia.MediaAdmin.MediaQuery;
-import org.mxmedia.MediaRepository;
-import org.mxmedia.MxcUri;
 import org.mxmedia.MediaAdmin.Page;
 import org.mxmedia.MediaAdmin.StatisticsQuery;
-import org.mxmedia.UserId;
 import org.mxmedia.MediaAdmin.UserMediaStatistics;
-import org.mxmedia.http.internal.PercentDecoding;
-import org.mxmedia.http.internal.QueryParameters;
+import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
+import org.mxmedia.MediaId;
+import org.mxmedia.MediaRepository;
+import org.mxmedia.MxcUri;
+import org.mxmedia.UserId;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
+import org.mxmedia.http.internal.PercentDecoding;
+import org.mxmedia.http.internal.QueryParameters;
 
 /**
  * The media part of Synapse's admin API ({@code /_synapse/admin/v1/...}): the same paths,
@@ -34,6 +34,7 @@ final class AdminEndpoints {
 
   /** Timestamps below this are seconds by mistake (Synapse's check: December 1970 in ms). */
   private static final long MIN_BEFORE_TS = 30_000_000_000L;
+
   private static final int DEFAULT_LIMIT = 100;
 
   private final MediaRepository repository;
@@ -54,7 +55,8 @@ final class AdminEndpoints {
   private record Route(String allow, Handler handler) {}
 
   /**
-   * Answers a request whose path starts with {@link #PREFIX}; {@code rest} is the raw path after it.
+   * Answers a request whose path starts with {@link #PREFIX}; {@code rest} is the raw path after
+   * it.
    *
    * @throws MediaException 404 {@code M_UNRECOGNIZED} for a path that is not an endpoint
    */
@@ -89,12 +91,17 @@ final class AdminEndpoints {
       return new Route("GET", this::statistics);
     }
     if (n == 3 && s[0].equals("users") && s[2].equals("media")) {
-      return new Route("GET, DELETE", (admin, q) -> method.equals("DELETE")
-          ? deleteUserMedia(admin, userId(s[1]), q)
-          : userMedia(admin, userId(s[1]), q));
+      return new Route(
+          "GET, DELETE",
+          (admin, q) ->
+              method.equals("DELETE")
+                  ? deleteUserMedia(admin, userId(s[1]), q)
+                  : userMedia(admin, userId(s[1]), q));
     }
     if (n == 4 && s[0].equals("user") && s[2].equals("media") && s[3].equals("quarantine")) {
-      return new Route("POST", (admin, q) -> json(Map.of("num_quarantined", admin.quarantineMediaOf(userId(s[1])))));
+      return new Route(
+          "POST",
+          (admin, q) -> json(Map.of("num_quarantined", admin.quarantineMediaOf(userId(s[1])))));
     }
     if (n < 2 || !s[0].equals("media")) {
       throw Responses.unrecognized();
@@ -107,42 +114,52 @@ final class AdminEndpoints {
     }
     if (n == 4 && (s[1].equals("quarantine") || s[1].equals("unquarantine"))) {
       boolean quarantine = s[1].equals("quarantine");
-      return new Route("POST", (admin, q) -> {
-        MxcUri uri = MediaRequests.mxc(s[2], s[3]);
-        if (quarantine) {
-          admin.quarantine(uri);
-        } else {
-          admin.unquarantine(uri);
-        }
-        return json(Map.of());
-      });
+      return new Route(
+          "POST",
+          (admin, q) -> {
+            MxcUri uri = MediaRequests.mxc(s[2], s[3]);
+            if (quarantine) {
+              admin.quarantine(uri);
+            } else {
+              admin.unquarantine(uri);
+            }
+            return json(Map.of());
+          });
     }
     if (n == 3 && method.equals("POST") && (s[1].equals("protect") || s[1].equals("unprotect"))) {
       boolean protect = s[1].equals("protect");
-      return new Route("POST", (admin, q) -> {
-        MxcUri uri = MxcUri.of(repository.serverName(), MediaRequests.mediaId(s[2]));
-        if (protect) {
-          admin.protect(uri);
-        } else {
-          admin.unprotect(uri);
-        }
-        return json(Map.of());
-      });
+      return new Route(
+          "POST",
+          (admin, q) -> {
+            MxcUri uri = MxcUri.of(repository.serverName(), MediaRequests.mediaId(s[2]));
+            if (protect) {
+              admin.protect(uri);
+            } else {
+              admin.unprotect(uri);
+            }
+            return json(Map.of());
+          });
     }
     if (n == 3 && method.equals("POST") && s[2].equals("delete")) {
       // the legacy form of media/delete, which names the server
-      return new Route("POST", (admin, q) -> {
-        if (!PercentDecoding.decodePathSegment(s[1]).equals(repository.serverName().value())) {
-          throw new MediaException(ErrorCode.M_UNKNOWN, 400, "Can only delete local media");
-        }
-        return deleteOld(admin, q);
-      });
+      return new Route(
+          "POST",
+          (admin, q) -> {
+            if (!PercentDecoding.decodePathSegment(s[1]).equals(repository.serverName().value())) {
+              throw new MediaException(ErrorCode.M_UNKNOWN, 400, "Can only delete local media");
+            }
+            return deleteOld(admin, q);
+          });
     }
     if (n == 3) {
-      return new Route("GET, DELETE", (admin, q) -> {
-        MxcUri uri = MediaRequests.mxc(s[1], s[2]);
-        return method.equals("DELETE") ? deleteOne(admin, uri) : json(Map.of("media_info", mediaInfo(admin.describe(uri))));
-      });
+      return new Route(
+          "GET, DELETE",
+          (admin, q) -> {
+            MxcUri uri = MediaRequests.mxc(s[1], s[2]);
+            return method.equals("DELETE")
+                ? deleteOne(admin, uri)
+                : json(Map.of("media_info", mediaInfo(admin.describe(uri))));
+          });
     }
     throw Responses.unrecognized();
   }
@@ -163,7 +180,8 @@ final class AdminEndpoints {
     info.put("url_cache", null);
     info.put("last_access_ts", m.lastAccessedAt().toEpochMilli());
     info.put("quarantined_by", quarantinedBy(m.quarantined()));
-    info.put("authenticated", legacyFreeze.isPresent() && !m.createdAt().isBefore(legacyFreeze.get()));
+    info.put(
+        "authenticated", legacyFreeze.isPresent() && !m.createdAt().isBefore(legacyFreeze.get()));
     info.put("safe_from_quarantine", remote ? null : m.safeFromQuarantine());
     info.put("sha256", m.sha256());
     return info;
@@ -208,11 +226,16 @@ final class AdminEndpoints {
 
   /** The required {@code before_ts}, in milliseconds; 400 for anything that looks like seconds. */
   private static Instant beforeTs(QueryParameters q) {
-    long ts = q.nonNegativeLong("before_ts", Long.MAX_VALUE / 2)
-        .orElseThrow(() -> new MediaException(ErrorCode.M_MISSING_PARAM, "Missing integer query parameter 'before_ts'"));
+    long ts =
+        q.nonNegativeLong("before_ts", Long.MAX_VALUE / 2)
+            .orElseThrow(
+                () ->
+                    new MediaException(
+                        ErrorCode.M_MISSING_PARAM, "Missing integer query parameter 'before_ts'"));
     if (ts < MIN_BEFORE_TS) {
-      throw MediaException.invalidParam("Query parameter before_ts you provided is from the year 1970. "
-          + "Double check that you are providing a timestamp in milliseconds.");
+      throw MediaException.invalidParam(
+          "Query parameter before_ts you provided is from the year 1970. "
+              + "Double check that you are providing a timestamp in milliseconds.");
     }
     return Instant.ofEpochMilli(ts);
   }
@@ -223,39 +246,60 @@ final class AdminEndpoints {
     long from = q.nonNegativeLong("from", Long.MAX_VALUE / 2).orElse(0L);
     int limit = limit(q);
     if (q.get("order_by").isEmpty() && q.get("dir").isEmpty()) {
-      return new MediaQuery(MediaQuery.Order.CREATED_TS, true, from, limit); // newest first, as Synapse
+      return new MediaQuery(
+          MediaQuery.Order.CREATED_TS, true, from, limit); // newest first, as Synapse
     }
-    MediaQuery.Order order = q.get("order_by").map(v -> MediaQuery.Order.parse(v).orElseThrow(() -> mustBeOneOf("order_by",
-        List.of(MediaQuery.Order.values()).stream().map(MediaQuery.Order::parameter).toList())))
-        .orElse(MediaQuery.Order.CREATED_TS);
+    MediaQuery.Order order =
+        q.get("order_by")
+            .map(
+                v ->
+                    MediaQuery.Order.parse(v)
+                        .orElseThrow(
+                            () ->
+                                mustBeOneOf(
+                                    "order_by",
+                                    List.of(MediaQuery.Order.values()).stream()
+                                        .map(MediaQuery.Order::parameter)
+                                        .toList())))
+            .orElse(MediaQuery.Order.CREATED_TS);
     return new MediaQuery(order, backwards(q), from, limit);
   }
 
   private MediaHttpResponse userMedia(MediaAdmin admin, UserId user, QueryParameters q) {
     Page<MediaInfo> page = admin.mediaOf(user, mediaQuery(q));
-    List<Map<String, @Nullable Object>> media = page.items().stream().map(m -> {
-      Map<String, @Nullable Object> item = new LinkedHashMap<>();
-      item.put("created_ts", m.createdAt().toEpochMilli());
-      item.put("last_access_ts", m.lastAccessedAt().toEpochMilli());
-      item.put("media_id", m.uri().mediaId().value());
-      item.put("media_length", m.size());
-      item.put("media_type", m.contentType());
-      item.put("quarantined_by", quarantinedBy(m.quarantined()));
-      item.put("safe_from_quarantine", m.safeFromQuarantine());
-      item.put("upload_name", m.uploadName().orElse(null));
-      return item;
-    }).toList();
+    List<Map<String, @Nullable Object>> media =
+        page.items().stream()
+            .map(
+                m -> {
+                  Map<String, @Nullable Object> item = new LinkedHashMap<>();
+                  item.put("created_ts", m.createdAt().toEpochMilli());
+                  item.put("last_access_ts", m.lastAccessedAt().toEpochMilli());
+                  item.put("media_id", m.uri().mediaId().value());
+                  item.put("media_length", m.size());
+                  item.put("media_type", m.contentType());
+                  item.put("quarantined_by", quarantinedBy(m.quarantined()));
+                  item.put("safe_from_quarantine", m.safeFromQuarantine());
+                  item.put("upload_name", m.uploadName().orElse(null));
+                  return item;
+                })
+            .toList();
     return paged("media", media, page);
   }
 
-  private static MediaHttpResponse deleteUserMedia(MediaAdmin admin, UserId user, QueryParameters q) {
+  private static MediaHttpResponse deleteUserMedia(
+      MediaAdmin admin, UserId user, QueryParameters q) {
     return deleted(admin.deleteMediaOf(user, mediaQuery(q)));
   }
 
   // ---- lists
 
   private static MediaHttpResponse quarantined(MediaAdmin admin, QueryParameters q) {
-    String kind = q.get("kind").orElseThrow(() -> new MediaException(ErrorCode.M_MISSING_PARAM, "Missing string query parameter 'kind'"));
+    String kind =
+        q.get("kind")
+            .orElseThrow(
+                () ->
+                    new MediaException(
+                        ErrorCode.M_MISSING_PARAM, "Missing string query parameter 'kind'"));
     if (!kind.equals("local") && !kind.equals("remote")) {
       throw mustBeOneOf("kind", List.of("local", "remote"));
     }
@@ -265,9 +309,19 @@ final class AdminEndpoints {
   }
 
   private MediaHttpResponse statistics(MediaAdmin admin, QueryParameters q) {
-    StatisticsQuery.Order order = q.get("order_by").map(v -> StatisticsQuery.Order.parse(v).orElseThrow(() -> mustBeOneOf(
-        "order_by", List.of(StatisticsQuery.Order.values()).stream().map(StatisticsQuery.Order::parameter).toList())))
-        .orElse(StatisticsQuery.Order.USER_ID);
+    StatisticsQuery.Order order =
+        q.get("order_by")
+            .map(
+                v ->
+                    StatisticsQuery.Order.parse(v)
+                        .orElseThrow(
+                            () ->
+                                mustBeOneOf(
+                                    "order_by",
+                                    List.of(StatisticsQuery.Order.values()).stream()
+                                        .map(StatisticsQuery.Order::parameter)
+                                        .toList())))
+            .orElse(StatisticsQuery.Order.USER_ID);
     long from = q.nonNegativeLong("from", Long.MAX_VALUE / 2).orElse(0L);
     int limit = limit(q);
     long fromTs = q.nonNegativeLong("from_ts", Long.MAX_VALUE / 2).orElse(0L);
@@ -280,20 +334,35 @@ final class AdminEndpoints {
       throw MediaException.invalidParam("Query parameter search_term cannot be an empty string.");
     }
     boolean backwards = backwards(q);
-    Page<UserMediaStatistics> page = admin.userMediaStatistics(new StatisticsQuery(order, backwards, from, limit,
-        Instant.ofEpochMilli(fromTs), untilTs.map(Instant::ofEpochMilli), search));
-    List<Map<String, @Nullable Object>> users = page.items().stream().map(u -> {
-      Map<String, @Nullable Object> item = new LinkedHashMap<>();
-      item.put("user_id", u.user().value());
-      item.put("displayname", u.displayName().orElse(null));
-      item.put("media_count", u.mediaCount());
-      item.put("media_length", u.mediaLength());
-      return item;
-    }).toList();
+    Page<UserMediaStatistics> page =
+        admin.userMediaStatistics(
+            new StatisticsQuery(
+                order,
+                backwards,
+                from,
+                limit,
+                Instant.ofEpochMilli(fromTs),
+                untilTs.map(Instant::ofEpochMilli),
+                search));
+    List<Map<String, @Nullable Object>> users =
+        page.items().stream()
+            .map(
+                u -> {
+                  Map<String, @Nullable Object> item = new LinkedHashMap<>();
+                  item.put("user_id", u.user().value());
+                  item.put("displayname", u.displayName().orElse(null));
+                  item.put("media_count", u.mediaCount());
+                  item.put("media_length", u.mediaLength());
+                  return item;
+                })
+            .toList();
     return paged("users", users, page);
   }
 
-  /** {@code items} under {@code name}, with {@code total} and, unless this is the last page, {@code next_token}. */
+  /**
+   * {@code items} under {@code name}, with {@code total} and, unless this is the last page, {@code
+   * next_token}.
+   */
   private static MediaHttpResponse paged(String name, List<?> items, Page<?> page) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put(name, items);
@@ -304,9 +373,15 @@ final class AdminEndpoints {
 
   // ---- parameters
 
-  /** {@code limit}: default 100, at most {@link Page#MAX_LIMIT} (larger values are lowered; {@code next_token} continues). */
+  /**
+   * {@code limit}: default 100, at most {@link Page#MAX_LIMIT} (larger values are lowered; {@code
+   * next_token} continues).
+   */
   private static int limit(QueryParameters q) {
-    return (int) Math.min(q.nonNegativeLong("limit", Long.MAX_VALUE / 2).orElse((long) DEFAULT_LIMIT), Page.MAX_LIMIT);
+    return (int)
+        Math.min(
+            q.nonNegativeLong("limit", Long.MAX_VALUE / 2).orElse((long) DEFAULT_LIMIT),
+            Page.MAX_LIMIT);
   }
 
   /** {@code dir}: {@code f} (the default) or {@code b}; true for backwards. */
@@ -320,7 +395,8 @@ final class AdminEndpoints {
   }
 
   private static MediaException mustBeOneOf(String name, List<String> allowed) {
-    return MediaException.invalidParam("Query parameter \"" + name + "\" must be one of [" + String.join(", ", allowed) + "]");
+    return MediaException.invalidParam(
+        "Query parameter \"" + name + "\" must be one of [" + String.join(", ", allowed) + "]");
   }
 
   /** A user id in a raw path segment; 400 {@code M_INVALID_PARAM} when it is not one. */

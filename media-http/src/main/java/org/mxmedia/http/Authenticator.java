@@ -1,15 +1,15 @@
 package org.mxmedia.http;
 
-import java.util.Map;
-import java.util.Optional;
-import org.mxmedia.UserId;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.mxmedia.MediaException;
+import org.mxmedia.UserId;
 
 /** Resolves client access tokens to users: the host's own session store. */
 @FunctionalInterface
@@ -37,22 +37,27 @@ public interface Authenticator {
    * <p>Only tokens the host recognised are remembered (at most {@code maxTokens}, least recently
    * used first out); an unknown token is asked about every time, so a flood of invented tokens
    * neither fills the cache nor is answered from it. A failure of the host's authenticator (a
-   * {@link MediaException}, for example 429) is passed on and not remembered. A token
-   * revoked in the host stays valid here until its entry expires: call {@link #invalidate} on
-   * logout, or choose {@code ttl} as the longest a revoked token may keep working (for a session
-   * store shared by several processes, that is the bound on staleness).
+   * {@link MediaException}, for example 429) is passed on and not remembered. A token revoked in
+   * the host stays valid here until its entry expires: call {@link #invalidate} on logout, or
+   * choose {@code ttl} as the longest a revoked token may keep working (for a session store shared
+   * by several processes, that is the bound on staleness).
    */
   final class CachingAuthenticator implements Authenticator {
     private final Authenticator delegate;
     private final Cache<String, Entry> users;
     private final AtomicLong epoch = new AtomicLong();
 
-    /** A user and the epoch the host was asked in: an answer from before an invalidation is never used. */
+    /**
+     * A user and the epoch the host was asked in: an answer from before an invalidation is never
+     * used.
+     */
     private record Entry(UserId user, long epoch) {}
 
-    private CachingAuthenticator(Authenticator delegate, Duration ttl, long maxTokens, Ticker ticker) {
+    private CachingAuthenticator(
+        Authenticator delegate, Duration ttl, long maxTokens, Ticker ticker) {
       this.delegate = delegate;
-      this.users = Caffeine.newBuilder().maximumSize(maxTokens).expireAfterWrite(ttl).ticker(ticker).build();
+      this.users =
+          Caffeine.newBuilder().maximumSize(maxTokens).expireAfterWrite(ttl).ticker(ticker).build();
     }
 
     /**
@@ -60,13 +65,15 @@ public interface Authenticator {
      *
      * @param ttl how long a positive answer is used, from when the host gave it (positive)
      * @param maxTokens how many tokens are remembered at most (at least 1)
-     * @throws IllegalArgumentException if {@code ttl} is not positive or {@code maxTokens} is below 1
+     * @throws IllegalArgumentException if {@code ttl} is not positive or {@code maxTokens} is below
+     *     1
      */
     public static CachingAuthenticator of(Authenticator delegate, Duration ttl, long maxTokens) {
       return of(delegate, ttl, maxTokens, Ticker.systemTicker());
     }
 
-    static CachingAuthenticator of(Authenticator delegate, Duration ttl, long maxTokens, Ticker ticker) {
+    static CachingAuthenticator of(
+        Authenticator delegate, Duration ttl, long maxTokens, Ticker ticker) {
       Objects.requireNonNull(delegate, "delegate");
       Objects.requireNonNull(ttl, "ttl");
       if (ttl.isNegative() || ttl.isZero()) {
@@ -96,7 +103,8 @@ public interface Authenticator {
      * the revocation are all set aside, so one that raced it cannot be kept).
      */
     public void invalidate(String accessToken) {
-      epoch.incrementAndGet(); // an answer the host is giving now, before the revocation, is not kept either
+      epoch.incrementAndGet(); // an answer the host is giving now, before the revocation, is not
+      // kept either
       users.invalidate(accessToken);
     }
 

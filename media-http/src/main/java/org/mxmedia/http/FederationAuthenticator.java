@@ -2,12 +2,12 @@ package org.mxmedia.http;
 
 import java.util.List;
 import java.util.Objects;
-import org.mxmedia.ServerName;
 import org.mxmedia.MediaException;
+import org.mxmedia.ServerName;
 
 /**
- * Verifies the {@code X-Matrix} signature of a server-to-server request: the host's federation
- * key handling.
+ * Verifies the {@code X-Matrix} signature of a server-to-server request: the host's federation key
+ * handling.
  */
 @FunctionalInterface
 public interface FederationAuthenticator {
@@ -15,8 +15,8 @@ public interface FederationAuthenticator {
   /**
    * Verifies a federation request and returns the server that signed it.
    *
-   * @throws MediaException 401 {@code M_UNAUTHORIZED} when the request carries no
-   *     valid signature, 403 {@code M_FORBIDDEN} when the origin is not allowed
+   * @throws MediaException 401 {@code M_UNAUTHORIZED} when the request carries no valid signature,
+   *     403 {@code M_FORBIDDEN} when the origin is not allowed
    */
   ServerName authenticate(Request request);
 

@@ -7,12 +7,12 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Map;
 import org.mxmedia.MediaRepository.MediaResponse;
-import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse.Body;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse.Body;
 
 /**
- * The federation media answer (spec v1.11+): {@code multipart/mixed} with a JSON part
- * ({@code {}}) and the media part, under a random boundary.
+ * The federation media answer (spec v1.11+): {@code multipart/mixed} with a JSON part ({@code {}})
+ * and the media part, under a random boundary.
  */
 final class FederationMultipart {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -37,12 +37,21 @@ final class FederationMultipart {
 
     MultipartBody(String boundary, MediaResponse media) {
       this.media = media;
-      this.head = ("--" + boundary + "\r\n"
-              + "Content-Type: application/json\r\n\r\n{}\r\n"
-              + "--" + boundary + "\r\n"
-              + "Content-Type: " + media.contentTypeHeader() + "\r\n"
-              + "Content-Disposition: " + media.contentDispositionHeader() + "\r\n\r\n")
-          .getBytes(StandardCharsets.UTF_8);
+      this.head =
+          ("--"
+                  + boundary
+                  + "\r\n"
+                  + "Content-Type: application/json\r\n\r\n{}\r\n"
+                  + "--"
+                  + boundary
+                  + "\r\n"
+                  + "Content-Type: "
+                  + media.contentTypeHeader()
+                  + "\r\n"
+                  + "Content-Disposition: "
+                  + media.contentDispositionHeader()
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.UTF_8);
       this.tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
     }
 

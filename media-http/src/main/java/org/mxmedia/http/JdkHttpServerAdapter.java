@@ -5,12 +5,12 @@ import com.sun.net.httpserver.HttpHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
-import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Serves a {@link MediaHttpHandler} from the JDK's {@code com.sun.net.httpserver.HttpServer}:
@@ -21,8 +21,8 @@ import java.util.Objects;
  * the JDK server writes headers and body separately, and without {@code TCP_NODELAY} every small
  * response waits for a delayed ACK (about 40 ms).
  *
- * <p>Logs one line per request to the {@code org.mxmedia.http.access} logger at INFO: method,
- * path (never the query, which may hold an access token), status, bytes and milliseconds.
+ * <p>Logs one line per request to the {@code org.mxmedia.http.access} logger at INFO: method, path
+ * (never the query, which may hold an access token), status, bytes and milliseconds.
  */
 public final class JdkHttpServerAdapter implements HttpHandler {
   private static final Logger access = LoggerFactory.getLogger("org.mxmedia.http.access");
@@ -43,7 +43,11 @@ public final class JdkHttpServerAdapter implements HttpHandler {
       status = response.status();
       response.headers().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
       long length = response.body().length();
-      boolean noBody = response.headOnly() || status == 204 || status == 304 || exchange.getRequestMethod().equals("HEAD");
+      boolean noBody =
+          response.headOnly()
+              || status == 204
+              || status == 304
+              || exchange.getRequestMethod().equals("HEAD");
       if (noBody) {
         if (length >= 0 && status != 204 && status != 304) {
           exchange.getResponseHeaders().set("Content-Length", Long.toString(length));
@@ -57,11 +61,20 @@ public final class JdkHttpServerAdapter implements HttpHandler {
         }
       }
     } catch (IOException e) {
-      log.debug("Response to {} {} was cut short: {}", exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(), e.toString());
+      log.debug(
+          "Response to {} {} was cut short: {}",
+          exchange.getRequestMethod(),
+          exchange.getRequestURI().getRawPath(),
+          e.toString());
     } finally {
       exchange.close();
       if (access.isInfoEnabled()) {
-        access.info("{} {} {} {} {}ms", exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(), status, sent,
+        access.info(
+            "{} {} {} {} {}ms",
+            exchange.getRequestMethod(),
+            exchange.getRequestURI().getRawPath(),
+            status,
+            sent,
             (System.nanoTime() - start) / 1_000_000);
       }
     }

@@ -1,54 +1,53 @@
 package org.mxmedia.http;
 
-import org.jspecify.annotations.Nullable;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
-import org.mxmedia.MediaException.ErrorCode;
+import org.jspecify.annotations.Nullable;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaRepository;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository.MediaResponse;
-import org.mxmedia.MxcUri;
 import org.mxmedia.MediaRepository.PendingUpload;
-import org.mxmedia.ServerName;
 import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.MediaRepository.UrlPreviewResponse;
+import org.mxmedia.MxcUri;
+import org.mxmedia.ServerName;
 import org.mxmedia.UserId;
-import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.http.internal.PercentDecoding;
 import org.mxmedia.http.internal.QueryParameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.io.InputStream;
-import java.io.Closeable;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Path;
-import java.util.Collections;
 
 /**
  * The Matrix media HTTP surface (spec v1.19) over a {@link MediaRepository}: the authenticated
- * client endpoints ({@code /_matrix/client/v1/media/...}), the legacy ones
- * ({@code /_matrix/media/{v3,r0,v1}/...}), the federation ones
- * ({@code /_matrix/federation/v1/media/...}) and the media part of Synapse's admin API
- * ({@code /_synapse/admin/v1/...}, for users the repository's {@code Authorizer} names admins; see
- * the README's "Admin API"). Framework-free: an adapter turns its server's
- * request into a {@link MediaHttpRequest}, calls {@link #handle}, and writes the
- * {@link MediaHttpResponse}. {@link JdkHttpServerAdapter} and {@link MediaServlet} are the stock
- * adapters. Thread-safe.
+ * client endpoints ({@code /_matrix/client/v1/media/...}), the legacy ones ({@code
+ * /_matrix/media/{v3,r0,v1}/...}), the federation ones ({@code /_matrix/federation/v1/media/...})
+ * and the media part of Synapse's admin API ({@code /_synapse/admin/v1/...}, for users the
+ * repository's {@code Authorizer} names admins; see the README's "Admin API"). Framework-free: an
+ * adapter turns its server's request into a {@link MediaHttpRequest}, calls {@link #handle}, and
+ * writes the {@link MediaHttpResponse}. {@link JdkHttpServerAdapter} and {@link MediaServlet} are
+ * the stock adapters. Thread-safe.
  *
  * <p>This class routes; the answers are built by package-private parts: {@code AccessTokens}
- * (client authentication), {@code MediaRequests} (URIs, download options and thumbnail sizes
- * parsed once), {@code MediaResponses} (the media response policy: headers, ETag, Range, HEAD),
- * {@code FederationMultipart} (the federation framing) and {@code Responses} (JSON and errors).
+ * (client authentication), {@code MediaRequests} (URIs, download options and thumbnail sizes parsed
+ * once), {@code MediaResponses} (the media response policy: headers, ETag, Range, HEAD), {@code
+ * FederationMultipart} (the federation framing) and {@code Responses} (JSON and errors).
  */
 public final class MediaHttpHandler {
   private static final Logger log = LoggerFactory.getLogger(MediaHttpHandler.class);
@@ -64,22 +63,29 @@ public final class MediaHttpHandler {
   private final Optional<Instant> legacyFreeze;
   private final AdminEndpoints admin;
   private final Optional<IdenticonRenderer> identicons;
-  /** Recent identicons, least recently used first out: bounded by count and by each picture's size. */
-  private final Map<IdenticonKey, byte[]> identiconCache = new LinkedHashMap<>(64, 0.75f, true) {
-    private static final long serialVersionUID = 1L;
 
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<IdenticonKey, byte[]> eldest) {
-      return size() > MAX_CACHED_IDENTICONS;
-    }
-  };
+  /**
+   * Recent identicons, least recently used first out: bounded by count and by each picture's size.
+   */
+  private final Map<IdenticonKey, byte[]> identiconCache =
+      new LinkedHashMap<>(64, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<IdenticonKey, byte[]> eldest) {
+          return size() > MAX_CACHED_IDENTICONS;
+        }
+      };
 
   /** The width and height of an identicon when the request gives none. */
   public static final int DEFAULT_IDENTICON_SIZE = 96;
+
   /** The largest width or height of an identicon; more is 400 {@code M_INVALID_PARAM}. */
   public static final int MAX_IDENTICON_SIZE = 512;
+
   private static final int MAX_CACHED_IDENTICONS = 512;
   private static final int MAX_CACHED_IDENTICON_BYTES = 64 * 1024;
+
   /** The largest {@code ts} accepted (year 9999 in epoch milliseconds, within {@link Instant}). */
   private static final long MAX_TS = 253_402_300_799_999L;
 
@@ -98,8 +104,8 @@ public final class MediaHttpHandler {
   }
 
   /**
-   * Answers one request. Never throws: every failure becomes a JSON error response with a
-   * Matrix {@code errcode}. The caller writes and then closes the response.
+   * Answers one request. Never throws: every failure becomes a JSON error response with a Matrix
+   * {@code errcode}. The caller writes and then closes the response.
    */
   public MediaHttpResponse handle(MediaHttpRequest request) {
     try {
@@ -118,7 +124,11 @@ public final class MediaHttpHandler {
 
   // ---- routing
 
-  private enum Api { CLIENT, LEGACY, FEDERATION }
+  private enum Api {
+    CLIENT,
+    LEGACY,
+    FEDERATION
+  }
 
   private MediaHttpResponse route(MediaHttpRequest request) {
     String method = request.method();
@@ -127,7 +137,10 @@ public final class MediaHttpHandler {
       return new MediaHttpResponse(204, Responses.corsHeaders(), Responses.emptyBody(), false);
     }
     if (path.startsWith(AdminEndpoints.PREFIX)) {
-      return admin.handle(request, path.substring(AdminEndpoints.PREFIX.length()), QueryParameters.parse(request.rawQuery()));
+      return admin.handle(
+          request,
+          path.substring(AdminEndpoints.PREFIX.length()),
+          QueryParameters.parse(request.rawQuery()));
     }
     Api api;
     String rest;
@@ -163,7 +176,8 @@ public final class MediaHttpHandler {
         if (args == 0) {
           requireMethod(read, "GET, HEAD, OPTIONS");
           UserId user = tokens.requireUser(request, query);
-          return Responses.json(200, Map.of("m.upload.size", repository.maxUploadSize(user).bytes()), method);
+          return Responses.json(
+              200, Map.of("m.upload.size", repository.maxUploadSize(user).bytes()), method);
         }
       }
       case "download" -> {
@@ -211,7 +225,7 @@ public final class MediaHttpHandler {
           return Responses.json(200, body, method);
         }
       }
-      default -> { }
+      default -> {}
     }
     throw Responses.unrecognized();
   }
@@ -241,7 +255,8 @@ public final class MediaHttpHandler {
     return Responses.json(200, Map.of("content_uri", uri.toString()), request.method());
   }
 
-  private MediaHttpResponse uploadPending(MediaHttpRequest request, QueryParameters query, String rawServer, String rawId) {
+  private MediaHttpResponse uploadPending(
+      MediaHttpRequest request, QueryParameters query, String rawServer, String rawId) {
     UserId user = tokens.requireUser(request, query);
     MxcUri uri = MediaRequests.mxc(rawServer, rawId);
     repository.uploadPending(uri, user, uploadRequest(request, query), request.body());
@@ -258,25 +273,34 @@ public final class MediaHttpHandler {
       }
       declared = OptionalLong.of(Long.parseLong(v));
     }
-    return new UploadRequest(request.header("Content-Type"), query.get("filename").filter(n -> !n.isEmpty()), declared);
+    return new UploadRequest(
+        request.header("Content-Type"), query.get("filename").filter(n -> !n.isEmpty()), declared);
   }
 
   // ---- downloads and thumbnails
 
   private MediaHttpResponse media(
-      MediaHttpRequest request, Api api, List<String> args, QueryParameters query, boolean thumbnail) {
-    Optional<UserId> requester = api == Api.CLIENT ? Optional.of(tokens.requireUser(request, query)) : Optional.empty();
+      MediaHttpRequest request,
+      Api api,
+      List<String> args,
+      QueryParameters query,
+      boolean thumbnail) {
+    Optional<UserId> requester =
+        api == Api.CLIENT ? Optional.of(tokens.requireUser(request, query)) : Optional.empty();
     MxcUri uri = MediaRequests.mxc(args.get(0), args.get(1));
-    Optional<String> nameOverride = args.size() == 3
-        ? Optional.of(PercentDecoding.decodePathSegment(args.get(2))).filter(n -> !n.isEmpty())
-        : Optional.empty();
+    Optional<String> nameOverride =
+        args.size() == 3
+            ? Optional.of(PercentDecoding.decodePathSegment(args.get(2))).filter(n -> !n.isEmpty())
+            : Optional.empty();
     DownloadOptions options = MediaRequests.downloadOptions(query, api == Api.LEGACY, legacyFreeze);
     if (requester.isPresent()) {
-      options = options.withRequester(requester.get()); // remote bytes count against the requester's rate
+      options =
+          options.withRequester(requester.get()); // remote bytes count against the requester's rate
     }
-    MediaResponse media = thumbnail
-        ? repository.thumbnail(uri, MediaRequests.thumbnailSpec(query), options)
-        : repository.download(uri, options);
+    MediaResponse media =
+        thumbnail
+            ? repository.thumbnail(uri, MediaRequests.thumbnailSpec(query), options)
+            : repository.download(uri, options);
     boolean ok = false;
     try {
       if (nameOverride.isPresent()) {
@@ -296,16 +320,22 @@ public final class MediaHttpHandler {
 
   private MediaHttpResponse previewUrl(MediaHttpRequest request, QueryParameters query) {
     UserId user = tokens.requireUser(request, query);
-    String url = query.get("url").filter(u -> !u.isEmpty())
-        .orElseThrow(() -> new MediaException(ErrorCode.M_MISSING_PARAM, "Missing the url parameter"));
+    String url =
+        query
+            .get("url")
+            .filter(u -> !u.isEmpty())
+            .orElseThrow(
+                () -> new MediaException(ErrorCode.M_MISSING_PARAM, "Missing the url parameter"));
     Optional<Long> ts = query.nonNegativeLong("ts", MAX_TS);
-    UrlPreviewResponse preview = ts.isPresent()
-        ? repository.previewUrl(user, url, Instant.ofEpochMilli(ts.get()))
-        : repository.previewUrl(user, url);
+    UrlPreviewResponse preview =
+        ts.isPresent()
+            ? repository.previewUrl(user, url, Instant.ofEpochMilli(ts.get()))
+            : repository.previewUrl(user, url);
     return Responses.json(200, preview.properties(), request.method());
   }
 
-  private MediaHttpResponse identicon(MediaHttpRequest request, String rawName, QueryParameters query) {
+  private MediaHttpResponse identicon(
+      MediaHttpRequest request, String rawName, QueryParameters query) {
     IdenticonRenderer renderer = identicons.orElseThrow(Responses::unrecognized);
     String name = PercentDecoding.decodePathSegment(rawName);
     int width = identiconSide(query, "width");
@@ -340,7 +370,8 @@ public final class MediaHttpHandler {
       }
     }
     headers.put("Content-Type", "image/png");
-    return new MediaHttpResponse(200, headers, Responses.bytesBody(png), request.method().equals("HEAD"));
+    return new MediaHttpResponse(
+        200, headers, Responses.bytesBody(png), request.method().equals("HEAD"));
   }
 
   private static int identiconSide(QueryParameters query, String name) {
@@ -364,18 +395,30 @@ public final class MediaHttpHandler {
 
   // ---- federation
 
-  private MediaHttpResponse federationMedia(MediaHttpRequest request, boolean thumbnail, String rawId, QueryParameters query) {
-    FederationAuthenticator verifier = federationAuthenticator.orElseThrow(
-        () -> new MediaException(ErrorCode.M_UNAUTHORIZED, 401, "Federation is not enabled on this server"));
+  private MediaHttpResponse federationMedia(
+      MediaHttpRequest request, boolean thumbnail, String rawId, QueryParameters query) {
+    FederationAuthenticator verifier =
+        federationAuthenticator.orElseThrow(
+            () ->
+                new MediaException(
+                    ErrorCode.M_UNAUTHORIZED, 401, "Federation is not enabled on this server"));
     String target = request.rawPath() + request.rawQuery().map(q -> "?" + q).orElse("");
-    ServerName origin = verifier.authenticate(
-        new FederationAuthenticator.Request(request.method(), target, request.headers("Authorization")));
+    ServerName origin =
+        verifier.authenticate(
+            new FederationAuthenticator.Request(
+                request.method(), target, request.headers("Authorization")));
     MxcUri uri = MxcUri.of(repository.serverName(), MediaRequests.mediaId(rawId));
-    DownloadOptions options = MediaRequests.downloadOptions(query, false, Optional.empty()).withAllowRemote(false);
-    MediaResponse media = thumbnail
-        ? repository.thumbnail(uri, MediaRequests.thumbnailSpec(query), options)
-        : repository.download(uri, options);
-    log.debug("Serving {} of {} to {} over federation", thumbnail ? "a thumbnail" : "the content", uri, origin);
+    DownloadOptions options =
+        MediaRequests.downloadOptions(query, false, Optional.empty()).withAllowRemote(false);
+    MediaResponse media =
+        thumbnail
+            ? repository.thumbnail(uri, MediaRequests.thumbnailSpec(query), options)
+            : repository.download(uri, options);
+    log.debug(
+        "Serving {} of {} to {} over federation",
+        thumbnail ? "a thumbnail" : "the content",
+        uri,
+        origin);
     return FederationMultipart.of(media, request.method().equals("HEAD"));
   }
 
@@ -405,14 +448,15 @@ public final class MediaHttpHandler {
       if (this.federationAuthenticator != null) {
         throw new IllegalStateException("federationAuthenticator was already set");
       }
-      this.federationAuthenticator = Objects.requireNonNull(authenticator, "federationAuthenticator");
+      this.federationAuthenticator =
+          Objects.requireNonNull(authenticator, "federationAuthenticator");
       return this;
     }
 
     /**
      * Media created at or after {@code freeze} is served only on the authenticated endpoints; the
-     * legacy ones answer 404 for it (the spec's v1.11 freeze). Default: {@link Instant#EPOCH},
-     * so all media is frozen; a server migrating from unauthenticated media sets the time of its
+     * legacy ones answer 404 for it (the spec's v1.11 freeze). Default: {@link Instant#EPOCH}, so
+     * all media is frozen; a server migrating from unauthenticated media sets the time of its
      * upgrade.
      */
     public Builder legacyMediaFreeze(Instant freeze) {
@@ -427,11 +471,11 @@ public final class MediaHttpHandler {
     }
 
     /**
-     * Answers {@code GET /_matrix/media/{v3,r0,v1}/identicon/{name}?width=&height=} with
-     * {@code renderer}'s pictures (default {@value MediaHttpHandler#DEFAULT_IDENTICON_SIZE}
-     * pixels a side, at most {@value MediaHttpHandler#MAX_IDENTICON_SIZE}: more is 400
-     * {@code M_INVALID_PARAM}), with an ETag and a day's public caching. The endpoint needs no
-     * access token, as Synapse's did. Without a renderer it answers 404 {@code M_UNRECOGNIZED}.
+     * Answers {@code GET /_matrix/media/{v3,r0,v1}/identicon/{name}?width=&height=} with {@code
+     * renderer}'s pictures (default {@value MediaHttpHandler#DEFAULT_IDENTICON_SIZE} pixels a side,
+     * at most {@value MediaHttpHandler#MAX_IDENTICON_SIZE}: more is 400 {@code M_INVALID_PARAM}),
+     * with an ETag and a day's public caching. The endpoint needs no access token, as Synapse's
+     * did. Without a renderer it answers 404 {@code M_UNRECOGNIZED}.
      */
     public Builder identicons(IdenticonRenderer renderer) {
       if (this.identicons != null) {
@@ -449,7 +493,9 @@ public final class MediaHttpHandler {
     }
   }
 
-  /** An HTTP request as the binding sees it; adapters implement it over their server's request type. */
+  /**
+   * An HTTP request as the binding sees it; adapters implement it over their server's request type.
+   */
   public interface MediaHttpRequest {
 
     /** The method in upper case. */
@@ -502,8 +548,12 @@ public final class MediaHttpHandler {
       this(checked(new LinkedHashMap<>(headers)), status, body, headOnly);
     }
 
-    /** Takes {@code checkedHeaders}, every one of which has passed {@link #checkHeader}, without a copy. */
-    private MediaHttpResponse(LinkedHashMap<String, String> checkedHeaders, int status, Body body, boolean headOnly) {
+    /**
+     * Takes {@code checkedHeaders}, every one of which has passed {@link #checkHeader}, without a
+     * copy.
+     */
+    private MediaHttpResponse(
+        LinkedHashMap<String, String> checkedHeaders, int status, Body body, boolean headOnly) {
       this.status = status;
       this.headers = Collections.unmodifiableMap(checkedHeaders);
       this.body = Objects.requireNonNull(body, "body");
@@ -515,8 +565,8 @@ public final class MediaHttpHandler {
      * checked every entry with {@link #checkHeader}: for the media answers, whose constant headers
      * are checked once when the class loads.
      */
-    static MediaHttpResponse ofCheckedHeaders(int status, LinkedHashMap<String, String> headers, Body body,
-        boolean headOnly) {
+    static MediaHttpResponse ofCheckedHeaders(
+        int status, LinkedHashMap<String, String> headers, Body body, boolean headOnly) {
       return new MediaHttpResponse(headers, status, body, headOnly);
     }
 
@@ -542,7 +592,8 @@ public final class MediaHttpHandler {
       for (int i = 0; i < value.length(); i++) {
         char c = value.charAt(i);
         if (!((c >= 0x20 && c < 0x7F) || c == '\t')) {
-          throw new IllegalArgumentException("header " + name + " has a character outside visible ASCII");
+          throw new IllegalArgumentException(
+              "header " + name + " has a character outside visible ASCII");
         }
       }
     }
@@ -551,7 +602,9 @@ public final class MediaHttpHandler {
       return status;
     }
 
-    /** The response headers, in the order to send them; {@code Content-Length} is not among them. */
+    /**
+     * The response headers, in the order to send them; {@code Content-Length} is not among them.
+     */
     public Map<String, String> headers() {
       return headers;
     }
@@ -582,7 +635,10 @@ public final class MediaHttpHandler {
       /** Writes the body to {@code out}, which stays open. */
       void writeTo(OutputStream out) throws IOException;
 
-      /** The region of a local file this body consists of, where there is one, for zero-copy sending. */
+      /**
+       * The region of a local file this body consists of, where there is one, for zero-copy
+       * sending.
+       */
       default Optional<FileRegion> fileRegion() {
         return Optional.empty();
       }
@@ -602,9 +658,9 @@ public final class MediaHttpHandler {
   }
 
   /**
-   * Draws identicons for {@code GET /_matrix/media/{v3,r0,v1}/identicon/{name}}: give one to
-   * {@link MediaHttpHandler.Builder#identicons} (for example {@code Identicons::png} from
-   * {@code media-preview}); without one the endpoint answers 404 {@code M_UNRECOGNIZED}. The handler
+   * Draws identicons for {@code GET /_matrix/media/{v3,r0,v1}/identicon/{name}}: give one to {@link
+   * MediaHttpHandler.Builder#identicons} (for example {@code Identicons::png} from {@code
+   * media-preview}); without one the endpoint answers 404 {@code M_UNRECOGNIZED}. The handler
    * checks the size, keeps recent pictures, and answers with an ETag and long-lived caching, so an
    * implementation must be a pure function of its arguments: the same bytes for the same request.
    */

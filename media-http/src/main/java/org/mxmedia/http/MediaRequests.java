@@ -4,13 +4,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
-import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaId;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
-import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 import org.mxmedia.ThumbnailSpec;
+import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 import org.mxmedia.http.internal.PercentDecoding;
 import org.mxmedia.http.internal.QueryParameters;
 
@@ -19,11 +19,12 @@ final class MediaRequests {
   private MediaRequests() {}
 
   /**
-   * The download options of a request: {@code timeout_ms} (any non-negative integer; the
-   * repository clamps it), and on the legacy endpoints {@code allow_remote}, the validated
-   * {@code allow_redirect} and the freeze.
+   * The download options of a request: {@code timeout_ms} (any non-negative integer; the repository
+   * clamps it), and on the legacy endpoints {@code allow_remote}, the validated {@code
+   * allow_redirect} and the freeze.
    */
-  static DownloadOptions downloadOptions(QueryParameters query, boolean legacy, Optional<Instant> legacyFreeze) {
+  static DownloadOptions downloadOptions(
+      QueryParameters query, boolean legacy, Optional<Instant> legacyFreeze) {
     DownloadOptions options = DownloadOptions.defaults();
     if (legacy) {
       options = options.withAllowRemote(query.bool("allow_remote", true));
@@ -37,7 +38,10 @@ final class MediaRequests {
     return timeout.isPresent() ? options.withTimeout(Duration.ofMillis(timeout.get())) : options;
   }
 
-  /** {@code width}, {@code height} (required, clamped to the largest thumbnail), {@code method}, {@code animated}. */
+  /**
+   * {@code width}, {@code height} (required, clamped to the largest thumbnail), {@code method},
+   * {@code animated}.
+   */
   static ThumbnailSpec thumbnailSpec(QueryParameters query) {
     int width = (int) query.requiredPositive("width", ThumbnailSpec.MAX_DIMENSION);
     int height = (int) query.requiredPositive("height", ThumbnailSpec.MAX_DIMENSION);

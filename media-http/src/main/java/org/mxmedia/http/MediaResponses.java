@@ -8,14 +8,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.mxmedia.MediaRepository.MediaResponse;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse.Body;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse.FileRegion;
 import org.mxmedia.http.internal.ByteRange;
 import org.mxmedia.http.internal.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
-import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 
 /**
  * The answer for media bytes (downloads and thumbnails): the spec's headers (content type and
@@ -37,9 +37,14 @@ final class MediaResponses {
 
   private MediaResponses() {}
 
-  /** The response for {@code media}, which it then owns (closed with the response, or now if no body is sent). */
-  static MediaHttpResponse of(MediaHttpRequest request, MediaResponse media, boolean authenticated) {
-    LinkedHashMap<String, String> headers = new LinkedHashMap<>(authenticated ? PRIVATE_TEMPLATE : PUBLIC_TEMPLATE);
+  /**
+   * The response for {@code media}, which it then owns (closed with the response, or now if no body
+   * is sent).
+   */
+  static MediaHttpResponse of(
+      MediaHttpRequest request, MediaResponse media, boolean authenticated) {
+    LinkedHashMap<String, String> headers =
+        new LinkedHashMap<>(authenticated ? PRIVATE_TEMPLATE : PUBLIC_TEMPLATE);
     put(headers, "Content-Type", media.contentTypeHeader());
     put(headers, "Content-Disposition", media.contentDispositionHeader());
     put(headers, "ETag", media.etag());
@@ -62,13 +67,15 @@ final class MediaResponses {
       headers.put("Content-Range", "bytes */" + length);
       headers.remove("Content-Disposition");
       headers.put("Content-Type", "application/json");
-      byte[] body = Json.object(Map.of("errcode", "M_UNKNOWN", "error", "Requested range not satisfiable"));
+      byte[] body =
+          Json.object(Map.of("errcode", "M_UNKNOWN", "error", "Requested range not satisfiable"));
       return MediaHttpResponse.ofCheckedHeaders(416, headers, Responses.bytesBody(body), head);
     }
     if (range instanceof ByteRange.Partial partial) {
       ByteRange r = partial.range();
       headers.put("Content-Range", r.contentRange(length));
-      return MediaHttpResponse.ofCheckedHeaders(206, headers, new MediaBody(media, r.first(), r.length()), head);
+      return MediaHttpResponse.ofCheckedHeaders(
+          206, headers, new MediaBody(media, r.first(), r.length()), head);
     }
     return MediaHttpResponse.ofCheckedHeaders(200, headers, new MediaBody(media, 0, length), head);
   }

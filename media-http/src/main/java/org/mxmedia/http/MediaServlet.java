@@ -10,15 +10,15 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Serves a {@link MediaHttpHandler} from any Jakarta Servlet 6 container. Map it to
- * {@code /_matrix/*} (the paths it answers are relative to the context path), for example with
- * Jetty: {@code context.addServlet(new ServletHolder(new MediaServlet(handler)), "/_matrix/*")}.
+ * Serves a {@link MediaHttpHandler} from any Jakarta Servlet 6 container. Map it to {@code
+ * /_matrix/*} (the paths it answers are relative to the context path), for example with Jetty:
+ * {@code context.addServlet(new ServletHolder(new MediaServlet(handler)), "/_matrix/*")}.
  */
 public final class MediaServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
@@ -31,7 +31,8 @@ public final class MediaServlet extends HttpServlet {
   }
 
   @Override
-  protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+  protected void service(HttpServletRequest request, HttpServletResponse response)
+      throws IOException {
     try (MediaHttpResponse answer = handler.handle(new ServletRequestView(request))) {
       response.setStatus(answer.status());
       answer.headers().forEach(response::setHeader);
@@ -40,11 +41,19 @@ public final class MediaServlet extends HttpServlet {
       if (length >= 0 && status != 204 && status != 304) {
         response.setContentLengthLong(length);
       }
-      if (!answer.headOnly() && !request.getMethod().equals("HEAD") && length != 0 && status != 204 && status != 304) {
+      if (!answer.headOnly()
+          && !request.getMethod().equals("HEAD")
+          && length != 0
+          && status != 204
+          && status != 304) {
         answer.body().writeTo(response.getOutputStream());
       }
     } catch (IOException | UncheckedIOException e) {
-      log.debug("Response to {} {} was cut short: {}", request.getMethod(), request.getRequestURI(), e.toString());
+      log.debug(
+          "Response to {} {} was cut short: {}",
+          request.getMethod(),
+          request.getRequestURI(),
+          e.toString());
     }
   }
 

@@ -5,11 +5,11 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse.Body;
 import org.mxmedia.http.internal.Json;
-import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 
 /** JSON answers, error bodies and the headers every response carries. */
 final class Responses {
@@ -36,7 +36,10 @@ final class Responses {
     return new MediaHttpResponse(status, headers, bytesBody(body), method.equals("HEAD"));
   }
 
-  /** The JSON error answer for {@code e}: {@code Retry-After} and {@code retry_after_ms} on 429, {@code Connection: close} on 413. */
+  /**
+   * The JSON error answer for {@code e}: {@code Retry-After} and {@code retry_after_ms} on 429,
+   * {@code Connection: close} on 413.
+   */
   static MediaHttpResponse error(MediaException e) {
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("errcode", e.errorCode().name());
@@ -57,7 +60,8 @@ final class Responses {
 
   /** 405 with the methods the path accepts in {@code Allow}. */
   static MediaHttpResponse methodNotAllowed(String allow) {
-    MediaHttpResponse base = error(new MediaException(ErrorCode.M_UNRECOGNIZED, 405, "Method not allowed"));
+    MediaHttpResponse base =
+        error(new MediaException(ErrorCode.M_UNRECOGNIZED, 405, "Method not allowed"));
     Map<String, String> headers = new LinkedHashMap<>(base.headers());
     headers.put("Allow", allow);
     return new MediaHttpResponse(405, headers, base.body(), false);

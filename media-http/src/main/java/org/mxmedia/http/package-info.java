@@ -1,6 +1,6 @@
 /**
- * The Matrix media HTTP surface: {@link MediaHttpHandler} and its adapters.
- * Nothing in this package accepts or returns {@code null}.
+ * The Matrix media HTTP surface: {@link MediaHttpHandler} and its adapters. Nothing in this package
+ * accepts or returns {@code null}.
  */
 @NullMarked
 package org.mxmedia.http;

@@ -27,17 +27,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.mxmedia.MediaId;
 import org.mxmedia.MediaRepository;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
-import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.UserId;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
+import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.MediaStore.RemoteMedia;
 import org.mxmedia.spi.UserDirectory;
-import org.mxmedia.http.MediaHttpHandler.MediaHttpRequest;
-import org.mxmedia.http.MediaHttpHandler.MediaHttpResponse;
 
 /**
  * The media part of Synapse's admin API: each endpoint's JSON against Synapse's documented shape
@@ -58,34 +58,42 @@ class AdminApiTest {
 
   @BeforeEach
   void start() {
-    UserDirectory directory = new UserDirectory() {
-      @Override
-      public boolean exists(UserId user) {
-        return !user.equals(GHOST);
-      }
+    UserDirectory directory =
+        new UserDirectory() {
+          @Override
+          public boolean exists(UserId user) {
+            return !user.equals(GHOST);
+          }
 
-      @Override
-      public Optional<String> displayName(UserId user) {
-        return user.equals(ALICE) ? Optional.of("Alice") : Optional.empty();
-      }
+          @Override
+          public Optional<String> displayName(UserId user) {
+            return user.equals(ALICE) ? Optional.of("Alice") : Optional.empty();
+          }
 
-      @Override
-      public boolean knowsProfiles() {
-        return true;
-      }
+          @Override
+          public boolean knowsProfiles() {
+            return true;
+          }
 
-      @Override
-      public Set<MxcUri> usedInProfiles(Collection<MxcUri> candidates) {
-        Set<MxcUri> used = new HashSet<>(candidates);
-        used.retainAll(profileImages);
-        return used;
-      }
-    };
-    repository = MediaRepository.builder().serverName("example.org").mediaStore(store).storage(storage)
-        .authorizer(Authorizer.admins(Set.of(ADMIN))).userDirectory(directory).build();
-    handler = MediaHttpHandler.builder(repository)
-        .authenticator(Authenticator.tokens(Map.of("admin", ADMIN, "alice", ALICE, "bob", BOB)))
-        .build();
+          @Override
+          public Set<MxcUri> usedInProfiles(Collection<MxcUri> candidates) {
+            Set<MxcUri> used = new HashSet<>(candidates);
+            used.retainAll(profileImages);
+            return used;
+          }
+        };
+    repository =
+        MediaRepository.builder()
+            .serverName("example.org")
+            .mediaStore(store)
+            .storage(storage)
+            .authorizer(Authorizer.admins(Set.of(ADMIN)))
+            .userDirectory(directory)
+            .build();
+    handler =
+        MediaHttpHandler.builder(repository)
+            .authenticator(Authenticator.tokens(Map.of("admin", ADMIN, "alice", ALICE, "bob", BOB)))
+            .build();
   }
 
   @AfterEach
@@ -110,32 +118,36 @@ class AdminApiTest {
     int q = pathAndQuery.indexOf('?');
     String path = q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
     Optional<String> query = q < 0 ? Optional.empty() : Optional.of(pathAndQuery.substring(q + 1));
-    try (MediaHttpResponse r = handler.handle(new MediaHttpRequest() {
-      @Override
-      public String method() {
-        return method;
-      }
+    try (MediaHttpResponse r =
+        handler.handle(
+            new MediaHttpRequest() {
+              @Override
+              public String method() {
+                return method;
+              }
 
-      @Override
-      public String rawPath() {
-        return path;
-      }
+              @Override
+              public String rawPath() {
+                return path;
+              }
 
-      @Override
-      public Optional<String> rawQuery() {
-        return query;
-      }
+              @Override
+              public Optional<String> rawQuery() {
+                return query;
+              }
 
-      @Override
-      public List<String> headers(String name) {
-        return name.equals("Authorization") && token != null ? List.of("Bearer " + token) : List.of();
-      }
+              @Override
+              public List<String> headers(String name) {
+                return name.equals("Authorization") && token != null
+                    ? List.of("Bearer " + token)
+                    : List.of();
+              }
 
-      @Override
-      public InputStream body() {
-        return new ByteArrayInputStream("{}".getBytes(StandardCharsets.UTF_8));
-      }
-    })) {
+              @Override
+              public InputStream body() {
+                return new ByteArrayInputStream("{}".getBytes(StandardCharsets.UTF_8));
+              }
+            })) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       r.body().writeTo(out);
       String raw = out.toString(StandardCharsets.UTF_8);
@@ -155,16 +167,26 @@ class AdminApiTest {
 
   MxcUri upload(UserId user, String content, String name) {
     byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-    return repository.upload(user, new UploadRequest(Optional.of("text/plain"), Optional.ofNullable(name),
-        OptionalLong.of(bytes.length)), new ByteArrayInputStream(bytes));
+    return repository.upload(
+        user,
+        new UploadRequest(
+            Optional.of("text/plain"), Optional.ofNullable(name), OptionalLong.of(bytes.length)),
+        new ByteArrayInputStream(bytes));
   }
 
   /** Caches a remote media record (no bytes: the admin API reads metadata only). */
   RemoteMedia cacheRemote(String server, String id, int n, Instant at) {
     BlobKey blob = BlobKey.of(String.format("%064x", n));
     assertThat(store.reserveBlob(blob)).isEqualTo(MediaStore.Reservation.RESERVED);
-    RemoteMedia r = RemoteMedia.cached(ServerName.of(server), MediaId.of(id), "image/png", Optional.of("remote.png"), 67,
-        blob, at);
+    RemoteMedia r =
+        RemoteMedia.cached(
+            ServerName.of(server),
+            MediaId.of(id),
+            "image/png",
+            Optional.of("remote.png"),
+            67,
+            blob,
+            at);
     assertThat(store.insertRemoteMedia(r)).isTrue();
     return r;
   }
@@ -183,7 +205,8 @@ class AdminApiTest {
     List<String> names = new ArrayList<>();
     node.fieldNames().forEachRemaining(names::add);
     assertThat(names).as(node.toString()).containsExactlyInAnyOrderElementsOf(fields.keySet());
-    fields.forEach((name, types) -> assertThat(types).as(name + " in " + node).contains(type(node.get(name))));
+    fields.forEach(
+        (name, types) -> assertThat(types).as(name + " in " + node).contains(type(node.get(name))));
   }
 
   static String type(JsonNode v) {
@@ -202,15 +225,31 @@ class AdminApiTest {
     Map<String, List<String>> m = new LinkedHashMap<>();
     for (int i = 0; i < pairs.length; i += 2) {
       @SuppressWarnings("unchecked")
-      List<String> types = pairs[i + 1] instanceof List<?> l ? (List<String>) l : List.of((String) pairs[i + 1]);
+      List<String> types =
+          pairs[i + 1] instanceof List<?> l ? (List<String>) l : List.of((String) pairs[i + 1]);
       m.put((String) pairs[i], types);
     }
     return m;
   }
 
-  static final Map<String, List<String>> USER_MEDIA_ITEM = shape("created_ts", INTEGER,
-      "last_access_ts", List.of(INTEGER, NULL), "media_id", STRING, "media_length", INTEGER, "media_type", STRING,
-      "quarantined_by", List.of(STRING, NULL), "safe_from_quarantine", BOOLEAN, "upload_name", List.of(STRING, NULL));
+  static final Map<String, List<String>> USER_MEDIA_ITEM =
+      shape(
+          "created_ts",
+          INTEGER,
+          "last_access_ts",
+          List.of(INTEGER, NULL),
+          "media_id",
+          STRING,
+          "media_length",
+          INTEGER,
+          "media_type",
+          STRING,
+          "quarantined_by",
+          List.of(STRING, NULL),
+          "safe_from_quarantine",
+          BOOLEAN,
+          "upload_name",
+          List.of(STRING, NULL));
 
   // ---- authorization
 
@@ -255,7 +294,8 @@ class AdminApiTest {
 
   @Test
   void aUserIsRefusedBeforeTheirParametersAreRead() {
-    call("GET", ADMIN_API + "/users/not-a-user/media?limit=-1&dir=x", "alice").assertError(403, "M_FORBIDDEN");
+    call("GET", ADMIN_API + "/users/not-a-user/media?limit=-1&dir=x", "alice")
+        .assertError(403, "M_FORBIDDEN");
     call("POST", ADMIN_API + "/media/delete", "alice").assertError(403, "M_FORBIDDEN");
     call("GET", ADMIN_API + "/media/quarantined?kind=nope", "bob").assertError(403, "M_FORBIDDEN");
   }
@@ -276,16 +316,44 @@ class AdminApiTest {
   void mediaInfoHasSynapsesShapeForLocalMedia() {
     MxcUri uri = upload(ALICE, "hello", "hello.txt");
     JsonNode info = admin("GET", "/media/" + path(uri)).assertStatus(200).json().get("media_info");
-    assertShape(info, shape("media_origin", NULL, "user_id", STRING, "media_id", STRING, "media_type", STRING,
-        "media_length", INTEGER, "upload_name", STRING, "created_ts", INTEGER, "filesystem_id", NULL, "url_cache", NULL,
-        "last_access_ts", INTEGER, "quarantined_by", NULL, "authenticated", BOOLEAN, "safe_from_quarantine", BOOLEAN,
-        "sha256", STRING));
+    assertShape(
+        info,
+        shape(
+            "media_origin",
+            NULL,
+            "user_id",
+            STRING,
+            "media_id",
+            STRING,
+            "media_type",
+            STRING,
+            "media_length",
+            INTEGER,
+            "upload_name",
+            STRING,
+            "created_ts",
+            INTEGER,
+            "filesystem_id",
+            NULL,
+            "url_cache",
+            NULL,
+            "last_access_ts",
+            INTEGER,
+            "quarantined_by",
+            NULL,
+            "authenticated",
+            BOOLEAN,
+            "safe_from_quarantine",
+            BOOLEAN,
+            "sha256",
+            STRING));
     assertThat(info.get("user_id").asText()).isEqualTo("@alice:example.org");
     assertThat(info.get("media_id").asText()).isEqualTo(uri.mediaId().value());
     assertThat(info.get("media_type").asText()).startsWith("text/plain");
     assertThat(info.get("media_length").asLong()).isEqualTo(5);
     assertThat(info.get("upload_name").asText()).isEqualTo("hello.txt");
-    assertThat(info.get("sha256").asText()).isEqualTo("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    assertThat(info.get("sha256").asText())
+        .isEqualTo("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
     assertThat(info.get("authenticated").asBoolean()).isTrue();
     assertThat(info.get("safe_from_quarantine").asBoolean()).isFalse();
   }
@@ -293,11 +361,39 @@ class AdminApiTest {
   @Test
   void mediaInfoHasSynapsesShapeForCachedRemoteMediaAnd404ForUnknownMedia() {
     cacheRemote("remote.com", "sdginwegWEG", 1, Instant.ofEpochMilli(300));
-    JsonNode info = admin("GET", "/media/remote.com/sdginwegWEG").assertStatus(200).json().get("media_info");
-    assertShape(info, shape("media_origin", STRING, "user_id", NULL, "media_id", STRING, "media_type", STRING,
-        "media_length", INTEGER, "upload_name", STRING, "created_ts", INTEGER, "filesystem_id", STRING, "url_cache", NULL,
-        "last_access_ts", INTEGER, "quarantined_by", NULL, "authenticated", BOOLEAN, "safe_from_quarantine", NULL,
-        "sha256", STRING));
+    JsonNode info =
+        admin("GET", "/media/remote.com/sdginwegWEG").assertStatus(200).json().get("media_info");
+    assertShape(
+        info,
+        shape(
+            "media_origin",
+            STRING,
+            "user_id",
+            NULL,
+            "media_id",
+            STRING,
+            "media_type",
+            STRING,
+            "media_length",
+            INTEGER,
+            "upload_name",
+            STRING,
+            "created_ts",
+            INTEGER,
+            "filesystem_id",
+            STRING,
+            "url_cache",
+            NULL,
+            "last_access_ts",
+            INTEGER,
+            "quarantined_by",
+            NULL,
+            "authenticated",
+            BOOLEAN,
+            "safe_from_quarantine",
+            NULL,
+            "sha256",
+            STRING));
     assertThat(info.get("media_origin").asText()).isEqualTo("remote.com");
     assertThat(info.get("created_ts").asLong()).isEqualTo(300);
     assertThat(info.get("media_length").asLong()).isEqualTo(67);
@@ -315,16 +411,36 @@ class AdminApiTest {
     assertThat(q.raw()).isEqualTo("{}");
     JsonNode info = admin("GET", "/media/" + path(uri)).json().get("media_info");
     assertThat(info.get("quarantined_by").isTextual()).isTrue();
-    call("GET", "/_matrix/client/v1/media/download/" + path(uri), "alice").assertError(404, "M_NOT_FOUND");
+    call("GET", "/_matrix/client/v1/media/download/" + path(uri), "alice")
+        .assertError(404, "M_NOT_FOUND");
 
-    assertThat(admin("POST", "/media/unquarantine/" + path(uri)).assertStatus(200).raw()).isEqualTo("{}");
-    assertThat(admin("GET", "/media/" + path(uri)).json().get("media_info").get("quarantined_by").isNull()).isTrue();
+    assertThat(admin("POST", "/media/unquarantine/" + path(uri)).assertStatus(200).raw())
+        .isEqualTo("{}");
+    assertThat(
+            admin("GET", "/media/" + path(uri))
+                .json()
+                .get("media_info")
+                .get("quarantined_by")
+                .isNull())
+        .isTrue();
 
     cacheRemote("remote.com", "r1", 2, Instant.now());
     admin("POST", "/media/quarantine/remote.com/r1").assertStatus(200);
-    assertThat(admin("GET", "/media/remote.com/r1").json().get("media_info").get("quarantined_by").isTextual()).isTrue();
+    assertThat(
+            admin("GET", "/media/remote.com/r1")
+                .json()
+                .get("media_info")
+                .get("quarantined_by")
+                .isTextual())
+        .isTrue();
     admin("POST", "/media/unquarantine/remote.com/r1").assertStatus(200);
-    assertThat(admin("GET", "/media/remote.com/r1").json().get("media_info").get("quarantined_by").isNull()).isTrue();
+    assertThat(
+            admin("GET", "/media/remote.com/r1")
+                .json()
+                .get("media_info")
+                .get("quarantined_by")
+                .isNull())
+        .isTrue();
 
     admin("POST", "/media/quarantine/example.org/nothing").assertError(404, "M_NOT_FOUND");
     admin("POST", "/media/unquarantine/remote.com/nothing").assertError(404, "M_NOT_FOUND");
@@ -333,16 +449,46 @@ class AdminApiTest {
   @Test
   void protectedMediaIsNotQuarantined() {
     MxcUri uri = upload(ALICE, "p", "p.txt");
-    assertThat(admin("POST", "/media/protect/" + uri.mediaId().value()).assertStatus(200).raw()).isEqualTo("{}");
-    assertThat(admin("GET", "/media/" + path(uri)).json().get("media_info").get("safe_from_quarantine").asBoolean()).isTrue();
+    assertThat(admin("POST", "/media/protect/" + uri.mediaId().value()).assertStatus(200).raw())
+        .isEqualTo("{}");
+    assertThat(
+            admin("GET", "/media/" + path(uri))
+                .json()
+                .get("media_info")
+                .get("safe_from_quarantine")
+                .asBoolean())
+        .isTrue();
     admin("POST", "/media/quarantine/" + path(uri)).assertStatus(200);
-    assertThat(admin("GET", "/media/" + path(uri)).json().get("media_info").get("quarantined_by").isNull()).isTrue();
-    assertThat(admin("POST", "/user/%40alice%3Aexample.org/media/quarantine").json().get("num_quarantined").asInt()).isZero();
+    assertThat(
+            admin("GET", "/media/" + path(uri))
+                .json()
+                .get("media_info")
+                .get("quarantined_by")
+                .isNull())
+        .isTrue();
+    assertThat(
+            admin("POST", "/user/%40alice%3Aexample.org/media/quarantine")
+                .json()
+                .get("num_quarantined")
+                .asInt())
+        .isZero();
 
     admin("POST", "/media/unprotect/" + uri.mediaId().value()).assertStatus(200);
-    assertThat(admin("GET", "/media/" + path(uri)).json().get("media_info").get("safe_from_quarantine").asBoolean()).isFalse();
+    assertThat(
+            admin("GET", "/media/" + path(uri))
+                .json()
+                .get("media_info")
+                .get("safe_from_quarantine")
+                .asBoolean())
+        .isFalse();
     admin("POST", "/media/quarantine/" + path(uri)).assertStatus(200);
-    assertThat(admin("GET", "/media/" + path(uri)).json().get("media_info").get("quarantined_by").isTextual()).isTrue();
+    assertThat(
+            admin("GET", "/media/" + path(uri))
+                .json()
+                .get("media_info")
+                .get("quarantined_by")
+                .isTextual())
+        .isTrue();
 
     admin("POST", "/media/protect/unknownMedia").assertError(404, "M_NOT_FOUND");
     admin("POST", "/media/unprotect/bad%2Fid").assertError(404, "M_NOT_FOUND");
@@ -359,7 +505,12 @@ class AdminApiTest {
     Answer a = admin("POST", "/user/%40alice%3Aexample.org/media/quarantine").assertStatus(200);
     assertShape(a.json(), shape("num_quarantined", INTEGER));
     assertThat(a.json().get("num_quarantined").asInt()).isEqualTo(5);
-    assertThat(admin("POST", "/user/%40alice%3Aexample.org/media/quarantine").json().get("num_quarantined").asInt()).isZero();
+    assertThat(
+            admin("POST", "/user/%40alice%3Aexample.org/media/quarantine")
+                .json()
+                .get("num_quarantined")
+                .asInt())
+        .isZero();
     assertThat(repository.admin().describe(bobs).quarantined()).isFalse();
     assertThat(repository.admin().describe(safe).quarantined()).isFalse();
     admin("POST", "/user/not-a-user/media/quarantine").assertError(400, "M_INVALID_PARAM");
@@ -373,7 +524,8 @@ class AdminApiTest {
     repository.admin().protect(safe);
     RemoteMedia r = cacheRemote("remote.com", "room1", 3, Instant.now());
     MxcUri unknown = MxcUri.of(ServerName.of("example.org"), MediaId.of("unknown"));
-    assertThat(repository.admin(ADMIN).quarantine(List.of(a, b, safe, r.uri(), unknown))).isEqualTo(3);
+    assertThat(repository.admin(ADMIN).quarantine(List.of(a, b, safe, r.uri(), unknown)))
+        .isEqualTo(3);
     assertThat(repository.admin().quarantine(List.of(a, b))).isZero();
     assertThat(repository.admin().describe(r.uri()).quarantined()).isTrue();
   }
@@ -395,7 +547,8 @@ class AdminApiTest {
 
     admin("DELETE", "/media/" + path(shared1)).assertStatus(200);
     assertThat(storage.size()).as("bob's media still uses the bytes").isEqualTo(1);
-    assertThat(call("GET", "/_matrix/client/v1/media/download/" + path(shared2), "bob").status()).isEqualTo(200);
+    assertThat(call("GET", "/_matrix/client/v1/media/download/" + path(shared2), "bob").status())
+        .isEqualTo(200);
     admin("DELETE", "/media/" + path(shared2)).assertStatus(200);
     assertThat(storage.size()).isZero();
 
@@ -418,13 +571,15 @@ class AdminApiTest {
     long future = Instant.now().plusSeconds(60).toEpochMilli();
     long past = Instant.now().minusSeconds(3600).toEpochMilli();
 
-    assertThat(admin("POST", "/media/delete?before_ts=" + past).json().get("total").asInt()).isZero();
+    assertThat(admin("POST", "/media/delete?before_ts=" + past).json().get("total").asInt())
+        .isZero();
     Answer d = admin("POST", "/media/delete?before_ts=" + future + "&size_gt=10").assertStatus(200);
     assertShape(d.json(), shape("deleted_media", "array", "total", INTEGER));
     assertThat(ids(d.json().get("deleted_media"))).containsExactly(big.mediaId().value());
     assertThat(d.json().get("total").asInt()).isEqualTo(1);
 
-    Answer withProfiles = admin("POST", "/media/example.org/delete?before_ts=" + future + "&keep_profiles=false");
+    Answer withProfiles =
+        admin("POST", "/media/example.org/delete?before_ts=" + future + "&keep_profiles=false");
     assertThat(ids(withProfiles.assertStatus(200).json().get("deleted_media")))
         .containsExactlyInAnyOrder(small.mediaId().value(), avatar.mediaId().value());
     assertThat(storage.size()).as("the quarantined and the protected media's bytes").isEqualTo(2);
@@ -433,8 +588,10 @@ class AdminApiTest {
     admin("POST", "/media/delete?before_ts=1700000000").assertError(400, "M_INVALID_PARAM");
     admin("POST", "/media/delete?before_ts=-5").assertError(400, "M_INVALID_PARAM");
     admin("POST", "/media/delete?before_ts=abc").assertError(400, "M_INVALID_PARAM");
-    admin("POST", "/media/delete?before_ts=" + future + "&size_gt=-1").assertError(400, "M_INVALID_PARAM");
-    admin("POST", "/media/delete?before_ts=" + future + "&keep_profiles=yes").assertError(400, "M_INVALID_PARAM");
+    admin("POST", "/media/delete?before_ts=" + future + "&size_gt=-1")
+        .assertError(400, "M_INVALID_PARAM");
+    admin("POST", "/media/delete?before_ts=" + future + "&keep_profiles=yes")
+        .assertError(400, "M_INVALID_PARAM");
     admin("POST", "/media/other.org/delete?before_ts=" + future).assertError(400, "M_UNKNOWN");
   }
 
@@ -493,12 +650,16 @@ class AdminApiTest {
       uploaded.add(upload(ALICE, "media " + i, "f" + (i % 17) + ".txt").mediaId().value());
     }
     upload(BOB, "not alice's", null);
-    for (String query : List.of("", "order_by=upload_name&dir=b&", "order_by=media_length&", "order_by=media_id&")) {
+    for (String query :
+        List.of(
+            "", "order_by=upload_name&dir=b&", "order_by=media_length&", "order_by=media_id&")) {
       List<String> seen = new ArrayList<>();
       String from = "0";
       int pages = 0;
       while (true) {
-        Answer page = admin("GET", "/users/%40alice%3Aexample.org/media?" + query + "limit=100&from=" + from).assertStatus(200);
+        Answer page =
+            admin("GET", "/users/%40alice%3Aexample.org/media?" + query + "limit=100&from=" + from)
+                .assertStatus(200);
         pages++;
         assertThat(page.json().get("total").asInt()).isEqualTo(n);
         page.json().get("media").forEach(m -> seen.add(m.get("media_id").asText()));
@@ -529,17 +690,35 @@ class AdminApiTest {
     upload(ALICE, "ccc", "b.txt");
     upload(ALICE, "a", "c.txt");
     upload(ALICE, "bb", "a.txt");
-    assertThat(names(admin("GET", "/users/%40alice%3Aexample.org/media?order_by=upload_name"))).containsExactly("a.txt", "b.txt", "c.txt");
-    assertThat(names(admin("GET", "/users/%40alice%3Aexample.org/media?order_by=upload_name&dir=b"))).containsExactly("c.txt", "b.txt", "a.txt");
-    assertThat(names(admin("GET", "/users/%40alice%3Aexample.org/media?order_by=media_length"))).containsExactly("c.txt", "a.txt", "b.txt");
-    assertThat(names(admin("GET", "/users/%40alice%3Aexample.org/media?dir=b&order_by=media_length"))).containsExactly("b.txt", "a.txt", "c.txt");
+    assertThat(names(admin("GET", "/users/%40alice%3Aexample.org/media?order_by=upload_name")))
+        .containsExactly("a.txt", "b.txt", "c.txt");
+    assertThat(
+            names(admin("GET", "/users/%40alice%3Aexample.org/media?order_by=upload_name&dir=b")))
+        .containsExactly("c.txt", "b.txt", "a.txt");
+    assertThat(names(admin("GET", "/users/%40alice%3Aexample.org/media?order_by=media_length")))
+        .containsExactly("c.txt", "a.txt", "b.txt");
+    assertThat(
+            names(admin("GET", "/users/%40alice%3Aexample.org/media?dir=b&order_by=media_length")))
+        .containsExactly("b.txt", "a.txt", "c.txt");
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"order_by=size", "dir=x", "from=-1", "limit=-1", "from=abc", "limit=1.5", "order_by=", "dir=F"})
+  @ValueSource(
+      strings = {
+        "order_by=size",
+        "dir=x",
+        "from=-1",
+        "limit=-1",
+        "from=abc",
+        "limit=1.5",
+        "order_by=",
+        "dir=F"
+      })
   void badPagingParametersAre400InvalidParam(String query) {
-    admin("GET", "/users/%40alice%3Aexample.org/media?" + query).assertError(400, "M_INVALID_PARAM");
-    admin("DELETE", "/users/%40alice%3Aexample.org/media?" + query).assertError(400, "M_INVALID_PARAM");
+    admin("GET", "/users/%40alice%3Aexample.org/media?" + query)
+        .assertError(400, "M_INVALID_PARAM");
+    admin("DELETE", "/users/%40alice%3Aexample.org/media?" + query)
+        .assertError(400, "M_INVALID_PARAM");
   }
 
   @Test
@@ -568,12 +747,14 @@ class AdminApiTest {
     assertShape(d.json(), shape("deleted_media", "array", "total", INTEGER));
     assertThat(d.json().get("total").asInt()).isEqualTo(2);
     assertThat(d.json().get("deleted_media").size()).isEqualTo(2);
-    boolean sharedGone = ids(d.json().get("deleted_media")).contains(alices.get(0).mediaId().value());
+    boolean sharedGone =
+        ids(d.json().get("deleted_media")).contains(alices.get(0).mediaId().value());
     assertThat(storage.size()).as("bytes still used by bob are kept").isEqualTo(sharedGone ? 4 : 3);
     Answer rest = admin("DELETE", "/users/%40alice%3Aexample.org/media").assertStatus(200);
     assertThat(rest.json().get("total").asInt()).isEqualTo(3);
     assertThat(storage.size()).as("bob's copy of alice 0 keeps its bytes").isEqualTo(1);
-    assertThat(admin("GET", "/users/%40alice%3Aexample.org/media").json().get("total").asInt()).isZero();
+    assertThat(admin("GET", "/users/%40alice%3Aexample.org/media").json().get("total").asInt())
+        .isZero();
   }
 
   // ---- lists
@@ -595,7 +776,8 @@ class AdminApiTest {
     List<String> seen = new ArrayList<>();
     String from = "0";
     while (true) {
-      Answer page = admin("GET", "/media/quarantined?kind=local&limit=5&from=" + from).assertStatus(200);
+      Answer page =
+          admin("GET", "/media/quarantined?kind=local&limit=5&from=" + from).assertStatus(200);
       assertThat(page.json().get("total").asInt()).isEqualTo(13);
       page.json().get("media").forEach(m -> seen.add(m.asText()));
       if (!page.json().has("next_token")) {
@@ -625,8 +807,17 @@ class AdminApiTest {
     assertShape(all.json(), shape("users", "array", "total", INTEGER));
     assertThat(all.json().get("total").asInt()).isEqualTo(3);
     for (JsonNode u : all.json().get("users")) {
-      assertShape(u, shape("user_id", STRING, "displayname", List.of(STRING, NULL), "media_count", INTEGER,
-          "media_length", INTEGER));
+      assertShape(
+          u,
+          shape(
+              "user_id",
+              STRING,
+              "displayname",
+              List.of(STRING, NULL),
+              "media_count",
+              INTEGER,
+              "media_length",
+              INTEGER));
     }
     JsonNode alice = all.json().get("users").get(1);
     assertThat(alice.get("user_id").asText()).isEqualTo("@alice:example.org");
@@ -638,17 +829,20 @@ class AdminApiTest {
     Answer page = admin("GET", "/statistics/users/media?order_by=media_length&dir=b&limit=2");
     assertThat(users(page)).containsExactly("@alice:example.org", "@admin:example.org");
     assertThat(page.json().get("next_token").asInt()).isEqualTo(2);
-    Answer last = admin("GET", "/statistics/users/media?order_by=media_length&dir=b&limit=2&from=2");
+    Answer last =
+        admin("GET", "/statistics/users/media?order_by=media_length&dir=b&limit=2&from=2");
     assertThat(users(last)).containsExactly("@bob:example.org");
     assertThat(last.json().has("next_token")).isFalse();
     assertThat(users(admin("GET", "/statistics/users/media?order_by=media_count&dir=b")))
         .startsWith("@alice:example.org");
-    assertThat(users(admin("GET", "/statistics/users/media?search_term=LIC"))).containsExactly("@alice:example.org");
+    assertThat(users(admin("GET", "/statistics/users/media?search_term=LIC")))
+        .containsExactly("@alice:example.org");
     long future = Instant.now().plusSeconds(60).toEpochMilli();
     assertThat(users(admin("GET", "/statistics/users/media?from_ts=" + future))).isEmpty();
     assertThat(users(admin("GET", "/statistics/users/media?until_ts=" + future))).hasSize(3);
 
-    admin("GET", "/statistics/users/media?from_ts=10&until_ts=10").assertError(400, "M_INVALID_PARAM");
+    admin("GET", "/statistics/users/media?from_ts=10&until_ts=10")
+        .assertError(400, "M_INVALID_PARAM");
     admin("GET", "/statistics/users/media?search_term=").assertError(400, "M_INVALID_PARAM");
     admin("GET", "/statistics/users/media?order_by=media_id").assertError(400, "M_INVALID_PARAM");
     admin("GET", "/statistics/users/media?from_ts=-1").assertError(400, "M_INVALID_PARAM");
@@ -664,7 +858,8 @@ class AdminApiTest {
     List<String> seen = new ArrayList<>();
     String from = "0";
     while (true) {
-      Answer page = admin("GET", "/statistics/users/media?limit=100&from=" + from).assertStatus(200);
+      Answer page =
+          admin("GET", "/statistics/users/media?limit=100&from=" + from).assertStatus(200);
       assertThat(page.json().get("total").asInt()).isEqualTo(n);
       seen.addAll(users(page));
       if (!page.json().has("next_token")) {

@@ -15,9 +15,9 @@ import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.PrimaryStorage;
 
 /**
- * {@link PrimaryStorage#inMemory()}, counting what it holds: the blobs stored, and the staged
- * blobs neither committed nor closed (uploads in progress, or leaked), so a test sees what a
- * request left behind.
+ * {@link PrimaryStorage#inMemory()}, counting what it holds: the blobs stored, and the staged blobs
+ * neither committed nor closed (uploads in progress, or leaked), so a test sees what a request left
+ * behind.
  */
 final class CountingStorage implements PrimaryStorage {
   private final PrimaryStorage inner = PrimaryStorage.inMemory();

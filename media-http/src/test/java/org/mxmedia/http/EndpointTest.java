@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
@@ -19,10 +20,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.mxmedia.MediaConfig;
-import java.util.Arrays;
 import org.mxmedia.MxcUri;
 
-/** Every media endpoint through the JDK adapter on a real loopback socket, JSON checked against the spec. */
+/**
+ * Every media endpoint through the JDK adapter on a real loopback socket, JSON checked against the
+ * spec.
+ */
 class EndpointTest {
   static final String CLIENT = "/_matrix/client/v1/media";
   static final String LEGACY = "/_matrix/media/v3";
@@ -55,7 +58,8 @@ class EndpointTest {
   void configReportsTheUploadLimit() throws Exception {
     HttpResponse<String> r = s.send(s.authed(CLIENT + "/config"));
     assertThat(r.statusCode()).isEqualTo(200);
-    JsonNode body = SpecSchemas.assertValid("GET", "/_matrix/client/v1/media/config", 200, r.body());
+    JsonNode body =
+        SpecSchemas.assertValid("GET", "/_matrix/client/v1/media/config", 200, r.body());
     assertThat(body.get("m.upload.size").asLong()).isEqualTo(50L * 1024 * 1024);
     HttpResponse<String> legacy = s.send(s.authed(LEGACY + "/config"));
     SpecSchemas.assertValid("GET", "/_matrix/media/v3/config", 200, legacy.body());
@@ -64,9 +68,18 @@ class EndpointTest {
   @Test
   void aMissingTokenIs401MissingTokenAndABadOneIs401UnknownToken() throws Exception {
     assertError(s.send(s.request(CLIENT + "/config")), 401, "M_MISSING_TOKEN");
-    assertError(s.send(s.request(CLIENT + "/config").header("Authorization", "Bearer nope")), 401, "M_UNKNOWN_TOKEN");
-    assertError(s.send(s.request(CLIENT + "/config").header("Authorization", "Basic abc")), 401, "M_MISSING_TOKEN");
-    assertThat(s.send(s.request(CLIENT + "/config?access_token=" + HttpTestServer.ALICE_TOKEN)).statusCode()).isEqualTo(200);
+    assertError(
+        s.send(s.request(CLIENT + "/config").header("Authorization", "Bearer nope")),
+        401,
+        "M_UNKNOWN_TOKEN");
+    assertError(
+        s.send(s.request(CLIENT + "/config").header("Authorization", "Basic abc")),
+        401,
+        "M_MISSING_TOKEN");
+    assertThat(
+            s.send(s.request(CLIENT + "/config?access_token=" + HttpTestServer.ALICE_TOKEN))
+                .statusCode())
+        .isEqualTo(200);
   }
 
   // ---- upload and download
@@ -74,8 +87,11 @@ class EndpointTest {
   @Test
   void uploadThenDownloadOnTheAuthenticatedEndpoint() throws Exception {
     byte[] png = random(20_000);
-    HttpResponse<String> up = s.send(s.authed(LEGACY + "/upload?filename=cat.png").header("Content-Type", "image/png")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(png)));
+    HttpResponse<String> up =
+        s.send(
+            s.authed(LEGACY + "/upload?filename=cat.png")
+                .header("Content-Type", "image/png")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(png)));
     JsonNode body = SpecSchemas.assertValid("POST", "/_matrix/media/v3/upload", 200, up.body());
     String mxc = body.get("content_uri").asText();
     assertThat(mxc).matches("mxc://example\\.org/[A-Za-z]{24}");
@@ -92,7 +108,11 @@ class EndpointTest {
     assertThat(h.firstValue("X-Content-Type-Options")).hasValue("nosniff");
     assertThat(h.firstValue("Referrer-Policy")).hasValue("no-referrer");
     assertThat(h.firstValue("Cache-Control")).hasValue("private, max-age=31536000, immutable");
-    assertThat(h.firstValue("ETag")).hasValue("\"" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(png)) + "\"");
+    assertThat(h.firstValue("ETag"))
+        .hasValue(
+            "\""
+                + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(png))
+                + "\"");
     assertThat(h.firstValue("Access-Control-Allow-Origin")).hasValue("*");
   }
 
@@ -105,8 +125,10 @@ class EndpointTest {
   @Test
   void downloadWithAFileNameOverridesTheName() throws Exception {
     String mxc = s.upload("hi".getBytes(StandardCharsets.UTF_8), "text/plain", "a.txt");
-    HttpResponse<String> r = s.send(s.authed(CLIENT + "/download/" + mxcPath(mxc) + "/r%C3%A9sum%C3%A9%20final.txt"));
-    assertThat(r.headers().firstValue("Content-Disposition")).hasValue("inline; filename*=utf-8''r%C3%A9sum%C3%A9%20final.txt");
+    HttpResponse<String> r =
+        s.send(s.authed(CLIENT + "/download/" + mxcPath(mxc) + "/r%C3%A9sum%C3%A9%20final.txt"));
+    assertThat(r.headers().firstValue("Content-Disposition"))
+        .hasValue("inline; filename*=utf-8''r%C3%A9sum%C3%A9%20final.txt");
     assertThat(r.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
   }
 
@@ -115,14 +137,16 @@ class EndpointTest {
   void uploadFileNamesDecodePlusAndPercent20AsSpaces(String query) throws Exception {
     String mxc = s.upload(new byte[] {1}, "image/png", query);
     HttpResponse<String> r = s.send(s.authed(CLIENT + "/download/" + mxcPath(mxc)));
-    assertThat(r.headers().firstValue("Content-Disposition")).hasValue("inline; filename*=utf-8''my%20cat.png");
+    assertThat(r.headers().firstValue("Content-Disposition"))
+        .hasValue("inline; filename*=utf-8''my%20cat.png");
   }
 
   @Test
   void htmlIsServedAsAnAttachment() throws Exception {
     String mxc = s.upload("<script>".getBytes(StandardCharsets.UTF_8), "text/html", "x.html");
     HttpResponse<String> r = s.send(s.authed(CLIENT + "/download/" + mxcPath(mxc)));
-    assertThat(r.headers().firstValue("Content-Disposition")).hasValue("attachment; filename=x.html");
+    assertThat(r.headers().firstValue("Content-Disposition"))
+        .hasValue("attachment; filename=x.html");
     assertThat(r.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
   }
 
@@ -130,19 +154,26 @@ class EndpointTest {
   void legacyDownloadsAreFrozenByDefault() throws Exception {
     String mxc = s.upload("x".getBytes(StandardCharsets.UTF_8), "text/plain", null);
     assertError(s.send(s.request(LEGACY + "/download/" + mxcPath(mxc))), 404, "M_NOT_FOUND");
-    assertError(s.send(s.request("/_matrix/media/r0/download/" + mxcPath(mxc))), 404, "M_NOT_FOUND");
+    assertError(
+        s.send(s.request("/_matrix/media/r0/download/" + mxcPath(mxc))), 404, "M_NOT_FOUND");
   }
 
   @Test
-  void mediaFromBeforeTheFreezeIsServedOnLegacyEndpointsWithoutAToken(@TempDir Path other) throws Exception {
-    try (HttpTestServer legacy = new HttpTestServer(MediaConfig.defaults(),
-        b -> b.legacyMediaFreeze(Instant.now().plusSeconds(3600)))) {
+  void mediaFromBeforeTheFreezeIsServedOnLegacyEndpointsWithoutAToken(@TempDir Path other)
+      throws Exception {
+    try (HttpTestServer legacy =
+        new HttpTestServer(
+            MediaConfig.defaults(), b -> b.legacyMediaFreeze(Instant.now().plusSeconds(3600)))) {
       String mxc = legacy.upload("old".getBytes(StandardCharsets.UTF_8), "text/plain", null);
-      for (String prefix : new String[] {"/_matrix/media/v3", "/_matrix/media/r0", "/_matrix/media/v1"}) {
-        HttpResponse<String> r = legacy.send(legacy.request(prefix + "/download/" + mxcPath(mxc) + "?allow_remote=false"));
+      for (String prefix :
+          new String[] {"/_matrix/media/v3", "/_matrix/media/r0", "/_matrix/media/v1"}) {
+        HttpResponse<String> r =
+            legacy.send(
+                legacy.request(prefix + "/download/" + mxcPath(mxc) + "?allow_remote=false"));
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).isEqualTo("old");
-        assertThat(r.headers().firstValue("Cache-Control")).hasValue("public, max-age=31536000, immutable");
+        assertThat(r.headers().firstValue("Cache-Control"))
+            .hasValue("public, max-age=31536000, immutable");
       }
     }
   }
@@ -150,7 +181,10 @@ class EndpointTest {
   @Test
   void headAnswersTheHeadersAndLengthWithoutABody() throws Exception {
     String mxc = s.upload(random(1234), "application/pdf", null);
-    HttpResponse<String> r = s.send(s.authed(CLIENT + "/download/" + mxcPath(mxc)).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    HttpResponse<String> r =
+        s.send(
+            s.authed(CLIENT + "/download/" + mxcPath(mxc))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()));
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Length")).hasValue("1234");
     assertThat(r.headers().firstValue("Content-Disposition")).hasValue("attachment");
@@ -181,7 +215,8 @@ class EndpointTest {
     assertThat(beyond.statusCode()).isEqualTo(416);
     assertThat(beyond.headers().firstValue("Content-Range")).hasValue("bytes */1000");
 
-    HttpResponse<byte[]> staleIfRange = s.sendBytes(s.authed(path).header("Range", "bytes=0-9").header("If-Range", "\"other\""));
+    HttpResponse<byte[]> staleIfRange =
+        s.sendBytes(s.authed(path).header("Range", "bytes=0-9").header("If-Range", "\"other\""));
     assertThat(staleIfRange.statusCode()).isEqualTo(200);
   }
 
@@ -216,31 +251,54 @@ class EndpointTest {
 
   @Test
   void createThenPutThenDownload() throws Exception {
-    HttpResponse<String> created = s.send(s.authed("/_matrix/media/v1/create").POST(HttpRequest.BodyPublishers.noBody()));
-    JsonNode body = SpecSchemas.assertValid("POST", "/_matrix/media/v1/create", 200, created.body());
+    HttpResponse<String> created =
+        s.send(s.authed("/_matrix/media/v1/create").POST(HttpRequest.BodyPublishers.noBody()));
+    JsonNode body =
+        SpecSchemas.assertValid("POST", "/_matrix/media/v1/create", 200, created.body());
     String mxc = body.get("content_uri").asText();
     assertThat(body.get("unused_expires_at").asLong()).isGreaterThan(System.currentTimeMillis());
 
-    HttpResponse<String> put = s.send(s.authed(LEGACY + "/upload/" + mxcPath(mxc) + "?filename=later.txt")
-        .header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString("later")));
+    HttpResponse<String> put =
+        s.send(
+            s.authed(LEGACY + "/upload/" + mxcPath(mxc) + "?filename=later.txt")
+                .header("Content-Type", "text/plain")
+                .PUT(HttpRequest.BodyPublishers.ofString("later")));
     assertThat(put.statusCode()).isEqualTo(200);
     assertThat(put.body()).isEqualTo("{}");
 
     assertThat(s.send(s.authed(CLIENT + "/download/" + mxcPath(mxc))).body()).isEqualTo("later");
 
-    HttpResponse<String> again = s.send(s.authed(LEGACY + "/upload/" + mxcPath(mxc)).PUT(HttpRequest.BodyPublishers.ofString("x")));
+    HttpResponse<String> again =
+        s.send(
+            s.authed(LEGACY + "/upload/" + mxcPath(mxc))
+                .PUT(HttpRequest.BodyPublishers.ofString("x")));
     assertError(again, 409, "M_CANNOT_OVERWRITE_MEDIA");
-    SpecSchemas.assertValid("PUT", "/_matrix/media/v3/upload/{serverName}/{mediaId}", 409, again.body());
+    SpecSchemas.assertValid(
+        "PUT", "/_matrix/media/v3/upload/{serverName}/{mediaId}", 409, again.body());
   }
 
   @Test
   void putByAnotherUserIs403AndOnAnUnknownIdIs404() throws Exception {
-    String mxc = SpecSchemas.parse(s.send(s.authed("/_matrix/media/v1/create").POST(HttpRequest.BodyPublishers.noBody())).body())
-        .get("content_uri").asText();
-    HttpResponse<String> bob = s.send(s.request(LEGACY + "/upload/" + mxcPath(mxc))
-        .header("Authorization", "Bearer " + HttpTestServer.BOB_TOKEN).PUT(HttpRequest.BodyPublishers.ofString("x")));
+    String mxc =
+        SpecSchemas.parse(
+                s.send(
+                        s.authed("/_matrix/media/v1/create")
+                            .POST(HttpRequest.BodyPublishers.noBody()))
+                    .body())
+            .get("content_uri")
+            .asText();
+    HttpResponse<String> bob =
+        s.send(
+            s.request(LEGACY + "/upload/" + mxcPath(mxc))
+                .header("Authorization", "Bearer " + HttpTestServer.BOB_TOKEN)
+                .PUT(HttpRequest.BodyPublishers.ofString("x")));
     assertError(bob, 403, "M_FORBIDDEN");
-    assertError(s.send(s.authed(LEGACY + "/upload/example.org/unknown").PUT(HttpRequest.BodyPublishers.ofString("x"))), 404, "M_NOT_FOUND");
+    assertError(
+        s.send(
+            s.authed(LEGACY + "/upload/example.org/unknown")
+                .PUT(HttpRequest.BodyPublishers.ofString("x"))),
+        404,
+        "M_NOT_FOUND");
   }
 
   @Test
@@ -248,7 +306,8 @@ class EndpointTest {
     for (int i = 0; i < 5; i++) {
       s.send(s.authed("/_matrix/media/v1/create").POST(HttpRequest.BodyPublishers.noBody()));
     }
-    HttpResponse<String> r = s.send(s.authed("/_matrix/media/v1/create").POST(HttpRequest.BodyPublishers.noBody()));
+    HttpResponse<String> r =
+        s.send(s.authed("/_matrix/media/v1/create").POST(HttpRequest.BodyPublishers.noBody()));
     assertError(r, 429, "M_LIMIT_EXCEEDED");
     JsonNode body = SpecSchemas.assertValid("POST", "/_matrix/media/v1/create", 429, r.body());
     assertThat(body.get("retry_after_ms").asLong()).isPositive();
@@ -257,9 +316,16 @@ class EndpointTest {
 
   @Test
   void aPendingDownloadTimesOutWith504() throws Exception {
-    String mxc = SpecSchemas.parse(s.send(s.authed("/_matrix/media/v1/create").POST(HttpRequest.BodyPublishers.noBody())).body())
-        .get("content_uri").asText();
-    HttpResponse<String> r = s.send(s.authed(CLIENT + "/download/" + mxcPath(mxc) + "?timeout_ms=200"));
+    String mxc =
+        SpecSchemas.parse(
+                s.send(
+                        s.authed("/_matrix/media/v1/create")
+                            .POST(HttpRequest.BodyPublishers.noBody()))
+                    .body())
+            .get("content_uri")
+            .asText();
+    HttpResponse<String> r =
+        s.send(s.authed(CLIENT + "/download/" + mxcPath(mxc) + "?timeout_ms=200"));
     assertError(r, 504, "M_NOT_YET_UPLOADED");
   }
 
@@ -270,11 +336,15 @@ class EndpointTest {
     String path = CLIENT + "/thumbnail/" + mxcPath(s.upload(random(10), "image/png", null));
     assertError(s.send(s.authed(path + "?height=32")), 400, "M_MISSING_PARAM");
     assertError(s.send(s.authed(path + "?width=-1&height=32")), 400, "M_INVALID_PARAM");
-    assertError(s.send(s.authed(path + "?width=99999999999999999999&height=32")), 400, "M_INVALID_PARAM");
+    assertError(
+        s.send(s.authed(path + "?width=99999999999999999999&height=32")), 400, "M_INVALID_PARAM");
     assertError(s.send(s.authed(path + "?width=0&height=32")), 400, "M_INVALID_PARAM");
-    assertError(s.send(s.authed(path + "?width=32&height=32&method=stretch")), 400, "M_INVALID_PARAM");
-    assertError(s.send(s.authed(path + "?width=32&height=32&animated=maybe")), 400, "M_INVALID_PARAM");
-    assertError(s.send(s.authed(path + "?width=32&height=32&timeout_ms=abc")), 400, "M_INVALID_PARAM");
+    assertError(
+        s.send(s.authed(path + "?width=32&height=32&method=stretch")), 400, "M_INVALID_PARAM");
+    assertError(
+        s.send(s.authed(path + "?width=32&height=32&animated=maybe")), 400, "M_INVALID_PARAM");
+    assertError(
+        s.send(s.authed(path + "?width=32&height=32&timeout_ms=abc")), 400, "M_INVALID_PARAM");
   }
 
   // ---- unknown things
@@ -283,7 +353,10 @@ class EndpointTest {
   void unknownPathsAre404UnrecognizedAndWrongMethods405() throws Exception {
     assertError(s.send(s.authed("/_matrix/media/v3/nonsense")), 404, "M_UNRECOGNIZED");
     assertError(s.send(s.authed("/somewhere/else")), 404, "M_UNRECOGNIZED");
-    assertError(s.send(s.authed(CLIENT + "/upload").POST(HttpRequest.BodyPublishers.ofString("x"))), 404, "M_UNRECOGNIZED");
+    assertError(
+        s.send(s.authed(CLIENT + "/upload").POST(HttpRequest.BodyPublishers.ofString("x"))),
+        404,
+        "M_UNRECOGNIZED");
     HttpResponse<String> r = s.send(s.authed(LEGACY + "/upload"));
     assertError(r, 405, "M_UNRECOGNIZED");
     assertThat(r.headers().firstValue("Allow")).hasValue("POST, OPTIONS");
@@ -292,19 +365,27 @@ class EndpointTest {
 
   @Test
   void previewUrlAndIdenticonsWithoutTheirPartsAre404Unrecognized() throws Exception {
-    assertError(s.send(s.authed(CLIENT + "/preview_url?url=https://example.org")), 404, "M_UNRECOGNIZED");
-    assertError(s.send(s.authed(LEGACY + "/preview_url?url=https://example.org")), 404, "M_UNRECOGNIZED");
+    assertError(
+        s.send(s.authed(CLIENT + "/preview_url?url=https://example.org")), 404, "M_UNRECOGNIZED");
+    assertError(
+        s.send(s.authed(LEGACY + "/preview_url?url=https://example.org")), 404, "M_UNRECOGNIZED");
     assertError(s.send(s.request(LEGACY + "/identicon/alice")), 404, "M_UNRECOGNIZED");
   }
 
   @Test
   void optionsIsAnsweredWithCorsHeaders() throws Exception {
-    HttpResponse<String> r = s.send(s.request(CLIENT + "/download/example.org/abc").method("OPTIONS", HttpRequest.BodyPublishers.noBody())
-        .header("Origin", "https://app.element.io").header("Access-Control-Request-Method", "GET"));
+    HttpResponse<String> r =
+        s.send(
+            s.request(CLIENT + "/download/example.org/abc")
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                .header("Origin", "https://app.element.io")
+                .header("Access-Control-Request-Method", "GET"));
     assertThat(r.statusCode()).isEqualTo(204);
     assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).hasValue("*");
-    assertThat(r.headers().firstValue("Access-Control-Allow-Methods").orElseThrow()).contains("GET", "POST", "PUT", "OPTIONS");
-    assertThat(r.headers().firstValue("Access-Control-Allow-Headers").orElseThrow()).contains("Authorization", "Content-Type");
+    assertThat(r.headers().firstValue("Access-Control-Allow-Methods").orElseThrow())
+        .contains("GET", "POST", "PUT", "OPTIONS");
+    assertThat(r.headers().firstValue("Access-Control-Allow-Headers").orElseThrow())
+        .contains("Authorization", "Content-Type");
   }
 
   static byte[] random(int n) {

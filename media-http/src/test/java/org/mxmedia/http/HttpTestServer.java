@@ -11,12 +11,12 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.MediaStore;
-import java.util.concurrent.TimeUnit;
 
 /** A media repository served by the JDK adapter on a loopback port, and a client for it. */
 final class HttpTestServer implements AutoCloseable {
@@ -31,38 +31,55 @@ final class HttpTestServer implements AutoCloseable {
   final ExecutorService executor = Executors.newFixedThreadPool(16);
   final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   final String base;
+
   /** How many exchanges the adapter has finished handling (guarded by itself). */
   private final long[] exchangesEnded = {0};
 
-  HttpTestServer(MediaConfig config, UnaryOperator<MediaHttpHandler.Builder> customize) throws IOException {
+  HttpTestServer(MediaConfig config, UnaryOperator<MediaHttpHandler.Builder> customize)
+      throws IOException {
     this(config, customize, b -> b);
   }
 
-  /** A server whose repository builder {@code customizeRepository} may add to (the builder takes each part once). */
-  HttpTestServer(MediaConfig config, UnaryOperator<MediaHttpHandler.Builder> customize,
-      UnaryOperator<MediaRepository.Builder> customizeRepository) throws IOException {
-    this.repository = customizeRepository.apply(MediaRepository.builder()
-        .serverName("example.org")
-        .config(config)
-        .mediaStore(MediaStore.inMemory())
-        .thumbnailer(new SolidThumbnailer())
-        .storage(storage))
-        .build();
-    MediaHttpHandler handler = customize.apply(MediaHttpHandler.builder(repository)
-            .authenticator(Authenticator.tokens(Map.of(ALICE_TOKEN, ALICE, BOB_TOKEN, BOB))))
-        .build();
+  /**
+   * A server whose repository builder {@code customizeRepository} may add to (the builder takes
+   * each part once).
+   */
+  HttpTestServer(
+      MediaConfig config,
+      UnaryOperator<MediaHttpHandler.Builder> customize,
+      UnaryOperator<MediaRepository.Builder> customizeRepository)
+      throws IOException {
+    this.repository =
+        customizeRepository
+            .apply(
+                MediaRepository.builder()
+                    .serverName("example.org")
+                    .config(config)
+                    .mediaStore(MediaStore.inMemory())
+                    .thumbnailer(new SolidThumbnailer())
+                    .storage(storage))
+            .build();
+    MediaHttpHandler handler =
+        customize
+            .apply(
+                MediaHttpHandler.builder(repository)
+                    .authenticator(
+                        Authenticator.tokens(Map.of(ALICE_TOKEN, ALICE, BOB_TOKEN, BOB))))
+            .build();
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     JdkHttpServerAdapter adapter = new JdkHttpServerAdapter(handler);
-    server.createContext("/", exchange -> {
-      try {
-        adapter.handle(exchange);
-      } finally {
-        synchronized (exchangesEnded) {
-          exchangesEnded[0]++;
-          exchangesEnded.notifyAll();
-        }
-      }
-    });
+    server.createContext(
+        "/",
+        exchange -> {
+          try {
+            adapter.handle(exchange);
+          } finally {
+            synchronized (exchangesEnded) {
+              exchangesEnded[0]++;
+              exchangesEnded.notifyAll();
+            }
+          }
+        });
     server.setExecutor(executor);
     server.start();
     base = "http://127.0.0.1:" + server.getAddress().getPort();
@@ -84,15 +101,21 @@ final class HttpTestServer implements AutoCloseable {
     return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  HttpResponse<byte[]> sendBytes(HttpRequest.Builder request) throws IOException, InterruptedException {
+  HttpResponse<byte[]> sendBytes(HttpRequest.Builder request)
+      throws IOException, InterruptedException {
     return client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
   }
 
   /** Uploads as Alice and returns the mxc URI. */
-  String upload(byte[] bytes, String contentType, String filenameQuery) throws IOException, InterruptedException {
-    HttpResponse<String> r = send(authed("/_matrix/media/v3/upload" + (filenameQuery == null ? "" : "?filename=" + filenameQuery))
-        .header("Content-Type", contentType)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)));
+  String upload(byte[] bytes, String contentType, String filenameQuery)
+      throws IOException, InterruptedException {
+    HttpResponse<String> r =
+        send(
+            authed(
+                    "/_matrix/media/v3/upload"
+                        + (filenameQuery == null ? "" : "?filename=" + filenameQuery))
+                .header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)));
     if (r.statusCode() != 200) {
       throw new AssertionError("upload failed: " + r.statusCode() + " " + r.body());
     }
@@ -113,8 +136,8 @@ final class HttpTestServer implements AutoCloseable {
   }
 
   /**
-   * Returns once the adapter has finished handling {@code count} exchanges since the server
-   * started (whatever became of each: answered, refused, or cut off by the client).
+   * Returns once the adapter has finished handling {@code count} exchanges since the server started
+   * (whatever became of each: answered, refused, or cut off by the client).
    */
   void awaitExchangesEnded(long count, Duration max) throws InterruptedException {
     long deadline = System.nanoTime() + max.toNanos();
@@ -122,7 +145,8 @@ final class HttpTestServer implements AutoCloseable {
       while (exchangesEnded[0] < count) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          throw new AssertionError(exchangesEnded[0] + " of " + count + " exchanges ended within " + max);
+          throw new AssertionError(
+              exchangesEnded[0] + " of " + count + " exchanges ended within " + max);
         }
         TimeUnit.NANOSECONDS.timedWait(exchangesEnded, left);
       }

@@ -11,9 +11,9 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import org.mxmedia.ThumbnailSpec;
+import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.Thumbnailer.GeneratedThumbnail;
 import org.mxmedia.spi.Thumbnailer.ImageInfo;
-import org.mxmedia.spi.Thumbnailer;
 
 /**
  * A thumbnailer for the binding's tests: reads the size from the image header with ImageIO and
@@ -31,7 +31,13 @@ final class SolidThumbnailer implements Thumbnailer {
       ImageReader reader = readers.next();
       try {
         reader.setInput(in, true, true);
-        return Optional.of(new ImageInfo(reader.getWidth(0), reader.getHeight(0), reader.getFormatName().toLowerCase(), 1, 1));
+        return Optional.of(
+            new ImageInfo(
+                reader.getWidth(0),
+                reader.getHeight(0),
+                reader.getFormatName().toLowerCase(),
+                1,
+                1));
       } finally {
         reader.dispose();
       }
@@ -39,12 +45,14 @@ final class SolidThumbnailer implements Thumbnailer {
   }
 
   @Override
-  public List<GeneratedThumbnail> generate(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path out)
+  public List<GeneratedThumbnail> generate(
+      Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path out)
       throws IOException {
     List<GeneratedThumbnail> made = new ArrayList<>();
     int i = 0;
     for (ThumbnailSpec spec : specs) {
-      BufferedImage image = new BufferedImage(spec.width(), spec.height(), BufferedImage.TYPE_INT_RGB);
+      BufferedImage image =
+          new BufferedImage(spec.width(), spec.height(), BufferedImage.TYPE_INT_RGB);
       Path file = out.resolve("t" + i++ + ".jpg");
       ImageIO.write(image, "jpeg", file.toFile());
       made.add(new GeneratedThumbnail(spec, spec.width(), spec.height(), "image/jpeg", file));

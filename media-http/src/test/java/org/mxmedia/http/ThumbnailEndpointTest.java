@@ -36,11 +36,13 @@ class ThumbnailEndpointTest {
   }
 
   private BufferedImage fetch(String query, String expectedType) throws Exception {
-    HttpResponse<byte[]> r = s.sendBytes(s.authed("/_matrix/client/v1/media/thumbnail/" + path + "?" + query));
+    HttpResponse<byte[]> r =
+        s.sendBytes(s.authed("/_matrix/client/v1/media/thumbnail/" + path + "?" + query));
     assertThat(r.statusCode()).as(new String(r.body())).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type")).hasValue(expectedType);
     assertThat(r.headers().firstValue("Content-Disposition").orElseThrow()).startsWith("inline");
-    assertThat(r.headers().firstValue("Content-Security-Policy")).hasValue(MediaResponses.MEDIA_CSP);
+    assertThat(r.headers().firstValue("Content-Security-Policy"))
+        .hasValue(MediaResponses.MEDIA_CSP);
     assertThat(r.headers().firstValue("ETag")).isPresent();
     return ImageIO.read(new ByteArrayInputStream(r.body()));
   }
@@ -64,12 +66,18 @@ class ThumbnailEndpointTest {
   @Test
   void nonImagesAre400() throws Exception {
     String text = mxcPath(s.upload("hello".getBytes(), "text/plain", null));
-    assertError(s.send(s.authed("/_matrix/client/v1/media/thumbnail/" + text + "?width=32&height=32")), 400, "M_UNKNOWN");
+    assertError(
+        s.send(s.authed("/_matrix/client/v1/media/thumbnail/" + text + "?width=32&height=32")),
+        400,
+        "M_UNKNOWN");
   }
 
   @Test
   void legacyThumbnailsAreFrozenToo() throws Exception {
-    assertError(s.send(s.request("/_matrix/media/v3/thumbnail/" + path + "?width=32&height=32")), 404, "M_NOT_FOUND");
+    assertError(
+        s.send(s.request("/_matrix/media/v3/thumbnail/" + path + "?width=32&height=32")),
+        404,
+        "M_NOT_FOUND");
   }
 
   /** A PNG of random-looking pixels, so its thumbnails are smaller than it. */

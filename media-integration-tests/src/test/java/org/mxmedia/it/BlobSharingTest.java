@@ -20,14 +20,14 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository.MediaResponse;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.spi.BlobKey;
+import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.MediaStore.ThumbnailRecord;
 import org.mxmedia.testkit.TestImages;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
-import org.mxmedia.spi.MediaStore;
 
 /**
  * Invariant 1 across kinds of records: a local upload, a cached remote copy and thumbnails whose
@@ -48,8 +48,14 @@ class BlobSharingTest {
   void start() throws Exception {
     origin = new FakeOrigin();
     signals = new StoreSignals(MediaStore.inMemory());
-    f = new Fixture(dir, signals.store, b -> b.federationClient(origin.client()).thumbnailer(new ImageIoThumbnailer())
-        .outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY));
+    f =
+        new Fixture(
+            dir,
+            signals.store,
+            b ->
+                b.federationClient(origin.client())
+                    .thumbnailer(new ImageIoThumbnailer())
+                    .outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY));
   }
 
   @AfterEach
@@ -68,10 +74,13 @@ class BlobSharingTest {
     return BlobKey.of(f.repo.admin().describe(uri).sha256());
   }
 
-  /** Fetches {@code uri} from the fake origin, which answers {@code bytes}; returns what was served. */
+  /**
+   * Fetches {@code uri} from the fake origin, which answers {@code bytes}; returns what was served.
+   */
   private byte[] fetchRemote(MxcUri uri, byte[] bytes) throws Exception {
     origin.federation = FakeOrigin.multipartAnswer(bytes, "application/octet-stream", "attachment");
-    try (MediaResponse r = f.repo.download(uri, DownloadOptions.defaults()); InputStream in = r.content().openStream()) {
+    try (MediaResponse r = f.repo.download(uri, DownloadOptions.defaults());
+        InputStream in = r.content().openStream()) {
       return in.readAllBytes();
     }
   }
@@ -81,7 +90,9 @@ class BlobSharingTest {
   }
 
   private void assertShared(BlobKey key, long references) throws Exception {
-    assertThat(f.store.blobReferences(key)).as("references to the shared blob").isEqualTo(references);
+    assertThat(f.store.blobReferences(key))
+        .as("references to the shared blob")
+        .isEqualTo(references);
     assertThat(f.storage.exists(key)).as("its bytes are kept").isTrue();
   }
 
@@ -92,7 +103,8 @@ class BlobSharingTest {
   }
 
   @Test
-  void aLocalUploadAndARemoteCopyShareOneBlobAndDeletingTheUploadFirstKeepsItForTheCopy() throws Exception {
+  void aLocalUploadAndARemoteCopyShareOneBlobAndDeletingTheUploadFirstKeepsItForTheCopy()
+      throws Exception {
     byte[] bytes = random(20_000);
     MxcUri remote = MxcUri.of("origin.test", "sameBytes");
     MxcUri local = f.upload(bytes, UploadRequest.of("application/octet-stream"));
@@ -105,7 +117,9 @@ class BlobSharingTest {
 
     f.repo.admin().delete(local);
     assertShared(key, 1);
-    assertThat(fetchRemote(remote, new byte[] {1})).as("served from the cached copy").isEqualTo(bytes);
+    assertThat(fetchRemote(remote, new byte[] {1}))
+        .as("served from the cached copy")
+        .isEqualTo(bytes);
     assertThat(origin.federationRequests.get()).isEqualTo(1);
 
     assertThat(purgeRemoteCopies()).isEqualTo(1);
@@ -114,7 +128,8 @@ class BlobSharingTest {
   }
 
   @Test
-  void aLocalUploadAndARemoteCopyShareOneBlobAndPurgingTheCopyFirstKeepsItForTheUpload() throws Exception {
+  void aLocalUploadAndARemoteCopyShareOneBlobAndPurgingTheCopyFirstKeepsItForTheUpload()
+      throws Exception {
     byte[] bytes = random(20_001);
     MxcUri remote = MxcUri.of("origin.test", "sameBytes");
     assertThat(fetchRemote(remote, bytes)).isEqualTo(bytes);
@@ -134,7 +149,8 @@ class BlobSharingTest {
   }
 
   @Test
-  void thumbnailsOfTwoSourcesAnUploadAndARemoteCopyWithTheSameBytesShareOneBlobUntilTheLastGoes() throws Exception {
+  void thumbnailsOfTwoSourcesAnUploadAndARemoteCopyWithTheSameBytesShareOneBlobUntilTheLastGoes()
+      throws Exception {
     // two sources with the same pixels but different bytes (one carries a text chunk): their
     // thumbnails come out byte for byte the same
     byte[] source = TestImages.encode(TestImages.noisy(800, 600, 11), "png");
@@ -184,7 +200,8 @@ class BlobSharingTest {
   }
 
   private byte[] thumbnail(MxcUri uri) throws Exception {
-    try (MediaResponse r = f.repo.thumbnail(uri, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults());
+    try (MediaResponse r =
+            f.repo.thumbnail(uri, ThumbnailSpec.crop(96, 96), DownloadOptions.defaults());
         InputStream in = r.content().openStream()) {
       return in.readAllBytes();
     }
@@ -195,7 +212,10 @@ class BlobSharingTest {
     return Path.of("blobs", h.substring(0, 2), h.substring(2, 4), h).toString();
   }
 
-  /** {@code png} with a {@code tEXt} chunk inserted before its {@code IEND}: other bytes, the same pixels. */
+  /**
+   * {@code png} with a {@code tEXt} chunk inserted before its {@code IEND}: other bytes, the same
+   * pixels.
+   */
   private static byte[] withTextChunk(byte[] png, String keyword, String text) {
     int iend = png.length - 12;
     assertThat(new String(png, iend + 4, 4, StandardCharsets.ISO_8859_1)).isEqualTo("IEND");

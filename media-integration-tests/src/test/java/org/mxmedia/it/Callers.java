@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -24,8 +24,10 @@ final class Callers<T> {
   private final List<Thread> threads = new ArrayList<>();
   private final List<CompletableFuture<T>> answers = new ArrayList<>();
   private final CountDownLatch arrived;
+
   /** Threads held at {@link #gate} now. */
   private final Set<Thread> atGate = ConcurrentHashMap.newKeySet();
+
   /** Threads held at a barrier of the test's own now: blocked, but not in a wait of the code. */
   private final Set<Thread> atTestBarrier = ConcurrentHashMap.newKeySet();
 
@@ -47,14 +49,17 @@ final class Callers<T> {
     for (int i = 0; i < calls.size(); i++) {
       Callable<T> call = calls.get(i);
       CompletableFuture<T> answer = new CompletableFuture<>();
-      Thread t = new Thread(() -> {
-        callers.arrived.countDown();
-        try {
-          answer.complete(call.call());
-        } catch (Throwable e) {
-          answer.completeExceptionally(e);
-        }
-      }, "caller-" + i);
+      Thread t =
+          new Thread(
+              () -> {
+                callers.arrived.countDown();
+                try {
+                  answer.complete(call.call());
+                } catch (Throwable e) {
+                  answer.completeExceptionally(e);
+                }
+              },
+              "caller-" + i);
       t.setDaemon(true);
       callers.threads.add(t);
       callers.answers.add(answer);
@@ -71,8 +76,8 @@ final class Callers<T> {
   /**
    * A gate for the operation the callers should share: it holds the thread that runs it until
    * {@link #awaitAllWaiting} holds. A caller held at this gate itself counts as waiting, so when
-   * the code under test wrongly runs the operation more than once, every run passes the gate and
-   * is counted instead of holding the others up.
+   * the code under test wrongly runs the operation more than once, every run passes the gate and is
+   * counted instead of holding the others up.
    */
   Runnable gate(Duration max) {
     return () -> {
@@ -87,8 +92,8 @@ final class Callers<T> {
   }
 
   /**
-   * Returns once every caller has made its call and every caller but the current thread is
-   * blocked in a wait of the code (parked, or in {@code Object.wait}; not at a {@linkplain
+   * Returns once every caller has made its call and every caller but the current thread is blocked
+   * in a wait of the code (parked, or in {@code Object.wait}; not at a {@linkplain
    * #awaitAtTestBarrier barrier of the test}), held at the {@link #gate}, or has returned.
    *
    * @throws AssertionError when that does not happen within {@code max}
@@ -104,10 +109,17 @@ final class Callers<T> {
       throw new AssertionError(e);
     }
     Thread self = Thread.currentThread();
-    while (!threads.stream().allMatch(t -> t == self || atGate.contains(t) || (isBlocked(t) && !atTestBarrier.contains(t)))) {
+    while (!threads.stream()
+        .allMatch(
+            t -> t == self || atGate.contains(t) || (isBlocked(t) && !atTestBarrier.contains(t)))) {
       if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("callers not all waiting within " + max + ": "
-            + threads.stream().map(t -> t.getName() + "=" + t.getState()).collect(Collectors.joining(", ")));
+        throw new AssertionError(
+            "callers not all waiting within "
+                + max
+                + ": "
+                + threads.stream()
+                    .map(t -> t.getName() + "=" + t.getState())
+                    .collect(Collectors.joining(", ")));
       }
       Thread.yield();
     }
@@ -115,8 +127,8 @@ final class Callers<T> {
 
   /**
    * Holds the calling caller until every caller has reached {@code barrier} (a latch counting the
-   * callers), for a test that lines the callers up at a point of their own (a store call, say).
-   * A caller held here does not count as waiting for {@link #awaitAllWaiting}.
+   * callers), for a test that lines the callers up at a point of their own (a store call, say). A
+   * caller held here does not count as waiting for {@link #awaitAllWaiting}.
    */
   void awaitAtTestBarrier(CountDownLatch barrier, Duration max) {
     Thread self = Thread.currentThread();
@@ -141,7 +153,9 @@ final class Callers<T> {
 
   private static boolean isBlocked(Thread t) {
     Thread.State s = t.getState();
-    return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.TERMINATED;
+    return s == Thread.State.WAITING
+        || s == Thread.State.TIMED_WAITING
+        || s == Thread.State.TERMINATED;
   }
 
   /** Every caller's answer, in order; the first failure is rethrown. */

@@ -12,11 +12,11 @@ import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
-import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository.MediaResponse;
-import org.mxmedia.MxcUri;
 import org.mxmedia.MediaRepository.UploadRequest;
+import org.mxmedia.MxcUri;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
@@ -32,8 +32,10 @@ final class Fixture implements AutoCloseable {
   final MediaStore store;
   final FileSystemStorage storage;
   final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T12:00:00Z"));
+
   /** Runs the repository's background work when a test says so ({@code runPeriodicTasks}). */
   final DrivenScheduler scheduler = new DrivenScheduler();
+
   final MediaRepository repo;
 
   Fixture(Path root) {
@@ -45,12 +47,17 @@ final class Fixture implements AutoCloseable {
   }
 
   /** A repository whose media ids come from {@code ids} (the builder takes each part once). */
-  Fixture(Path root, MediaStore store, MediaIdGenerator ids, UnaryOperator<MediaRepository.Builder> customize) {
+  Fixture(
+      Path root,
+      MediaStore store,
+      MediaIdGenerator ids,
+      UnaryOperator<MediaRepository.Builder> customize) {
     this.root = root;
     this.store = store;
     this.storage = FileSystemStorage.at(root);
     this.repo =
-        customize.apply(
+        customize
+            .apply(
                 MediaRepository.builder()
                     .serverName("example.org")
                     .mediaStore(store)
@@ -70,7 +77,8 @@ final class Fixture implements AutoCloseable {
   }
 
   byte[] download(MxcUri uri) throws IOException {
-    try (MediaResponse r = repo.download(uri, DownloadOptions.defaults()); InputStream in = r.content().openStream()) {
+    try (MediaResponse r = repo.download(uri, DownloadOptions.defaults());
+        InputStream in = r.content().openStream()) {
       return in.readAllBytes();
     }
   }

@@ -10,30 +10,31 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import org.mxmedia.DataSize;
-import org.mxmedia.MediaRepository.DownloadOptions;
-import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaAdmin.MediaInfo;
+import org.mxmedia.MediaConfig;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository.MediaResponse;
-import org.mxmedia.MxcUri;
 import org.mxmedia.MediaRepository.UploadRequest;
-import org.mxmedia.spi.MediaStore.RemoteMedia;
-import org.mxmedia.spi.MediaStore;
-import java.security.NoSuchAlgorithmException;
+import org.mxmedia.MxcUri;
 import org.mxmedia.spi.BlobKey;
+import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.MediaStore.RemoteMedia;
 
 /**
- * Moves one large file through the repository, for {@link LargeFileMemoryTest} to run in a JVM
- * with a heap far smaller than the file: {@code upload}, {@code fetch} (a remote copy from a fake
- * origin on loopback answering the federation multipart format) or {@code download} (of a stored
- * upload, through {@code MediaContent.transferTo}). The bytes come from a generator and are
- * never held whole. Prints {@code generated}, {@code stored} and (for fetch and download)
- * {@code served} lines of {@code <bytes> <sha256>}, then the peak heap used; exits 0 on success.
+ * Moves one large file through the repository, for {@link LargeFileMemoryTest} to run in a JVM with
+ * a heap far smaller than the file: {@code upload}, {@code fetch} (a remote copy from a fake origin
+ * on loopback answering the federation multipart format) or {@code download} (of a stored upload,
+ * through {@code MediaContent.transferTo}). The bytes come from a generator and are never held
+ * whole. Prints {@code generated}, {@code stored} and (for fetch and download) {@code served} lines
+ * of {@code <bytes> <sha256>}, then the peak heap used; exits 0 on success.
  */
 public final class LargeFileMain {
   /** The file's size: 200 MiB. */
   static final long SIZE = 200L * 1024 * 1024;
+
   static final long SEED = 0x6d786d65646961L;
   private static final String BOUNDARY = "largeFileBoundary7f3a9c2e51d84b06a1";
   static final MxcUri REMOTE = MxcUri.of("origin.test", "largeRemoteFile");
@@ -127,16 +128,22 @@ public final class LargeFileMain {
   public static void main(String[] args) throws Exception {
     String mode = args[0];
     Path dir = Path.of(args[1]);
-    MediaConfig config = MediaConfig.defaults().rebuild().maxUploadSize(DataSize.mebibytes(256)).build();
+    MediaConfig config =
+        MediaConfig.defaults().rebuild().maxUploadSize(DataSize.mebibytes(256)).build();
     switch (mode) {
       case "upload" -> {
-        try (Fixture f = new Fixture(dir.resolve("store"), MediaStore.inMemory(), b -> b.config(config))) {
+        try (Fixture f =
+            new Fixture(dir.resolve("store"), MediaStore.inMemory(), b -> b.config(config))) {
           MxcUri uri = upload(f);
-          System.out.println("ondisk " + Files.size(f.storage.pathOf(BlobKey.of(f.repo.admin().describe(uri).sha256()))));
+          System.out.println(
+              "ondisk "
+                  + Files.size(
+                      f.storage.pathOf(BlobKey.of(f.repo.admin().describe(uri).sha256()))));
         }
       }
       case "download" -> {
-        try (Fixture f = new Fixture(dir.resolve("store"), MediaStore.inMemory(), b -> b.config(config))) {
+        try (Fixture f =
+            new Fixture(dir.resolve("store"), MediaStore.inMemory(), b -> b.config(config))) {
           MxcUri uri = upload(f);
           Counting served = new Counting();
           try (MediaResponse r = f.repo.download(uri, DownloadOptions.defaults())) {
@@ -148,24 +155,38 @@ public final class LargeFileMain {
       case "fetch" -> {
         try (FakeOrigin origin = new FakeOrigin()) {
           Generated[] sent = new Generated[1];
-          origin.federation = ex -> {
-            Generated body = new Generated(SEED, SIZE);
-            sent[0] = body;
-            ex.getResponseHeaders().set("Content-Type", "multipart/mixed; boundary=" + BOUNDARY);
-            ex.sendResponseHeaders(200, 0);
-            try (OutputStream out = ex.getResponseBody()) {
-              out.write(("--" + BOUNDARY + "\r\nContent-Type: application/json\r\n\r\n{}\r\n--" + BOUNDARY
-                  + "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + SIZE + "\r\n\r\n")
-                  .getBytes(StandardCharsets.ISO_8859_1));
-              byte[] buffer = new byte[64 * 1024];
-              for (int n; (n = body.read(buffer, 0, buffer.length)) > 0; ) {
-                out.write(buffer, 0, n);
-              }
-              out.write(("\r\n--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            }
-          };
-          try (Fixture f = new Fixture(dir.resolve("store"), MediaStore.inMemory(),
-              b -> b.config(config).federationClient(origin.client()).outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY))) {
+          origin.federation =
+              ex -> {
+                Generated body = new Generated(SEED, SIZE);
+                sent[0] = body;
+                ex.getResponseHeaders()
+                    .set("Content-Type", "multipart/mixed; boundary=" + BOUNDARY);
+                ex.sendResponseHeaders(200, 0);
+                try (OutputStream out = ex.getResponseBody()) {
+                  out.write(
+                      ("--"
+                              + BOUNDARY
+                              + "\r\nContent-Type: application/json\r\n\r\n{}\r\n--"
+                              + BOUNDARY
+                              + "\r\nContent-Type: application/octet-stream\r\nContent-Length: "
+                              + SIZE
+                              + "\r\n\r\n")
+                          .getBytes(StandardCharsets.ISO_8859_1));
+                  byte[] buffer = new byte[64 * 1024];
+                  for (int n; (n = body.read(buffer, 0, buffer.length)) > 0; ) {
+                    out.write(buffer, 0, n);
+                  }
+                  out.write(("\r\n--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                }
+              };
+          try (Fixture f =
+              new Fixture(
+                  dir.resolve("store"),
+                  MediaStore.inMemory(),
+                  b ->
+                      b.config(config)
+                          .federationClient(origin.client())
+                          .outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY))) {
             Counting served = new Counting();
             try (MediaResponse r = f.repo.download(REMOTE, DownloadOptions.defaults())) {
               r.content().transferTo(served);

@@ -29,10 +29,13 @@ class LargeFileMemoryTest {
 
   @TempDir Path dir;
 
-  /** The size and SHA-256 of the generated file, computed here (outside the child and the engine). */
+  /**
+   * The size and SHA-256 of the generated file, computed here (outside the child and the engine).
+   */
   @BeforeAll
   static void hashTheFileOnce() throws IOException {
-    LargeFileMain.Generated generated = new LargeFileMain.Generated(LargeFileMain.SEED, LargeFileMain.SIZE);
+    LargeFileMain.Generated generated =
+        new LargeFileMain.Generated(LargeFileMain.SEED, LargeFileMain.SIZE);
     byte[] buffer = new byte[64 * 1024];
     while (generated.read(buffer, 0, buffer.length) >= 0) {
       // hashed as it is read
@@ -44,38 +47,65 @@ class LargeFileMemoryTest {
   /** What a child printed and how it ended. */
   private record Child(int exitCode, List<String> lines) {
     String value(String key) {
-      return lines.stream().filter(l -> l.startsWith(key + " ")).map(l -> l.substring(key.length() + 1)).findFirst()
-          .orElseThrow(() -> new AssertionError("no '" + key + "' line in:\n" + String.join("\n", lines)));
+      return lines.stream()
+          .filter(l -> l.startsWith(key + " "))
+          .map(l -> l.substring(key.length() + 1))
+          .findFirst()
+          .orElseThrow(
+              () -> new AssertionError("no '" + key + "' line in:\n" + String.join("\n", lines)));
     }
   }
 
   private Child runInA64MiBHeap(String mode) throws Exception {
-    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx64m", "-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", classpath, LargeFileMain.class.getName(), mode,
-        dir.toString())
-        .redirectErrorStream(true).start();
-    CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
-      try (InputStream in = p.getInputStream()) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        in.transferTo(out);
-        return out.toString(StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        return "(output unreadable: " + e + ")";
-      }
-    });
+    String classpath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx64m",
+                "-XX:+ExitOnOutOfMemoryError",
+                "-XX:+UseSerialGC",
+                "-Djava.awt.headless=true",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-cp",
+                classpath,
+                LargeFileMain.class.getName(),
+                mode,
+                dir.toString())
+            .redirectErrorStream(true)
+            .start();
+    CompletableFuture<String> output =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (InputStream in = p.getInputStream()) {
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                in.transferTo(out);
+                return out.toString(StandardCharsets.UTF_8);
+              } catch (IOException e) {
+                return "(output unreadable: " + e + ")";
+              }
+            });
     if (!p.waitFor(FORK_SECONDS, TimeUnit.SECONDS)) {
       p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      throw new AssertionError(mode + " did not finish within " + FORK_SECONDS + " s:\n" + output.get(10, TimeUnit.SECONDS));
+      throw new AssertionError(
+          mode
+              + " did not finish within "
+              + FORK_SECONDS
+              + " s:\n"
+              + output.get(10, TimeUnit.SECONDS));
     }
     List<String> lines = new ArrayList<>(output.get(10, TimeUnit.SECONDS).lines().toList());
-    System.out.println("forked " + mode + ": " + lines.stream().filter(l -> l.startsWith("peak")).findFirst().orElse(""));
+    System.out.println(
+        "forked "
+            + mode
+            + ": "
+            + lines.stream().filter(l -> l.startsWith("peak")).findFirst().orElse(""));
     return new Child(p.exitValue(), lines);
   }
 
   private static void assertExitedCleanly(Child child) {
-    assertThat(child.exitCode()).as("exit code (3 is an OutOfMemoryError); output:\n%s", String.join("\n", child.lines()))
+    assertThat(child.exitCode())
+        .as("exit code (3 is an OutOfMemoryError); output:\n%s", String.join("\n", child.lines()))
         .isZero();
   }
 
@@ -85,7 +115,9 @@ class LargeFileMemoryTest {
 
     assertExitedCleanly(child);
     assertThat(child.value("generated")).isEqualTo(expected);
-    assertThat(child.value("stored")).as("size and SHA-256 the repository recorded").isEqualTo(expected);
+    assertThat(child.value("stored"))
+        .as("size and SHA-256 the repository recorded")
+        .isEqualTo(expected);
     assertThat(child.value("ondisk")).isEqualTo(Long.toString(LargeFileMain.SIZE));
   }
 
@@ -96,7 +128,9 @@ class LargeFileMemoryTest {
     assertExitedCleanly(child);
     assertThat(child.value("generated")).as("what the origin sent").isEqualTo(expected);
     assertThat(child.value("stored")).as("the cached copy's size and SHA-256").isEqualTo(expected);
-    assertThat(child.value("served")).as("what a download of the copy streamed").isEqualTo(expected);
+    assertThat(child.value("served"))
+        .as("what a download of the copy streamed")
+        .isEqualTo(expected);
     assertThat(child.value("fetches")).isEqualTo("1");
   }
 
@@ -106,6 +140,8 @@ class LargeFileMemoryTest {
 
     assertExitedCleanly(child);
     assertThat(child.value("stored")).isEqualTo(expected);
-    assertThat(child.value("served")).as("what MediaContent.transferTo streamed").isEqualTo(expected);
+    assertThat(child.value("served"))
+        .as("what MediaContent.transferTo streamed")
+        .isEqualTo(expected);
   }
 }

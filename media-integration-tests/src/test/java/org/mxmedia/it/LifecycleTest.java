@@ -4,27 +4,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.mxmedia.it.Fixture.ALICE;
 
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.MediaRepository.DownloadOptions;
-import org.mxmedia.MediaException.ErrorCode;
-import org.mxmedia.MediaException;
 import org.mxmedia.MediaAdmin.MediaUsage;
-import org.mxmedia.MxcUri;
+import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository.UploadRequest;
+import org.mxmedia.MxcUri;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.Authorizer;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
-import java.io.ByteArrayInputStream;
-import java.nio.file.Files;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /** Quarantine, protection, deletion and the administrative surface. */
 class LifecycleTest {
@@ -35,7 +35,9 @@ class LifecycleTest {
 
   @BeforeEach
   void setUp() {
-    f = new Fixture(dir, MediaStore.inMemory(), b -> b.authorizer(Authorizer.admins(Set.of(ADMIN))));
+    f =
+        new Fixture(
+            dir, MediaStore.inMemory(), b -> b.authorizer(Authorizer.admins(Set.of(ADMIN))));
   }
 
   @AfterEach
@@ -45,7 +47,8 @@ class LifecycleTest {
 
   private void assertNotFound(MxcUri uri) {
     assertThatThrownBy(() -> f.repo.download(uri, DownloadOptions.defaults()))
-        .isInstanceOfSatisfying(MediaException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.M_NOT_FOUND));
+        .isInstanceOfSatisfying(
+            MediaException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.M_NOT_FOUND));
   }
 
   @Test
@@ -62,7 +65,11 @@ class LifecycleTest {
     MxcUri uri = f.upload("avatar");
     f.repo.admin().protect(uri);
     assertThat(f.repo.admin().quarantine(uri)).isFalse();
-    assertThat(f.repo.admin().quarantineByHash(BlobKey.of(f.repo.admin().describe(uri).sha256()).sha256())).isZero();
+    assertThat(
+            f.repo
+                .admin()
+                .quarantineByHash(BlobKey.of(f.repo.admin().describe(uri).sha256()).sha256()))
+        .isZero();
     assertThat(f.download(uri)).isNotEmpty();
     f.repo.admin().unprotect(uri);
     assertThat(f.repo.admin().quarantine(uri)).isTrue();
@@ -87,7 +94,9 @@ class LifecycleTest {
   @Test
   void aMalformedHashIs400() {
     assertThatThrownBy(() -> f.repo.admin().quarantineByHash("../../etc/passwd"))
-        .isInstanceOfSatisfying(MediaException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.M_INVALID_PARAM));
+        .isInstanceOfSatisfying(
+            MediaException.class,
+            e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.M_INVALID_PARAM));
   }
 
   @Test
@@ -121,10 +130,12 @@ class LifecycleTest {
   void adminOperationsOnBehalfOfAUserNeedTheAuthorizer() throws Exception {
     MxcUri uri = f.upload("x");
     assertThatThrownBy(() -> f.repo.admin(ALICE).quarantine(uri))
-        .isInstanceOfSatisfying(MediaException.class, e -> {
-          assertThat(e.errorCode()).isEqualTo(ErrorCode.M_FORBIDDEN);
-          assertThat(e.httpStatus()).isEqualTo(403);
-        });
+        .isInstanceOfSatisfying(
+            MediaException.class,
+            e -> {
+              assertThat(e.errorCode()).isEqualTo(ErrorCode.M_FORBIDDEN);
+              assertThat(e.httpStatus()).isEqualTo(403);
+            });
     assertThat(f.download(uri)).isNotEmpty();
     assertThat(f.repo.admin(ADMIN).quarantine(uri)).isTrue();
   }
@@ -132,7 +143,8 @@ class LifecycleTest {
   @Test
   void operationsOnOtherServersMediaAre404() {
     assertThatThrownBy(() -> f.repo.admin().delete(MxcUri.of("other.org", "abc")))
-        .isInstanceOfSatisfying(MediaException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.M_NOT_FOUND));
+        .isInstanceOfSatisfying(
+            MediaException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.M_NOT_FOUND));
   }
 
   @Test
@@ -148,17 +160,24 @@ class LifecycleTest {
     MediaStore store = MediaStore.inMemory();
     BlobKey key;
     try (Fixture first = new Fixture(other, store, b -> b)) {
-      MxcUri uri = first.repo.upload(ALICE, UploadRequest.empty(), new ByteArrayInputStream(new byte[] {1, 2, 3}));
+      MxcUri uri =
+          first.repo.upload(
+              ALICE, UploadRequest.empty(), new ByteArrayInputStream(new byte[] {1, 2, 3}));
       key = BlobKey.of(first.repo.admin().describe(uri).sha256());
       // the crash: the record is gone and the blob claimed, but its bytes were never deleted
       store.deleteLocalMedia(uri.mediaId());
-      store.claimBlobForDeletion(key, first.clock.instant().minusSeconds(600)); // ten minutes ago: abandoned
+      store.claimBlobForDeletion(
+          key, first.clock.instant().minusSeconds(600)); // ten minutes ago: abandoned
     }
     assertThat(Files.exists(FixturePaths.blob(other, key))).isTrue();
     CountDownLatch startUpMaintenance = new CountDownLatch(1);
-    try (Fixture second = new Fixture(other, StoreHooks.signallingMaintenance(store, startUpMaintenance), b -> b)) {
-      // the start-up maintenance sweeps (deleting the bytes, then forgetting the blob), then purges pending uploads
-      assertThat(startUpMaintenance.await(30, TimeUnit.SECONDS)).as("the start-up maintenance ran").isTrue();
+    try (Fixture second =
+        new Fixture(other, StoreHooks.signallingMaintenance(store, startUpMaintenance), b -> b)) {
+      // the start-up maintenance sweeps (deleting the bytes, then forgetting the blob), then purges
+      // pending uploads
+      assertThat(startUpMaintenance.await(30, TimeUnit.SECONDS))
+          .as("the start-up maintenance ran")
+          .isTrue();
       assertThat(second.storage.exists(key)).isFalse();
       assertThat(store.unreferencedBlobs(10)).isEmpty();
     }

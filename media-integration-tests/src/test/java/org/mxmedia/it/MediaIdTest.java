@@ -15,21 +15,20 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.MediaException.ErrorCode;
-import org.mxmedia.MediaException;
-import org.mxmedia.MediaId;
 import org.mxmedia.MediaAdmin.MediaUsage;
-import org.mxmedia.MxcUri;
+import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
+import org.mxmedia.MediaId;
 import org.mxmedia.MediaRepository.PendingUpload;
+import org.mxmedia.MxcUri;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaIdGenerator;
 import org.mxmedia.spi.MediaStore;
 
 /**
  * Invariant 6 for ids: new media and pending uploads get exactly the ids the injected generator
- * gives; an id already used (by media or by a pending upload) is never reused but another is
- * asked for; and a generator that only gives used ids ends in a clear 500 that leaves nothing
- * behind.
+ * gives; an id already used (by media or by a pending upload) is never reused but another is asked
+ * for; and a generator that only gives used ids ends in a clear 500 that leaves nothing behind.
  */
 class MediaIdTest {
   @TempDir Path dir;
@@ -59,15 +58,23 @@ class MediaIdTest {
   }
 
   private static String sha256(String text) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    return HexFormat.of()
+        .formatHex(
+            MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
   }
 
   private static void assertIdsExhausted(Throwable e) {
-    assertThat(e).isInstanceOfSatisfying(MediaException.class, m -> {
-      assertThat(m.httpStatus()).isEqualTo(500);
-      assertThat(m.errorCode()).isEqualTo(ErrorCode.M_UNKNOWN);
-      assertThat(m.getMessage()).as("names the exhaustion").contains("media id").contains("taken");
-    });
+    assertThat(e)
+        .isInstanceOfSatisfying(
+            MediaException.class,
+            m -> {
+              assertThat(m.httpStatus()).isEqualTo(500);
+              assertThat(m.errorCode()).isEqualTo(ErrorCode.M_UNKNOWN);
+              assertThat(m.getMessage())
+                  .as("names the exhaustion")
+                  .contains("media id")
+                  .contains("taken");
+            });
   }
 
   @Test
@@ -76,10 +83,12 @@ class MediaIdTest {
     try (Fixture f = fixture(ids)) {
       assertThat(f.upload("one")).isEqualTo(MxcUri.of("example.org", "firstUpload"));
       assertThat(f.upload("two")).isEqualTo(MxcUri.of("example.org", "secondUpload"));
-      assertThat(f.repo.createPending(ALICE).uri()).isEqualTo(MxcUri.of("example.org", "aPendingOne"));
+      assertThat(f.repo.createPending(ALICE).uri())
+          .isEqualTo(MxcUri.of("example.org", "aPendingOne"));
       assertThat(f.upload("three")).isEqualTo(MxcUri.of("example.org", "third_Upload-3"));
       assertThat(ids.asked.get()).isEqualTo(4);
-      assertThat(f.download(MxcUri.of("example.org", "secondUpload"))).isEqualTo("two".getBytes(StandardCharsets.UTF_8));
+      assertThat(f.download(MxcUri.of("example.org", "secondUpload")))
+          .isEqualTo("two".getBytes(StandardCharsets.UTF_8));
     }
   }
 
@@ -92,7 +101,9 @@ class MediaIdTest {
 
       assertThat(second).isEqualTo(MxcUri.of("example.org", "fresh"));
       assertThat(ids.asked.get()).isEqualTo(3);
-      assertThat(f.download(first)).as("never overwritten").isEqualTo("the original".getBytes(StandardCharsets.UTF_8));
+      assertThat(f.download(first))
+          .as("never overwritten")
+          .isEqualTo("the original".getBytes(StandardCharsets.UTF_8));
       assertThat(f.download(second)).isEqualTo("another file".getBytes(StandardCharsets.UTF_8));
     }
   }
@@ -103,8 +114,12 @@ class MediaIdTest {
     try (Fixture f = fixture(ids)) {
       PendingUpload pending = f.repo.createPending(ALICE);
       assertThat(pending.uri().mediaId().value()).isEqualTo("pending1");
-      assertThat(f.upload("bytes").mediaId().value()).as("pending1 belongs to a pending upload").isEqualTo("media1");
-      assertThat(f.repo.createPending(ALICE).uri().mediaId().value()).as("media1 belongs to media").isEqualTo("pending2");
+      assertThat(f.upload("bytes").mediaId().value())
+          .as("pending1 belongs to a pending upload")
+          .isEqualTo("media1");
+      assertThat(f.repo.createPending(ALICE).uri().mediaId().value())
+          .as("media1 belongs to media")
+          .isEqualTo("pending2");
       assertThat(ids.asked.get()).isEqualTo(5);
       assertThat(f.store.pending(pending.uri().mediaId())).isPresent();
     }
@@ -123,10 +138,11 @@ class MediaIdTest {
   @Test
   void anUploadWhenEveryIdIsTakenIsAClear500AndLeavesNothing() throws Exception {
     AtomicInteger asked = new AtomicInteger();
-    MediaIdGenerator alwaysTaken = () -> {
-      asked.incrementAndGet();
-      return new MediaId("taken");
-    };
+    MediaIdGenerator alwaysTaken =
+        () -> {
+          asked.incrementAndGet();
+          return new MediaId("taken");
+        };
     try (Fixture f = fixture(alwaysTaken)) {
       MxcUri taken = f.upload("the original");
       Set<String> filesBefore = f.files();
@@ -139,7 +155,9 @@ class MediaIdTest {
       assertThat(f.files()).as("no blob and no staging file left").isEqualTo(filesBefore);
       assertThat(f.store.blobReferences(BlobKey.of(sha256("a new file")))).isZero();
       assertThat(f.store.unreferencedBlobs(10)).isEmpty();
-      assertThat(f.repo.admin().usage(ALICE, f.clock.instant().minusSeconds(60))).as("nothing recorded").isEqualTo(usageBefore);
+      assertThat(f.repo.admin().usage(ALICE, f.clock.instant().minusSeconds(60)))
+          .as("nothing recorded")
+          .isEqualTo(usageBefore);
       assertThat(f.download(taken)).isEqualTo("the original".getBytes(StandardCharsets.UTF_8));
     }
   }
@@ -147,22 +165,25 @@ class MediaIdTest {
   @Test
   void aPendingUploadWhenEveryIdIsTakenIsAClear500AndLeavesNothing() throws Exception {
     AtomicInteger asked = new AtomicInteger();
-    MediaIdGenerator alwaysTaken = () -> {
-      asked.incrementAndGet();
-      return new MediaId("taken");
-    };
+    MediaIdGenerator alwaysTaken =
+        () -> {
+          asked.incrementAndGet();
+          return new MediaId("taken");
+        };
     try (Fixture f = fixture(alwaysTaken)) {
       MxcUri taken = f.upload("the original");
       asked.set(0);
 
-      assertThatThrownBy(() -> f.repo.createPending(ALICE)).satisfies(MediaIdTest::assertIdsExhausted);
+      assertThatThrownBy(() -> f.repo.createPending(ALICE))
+          .satisfies(MediaIdTest::assertIdsExhausted);
 
       assertThat(asked.get()).as("ids asked for before giving up").isGreaterThan(1).isLessThan(100);
       assertThat(f.store.pending(taken.mediaId())).as("no pending upload recorded").isEmpty();
       assertThat(f.download(taken)).isEqualTo("the original".getBytes(StandardCharsets.UTF_8));
       // the failures took none of Alice's pending slots
       for (int i = 0; i < f.repo.config().maxPendingUploadsPerUser(); i++) {
-        assertThatThrownBy(() -> f.repo.createPending(ALICE)).satisfies(MediaIdTest::assertIdsExhausted);
+        assertThatThrownBy(() -> f.repo.createPending(ALICE))
+            .satisfies(MediaIdTest::assertIdsExhausted);
       }
     }
   }

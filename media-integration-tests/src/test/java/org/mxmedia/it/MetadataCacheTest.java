@@ -9,17 +9,17 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.MediaRepository.DownloadOptions;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MxcUri;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
 
 /**
  * The engine's cache of hot media records: repeated downloads read the store once, and every
- * quarantine, protection and deletion made through the repository is seen by the very next
- * request on the same node, however hot the record was.
+ * quarantine, protection and deletion made through the repository is seen by the very next request
+ * on the same node, however hot the record was.
  */
 class MetadataCacheTest {
   @TempDir Path dir;
@@ -28,11 +28,17 @@ class MetadataCacheTest {
 
   @BeforeEach
   void setUp() {
-    f = new Fixture(dir, StoreHooks.after(MediaStore.inMemory(), (method, result) -> {
-      if (method.equals("localMedia")) {
-        recordReads.incrementAndGet();
-      }
-    }), b -> b);
+    f =
+        new Fixture(
+            dir,
+            StoreHooks.after(
+                MediaStore.inMemory(),
+                (method, result) -> {
+                  if (method.equals("localMedia")) {
+                    recordReads.incrementAndGet();
+                  }
+                }),
+            b -> b);
   }
 
   @AfterEach
@@ -42,7 +48,8 @@ class MetadataCacheTest {
 
   private void assertNotFound(MxcUri uri) {
     assertThatThrownBy(() -> f.repo.download(uri, DownloadOptions.defaults()))
-        .isInstanceOfSatisfying(MediaException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.M_NOT_FOUND));
+        .isInstanceOfSatisfying(
+            MediaException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.M_NOT_FOUND));
   }
 
   /** Downloads {@code uri} a few times, so its record is cached. */
@@ -78,7 +85,11 @@ class MetadataCacheTest {
     MxcUri b = f.upload("same");
     warm(a);
     warm(b);
-    assertThat(f.repo.admin().quarantineByHash(BlobKey.of(f.repo.admin().describe(a).sha256()).sha256())).isEqualTo(2);
+    assertThat(
+            f.repo
+                .admin()
+                .quarantineByHash(BlobKey.of(f.repo.admin().describe(a).sha256()).sha256()))
+        .isEqualTo(2);
     assertNotFound(a);
     assertNotFound(b);
   }

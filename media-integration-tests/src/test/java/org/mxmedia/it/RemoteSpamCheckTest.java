@@ -17,13 +17,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.MediaRepository.DownloadOptions;
-import org.mxmedia.MediaException.ErrorCode;
-import org.mxmedia.spi.MediaStore;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaRepository;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
+import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.SpamChecker;
 
 /**
@@ -40,12 +40,15 @@ class RemoteSpamCheckTest {
   void startOrigin() throws Exception {
     origin = new FakeOrigin();
     // ids starting with "spam" answer bytes starting with 'X'
-    origin.federation = ex -> {
-      String path = ex.getRequestURI().getPath();
-      String id = path.substring(path.lastIndexOf('/') + 1);
-      byte[] bytes = ((id.startsWith("spam") ? "X " : "fine ") + id).getBytes(StandardCharsets.UTF_8);
-      FakeOrigin.multipartAnswer(bytes, "text/plain", "attachment; filename=\"" + id + ".txt\"").answer(ex);
-    };
+    origin.federation =
+        ex -> {
+          String path = ex.getRequestURI().getPath();
+          String id = path.substring(path.lastIndexOf('/') + 1);
+          byte[] bytes =
+              ((id.startsWith("spam") ? "X " : "fine ") + id).getBytes(StandardCharsets.UTF_8);
+          FakeOrigin.multipartAnswer(bytes, "text/plain", "attachment; filename=\"" + id + ".txt\"")
+              .answer(ex);
+        };
   }
 
   @AfterEach
@@ -57,12 +60,18 @@ class RemoteSpamCheckTest {
   }
 
   private Fixture fixture(UnaryOperator<MediaRepository.Builder> customize) {
-    return new Fixture(dir, MediaStore.inMemory(), b -> customize.apply(
-        b.federationClient(origin.client()).outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY)));
+    return new Fixture(
+        dir,
+        MediaStore.inMemory(),
+        b ->
+            customize.apply(
+                b.federationClient(origin.client())
+                    .outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY)));
   }
 
   private byte[] fetch(MxcUri uri) throws Exception {
-    try (MediaResponse r = f.repo.download(uri, DownloadOptions.defaults().withTimeout(Duration.ofSeconds(10)));
+    try (MediaResponse r =
+            f.repo.download(uri, DownloadOptions.defaults().withTimeout(Duration.ofSeconds(10)));
         InputStream in = r.content().openStream()) {
       return in.readAllBytes();
     }
@@ -72,26 +81,33 @@ class RemoteSpamCheckTest {
   void refusedRemoteMediaIs404AndNothingIsKept() throws Exception {
     List<SpamChecker.RemoteFile> asked = new ArrayList<>();
     List<SpamChecker.Upload> uploads = new ArrayList<>();
-    f = fixture(b -> b.spamChecker(new SpamChecker() {
-      @Override
-      public boolean accepts(Upload upload) {
-        uploads.add(upload);
-        return true;
-      }
+    f =
+        fixture(
+            b ->
+                b.spamChecker(
+                    new SpamChecker() {
+                      @Override
+                      public boolean accepts(Upload upload) {
+                        uploads.add(upload);
+                        return true;
+                      }
 
-      @Override
-      public boolean acceptsRemote(RemoteFile file) throws IOException {
-        asked.add(file);
-        try (InputStream in = file.open()) {
-          return in.read() != 'X';
-        }
-      }
-    }));
+                      @Override
+                      public boolean acceptsRemote(RemoteFile file) throws IOException {
+                        asked.add(file);
+                        try (InputStream in = file.open()) {
+                          return in.read() != 'X';
+                        }
+                      }
+                    }));
     MxcUri spam = MxcUri.of("origin.test", "spamAAA");
-    assertThatThrownBy(() -> fetch(spam)).isInstanceOfSatisfying(MediaException.class, e -> {
-      assertThat(e.httpStatus()).as(e.getMessage()).isEqualTo(404);
-      assertThat(e.errorCode()).isEqualTo(ErrorCode.M_NOT_FOUND);
-    });
+    assertThatThrownBy(() -> fetch(spam))
+        .isInstanceOfSatisfying(
+            MediaException.class,
+            e -> {
+              assertThat(e.httpStatus()).as(e.getMessage()).isEqualTo(404);
+              assertThat(e.errorCode()).isEqualTo(ErrorCode.M_NOT_FOUND);
+            });
     assertThat(origin.federationRequests.get()).isEqualTo(1);
     assertThat(asked).hasSize(1);
     SpamChecker.RemoteFile first = asked.get(0);
@@ -118,22 +134,29 @@ class RemoteSpamCheckTest {
 
   @Test
   void aRemoteCheckThatFailsIs500AndKeepsNothing() throws Exception {
-    f = fixture(b -> b.spamChecker(new SpamChecker() {
-      @Override
-      public boolean accepts(Upload upload) {
-        return true;
-      }
+    f =
+        fixture(
+            b ->
+                b.spamChecker(
+                    new SpamChecker() {
+                      @Override
+                      public boolean accepts(Upload upload) {
+                        return true;
+                      }
 
-      @Override
-      public boolean acceptsRemote(RemoteFile file) {
-        throw new IllegalStateException("scanner down at scanner.internal");
-      }
-    }));
+                      @Override
+                      public boolean acceptsRemote(RemoteFile file) {
+                        throw new IllegalStateException("scanner down at scanner.internal");
+                      }
+                    }));
     MxcUri uri = MxcUri.of("origin.test", "fineDDD");
-    assertThatThrownBy(() -> fetch(uri)).isInstanceOfSatisfying(MediaException.class, e -> {
-      assertThat(e.httpStatus()).isEqualTo(500);
-      assertThat(e.getMessage()).doesNotContain("scanner.internal");
-    });
+    assertThatThrownBy(() -> fetch(uri))
+        .isInstanceOfSatisfying(
+            MediaException.class,
+            e -> {
+              assertThat(e.httpStatus()).isEqualTo(500);
+              assertThat(e.getMessage()).doesNotContain("scanner.internal");
+            });
     assertThat(f.store.remoteMedia(uri)).isEmpty();
     assertThat(f.files()).isEmpty();
   }

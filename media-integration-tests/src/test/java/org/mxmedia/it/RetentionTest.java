@@ -32,13 +32,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.DataSize;
-import org.mxmedia.MediaRepository.DownloadOptions;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaRepository;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository.MediaResponse;
-import org.mxmedia.MxcUri;
 import org.mxmedia.MediaRepository.UploadRequest;
+import org.mxmedia.MxcUri;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
 
@@ -59,11 +59,13 @@ class RetentionTest {
   void startOrigin() throws Exception {
     origin = new FakeOrigin();
     // each remote media id answers its own 10 bytes: "remote-" and the id's last three characters
-    origin.federation = ex -> {
-      String path = ex.getRequestURI().getPath();
-      String id = path.substring(path.lastIndexOf('/') + 1);
-      FakeOrigin.multipartAnswer(remoteBytes(id), "application/octet-stream", "attachment").answer(ex);
-    };
+    origin.federation =
+        ex -> {
+          String path = ex.getRequestURI().getPath();
+          String id = path.substring(path.lastIndexOf('/') + 1);
+          FakeOrigin.multipartAnswer(remoteBytes(id), "application/octet-stream", "attachment")
+              .answer(ex);
+        };
   }
 
   @AfterEach
@@ -79,20 +81,27 @@ class RetentionTest {
   }
 
   private Fixture fixture(UnaryOperator<MediaRepository.Builder> customize) {
-    return new Fixture(dir, MediaStore.inMemory(), b -> customize.apply(
-        b.federationClient(origin.client()).outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY)));
+    return new Fixture(
+        dir,
+        MediaStore.inMemory(),
+        b ->
+            customize.apply(
+                b.federationClient(origin.client())
+                    .outboundPolicy(FakeOrigin.LOOPBACK_ORIGIN_ONLY)));
   }
 
   private byte[] fetch(MxcUri uri) throws Exception {
-    try (MediaResponse r = f.repo.download(uri, DownloadOptions.defaults().withTimeout(Duration.ofSeconds(10)));
+    try (MediaResponse r =
+            f.repo.download(uri, DownloadOptions.defaults().withTimeout(Duration.ofSeconds(10)));
         InputStream in = r.content().openStream()) {
       return in.readAllBytes();
     }
   }
 
   private void assertGone(MxcUri uri) {
-    assertThatThrownBy(() -> f.download(uri)).isInstanceOfSatisfying(MediaException.class,
-        e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.M_NOT_FOUND));
+    assertThatThrownBy(() -> f.download(uri))
+        .isInstanceOfSatisfying(
+            MediaException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.M_NOT_FOUND));
   }
 
   private String sha(MxcUri uri) {
@@ -110,7 +119,9 @@ class RetentionTest {
 
   @Test
   void localAndRemoteLifetimesGoByLastAccessAndKeepProtectedAndQuarantinedMedia() throws Exception {
-    f = fixture(b -> b.localMediaLifetime(Duration.ofDays(30)).remoteMediaLifetime(Duration.ofDays(7)));
+    f =
+        fixture(
+            b -> b.localMediaLifetime(Duration.ofDays(30)).remoteMediaLifetime(Duration.ofDays(7)));
     MxcUri old = f.upload("never downloaded");
     MxcUri avatar = f.upload("protected avatar");
     MxcUri bad = f.upload("quarantined");
@@ -187,7 +198,8 @@ class RetentionTest {
   }
 
   @Test
-  void pastTheBoundTheLeastRecentlyAccessedRemoteMediaIsEvictedFirstAndQuarantinedMediaStays() throws Exception {
+  void pastTheBoundTheLeastRecentlyAccessedRemoteMediaIsEvictedFirstAndQuarantinedMediaStays()
+      throws Exception {
     f = fixture(b -> b.remoteCacheMaxSize(DataSize.bytes(25)));
     MxcUri a = MxcUri.of("origin.test", "mediaAAA");
     MxcUri b = MxcUri.of("origin.test", "mediaBBB");
@@ -223,47 +235,59 @@ class RetentionTest {
 
   /**
    * Retention deletes while threads upload and download the same bytes: every upload succeeds, a
-   * download gets either the whole bytes or 404 (deleted by retention), and at the end the blobs
-   * on disk are exactly those the remaining records refer to, each counted once per record.
+   * download gets either the whole bytes or 404 (deleted by retention), and at the end the blobs on
+   * disk are exactly those the remaining records refer to, each counted once per record.
    */
   @Test
-  void retentionRacingUploadsAndDownloadsOfTheSameBytesLosesNothingAndLeavesNoOrphan() throws Exception {
+  void retentionRacingUploadsAndDownloadsOfTheSameBytesLosesNothingAndLeavesNoOrphan()
+      throws Exception {
     f = fixture(b -> b.localMediaLifetime(DAY));
-    List<byte[]> contents = List.of("alpha".getBytes(StandardCharsets.UTF_8), "beta".getBytes(StandardCharsets.UTF_8),
-        "x".repeat(100_000).getBytes(StandardCharsets.UTF_8));
+    List<byte[]> contents =
+        List.of(
+            "alpha".getBytes(StandardCharsets.UTF_8),
+            "beta".getBytes(StandardCharsets.UTF_8),
+            "x".repeat(100_000).getBytes(StandardCharsets.UTF_8));
     ConcurrentHashMap<MxcUri, byte[]> uploaded = new ConcurrentHashMap<>();
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicInteger downloadsServed = new AtomicInteger();
     AtomicInteger downloadsGone = new AtomicInteger();
-    Semaphore uploadsDone = new Semaphore(0); // one permit per upload, so each round waits for fresh uploads
+    Semaphore uploadsDone =
+        new Semaphore(0); // one permit per upload, so each round waits for fresh uploads
     ExecutorService pool = Executors.newFixedThreadPool(8);
     List<Future<?>> workers = new ArrayList<>();
     for (int t = 0; t < 8; t++) {
-      workers.add(pool.submit(() -> {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        while (running.get()) {
-          byte[] bytes = contents.get(random.nextInt(contents.size()));
-          MxcUri uri = f.repo.upload(Fixture.ALICE, UploadRequest.empty(), new ByteArrayInputStream(bytes));
-          uploaded.put(uri, bytes);
-          uploadsDone.release();
-          List<MxcUri> known = new ArrayList<>(uploaded.keySet());
-          MxcUri any = known.get(random.nextInt(known.size()));
-          try {
-            assertThat(f.download(any)).isEqualTo(uploaded.get(any));
-            downloadsServed.incrementAndGet();
-          } catch (MediaException e) {
-            assertThat(e.errorCode()).as(e.getMessage()).isEqualTo(ErrorCode.M_NOT_FOUND);
-            downloadsGone.incrementAndGet();
-          }
-        }
-        return null;
-      }));
+      workers.add(
+          pool.submit(
+              () -> {
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                while (running.get()) {
+                  byte[] bytes = contents.get(random.nextInt(contents.size()));
+                  MxcUri uri =
+                      f.repo.upload(
+                          Fixture.ALICE, UploadRequest.empty(), new ByteArrayInputStream(bytes));
+                  uploaded.put(uri, bytes);
+                  uploadsDone.release();
+                  List<MxcUri> known = new ArrayList<>(uploaded.keySet());
+                  MxcUri any = known.get(random.nextInt(known.size()));
+                  try {
+                    assertThat(f.download(any)).isEqualTo(uploaded.get(any));
+                    downloadsServed.incrementAndGet();
+                  } catch (MediaException e) {
+                    assertThat(e.errorCode()).as(e.getMessage()).isEqualTo(ErrorCode.M_NOT_FOUND);
+                    downloadsGone.incrementAndGet();
+                  }
+                }
+                return null;
+              }));
     }
     int deletedBefore;
     try {
       for (int round = 0; round < 40; round++) {
-        assertThat(uploadsDone.tryAcquire(8, 30, TimeUnit.SECONDS)).as("the workers keep uploading").isTrue();
-        f.clock.advance(Duration.ofHours(13)); // every upload is idle past the lifetime after two rounds
+        assertThat(uploadsDone.tryAcquire(8, 30, TimeUnit.SECONDS))
+            .as("the workers keep uploading")
+            .isTrue();
+        f.clock.advance(
+            Duration.ofHours(13)); // every upload is idle past the lifetime after two rounds
         sweep();
       }
     } finally {
@@ -292,8 +316,11 @@ class RetentionTest {
     try (Stream<Path> s = Files.walk(dir.resolve("blobs"))) {
       s.filter(Files::isRegularFile).forEach(p -> onDisk.add(p.getFileName().toString()));
     }
-    assertThat(onDisk).as("blobs on disk are exactly those referenced: no orphan, none missing").isEqualTo(recordsPerBlob.keySet());
-    recordsPerBlob.forEach((k, n) -> assertThat(f.store.blobReferences(BlobKey.of(k))).as(k).isEqualTo(n));
+    assertThat(onDisk)
+        .as("blobs on disk are exactly those referenced: no orphan, none missing")
+        .isEqualTo(recordsPerBlob.keySet());
+    recordsPerBlob.forEach(
+        (k, n) -> assertThat(f.store.blobReferences(BlobKey.of(k))).as(k).isEqualTo(n));
     assertThat(f.stagingFiles()).isEmpty();
 
     // and once everything is idle, the last sweep leaves nothing at all

@@ -1,14 +1,17 @@
 package org.mxmedia.it;
 
+import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BiConsumer;
 import org.mxmedia.spi.MediaStore;
-import java.util.Set;
-import java.lang.reflect.InvocationHandler;
 
-/** Decorators of a {@link MediaStore} that let a test act at, and wait for, points of the engine's work. */
+/**
+ * Decorators of a {@link MediaStore} that let a test act at, and wait for, points of the engine's
+ * work.
+ */
 final class StoreHooks {
   private StoreHooks() {}
 
@@ -17,17 +20,20 @@ final class StoreHooks {
    * returned and before its caller sees the result.
    */
   static MediaStore after(MediaStore inner, BiConsumer<String, Object> after) {
-    return (MediaStore) Proxy.newProxyInstance(MediaStore.class.getClassLoader(), new Class<?>[] {MediaStore.class},
-        (proxy, method, args) -> {
-          Object result;
-          try {
-            result = method.invoke(inner, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-          after.accept(method.getName(), result);
-          return result;
-        });
+    return (MediaStore)
+        Proxy.newProxyInstance(
+            MediaStore.class.getClassLoader(),
+            new Class<?>[] {MediaStore.class},
+            (proxy, method, args) -> {
+              Object result;
+              try {
+                result = method.invoke(inner, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+              after.accept(method.getName(), result);
+              return result;
+            });
   }
 
   /**
@@ -35,11 +41,13 @@ final class StoreHooks {
    * uploads, its last step (so the sweep before it has finished).
    */
   static MediaStore signallingMaintenance(MediaStore inner, CountDownLatch done) {
-    return after(inner, (method, result) -> {
-      if (method.equals("deleteExpiredPending")) {
-        done.countDown();
-      }
-    });
+    return after(
+        inner,
+        (method, result) -> {
+          if (method.equals("deleteExpiredPending")) {
+            done.countDown();
+          }
+        });
   }
 
   /**
@@ -47,17 +55,21 @@ final class StoreHooks {
    * the SPI's defaults (nothing kept), everything else is {@code inner}'s.
    */
   static MediaStore withoutPreviewCache(MediaStore inner) {
-    Set<String> cache = Set.of("insertUrlPreview", "urlPreview", "urlPreviewsExpiredBy", "deleteUrlPreview");
-    return (MediaStore) Proxy.newProxyInstance(MediaStore.class.getClassLoader(), new Class<?>[] {MediaStore.class},
-        (proxy, method, args) -> {
-          if (cache.contains(method.getName())) {
-            return InvocationHandler.invokeDefault(proxy, method, args);
-          }
-          try {
-            return method.invoke(inner, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+    Set<String> cache =
+        Set.of("insertUrlPreview", "urlPreview", "urlPreviewsExpiredBy", "deleteUrlPreview");
+    return (MediaStore)
+        Proxy.newProxyInstance(
+            MediaStore.class.getClassLoader(),
+            new Class<?>[] {MediaStore.class},
+            (proxy, method, args) -> {
+              if (cache.contains(method.getName())) {
+                return InvocationHandler.invokeDefault(proxy, method, args);
+              }
+              try {
+                return method.invoke(inner, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
   }
 }

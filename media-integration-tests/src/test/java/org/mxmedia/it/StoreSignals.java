@@ -16,9 +16,14 @@ import org.mxmedia.spi.MediaStore;
 final class StoreSignals {
   /** The store to give the repository. */
   final MediaStore store;
+
   private final MediaStore inner;
   private final Object changed = new Object();
-  /** Every call made so far: the method's name and the thread that made it (guarded by {@code changed}). */
+
+  /**
+   * Every call made so far: the method's name and the thread that made it (guarded by {@code
+   * changed}).
+   */
   private final List<Call> calls = new ArrayList<>();
 
   /** A call the store answered. */
@@ -26,12 +31,15 @@ final class StoreSignals {
 
   StoreSignals(MediaStore inner) {
     this.inner = inner;
-    this.store = StoreHooks.after(inner, (method, result) -> {
-      synchronized (changed) {
-        calls.add(new Call(method, Thread.currentThread()));
-        changed.notifyAll();
-      }
-    });
+    this.store =
+        StoreHooks.after(
+            inner,
+            (method, result) -> {
+              synchronized (changed) {
+                calls.add(new Call(method, Thread.currentThread()));
+                changed.notifyAll();
+              }
+            });
   }
 
   /** How many calls the store has answered so far: a mark for {@link #awaitCallSince}. */
@@ -47,10 +55,12 @@ final class StoreSignals {
    *
    * @throws AssertionError when none is within {@code max}
    */
-  void awaitCallSince(int mark, String method, Predicate<Thread> by, Duration max) throws InterruptedException {
+  void awaitCallSince(int mark, String method, Predicate<Thread> by, Duration max)
+      throws InterruptedException {
     long deadline = System.nanoTime() + max.toNanos();
     synchronized (changed) {
-      while (calls.subList(mark, calls.size()).stream().noneMatch(c -> c.method().equals(method) && by.test(c.thread()))) {
+      while (calls.subList(mark, calls.size()).stream()
+          .noneMatch(c -> c.method().equals(method) && by.test(c.thread()))) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           throw new AssertionError("no call of " + method + " within " + max);
@@ -65,7 +75,8 @@ final class StoreSignals {
    *
    * @throws AssertionError when it does not within {@code max}
    */
-  void await(String what, Predicate<MediaStore> condition, Duration max) throws InterruptedException {
+  void await(String what, Predicate<MediaStore> condition, Duration max)
+      throws InterruptedException {
     long deadline = System.nanoTime() + max.toNanos();
     synchronized (changed) {
       while (!condition.test(inner)) {

@@ -14,12 +14,12 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository.MediaResponse;
+import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ThumbnailSpec;
-import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.MediaStore.ThumbnailRecord;
@@ -35,17 +35,23 @@ class SweepRaceTest {
   @TempDir Path dir;
 
   /**
-   * A store that, right after the first {@code unreferencedBlobs} listing that contains
-   * {@code contested} returns to the sweep, runs {@code race} (before the sweep can act on the
-   * listing), and counts {@code maintenanceDone} down when maintenance has finished.
+   * A store that, right after the first {@code unreferencedBlobs} listing that contains {@code
+   * contested} returns to the sweep, runs {@code race} (before the sweep can act on the listing),
+   * and counts {@code maintenanceDone} down when maintenance has finished.
    */
-  static MediaStore racing(MediaStore inner, BlobKey contested, Runnable race, CountDownLatch maintenanceDone) {
+  static MediaStore racing(
+      MediaStore inner, BlobKey contested, Runnable race, CountDownLatch maintenanceDone) {
     AtomicBoolean raced = new AtomicBoolean();
-    MediaStore racing = StoreHooks.after(inner, (method, result) -> {
-      if (method.equals("unreferencedBlobs") && ((List<?>) result).contains(contested) && raced.compareAndSet(false, true)) {
-        race.run();
-      }
-    });
+    MediaStore racing =
+        StoreHooks.after(
+            inner,
+            (method, result) -> {
+              if (method.equals("unreferencedBlobs")
+                  && ((List<?>) result).contains(contested)
+                  && raced.compareAndSet(false, true)) {
+                race.run();
+              }
+            });
     return StoreHooks.signallingMaintenance(racing, maintenanceDone);
   }
 
@@ -68,24 +74,34 @@ class SweepRaceTest {
     AtomicReference<List<ThumbnailRecord>> thumbnails = new AtomicReference<>();
     AtomicReference<Throwable> raceFailure = new AtomicReference<>();
     CountDownLatch maintenanceDone = new CountDownLatch(1);
-    Runnable race = () -> {
-      try {
-        MediaRepository repo = repository.get(30, TimeUnit.SECONDS);
-        MxcUri uri = repo.upload(Fixture.ALICE, UploadRequest.of("image/png"), new ByteArrayInputStream(photo));
-        // a thumbnail request waits for the pre-generation of the upload's thumbnails
-        try (MediaResponse r = repo.thumbnail(uri, ThumbnailSpec.crop(32, 32), DownloadOptions.defaults())) {
-          r.content().openStream().readAllBytes();
-        }
-        thumbnails.set(inner.thumbnails(key));
-        uploaded.set(uri);
-      } catch (Throwable t) {
-        raceFailure.set(t);
-      }
-    };
+    Runnable race =
+        () -> {
+          try {
+            MediaRepository repo = repository.get(30, TimeUnit.SECONDS);
+            MxcUri uri =
+                repo.upload(
+                    Fixture.ALICE, UploadRequest.of("image/png"), new ByteArrayInputStream(photo));
+            // a thumbnail request waits for the pre-generation of the upload's thumbnails
+            try (MediaResponse r =
+                repo.thumbnail(uri, ThumbnailSpec.crop(32, 32), DownloadOptions.defaults())) {
+              r.content().openStream().readAllBytes();
+            }
+            thumbnails.set(inner.thumbnails(key));
+            uploaded.set(uri);
+          } catch (Throwable t) {
+            raceFailure.set(t);
+          }
+        };
 
-    try (Fixture f = new Fixture(dir, racing(inner, key, race, maintenanceDone), b -> b.thumbnailer(new ImageIoThumbnailer()))) {
+    try (Fixture f =
+        new Fixture(
+            dir,
+            racing(inner, key, race, maintenanceDone),
+            b -> b.thumbnailer(new ImageIoThumbnailer()))) {
       repository.complete(f.repo); // the start-up maintenance is already running and waits for this
-      assertThat(maintenanceDone.await(30, TimeUnit.SECONDS)).as("the start-up maintenance ran").isTrue();
+      assertThat(maintenanceDone.await(30, TimeUnit.SECONDS))
+          .as("the start-up maintenance ran")
+          .isTrue();
       assertThat(raceFailure.get()).as("the racing upload").isNull();
       MxcUri uri = uploaded.get();
       assertThat(uri).as("the sweep listed the blob and the upload raced it").isNotNull();
@@ -93,9 +109,13 @@ class SweepRaceTest {
       assertThat(f.download(uri)).as("the racing upload's bytes").isEqualTo(photo);
       assertThat(f.storage.exists(key)).isTrue();
       assertThat(thumbnails.get()).isNotEmpty();
-      assertThat(inner.thumbnails(key)).as("the thumbnail records").containsExactlyInAnyOrderElementsOf(thumbnails.get());
+      assertThat(inner.thumbnails(key))
+          .as("the thumbnail records")
+          .containsExactlyInAnyOrderElementsOf(thumbnails.get());
       for (ThumbnailRecord t : thumbnails.get()) {
-        assertThat(f.storage.exists(t.blob())).as("thumbnail bytes " + t.width() + "x" + t.height()).isTrue();
+        assertThat(f.storage.exists(t.blob()))
+            .as("thumbnail bytes " + t.width() + "x" + t.height())
+            .isTrue();
       }
       assertThat(inner.blobReferences(key)).isEqualTo(1);
     }

@@ -29,16 +29,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.MediaRepository.DownloadOptions;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaException;
-import org.mxmedia.MxcUri;
+import org.mxmedia.MediaException.ErrorCode;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository.UploadRequest;
 import org.mxmedia.MediaRepository.UrlPreviewResponse;
+import org.mxmedia.MxcUri;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.UrlPreviewer;
 import org.mxmedia.thumbnail.ImageIoThumbnailer;
 
@@ -50,8 +50,10 @@ import org.mxmedia.thumbnail.ImageIoThumbnailer;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class UrlPreviewCacheTest {
   static final String PAGE = "https://example.com/page";
+
   /** No pre-generated thumbnails: the storage holds only what the tests put there. */
-  static final MediaConfig CONFIG = MediaConfig.defaults().rebuild().thumbnailSizes(List.of()).build();
+  static final MediaConfig CONFIG =
+      MediaConfig.defaults().rebuild().thumbnailSizes(List.of()).build();
 
   @TempDir Path dir;
   final FakePreviewer previewer = new FakePreviewer();
@@ -66,8 +68,11 @@ class UrlPreviewCacheTest {
   }
 
   private Fixture node(MediaStore store) {
-    Fixture f = new Fixture(dir.resolve("storage"), store,
-        b -> b.config(CONFIG).urlPreviews(previewer).thumbnailer(new ImageIoThumbnailer()));
+    Fixture f =
+        new Fixture(
+            dir.resolve("storage"),
+            store,
+            b -> b.config(CONFIG).urlPreviews(previewer).thumbnailer(new ImageIoThumbnailer()));
     fixtures.add(f);
     return f;
   }
@@ -129,7 +134,9 @@ class UrlPreviewCacheTest {
       og.put("og:title", "Title of " + url);
       byte[] image = images.get(url.getPath());
       if (image != null) {
-        StoredImage stored = store.store(new ByteArrayInputStream(image), "image/png", OptionalLong.of(image.length));
+        StoredImage stored =
+            store.store(
+                new ByteArrayInputStream(image), "image/png", OptionalLong.of(image.length));
         og.put("og:image", stored.uri().toString());
         stored.width().ifPresent(w -> og.put("og:image:width", w));
         stored.height().ifPresent(h -> og.put("og:image:height", h));
@@ -152,7 +159,8 @@ class UrlPreviewCacheTest {
     assertThat(second).isEqualTo(first);
     assertThat(previewer.calls).hasValue(1);
     // 5 minutes asked: kept the minimum of an hour
-    assertThat(Duration.between(first.fetchedAt(), first.expiresAt())).isEqualTo(Duration.ofHours(1));
+    assertThat(Duration.between(first.fetchedAt(), first.expiresAt()))
+        .isEqualTo(Duration.ofHours(1));
     f.clock.advance(Duration.ofMinutes(59));
     f.repo.previewUrl(Fixture.ALICE, PAGE);
     assertThat(previewer.calls).hasValue(1);
@@ -173,7 +181,8 @@ class UrlPreviewCacheTest {
     assertThat(Duration.between(five.fetchedAt(), five.expiresAt())).isEqualTo(Duration.ofHours(5));
     previewer.maxAge = Duration.ofDays(30);
     UrlPreviewResponse month = f.repo.previewUrl(Fixture.ALICE, PAGE + "/30d");
-    assertThat(Duration.between(month.fetchedAt(), month.expiresAt())).isEqualTo(Duration.ofDays(1));
+    assertThat(Duration.between(month.fetchedAt(), month.expiresAt()))
+        .isEqualTo(Duration.ofDays(1));
     previewer.maxAge = Duration.ZERO;
     UrlPreviewResponse none = f.repo.previewUrl(Fixture.ALICE, PAGE + "/0");
     assertThat(Duration.between(none.fetchedAt(), none.expiresAt())).isEqualTo(Duration.ofHours(1));
@@ -185,13 +194,16 @@ class UrlPreviewCacheTest {
     Instant start = f.clock.instant();
     UrlPreviewResponse first = f.repo.previewUrl(Fixture.ALICE, PAGE);
     f.clock.advance(Duration.ofHours(2)); // expired, not yet swept
-    UrlPreviewResponse asOfThen = f.repo.previewUrl(Fixture.ALICE, PAGE, start.plus(Duration.ofMinutes(10)));
+    UrlPreviewResponse asOfThen =
+        f.repo.previewUrl(Fixture.ALICE, PAGE, start.plus(Duration.ofMinutes(10)));
     assertThat(asOfThen).isEqualTo(first);
     assertThat(previewer.calls).hasValue(1);
     // a time to come cannot keep a fetch from happening, nor make one every time
-    UrlPreviewResponse future = f.repo.previewUrl(Fixture.ALICE, PAGE, f.clock.instant().plus(Duration.ofDays(365)));
+    UrlPreviewResponse future =
+        f.repo.previewUrl(Fixture.ALICE, PAGE, f.clock.instant().plus(Duration.ofDays(365)));
     assertThat(previewer.calls).hasValue(2);
-    assertThat(f.repo.previewUrl(Fixture.ALICE, PAGE, f.clock.instant().plus(Duration.ofDays(365)))).isEqualTo(future);
+    assertThat(f.repo.previewUrl(Fixture.ALICE, PAGE, f.clock.instant().plus(Duration.ofDays(365))))
+        .isEqualTo(future);
     assertThat(previewer.calls).hasValue(2);
     // before the first fetch: the first preview fetched after it
     assertThat(f.repo.previewUrl(Fixture.ALICE, PAGE, Instant.EPOCH)).isEqualTo(first);
@@ -205,10 +217,12 @@ class UrlPreviewCacheTest {
     CountDownLatch started = new CountDownLatch(20);
     List<Future<UrlPreviewResponse>> answers = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
-      answers.add(threads.submit(() -> {
-        started.countDown();
-        return f.repo.previewUrl(Fixture.ALICE, PAGE);
-      }));
+      answers.add(
+          threads.submit(
+              () -> {
+                started.countDown();
+                return f.repo.previewUrl(Fixture.ALICE, PAGE);
+              }));
     }
     assertThat(previewer.entered.await(20, TimeUnit.SECONDS)).isTrue();
     assertThat(started.await(20, TimeUnit.SECONDS)).isTrue();
@@ -248,12 +262,19 @@ class UrlPreviewCacheTest {
     previewer.images.put("/image", png);
     UrlPreviewResponse r = f.repo.previewUrl(Fixture.ALICE, "https://example.com/image");
     MxcUri image = MxcUri.parse((String) r.properties().get("og:image"));
-    assertThat(r.properties()).containsEntry("og:image:width", 7L).containsEntry("og:image:height", 5L)
-        .containsEntry("og:image:type", "image/png").containsEntry("matrix:image:size", (long) png.length);
+    assertThat(r.properties())
+        .containsEntry("og:image:width", 7L)
+        .containsEntry("og:image:height", 5L)
+        .containsEntry("og:image:type", "image/png")
+        .containsEntry("matrix:image:size", (long) png.length);
     assertThat(f.download(image)).isEqualTo(png);
     LocalMedia media = f.store.localMedia(image.mediaId()).orElseThrow();
     assertThat(media.uploader()).isEqualTo(Fixture.ALICE);
-    assertThat(f.store.urlPreview("https://example.com/image", f.clock.instant()).orElseThrow().image())
+    assertThat(
+            f.store
+                .urlPreview("https://example.com/image", f.clock.instant())
+                .orElseThrow()
+                .image())
         .contains(image.mediaId());
   }
 
@@ -261,10 +282,12 @@ class UrlPreviewCacheTest {
   void aFailedPreviewKeepsNoImage() throws Exception {
     Fixture f = node();
     previewer.images.put("/image", png(4, 4, 0xFF0000));
-    previewer.failAfterImage = Optional.of(new MediaException(ErrorCode.M_UNKNOWN, 502, "the page went away"));
+    previewer.failAfterImage =
+        Optional.of(new MediaException(ErrorCode.M_UNKNOWN, 502, "the page went away"));
     var before = f.files();
     assertThatThrownBy(() -> f.repo.previewUrl(Fixture.ALICE, "https://example.com/image"))
-        .isInstanceOfSatisfying(MediaException.class, e -> assertThat(e.httpStatus()).isEqualTo(502));
+        .isInstanceOfSatisfying(
+            MediaException.class, e -> assertThat(e.httpStatus()).isEqualTo(502));
     assertThat(f.files()).isEqualTo(before);
     assertThat(f.store.usage(Fixture.ALICE, Instant.EPOCH).mediaCount()).isZero();
     assertThat(f.store.urlPreview("https://example.com/image", f.clock.instant())).isEmpty();
@@ -278,10 +301,20 @@ class UrlPreviewCacheTest {
     previewer.images.put("/shared", shared);
     previewer.images.put("/own", own);
     MxcUri upload = f.upload(shared, UploadRequest.of("image/png"));
-    MxcUri sharedImage = MxcUri.parse((String) f.repo.previewUrl(Fixture.ALICE, "https://example.com/shared")
-        .properties().get("og:image"));
-    MxcUri ownImage = MxcUri.parse((String) f.repo.previewUrl(Fixture.ALICE, "https://example.com/own")
-        .properties().get("og:image"));
+    MxcUri sharedImage =
+        MxcUri.parse(
+            (String)
+                f.repo
+                    .previewUrl(Fixture.ALICE, "https://example.com/shared")
+                    .properties()
+                    .get("og:image"));
+    MxcUri ownImage =
+        MxcUri.parse(
+            (String)
+                f.repo
+                    .previewUrl(Fixture.ALICE, "https://example.com/own")
+                    .properties()
+                    .get("og:image"));
     BlobKey ownBlob = f.store.localMedia(ownImage.mediaId()).orElseThrow().blob();
     BlobKey sharedBlob = f.store.localMedia(upload.mediaId()).orElseThrow().blob();
     assertThat(f.files()).anyMatch(p -> p.contains(ownBlob.sha256()));
@@ -305,7 +338,8 @@ class UrlPreviewCacheTest {
     for (MxcUri gone : List.of(ownImage, sharedImage)) {
       assertThat(f.store.localMedia(gone.mediaId())).isEmpty();
       assertThatThrownBy(() -> f.repo.download(gone, DownloadOptions.defaults()))
-          .isInstanceOfSatisfying(MediaException.class, e -> assertThat(e.httpStatus()).isEqualTo(404));
+          .isInstanceOfSatisfying(
+              MediaException.class, e -> assertThat(e.httpStatus()).isEqualTo(404));
     }
     assertThat(f.files()).noneMatch(p -> p.contains(ownBlob.sha256()));
     assertThat(f.files()).anyMatch(p -> p.contains(sharedBlob.sha256()));
@@ -321,10 +355,12 @@ class UrlPreviewCacheTest {
     Fixture f = new Fixture(dir.resolve("plain"));
     fixtures.add(f);
     assertThatThrownBy(() -> f.repo.previewUrl(Fixture.ALICE, PAGE))
-        .isInstanceOfSatisfying(MediaException.class, e -> {
-          assertThat(e.errorCode()).isEqualTo(ErrorCode.M_UNRECOGNIZED);
-          assertThat(e.httpStatus()).isEqualTo(404);
-        });
+        .isInstanceOfSatisfying(
+            MediaException.class,
+            e -> {
+              assertThat(e.errorCode()).isEqualTo(ErrorCode.M_UNRECOGNIZED);
+              assertThat(e.httpStatus()).isEqualTo(404);
+            });
   }
 
   @Test

@@ -14,10 +14,10 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.ToIntFunction;
+import org.jspecify.annotations.Nullable;
 import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaRepository;
 import org.mxmedia.spi.MediaEvents;
-import org.jspecify.annotations.Nullable;
 
 /**
  * A repository's {@link MediaEvents} as Micrometer meters, for any registry (Prometheus, OTLP,
@@ -29,9 +29,9 @@ import org.jspecify.annotations.Nullable;
  * String text = registry.scrape(); // serve at /metrics
  * }</pre>
  *
- * <p>The meters (Micrometer names; a Prometheus registry renders {@code mxmedia.uploads} as
- * {@code mxmedia_uploads_total}, a timer {@code mxmedia.store.calls} as
- * {@code mxmedia_store_calls_seconds_count}, {@code _sum} and {@code _max}):
+ * <p>The meters (Micrometer names; a Prometheus registry renders {@code mxmedia.uploads} as {@code
+ * mxmedia_uploads_total}, a timer {@code mxmedia.store.calls} as {@code
+ * mxmedia_store_calls_seconds_count}, {@code _sum} and {@code _max}):
  *
  * <table>
  *   <caption>meters</caption>
@@ -66,11 +66,11 @@ import org.jspecify.annotations.Nullable;
  * </table>
  *
  * <p>No tag carries a user, a media id or a remote server name, so the number of series is bounded
- * whatever requests arrive. Meters are registered on first use, except those of successful
- * traffic, registered at zero by {@link #create} so dashboards see them before the first request.
+ * whatever requests arrive. Meters are registered on first use, except those of successful traffic,
+ * registered at zero by {@link #create} so dashboards see them before the first request.
  *
- * <p>One instance serves one repository: its gauges read the background work of the repository
- * that last started with it. Repositories sharing a registry each take their own instance with
+ * <p>One instance serves one repository: its gauges read the background work of the repository that
+ * last started with it. Repositories sharing a registry each take their own instance with
  * distinguishing tags ({@link #create(MeterRegistry, Iterable)}).
  *
  * <p>Thread-safe; every method only increments meters (no I/O, no blocking).
@@ -87,48 +87,63 @@ public final class MediaMetrics implements MediaEvents {
   private final Counter[] uploads = new Counter[2];
   private final Counter[] uploadBytes = new Counter[2];
   private final Timer[] uploadDurations = new Timer[2];
+
   /**
    * The store and storage timers, looked up once each: {@link #pluginCalled} is the hottest event
    * (several per request). Keys are SPI methods of the configured storages, so few; the map stops
    * growing at {@link #MAX_CACHED_TIMERS} all the same (the registry then finds the timer).
    */
   private final ConcurrentHashMap<PluginCall, Timer> pluginTimers = new ConcurrentHashMap<>();
+
   private static final int MAX_CACHED_TIMERS = 1024;
 
   /** A repository with no background work, read before the first {@link #started}. */
-  private static final BackgroundWork IDLE = new BackgroundWork() {
-    @Override
-    public int thumbnailsQueued() {
-      return 0;
-    }
+  private static final BackgroundWork IDLE =
+      new BackgroundWork() {
+        @Override
+        public int thumbnailsQueued() {
+          return 0;
+        }
 
-    @Override
-    public int providerCopiesQueued() {
-      return 0;
-    }
+        @Override
+        public int providerCopiesQueued() {
+          return 0;
+        }
 
-    @Override
-    public int accessTimesWaiting() {
-      return 0;
-    }
-  };
+        @Override
+        public int accessTimesWaiting() {
+          return 0;
+        }
+      };
 
   private MediaMetrics(MeterRegistry registry, Tags tags) {
     this.registry = registry;
     this.tags = tags;
     for (Source source : Source.values()) {
-      downloads.put(source, counter("mxmedia.downloads", "Media opened for download", null, "source", lower(source)));
-      downloadBytes.put(source,
-          counter("mxmedia.download.bytes", "Length of media opened for download", "bytes", "source", lower(source)));
+      downloads.put(
+          source,
+          counter("mxmedia.downloads", "Media opened for download", null, "source", lower(source)));
+      downloadBytes.put(
+          source,
+          counter(
+              "mxmedia.download.bytes",
+              "Length of media opened for download",
+              "bytes",
+              "source",
+              lower(source)));
     }
     for (int pending = 0; pending < 2; pending++) {
       String kind = kind(pending == 1);
-      uploads[pending] = counter("mxmedia.uploads", "Uploads by outcome", null, "kind", kind, "outcome", OK);
-      uploadBytes[pending] = counter("mxmedia.upload.bytes", "Bytes of stored uploads", "bytes", "kind", kind);
-      uploadDurations[pending] = Timer.builder("mxmedia.upload.duration")
-          .description("Stored uploads, body reading included")
-          .tags(tags).tag("kind", kind)
-          .register(registry);
+      uploads[pending] =
+          counter("mxmedia.uploads", "Uploads by outcome", null, "kind", kind, "outcome", OK);
+      uploadBytes[pending] =
+          counter("mxmedia.upload.bytes", "Bytes of stored uploads", "bytes", "kind", kind);
+      uploadDurations[pending] =
+          Timer.builder("mxmedia.upload.duration")
+              .description("Stored uploads, body reading included")
+              .tags(tags)
+              .tag("kind", kind)
+              .register(registry);
     }
     counter("mxmedia.thumbnails.served", "Thumbnail requests answered", null, "from", "thumbnail");
     counter("mxmedia.thumbnails.served", "Thumbnail requests answered", null, "from", "source");
@@ -176,15 +191,23 @@ public final class MediaMetrics implements MediaEvents {
     String sizes = generation.configuredSizes() ? "configured" : "requested";
     Timer.builder("mxmedia.thumbnail.decodes")
         .description("Decodes of source images, with the storing of their thumbnails")
-        .tags(tags).tag("sizes", sizes).tag("outcome", generation.failed() ? FAILED : OK)
+        .tags(tags)
+        .tag("sizes", sizes)
+        .tag("outcome", generation.failed() ? FAILED : OK)
         .register(registry)
         .record(generation.duration());
-    counter("mxmedia.thumbnails.generated", "Thumbnails stored", null, "sizes", sizes).increment(generation.stored());
+    counter("mxmedia.thumbnails.generated", "Thumbnails stored", null, "sizes", sizes)
+        .increment(generation.stored());
   }
 
   @Override
   public void thumbnailServed(ThumbnailServed served) {
-    counter("mxmedia.thumbnails.served", "Thumbnail requests answered", null, "from", served.fromSource() ? "source" : "thumbnail")
+    counter(
+            "mxmedia.thumbnails.served",
+            "Thumbnail requests answered",
+            null,
+            "from",
+            served.fromSource() ? "source" : "thumbnail")
         .increment();
   }
 
@@ -192,23 +215,39 @@ public final class MediaMetrics implements MediaEvents {
   public void remoteFetched(RemoteFetch fetch) {
     Timer.builder("mxmedia.remote.fetches")
         .description("Fetches of remote media from their origin")
-        .tags(tags).tag("outcome", fetch.error().map(ErrorCode::name).orElse(OK))
+        .tags(tags)
+        .tag("outcome", fetch.error().map(ErrorCode::name).orElse(OK))
         .register(registry)
         .record(fetch.duration());
     if (fetch.bytes() > 0) {
-      counter("mxmedia.remote.fetch.bytes", "Bytes of remote media cached", "bytes").increment(fetch.bytes());
+      counter("mxmedia.remote.fetch.bytes", "Bytes of remote media cached", "bytes")
+          .increment(fetch.bytes());
     }
   }
 
   @Override
   public void failed(Failure failure) {
-    counter("mxmedia.errors", "Failed operations, as the caller was answered", null,
-        "operation", lower(failure.operation()), "errcode", failure.errorCode().name(),
-        "status", Integer.toString(failure.httpStatus()))
+    counter(
+            "mxmedia.errors",
+            "Failed operations, as the caller was answered",
+            null,
+            "operation",
+            lower(failure.operation()),
+            "errcode",
+            failure.errorCode().name(),
+            "status",
+            Integer.toString(failure.httpStatus()))
         .increment();
-    if (failure.operation() == Operation.UPLOAD || failure.operation() == Operation.UPLOAD_PENDING) {
-      counter("mxmedia.uploads", "Uploads by outcome", null,
-          "kind", kind(failure.operation() == Operation.UPLOAD_PENDING), "outcome", failure.errorCode().name())
+    if (failure.operation() == Operation.UPLOAD
+        || failure.operation() == Operation.UPLOAD_PENDING) {
+      counter(
+              "mxmedia.uploads",
+              "Uploads by outcome",
+              null,
+              "kind",
+              kind(failure.operation() == Operation.UPLOAD_PENDING),
+              "outcome",
+              failure.errorCode().name())
           .increment();
     }
   }
@@ -216,7 +255,8 @@ public final class MediaMetrics implements MediaEvents {
   @Override
   public void pluginCalled(PluginCall call) {
     // the key: the call without its duration
-    PluginCall key = new PluginCall(call.plugin(), call.name(), call.method(), Duration.ZERO, call.failed());
+    PluginCall key =
+        new PluginCall(call.plugin(), call.name(), call.method(), Duration.ZERO, call.failed());
     Timer timer = pluginTimers.get(key);
     if (timer == null) {
       timer = pluginTimer(call);
@@ -229,10 +269,12 @@ public final class MediaMetrics implements MediaEvents {
 
   private Timer pluginTimer(PluginCall call) {
     String outcome = call.failed() ? FAILED : OK;
-    Timer.Builder timer = call.plugin() == Plugin.STORE
-        ? Timer.builder("mxmedia.store.calls").description("Calls to the metadata store")
-        : Timer.builder("mxmedia.storage.calls").description("Calls to the primary storage and the storage providers")
-            .tag("storage", call.name());
+    Timer.Builder timer =
+        call.plugin() == Plugin.STORE
+            ? Timer.builder("mxmedia.store.calls").description("Calls to the metadata store")
+            : Timer.builder("mxmedia.storage.calls")
+                .description("Calls to the primary storage and the storage providers")
+                .tag("storage", call.name());
     return timer.tags(tags).tag("method", call.method()).tag("outcome", outcome).register(registry);
   }
 
@@ -241,7 +283,8 @@ public final class MediaMetrics implements MediaEvents {
     return "MediaMetrics" + tags;
   }
 
-  private Counter counter(String name, String description, @Nullable String unit, String... tagPairs) {
+  private Counter counter(
+      String name, String description, @Nullable String unit, String... tagPairs) {
     Counter.Builder b = Counter.builder(name).description(description).tags(tags).tags(tagPairs);
     if (unit != null) {
       b.baseUnit(unit);
@@ -251,8 +294,10 @@ public final class MediaMetrics implements MediaEvents {
 
   private void gauge(String work, ToIntFunction<BackgroundWork> read) {
     Gauge.builder("mxmedia.background.queued", this.work, w -> read.applyAsInt(w.get()))
-        .description("Background work waiting: thumbnail pre-generation, copies to storage providers, download times to write")
-        .tags(tags).tag("work", work)
+        .description(
+            "Background work waiting: thumbnail pre-generation, copies to storage providers, download times to write")
+        .tags(tags)
+        .tag("work", work)
         .strongReference(true)
         .register(registry);
   }

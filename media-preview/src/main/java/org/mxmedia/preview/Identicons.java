@@ -14,15 +14,16 @@ import java.util.zip.Deflater;
 import org.mxmedia.MediaException;
 
 /**
- * Identicons for {@code GET /_matrix/media/{v3,r0,v1}/identicon/{name}}: a 5 by 5 pattern of
- * cells, mirrored left to right, in a colour taken from the name, on a light background. The
- * picture is a function of the name and size alone: the SHA-256 of the name's UTF-8 bytes picks
- * the colour and the cells, and the PNG is written here (8-bit RGB, no ancillary chunks, so no
- * timestamp; zlib at a fixed level), so the same request gives the same bytes every time.
+ * Identicons for {@code GET /_matrix/media/{v3,r0,v1}/identicon/{name}}: a 5 by 5 pattern of cells,
+ * mirrored left to right, in a colour taken from the name, on a light background. The picture is a
+ * function of the name and size alone: the SHA-256 of the name's UTF-8 bytes picks the colour and
+ * the cells, and the PNG is written here (8-bit RGB, no ancillary chunks, so no timestamp; zlib at
+ * a fixed level), so the same request gives the same bytes every time.
  */
 public final class Identicons {
   /** The width and height when the request gives none. */
   public static final int DEFAULT_SIZE = 96;
+
   /** The largest width or height served. */
   public static final int MAX_SIZE = 512;
 
@@ -146,7 +147,8 @@ public final class Identicons {
     }
   }
 
-  private static void chunk(ByteArrayOutputStream out, String type, byte[] data) throws IOException {
+  private static void chunk(ByteArrayOutputStream out, String type, byte[] data)
+      throws IOException {
     DataOutputStream d = new DataOutputStream(out);
     byte[] typeBytes = type.getBytes(StandardCharsets.US_ASCII);
     d.writeInt(data.length);

@@ -1,16 +1,5 @@
 package org.mxmedia.preview;
 
-import java.net.URI;
-import java.time.Clock;
-import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Objects;
-import org.mxmedia.OutboundPolicy;
-import org.mxmedia.preview.internal.PreviewEngine;
-import org.mxmedia.preview.internal.Version;
-import org.mxmedia.spi.UrlPreviewer;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -18,26 +7,37 @@ import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Locale;
-import java.util.Optional;
-import java.util.regex.Pattern;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import org.mxmedia.MediaException;
+import org.mxmedia.OutboundPolicy;
+import org.mxmedia.preview.internal.PreviewEngine;
+import org.mxmedia.preview.internal.Version;
+import org.mxmedia.spi.UrlPreviewer;
 
 /**
- * URL previews as Synapse builds them: the page's OpenGraph and Twitter-card tags, with
- * fallbacks (title, first heading, meta description, first text, largest image), oEmbed for
- * known providers and by discovery, and the preview's image stored through the repository.
- * Safer than Synapse: every connection goes through the {@link OutboundPolicy} at connect time
- * (a host name that resolves to a refused address, or a redirect to one, is never connected
- * to); redirects are followed here (at most 5, each one checked again); each page and each image
- * has an overall deadline that aborts the request wherever it is; a page is parsed while it
- * streams in, and never more than {@link Builder#maxSpiderSize} bytes of it are read, so memory
- * does not grow with the page.
+ * URL previews as Synapse builds them: the page's OpenGraph and Twitter-card tags, with fallbacks
+ * (title, first heading, meta description, first text, largest image), oEmbed for known providers
+ * and by discovery, and the preview's image stored through the repository. Safer than Synapse:
+ * every connection goes through the {@link OutboundPolicy} at connect time (a host name that
+ * resolves to a refused address, or a redirect to one, is never connected to); redirects are
+ * followed here (at most 5, each one checked again); each page and each image has an overall
+ * deadline that aborts the request wherever it is; a page is parsed while it streams in, and never
+ * more than {@link Builder#maxSpiderSize} bytes of it are read, so memory does not grow with the
+ * page.
  *
  * <pre>{@code
  * UrlPreviews previews = UrlPreviews.builder()
@@ -47,8 +47,8 @@ import org.mxmedia.MediaException;
  * UrlPreview preview = previews.preview(URI.create("https://example.org/"), imageStore);
  * }</pre>
  *
- * <p>The repository is the intended caller: it validates the URL, authenticates and rate-limits
- * the user, caches answers and runs one preview per URL at a time.
+ * <p>The repository is the intended caller: it validates the URL, authenticates and rate-limits the
+ * user, caches answers and runs one preview per URL at a time.
  *
  * <p>Thread-safe; build one, share it, and {@link #close} it with the repository (it holds a
  * connection pool and a timer thread).
@@ -77,22 +77,22 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
 
   /**
    * The preview of {@code url}. A page answers its OpenGraph properties (keys of at most 50
-   * characters, string values of at most 1000, at most 50 keys); an image answers itself; an
-   * oEmbed provider's URL answers the provider's data; anything else a title from its file name,
-   * or nothing. {@code og:image} is the stored image's {@code mxc} URI, with {@code
-   * og:image:width}, {@code og:image:height} (when the store could measure it), {@code
-   * og:image:type} and {@code matrix:image:size}; a preview whose image cannot be fetched or
-   * stored has no image. The cache age is the page's {@code Cache-Control} or {@code Expires}
-   * (or oEmbed {@code cache_age}) within the builder's bounds.
+   * characters, string values of at most 1000, at most 50 keys); an image answers itself; an oEmbed
+   * provider's URL answers the provider's data; anything else a title from its file name, or
+   * nothing. {@code og:image} is the stored image's {@code mxc} URI, with {@code og:image:width},
+   * {@code og:image:height} (when the store could measure it), {@code og:image:type} and {@code
+   * matrix:image:size}; a preview whose image cannot be fetched or stored has no image. The cache
+   * age is the page's {@code Cache-Control} or {@code Expires} (or oEmbed {@code cache_age}) within
+   * the builder's bounds.
    *
    * @param url an absolute http(s) URL
    * @param images where the preview's image goes; called at most once
-   * @throws MediaException 400 {@code M_INVALID_PARAM} when {@code url} is not an
-   *     absolute http(s) URL or carries credentials; 403 {@code M_FORBIDDEN} when it, or a
-   *     redirect, is on the URL pattern list or points to an address the policy refuses; 502
-   *     {@code M_UNKNOWN} when the page cannot be fetched (unreachable, a status other than 2xx,
-   *     more than 5 redirects, an image over the spider size); 504 {@code M_UNKNOWN} when the
-   *     page deadline passes; or what {@code images} throws for a URL that is itself an image
+   * @throws MediaException 400 {@code M_INVALID_PARAM} when {@code url} is not an absolute http(s)
+   *     URL or carries credentials; 403 {@code M_FORBIDDEN} when it, or a redirect, is on the URL
+   *     pattern list or points to an address the policy refuses; 502 {@code M_UNKNOWN} when the
+   *     page cannot be fetched (unreachable, a status other than 2xx, more than 5 redirects, an
+   *     image over the spider size); 504 {@code M_UNKNOWN} when the page deadline passes; or what
+   *     {@code images} throws for a URL that is itself an image
    */
   @Override
   public UrlPreview preview(URI url, ImageStore images) {
@@ -144,9 +144,9 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
     private Builder() {}
 
     /**
-     * Which addresses may be fetched (Synapse's {@code url_preview_ip_range_blacklist} and
-     * {@code url_preview_ip_range_whitelist}; keep these lists separate from federation's).
-     * Default: {@link OutboundPolicy#defaults()} ({@link OutboundPolicy#DEFAULT_BLACKLIST}).
+     * Which addresses may be fetched (Synapse's {@code url_preview_ip_range_blacklist} and {@code
+     * url_preview_ip_range_whitelist}; keep these lists separate from federation's). Default:
+     * {@link OutboundPolicy#defaults()} ({@link OutboundPolicy#DEFAULT_BLACKLIST}).
      */
     public Builder outboundPolicy(OutboundPolicy policy) {
       once("outboundPolicy", this.policy);
@@ -162,9 +162,9 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
     }
 
     /**
-     * The most bytes read of a page or an image (Synapse's {@code max_spider_size}). A longer
-     * page is read up to this size and previewed from what was read (its head, where the
-     * metadata is); a longer image is not stored. Default: {@link #DEFAULT_MAX_SPIDER_SIZE}.
+     * The most bytes read of a page or an image (Synapse's {@code max_spider_size}). A longer page
+     * is read up to this size and previewed from what was read (its head, where the metadata is); a
+     * longer image is not stored. Default: {@link #DEFAULT_MAX_SPIDER_SIZE}.
      *
      * @throws IllegalArgumentException when not positive
      */
@@ -178,10 +178,11 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
     }
 
     /**
-     * The {@code Accept-Language} values, in order, optionally with {@code ;q=} weights
-     * (Synapse's {@code url_preview_accept_language}). Default: {@code ["en"]}.
+     * The {@code Accept-Language} values, in order, optionally with {@code ;q=} weights (Synapse's
+     * {@code url_preview_accept_language}). Default: {@code ["en"]}.
      *
-     * @throws IllegalArgumentException when empty, or a value is blank or has a control character or comma
+     * @throws IllegalArgumentException when empty, or a value is blank or has a control character
+     *     or comma
      */
     public Builder acceptLanguage(List<String> languages) {
       once("acceptLanguage", this.acceptLanguage);
@@ -214,11 +215,11 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
     }
 
     /**
-     * The oEmbed providers, tried in order; the first whose scheme matches answers. Default:
-     * {@link OEmbedProvider#builtIn()}. To add providers to the built-in ones (Synapse's {@code
+     * The oEmbed providers, tried in order; the first whose scheme matches answers. Default: {@link
+     * OEmbedProvider#builtIn()}. To add providers to the built-in ones (Synapse's {@code
      * oembed.additional_providers}), pass both lists; to drop the built-in ones ({@code
-     * disable_default_providers}), pass only yours. Pages that link their oEmbed data ({@code
-     * <link rel="alternate" type="application/json+oembed">}) are followed whatever this list says.
+     * disable_default_providers}), pass only yours. Pages that link their oEmbed data ({@code <link
+     * rel="alternate" type="application/json+oembed">}) are followed whatever this list says.
      */
     public Builder oEmbedProviders(List<OEmbedProvider> providers) {
       once("oEmbedProviders", this.oEmbedProviders);
@@ -227,8 +228,8 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
     }
 
     /**
-     * How long a page may take, from the first connection to the last byte, including its
-     * redirects and its oEmbed data; past it the preview fails with 504. Default: 20 s.
+     * How long a page may take, from the first connection to the last byte, including its redirects
+     * and its oEmbed data; past it the preview fails with 504. Default: 20 s.
      *
      * @throws IllegalArgumentException when not positive
      */
@@ -261,7 +262,8 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
     }
 
     /**
-     * How long a read may wait for the next bytes (never more than the deadline left). Default: 10 s.
+     * How long a read may wait for the next bytes (never more than the deadline left). Default: 10
+     * s.
      *
      * @throws IllegalArgumentException when not positive
      */
@@ -295,14 +297,18 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
     public Builder maxAgeBounds(Duration min, Duration max) {
       once("maxAgeBounds", this.maxAgeMin + ".." + this.maxAgeMax);
       if (min.isNegative() || min.compareTo(max) > 0) {
-        throw new IllegalArgumentException("maxAgeBounds needs 0 <= min <= max: " + min + ", " + max);
+        throw new IllegalArgumentException(
+            "maxAgeBounds needs 0 <= min <= max: " + min + ", " + max);
       }
       this.maxAgeMin = min;
       this.maxAgeMax = max;
       return this;
     }
 
-    /** The clock that {@code Expires} is compared with when a page sends no {@code Date}. Default: the system clock. */
+    /**
+     * The clock that {@code Expires} is compared with when a page sends no {@code Date}. Default:
+     * the system clock.
+     */
     public Builder clock(Clock clock) {
       once("clock", this.clock);
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -311,9 +317,23 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
 
     /** A previewer with these settings; each call builds a new one with its own connection pool. */
     public UrlPreviews build() {
-      PreviewEngine engine = new PreviewEngine(new PreviewEngine.Settings(policy, urlBlacklist, maxSpiderSize,
-          acceptLanguage, userAgent, oEmbedProviders, pageDeadline, imageDeadline, connectTimeout, readTimeout,
-          maxConnections, maxAgeMin, maxAgeMax, clock));
+      PreviewEngine engine =
+          new PreviewEngine(
+              new PreviewEngine.Settings(
+                  policy,
+                  urlBlacklist,
+                  maxSpiderSize,
+                  acceptLanguage,
+                  userAgent,
+                  oEmbedProviders,
+                  pageDeadline,
+                  imageDeadline,
+                  connectTimeout,
+                  readTimeout,
+                  maxConnections,
+                  maxAgeMin,
+                  maxAgeMax,
+                  clock));
       return new UrlPreviews(engine, userAgent);
     }
 
@@ -346,22 +366,39 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
 
     private static final List<OEmbedProvider> BUILT_IN =
         List.of(
-            of("YouTube", "https://www.youtube.com/oembed",
-                List.of("https://*.youtube.com/watch*", "https://youtube.com/watch*", "https://*.youtube.com/v/*",
-                    "https://youtu.be/*", "https://*.youtube.com/playlist?list=*", "https://youtube.com/playlist?list=*",
-                    "https://youtube.com/shorts/*", "https://*.youtube.com/shorts/*")),
-            of("X", "https://publish.x.com/oembed",
-                List.of("https://x.com/*", "https://x.com/*/status/*", "https://*.x.com/*/status/*")),
-            of("Twitter", "https://publish.twitter.com/oembed",
-                List.of("https://twitter.com/*/status/*", "https://*.twitter.com/*/status/*",
-                    "https://twitter.com/*/moments/*", "https://*.twitter.com/*/moments/*")));
+            of(
+                "YouTube",
+                "https://www.youtube.com/oembed",
+                List.of(
+                    "https://*.youtube.com/watch*",
+                    "https://youtube.com/watch*",
+                    "https://*.youtube.com/v/*",
+                    "https://youtu.be/*",
+                    "https://*.youtube.com/playlist?list=*",
+                    "https://youtube.com/playlist?list=*",
+                    "https://youtube.com/shorts/*",
+                    "https://*.youtube.com/shorts/*")),
+            of(
+                "X",
+                "https://publish.x.com/oembed",
+                List.of(
+                    "https://x.com/*", "https://x.com/*/status/*", "https://*.x.com/*/status/*")),
+            of(
+                "Twitter",
+                "https://publish.twitter.com/oembed",
+                List.of(
+                    "https://twitter.com/*/status/*",
+                    "https://*.twitter.com/*/status/*",
+                    "https://twitter.com/*/moments/*",
+                    "https://*.twitter.com/*/moments/*")));
 
     private final String name;
     private final String endpoint;
     private final List<String> urlSchemes;
     private final List<Pattern> patterns;
 
-    private OEmbedProvider(String name, String endpoint, List<String> urlSchemes, List<Pattern> patterns) {
+    private OEmbedProvider(
+        String name, String endpoint, List<String> urlSchemes, List<Pattern> patterns) {
       this.name = name;
       this.endpoint = endpoint;
       this.urlSchemes = urlSchemes;
@@ -375,8 +412,8 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
      * @param endpoint the absolute {@code http(s)} URL of its JSON oEmbed endpoint, e.g. {@code
      *     "https://vimeo.com/api/oembed.{format}"}
      * @param urlSchemes the URL globs it answers for, e.g. {@code "https://vimeo.com/*"}
-     * @throws IllegalArgumentException when the endpoint is not an absolute http(s) URL, the list is
-     *     empty, or a scheme does not start with {@code http://} or {@code https://} and a host
+     * @throws IllegalArgumentException when the endpoint is not an absolute http(s) URL, the list
+     *     is empty, or a scheme does not start with {@code http://} or {@code https://} and a host
      */
     public static OEmbedProvider of(String name, String endpoint, List<String> urlSchemes) {
       Objects.requireNonNull(name, "name");
@@ -386,16 +423,20 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
       try {
         parsed = new URI(endpoint.replace("{format}", "json"));
       } catch (URISyntaxException e) {
-        throw new IllegalArgumentException("the oEmbed endpoint of " + name + " is not a URL: " + endpoint, e);
+        throw new IllegalArgumentException(
+            "the oEmbed endpoint of " + name + " is not a URL: " + endpoint, e);
       }
       String scheme = parsed.getScheme() == null ? "" : parsed.getScheme().toLowerCase(Locale.ROOT);
       if (!(scheme.equals("http") || scheme.equals("https")) || parsed.getHost() == null) {
-        throw new IllegalArgumentException("the oEmbed endpoint of " + name + " must be an absolute http(s) URL: " + endpoint);
+        throw new IllegalArgumentException(
+            "the oEmbed endpoint of " + name + " must be an absolute http(s) URL: " + endpoint);
       }
       if (schemes.isEmpty()) {
-        throw new IllegalArgumentException("the oEmbed provider " + name + " needs at least one URL scheme");
+        throw new IllegalArgumentException(
+            "the oEmbed provider " + name + " needs at least one URL scheme");
       }
-      return new OEmbedProvider(name, endpoint, schemes, schemes.stream().map(s -> compile(name, s)).toList());
+      return new OEmbedProvider(
+          name, endpoint, schemes, schemes.stream().map(s -> compile(name, s)).toList());
     }
 
     /**
@@ -411,8 +452,8 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
      * The providers in a file of oembed.com's {@code providers.json} form (Synapse's {@code
      * oembed.additional_providers}): an array of {@code {"provider_name", "endpoints": [{"url",
      * "schemes", "formats"}]}}. As in Synapse, an endpoint whose {@code formats} lack {@code json},
-     * or whose URL ends in {@code .xml}, is skipped, and so is one without schemes (oembed.com lists
-     * some that are found only by discovery).
+     * or whose URL ends in {@code .xml}, is skipped, and so is one without schemes (oembed.com
+     * lists some that are found only by discovery).
      *
      * @param json the file's bytes, UTF-8; read to its end, not closed
      * @throws IllegalArgumentException when it is not of that form, or an endpoint or scheme is
@@ -445,18 +486,21 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
             throw new IllegalArgumentException("an oEmbed provider without provider_name");
           }
           String n = name;
-          endpoints.forEach(e -> providers.add(new OEmbedProvider(n, e.endpoint, e.urlSchemes, e.patterns)));
+          endpoints.forEach(
+              e -> providers.add(new OEmbedProvider(n, e.endpoint, e.urlSchemes, e.patterns)));
         }
         expect(p.currentToken(), JsonToken.END_ARRAY, "an array of providers");
         return List.copyOf(providers);
       } catch (JsonProcessingException e) {
-        throw new IllegalArgumentException("not a providers.json file: " + e.getOriginalMessage(), e);
+        throw new IllegalArgumentException(
+            "not a providers.json file: " + e.getOriginalMessage(), e);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
     }
 
-    private static Optional<OEmbedProvider> readEndpoint(JsonParser p, String name) throws IOException {
+    private static Optional<OEmbedProvider> readEndpoint(JsonParser p, String name)
+        throws IOException {
       String url = null;
       List<String> schemes = new ArrayList<>();
       List<String> formats = null;
@@ -478,9 +522,12 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
         }
       }
       if (url == null) {
-        throw new IllegalArgumentException("an endpoint of oEmbed provider " + name + " has no url");
+        throw new IllegalArgumentException(
+            "an endpoint of oEmbed provider " + name + " has no url");
       }
-      if ((formats != null && !formats.contains("json")) || url.endsWith(".xml") || schemes.isEmpty()) {
+      if ((formats != null && !formats.contains("json"))
+          || url.endsWith(".xml")
+          || schemes.isEmpty()) {
         return Optional.empty();
       }
       return Optional.of(of(name, url, schemes));
@@ -520,17 +567,23 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
       int sep = glob.indexOf("://");
       String scheme = sep < 0 ? "" : glob.substring(0, sep);
       if (!(scheme.equals("http") || scheme.equals("https"))) {
-        throw new IllegalArgumentException("the URL scheme of oEmbed provider " + name + " must start with http:// or https://: " + glob);
+        throw new IllegalArgumentException(
+            "the URL scheme of oEmbed provider "
+                + name
+                + " must start with http:// or https://: "
+                + glob);
       }
       String rest = glob.substring(sep + 3);
       int slash = rest.indexOf('/');
       String host = slash < 0 ? rest : rest.substring(0, slash);
       String tail = slash < 0 ? "" : rest.substring(slash);
       if (host.isEmpty()) {
-        throw new IllegalArgumentException("the URL scheme of oEmbed provider " + name + " has no host: " + glob);
+        throw new IllegalArgumentException(
+            "the URL scheme of oEmbed provider " + name + " has no host: " + glob);
       }
       return Pattern.compile(
-          Pattern.quote(scheme + "://") + wildcards(host, "[a-zA-Z0-9_-]+") + wildcards(tail, ".+"), Pattern.DOTALL);
+          Pattern.quote(scheme + "://") + wildcards(host, "[a-zA-Z0-9_-]+") + wildcards(tail, ".+"),
+          Pattern.DOTALL);
     }
 
     private static String wildcards(String part, String star) {
@@ -561,9 +614,9 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
    * absolute URL ({@code scheme}, {@code netloc}, {@code hostname}, {@code port}, {@code path},
    * {@code query}, {@code fragment}, {@code username}, {@code password}) plus {@code params} (the
    * {@code ;...} part of the last path segment, as {@code urlparse} has it). A value starting with
-   * {@code ^} is a regular expression matched from the start of the component (Python's
-   * {@code re.match}: anchored at the start only); anything else is a glob matched against the
-   * whole component ({@code fnmatch}: {@code *}, {@code ?}, {@code [abc]}, {@code [!abc]};
+   * {@code ^} is a regular expression matched from the start of the component (Python's {@code
+   * re.match}: anchored at the start only); anything else is a glob matched against the whole
+   * component ({@code fnmatch}: {@code *}, {@code ?}, {@code [abc]}, {@code [!abc]};
    * case-sensitive). Components are compared in their raw (percent-encoded) form; the scheme and
    * the host name are lower case. A component the URL lacks ({@code username}, {@code password},
    * {@code params}, {@code port}) never matches, while an empty {@code query} or {@code fragment}
@@ -577,7 +630,17 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
   public static final class UrlPattern {
 
     private static final Set<String> COMPONENTS =
-        Set.of("scheme", "netloc", "hostname", "port", "path", "params", "query", "fragment", "username", "password");
+        Set.of(
+            "scheme",
+            "netloc",
+            "hostname",
+            "port",
+            "path",
+            "params",
+            "query",
+            "fragment",
+            "username",
+            "password");
 
     private final Map<String, String> components;
     private final Map<String, Pattern> compiled;
@@ -598,7 +661,8 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
     public static UrlPattern of(Map<String, String> components) {
       Objects.requireNonNull(components, "components");
       if (components.isEmpty()) {
-        throw new IllegalArgumentException("a URL pattern needs at least one component; an empty one would refuse every URL");
+        throw new IllegalArgumentException(
+            "a URL pattern needs at least one component; an empty one would refuse every URL");
       }
       Map<String, String> copy = new LinkedHashMap<>();
       Map<String, Pattern> compiled = new LinkedHashMap<>();
@@ -606,12 +670,22 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
         String name = Objects.requireNonNull(e.getKey(), "component name");
         String value = Objects.requireNonNull(e.getValue(), "pattern of " + name);
         if (!COMPONENTS.contains(name)) {
-          throw new IllegalArgumentException("unknown URL component '" + name + "'; expected one of " + COMPONENTS);
+          throw new IllegalArgumentException(
+              "unknown URL component '" + name + "'; expected one of " + COMPONENTS);
         }
         try {
-          compiled.put(name, value.startsWith("^") ? Pattern.compile(value) : Pattern.compile(globToRegex(value), Pattern.DOTALL));
+          compiled.put(
+              name,
+              value.startsWith("^")
+                  ? Pattern.compile(value)
+                  : Pattern.compile(globToRegex(value), Pattern.DOTALL));
         } catch (PatternSyntaxException ex) {
-          throw new IllegalArgumentException("the pattern for '" + name + "' is not a valid regular expression: " + ex.getDescription(), ex);
+          throw new IllegalArgumentException(
+              "the pattern for '"
+                  + name
+                  + "' is not a valid regular expression: "
+                  + ex.getDescription(),
+              ex);
         }
         copy.put(name, value);
       }
@@ -650,39 +724,47 @@ public final class UrlPreviews implements UrlPreviewer, AutoCloseable {
       String path = url.getRawPath() == null ? "" : url.getRawPath();
       switch (name) {
         case "scheme":
-          return Optional.of(url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT));
+          return Optional.of(
+              url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT));
         case "netloc":
           return Optional.of(url.getRawAuthority() == null ? "" : url.getRawAuthority());
         case "hostname":
-          return Optional.ofNullable(url.getHost()).map(h -> stripBrackets(h).toLowerCase(Locale.ROOT));
+          return Optional.ofNullable(url.getHost())
+              .map(h -> stripBrackets(h).toLowerCase(Locale.ROOT));
         case "port":
-          return url.getPort() < 0 ? Optional.empty() : Optional.of(Integer.toString(url.getPort()));
+          return url.getPort() < 0
+              ? Optional.empty()
+              : Optional.of(Integer.toString(url.getPort()));
         case "path":
           return Optional.of(path);
-        case "params": {
-          int slash = path.lastIndexOf('/');
-          int semi = path.indexOf(';', slash + 1);
-          return semi < 0 ? Optional.empty() : Optional.of(path.substring(semi + 1));
-        }
+        case "params":
+          {
+            int slash = path.lastIndexOf('/');
+            int semi = path.indexOf(';', slash + 1);
+            return semi < 0 ? Optional.empty() : Optional.of(path.substring(semi + 1));
+          }
         case "query":
           return Optional.of(url.getRawQuery() == null ? "" : url.getRawQuery());
         case "fragment":
           return Optional.of(url.getRawFragment() == null ? "" : url.getRawFragment());
         case "username":
           return userInfo == null ? Optional.empty() : Optional.of(userInfo.split(":", 2)[0]);
-        case "password": {
-          if (userInfo == null || userInfo.indexOf(':') < 0) {
-            return Optional.empty();
+        case "password":
+          {
+            if (userInfo == null || userInfo.indexOf(':') < 0) {
+              return Optional.empty();
+            }
+            return Optional.of(userInfo.substring(userInfo.indexOf(':') + 1));
           }
-          return Optional.of(userInfo.substring(userInfo.indexOf(':') + 1));
-        }
         default:
           throw new AssertionError(name);
       }
     }
 
     private static String stripBrackets(String host) {
-      return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+      return host.startsWith("[") && host.endsWith("]")
+          ? host.substring(1, host.length() - 1)
+          : host;
     }
 
     /** Python's {@code fnmatch.translate}: {@code *}, {@code ?}, {@code [seq]}, {@code [!seq]}. */

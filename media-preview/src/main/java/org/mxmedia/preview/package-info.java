@@ -1,8 +1,7 @@
 /**
- * URL previews ({@link UrlPreviews}, with {@link
- * UrlPreviews.UrlPattern} and {@link UrlPreviews.OEmbedProvider} to configure it)
- * and {@link Identicons}. Nothing in this package accepts or returns {@code
- * null}.
+ * URL previews ({@link UrlPreviews}, with {@link UrlPreviews.UrlPattern} and {@link
+ * UrlPreviews.OEmbedProvider} to configure it) and {@link Identicons}. Nothing in this package
+ * accepts or returns {@code null}.
  */
 @NullMarked
 package org.mxmedia.preview;

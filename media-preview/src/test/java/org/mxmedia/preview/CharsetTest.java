@@ -6,10 +6,10 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import java.util.Random;
 
 class CharsetTest {
   private static final String RUSSIAN = "Привет, мир: заголовок";
@@ -39,35 +39,55 @@ class CharsetTest {
   }
 
   private static String page(String title, String metaCharset) {
-    return "<html><head>" + metaCharset + "<title>" + title + "</title></head><body><p>" + title + "</p></body></html>";
+    return "<html><head>"
+        + metaCharset
+        + "<title>"
+        + title
+        + "</title></head><body><p>"
+        + title
+        + "</p></body></html>";
   }
 
   @Test
   void windows1251DeclaredByAMetaCharset() {
-    server.html("/p", "text/html", page(RUSSIAN, "<meta charset=\"windows-1251\">"), Charset.forName("windows-1251"));
+    server.html(
+        "/p",
+        "text/html",
+        page(RUSSIAN, "<meta charset=\"windows-1251\">"),
+        Charset.forName("windows-1251"));
 
-    assertThat(preview("/p")).containsEntry("og:title", RUSSIAN).containsEntry("og:description", RUSSIAN);
+    assertThat(preview("/p"))
+        .containsEntry("og:title", RUSSIAN)
+        .containsEntry("og:description", RUSSIAN);
   }
 
   @Test
   void iso88591DeclaredByAnHttpEquivMeta() {
-    server.html("/p", "text/html",
-        page(FRENCH, "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\">"), StandardCharsets.ISO_8859_1);
+    server.html(
+        "/p",
+        "text/html",
+        page(
+            FRENCH, "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\">"),
+        StandardCharsets.ISO_8859_1);
 
     assertThat(preview("/p")).containsEntry("og:title", FRENCH);
   }
 
   @Test
   void shiftJisDeclaredByTheHeader() {
-    server.html("/p", "text/html; charset=Shift_JIS", page(JAPANESE, ""), Charset.forName("Shift_JIS"));
+    server.html(
+        "/p", "text/html; charset=Shift_JIS", page(JAPANESE, ""), Charset.forName("Shift_JIS"));
 
     assertThat(preview("/p")).containsEntry("og:title", JAPANESE);
   }
 
   @Test
   void shiftJisDeclaredByAnXmlDeclaration() {
-    server.html("/p", "application/xhtml+xml",
-        "<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>\n" + page(JAPANESE, ""), Charset.forName("Shift_JIS"));
+    server.html(
+        "/p",
+        "application/xhtml+xml",
+        "<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>\n" + page(JAPANESE, ""),
+        Charset.forName("Shift_JIS"));
 
     assertThat(preview("/p")).containsEntry("og:title", JAPANESE);
   }
@@ -76,7 +96,10 @@ class CharsetTest {
   void utf16WithAByteOrderMarkInBothByteOrders() throws Exception {
     for (String order : new String[] {"UTF-16LE", "UTF-16BE"}) {
       ByteArrayOutputStream body = new ByteArrayOutputStream();
-      body.write(order.endsWith("LE") ? new byte[] {(byte) 0xFF, (byte) 0xFE} : new byte[] {(byte) 0xFE, (byte) 0xFF});
+      body.write(
+          order.endsWith("LE")
+              ? new byte[] {(byte) 0xFF, (byte) 0xFE}
+              : new byte[] {(byte) 0xFE, (byte) 0xFF});
       body.write(page(MIXED, "").getBytes(Charset.forName(order)));
       server.bytes("/" + order, "text/html", body.toByteArray());
 
@@ -96,7 +119,10 @@ class CharsetTest {
 
   @Test
   void theHeaderCharsetWinsOverTheMetaTag() {
-    server.html("/p", "text/html; charset=windows-1251", page(RUSSIAN, "<meta charset=\"utf-8\">"),
+    server.html(
+        "/p",
+        "text/html; charset=windows-1251",
+        page(RUSSIAN, "<meta charset=\"utf-8\">"),
         Charset.forName("windows-1251"));
 
     assertThat(preview("/p")).containsEntry("og:title", RUSSIAN);
@@ -104,7 +130,10 @@ class CharsetTest {
 
   @Test
   void anUnknownHeaderCharsetFallsThroughToTheMetaTag() {
-    server.html("/p", "text/html; charset=\"no-such-charset\"", page(RUSSIAN, "<meta charset=windows-1251>"),
+    server.html(
+        "/p",
+        "text/html; charset=\"no-such-charset\"",
+        page(RUSSIAN, "<meta charset=windows-1251>"),
         Charset.forName("windows-1251"));
 
     assertThat(preview("/p")).containsEntry("og:title", RUSSIAN);
@@ -112,16 +141,23 @@ class CharsetTest {
 
   @Test
   void aLyingHeaderNeverThrowsAndKeepsTheAsciiText() {
-    server.html("/p", "text/html; charset=utf-8", page("Title " + RUSSIAN, ""), Charset.forName("windows-1251"));
+    server.html(
+        "/p",
+        "text/html; charset=utf-8",
+        page("Title " + RUSSIAN, ""),
+        Charset.forName("windows-1251"));
     server.html("/q", "text/html; charset=utf-16", page("Title", ""), StandardCharsets.UTF_8);
 
-    assertThat((String) preview("/p").get("og:title")).startsWith("Title ").hasSize(("Title " + RUSSIAN).length());
+    assertThat((String) preview("/p").get("og:title"))
+        .startsWith("Title ")
+        .hasSize(("Title " + RUSSIAN).length());
     assertThat(preview("/q")).isNotNull();
   }
 
   @Test
   void undeclaredBytesThatAreNotUtf8AreReadAsWindows1252() {
-    server.html("/p", "text/html", page("Caf\u00e9 \u2014 \u20ac5", ""), Charset.forName("windows-1252"));
+    server.html(
+        "/p", "text/html", page("Caf\u00e9 \u2014 \u20ac5", ""), Charset.forName("windows-1252"));
     server.html("/q", "text/html", page(MIXED, ""), StandardCharsets.UTF_8);
 
     assertThat(preview("/p")).containsEntry("og:title", "Café — €5");

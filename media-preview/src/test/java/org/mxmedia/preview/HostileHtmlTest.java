@@ -28,20 +28,32 @@ class HostileHtmlTest {
 
   private Map<String, Object> timedPreview(String path) {
     long start = System.nanoTime();
-    Map<String, Object> og = previews.preview(server.url(path), new MemoryImageStore()).properties();
+    Map<String, Object> og =
+        previews.preview(server.url(path), new MemoryImageStore()).properties();
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(BOUND);
     assertThat(og.size()).isLessThanOrEqualTo(50);
-    assertThat(og.values()).allSatisfy(v -> assertThat(v.toString().length()).isLessThanOrEqualTo(1000));
+    assertThat(og.values())
+        .allSatisfy(v -> assertThat(v.toString().length()).isLessThanOrEqualTo(1000));
     return og;
   }
 
   @Test
   void deeplyNestedElements() {
-    server.html("/divs", "<title>Deep</title><body>" + "<div>".repeat(500_000) + "bottom text" + "</div>".repeat(1000));
-    server.html("/mixed", "<body>" + "<span><b><i><a href=x><table><tr><td>".repeat(50_000) + "cell</body>");
-    server.html("/formatting", "<body>" + "<b><i><u><s>".repeat(100_000) + "<p>text</p>".repeat(1000));
+    server.html(
+        "/divs",
+        "<title>Deep</title><body>"
+            + "<div>".repeat(500_000)
+            + "bottom text"
+            + "</div>".repeat(1000));
+    server.html(
+        "/mixed",
+        "<body>" + "<span><b><i><a href=x><table><tr><td>".repeat(50_000) + "cell</body>");
+    server.html(
+        "/formatting", "<body>" + "<b><i><u><s>".repeat(100_000) + "<p>text</p>".repeat(1000));
 
-    assertThat(timedPreview("/divs")).containsEntry("og:title", "Deep").containsEntry("og:description", "bottom text");
+    assertThat(timedPreview("/divs"))
+        .containsEntry("og:title", "Deep")
+        .containsEntry("og:description", "bottom text");
     assertThat(timedPreview("/mixed")).containsKey("og:description");
     assertThat(timedPreview("/formatting")).containsKey("og:description");
   }
@@ -49,9 +61,22 @@ class HostileHtmlTest {
   @Test
   void hugeAttributesAndText() {
     String huge = "x".repeat(5_000_000);
-    server.html("/attr", "<meta property=og:title content='" + huge + "'><meta property=og:image content='/" + huge
-        + "'><img src='/" + huge + "' width=100 height=100><div class='" + huge + "' " + "a=b ".repeat(100_000) + ">text</div>");
-    server.html("/text", "<title>" + "word ".repeat(1_000_000) + "</title><body>" + "text ".repeat(1_000_000));
+    server.html(
+        "/attr",
+        "<meta property=og:title content='"
+            + huge
+            + "'><meta property=og:image content='/"
+            + huge
+            + "'><img src='/"
+            + huge
+            + "' width=100 height=100><div class='"
+            + huge
+            + "' "
+            + "a=b ".repeat(100_000)
+            + ">text</div>");
+    server.html(
+        "/text",
+        "<title>" + "word ".repeat(1_000_000) + "</title><body>" + "text ".repeat(1_000_000));
 
     Map<String, Object> attr = timedPreview("/attr");
     Map<String, Object> text = timedPreview("/text");
@@ -66,13 +91,24 @@ class HostileHtmlTest {
   void thousandsOfMetaTags() {
     StringBuilder page = new StringBuilder("<head><meta property=og:title content=First>");
     for (int i = 0; i < 50_000; i++) {
-      page.append("<meta property=og:k").append(i).append(" content=v").append(i).append(">")
-          .append("<meta property=og:title content=Later").append(i).append(">")
-          .append("<meta name=twitter:t").append(i).append(" content=x>");
+      page.append("<meta property=og:k")
+          .append(i)
+          .append(" content=v")
+          .append(i)
+          .append(">")
+          .append("<meta property=og:title content=Later")
+          .append(i)
+          .append(">")
+          .append("<meta name=twitter:t")
+          .append(i)
+          .append(" content=x>");
     }
     server.html("/metas", page.toString());
 
-    assertThat(timedPreview("/metas")).hasSize(50).containsEntry("og:title", "First").containsEntry("og:k0", "v0");
+    assertThat(timedPreview("/metas"))
+        .hasSize(50)
+        .containsEntry("og:title", "First")
+        .containsEntry("og:k0", "v0");
   }
 
   @Test
@@ -82,7 +118,9 @@ class HostileHtmlTest {
     server.html("/attribute", "<title>T</title><body><div title=\"" + "a".repeat(3_000_000));
 
     assertThat(timedPreview("/comment")).containsEntry("og:title", "T");
-    assertThat(timedPreview("/script")).containsEntry("og:title", "T").doesNotContainKey("og:description");
+    assertThat(timedPreview("/script"))
+        .containsEntry("og:title", "T")
+        .doesNotContainKey("og:description");
     assertThat(timedPreview("/attribute")).containsEntry("og:title", "T");
   }
 }

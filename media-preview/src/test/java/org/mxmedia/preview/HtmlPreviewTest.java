@@ -6,11 +6,11 @@ import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import java.util.List;
 
 class HtmlPreviewTest {
   private PageServer server;
@@ -36,7 +36,9 @@ class HtmlPreviewTest {
 
   @Test
   void openGraphTagsWithARelativeImageAreResolvedAgainstThePageAndStored() {
-    server.html("/articles/page", """
+    server.html(
+        "/articles/page",
+        """
         <html><head>
         <meta property="og:title" content="The &amp; Title">
         <meta property="og:description" content="  A   description
@@ -51,7 +53,8 @@ class HtmlPreviewTest {
 
     Map<String, Object> og = preview("/articles/page");
 
-    assertThat(og).containsEntry("og:title", "The & Title")
+    assertThat(og)
+        .containsEntry("og:title", "The & Title")
         .containsEntry("og:description", "A description over lines")
         .containsEntry("og:site_name", "Site")
         .containsEntry("og:type", "article")
@@ -67,7 +70,9 @@ class HtmlPreviewTest {
 
   @Test
   void twitterCardTagsFillWhatOpenGraphLacksButNeverOverrideIt() {
-    server.html("/t", """
+    server.html(
+        "/t",
+        """
         <meta property="og:title" content="OG title">
         <meta name="twitter:title" content="Twitter title">
         <meta name="twitter:description" content="Twitter description">
@@ -79,7 +84,8 @@ class HtmlPreviewTest {
 
     Map<String, Object> og = preview("/t");
 
-    assertThat(og).containsEntry("og:title", "OG title")
+    assertThat(og)
+        .containsEntry("og:title", "OG title")
         .containsEntry("og:description", "Twitter description")
         .containsEntry("og:site_name", "@site")
         .containsEntry("og:image", "mxc://test.example/img1")
@@ -88,28 +94,35 @@ class HtmlPreviewTest {
 
   @Test
   void withoutOpenGraphTheTitleComesFromTheTitleElement() {
-    server.html("/p", "<html><head><title>  Page\n title </title></head><body><h1>Heading</h1></body></html>");
+    server.html(
+        "/p",
+        "<html><head><title>  Page\n title </title></head><body><h1>Heading</h1></body></html>");
 
     assertThat(preview("/p")).containsEntry("og:title", "Page title");
   }
 
   @Test
   void withoutATitleElementTheTitleIsTheFirstHeadingWithItsNestedText() {
-    server.html("/p", "<body><div><h2>Second</h2><h1>First <a href=/x>linked <b>part</b></a> end</h1><h1>Other</h1></div></body>");
+    server.html(
+        "/p",
+        "<body><div><h2>Second</h2><h1>First <a href=/x>linked <b>part</b></a> end</h1><h1>Other</h1></div></body>");
 
     assertThat(preview("/p")).containsEntry("og:title", "First linked part end");
   }
 
   @Test
   void theDescriptionIsTheMetaDescriptionWhenThereIsNoOpenGraphOne() {
-    server.html("/p", "<meta name=Description content='Meta description'><body><p>Body text</p></body>");
+    server.html(
+        "/p", "<meta name=Description content='Meta description'><body><p>Body text</p></body>");
 
     assertThat(preview("/p")).containsEntry("og:description", "Meta description");
   }
 
   @Test
   void withoutAnyDescriptionTheFirstMeaningfulTextOfTheBodyIsUsedInDocumentOrder() {
-    server.html("/p", """
+    server.html(
+        "/p",
+        """
         <html><head><title>T</title><style>body { color: red }</style></head>
         <body>
           <header>Site header</header>
@@ -120,8 +133,9 @@ class HtmlPreviewTest {
           <footer>Footer text</footer>
         </body></html>""");
 
-    assertThat(preview("/p")).containsEntry("og:description",
-        "Lead-in First paragraph with emphasis. between Second paragraph.");
+    assertThat(preview("/p"))
+        .containsEntry(
+            "og:description", "Lead-in First paragraph with emphasis. between Second paragraph.");
   }
 
   @Test
@@ -136,7 +150,9 @@ class HtmlPreviewTest {
 
   @Test
   void withoutAnOpenGraphImageTheLargestDeclaredImageIsUsedAndTinyOnesAreSkipped() {
-    server.html("/p", """
+    server.html(
+        "/p",
+        """
         <body>
         <img src="/pixel.gif" width="1" height="1">
         <img src="data:image/png;base64,AAAA" width="500" height="500">
@@ -148,14 +164,20 @@ class HtmlPreviewTest {
 
     Map<String, Object> og = preview("/p");
 
-    assertThat(og).containsEntry("og:image", "mxc://test.example/img1").containsEntry("og:image:width", 300);
+    assertThat(og)
+        .containsEntry("og:image", "mxc://test.example/img1")
+        .containsEntry("og:image:width", 300);
     assertThat(server.hits("/large.png")).isEqualTo(1);
-    assertThat(server.hits("/pixel.gif") + server.hits("/small.png") + server.hits("/undeclared.png")).isZero();
+    assertThat(
+            server.hits("/pixel.gif") + server.hits("/small.png") + server.hits("/undeclared.png"))
+        .isZero();
   }
 
   @Test
   void withoutDeclaredSizesTheFirstImageNotDeclaredTinyIsUsed() {
-    server.html("/p", "<body><img src='/tracker.gif' width=1><img src='/photo.png'><img src='/other.png'></body>");
+    server.html(
+        "/p",
+        "<body><img src='/tracker.gif' width=1><img src='/photo.png'><img src='/other.png'></body>");
     server.bytes("/photo.png", "image/png", MemoryImageStore.png(40, 30));
 
     assertThat(preview("/p")).containsEntry("og:image:height", 30);
@@ -172,7 +194,8 @@ class HtmlPreviewTest {
 
   @Test
   void anImageThatCannotBeFetchedLeavesThePreviewWithoutAnImage() {
-    server.html("/p", "<meta property=og:title content=T><meta property=og:image content=/missing.png>");
+    server.html(
+        "/p", "<meta property=og:title content=T><meta property=og:image content=/missing.png>");
 
     Map<String, Object> og = preview("/p");
 
@@ -182,7 +205,8 @@ class HtmlPreviewTest {
 
   @Test
   void anImageThatIsNotAnImageIsNotStored() {
-    server.html("/p", "<meta property=og:title content=T><meta property=og:image content=/page.html>");
+    server.html(
+        "/p", "<meta property=og:title content=T><meta property=og:image content=/page.html>");
     server.html("/page.html", "<p>not an image</p>");
 
     assertThat(preview("/p")).doesNotContainKey("og:image");
@@ -192,11 +216,13 @@ class HtmlPreviewTest {
   @Test
   void aUrlThatIsAnImageAnswersWithThatImageAndItsFileName() {
     byte[] png = MemoryImageStore.png(64, 48);
-    server.bytes("/photo.png", "image/png", png, "Content-Disposition", "inline; filename=\"holiday.png\"");
+    server.bytes(
+        "/photo.png", "image/png", png, "Content-Disposition", "inline; filename=\"holiday.png\"");
 
     Map<String, Object> og = preview("/photo.png");
 
-    assertThat(og).containsEntry("og:image", "mxc://test.example/img1")
+    assertThat(og)
+        .containsEntry("og:image", "mxc://test.example/img1")
         .containsEntry("og:image:width", 64)
         .containsEntry("og:image:height", 48)
         .containsEntry("og:image:type", "image/png")
@@ -209,11 +235,16 @@ class HtmlPreviewTest {
   @Test
   void otherContentAnswersATitleFromItsFileNameWithoutReadingIt() {
     server.bytes("/docs/annual report.pdf", "application/pdf", new byte[1000]);
-    server.bytes("/download", "application/octet-stream", new byte[10],
-        "Content-Disposition", "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.txt");
+    server.bytes(
+        "/download",
+        "application/octet-stream",
+        new byte[10],
+        "Content-Disposition",
+        "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.txt");
     server.bytes("/dir/", "application/zip", new byte[10]);
 
-    assertThat(preview("/docs/annual%20report.pdf")).containsExactly(Map.entry("og:title", "annual report.pdf"));
+    assertThat(preview("/docs/annual%20report.pdf"))
+        .containsExactly(Map.entry("og:title", "annual report.pdf"));
     assertThat(preview("/download")).containsExactly(Map.entry("og:title", "résumé.txt"));
     assertThat(preview("/dir/")).isEmpty();
     assertThat(images.stored).isEmpty();
@@ -230,10 +261,16 @@ class HtmlPreviewTest {
   void keysValuesAndTheirNumberAreCapped() {
     StringBuilder page = new StringBuilder("<head>");
     page.append("<meta property=\"og:title\" content=\"").append("long ".repeat(600)).append("\">");
-    page.append("<meta property=\"og:url\" content=\"https://example.org/").append("a".repeat(1200)).append("\">");
+    page.append("<meta property=\"og:url\" content=\"https://example.org/")
+        .append("a".repeat(1200))
+        .append("\">");
     page.append("<meta property=\"og:").append("k".repeat(60)).append("\" content=\"v\">");
     for (int i = 0; i < 80; i++) {
-      page.append("<meta property=\"og:extra").append(i).append("\" content=\"value <b>").append(i).append("</b>\">");
+      page.append("<meta property=\"og:extra")
+          .append(i)
+          .append("\" content=\"value <b>")
+          .append(i)
+          .append("</b>\">");
     }
     server.html("/p", page.toString());
 
@@ -241,27 +278,43 @@ class HtmlPreviewTest {
 
     assertThat(og).hasSize(50).doesNotContainKey("og:url");
     assertThat(og.keySet()).allSatisfy(k -> assertThat(k.length()).isLessThanOrEqualTo(50));
-    assertThat(og.values()).allSatisfy(v -> assertThat(v.toString().length()).isLessThanOrEqualTo(1000));
-    assertThat((String) og.get("og:title")).hasSizeLessThanOrEqualTo(1000).startsWith("long long").endsWith("…");
+    assertThat(og.values())
+        .allSatisfy(v -> assertThat(v.toString().length()).isLessThanOrEqualTo(1000));
+    assertThat((String) og.get("og:title"))
+        .hasSizeLessThanOrEqualTo(1000)
+        .startsWith("long long")
+        .endsWith("…");
     assertThat(og).containsEntry("og:extra0", "value 0");
   }
 
   @Test
   void theCacheAgeIsThePagesMaxAgeWithinTheBounds() {
-    server.bytes("/day", "text/html", "<title>a</title>".getBytes(), "Cache-Control", "public, max-age=7200");
-    server.bytes("/week", "text/html", "<title>a</title>".getBytes(), "Cache-Control", "max-age=604800");
-    server.bytes("/nostore", "text/html", "<title>a</title>".getBytes(), "Cache-Control", "no-store");
+    server.bytes(
+        "/day",
+        "text/html",
+        "<title>a</title>".getBytes(),
+        "Cache-Control",
+        "public, max-age=7200");
+    server.bytes(
+        "/week", "text/html", "<title>a</title>".getBytes(), "Cache-Control", "max-age=604800");
+    server.bytes(
+        "/nostore", "text/html", "<title>a</title>".getBytes(), "Cache-Control", "no-store");
     server.bytes("/none", "text/html", "<title>a</title>".getBytes());
 
-    assertThat(previews.preview(server.url("/day"), images).maxAge()).isEqualTo(Duration.ofHours(2));
-    assertThat(previews.preview(server.url("/week"), images).maxAge()).isEqualTo(Duration.ofDays(1));
-    assertThat(previews.preview(server.url("/nostore"), images).maxAge()).isEqualTo(Duration.ofHours(1));
-    assertThat(previews.preview(server.url("/none"), images).maxAge()).isEqualTo(Duration.ofHours(1));
+    assertThat(previews.preview(server.url("/day"), images).maxAge())
+        .isEqualTo(Duration.ofHours(2));
+    assertThat(previews.preview(server.url("/week"), images).maxAge())
+        .isEqualTo(Duration.ofDays(1));
+    assertThat(previews.preview(server.url("/nostore"), images).maxAge())
+        .isEqualTo(Duration.ofHours(1));
+    assertThat(previews.preview(server.url("/none"), images).maxAge())
+        .isEqualTo(Duration.ofHours(1));
   }
 
   @Test
   void expiresIsReadAgainstTheDateHeader() {
-    String inThreeHours = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).plusHours(3));
+    String inThreeHours =
+        DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).plusHours(3));
     server.bytes("/e", "text/html", "<title>a</title>".getBytes(), "Expires", inThreeHours);
 
     assertThat(previews.preview(server.url("/e"), images).maxAge())
@@ -271,12 +324,15 @@ class HtmlPreviewTest {
   @Test
   void theRequestNamesTheProductAndTheConfiguredLanguages() {
     String[] seen = new String[2];
-    server.route("/p", exchange -> {
-      seen[0] = exchange.getRequestHeaders().getFirst("User-Agent");
-      seen[1] = exchange.getRequestHeaders().getFirst("Accept-Language");
-      exchange.sendResponseHeaders(200, -1);
-    });
-    try (UrlPreviews french = Previews.builder().acceptLanguage(List.of("fr", "en;q=0.5")).build()) {
+    server.route(
+        "/p",
+        exchange -> {
+          seen[0] = exchange.getRequestHeaders().getFirst("User-Agent");
+          seen[1] = exchange.getRequestHeaders().getFirst("Accept-Language");
+          exchange.sendResponseHeaders(200, -1);
+        });
+    try (UrlPreviews french =
+        Previews.builder().acceptLanguage(List.of("fr", "en;q=0.5")).build()) {
       french.preview(server.url("/p"), images);
     }
 

@@ -11,8 +11,8 @@ import java.util.HashSet;
 import java.util.Set;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 
 class IdenticonsTest {
   private static BufferedImage read(byte[] png) throws IOException {
@@ -36,7 +36,8 @@ class IdenticonsTest {
 
   @Test
   void theSameNameGivesTheSameBytesEveryTime() {
-    assertThat(Identicons.png("@bob:example.org", 64, 64)).isEqualTo(Identicons.png("@bob:example.org", 64, 64));
+    assertThat(Identicons.png("@bob:example.org", 64, 64))
+        .isEqualTo(Identicons.png("@bob:example.org", 64, 64));
     assertThat(Identicons.png("")).isEqualTo(Identicons.png(""));
   }
 
@@ -64,7 +65,8 @@ class IdenticonsTest {
         Set<Integer> colours = new HashSet<>();
         for (int y = 0; y < img.getHeight(); y++) {
           for (int x = 0; x < img.getWidth(); x++) {
-            assertThat(img.getRGB(x, y)).as("%s %dx%d at %d,%d", name, size[0], size[1], x, y)
+            assertThat(img.getRGB(x, y))
+                .as("%s %dx%d at %d,%d", name, size[0], size[1], x, y)
                 .isEqualTo(img.getRGB(img.getWidth() - 1 - x, y));
             colours.add(img.getRGB(x, y));
           }
@@ -79,7 +81,8 @@ class IdenticonsTest {
   @Test
   void sizesOutOfBoundsAreInvalidParameters() {
     for (int[] size : new int[][] {{0, 10}, {10, 0}, {-1, 10}, {513, 10}, {10, 513}}) {
-      MediaException e = catchThrowableOfType(MediaException.class, () -> Identicons.png("x", size[0], size[1]));
+      MediaException e =
+          catchThrowableOfType(MediaException.class, () -> Identicons.png("x", size[0], size[1]));
       assertThat(e.errorCode()).isEqualTo(ErrorCode.M_INVALID_PARAM);
       assertThat(e.httpStatus()).isEqualTo(400);
     }
@@ -89,6 +92,8 @@ class IdenticonsTest {
   void thePngCarriesNoAncillaryChunks() {
     byte[] png = Identicons.png("@dave:example.org");
     String chunks = new String(png, StandardCharsets.ISO_8859_1);
-    assertThat(chunks).contains("IHDR", "IDAT", "IEND").doesNotContain("tIME", "tEXt", "iTXt", "zTXt", "pHYs");
+    assertThat(chunks)
+        .contains("IHDR", "IDAT", "IEND")
+        .doesNotContain("tIME", "tEXt", "iTXt", "zTXt", "pHYs");
   }
 }

@@ -25,12 +25,18 @@ public final class LargePageMain {
     long size = Long.parseLong(args[1]) << 20;
     long spider = Long.parseLong(args[2]) << 20;
     try (PageServer server = new PageServer();
-        UrlPreviews previews = Previews.builder().maxSpiderSize(spider).pageDeadline(Duration.ofSeconds(120)).build()) {
+        UrlPreviews previews =
+            Previews.builder()
+                .maxSpiderSize(spider)
+                .pageDeadline(Duration.ofSeconds(120))
+                .build()) {
       LargePages.serve(server, "/large", size, new AtomicLong());
       ExecutorService pool = Executors.newFixedThreadPool(pages);
       List<Future<Map<String, Object>>> results = new ArrayList<>();
       for (int i = 0; i < pages; i++) {
-        results.add(pool.submit(() -> previews.preview(server.url("/large"), new MemoryImageStore()).properties()));
+        results.add(
+            pool.submit(
+                () -> previews.preview(server.url("/large"), new MemoryImageStore()).properties()));
       }
       for (Future<Map<String, Object>> r : results) {
         System.out.println("title=" + r.get().get("og:title"));

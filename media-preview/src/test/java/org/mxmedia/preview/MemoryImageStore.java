@@ -11,13 +11,16 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import javax.imageio.ImageIO;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MxcUri;
 import org.mxmedia.spi.UrlPreviewer.ImageStore;
 import org.mxmedia.spi.UrlPreviewer.StoredImage;
 
-/** Keeps stored images in memory, as the repository would store them, and measures them with ImageIO. */
+/**
+ * Keeps stored images in memory, as the repository would store them, and measures them with
+ * ImageIO.
+ */
 final class MemoryImageStore implements ImageStore {
   /** One stored image. */
   record Stored(byte[] bytes, String contentType, OptionalLong declaredLength) {}
@@ -44,7 +47,8 @@ final class MemoryImageStore implements ImageStore {
     } catch (IOException e) {
       // not an image ImageIO reads: stored without dimensions, as the repository does
     }
-    return new StoredImage(MxcUri.of("test.example", "img" + stored.size()), contentType, bytes.length, width, height);
+    return new StoredImage(
+        MxcUri.of("test.example", "img" + stored.size()), contentType, bytes.length, width, height);
   }
 
   static byte[] png(int width, int height) {

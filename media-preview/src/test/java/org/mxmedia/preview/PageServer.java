@@ -25,33 +25,37 @@ final class PageServer implements AutoCloseable {
   }
 
   private final HttpServer server;
-  private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "page-server");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService executor =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "page-server");
+            t.setDaemon(true);
+            return t;
+          });
   private final Map<String, Handler> routes = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
 
   PageServer() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 64);
     server.setExecutor(executor);
-    server.createContext("/", exchange -> {
-      String path = exchange.getRequestURI().getPath();
-      hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
-      Handler h = routes.get(path);
-      try {
-        if (h == null) {
-          exchange.sendResponseHeaders(404, -1);
-        } else {
-          h.handle(exchange);
-        }
-      } catch (IOException e) {
-        // the client went away: expected when a preview stops reading
-      } finally {
-        exchange.close();
-      }
-    });
+    server.createContext(
+        "/",
+        exchange -> {
+          String path = exchange.getRequestURI().getPath();
+          hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+          Handler h = routes.get(path);
+          try {
+            if (h == null) {
+              exchange.sendResponseHeaders(404, -1);
+            } else {
+              h.handle(exchange);
+            }
+          } catch (IOException e) {
+            // the client went away: expected when a preview stops reading
+          } finally {
+            exchange.close();
+          }
+        });
     server.start();
   }
 
@@ -82,25 +86,29 @@ final class PageServer implements AutoCloseable {
   }
 
   PageServer bytes(String path, String contentType, byte[] body, String... headers) {
-    return route(path, exchange -> {
-      if (contentType != null) {
-        exchange.getResponseHeaders().add("Content-Type", contentType);
-      }
-      for (int i = 0; i + 1 < headers.length; i += 2) {
-        exchange.getResponseHeaders().add(headers[i], headers[i + 1]);
-      }
-      exchange.sendResponseHeaders(200, body.length == 0 ? -1 : body.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    });
+    return route(
+        path,
+        exchange -> {
+          if (contentType != null) {
+            exchange.getResponseHeaders().add("Content-Type", contentType);
+          }
+          for (int i = 0; i + 1 < headers.length; i += 2) {
+            exchange.getResponseHeaders().add(headers[i], headers[i + 1]);
+          }
+          exchange.sendResponseHeaders(200, body.length == 0 ? -1 : body.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+          }
+        });
   }
 
   PageServer redirect(String path, String location) {
-    return route(path, exchange -> {
-      exchange.getResponseHeaders().add("Location", location);
-      exchange.sendResponseHeaders(302, -1);
-    });
+    return route(
+        path,
+        exchange -> {
+          exchange.getResponseHeaders().add("Location", location);
+          exchange.sendResponseHeaders(302, -1);
+        });
   }
 
   @Override

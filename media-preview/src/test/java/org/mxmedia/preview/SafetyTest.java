@@ -18,8 +18,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.OutboundPolicy;
 import org.mxmedia.preview.UrlPreviews.UrlPattern;
 
@@ -33,20 +33,24 @@ class SafetyTest {
   static final class Internal implements AutoCloseable {
     final ServerSocket socket;
     final AtomicInteger accepts = new AtomicInteger();
+
     /** Connections {@link #acceptedBeforeNow} made itself. */
     private int probes;
 
     Internal() throws IOException {
       socket = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.2"));
-      Thread t = new Thread(() -> {
-        while (!socket.isClosed()) {
-          try (Socket s = socket.accept()) {
-            accepts.incrementAndGet();
-          } catch (IOException e) {
-            return;
-          }
-        }
-      }, "internal-listener");
+      Thread t =
+          new Thread(
+              () -> {
+                while (!socket.isClosed()) {
+                  try (Socket s = socket.accept()) {
+                    accepts.incrementAndGet();
+                  } catch (IOException e) {
+                    return;
+                  }
+                }
+              },
+              "internal-listener");
       t.setDaemon(true);
       t.start();
     }
@@ -56,8 +60,8 @@ class SafetyTest {
     }
 
     /**
-     * The connections accepted from others before this call: it connects once itself and waits
-     * for the listener to accept that connection (which it counts, then closes). Connections are
+     * The connections accepted from others before this call: it connects once itself and waits for
+     * the listener to accept that connection (which it counts, then closes). Connections are
      * accepted in the order they were made, so every earlier one has been counted by then.
      */
     int acceptedBeforeNow() throws IOException {
@@ -112,7 +116,8 @@ class SafetyTest {
     }
     server.redirect("/r5", server.url("/final").toString());
 
-    assertThat(previews.preview(server.url("/r1"), images).properties()).containsEntry("og:title", "Arrived");
+    assertThat(previews.preview(server.url("/r1"), images).properties())
+        .containsEntry("og:title", "Arrived");
     assertThat(server.hits("/r5")).isEqualTo(1);
   }
 
@@ -123,7 +128,8 @@ class SafetyTest {
     }
     server.redirect("/s6", "/final");
 
-    assertError(failure(() -> previews.preview(server.url("/s1"), images)), ErrorCode.M_UNKNOWN, 502);
+    assertError(
+        failure(() -> previews.preview(server.url("/s1"), images)), ErrorCode.M_UNKNOWN, 502);
     assertThat(server.hits("/s6")).isEqualTo(1);
     assertThat(server.hits("/final")).isZero();
   }
@@ -132,36 +138,62 @@ class SafetyTest {
   void aRedirectToABlockedAddressIsRefusedWithoutConnecting() throws Exception {
     server.redirect("/r", internal.url("/admin"));
 
-    assertError(failure(() -> previews.preview(server.url("/r"), images)), ErrorCode.M_FORBIDDEN, 403);
+    assertError(
+        failure(() -> previews.preview(server.url("/r"), images)), ErrorCode.M_FORBIDDEN, 403);
     assertThat(internal.acceptedBeforeNow()).isZero();
   }
 
   @Test
   void aHostNameThatResolvesToABlockedAddressIsRefusedWithoutConnecting() throws Exception {
-    OutboundPolicy policy = Previews.LOOPBACK_ONLY.rebuild().resolver(host -> {
-      switch (host) {
-        case "public.test":
-          return new InetAddress[] {InetAddress.getByName("127.0.0.1")};
-        case "internal.test":
-          return new InetAddress[] {InetAddress.getByName("127.0.0.2")};
-        case "mixed.test":
-          return new InetAddress[] {InetAddress.getByName("127.0.0.1"), InetAddress.getByName("127.0.0.2")};
-        default:
-          throw new UnknownHostException(host);
-      }
-    }).build();
+    OutboundPolicy policy =
+        Previews.LOOPBACK_ONLY
+            .rebuild()
+            .resolver(
+                host -> {
+                  switch (host) {
+                    case "public.test":
+                      return new InetAddress[] {InetAddress.getByName("127.0.0.1")};
+                    case "internal.test":
+                      return new InetAddress[] {InetAddress.getByName("127.0.0.2")};
+                    case "mixed.test":
+                      return new InetAddress[] {
+                        InetAddress.getByName("127.0.0.1"), InetAddress.getByName("127.0.0.2")
+                      };
+                    default:
+                      throw new UnknownHostException(host);
+                  }
+                })
+            .build();
     int internalPort = internal.socket.getLocalPort();
     server.redirect("/to-internal", "http://internal.test:" + internalPort + "/");
     try (UrlPreviews named = UrlPreviews.builder().outboundPolicy(policy).build()) {
-      assertThat(named.preview(URI.create("http://public.test:" + server.port() + "/final"), images).properties())
+      assertThat(
+              named
+                  .preview(URI.create("http://public.test:" + server.port() + "/final"), images)
+                  .properties())
           .containsEntry("og:title", "Arrived");
-      assertError(failure(() -> named.preview(URI.create("http://internal.test:" + internalPort + "/"), images)),
-          ErrorCode.M_FORBIDDEN, 403);
-      assertError(failure(() -> named.preview(URI.create("http://mixed.test:" + internalPort + "/"), images)),
-          ErrorCode.M_FORBIDDEN, 403);
-      assertError(failure(() -> named.preview(URI.create("http://public.test:" + server.port() + "/to-internal"), images)),
-          ErrorCode.M_FORBIDDEN, 403);
-      assertError(failure(() -> named.preview(URI.create("http://nowhere.test/"), images)), ErrorCode.M_UNKNOWN, 502);
+      assertError(
+          failure(
+              () ->
+                  named.preview(URI.create("http://internal.test:" + internalPort + "/"), images)),
+          ErrorCode.M_FORBIDDEN,
+          403);
+      assertError(
+          failure(
+              () -> named.preview(URI.create("http://mixed.test:" + internalPort + "/"), images)),
+          ErrorCode.M_FORBIDDEN,
+          403);
+      assertError(
+          failure(
+              () ->
+                  named.preview(
+                      URI.create("http://public.test:" + server.port() + "/to-internal"), images)),
+          ErrorCode.M_FORBIDDEN,
+          403);
+      assertError(
+          failure(() -> named.preview(URI.create("http://nowhere.test/"), images)),
+          ErrorCode.M_UNKNOWN,
+          502);
     }
     assertThat(internal.acceptedBeforeNow()).isZero();
   }
@@ -169,14 +201,19 @@ class SafetyTest {
   @Test
   void theDefaultPolicyRefusesLoopback() {
     try (UrlPreviews defaults = UrlPreviews.defaults()) {
-      assertError(failure(() -> defaults.preview(server.url("/final"), images)), ErrorCode.M_FORBIDDEN, 403);
+      assertError(
+          failure(() -> defaults.preview(server.url("/final"), images)),
+          ErrorCode.M_FORBIDDEN,
+          403);
     }
     assertThat(server.hits("/final")).isZero();
   }
 
   @Test
   void anImageOnABlockedAddressIsLeftOutWithoutConnecting() throws Exception {
-    server.html("/p", "<title>T</title><meta property=og:image content='" + internal.url("/img.png") + "'>");
+    server.html(
+        "/p",
+        "<title>T</title><meta property=og:image content='" + internal.url("/img.png") + "'>");
 
     Map<String, Object> og = previews.preview(server.url("/p"), images).properties();
 
@@ -189,14 +226,23 @@ class SafetyTest {
     server.html("/private/page", "<title>secret</title>");
     server.html("/report-2024.html", "<title>secret</title>");
     server.redirect("/hop", "/private/page");
-    List<UrlPattern> patterns = List.of(
-        UrlPattern.of("path", "/private/*"),
-        UrlPattern.of(Map.of("scheme", "http", "path", "^/report-[0-9]+\\.html")));
+    List<UrlPattern> patterns =
+        List.of(
+            UrlPattern.of("path", "/private/*"),
+            UrlPattern.of(Map.of("scheme", "http", "path", "^/report-[0-9]+\\.html")));
     try (UrlPreviews blocking = Previews.builder().urlBlacklist(patterns).build()) {
-      assertError(failure(() -> blocking.preview(server.url("/private/page"), images)), ErrorCode.M_FORBIDDEN, 403);
-      assertError(failure(() -> blocking.preview(server.url("/report-2024.html"), images)), ErrorCode.M_FORBIDDEN, 403);
-      assertError(failure(() -> blocking.preview(server.url("/hop"), images)), ErrorCode.M_FORBIDDEN, 403);
-      assertThat(blocking.preview(server.url("/final"), images).properties()).containsEntry("og:title", "Arrived");
+      assertError(
+          failure(() -> blocking.preview(server.url("/private/page"), images)),
+          ErrorCode.M_FORBIDDEN,
+          403);
+      assertError(
+          failure(() -> blocking.preview(server.url("/report-2024.html"), images)),
+          ErrorCode.M_FORBIDDEN,
+          403);
+      assertError(
+          failure(() -> blocking.preview(server.url("/hop"), images)), ErrorCode.M_FORBIDDEN, 403);
+      assertThat(blocking.preview(server.url("/final"), images).properties())
+          .containsEntry("og:title", "Arrived");
     }
     assertThat(server.hits("/private/page") + server.hits("/report-2024.html")).isZero();
     assertThat(server.hits("/hop")).isEqualTo(1);
@@ -204,9 +250,15 @@ class SafetyTest {
 
   @Test
   void onlyAbsoluteHttpUrlsWithoutCredentialsArePreviewed() {
-    for (String url : List.of("ftp://127.0.0.1/x", "file:///etc/passwd", "/relative", "mailto:a@b.c",
-        "http://user:secret@127.0.0.1:" + server.port() + "/final")) {
-      assertError(failure(() -> previews.preview(URI.create(url), images)), ErrorCode.M_INVALID_PARAM, 400);
+    for (String url :
+        List.of(
+            "ftp://127.0.0.1/x",
+            "file:///etc/passwd",
+            "/relative",
+            "mailto:a@b.c",
+            "http://user:secret@127.0.0.1:" + server.port() + "/final")) {
+      assertError(
+          failure(() -> previews.preview(URI.create(url), images)), ErrorCode.M_INVALID_PARAM, 400);
     }
     assertThat(server.hits("/final")).isZero();
   }
@@ -215,7 +267,8 @@ class SafetyTest {
   void aRedirectToAnotherSchemeIsRefused() {
     server.redirect("/file", "file:///etc/passwd");
 
-    assertError(failure(() -> previews.preview(server.url("/file"), images)), ErrorCode.M_UNKNOWN, 502);
+    assertError(
+        failure(() -> previews.preview(server.url("/file"), images)), ErrorCode.M_UNKNOWN, 502);
   }
 
   @Test
@@ -224,27 +277,32 @@ class SafetyTest {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
       closedPort = s.getLocalPort();
     }
-    assertError(failure(() -> previews.preview(server.url("/missing"), images)), ErrorCode.M_UNKNOWN, 502);
-    assertError(failure(() -> previews.preview(URI.create("http://127.0.0.1:" + closedPort + "/"), images)),
-        ErrorCode.M_UNKNOWN, 502);
+    assertError(
+        failure(() -> previews.preview(server.url("/missing"), images)), ErrorCode.M_UNKNOWN, 502);
+    assertError(
+        failure(() -> previews.preview(URI.create("http://127.0.0.1:" + closedPort + "/"), images)),
+        ErrorCode.M_UNKNOWN,
+        502);
   }
 
   @Test
   void aPageTricklingOneByteASecondEndsAtTheDeadline() {
-    server.route("/slow", exchange -> {
-      exchange.getResponseHeaders().add("Content-Type", "text/html");
-      exchange.sendResponseHeaders(200, 0);
-      OutputStream out = exchange.getResponseBody();
-      for (int i = 0; i < 60; i++) {
-        out.write('<');
-        out.flush();
-        try {
-          Thread.sleep(1000);
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    });
+    server.route(
+        "/slow",
+        exchange -> {
+          exchange.getResponseHeaders().add("Content-Type", "text/html");
+          exchange.sendResponseHeaders(200, 0);
+          OutputStream out = exchange.getResponseBody();
+          for (int i = 0; i < 60; i++) {
+            out.write('<');
+            out.flush();
+            try {
+              Thread.sleep(1000);
+            } catch (InterruptedException e) {
+              return;
+            }
+          }
+        });
     try (UrlPreviews quick = Previews.builder().pageDeadline(Duration.ofSeconds(2)).build()) {
       long start = System.nanoTime();
       MediaException e = failure(() -> quick.preview(server.url("/slow"), images));
@@ -257,14 +315,20 @@ class SafetyTest {
 
   @Test
   void aServerThatNeverAnswersEndsAtTheDeadline() {
-    server.route("/silent", exchange -> {
-      try {
-        Thread.sleep(30_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
-    try (UrlPreviews quick = Previews.builder().pageDeadline(Duration.ofSeconds(1)).readTimeout(Duration.ofSeconds(20)).build()) {
+    server.route(
+        "/silent",
+        exchange -> {
+          try {
+            Thread.sleep(30_000);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+    try (UrlPreviews quick =
+        Previews.builder()
+            .pageDeadline(Duration.ofSeconds(1))
+            .readTimeout(Duration.ofSeconds(20))
+            .build()) {
       long start = System.nanoTime();
       MediaException e = failure(() -> quick.preview(server.url("/silent"), images));
 
@@ -276,20 +340,22 @@ class SafetyTest {
   @Test
   void anImageTricklingPastItsDeadlineIsLeftOut() {
     server.html("/p", "<title>T</title><meta property=og:image content=/slow.png>");
-    server.route("/slow.png", exchange -> {
-      exchange.getResponseHeaders().add("Content-Type", "image/png");
-      exchange.sendResponseHeaders(200, 0);
-      OutputStream out = exchange.getResponseBody();
-      for (int i = 0; i < 60; i++) {
-        out.write(0);
-        out.flush();
-        try {
-          Thread.sleep(500);
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    });
+    server.route(
+        "/slow.png",
+        exchange -> {
+          exchange.getResponseHeaders().add("Content-Type", "image/png");
+          exchange.sendResponseHeaders(200, 0);
+          OutputStream out = exchange.getResponseBody();
+          for (int i = 0; i < 60; i++) {
+            out.write(0);
+            out.flush();
+            try {
+              Thread.sleep(500);
+            } catch (InterruptedException e) {
+              return;
+            }
+          }
+        });
     try (UrlPreviews quick = Previews.builder().imageDeadline(Duration.ofSeconds(1)).build()) {
       long start = System.nanoTime();
       Map<String, Object> og = quick.preview(server.url("/p"), images).properties();

@@ -23,10 +23,16 @@ class UrlPatternTest {
     assertThat(blocks(Map.of("netloc", "*.google.com"), "https://www.google.com/")).isTrue();
     assertThat(blocks(Map.of("netloc", "*.google.com"), "https://google.com/")).isFalse();
     assertThat(blocks(Map.of("scheme", "http"), "HTTP://example.org/")).isTrue();
-    assertThat(blocks(Map.of("netloc", "www.acme.com", "path", "/foo"), "https://www.acme.com/foo")).isTrue();
-    assertThat(blocks(Map.of("netloc", "www.acme.com", "path", "/foo"), "https://www.acme.com/foo/bar")).isFalse();
-    assertThat(blocks(Map.of("netloc", "^[0-9]+.[0-9]+.[0-9]+.[0-9]+$"), "http://10.1.2.3/")).isTrue();
-    assertThat(blocks(Map.of("netloc", "^[0-9]+.[0-9]+.[0-9]+.[0-9]+$"), "http://example.org/")).isFalse();
+    assertThat(blocks(Map.of("netloc", "www.acme.com", "path", "/foo"), "https://www.acme.com/foo"))
+        .isTrue();
+    assertThat(
+            blocks(
+                Map.of("netloc", "www.acme.com", "path", "/foo"), "https://www.acme.com/foo/bar"))
+        .isFalse();
+    assertThat(blocks(Map.of("netloc", "^[0-9]+.[0-9]+.[0-9]+.[0-9]+$"), "http://10.1.2.3/"))
+        .isTrue();
+    assertThat(blocks(Map.of("netloc", "^[0-9]+.[0-9]+.[0-9]+.[0-9]+$"), "http://example.org/"))
+        .isFalse();
   }
 
   @Test
@@ -59,7 +65,10 @@ class UrlPatternTest {
   @Test
   void badEntriesAreRefusedAtOnce() {
     assertThatThrownBy(() -> UrlPattern.of(Map.of())).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> UrlPattern.of("host", "x")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("host");
-    assertThatThrownBy(() -> UrlPattern.of("path", "^(")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> UrlPattern.of("host", "x"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("host");
+    assertThatThrownBy(() -> UrlPattern.of("path", "^("))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

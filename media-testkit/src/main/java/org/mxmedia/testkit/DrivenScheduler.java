@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A scheduler a test can drive: give it to {@code MediaRepository.Builder#scheduler} and call
  * {@link #runPeriodicTasks()} to run the repository's background work (access-time flushes, lease
  * renewal, maintenance) now, on the test's thread, instead of waiting for their intervals.
- * Otherwise it schedules as a one-thread {@link ScheduledThreadPoolExecutor} of daemon threads,
- * so delayed work and watchdogs keep running in real time. Shut it down after the repository.
+ * Otherwise it schedules as a one-thread {@link ScheduledThreadPoolExecutor} of daemon threads, so
+ * delayed work and watchdogs keep running in real time. Shut it down after the repository.
  */
 public final class DrivenScheduler extends ScheduledThreadPoolExecutor {
   private final List<Periodic> periodic = new CopyOnWriteArrayList<>();
@@ -26,15 +26,16 @@ public final class DrivenScheduler extends ScheduledThreadPoolExecutor {
   }
 
   @Override
-  public ScheduledFuture<?> scheduleWithFixedDelay(Runnable task, long initialDelay, long delay, TimeUnit unit) {
+  public ScheduledFuture<?> scheduleWithFixedDelay(
+      Runnable task, long initialDelay, long delay, TimeUnit unit) {
     ScheduledFuture<?> future = super.scheduleWithFixedDelay(task, initialDelay, delay, unit);
     periodic.add(new Periodic(task, future));
     return future;
   }
 
   /**
-   * Runs every periodic task that is still scheduled once, now, on the calling thread, in the
-   * order they were scheduled; a task's exception propagates.
+   * Runs every periodic task that is still scheduled once, now, on the calling thread, in the order
+   * they were scheduled; a task's exception propagates.
    */
   public void runPeriodicTasks() {
     for (Periodic p : periodic) {

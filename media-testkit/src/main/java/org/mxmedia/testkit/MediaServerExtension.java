@@ -27,9 +27,9 @@ import org.mxmedia.spi.MediaStore;
 import org.mxmedia.spi.PrimaryStorage;
 
 /**
- * A real Matrix media server for tests: a {@link MediaRepository} (in memory by default) behind
- * the HTTP binding on a free loopback port. Homeservers, bridges and clients test against the
- * real media endpoints with it:
+ * A real Matrix media server for tests: a {@link MediaRepository} (in memory by default) behind the
+ * HTTP binding on a free loopback port. Homeservers, bridges and clients test against the real
+ * media endpoints with it:
  *
  * <pre>{@code
  * @RegisterExtension
@@ -42,13 +42,14 @@ import org.mxmedia.spi.PrimaryStorage;
  * }
  * }</pre>
  *
- * Registered on a static field it starts once for the class; on an instance field, once per
- * test. The server answers {@code /_matrix/media/*}, {@code /_matrix/client/v1/media/*} and
- * {@code /_matrix/federation/v1/media/*} (the last with 401: no federation authenticator unless
- * one is configured) and the admin API under {@code /_synapse/admin/v1/} (403 unless the
- * repository's authorizer makes the user an admin), with one user and its access token.
+ * Registered on a static field it starts once for the class; on an instance field, once per test.
+ * The server answers {@code /_matrix/media/*}, {@code /_matrix/client/v1/media/*} and {@code
+ * /_matrix/federation/v1/media/*} (the last with 401: no federation authenticator unless one is
+ * configured) and the admin API under {@code /_synapse/admin/v1/} (403 unless the repository's
+ * authorizer makes the user an admin), with one user and its access token.
  */
-public final class MediaServerExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
+public final class MediaServerExtension
+    implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
   private final String serverName;
   private final UserId user;
   private final String token;
@@ -59,7 +60,8 @@ public final class MediaServerExtension implements BeforeAllCallback, AfterAllCa
   private @Nullable Running running;
   private boolean perClass;
 
-  private record Running(HttpServer http, ExecutorService threads, MediaRepository repository, URI baseUrl) {}
+  private record Running(
+      HttpServer http, ExecutorService threads, MediaRepository repository, URI baseUrl) {}
 
   private MediaServerExtension(Builder b) {
     this.serverName = b.serverName;
@@ -71,7 +73,10 @@ public final class MediaServerExtension implements BeforeAllCallback, AfterAllCa
     this.handlerSettings = b.handlerSettings;
   }
 
-  /** A server named {@code test.local} with an in-memory store and storage, user {@code @alice:test.local}, token {@code alice-token}. */
+  /**
+   * A server named {@code test.local} with an in-memory store and storage, user
+   * {@code @alice:test.local}, token {@code alice-token}.
+   */
   public static MediaServerExtension inMemory() {
     return builder().build();
   }
@@ -135,25 +140,37 @@ public final class MediaServerExtension implements BeforeAllCallback, AfterAllCa
 
   private void start() {
     MediaRepository.Builder repo =
-        MediaRepository.builder().serverName(serverName).mediaStore(mediaStore.get()).storage(storage.get());
+        MediaRepository.builder()
+            .serverName(serverName)
+            .mediaStore(mediaStore.get())
+            .storage(storage.get());
     repositorySettings.accept(repo);
     MediaRepository repository = repo.build();
-    MediaHttpHandler.Builder handler = MediaHttpHandler.builder(repository).authenticator(Authenticator.tokens(Map.of(token, user)));
+    MediaHttpHandler.Builder handler =
+        MediaHttpHandler.builder(repository)
+            .authenticator(Authenticator.tokens(Map.of(token, user)));
     handlerSettings.accept(handler);
     try {
-      HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-      ExecutorService threads = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "media-test-server");
-        t.setDaemon(true);
-        return t;
-      });
+      HttpServer http =
+          HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+      ExecutorService threads =
+          Executors.newCachedThreadPool(
+              r -> {
+                Thread t = new Thread(r, "media-test-server");
+                t.setDaemon(true);
+                return t;
+              });
       http.setExecutor(threads);
       JdkHttpServerAdapter adapter = new JdkHttpServerAdapter(handler.build());
       http.createContext("/_matrix/", adapter);
       http.createContext("/_synapse/admin/", adapter);
       http.start();
-      running = new Running(http, threads, repository,
-          URI.create("http://127.0.0.1:" + http.getAddress().getPort()));
+      running =
+          new Running(
+              http,
+              threads,
+              repository,
+              URI.create("http://127.0.0.1:" + http.getAddress().getPort()));
     } catch (IOException e) {
       repository.close();
       throw new UncheckedIOException("cannot start the media test server", e);
@@ -177,8 +194,8 @@ public final class MediaServerExtension implements BeforeAllCallback, AfterAllCa
     private String token = "alice-token";
     private Supplier<MediaStore> mediaStore = MediaStore::inMemory;
     private Supplier<PrimaryStorage> storage = PrimaryStorage::inMemory;
-    private Consumer<MediaRepository.Builder> repositorySettings = b -> { };
-    private Consumer<MediaHttpHandler.Builder> handlerSettings = b -> { };
+    private Consumer<MediaRepository.Builder> repositorySettings = b -> {};
+    private Consumer<MediaHttpHandler.Builder> handlerSettings = b -> {};
 
     private Builder() {}
 
@@ -188,7 +205,9 @@ public final class MediaServerExtension implements BeforeAllCallback, AfterAllCa
       return this;
     }
 
-    /** The one user and its access token; default {@code @alice:test.local} and {@code alice-token}. */
+    /**
+     * The one user and its access token; default {@code @alice:test.local} and {@code alice-token}.
+     */
     public Builder user(String userId, String accessToken) {
       UserId.of(userId);
       this.user = userId;
@@ -202,7 +221,9 @@ public final class MediaServerExtension implements BeforeAllCallback, AfterAllCa
       return this;
     }
 
-    /** Makes the primary storage for each start; default a new {@link PrimaryStorage#inMemory()}. */
+    /**
+     * Makes the primary storage for each start; default a new {@link PrimaryStorage#inMemory()}.
+     */
     public Builder storage(Supplier<PrimaryStorage> storage) {
       this.storage = Objects.requireNonNull(storage, "storage");
       return this;

@@ -5,11 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -22,29 +26,25 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.mxmedia.MediaId;
 import org.mxmedia.MediaAdmin.MediaQuery;
 import org.mxmedia.MediaAdmin.MediaUsage;
 import org.mxmedia.MediaAdmin.Page;
 import org.mxmedia.MediaAdmin.StatisticsQuery;
 import org.mxmedia.MediaAdmin.UserMediaStatistics;
-import org.mxmedia.UserId;
-import org.mxmedia.spi.BlobKey;
-import org.mxmedia.spi.MediaStore.LocalMedia;
-import org.mxmedia.spi.MediaStore;
-import org.mxmedia.spi.MediaStore.PendingInsert;
-import org.mxmedia.spi.MediaStore.Reservation;
-import org.mxmedia.spi.MediaStore.PendingMedia;
-import org.mxmedia.spi.MediaStore.ThumbnailRecord;
-import org.mxmedia.spi.MediaStore.UrlPreviewRecord;
-import org.mxmedia.spi.MediaStore.RemoteMedia;
+import org.mxmedia.MediaId;
 import org.mxmedia.MxcUri;
 import org.mxmedia.ServerName;
 import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
-import java.util.Arrays;
-import java.util.Comparator;
-import java.util.Set;
-import java.util.HashSet;
+import org.mxmedia.UserId;
+import org.mxmedia.spi.BlobKey;
+import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.MediaStore.LocalMedia;
+import org.mxmedia.spi.MediaStore.PendingInsert;
+import org.mxmedia.spi.MediaStore.PendingMedia;
+import org.mxmedia.spi.MediaStore.RemoteMedia;
+import org.mxmedia.spi.MediaStore.Reservation;
+import org.mxmedia.spi.MediaStore.ThumbnailRecord;
+import org.mxmedia.spi.MediaStore.UrlPreviewRecord;
 
 /**
  * The promises of {@link MediaStore}, for any implementation: extend this class and return a new,
@@ -78,8 +78,10 @@ public abstract class MediaStoreContract {
     return BlobKey.of(HexFormat.of().formatHex(digest));
   }
 
-  protected static LocalMedia media(String id, BlobKey blob, UserId uploader, Instant at, long size) {
-    return LocalMedia.uploaded(MediaId.of(id), "image/png", Optional.of("cat.png"), uploader, size, blob, at);
+  protected static LocalMedia media(
+      String id, BlobKey blob, UserId uploader, Instant at, long size) {
+    return LocalMedia.uploaded(
+        MediaId.of(id), "image/png", Optional.of("cat.png"), uploader, size, blob, at);
   }
 
   private LocalMedia insertReserved(String id, BlobKey blob) {
@@ -95,7 +97,15 @@ public abstract class MediaStoreContract {
   void insertedMediaIsReadBackEqual() {
     BlobKey b = blob(1);
     store.reserveBlob(b);
-    LocalMedia m = LocalMedia.uploaded(MediaId.of("abc"), "text/plain; charset=latin1", Optional.of("Grüße.txt"), ALICE, 1234, b, T0);
+    LocalMedia m =
+        LocalMedia.uploaded(
+            MediaId.of("abc"),
+            "text/plain; charset=latin1",
+            Optional.of("Grüße.txt"),
+            ALICE,
+            1234,
+            b,
+            T0);
     assertThat(store.insertLocalMedia(m)).isTrue();
     assertThat(store.localMedia(MediaId.of("abc"))).contains(m);
     assertThat(store.localMedia(MediaId.of("other"))).isEmpty();
@@ -105,7 +115,9 @@ public abstract class MediaStoreContract {
   void mediaWithoutUploadNameKeepsItAbsent() {
     BlobKey b = blob(1);
     store.reserveBlob(b);
-    LocalMedia m = LocalMedia.uploaded(MediaId.of("abc"), "application/octet-stream", Optional.empty(), ALICE, 0, b, T0);
+    LocalMedia m =
+        LocalMedia.uploaded(
+            MediaId.of("abc"), "application/octet-stream", Optional.empty(), ALICE, 0, b, T0);
     store.insertLocalMedia(m);
     assertThat(store.localMedia(MediaId.of("abc")).orElseThrow().uploadName()).isEmpty();
   }
@@ -145,7 +157,9 @@ public abstract class MediaStoreContract {
     assertThat(store.blobReferences(blob(3))).as("bytes no record has").isZero();
     store.deleteLocalMedia(MediaId.of("a"));
     assertThat(store.blobReferences(blob(1))).isEqualTo(1);
-    assertThat(store.localMedia(MediaId.of("b"))).as("the other record with those bytes").isPresent();
+    assertThat(store.localMedia(MediaId.of("b")))
+        .as("the other record with those bytes")
+        .isPresent();
   }
 
   @Test
@@ -153,7 +167,8 @@ public abstract class MediaStoreContract {
     insertReserved("abc", blob(1));
     store.recordAccess(Map.of(MediaId.of("abc"), T0.plusSeconds(100), MediaId.of("unknown"), T0));
     store.recordAccess(Map.of(MediaId.of("abc"), T0.plusSeconds(50)));
-    assertThat(store.localMedia(MediaId.of("abc")).orElseThrow().lastAccessedAt()).isEqualTo(T0.plusSeconds(100));
+    assertThat(store.localMedia(MediaId.of("abc")).orElseThrow().lastAccessedAt())
+        .isEqualTo(T0.plusSeconds(100));
     assertThat(store.localMedia(MediaId.of("unknown"))).isEmpty();
   }
 
@@ -179,7 +194,8 @@ public abstract class MediaStoreContract {
     insertReserved("abc", blob(1));
     assertThat(store.setQuarantined(MediaId.of("abc"), true).orElseThrow().quarantined()).isTrue();
     assertThat(store.localMedia(MediaId.of("abc")).orElseThrow().quarantined()).isTrue();
-    assertThat(store.setQuarantined(MediaId.of("abc"), false).orElseThrow().quarantined()).isFalse();
+    assertThat(store.setQuarantined(MediaId.of("abc"), false).orElseThrow().quarantined())
+        .isFalse();
     assertThat(store.setQuarantined(MediaId.of("nope"), true)).isEmpty();
   }
 
@@ -223,26 +239,38 @@ public abstract class MediaStoreContract {
   @Test
   void pendingUploadsAreLimitedPerOwnerCountingOnlyUnexpiredOnes() {
     for (int i = 0; i < 3; i++) {
-      assertThat(store.insertPending(new PendingMedia(MediaId.of("p" + i), ALICE, T0, T0.plusSeconds(60)), 3, T0))
+      assertThat(
+              store.insertPending(
+                  new PendingMedia(MediaId.of("p" + i), ALICE, T0, T0.plusSeconds(60)), 3, T0))
           .isEqualTo(PendingInsert.INSERTED);
     }
-    assertThat(store.insertPending(new PendingMedia(MediaId.of("p3"), ALICE, T0, T0.plusSeconds(60)), 3, T0))
+    assertThat(
+            store.insertPending(
+                new PendingMedia(MediaId.of("p3"), ALICE, T0, T0.plusSeconds(60)), 3, T0))
         .isEqualTo(PendingInsert.LIMIT_REACHED);
     assertThat(store.pending(MediaId.of("p3"))).isEmpty();
-    assertThat(store.insertPending(new PendingMedia(MediaId.of("b0"), BOB, T0, T0.plusSeconds(60)), 3, T0))
+    assertThat(
+            store.insertPending(
+                new PendingMedia(MediaId.of("b0"), BOB, T0, T0.plusSeconds(60)), 3, T0))
         .isEqualTo(PendingInsert.INSERTED);
     Instant later = T0.plusSeconds(61);
-    assertThat(store.insertPending(new PendingMedia(MediaId.of("p4"), ALICE, later, later.plusSeconds(60)), 3, later))
+    assertThat(
+            store.insertPending(
+                new PendingMedia(MediaId.of("p4"), ALICE, later, later.plusSeconds(60)), 3, later))
         .isEqualTo(PendingInsert.INSERTED);
   }
 
   @Test
   void pendingIdTakenByMediaOrPendingIsRefused() {
     insertReserved("abc", blob(1));
-    assertThat(store.insertPending(new PendingMedia(MediaId.of("abc"), ALICE, T0, T0.plusSeconds(1)), 5, T0))
+    assertThat(
+            store.insertPending(
+                new PendingMedia(MediaId.of("abc"), ALICE, T0, T0.plusSeconds(1)), 5, T0))
         .isEqualTo(PendingInsert.ID_TAKEN);
     store.insertPending(new PendingMedia(MediaId.of("p"), ALICE, T0, T0.plusSeconds(1)), 5, T0);
-    assertThat(store.insertPending(new PendingMedia(MediaId.of("p"), BOB, T0, T0.plusSeconds(1)), 5, T0))
+    assertThat(
+            store.insertPending(
+                new PendingMedia(MediaId.of("p"), BOB, T0, T0.plusSeconds(1)), 5, T0))
         .isEqualTo(PendingInsert.ID_TAKEN);
     assertThat(store.pending(MediaId.of("p")).orElseThrow().owner()).isEqualTo(ALICE);
   }
@@ -268,7 +296,8 @@ public abstract class MediaStoreContract {
   @Test
   void expiredPendingUploadsArePurged() {
     store.insertPending(new PendingMedia(MediaId.of("old"), ALICE, T0, T0.plusSeconds(10)), 5, T0);
-    store.insertPending(new PendingMedia(MediaId.of("young"), ALICE, T0, T0.plusSeconds(100)), 5, T0);
+    store.insertPending(
+        new PendingMedia(MediaId.of("young"), ALICE, T0, T0.plusSeconds(100)), 5, T0);
     assertThat(store.deleteExpiredPending(T0.plusSeconds(10))).isEqualTo(1);
     assertThat(store.pending(MediaId.of("old"))).isEmpty();
     assertThat(store.pending(MediaId.of("young"))).isPresent();
@@ -277,7 +306,8 @@ public abstract class MediaStoreContract {
   // ---- cached remote media
 
   protected static RemoteMedia remote(String server, String id, BlobKey blob, Instant at) {
-    return RemoteMedia.cached(ServerName.of(server), MediaId.of(id), "image/png", Optional.of("r.png"), 10, blob, at);
+    return RemoteMedia.cached(
+        ServerName.of(server), MediaId.of(id), "image/png", Optional.of("r.png"), 10, blob, at);
   }
 
   @Test
@@ -302,11 +332,15 @@ public abstract class MediaStoreContract {
       store.reserveBlob(blob(i + 1));
       store.insertRemoteMedia(remote("other.org", "m" + i, blob(i + 1), T0.plusSeconds(i * 10)));
     }
-    store.recordRemoteAccess(Map.of(MxcUri.of("other.org", "m0"), T0.plusSeconds(100), MxcUri.of("nowhere.org", "x"), T0));
-    assertThat(store.remoteMediaAccessedBefore(T0.plusSeconds(35), 10)).extracting(m -> m.mediaId().value())
+    store.recordRemoteAccess(
+        Map.of(
+            MxcUri.of("other.org", "m0"), T0.plusSeconds(100), MxcUri.of("nowhere.org", "x"), T0));
+    assertThat(store.remoteMediaAccessedBefore(T0.plusSeconds(35), 10))
+        .extracting(m -> m.mediaId().value())
         .containsExactly("m1", "m2", "m3");
     assertThat(store.remoteMediaAccessedBefore(T0.plusSeconds(35), 2)).hasSize(2);
-    assertThat(store.remoteMedia(MxcUri.of("other.org", "m0")).orElseThrow().lastAccessedAt()).isEqualTo(T0.plusSeconds(100));
+    assertThat(store.remoteMedia(MxcUri.of("other.org", "m0")).orElseThrow().lastAccessedAt())
+        .isEqualTo(T0.plusSeconds(100));
   }
 
   @Test
@@ -320,13 +354,15 @@ public abstract class MediaStoreContract {
     assertThat(store.remoteMedia(r.uri()).orElseThrow().quarantined()).isTrue();
     store.reserveBlob(blob(1));
     store.insertRemoteMedia(remote("third.org", "later", blob(1), T0));
-    assertThat(store.remoteMedia(MxcUri.of("third.org", "later")).orElseThrow().quarantined()).isTrue();
+    assertThat(store.remoteMedia(MxcUri.of("third.org", "later")).orElseThrow().quarantined())
+        .isTrue();
     assertThat(store.setRemoteQuarantined(MxcUri.of("x.org", "y"), true)).isEmpty();
   }
 
   // ---- thumbnails
 
-  protected static ThumbnailRecord thumb(BlobKey source, int w, int h, ThumbnailMethod method, BlobKey blob) {
+  protected static ThumbnailRecord thumb(
+      BlobKey source, int w, int h, ThumbnailMethod method, BlobKey blob) {
     return new ThumbnailRecord(source, w, h, method, false, "image/jpeg", 100, blob, T0);
   }
 
@@ -350,9 +386,14 @@ public abstract class MediaStoreContract {
     store.reserveBlob(blob(10));
     store.insertThumbnail(thumb(source, 32, 32, ThumbnailMethod.CROP, blob(10)));
     store.reserveBlob(blob(12));
-    assertThat(store.insertThumbnail(thumb(source, 32, 32, ThumbnailMethod.CROP, blob(12)))).isFalse();
-    assertThat(store.thumbnails(source)).extracting(ThumbnailRecord::blob).containsExactly(blob(10));
-    ThumbnailRecord animated = new ThumbnailRecord(source, 32, 32, ThumbnailMethod.CROP, true, "image/gif", 5, blob(12), T0);
+    assertThat(store.insertThumbnail(thumb(source, 32, 32, ThumbnailMethod.CROP, blob(12))))
+        .isFalse();
+    assertThat(store.thumbnails(source))
+        .extracting(ThumbnailRecord::blob)
+        .containsExactly(blob(10));
+    ThumbnailRecord animated =
+        new ThumbnailRecord(
+            source, 32, 32, ThumbnailMethod.CROP, true, "image/gif", 5, blob(12), T0);
     assertThat(store.insertThumbnail(animated)).as("animated is another thumbnail").isTrue();
   }
 
@@ -366,7 +407,9 @@ public abstract class MediaStoreContract {
     store.insertThumbnail(a);
     store.insertThumbnail(b);
     ThumbnailRecord aElsewhere = thumb(source, 32, 32, ThumbnailMethod.CROP, blob(11));
-    assertThat(store.deleteThumbnail(aElsewhere)).as("same key, another blob: a record regenerated since").isFalse();
+    assertThat(store.deleteThumbnail(aElsewhere))
+        .as("same key, another blob: a record regenerated since")
+        .isFalse();
     assertThat(store.thumbnails(source)).contains(a);
     assertThat(store.deleteThumbnail(a)).isTrue();
     assertThat(store.deleteThumbnail(a)).isFalse();
@@ -434,11 +477,19 @@ public abstract class MediaStoreContract {
     BlobKey b = unreferenced(7);
     assertThat(store.claimBlobForDeletion(b, T0)).isTrue();
     Instant later = T0.plusSeconds(600);
-    assertThat(store.takeOverDeletion(b, T0, later)).as("a claim made at the bound is not older than it").isFalse();
+    assertThat(store.takeOverDeletion(b, T0, later))
+        .as("a claim made at the bound is not older than it")
+        .isFalse();
     assertThat(store.takeOverDeletion(b, T0.plusMillis(1), later)).isTrue();
-    assertThat(store.reserveBlob(b)).as("still claimed, by the taker").isEqualTo(Reservation.BEING_DELETED);
-    assertThat(store.takeOverDeletion(b, T0.plusMillis(1), later)).as("the renewed claim is not stale").isFalse();
-    assertThat(store.takeOverDeletion(b, later.plusMillis(1), later.plusSeconds(600))).as("until it is stale in turn").isTrue();
+    assertThat(store.reserveBlob(b))
+        .as("still claimed, by the taker")
+        .isEqualTo(Reservation.BEING_DELETED);
+    assertThat(store.takeOverDeletion(b, T0.plusMillis(1), later))
+        .as("the renewed claim is not stale")
+        .isFalse();
+    assertThat(store.takeOverDeletion(b, later.plusMillis(1), later.plusSeconds(600)))
+        .as("until it is stale in turn")
+        .isTrue();
   }
 
   @Test
@@ -447,7 +498,9 @@ public abstract class MediaStoreContract {
     assertThat(store.takeOverDeletion(blob(9), now, now)).as("unknown").isFalse();
     BlobKey b = unreferenced(7);
     assertThat(store.takeOverDeletion(b, now, now)).as("unreferenced, not claimed").isFalse();
-    assertThat(store.claimBlobForDeletion(b, now)).as("the failed takeovers claimed nothing").isTrue();
+    assertThat(store.claimBlobForDeletion(b, now))
+        .as("the failed takeovers claimed nothing")
+        .isTrue();
     store.reserveBlob(blob(8));
     assertThat(store.takeOverDeletion(blob(8), now, now)).as("referenced").isFalse();
     assertThat(store.blobReferences(blob(8))).isEqualTo(1);
@@ -459,7 +512,9 @@ public abstract class MediaStoreContract {
     store.claimBlobForDeletion(b, T0);
     assertThatThrownBy(() -> store.takeOverDeletion(b, T0.plusSeconds(10), T0.plusSeconds(5)))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThat(store.takeOverDeletion(b, T0.plusSeconds(5), T0.plusSeconds(5))).as("the refusal changed nothing").isTrue();
+    assertThat(store.takeOverDeletion(b, T0.plusSeconds(5), T0.plusSeconds(5)))
+        .as("the refusal changed nothing")
+        .isTrue();
   }
 
   @Test
@@ -470,7 +525,9 @@ public abstract class MediaStoreContract {
     assertThat(store.takeOverDeletion(b, T0.plusSeconds(300), taken)).isTrue();
     store.forgetBlob(b, T0);
     store.cancelDeletion(b, T0);
-    assertThat(store.reserveBlob(b)).as("the stale owner ended nothing").isEqualTo(Reservation.BEING_DELETED);
+    assertThat(store.reserveBlob(b))
+        .as("the stale owner ended nothing")
+        .isEqualTo(Reservation.BEING_DELETED);
     assertThat(store.unreferencedBlobs(10)).contains(b);
     store.forgetBlob(b, taken);
     assertThat(store.unreferencedBlobs(10)).doesNotContain(b);
@@ -490,7 +547,9 @@ public abstract class MediaStoreContract {
     assertThat(store.claimBlobForDeletion(b, T0.plusSeconds(1))).as("claimable again").isTrue();
   }
 
-  /** Many processes find the same abandoned claims at once: each claim goes to exactly one of them. */
+  /**
+   * Many processes find the same abandoned claims at once: each claim goes to exactly one of them.
+   */
   @Test
   @Timeout(value = 60, unit = TimeUnit.SECONDS)
   void ofConcurrentTakeoversOfAClaimExactlyOneWins() throws Exception {
@@ -504,10 +563,12 @@ public abstract class MediaStoreContract {
         List<Future<Boolean>> results = new ArrayList<>();
         for (int t = 0; t < takers; t++) {
           Instant now = T0.plusSeconds(600 + t); // each taker's own clock
-          results.add(pool.submit(() -> {
-            start.await();
-            return store.takeOverDeletion(b, T0.plusSeconds(300), now);
-          }));
+          results.add(
+              pool.submit(
+                  () -> {
+                    start.await();
+                    return store.takeOverDeletion(b, T0.plusSeconds(300), now);
+                  }));
         }
         start.countDown();
         int winners = 0;
@@ -525,15 +586,18 @@ public abstract class MediaStoreContract {
   @Test
   void aTransferOrReleaseWithoutAReservationIsRefusedAndChangesNothing() {
     BlobKey b = blob(7);
-    assertThatThrownBy(() -> store.insertLocalMedia(media("abc", b, ALICE, T0, 1))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> store.insertLocalMedia(media("abc", b, ALICE, T0, 1)))
+        .isInstanceOf(IllegalStateException.class);
     assertThat(store.localMedia(MediaId.of("abc"))).isEmpty();
-    assertThatThrownBy(() -> store.insertRemoteMedia(remote("other.org", "abc", b, T0))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> store.insertRemoteMedia(remote("other.org", "abc", b, T0)))
+        .isInstanceOf(IllegalStateException.class);
     assertThat(store.remoteMedia(MxcUri.of("other.org", "abc"))).isEmpty();
     assertThatThrownBy(() -> store.insertThumbnail(thumb(blob(1), 32, 32, ThumbnailMethod.CROP, b)))
         .isInstanceOf(IllegalStateException.class);
     assertThat(store.thumbnails(blob(1))).isEmpty();
     store.insertPending(new PendingMedia(MediaId.of("p"), ALICE, T0, T0.plusSeconds(60)), 5, T0);
-    assertThatThrownBy(() -> store.completePending(media("p", b, ALICE, T0, 1))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> store.completePending(media("p", b, ALICE, T0, 1)))
+        .isInstanceOf(IllegalStateException.class);
     assertThat(store.pending(MediaId.of("p"))).as("still pending").isPresent();
     assertThatThrownBy(() -> store.releaseBlob(b)).isInstanceOf(IllegalStateException.class);
     assertThat(store.blobReferences(b)).isZero();
@@ -551,7 +615,8 @@ public abstract class MediaStoreContract {
     BlobKey b = blob(7);
     store.reserveBlob(b);
     assertThat(store.insertLocalMedia(media("a", b, ALICE, T0, 1))).isTrue();
-    assertThatThrownBy(() -> store.insertLocalMedia(media("b", b, ALICE, T0, 1))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> store.insertLocalMedia(media("b", b, ALICE, T0, 1)))
+        .isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> store.releaseBlob(b)).isInstanceOf(IllegalStateException.class);
     assertThat(store.blobReferences(b)).isEqualTo(1);
     assertThat(store.localMedia(MediaId.of("b"))).isEmpty();
@@ -565,12 +630,15 @@ public abstract class MediaStoreContract {
     Instant muchLater = T0.plusSeconds(86_400);
     assertThat(store.releaseAbandonedReservations(muchLater, muchLater)).isZero();
     assertThat(store.blobReferences(b)).isEqualTo(1);
-    assertThat(store.insertLocalMedia(media("a", b, ALICE, T0, 1))).as("the reservation is still held").isTrue();
+    assertThat(store.insertLocalMedia(media("a", b, ALICE, T0, 1)))
+        .as("the reservation is still held")
+        .isTrue();
   }
 
   @Test
   void releasingAbandonedReservationsRefusesABoundAfterNow() {
-    assertThatThrownBy(() -> store.releaseAbandonedReservations(T0.plusSeconds(1), T0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.releaseAbandonedReservations(T0.plusSeconds(1), T0))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -586,8 +654,8 @@ public abstract class MediaStoreContract {
   // ---- concurrency
 
   /**
-   * Many threads insert and delete records of the same bytes while others reserve and release:
-   * at the end the count equals the records left, and a deletion claim was never granted while a
+   * Many threads insert and delete records of the same bytes while others reserve and release: at
+   * the end the count equals the records left, and a deletion claim was never granted while a
    * reservation was held.
    */
   @Test
@@ -606,42 +674,44 @@ public abstract class MediaStoreContract {
     List<Future<?>> futures = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       int role = t % 4;
-      futures.add(pool.submit(() -> {
-        start.await();
-        while (System.nanoTime() < until) {
-          if (role == 0) {
-            Instant at = T0.plusMillis(claims.incrementAndGet());
-            if (store.claimBlobForDeletion(b, at)) {
-              deleting.set(true);
-              Thread.onSpinWait();
-              deleting.set(false);
-              store.forgetBlob(b, at);
-            }
-            continue;
-          }
-          if (store.reserveBlob(b) != Reservation.RESERVED) {
-            Thread.yield();
-            continue;
-          }
-          if (deleting.get()) {
-            violations.incrementAndGet();
-          }
-          if (role == 1) {
-            store.releaseBlob(b);
-          } else {
-            MediaId id = MediaId.of("m" + ids.incrementAndGet());
-            store.insertLocalMedia(media(id.value(), b, ALICE, T0, 1));
-            live.put(id, true);
-            if (ThreadLocalRandom.current().nextBoolean()) {
-              MediaId victim = live.keySet().stream().findAny().orElse(id);
-              if (live.remove(victim) != null) {
-                assertThat(store.deleteLocalMedia(victim)).isPresent();
-              }
-            }
-          }
-        }
-        return null;
-      }));
+      futures.add(
+          pool.submit(
+              () -> {
+                start.await();
+                while (System.nanoTime() < until) {
+                  if (role == 0) {
+                    Instant at = T0.plusMillis(claims.incrementAndGet());
+                    if (store.claimBlobForDeletion(b, at)) {
+                      deleting.set(true);
+                      Thread.onSpinWait();
+                      deleting.set(false);
+                      store.forgetBlob(b, at);
+                    }
+                    continue;
+                  }
+                  if (store.reserveBlob(b) != Reservation.RESERVED) {
+                    Thread.yield();
+                    continue;
+                  }
+                  if (deleting.get()) {
+                    violations.incrementAndGet();
+                  }
+                  if (role == 1) {
+                    store.releaseBlob(b);
+                  } else {
+                    MediaId id = MediaId.of("m" + ids.incrementAndGet());
+                    store.insertLocalMedia(media(id.value(), b, ALICE, T0, 1));
+                    live.put(id, true);
+                    if (ThreadLocalRandom.current().nextBoolean()) {
+                      MediaId victim = live.keySet().stream().findAny().orElse(id);
+                      if (live.remove(victim) != null) {
+                        assertThat(store.deleteLocalMedia(victim)).isPresent();
+                      }
+                    }
+                  }
+                }
+                return null;
+              }));
     }
     start.countDown();
     for (Future<?> f : futures) {
@@ -650,7 +720,9 @@ public abstract class MediaStoreContract {
     pool.shutdown();
     assertThat(violations.get()).as("claims granted while a reservation was held").isZero();
     assertThat(store.blobReferences(b)).isEqualTo(live.size());
-    assertThat(store.usage(ALICE, T0)).as("the records left, each of one byte").isEqualTo(new MediaUsage(live.size(), live.size()));
+    assertThat(store.usage(ALICE, T0))
+        .as("the records left, each of one byte")
+        .isEqualTo(new MediaUsage(live.size(), live.size()));
   }
 
   /** Concurrent creation of pending uploads never passes the per-owner limit. */
@@ -661,7 +733,10 @@ public abstract class MediaStoreContract {
     List<Future<PendingInsert>> results = new ArrayList<>();
     for (int i = 0; i < 64; i++) {
       MediaId id = MediaId.of("p" + i);
-      results.add(pool.submit(() -> store.insertPending(new PendingMedia(id, ALICE, T0, T0.plusSeconds(60)), 5, T0)));
+      results.add(
+          pool.submit(
+              () ->
+                  store.insertPending(new PendingMedia(id, ALICE, T0, T0.plusSeconds(60)), 5, T0)));
     }
     int inserted = 0;
     for (Future<PendingInsert> r : results) {
@@ -682,10 +757,12 @@ public abstract class MediaStoreContract {
     List<Future<Boolean>> results = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
       BlobKey b = blob(100 + i);
-      results.add(pool.submit(() -> {
-        store.reserveBlob(b);
-        return store.completePending(media("p", b, ALICE, T0, 1));
-      }));
+      results.add(
+          pool.submit(
+              () -> {
+                store.reserveBlob(b);
+                return store.completePending(media("p", b, ALICE, T0, 1));
+              }));
     }
     int winners = 0;
     for (Future<Boolean> r : results) {
@@ -701,16 +778,29 @@ public abstract class MediaStoreContract {
   void aClaimOfWorkIsExclusiveUntilItLapsesOrIsReleased() {
     String work = "remote mxc://origin.test/abc";
     assertThat(store.claimWork(work, "node-a", T0, T0.plusSeconds(30))).isTrue();
-    assertThat(store.claimWork(work, "node-b", T0.plusSeconds(29), T0.plusSeconds(59))).as("held by a").isFalse();
-    assertThat(store.claimWork(work, "node-a", T0.plusSeconds(20), T0.plusSeconds(50))).as("a renews its own").isTrue();
-    assertThat(store.claimWork(work, "node-b", T0.plusSeconds(49), T0.plusSeconds(79))).as("renewed to 50").isFalse();
-    assertThat(store.claimWork(work, "node-b", T0.plusSeconds(50), T0.plusSeconds(80))).as("lapsed: b takes it").isTrue();
+    assertThat(store.claimWork(work, "node-b", T0.plusSeconds(29), T0.plusSeconds(59)))
+        .as("held by a")
+        .isFalse();
+    assertThat(store.claimWork(work, "node-a", T0.plusSeconds(20), T0.plusSeconds(50)))
+        .as("a renews its own")
+        .isTrue();
+    assertThat(store.claimWork(work, "node-b", T0.plusSeconds(49), T0.plusSeconds(79)))
+        .as("renewed to 50")
+        .isFalse();
+    assertThat(store.claimWork(work, "node-b", T0.plusSeconds(50), T0.plusSeconds(80)))
+        .as("lapsed: b takes it")
+        .isTrue();
     store.releaseWork(work, "node-a");
     assertThat(store.claimWork(work, "node-c", T0.plusSeconds(51), T0.plusSeconds(81)))
-        .as("a's release after losing the claim does not end b's").isFalse();
+        .as("a's release after losing the claim does not end b's")
+        .isFalse();
     store.releaseWork(work, "node-b");
-    assertThat(store.claimWork(work, "node-c", T0.plusSeconds(52), T0.plusSeconds(82))).as("released").isTrue();
-    assertThat(store.claimWork("other work", "node-a", T0.plusSeconds(52), T0.plusSeconds(82))).as("works are independent").isTrue();
+    assertThat(store.claimWork(work, "node-c", T0.plusSeconds(52), T0.plusSeconds(82)))
+        .as("released")
+        .isTrue();
+    assertThat(store.claimWork("other work", "node-a", T0.plusSeconds(52), T0.plusSeconds(82)))
+        .as("works are independent")
+        .isTrue();
   }
 
   @Test
@@ -724,10 +814,12 @@ public abstract class MediaStoreContract {
         List<Future<Boolean>> claims = new ArrayList<>();
         for (int o = 0; o < owners; o++) {
           String owner = "node-" + o;
-          claims.add(pool.submit(() -> {
-            start.await();
-            return store.claimWork(work, owner, T0, T0.plusSeconds(30));
-          }));
+          claims.add(
+              pool.submit(
+                  () -> {
+                    start.await();
+                    return store.claimWork(work, owner, T0, T0.plusSeconds(30));
+                  }));
         }
         start.countDown();
         int won = 0;
@@ -749,19 +841,36 @@ public abstract class MediaStoreContract {
     return m;
   }
 
-  private static final List<Optional<String>> NAMES = List.of(Optional.empty(), Optional.of("b.png"),
-      Optional.of("B.png"), Optional.of("\u00e9t\u00e9.jpg"), Optional.of("\ud83d\ude00.gif"), Optional.of("\ufffd.txt"),
-      Optional.of(""), Optional.of("a.png"));
-  private static final List<String> TYPES = List.of("image/png", "image/jpeg", "application/octet-stream", "text/plain");
+  private static final List<Optional<String>> NAMES =
+      List.of(
+          Optional.empty(),
+          Optional.of("b.png"),
+          Optional.of("B.png"),
+          Optional.of("\u00e9t\u00e9.jpg"),
+          Optional.of("\ud83d\ude00.gif"),
+          Optional.of("\ufffd.txt"),
+          Optional.of(""),
+          Optional.of("a.png"));
+  private static final List<String> TYPES =
+      List.of("image/png", "image/jpeg", "application/octet-stream", "text/plain");
 
   /** 30 media of Alice with repeating values in every sortable field, and 3 of Bob. */
   private List<LocalMedia> storeVariedMedia() {
     List<LocalMedia> alices = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
       Instant created = T0.plusSeconds(i % 7);
-      LocalMedia m = new LocalMedia(MediaId.of("m" + (char) ('A' + (i * 7) % 26) + i), TYPES.get(i % TYPES.size()),
-          NAMES.get(i % NAMES.size()), ALICE, 100 + i % 5, blob(i % 4), created, created.plusSeconds(i % 3),
-          false, i % 4 == 0);
+      LocalMedia m =
+          new LocalMedia(
+              MediaId.of("m" + (char) ('A' + (i * 7) % 26) + i),
+              TYPES.get(i % TYPES.size()),
+              NAMES.get(i % NAMES.size()),
+              ALICE,
+              100 + i % 5,
+              blob(i % 4),
+              created,
+              created.plusSeconds(i % 3),
+              false,
+              i % 4 == 0);
       alices.add(stored(m));
     }
     for (int i = 0; i < 3; i++) {
@@ -782,7 +891,8 @@ public abstract class MediaStoreContract {
   private static Comparator<LocalMedia> expectedOrder(MediaQuery.Order order) {
     return switch (order) {
       case MEDIA_ID -> (a, b) -> a.mediaId().value().compareTo(b.mediaId().value());
-      case UPLOAD_NAME -> (a, b) -> byCodePoint(a.uploadName().orElse(""), b.uploadName().orElse(""));
+      case UPLOAD_NAME ->
+          (a, b) -> byCodePoint(a.uploadName().orElse(""), b.uploadName().orElse(""));
       case CREATED_TS -> Comparator.comparing(LocalMedia::createdAt);
       case LAST_ACCESS_TS -> Comparator.comparing(LocalMedia::lastAccessedAt);
       case MEDIA_LENGTH -> Comparator.comparingLong(LocalMedia::size);
@@ -801,30 +911,46 @@ public abstract class MediaStoreContract {
         if (descending) {
           c = c.reversed();
         }
-        List<MediaId> expected = alices.stream().sorted(c.thenComparing(m -> m.mediaId().value()))
-            .map(LocalMedia::mediaId).toList();
+        List<MediaId> expected =
+            alices.stream()
+                .sorted(c.thenComparing(m -> m.mediaId().value()))
+                .map(LocalMedia::mediaId)
+                .toList();
         List<MediaId> seen = new ArrayList<>();
         for (long offset = 0; offset < 35; offset += 7) {
-          Page<LocalMedia> page = store.localMediaOf(ALICE, new MediaQuery(order, descending, offset, 7));
+          Page<LocalMedia> page =
+              store.localMediaOf(ALICE, new MediaQuery(order, descending, offset, 7));
           assertThat(page.total()).as(order + " total").isEqualTo(30);
           assertThat(page.offset()).isEqualTo(offset);
           page.items().forEach(m -> seen.add(m.mediaId()));
         }
-        assertThat(seen).as(order + (descending ? " descending" : " ascending")).containsExactlyElementsOf(expected);
+        assertThat(seen)
+            .as(order + (descending ? " descending" : " ascending"))
+            .containsExactlyElementsOf(expected);
       }
     }
-    assertThat(store.localMediaOf(ALICE, new MediaQuery(MediaQuery.Order.MEDIA_ID, false, 0, 1)).items().get(0))
+    assertThat(
+            store
+                .localMediaOf(ALICE, new MediaQuery(MediaQuery.Order.MEDIA_ID, false, 0, 1))
+                .items()
+                .get(0))
         .isEqualTo(alices.stream().min(expectedOrder(MediaQuery.Order.MEDIA_ID)).orElseThrow());
   }
 
   @Test
   void localMediaOfBeyondTheEndIsEmptyWithTheTotal() {
     storeVariedMedia();
-    Page<LocalMedia> page = store.localMediaOf(ALICE, new MediaQuery(MediaQuery.Order.CREATED_TS, false, 500, 10));
+    Page<LocalMedia> page =
+        store.localMediaOf(ALICE, new MediaQuery(MediaQuery.Order.CREATED_TS, false, 500, 10));
     assertThat(page.items()).isEmpty();
     assertThat(page.total()).isEqualTo(30);
-    assertThat(store.localMediaOf(ALICE, new MediaQuery(MediaQuery.Order.CREATED_TS, false, 0, 0)).total()).isEqualTo(30);
-    Page<LocalMedia> nobody = store.localMediaOf(UserId.of("@carol:example.org"), MediaQuery.newestFirst());
+    assertThat(
+            store
+                .localMediaOf(ALICE, new MediaQuery(MediaQuery.Order.CREATED_TS, false, 0, 0))
+                .total())
+        .isEqualTo(30);
+    Page<LocalMedia> nobody =
+        store.localMediaOf(UserId.of("@carol:example.org"), MediaQuery.newestFirst());
     assertThat(nobody.items()).isEmpty();
     assertThat(nobody.total()).isZero();
   }
@@ -834,7 +960,14 @@ public abstract class MediaStoreContract {
     int n = 1100;
     Set<MediaId> all = new HashSet<>();
     for (int i = 0; i < n; i++) {
-      LocalMedia m = stored(media(String.format("p%05d", (i * 7919) % n), blob(i % 3), ALICE, T0.plusMillis(i % 13), i % 11));
+      LocalMedia m =
+          stored(
+              media(
+                  String.format("p%05d", (i * 7919) % n),
+                  blob(i % 3),
+                  ALICE,
+                  T0.plusMillis(i % 13),
+                  i % 11));
       all.add(m.mediaId());
       if (i % 10 == 0) {
         store.setQuarantined(m.mediaId(), true);
@@ -843,7 +976,8 @@ public abstract class MediaStoreContract {
     List<MediaId> seen = new ArrayList<>();
     long offset = 0;
     while (true) {
-      Page<LocalMedia> page = store.localMediaOf(ALICE, new MediaQuery(MediaQuery.Order.CREATED_TS, true, offset, 250));
+      Page<LocalMedia> page =
+          store.localMediaOf(ALICE, new MediaQuery(MediaQuery.Order.CREATED_TS, true, offset, 250));
       assertThat(page.total()).isEqualTo(n);
       page.items().forEach(m -> seen.add(m.mediaId()));
       if (page.nextOffset().isEmpty()) {
@@ -863,7 +997,10 @@ public abstract class MediaStoreContract {
       }
       quarantined.addAll(page.items());
     }
-    assertThat(quarantined).hasSize(n / 10).doesNotHaveDuplicates().isSortedAccordingTo(Comparator.comparing(MediaId::value));
+    assertThat(quarantined)
+        .hasSize(n / 10)
+        .doesNotHaveDuplicates()
+        .isSortedAccordingTo(Comparator.comparing(MediaId::value));
   }
 
   @Test
@@ -887,8 +1024,19 @@ public abstract class MediaStoreContract {
   void localMediaAccessedBeforePagesByMediaIdAfterTheLastSeen() {
     for (int i = 0; i < 40; i++) {
       Instant at = T0.plusSeconds(i);
-      LocalMedia m = stored(new LocalMedia(MediaId.of(String.format("d%02d", 39 - i)), "image/png", Optional.empty(), ALICE,
-          i, blob(i % 2), at, at, i % 5 == 0, i % 7 == 0));
+      LocalMedia m =
+          stored(
+              new LocalMedia(
+                  MediaId.of(String.format("d%02d", 39 - i)),
+                  "image/png",
+                  Optional.empty(),
+                  ALICE,
+                  i,
+                  blob(i % 2),
+                  at,
+                  at,
+                  i % 5 == 0,
+                  i % 7 == 0));
       assertThat(m).isNotNull();
     }
     // accessed before T0+30s: i < 30; larger than 9 bytes: i >= 10; so i in [10, 29], ids d10..d29
@@ -913,7 +1061,9 @@ public abstract class MediaStoreContract {
 
   @Test
   void quarantinedRemoteMediaPagesByOriginThenMediaId() {
-    String[][] uris = {{"b.org", "x"}, {"a.org", "z"}, {"a.org", "y"}, {"c.org", "a"}, {"a.org", "x"}};
+    String[][] uris = {
+      {"b.org", "x"}, {"a.org", "z"}, {"a.org", "y"}, {"c.org", "a"}, {"a.org", "x"}
+    };
     for (int i = 0; i < uris.length; i++) {
       BlobKey b = blob(20 + i);
       assertThat(store.reserveBlob(b)).isEqualTo(Reservation.RESERVED);
@@ -927,7 +1077,8 @@ public abstract class MediaStoreContract {
     Page<MxcUri> second = store.quarantinedRemoteMedia(3, 3);
     assertThat(first.total()).isEqualTo(4);
     assertThat(second.total()).isEqualTo(4);
-    assertThat(first.items()).extracting(MxcUri::toString)
+    assertThat(first.items())
+        .extracting(MxcUri::toString)
         .containsExactly("mxc://a.org/x", "mxc://a.org/y", "mxc://a.org/z");
     assertThat(second.items()).extracting(MxcUri::toString).containsExactly("mxc://b.org/x");
     assertThat(store.quarantinedRemoteMedia(10, 3).items()).isEmpty();
@@ -949,26 +1100,45 @@ public abstract class MediaStoreContract {
 
     Page<UserMediaStatistics> all = store.mediaStatistics(StatisticsQuery.byUserId());
     assertThat(all.total()).isEqualTo(4);
-    assertThat(all.items()).containsExactly(
-        new UserMediaStatistics(carol, Optional.empty(), 3, 15),
-        new UserMediaStatistics(ALICE, Optional.empty(), 2, 30),
-        new UserMediaStatistics(BOB, Optional.empty(), 1, 100),
-        new UserMediaStatistics(dave, Optional.empty(), 1, 1));
+    assertThat(all.items())
+        .containsExactly(
+            new UserMediaStatistics(carol, Optional.empty(), 3, 15),
+            new UserMediaStatistics(ALICE, Optional.empty(), 2, 30),
+            new UserMediaStatistics(BOB, Optional.empty(), 1, 100),
+            new UserMediaStatistics(dave, Optional.empty(), 1, 1));
 
-    StatisticsQuery byCount = new StatisticsQuery(StatisticsQuery.Order.MEDIA_COUNT, true, 0, 10, T0, Optional.empty(),
-        Optional.empty());
-    assertThat(store.mediaStatistics(byCount).items()).extracting(UserMediaStatistics::user)
+    StatisticsQuery byCount =
+        new StatisticsQuery(
+            StatisticsQuery.Order.MEDIA_COUNT, true, 0, 10, T0, Optional.empty(), Optional.empty());
+    assertThat(store.mediaStatistics(byCount).items())
+        .extracting(UserMediaStatistics::user)
         .containsExactly(carol, ALICE, BOB, dave);
-    StatisticsQuery byLength = new StatisticsQuery(StatisticsQuery.Order.MEDIA_LENGTH, false, 1, 2, T0, Optional.empty(),
-        Optional.empty());
+    StatisticsQuery byLength =
+        new StatisticsQuery(
+            StatisticsQuery.Order.MEDIA_LENGTH,
+            false,
+            1,
+            2,
+            T0,
+            Optional.empty(),
+            Optional.empty());
     Page<UserMediaStatistics> page = store.mediaStatistics(byLength);
     assertThat(page.items()).extracting(UserMediaStatistics::user).containsExactly(carol, ALICE);
     assertThat(page.total()).isEqualTo(4);
 
-    StatisticsQuery period = new StatisticsQuery(StatisticsQuery.Order.USER_ID, false, 0, 10, T0.plusSeconds(5),
-        Optional.of(T0.plusSeconds(10)), Optional.empty());
-    assertThat(store.mediaStatistics(period).items()).containsExactly(
-        new UserMediaStatistics(ALICE, Optional.empty(), 1, 20), new UserMediaStatistics(BOB, Optional.empty(), 1, 100));
+    StatisticsQuery period =
+        new StatisticsQuery(
+            StatisticsQuery.Order.USER_ID,
+            false,
+            0,
+            10,
+            T0.plusSeconds(5),
+            Optional.of(T0.plusSeconds(10)),
+            Optional.empty());
+    assertThat(store.mediaStatistics(period).items())
+        .containsExactly(
+            new UserMediaStatistics(ALICE, Optional.empty(), 1, 20),
+            new UserMediaStatistics(BOB, Optional.empty(), 1, 100));
 
     // the localpart only, ASCII case ignored, LIKE's wildcards taken literally
     assertThat(search("car%ol")).containsExactly(carol);
@@ -979,21 +1149,42 @@ public abstract class MediaStoreContract {
     assertThat(search("_")).containsExactly(carol);
     assertThat(search("example")).isEmpty();
     assertThat(search("a")).containsExactly(carol, ALICE, dave);
-    Page<UserMediaStatistics> none = store.mediaStatistics(new StatisticsQuery(StatisticsQuery.Order.USER_ID, false, 0, 10,
-        T0, Optional.empty(), Optional.of("zzz")));
+    Page<UserMediaStatistics> none =
+        store.mediaStatistics(
+            new StatisticsQuery(
+                StatisticsQuery.Order.USER_ID,
+                false,
+                0,
+                10,
+                T0,
+                Optional.empty(),
+                Optional.of("zzz")));
     assertThat(none.items()).isEmpty();
     assertThat(none.total()).isZero();
   }
 
   private List<UserId> search(String term) {
-    return store.mediaStatistics(new StatisticsQuery(StatisticsQuery.Order.USER_ID, false, 0, 10, Instant.EPOCH,
-        Optional.empty(), Optional.of(term))).items().stream().map(UserMediaStatistics::user).toList();
+    return store
+        .mediaStatistics(
+            new StatisticsQuery(
+                StatisticsQuery.Order.USER_ID,
+                false,
+                0,
+                10,
+                Instant.EPOCH,
+                Optional.empty(),
+                Optional.of(term)))
+        .items()
+        .stream()
+        .map(UserMediaStatistics::user)
+        .toList();
   }
 
   // ---- retention and the remote cache's space bound
 
   @Test
-  void retentionDeletesLocalMediaAccessedBeforeTheBoundLeastRecentFirstAndKeepsQuarantinedAndProtected() {
+  void
+      retentionDeletesLocalMediaAccessedBeforeTheBoundLeastRecentFirstAndKeepsQuarantinedAndProtected() {
     for (int i = 0; i < 6; i++) {
       store.reserveBlob(blob(i));
       store.insertLocalMedia(media("m" + i, blob(i), ALICE, T0.plusSeconds(i * 10), 10));
@@ -1029,7 +1220,8 @@ public abstract class MediaStoreContract {
     store.insertLocalMedia(media("old", blob(1), ALICE, T0, 10));
     store.reserveBlob(blob(1));
     store.insertLocalMedia(media("new", blob(1), ALICE, T0.plusSeconds(100), 10));
-    assertThat(store.deleteLocalMediaAccessedBefore(T0.plusSeconds(50), 10)).extracting(m -> m.mediaId().value())
+    assertThat(store.deleteLocalMediaAccessedBefore(T0.plusSeconds(50), 10))
+        .extracting(m -> m.mediaId().value())
         .containsExactly("old");
     assertThat(store.blobReferences(blob(1))).isEqualTo(1);
     assertThat(store.claimBlobForDeletion(blob(1), T0)).isFalse();
@@ -1045,14 +1237,16 @@ public abstract class MediaStoreContract {
     store.recordRemoteAccess(Map.of(MxcUri.of("other.org", "r0"), T0.plusSeconds(25)));
     assertThat(store.remoteMediaBytes()).isEqualTo(40);
 
-    assertThat(store.deleteRemoteMediaAccessedBefore(T0.plusSeconds(30), 10)).extracting(m -> m.mediaId().value())
+    assertThat(store.deleteRemoteMediaAccessedBefore(T0.plusSeconds(30), 10))
+        .extracting(m -> m.mediaId().value())
         .containsExactly("r2", "r0");
     assertThat(store.remoteMedia(MxcUri.of("other.org", "r1"))).isPresent();
     assertThat(store.remoteMedia(MxcUri.of("other.org", "r3"))).isPresent();
     assertThat(store.remoteMediaBytes()).isEqualTo(20);
     assertThat(store.blobReferences(blob(2))).isZero();
     // least recently accessed first, one at a time (as the space bound evicts)
-    assertThat(store.deleteRemoteMediaAccessedBefore(T0.plusSeconds(1000), 1)).extracting(m -> m.mediaId().value())
+    assertThat(store.deleteRemoteMediaAccessedBefore(T0.plusSeconds(1000), 1))
+        .extracting(m -> m.mediaId().value())
         .containsExactly("r3");
     assertThat(store.deleteRemoteMediaAccessedBefore(T0.plusSeconds(1000), 1)).isEmpty();
     assertThat(store.remoteMediaBytes()).isEqualTo(10);
@@ -1069,14 +1263,19 @@ public abstract class MediaStoreContract {
 
   private static UrlPreviewRecord preview(String url, Instant fetchedAt, Instant expiresAt) {
     Map<String, Object> properties = new LinkedHashMap<>();
-    properties.put("og:title", "Caf\u00e9 \u201cquoted\u201d \\ \t line\nbreak, = ; | \u0001 \ud83d\ude00");
+    properties.put(
+        "og:title", "Caf\u00e9 \u201cquoted\u201d \\ \t line\nbreak, = ; | \u0001 \ud83d\ude00");
     properties.put("og:description", "");
     properties.put("og:image", "mxc://example.org/preview" + fetchedAt.toEpochMilli());
     properties.put("og:image:width", 1200L);
     properties.put("matrix:image:size", Long.MAX_VALUE);
     properties.put("og:ratio", -0.5d);
     properties.put("og:z", "last");
-    return new UrlPreviewRecord(url, fetchedAt, expiresAt, properties,
+    return new UrlPreviewRecord(
+        url,
+        fetchedAt,
+        expiresAt,
+        properties,
         Optional.of(MediaId.of("preview" + fetchedAt.toEpochMilli())));
   }
 
@@ -1084,12 +1283,16 @@ public abstract class MediaStoreContract {
   void aCachedPreviewComesBackWithEveryPropertyInOrderAndItsType() {
     UrlPreviewRecord p = preview("https://example.com/a?b=c#d", T0, T0.plusSeconds(3600));
     assertThat(store.insertUrlPreview(p)).isTrue();
-    Optional<UrlPreviewRecord> read = store.urlPreview("https://example.com/a?b=c#d", T0.plusSeconds(10));
+    Optional<UrlPreviewRecord> read =
+        store.urlPreview("https://example.com/a?b=c#d", T0.plusSeconds(10));
     assertThat(read).contains(p);
-    assertThat(List.copyOf(read.orElseThrow().properties().keySet())).containsExactlyElementsOf(p.properties().keySet());
+    assertThat(List.copyOf(read.orElseThrow().properties().keySet()))
+        .containsExactlyElementsOf(p.properties().keySet());
     assertThat(read.orElseThrow().properties().get("matrix:image:size")).isEqualTo(Long.MAX_VALUE);
     assertThat(read.orElseThrow().properties().get("og:ratio")).isEqualTo(-0.5d);
-    UrlPreviewRecord empty = new UrlPreviewRecord("https://example.com/empty", T0, T0.plusSeconds(60), Map.of(), Optional.empty());
+    UrlPreviewRecord empty =
+        new UrlPreviewRecord(
+            "https://example.com/empty", T0, T0.plusSeconds(60), Map.of(), Optional.empty());
     assertThat(store.insertUrlPreview(empty)).isTrue();
     assertThat(store.urlPreview("https://example.com/empty", T0)).contains(empty);
   }
@@ -1098,7 +1301,8 @@ public abstract class MediaStoreContract {
   void aPreviewIsKeyedByItsExactUrlAndFetchTime() {
     UrlPreviewRecord p = preview("https://example.com/A", T0, T0.plusSeconds(3600));
     assertThat(store.insertUrlPreview(p)).isTrue();
-    assertThat(store.insertUrlPreview(preview("https://example.com/A", T0, T0.plusSeconds(7200)))).isFalse();
+    assertThat(store.insertUrlPreview(preview("https://example.com/A", T0, T0.plusSeconds(7200))))
+        .isFalse();
     assertThat(store.urlPreview("https://example.com/A", T0)).contains(p);
     assertThat(store.urlPreview("https://example.com/a", T0)).isEmpty();
     assertThat(store.urlPreview("https://example.com/A/", T0)).isEmpty();

@@ -83,6 +83,8 @@ public abstract class PrimaryStorageContract extends StorageProviderContract {
     if (file.isPresent()) {
       assertThat(Files.readAllBytes(file.get())).isEqualTo(b.bytes());
     }
-    assertThat(primary().localFile(randomBlob(5, 16).key())).as("no file for a blob it does not hold").isEmpty();
+    assertThat(primary().localFile(randomBlob(5, 16).key()))
+        .as("no file for a blob it does not hold")
+        .isEmpty();
   }
 }

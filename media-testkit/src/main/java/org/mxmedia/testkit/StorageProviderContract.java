@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -26,11 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.MediaContent;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.StorageProvider;
-import java.util.Arrays;
 
 /**
- * The promises of {@link StorageProvider}, for any implementation: extend this class and return
- * a new, empty provider from {@link #newProvider()}.
+ * The promises of {@link StorageProvider}, for any implementation: extend this class and return a
+ * new, empty provider from {@link #newProvider()}.
  */
 public abstract class StorageProviderContract {
 
@@ -62,7 +62,8 @@ public abstract class StorageProviderContract {
   protected Blob blobOf(byte[] bytes) throws Exception {
     Path file = Files.createTempFile(scratch, "blob", ".bin");
     Files.write(file, bytes);
-    return new Blob(BlobKey.ofDigest(MessageDigest.getInstance("SHA-256").digest(bytes)), file, bytes);
+    return new Blob(
+        BlobKey.ofDigest(MessageDigest.getInstance("SHA-256").digest(bytes)), file, bytes);
   }
 
   protected Blob randomBlob(int size, long seed) throws Exception {
@@ -75,7 +76,8 @@ public abstract class StorageProviderContract {
   protected record Blob(BlobKey key, Path file, byte[] bytes) {}
 
   protected static byte[] read(MediaContent content) throws IOException {
-    try (content; InputStream in = content.openStream()) {
+    try (content;
+        InputStream in = content.openStream()) {
       return in.readAllBytes();
     }
   }
@@ -148,7 +150,8 @@ public abstract class StorageProviderContract {
     Blob b = randomBlob(300_000, 7);
     provider.store(b.key(), b.file());
     Path out = scratch.resolve("out.bin");
-    try (MediaContent content = provider.fetch(b.key()).orElseThrow(); OutputStream os = Files.newOutputStream(out)) {
+    try (MediaContent content = provider.fetch(b.key()).orElseThrow();
+        OutputStream os = Files.newOutputStream(out)) {
       assertThat(content.transferTo(os)).isEqualTo(300_000);
     }
     assertThat(Files.readAllBytes(out)).isEqualTo(b.bytes());
@@ -180,25 +183,29 @@ public abstract class StorageProviderContract {
     List<Future<?>> readers = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       if (t % 2 == 0) {
-        writers.add(pool.submit(() -> {
-          start.await();
-          provider.store(b.key(), b.file());
-          return null;
-        }));
+        writers.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  provider.store(b.key(), b.file());
+                  return null;
+                }));
       } else {
-        readers.add(pool.submit(() -> {
-          start.await();
-          while (!writersDone.get()) {
-            Optional<MediaContent> c = provider.fetch(b.key());
-            if (c.isPresent()) {
-              byte[] got = read(c.get());
-              if (!Arrays.equals(got, b.bytes())) {
-                partialReads.incrementAndGet();
-              }
-            }
-          }
-          return null;
-        }));
+        readers.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  while (!writersDone.get()) {
+                    Optional<MediaContent> c = provider.fetch(b.key());
+                    if (c.isPresent()) {
+                      byte[] got = read(c.get());
+                      if (!Arrays.equals(got, b.bytes())) {
+                        partialReads.incrementAndGet();
+                      }
+                    }
+                  }
+                  return null;
+                }));
       }
     }
     start.countDown();
@@ -225,17 +232,21 @@ public abstract class StorageProviderContract {
     ExecutorService pool = Executors.newFixedThreadPool(8);
     List<Future<?>> futures = new ArrayList<>();
     for (Blob b : blobs) {
-      futures.add(pool.submit(() -> {
-        provider.store(b.key(), b.file());
-        return null;
-      }));
+      futures.add(
+          pool.submit(
+              () -> {
+                provider.store(b.key(), b.file());
+                return null;
+              }));
     }
     for (Future<?> f : futures) {
       f.get();
     }
     pool.shutdown();
     for (Blob b : blobs) {
-      assertThat(read(provider.fetch(b.key()).orElseThrow())).as("blob of %d bytes", b.bytes().length).isEqualTo(b.bytes());
+      assertThat(read(provider.fetch(b.key()).orElseThrow()))
+          .as("blob of %d bytes", b.bytes().length)
+          .isEqualTo(b.bytes());
     }
   }
 }

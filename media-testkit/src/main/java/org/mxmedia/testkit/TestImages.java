@@ -8,7 +8,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Random;
 import java.util.zip.CRC32;
+import java.util.zip.Deflater;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageTypeSpecifier;
@@ -16,14 +19,11 @@ import javax.imageio.ImageWriter;
 import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageOutputStream;
-import java.util.Random;
-import java.util.zip.Deflater;
-import java.util.Arrays;
 
 /**
- * Images made in code for thumbnailer tests, so no binary fixture is needed: each has four
- * coloured quadrants (red top-left, green top-right, blue bottom-left, white bottom-right), so a
- * test can tell orientation and cropping from the pixels.
+ * Images made in code for thumbnailer tests, so no binary fixture is needed: each has four coloured
+ * quadrants (red top-left, green top-right, blue bottom-left, white bottom-right), so a test can
+ * tell orientation and cropping from the pixels.
  */
 public final class TestImages {
   private TestImages() {}
@@ -33,7 +33,9 @@ public final class TestImages {
   public static final Color BOTTOM_LEFT = Color.BLUE;
   public static final Color BOTTOM_RIGHT = Color.WHITE;
 
-  /** A quadrant image of the given size and type ({@link BufferedImage#TYPE_INT_RGB}, ARGB, ...). */
+  /**
+   * A quadrant image of the given size and type ({@link BufferedImage#TYPE_INT_RGB}, ARGB, ...).
+   */
   public static BufferedImage quadrants(int width, int height, int type) {
     BufferedImage image = new BufferedImage(width, height, type);
     Graphics2D g = image.createGraphics();
@@ -62,7 +64,10 @@ public final class TestImages {
     return out.toByteArray();
   }
 
-  /** Quadrants with per-pixel noise, so the image compresses like a photo and thumbnails come out smaller than it. */
+  /**
+   * Quadrants with per-pixel noise, so the image compresses like a photo and thumbnails come out
+   * smaller than it.
+   */
   public static BufferedImage noisy(int width, int height, long seed) {
     BufferedImage image = quadrants(width, height, BufferedImage.TYPE_INT_RGB);
     Random random = new Random(seed);
@@ -93,7 +98,11 @@ public final class TestImages {
     ByteBuffer tiff = ByteBuffer.allocate(8 + 2 + 12 + 4);
     tiff.put((byte) 'M').put((byte) 'M').putShort((short) 42).putInt(8);
     tiff.putShort((short) 1);
-    tiff.putShort((short) 0x0112).putShort((short) 3).putInt(1).putShort((short) orientation).putShort((short) 0);
+    tiff.putShort((short) 0x0112)
+        .putShort((short) 3)
+        .putInt(1)
+        .putShort((short) orientation)
+        .putShort((short) 0);
     tiff.putInt(0);
     byte[] exif = new byte[6 + tiff.capacity()];
     System.arraycopy("Exif\0\0".getBytes(StandardCharsets.ISO_8859_1), 0, exif, 0, 6);
@@ -117,7 +126,15 @@ public final class TestImages {
   public static byte[] pngClaiming(int width, int height) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A});
-    ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+    ByteBuffer ihdr =
+        ByteBuffer.allocate(13)
+            .putInt(width)
+            .putInt(height)
+            .put((byte) 8)
+            .put((byte) 2)
+            .put((byte) 0)
+            .put((byte) 0)
+            .put((byte) 0);
     chunk(out, "IHDR", ihdr.array());
     Deflater deflater = new Deflater(9);
     deflater.setInput(new byte[64 * 1024]);
@@ -157,13 +174,19 @@ public final class TestImages {
     out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
   }
 
-  /** The colour at a point, ignoring small compression differences: the nearest of the four quadrant colours. */
+  /**
+   * The colour at a point, ignoring small compression differences: the nearest of the four quadrant
+   * colours.
+   */
   public static Color nearestQuadrantColour(BufferedImage image, int x, int y) {
     Color c = new Color(image.getRGB(x, y));
     Color best = TOP_LEFT;
     double bestDistance = Double.MAX_VALUE;
     for (Color q : new Color[] {TOP_LEFT, TOP_RIGHT, BOTTOM_LEFT, BOTTOM_RIGHT}) {
-      double d = Math.pow(c.getRed() - q.getRed(), 2) + Math.pow(c.getGreen() - q.getGreen(), 2) + Math.pow(c.getBlue() - q.getBlue(), 2);
+      double d =
+          Math.pow(c.getRed() - q.getRed(), 2)
+              + Math.pow(c.getGreen() - q.getGreen(), 2)
+              + Math.pow(c.getBlue() - q.getBlue(), 2);
       if (d < bestDistance) {
         bestDistance = d;
         best = q;
@@ -185,7 +208,8 @@ public final class TestImages {
         g.setColor(c);
         g.fillRect(0, 0, w, h);
         g.dispose();
-        IIOMetadata meta = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(frame), null);
+        IIOMetadata meta =
+            writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(frame), null);
         IIOMetadataNode root = (IIOMetadataNode) meta.getAsTree("javax_imageio_gif_image_1.0");
         IIOMetadataNode gce = new IIOMetadataNode("GraphicControlExtension");
         gce.setAttribute("disposalMethod", "none");

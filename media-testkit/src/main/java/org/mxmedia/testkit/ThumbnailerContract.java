@@ -7,6 +7,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -17,10 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.ThumbnailSpec;
+import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.Thumbnailer.GeneratedThumbnail;
 import org.mxmedia.spi.Thumbnailer.ImageInfo;
-import org.mxmedia.spi.Thumbnailer;
-import java.util.Arrays;
 
 /**
  * The promises of {@link Thumbnailer}, for any implementation: extend this class and return one
@@ -54,7 +54,8 @@ public abstract class ThumbnailerContract {
     return image;
   }
 
-  protected List<GeneratedThumbnail> generate(Path source, String type, List<ThumbnailSpec> specs) throws IOException {
+  protected List<GeneratedThumbnail> generate(Path source, String type, List<ThumbnailSpec> specs)
+      throws IOException {
     ImageInfo info = thumbnailer.probe(source, type).orElseThrow();
     Path out = Files.createDirectories(dir.resolve("out-" + System.nanoTime()));
     return thumbnailer.generate(source, info, specs, MAX_PIXELS, out);
@@ -63,23 +64,42 @@ public abstract class ThumbnailerContract {
   @Test
   void probeReadsTheHeaderOfPngJpegAndGif() throws IOException {
     assertThat(thumbnailer.probe(file("a.png", TestImages.png(640, 480)), "image/png"))
-        .hasValueSatisfying(i -> assertThat(i).extracting(ImageInfo::width, ImageInfo::height, ImageInfo::frameCount).containsExactly(640, 480, 1));
+        .hasValueSatisfying(
+            i ->
+                assertThat(i)
+                    .extracting(ImageInfo::width, ImageInfo::height, ImageInfo::frameCount)
+                    .containsExactly(640, 480, 1));
     assertThat(thumbnailer.probe(file("a.jpg", TestImages.jpeg(300, 200)), "image/jpeg"))
         .hasValueSatisfying(i -> assertThat(i.format()).isEqualTo("jpeg"));
-    assertThat(thumbnailer.probe(file("a.gif", TestImages.encode(TestImages.quadrants(20, 10, BufferedImage.TYPE_INT_RGB), "gif")), "image/gif"))
+    assertThat(
+            thumbnailer.probe(
+                file(
+                    "a.gif",
+                    TestImages.encode(
+                        TestImages.quadrants(20, 10, BufferedImage.TYPE_INT_RGB), "gif")),
+                "image/gif"))
         .hasValueSatisfying(i -> assertThat(i.format()).isEqualTo("gif"));
   }
 
   @Test
   void theContentTypeIsNotTrustedTheBytesAre() throws IOException {
-    assertThat(thumbnailer.probe(file("a.bin", TestImages.png(10, 10)), "image/jpeg")).hasValueSatisfying(i -> assertThat(i.format()).isEqualTo("png"));
+    assertThat(thumbnailer.probe(file("a.bin", TestImages.png(10, 10)), "image/jpeg"))
+        .hasValueSatisfying(i -> assertThat(i.format()).isEqualTo("png"));
   }
 
   @Test
   void svgHtmlAndNonImagesAreNotThumbnailed() throws IOException {
-    assertThat(thumbnailer.probe(file("a.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>".getBytes()), "image/svg+xml")).isEmpty();
-    assertThat(thumbnailer.probe(file("a.html", "<html><body>hi</body></html>".getBytes()), "text/html")).isEmpty();
-    assertThat(thumbnailer.probe(file("png-as-text", TestImages.png(10, 10)), "text/plain")).isEmpty();
+    assertThat(
+            thumbnailer.probe(
+                file("a.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>".getBytes()),
+                "image/svg+xml"))
+        .isEmpty();
+    assertThat(
+            thumbnailer.probe(
+                file("a.html", "<html><body>hi</body></html>".getBytes()), "text/html"))
+        .isEmpty();
+    assertThat(thumbnailer.probe(file("png-as-text", TestImages.png(10, 10)), "text/plain"))
+        .isEmpty();
   }
 
   @Test
@@ -98,7 +118,10 @@ public abstract class ThumbnailerContract {
     }
     if (info.isPresent()) {
       ImageInfo i = info.get();
-      assertThatThrownBy(() -> thumbnailer.generate(truncated, i, List.of(ThumbnailSpec.scale(32, 32)), MAX_PIXELS, dir))
+      assertThatThrownBy(
+              () ->
+                  thumbnailer.generate(
+                      truncated, i, List.of(ThumbnailSpec.scale(32, 32)), MAX_PIXELS, dir))
           .isInstanceOf(IOException.class);
     }
   }
@@ -114,8 +137,15 @@ public abstract class ThumbnailerContract {
   @Test
   void everySpecGivesExactlyItsSize() throws IOException {
     Path source = file("big.png", TestImages.png(800, 600));
-    List<GeneratedThumbnail> made = generate(source, "image/png",
-        List.of(ThumbnailSpec.crop(32, 32), ThumbnailSpec.crop(96, 96), ThumbnailSpec.scale(320, 240), ThumbnailSpec.scale(640, 480)));
+    List<GeneratedThumbnail> made =
+        generate(
+            source,
+            "image/png",
+            List.of(
+                ThumbnailSpec.crop(32, 32),
+                ThumbnailSpec.crop(96, 96),
+                ThumbnailSpec.scale(320, 240),
+                ThumbnailSpec.scale(640, 480)));
     assertThat(made).hasSize(4);
     for (GeneratedThumbnail t : made) {
       BufferedImage image = read(t.file());
@@ -128,7 +158,8 @@ public abstract class ThumbnailerContract {
   void cropIsCentred() throws IOException {
     // a 400x100 image cropped square keeps the middle: left half red/blue, right half green/white
     Path source = file("wide.png", TestImages.png(400, 100));
-    BufferedImage square = read(generate(source, "image/png", List.of(ThumbnailSpec.crop(50, 50))).get(0).file());
+    BufferedImage square =
+        read(generate(source, "image/png", List.of(ThumbnailSpec.crop(50, 50))).get(0).file());
     assertThat(TestImages.nearestQuadrantColour(square, 5, 5)).isEqualTo(TestImages.TOP_LEFT);
     assertThat(TestImages.nearestQuadrantColour(square, 45, 5)).isEqualTo(TestImages.TOP_RIGHT);
     assertThat(TestImages.nearestQuadrantColour(square, 5, 45)).isEqualTo(TestImages.BOTTOM_LEFT);

@@ -14,13 +14,14 @@ import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MxcUri;
 
 class MediaServerExtensionTest {
-  @RegisterExtension
-  static MediaServerExtension media = MediaServerExtension.inMemory();
+  @RegisterExtension static MediaServerExtension media = MediaServerExtension.inMemory();
 
   private record Answer(int status, String body) {}
 
-  private static Answer call(String method, String path, String token, String body) throws IOException {
-    HttpURLConnection c = (HttpURLConnection) media.baseUrl().resolve(path).toURL().openConnection();
+  private static Answer call(String method, String path, String token, String body)
+      throws IOException {
+    HttpURLConnection c =
+        (HttpURLConnection) media.baseUrl().resolve(path).toURL().openConnection();
     c.setRequestMethod(method);
     c.setRequestProperty("Authorization", "Bearer " + token);
     if (body != null) {
@@ -43,9 +44,15 @@ class MediaServerExtensionTest {
     MxcUri uri = MxcUri.parse(up.body().replaceAll(".*\"(mxc://[^\"]+)\".*", "$1"));
     assertThat(uri.serverName().value()).isEqualTo("test.local");
     try (MediaResponse r = media.repository().download(uri, DownloadOptions.defaults())) {
-      assertThat(new String(r.content().openStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("hello");
+      assertThat(new String(r.content().openStream().readAllBytes(), StandardCharsets.UTF_8))
+          .isEqualTo("hello");
     }
-    Answer down = call("GET", "/_matrix/client/v1/media/download/test.local/" + uri.mediaId().value(), media.accessToken(), null);
+    Answer down =
+        call(
+            "GET",
+            "/_matrix/client/v1/media/download/test.local/" + uri.mediaId().value(),
+            media.accessToken(),
+            null);
     assertThat(down.status()).isEqualTo(200);
     assertThat(down.body()).isEqualTo("hello");
     assertThat(media.repository().admin().describe(uri).uploader()).contains(media.user());

@@ -28,34 +28,36 @@ import org.w3c.dom.Node;
 
 /**
  * Animated GIF thumbnails: each frame is composed on the logical screen (honouring offsets and
- * disposal), reduced to every target, and written as a full frame with its original delay.
- * Frames are streamed: memory is the screen and the outputs' current frames, whatever the
- * frame count.
+ * disposal), reduced to every target, and written as a full frame with its original delay. Frames
+ * are streamed: memory is the screen and the outputs' current frames, whatever the frame count.
  *
- * <p>Bounds, enforced before the first frame is decoded (from {@link GifStructure}) and again
- * from ImageIO's own reading of each frame's descriptor just before that frame is decoded: each
- * frame's declared size and offset must lie within the screen ({@code info.width() x
- * info.height()}, which the caller has checked against {@code maxPixels}), so a decoded frame is
- * never larger than the screen; at most {@link ImageIoThumbnailer#MAX_FRAMES} complete frames are
- * used, and no more than {@code maxPixels / screen pixels}, so the pixels decoded and the pixels
- * composed over the whole animation are each at most {@code maxPixels}. A frame that does not fit
- * its screen fails the whole thumbnail with an {@link IOException}, as does a file whose screen
- * is larger than {@code info} says.
+ * <p>Bounds, enforced before the first frame is decoded (from {@link GifStructure}) and again from
+ * ImageIO's own reading of each frame's descriptor just before that frame is decoded: each frame's
+ * declared size and offset must lie within the screen ({@code info.width() x info.height()}, which
+ * the caller has checked against {@code maxPixels}), so a decoded frame is never larger than the
+ * screen; at most {@link ImageIoThumbnailer#MAX_FRAMES} complete frames are used, and no more than
+ * {@code maxPixels / screen pixels}, so the pixels decoded and the pixels composed over the whole
+ * animation are each at most {@code maxPixels}. A frame that does not fit its screen fails the
+ * whole thumbnail with an {@link IOException}, as does a file whose screen is larger than {@code
+ * info} says.
  */
 final class AnimatedGif {
   private static final String IMAGE_FORMAT = "javax_imageio_gif_image_1.0";
 
   private AnimatedGif() {}
 
-  static List<GeneratedThumbnail> generate(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path dir)
+  static List<GeneratedThumbnail> generate(
+      Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path dir)
       throws IOException {
     GifStructure gif = GifStructure.read(source, ImageIoThumbnailer.MAX_FRAMES);
     int[] canvas = gif.canvas();
     if (canvas[0] > info.width() || canvas[1] > info.height()) {
-      throw new IOException("GIF is " + canvas[0] + "x" + canvas[1] + ", larger than its header said");
+      throw new IOException(
+          "GIF is " + canvas[0] + "x" + canvas[1] + ", larger than its header said");
     }
     // frames decoded and composed: complete ones only, at most MAX_FRAMES, and maxPixels in all
-    long frames = Math.min(Math.min(gif.completeFrames(), info.frameCount()), ImageIoThumbnailer.MAX_FRAMES);
+    long frames =
+        Math.min(Math.min(gif.completeFrames(), info.frameCount()), ImageIoThumbnailer.MAX_FRAMES);
     frames = Math.max(1, Math.min(frames, maxPixels / info.pixels()));
     for (int f = 0; f < frames && f < gif.frames().size(); f++) {
       GifStructure.Frame d = gif.frames().get(f);
@@ -66,7 +68,8 @@ final class AnimatedGif {
     List<GeneratedThumbnail> result = new ArrayList<>();
     try (Outputs outputs = new Outputs();
         ImageInputStream in = gif.openForImageIo()) {
-      ImageReader reader = ImageIoThumbnailer.readerFor(in).orElseThrow(() -> new IOException("no GIF reader"));
+      ImageReader reader =
+          ImageIoThumbnailer.readerFor(in).orElseThrow(() -> new IOException("no GIF reader"));
       try {
         reader.setInput(in, false, true);
         for (int i = 0; i < specs.size(); i++) {
@@ -75,21 +78,40 @@ final class AnimatedGif {
           ThumbnailSpec s = specs.get(i);
           result.add(new GeneratedThumbnail(s, s.width(), s.height(), "image/gif", file));
         }
-        BufferedImage screen = new BufferedImage(info.width(), info.height(), BufferedImage.TYPE_INT_ARGB);
+        BufferedImage screen =
+            new BufferedImage(info.width(), info.height(), BufferedImage.TYPE_INT_ARGB);
         for (int f = 0; f < frames; f++) {
           Descriptor d;
           try {
-            d = Descriptor.of(reader.getImageMetadata(f)); // the descriptor only: no pixel is decoded
+            d =
+                Descriptor.of(
+                    reader.getImageMetadata(f)); // the descriptor only: no pixel is decoded
           } catch (IndexOutOfBoundsException e) {
             break;
           }
           if (!d.fitsIn(info.width(), info.height())) {
-            throw outsideScreen(f, d.width(), d.height(), d.left(), d.top(), info); // ImageIO read this GIF differently
+            throw outsideScreen(
+                f,
+                d.width(),
+                d.height(),
+                d.left(),
+                d.top(),
+                info); // ImageIO read this GIF differently
           }
           BufferedImage frame = reader.read(f);
           if (frame.getWidth() != d.width() || frame.getHeight() != d.height()) {
-            throw new IOException("GIF frame " + f + " decoded as " + frame.getWidth() + "x" + frame.getHeight()
-                + ", not the " + d.width() + "x" + d.height() + " it declared");
+            throw new IOException(
+                "GIF frame "
+                    + f
+                    + " decoded as "
+                    + frame.getWidth()
+                    + "x"
+                    + frame.getHeight()
+                    + ", not the "
+                    + d.width()
+                    + "x"
+                    + d.height()
+                    + " it declared");
           }
           BufferedImage previous = d.disposal().equals("restoreToPrevious") ? copy(screen) : null;
           Graphics2D g = screen.createGraphics();
@@ -98,7 +120,8 @@ final class AnimatedGif {
           for (int i = 0; i < specs.size(); i++) {
             BufferedImage thumb = ImageIoThumbnailer.render(screen, specs.get(i));
             ImageWriter writer = outputs.get(i).writer;
-            writer.writeToSequence(new IIOImage(thumb, null, frameMetadata(writer, thumb, d.delay(), f == 0)), null);
+            writer.writeToSequence(
+                new IIOImage(thumb, null, frameMetadata(writer, thumb, d.delay(), f == 0)), null);
           }
           if (d.disposal().equals("restoreToBackgroundColor")) {
             Graphics2D clear = screen.createGraphics();
@@ -120,9 +143,9 @@ final class AnimatedGif {
   }
 
   /**
-   * One animated output: the file, ImageIO's stream on it and the GIF writer. {@link #close}
-   * closes the stream (flushing it into the file), then the file (ImageIO's stream does not
-   * close it), then disposes of the writer, whatever fails on the way.
+   * One animated output: the file, ImageIO's stream on it and the GIF writer. {@link #close} closes
+   * the stream (flushing it into the file), then the file (ImageIO's stream does not close it),
+   * then disposes of the writer, whatever fails on the way.
    */
   private static final class Output implements Closeable {
     final ImageWriter writer;
@@ -163,7 +186,8 @@ final class AnimatedGif {
     @Override
     @SuppressWarnings("try") // the resources are only closed here
     public void close() throws IOException {
-      try (OutputStream f = file; ImageOutputStream s = stream) {
+      try (OutputStream f = file;
+          ImageOutputStream s = stream) {
         // closed in reverse order: the stream, then the file
       } finally {
         writer.dispose();
@@ -171,7 +195,10 @@ final class AnimatedGif {
     }
   }
 
-  /** The outputs opened so far; closing closes every one, keeping the first failure and suppressing the rest. */
+  /**
+   * The outputs opened so far; closing closes every one, keeping the first failure and suppressing
+   * the rest.
+   */
   private static final class Outputs implements Closeable {
     private final List<Output> opened = new ArrayList<>();
 
@@ -236,16 +263,37 @@ final class AnimatedGif {
           Integer.parseInt(attribute(root, "GraphicControlExtension", "delayTime", "10")));
     }
 
-    /** Whether the frame lies within a {@code screenWidth x screenHeight} screen, with at least one pixel. */
+    /**
+     * Whether the frame lies within a {@code screenWidth x screenHeight} screen, with at least one
+     * pixel.
+     */
     boolean fitsIn(int screenWidth, int screenHeight) {
       // each value is an unsigned 16-bit field, so the sums cannot overflow
-      return width >= 1 && height >= 1 && left + width <= screenWidth && top + height <= screenHeight;
+      return width >= 1
+          && height >= 1
+          && left + width <= screenWidth
+          && top + height <= screenHeight;
     }
   }
 
-  private static IOException outsideScreen(int index, int width, int height, int left, int top, ImageInfo screen) {
-    return new IOException("GIF frame " + index + " (" + width + "x" + height + " at " + left + "," + top
-        + ") does not fit its " + screen.width() + "x" + screen.height() + " screen");
+  private static IOException outsideScreen(
+      int index, int width, int height, int left, int top, ImageInfo screen) {
+    return new IOException(
+        "GIF frame "
+            + index
+            + " ("
+            + width
+            + "x"
+            + height
+            + " at "
+            + left
+            + ","
+            + top
+            + ") does not fit its "
+            + screen.width()
+            + "x"
+            + screen.height()
+            + " screen");
   }
 
   private static String attribute(Node root, String nodeName, String attribute, String fallback) {
@@ -259,9 +307,11 @@ final class AnimatedGif {
   }
 
   /** Full-frame metadata: the source delay, each frame replacing the last, looping forever. */
-  private static IIOMetadata frameMetadata(ImageWriter writer, BufferedImage image, int delay, boolean first) throws IOException {
+  private static IIOMetadata frameMetadata(
+      ImageWriter writer, BufferedImage image, int delay, boolean first) throws IOException {
     ImageWriteParam param = writer.getDefaultWriteParam();
-    IIOMetadata meta = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(image), param);
+    IIOMetadata meta =
+        writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(image), param);
     IIOMetadataNode root = (IIOMetadataNode) meta.getAsTree(IMAGE_FORMAT);
     IIOMetadataNode gce = child(root, "GraphicControlExtension");
     gce.setAttribute("disposalMethod", "restoreToBackgroundColor");

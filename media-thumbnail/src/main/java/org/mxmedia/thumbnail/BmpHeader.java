@@ -23,12 +23,12 @@ final class BmpHeader {
   private BmpHeader() {}
 
   /**
-   * Checks {@code file}, a BMP of {@code width x height} pixels as its reader reported. A file
-   * that does not start with "BM" (a WBMP), or has an OS/2 1.x header, has nothing to check.
+   * Checks {@code file}, a BMP of {@code width x height} pixels as its reader reported. A file that
+   * does not start with "BM" (a WBMP), or has an OS/2 1.x header, has nothing to check.
    *
    * @throws IOException when the file cannot be read, holds an embedded JPEG or PNG, or declares
-   *     more RLE data than {@code width x height} pixels can take: two bytes a pixel, two a row
-   *     and 1 KiB more
+   *     more RLE data than {@code width x height} pixels can take: two bytes a pixel, two a row and
+   *     1 KiB more
    */
   static void check(Path file, int width, int height) throws IOException {
     byte[] header;
@@ -54,8 +54,16 @@ final class BmpHeader {
       long data = imageSize != 0 ? imageSize : fileSize - pixelOffset; // what the reader reads
       long most = 2L * width * height + 2L * height + 1024;
       if (data > most) {
-        throw new IOException("BMP declares " + data + " bytes of RLE data for " + width + "x" + height
-            + " pixels, more than RLE takes (" + most + ")");
+        throw new IOException(
+            "BMP declares "
+                + data
+                + " bytes of RLE data for "
+                + width
+                + "x"
+                + height
+                + " pixels, more than RLE takes ("
+                + most
+                + ")");
       }
     }
   }

@@ -1,5 +1,6 @@
 package org.mxmedia.thumbnail;
 
+import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -8,12 +9,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.io.BufferedInputStream;
 
 /**
- * Reads the EXIF orientation (tag 0x0112) of a JPEG from its APP1 segment. Reads only the
- * markers before the image data, never more than one 64 KiB segment, and answers 1 (upright)
- * for anything it does not understand.
+ * Reads the EXIF orientation (tag 0x0112) of a JPEG from its APP1 segment. Reads only the markers
+ * before the image data, never more than one 64 KiB segment, and answers 1 (upright) for anything
+ * it does not understand.
  */
 final class ExifOrientation {
   private static final int MAX_SEGMENTS = 64;
@@ -21,7 +21,8 @@ final class ExifOrientation {
   private ExifOrientation() {}
 
   static int of(Path jpeg) {
-    try (InputStream raw = Files.newInputStream(jpeg); DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 8192))) {
+    try (InputStream raw = Files.newInputStream(jpeg);
+        DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 8192))) {
       if (in.readUnsignedShort() != 0xFFD8) {
         return 1;
       }
@@ -37,7 +38,12 @@ final class ExifOrientation {
         if (marker == 0xFFE1 && length >= 14) {
           byte[] segment = new byte[length];
           in.readFully(segment);
-          if (segment[0] == 'E' && segment[1] == 'x' && segment[2] == 'i' && segment[3] == 'f' && segment[4] == 0 && segment[5] == 0) {
+          if (segment[0] == 'E'
+              && segment[1] == 'x'
+              && segment[2] == 'i'
+              && segment[3] == 'f'
+              && segment[4] == 0
+              && segment[5] == 0) {
             return fromTiff(ByteBuffer.wrap(segment, 6, length - 6).slice());
           }
         } else {
@@ -80,7 +86,8 @@ final class ExifOrientation {
       }
       if ((tiff.getShort(entry) & 0xFFFF) == 0x0112) {
         int type = tiff.getShort(entry + 2) & 0xFFFF;
-        int value = type == 3 ? tiff.getShort(entry + 8) & 0xFFFF : type == 4 ? tiff.getInt(entry + 8) : 1;
+        int value =
+            type == 3 ? tiff.getShort(entry + 8) & 0xFFFF : type == 4 ? tiff.getInt(entry + 8) : 1;
         return value >= 1 && value <= 8 ? value : 1;
       }
     }

@@ -4,27 +4,27 @@ import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import javax.imageio.stream.ImageInputStream;
-import java.nio.charset.StandardCharsets;
 
 /**
- * The block structure of a GIF, read without decoding pixels or keeping extension data: the
- * logical screen and the image descriptors of the first frames. The file is read once,
- * sequentially, through one 8 KiB buffer; sub-blocks (pixel data, comments, application data)
- * are skipped, never held. Memory is constant apart from the frames asked for, and reading stops
- * after the last of those, however many frames follow.
+ * The block structure of a GIF, read without decoding pixels or keeping extension data: the logical
+ * screen and the image descriptors of the first frames. The file is read once, sequentially,
+ * through one 8 KiB buffer; sub-blocks (pixel data, comments, application data) are skipped, never
+ * held. Memory is constant apart from the frames asked for, and reading stops after the last of
+ * those, however many frames follow.
  *
- * <p>ImageIO's GIF reader is not given the file itself but {@link #openForImageIo()}: the same
- * file with every extension left out except one well-formed graphic control extension per frame.
- * That reader keeps a position per frame for the whole file when counting frames, and copies
- * every comment, application and plain-text extension into a new array at each 255-byte
- * sub-block (quadratic in its size) whether or not metadata is ignored; and it parses a graphic
- * control extension of another size than 4 differently from the block structure, so the frames it
- * decodes could differ from the frames checked here. On the view, both read the same frames.
+ * <p>ImageIO's GIF reader is not given the file itself but {@link #openForImageIo()}: the same file
+ * with every extension left out except one well-formed graphic control extension per frame. That
+ * reader keeps a position per frame for the whole file when counting frames, and copies every
+ * comment, application and plain-text extension into a new array at each 255-byte sub-block
+ * (quadratic in its size) whether or not metadata is ignored; and it parses a graphic control
+ * extension of another size than 4 differently from the block structure, so the frames it decodes
+ * could differ from the frames checked here. On the view, both read the same frames.
  */
 final class GifStructure {
   private static final int IMAGE = 0x2C;
@@ -39,15 +39,32 @@ final class GifStructure {
    * @param top the offset from the screen's top edge, in pixels (0 to 65535)
    * @param width the declared width in pixels (0 to 65535)
    * @param height the declared height in pixels (0 to 65535)
-   * @param complete whether the frame's pixel data ends with its block terminator, rather than the file ending first
-   * @param control the file offset of the frame's graphic control extension (8 bytes, well formed), or -1 when it has none
+   * @param complete whether the frame's pixel data ends with its block terminator, rather than the
+   *     file ending first
+   * @param control the file offset of the frame's graphic control extension (8 bytes, well formed),
+   *     or -1 when it has none
    * @param start the file offset of the image descriptor
-   * @param end the file offset just after the frame's pixel data, or the file's length when it is incomplete
+   * @param end the file offset just after the frame's pixel data, or the file's length when it is
+   *     incomplete
    */
-  record Frame(int left, int top, int width, int height, boolean complete, long control, long start, long end) {
-    /** Whether the frame lies within a {@code screenWidth x screenHeight} screen, with at least one pixel. */
+  record Frame(
+      int left,
+      int top,
+      int width,
+      int height,
+      boolean complete,
+      long control,
+      long start,
+      long end) {
+    /**
+     * Whether the frame lies within a {@code screenWidth x screenHeight} screen, with at least one
+     * pixel.
+     */
     boolean fitsIn(int screenWidth, int screenHeight) {
-      return width >= 1 && height >= 1 && left + width <= screenWidth && top + height <= screenHeight;
+      return width >= 1
+          && height >= 1
+          && left + width <= screenWidth
+          && top + height <= screenHeight;
     }
   }
 
@@ -57,7 +74,8 @@ final class GifStructure {
   private final long headerLength;
   private final List<Frame> frames;
 
-  private GifStructure(Path file, int screenWidth, int screenHeight, long headerLength, List<Frame> frames) {
+  private GifStructure(
+      Path file, int screenWidth, int screenHeight, long headerLength, List<Frame> frames) {
     this.file = file;
     this.screenWidth = screenWidth;
     this.screenHeight = screenHeight;
@@ -67,13 +85,13 @@ final class GifStructure {
 
   /**
    * Reads the header of {@code file} and its first frames, at most {@code maxFrames} of them.
-   * Reading stops at the trailer, at the end of the file, at a block that is not a GIF block
-   * (where ImageIO's reader would fail too), or once {@code maxFrames} frames are read. A frame
-   * whose pixel data the file cuts off is listed, marked incomplete, and is the last one.
+   * Reading stops at the trailer, at the end of the file, at a block that is not a GIF block (where
+   * ImageIO's reader would fail too), or once {@code maxFrames} frames are read. A frame whose
+   * pixel data the file cuts off is listed, marked incomplete, and is the last one.
    *
    * @param maxFrames the most frames to read, at least 1
-   * @throws IOException when the file cannot be read, does not start with a GIF signature, or
-   *     ends within its header
+   * @throws IOException when the file cannot be read, does not start with a GIF signature, or ends
+   *     within its header
    */
   static GifStructure read(Path file, int maxFrames) throws IOException {
     if (maxFrames < 1) {
@@ -118,7 +136,9 @@ final class GifStructure {
             in.u8(); // LZW minimum code size
             frames.add(new Frame(left, top, w, h, false, control, blockStart, fileLength));
             in.skipSubBlocks();
-            frames.set(frames.size() - 1, new Frame(left, top, w, h, true, control, blockStart, in.position()));
+            frames.set(
+                frames.size() - 1,
+                new Frame(left, top, w, h, true, control, blockStart, in.position()));
             control = -1;
           } else if (block == EXTENSION) {
             int label = in.u8();
@@ -126,7 +146,10 @@ final class GifStructure {
             if (label == GRAPHIC_CONTROL && firstLength == 4) {
               in.skip(4);
               int next = in.u8();
-              control = next == 0 ? blockStart : -1; // ImageIO reads exactly this shape; any other is dropped
+              control =
+                  next == 0
+                      ? blockStart
+                      : -1; // ImageIO reads exactly this shape; any other is dropped
               if (next != 0) {
                 in.skip(next);
                 in.skipSubBlocks();
@@ -180,7 +203,9 @@ final class GifStructure {
 
   /** The number of frames read whose pixel data is complete. */
   int completeFrames() {
-    return frames.isEmpty() || frames.get(frames.size() - 1).complete() ? frames.size() : frames.size() - 1;
+    return frames.isEmpty() || frames.get(frames.size() - 1).complete()
+        ? frames.size()
+        : frames.size() - 1;
   }
 
   /**

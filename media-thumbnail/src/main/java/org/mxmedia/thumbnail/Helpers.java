@@ -9,11 +9,11 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Spare cores for the resampler: at most one thread fewer than the processors (none on one
- * core), shared by every thumbnailer in the process, so a thumbnail uses a second core only
- * while one is idle, and all thumbnails together never run more threads than there are
- * processors plus the callers' own. A caller never waits for a helper to become free: work no
- * helper takes at once is done by the caller itself.
+ * Spare cores for the resampler: at most one thread fewer than the processors (none on one core),
+ * shared by every thumbnailer in the process, so a thumbnail uses a second core only while one is
+ * idle, and all thumbnails together never run more threads than there are processors plus the
+ * callers' own. A caller never waits for a helper to become free: work no helper takes at once is
+ * done by the caller itself.
  */
 final class Helpers {
   private Helpers() {}
@@ -23,15 +23,24 @@ final class Helpers {
   private static final @Nullable ThreadPoolExecutor POOL = THREADS < 1 ? null : newPool();
 
   private static ThreadPoolExecutor newPool() {
-    ThreadPoolExecutor pool = new ThreadPoolExecutor(0, THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-      Thread t = new Thread(r, "mxmedia-thumbnail-helper");
-      t.setDaemon(true);
-      return t;
-    });
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            0,
+            THREADS,
+            30,
+            TimeUnit.SECONDS,
+            new SynchronousQueue<>(),
+            r -> {
+              Thread t = new Thread(r, "mxmedia-thumbnail-helper");
+              t.setDaemon(true);
+              return t;
+            });
     return pool;
   }
 
-  /** Hands {@code task} to an idle helper; false (and the task untouched) when none is idle at once. */
+  /**
+   * Hands {@code task} to an idle helper; false (and the task untouched) when none is idle at once.
+   */
   static boolean fork(FutureTask<?> task) {
     ThreadPoolExecutor pool = POOL;
     if (pool == null) {
@@ -46,8 +55,8 @@ final class Helpers {
   }
 
   /**
-   * Waits for a forked task that the caller has already {@code run()} itself: it is then done,
-   * or running on a helper (a bounded piece of CPU work), never waiting in a queue.
+   * Waits for a forked task that the caller has already {@code run()} itself: it is then done, or
+   * running on a helper (a bounded piece of CPU work), never waiting in a queue.
    */
   static void join(FutureTask<?> task) {
     boolean interrupted = false;

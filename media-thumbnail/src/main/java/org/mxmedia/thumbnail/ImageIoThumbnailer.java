@@ -28,57 +28,66 @@ import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.jspecify.annotations.Nullable;
-import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 import org.mxmedia.ThumbnailSpec;
+import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
+import org.mxmedia.spi.Thumbnailer;
 import org.mxmedia.spi.Thumbnailer.GeneratedThumbnail;
 import org.mxmedia.spi.Thumbnailer.ImageInfo;
-import org.mxmedia.spi.Thumbnailer;
 
 /**
  * Thumbnails with ImageIO and the TwelveMonkeys plugins: JPEG (including CMYK/YCCK and
- * progressive), PNG (palette, 16-bit, transparency), GIF (still and animated), WebP, BMP (not
- * those holding an embedded JPEG or PNG) and TIFF.
- * Anything else (SVG, HTML, ...) is refused by {@link #probe}, never rendered.
+ * progressive), PNG (palette, 16-bit, transparency), GIF (still and animated), WebP, BMP (not those
+ * holding an embedded JPEG or PNG) and TIFF. Anything else (SVG, HTML, ...) is refused by {@link
+ * #probe}, never rendered.
  *
- * <p>Memory follows the output, not the input: {@link #probe} reads headers only (at most 4 MiB
- * of them, 1 MiB for TIFF); before decoding, the pixel limit, a longest side of 65,535 pixels and
- * at most 64 bits a pixel are checked, against the decoder's own reading of the header too; large
- * images are decoded subsampled to about twice the largest target, then reduced by 2x2 box
- * halving while at least twice each target remains, and a final Lanczos-3 step from the bytes of
- * the decoded raster (animated thumbnails: repeated halving and a bicubic step). Output is sRGB,
- * EXIF orientation applied, with no metadata: PNG for sources with transparency and for GIFs,
- * JPEG (quality 80) otherwise, animated GIF for animated requests of animated GIFs. Every file and stream opened is closed, and every reader
- * and writer disposed, before a call returns. Thread-safe.
+ * <p>Memory follows the output, not the input: {@link #probe} reads headers only (at most 4 MiB of
+ * them, 1 MiB for TIFF); before decoding, the pixel limit, a longest side of 65,535 pixels and at
+ * most 64 bits a pixel are checked, against the decoder's own reading of the header too; large
+ * images are decoded subsampled to about twice the largest target, then reduced by 2x2 box halving
+ * while at least twice each target remains, and a final Lanczos-3 step from the bytes of the
+ * decoded raster (animated thumbnails: repeated halving and a bicubic step). Output is sRGB, EXIF
+ * orientation applied, with no metadata: PNG for sources with transparency and for GIFs, JPEG
+ * (quality 80) otherwise, animated GIF for animated requests of animated GIFs. Every file and
+ * stream opened is closed, and every reader and writer disposed, before a call returns.
+ * Thread-safe.
  */
 public final class ImageIoThumbnailer implements Thumbnailer {
 
   /** The formats accepted, by ImageIO format name. */
   private static final Set<String> FORMATS = Set.of("jpeg", "png", "gif", "webp", "bmp", "tiff");
-  private static final Map<String, String> FORMAT_ALIASES = Map.of("jpg", "jpeg", "tif", "tiff", "wbmp", "bmp");
+
+  private static final Map<String, String> FORMAT_ALIASES =
+      Map.of("jpg", "jpeg", "tif", "tiff", "wbmp", "bmp");
+
   /** The most frames an animated thumbnail keeps. */
   static final int MAX_FRAMES = 200;
+
   /**
    * The longest side decoded, in pixels: the largest a JPEG or GIF can be. The pixel limit alone
-   * lets a 32,000,000 x 1 image through, and decoders allocate whole rows (the PNG reader two,
-   * at up to 8 bytes a pixel) whatever the subsampling.
+   * lets a 32,000,000 x 1 image through, and decoders allocate whole rows (the PNG reader two, at
+   * up to 8 bytes a pixel) whatever the subsampling.
    */
   static final int MAX_SIDE = 65_535;
+
   /**
    * The most bytes a plugin may read while reading a header, in probe and before decoding. Some
    * read metadata whole (every JPEG segment before the image data, every TIFF directory, a BMP's
    * declared palette); normal headers, EXIF, XMP and ICC profiles included, are far smaller.
    */
   static final long MAX_HEADER_BYTES = 4L << 20;
+
   /**
    * The same for TIFF, whose TwelveMonkeys reader keeps about ten times what it reads of its
    * directories; strip and tile tables and a thousand pages fit with room to spare.
    */
   static final long MAX_TIFF_HEADER_BYTES = 1L << 20;
+
   /**
    * The most bits a decoded pixel may have: 16-bit RGBA, the most a PNG can be. The pixel limit
    * counts pixels; a TIFF can give each dozens of samples of up to 64 bits.
    */
   static final int MAX_BITS_PER_PIXEL = 64;
+
   private static final float JPEG_QUALITY = 0.8f;
 
   static {
@@ -91,12 +100,12 @@ public final class ImageIoThumbnailer implements Thumbnailer {
   /**
    * {@inheritDoc}
    *
-   * <p>Reads the format's header only, and at most 4 MiB of it (1 MiB for TIFF): some plugins
-   * read metadata whole (every JPEG segment before the image data, every TIFF directory), so a
-   * file with more header than that is refused rather than read. For a GIF, reads its block
-   * structure up to the descriptor of frame 201, skipping pixel data and extensions without
-   * holding them, so a GIF with more frames than an animated thumbnail keeps (200) reports 201
-   * frames. A GIF's size is its logical screen, widened to its first frame where that is larger.
+   * <p>Reads the format's header only, and at most 4 MiB of it (1 MiB for TIFF): some plugins read
+   * metadata whole (every JPEG segment before the image data, every TIFF directory), so a file with
+   * more header than that is refused rather than read. For a GIF, reads its block structure up to
+   * the descriptor of frame 201, skipping pixel data and extensions without holding them, so a GIF
+   * with more frames than an animated thumbnail keeps (200) reports 201 frames. A GIF's size is its
+   * logical screen, widened to its first frame where that is larger.
    *
    * @throws IOException when the bytes claim an accepted format but its header is unreadable or
    *     larger than 4 MiB (1 MiB for TIFF)
@@ -107,7 +116,8 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     if (!type.startsWith("image/") || type.startsWith("image/svg")) {
       return Optional.empty();
     }
-    try (ReadBudgetImageInputStream in = ReadBudgetImageInputStream.open(source, MAX_HEADER_BYTES)) {
+    try (ReadBudgetImageInputStream in =
+        ReadBudgetImageInputStream.open(source, MAX_HEADER_BYTES)) {
       try {
         return probe(source, in);
       } catch (IOException | RuntimeException e) {
@@ -121,7 +131,8 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     }
   }
 
-  private static Optional<ImageInfo> probe(Path source, ReadBudgetImageInputStream in) throws IOException {
+  private static Optional<ImageInfo> probe(Path source, ReadBudgetImageInputStream in)
+      throws IOException {
     Optional<ImageReader> found = readerFor(in);
     if (found.isEmpty()) {
       return Optional.empty();
@@ -158,8 +169,8 @@ public final class ImageIoThumbnailer implements Thumbnailer {
   }
 
   /**
-   * The bits a pixel of the image the reader will decode into (its first image type, which
-   * {@code ImageReader.read} uses), from the header; 0 when the reader offers no type.
+   * The bits a pixel of the image the reader will decode into (its first image type, which {@code
+   * ImageReader.read} uses), from the header; 0 when the reader offers no type.
    */
   private static int bitsPerPixel(ImageReader reader) throws IOException {
     Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
@@ -174,7 +185,10 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     return bits;
   }
 
-  /** Whether the reader decodes into an 8-bit {@code TYPE_3BYTE_BGR} or {@code TYPE_4BYTE_ABGR} image, as for 8-bit RGB(A) PNGs. */
+  /**
+   * Whether the reader decodes into an 8-bit {@code TYPE_3BYTE_BGR} or {@code TYPE_4BYTE_ABGR}
+   * image, as for 8-bit RGB(A) PNGs.
+   */
   private static boolean isEightBitRgb(ImageReader reader) throws IOException {
     Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
     if (!types.hasNext()) {
@@ -189,31 +203,40 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     return format.equals("tiff") ? MAX_TIFF_HEADER_BYTES : MAX_HEADER_BYTES;
   }
 
-  private static IOException headerTooLarge(ReadBudgetImageInputStream in, @Nullable Throwable cause) {
+  private static IOException headerTooLarge(
+      ReadBudgetImageInputStream in, @Nullable Throwable cause) {
     return new IOException("image has more than " + in.budget() + " bytes of header", cause);
   }
 
   /**
    * {@inheritDoc}
    *
-   * <p>Refused before decoding, with an {@link IOException}: more than {@code maxPixels} pixels
-   * in {@code info}, a side longer than 65,535 pixels, more than 64 bits a pixel, a header over
-   * the budget {@link #probe} describes, a BMP holding an embedded JPEG or PNG or more RLE data
-   * than its pixels can need, a WebP whose first frame declares more than its canvas, a GIF
-   * frame outside its screen. The decoder's own reading of the header is checked against {@code
-   * info} before any pixel is decoded. Animated GIFs keep at most 200 frames and compose at most
-   * {@code maxPixels} pixels over all of them.
+   * <p>Refused before decoding, with an {@link IOException}: more than {@code maxPixels} pixels in
+   * {@code info}, a side longer than 65,535 pixels, more than 64 bits a pixel, a header over the
+   * budget {@link #probe} describes, a BMP holding an embedded JPEG or PNG or more RLE data than
+   * its pixels can need, a WebP whose first frame declares more than its canvas, a GIF frame
+   * outside its screen. The decoder's own reading of the header is checked against {@code info}
+   * before any pixel is decoded. Animated GIFs keep at most 200 frames and compose at most {@code
+   * maxPixels} pixels over all of them.
    *
    * @throws IOException when the image is refused as above, or is corrupt or truncated
    */
   @Override
-  public List<GeneratedThumbnail> generate(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path outputDirectory)
+  public List<GeneratedThumbnail> generate(
+      Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path outputDirectory)
       throws IOException {
     if (info.pixels() > maxPixels) {
       throw new IOException("image has " + info.pixels() + " pixels, more than " + maxPixels);
     }
     if (info.width() > MAX_SIDE || info.height() > MAX_SIDE) {
-      throw new IOException("image is " + info.width() + "x" + info.height() + ", more than " + MAX_SIDE + " pixels on a side");
+      throw new IOException(
+          "image is "
+              + info.width()
+              + "x"
+              + info.height()
+              + ", more than "
+              + MAX_SIDE
+              + " pixels on a side");
     }
     List<ThumbnailSpec> still = new ArrayList<>();
     List<ThumbnailSpec> animated = new ArrayList<>();
@@ -235,13 +258,15 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     } catch (IOException e) {
       throw e;
     } catch (RuntimeException | OutOfMemoryError e) {
-      // decoders throw unchecked exceptions on corrupt input; a lying header may try to allocate too much
+      // decoders throw unchecked exceptions on corrupt input; a lying header may try to allocate
+      // too much
       throw new IOException("cannot decode image: " + e, e);
     }
     return out;
   }
 
-  private List<GeneratedThumbnail> generateStill(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path dir)
+  private List<GeneratedThumbnail> generateStill(
+      Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path dir)
       throws IOException {
     BufferedImage decoded = decodeFirstFrame(source, info, specs, maxPixels);
     boolean alpha = decoded.getColorModel().hasAlpha();
@@ -261,13 +286,20 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     for (int i = 0; i < specs.size(); i++) {
       order.add(i);
     }
-    order.sort((x, y) -> Long.compare((long) specs.get(y).width() * specs.get(y).height(), (long) specs.get(x).width() * specs.get(x).height()));
+    order.sort(
+        (x, y) ->
+            Long.compare(
+                (long) specs.get(y).width() * specs.get(y).height(),
+                (long) specs.get(x).width() * specs.get(x).height()));
     GeneratedThumbnail[] made = new GeneratedThumbnail[specs.size()];
     for (int i : order) {
       ThumbnailSpec spec = specs.get(i);
       BufferedImage stored = render(image, levels, spec, swap);
       if (spec.method() != ThumbnailMethod.CROP) {
-        levels.add(new Level(stored, 1)); // Lanczos output keeps its detail: it may be reduced again at any ratio
+        levels.add(
+            new Level(
+                stored,
+                1)); // Lanczos output keeps its detail: it may be reduced again at any ratio
       }
       BufferedImage thumb = orient(stored, orientation);
       Path file = dir.resolve("thumb-" + i + (png ? ".png" : ".jpg"));
@@ -276,27 +308,33 @@ public final class ImageIoThumbnailer implements Thumbnailer {
       } else {
         writeJpeg(thumb, file);
       }
-      made[i] = new GeneratedThumbnail(spec, thumb.getWidth(), thumb.getHeight(), png ? "image/png" : "image/jpeg", file);
+      made[i] =
+          new GeneratedThumbnail(
+              spec, thumb.getWidth(), thumb.getHeight(), png ? "image/png" : "image/jpeg", file);
     }
     return List.of(made);
   }
 
-  /** An image a thumbnail may be resampled from: the decode, a box halving of it, or a scaled thumbnail, with how much larger than the target it must be. */
+  /**
+   * An image a thumbnail may be resampled from: the decode, a box halving of it, or a scaled
+   * thumbnail, with how much larger than the target it must be.
+   */
   private record Level(BufferedImage image, int gap) {}
 
   /**
-   * How much larger than its target a thumbnail's source region stays after box halving: the
-   * final Lanczos step then reduces by at least this much, as Pillow's {@code reducing_gap}
-   * (whose default this is). With less, the blur of the box shows: SSIM against a one-step
-   * Lanczos reference falls to 0.93 for a 4:3 photo at 640x480.
+   * How much larger than its target a thumbnail's source region stays after box halving: the final
+   * Lanczos step then reduces by at least this much, as Pillow's {@code reducing_gap} (whose
+   * default this is). With less, the blur of the box shows: SSIM against a one-step Lanczos
+   * reference falls to 0.93 for a 4:3 photo at 640x480.
    */
   private static final int REDUCING_GAP = 2;
 
   /**
-   * The decoded image and its 2x2-box halvings, down to the smallest that still holds every
-   * spec's region at {@link #REDUCING_GAP} times the spec's size or more.
+   * The decoded image and its 2x2-box halvings, down to the smallest that still holds every spec's
+   * region at {@link #REDUCING_GAP} times the spec's size or more.
    */
-  private static List<BufferedImage> pyramid(BufferedImage image, List<ThumbnailSpec> specs, boolean swap) {
+  private static List<BufferedImage> pyramid(
+      BufferedImage image, List<ThumbnailSpec> specs, boolean swap) {
     List<BufferedImage> levels = new ArrayList<>();
     levels.add(image);
     BufferedImage level = image;
@@ -308,7 +346,8 @@ public final class ImageIoThumbnailer implements Thumbnailer {
         double[] r = region(image.getWidth(), image.getHeight(), spec, swap);
         int tw = swap ? spec.height() : spec.width();
         int th = swap ? spec.width() : spec.height();
-        if (r[2] * w / image.getWidth() < (double) REDUCING_GAP * tw || r[3] * h / image.getHeight() < (double) REDUCING_GAP * th) {
+        if (r[2] * w / image.getWidth() < (double) REDUCING_GAP * tw
+            || r[3] * h / image.getHeight() < (double) REDUCING_GAP * th) {
           servesAll = false;
           break;
         }
@@ -323,15 +362,16 @@ public final class ImageIoThumbnailer implements Thumbnailer {
   }
 
   /**
-   * The source region of a spec in stored (not display) orientation, {@code {x, y, width,
-   * height}}: the whole image to scale, the largest centred region of the spec's aspect ratio to
-   * crop. A centred region stays centred under every EXIF orientation, so only its sides swap.
+   * The source region of a spec in stored (not display) orientation, {@code {x, y, width, height}}:
+   * the whole image to scale, the largest centred region of the spec's aspect ratio to crop. A
+   * centred region stays centred under every EXIF orientation, so only its sides swap.
    */
   private static double[] region(int width, int height, ThumbnailSpec spec, boolean swap) {
     if (spec.method() != ThumbnailMethod.CROP) {
       return new double[] {0, 0, width, height};
     }
-    int[] display = cropRegion(swap ? height : width, swap ? width : height, spec.width(), spec.height());
+    int[] display =
+        cropRegion(swap ? height : width, swap ? width : height, spec.width(), spec.height());
     int rw = swap ? display[1] : display[0];
     int rh = swap ? display[0] : display[1];
     return new double[] {(double) ((width - rw) / 2), (double) ((height - rh) / 2), rw, rh};
@@ -342,7 +382,8 @@ public final class ImageIoThumbnailer implements Thumbnailer {
    * {@code full} resampled from the smallest level that holds it at the level's gap times the
    * target or more ({@code full} itself when none does).
    */
-  private static BufferedImage render(BufferedImage full, List<Level> levels, ThumbnailSpec spec, boolean swap) {
+  private static BufferedImage render(
+      BufferedImage full, List<Level> levels, ThumbnailSpec spec, boolean swap) {
     double[] r = region(full.getWidth(), full.getHeight(), spec, swap);
     int tw = swap ? spec.height() : spec.width();
     int th = swap ? spec.width() : spec.height();
@@ -351,8 +392,10 @@ public final class ImageIoThumbnailer implements Thumbnailer {
       BufferedImage candidate = level.image();
       double fx = (double) candidate.getWidth() / full.getWidth();
       double fy = (double) candidate.getHeight() / full.getHeight();
-      if (r[2] * fx >= (double) level.gap() * tw && r[3] * fy >= (double) level.gap() * th
-          && (long) candidate.getWidth() * candidate.getHeight() < (long) from.getWidth() * from.getHeight()) {
+      if (r[2] * fx >= (double) level.gap() * tw
+          && r[3] * fy >= (double) level.gap() * th
+          && (long) candidate.getWidth() * candidate.getHeight()
+              < (long) from.getWidth() * from.getHeight()) {
         from = candidate;
       }
     }
@@ -362,11 +405,12 @@ public final class ImageIoThumbnailer implements Thumbnailer {
   }
 
   /**
-   * Decodes the first frame, subsampled to about twice what the largest target needs. The header
-   * is read under the same budget as in {@link #probe}, and checked against {@code info} and
-   * {@code maxPixels}, before any pixel is decoded.
+   * Decodes the first frame, subsampled to about twice what the largest target needs. The header is
+   * read under the same budget as in {@link #probe}, and checked against {@code info} and {@code
+   * maxPixels}, before any pixel is decoded.
    */
-  private BufferedImage decodeFirstFrame(Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels) throws IOException {
+  private BufferedImage decodeFirstFrame(
+      Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels) throws IOException {
     try (ReadBudgetImageInputStream in = openForDecoding(source)) {
       try {
         return decodeFirstFrame(source, in, info, specs, maxPixels);
@@ -379,8 +423,13 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     }
   }
 
-  private BufferedImage decodeFirstFrame(Path source, ReadBudgetImageInputStream in, ImageInfo info, List<ThumbnailSpec> specs,
-      long maxPixels) throws IOException {
+  private BufferedImage decodeFirstFrame(
+      Path source,
+      ReadBudgetImageInputStream in,
+      ImageInfo info,
+      List<ThumbnailSpec> specs,
+      long maxPixels)
+      throws IOException {
     ImageReader reader = readerFor(in).orElseThrow(() -> new IOException("no reader for image"));
     try {
       String format = format(reader);
@@ -401,7 +450,8 @@ public final class ImageIoThumbnailer implements Thumbnailer {
       }
       int bits = bitsPerPixel(reader);
       if (bits > MAX_BITS_PER_PIXEL) {
-        throw new IOException("image has " + bits + " bits a pixel, more than " + MAX_BITS_PER_PIXEL);
+        throw new IOException(
+            "image has " + bits + " bits a pixel, more than " + MAX_BITS_PER_PIXEL);
       }
       in.unlimit(); // the pixel data may be as large as the file
       int sub = subsampling(info, specs);
@@ -429,7 +479,8 @@ public final class ImageIoThumbnailer implements Thumbnailer {
       if (image.getWidth() > expectedW || image.getHeight() > expectedH) {
         throw new IOException("decoded image is larger than its header said");
       }
-      if (info.format().equals("gif") && (image.getWidth() < info.width() / sub || image.getHeight() < info.height() / sub)) {
+      if (info.format().equals("gif")
+          && (image.getWidth() < info.width() / sub || image.getHeight() < info.height() / sub)) {
         image = placeOnScreen(reader, image, info, sub);
       }
       return image;
@@ -439,35 +490,48 @@ public final class ImageIoThumbnailer implements Thumbnailer {
   }
 
   /**
-   * The source as ImageIO should read it for a still thumbnail, limited to {@code
-   * MAX_HEADER_BYTES} until the header is read: a GIF as its header and first frame only, without
-   * extensions ({@link GifStructure#openForImageIo()}), anything else as it is.
+   * The source as ImageIO should read it for a still thumbnail, limited to {@code MAX_HEADER_BYTES}
+   * until the header is read: a GIF as its header and first frame only, without extensions ({@link
+   * GifStructure#openForImageIo()}), anything else as it is.
    */
   private static ReadBudgetImageInputStream openForDecoding(Path source) throws IOException {
     if (GifStructure.isGif(source)) {
-      return new ReadBudgetImageInputStream(GifStructure.read(source, 1).openForImageIo(), MAX_HEADER_BYTES);
+      return new ReadBudgetImageInputStream(
+          GifStructure.read(source, 1).openForImageIo(), MAX_HEADER_BYTES);
     }
     return ReadBudgetImageInputStream.open(source, MAX_HEADER_BYTES);
   }
 
   /** A GIF frame smaller than its logical screen, drawn at its offset on a transparent screen. */
-  private static BufferedImage placeOnScreen(ImageReader reader, BufferedImage frame, ImageInfo info, int sub) throws IOException {
+  private static BufferedImage placeOnScreen(
+      ImageReader reader, BufferedImage frame, ImageInfo info, int sub) throws IOException {
     int[] offset = AnimatedGif.frameOffset(reader.getImageMetadata(0));
-    BufferedImage screen = new BufferedImage(Math.max(1, info.width() / sub), Math.max(1, info.height() / sub), BufferedImage.TYPE_INT_ARGB);
+    BufferedImage screen =
+        new BufferedImage(
+            Math.max(1, info.width() / sub),
+            Math.max(1, info.height() / sub),
+            BufferedImage.TYPE_INT_ARGB);
     Graphics2D g = screen.createGraphics();
     g.drawImage(frame, offset[0] / sub, offset[1] / sub, null);
     g.dispose();
     return screen;
   }
 
-  /** The largest subsampling factor that keeps at least twice the pixels the most demanding target needs. */
+  /**
+   * The largest subsampling factor that keeps at least twice the pixels the most demanding target
+   * needs.
+   */
   static int subsampling(ImageInfo info, List<ThumbnailSpec> specs) {
     double minRatio = Double.MAX_VALUE;
     for (ThumbnailSpec spec : specs) {
-      int[] region = spec.method() == ThumbnailMethod.CROP
-          ? cropRegion(info.displayWidth(), info.displayHeight(), spec.width(), spec.height())
-          : new int[] {info.displayWidth(), info.displayHeight()};
-      minRatio = Math.min(minRatio, Math.min((double) region[0] / spec.width(), (double) region[1] / spec.height()));
+      int[] region =
+          spec.method() == ThumbnailMethod.CROP
+              ? cropRegion(info.displayWidth(), info.displayHeight(), spec.width(), spec.height())
+              : new int[] {info.displayWidth(), info.displayHeight()};
+      minRatio =
+          Math.min(
+              minRatio,
+              Math.min((double) region[0] / spec.width(), (double) region[1] / spec.height()));
     }
     return Math.max(1, (int) Math.floor(minRatio / 2));
   }
@@ -484,27 +548,46 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     BufferedImage region = image;
     if (spec.method() == ThumbnailMethod.CROP) {
       int[] r = cropRegion(image.getWidth(), image.getHeight(), spec.width(), spec.height());
-      region = image.getSubimage((image.getWidth() - r[0]) / 2, (image.getHeight() - r[1]) / 2, r[0], r[1]);
+      region =
+          image.getSubimage(
+              (image.getWidth() - r[0]) / 2, (image.getHeight() - r[1]) / 2, r[0], r[1]);
     }
     return resize(region, spec.width(), spec.height());
   }
 
-  /** Progressive halving (bilinear) while the image is at least twice the target, then one bicubic step. */
+  /**
+   * Progressive halving (bilinear) while the image is at least twice the target, then one bicubic
+   * step.
+   */
   static BufferedImage resize(BufferedImage image, int width, int height) {
     BufferedImage current = image;
-    int type = image.getColorModel().hasAlpha() ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB;
+    int type =
+        image.getColorModel().hasAlpha() ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB;
     while (current.getWidth() / 2 >= width && current.getHeight() / 2 >= height) {
-      current = draw(current, current.getWidth() / 2, current.getHeight() / 2, type, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      current =
+          draw(
+              current,
+              current.getWidth() / 2,
+              current.getHeight() / 2,
+              type,
+              RenderingHints.VALUE_INTERPOLATION_BILINEAR);
     }
     if (current.getWidth() != width || current.getHeight() != height) {
       current = draw(current, width, height, type, RenderingHints.VALUE_INTERPOLATION_BICUBIC);
     } else if (current == image) {
-      current = draw(current, width, height, type, RenderingHints.VALUE_INTERPOLATION_BILINEAR); // a copy, not a view
+      current =
+          draw(
+              current,
+              width,
+              height,
+              type,
+              RenderingHints.VALUE_INTERPOLATION_BILINEAR); // a copy, not a view
     }
     return current;
   }
 
-  private static BufferedImage draw(BufferedImage src, int width, int height, int type, Object interpolation) {
+  private static BufferedImage draw(
+      BufferedImage src, int width, int height, int type, Object interpolation) {
     BufferedImage dst = new BufferedImage(width, height, type);
     Graphics2D g = dst.createGraphics();
     try {
@@ -526,16 +609,18 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     int w = image.getWidth();
     int h = image.getHeight();
     boolean swap = orientation >= 5;
-    // maps source pixel edges to display pixel edges (AffineTransform(m00, m10, m01, m11, m02, m12))
-    AffineTransform t = switch (orientation) {
-      case 2 -> new AffineTransform(-1, 0, 0, 1, w, 0);   // mirror horizontally
-      case 3 -> new AffineTransform(-1, 0, 0, -1, w, h);  // rotate 180
-      case 4 -> new AffineTransform(1, 0, 0, -1, 0, h);   // mirror vertically
-      case 5 -> new AffineTransform(0, 1, 1, 0, 0, 0);    // transpose
-      case 6 -> new AffineTransform(0, 1, -1, 0, h, 0);   // rotate 90 clockwise
-      case 7 -> new AffineTransform(0, -1, -1, 0, h, w);  // transverse
-      default -> new AffineTransform(0, -1, 1, 0, 0, w);  // 8: rotate 90 counter-clockwise
-    };
+    // maps source pixel edges to display pixel edges (AffineTransform(m00, m10, m01, m11, m02,
+    // m12))
+    AffineTransform t =
+        switch (orientation) {
+          case 2 -> new AffineTransform(-1, 0, 0, 1, w, 0); // mirror horizontally
+          case 3 -> new AffineTransform(-1, 0, 0, -1, w, h); // rotate 180
+          case 4 -> new AffineTransform(1, 0, 0, -1, 0, h); // mirror vertically
+          case 5 -> new AffineTransform(0, 1, 1, 0, 0, 0); // transpose
+          case 6 -> new AffineTransform(0, 1, -1, 0, h, 0); // rotate 90 clockwise
+          case 7 -> new AffineTransform(0, -1, -1, 0, h, w); // transverse
+          default -> new AffineTransform(0, -1, 1, 0, 0, w); // 8: rotate 90 counter-clockwise
+        };
     BufferedImage out = new BufferedImage(swap ? h : w, swap ? w : h, image.getType());
     Graphics2D g = out.createGraphics();
     try {
@@ -546,30 +631,44 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     return out;
   }
 
-  /** Writes {@code image} to {@code file} as a JPEG of quality 0.8; the file is closed and the writer disposed whatever happens. */
+  /**
+   * Writes {@code image} to {@code file} as a JPEG of quality 0.8; the file is closed and the
+   * writer disposed whatever happens.
+   */
   static void writeJpeg(BufferedImage image, Path file) throws IOException {
-    write("jpeg", file, writer -> {
-      ImageWriteParam param = writer.getDefaultWriteParam();
-      param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-      param.setCompressionQuality(JPEG_QUALITY);
-      writer.write(null, new IIOImage(image, null, null), param);
-    });
+    write(
+        "jpeg",
+        file,
+        writer -> {
+          ImageWriteParam param = writer.getDefaultWriteParam();
+          param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+          param.setCompressionQuality(JPEG_QUALITY);
+          writer.write(null, new IIOImage(image, null, null), param);
+        });
   }
 
-  /** Writes {@code image} to {@code file} as a PNG; the file is closed and the writer disposed whatever happens. */
+  /**
+   * Writes {@code image} to {@code file} as a PNG; the file is closed and the writer disposed
+   * whatever happens.
+   */
   static void writePng(BufferedImage image, Path file) throws IOException {
-    write("png", file, writer -> writer.write(null, new IIOImage(image, null, null), writer.getDefaultWriteParam()));
+    write(
+        "png",
+        file,
+        writer ->
+            writer.write(null, new IIOImage(image, null, null), writer.getDefaultWriteParam()));
   }
 
   /**
    * Opens {@code file}, runs {@code body} with a {@code format} writer whose output is that file,
    * then closes the image stream (which flushes it), the file and the writer, on every path.
-   * ImageIO's stream over an {@code OutputStream} does not close the {@code OutputStream}, so
-   * the file is closed here rather than left to the garbage collector.
+   * ImageIO's stream over an {@code OutputStream} does not close the {@code OutputStream}, so the
+   * file is closed here rather than left to the garbage collector.
    */
   private static void write(String format, Path file, WriteBody body) throws IOException {
     ImageWriter writer = ImageIO.getImageWritersByFormatName(format).next();
-    try (OutputStream os = Files.newOutputStream(file); ImageOutputStream out = new MemoryCacheImageOutputStream(os)) {
+    try (OutputStream os = Files.newOutputStream(file);
+        ImageOutputStream out = new MemoryCacheImageOutputStream(os)) {
       writer.setOutput(out);
       body.write(writer);
     } finally {
@@ -583,7 +682,10 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     void write(ImageWriter writer) throws IOException;
   }
 
-  /** The first reader for the stream's actual bytes (the content type is not trusted) whose format is accepted. */
+  /**
+   * The first reader for the stream's actual bytes (the content type is not trusted) whose format
+   * is accepted.
+   */
   static Optional<ImageReader> readerFor(ImageInputStream in) {
     Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
     while (readers.hasNext()) {
@@ -604,5 +706,4 @@ public final class ImageIoThumbnailer implements Thumbnailer {
     String name = reader.getFormatName().toLowerCase(Locale.ROOT);
     return FORMAT_ALIASES.getOrDefault(name, name);
   }
-
 }

@@ -4,17 +4,17 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageInputStreamImpl;
-import java.util.Objects;
 
 /**
  * An {@link ImageInputStream} that, while limited, fails every read once more than a budget of
  * bytes has been read through it, and remembers that it did (a plugin may wrap or swallow the
  * exception). Used while a plugin reads a header: some read metadata whole (every JPEG segment
- * before the image data, every TIFF directory, a BMP's declared palette), so what they hold
- * follows what they read. Seeking and skipping are free; only bytes read count. {@link #close}
- * closes the stream underneath.
+ * before the image data, every TIFF directory, a BMP's declared palette), so what they hold follows
+ * what they read. Seeking and skipping are free; only bytes read count. {@link #close} closes the
+ * stream underneath.
  */
 final class ReadBudgetImageInputStream extends ImageInputStreamImpl {
   private final ImageInputStream in;
@@ -39,12 +39,13 @@ final class ReadBudgetImageInputStream extends ImageInputStreamImpl {
    * @throws IOException when the file cannot be opened
    */
   static ReadBudgetImageInputStream open(Path file, long budget) throws IOException {
-    return new ReadBudgetImageInputStream(new SplicedImageInputStream(file, List.of(new long[] {0, Files.size(file)})), budget);
+    return new ReadBudgetImageInputStream(
+        new SplicedImageInputStream(file, List.of(new long[] {0, Files.size(file)})), budget);
   }
 
   /**
-   * Sets the budget to {@code bytes} read in all (those read so far included) and limits reads
-   * to it again.
+   * Sets the budget to {@code bytes} read in all (those read so far included) and limits reads to
+   * it again.
    */
   void limit(long bytes) {
     budget = bytes;
@@ -76,8 +77,8 @@ final class ReadBudgetImageInputStream extends ImageInputStreamImpl {
    * Reads {@code len} bytes, fewer only at the end of the stream (ImageInputStreamImpl's readInt
    * and readShort take any short count for the end).
    *
-   * @throws IOException when this read takes the bytes read over the budget while limited, and
-   *     on every read after that
+   * @throws IOException when this read takes the bytes read over the budget while limited, and on
+   *     every read after that
    */
   @Override
   public int read(byte[] b, int off, int len) throws IOException {

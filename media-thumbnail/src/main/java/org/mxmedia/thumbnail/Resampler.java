@@ -5,10 +5,10 @@ import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.awt.image.PixelInterleavedSampleModel;
-import java.awt.image.WritableRaster;
 import java.awt.image.Raster;
-import java.util.concurrent.FutureTask;
+import java.awt.image.WritableRaster;
 import java.util.Arrays;
+import java.util.concurrent.FutureTask;
 
 /**
  * Downscaling on the bytes of a decoded raster, with no copy of the source: a separable Lanczos-3
@@ -25,6 +25,7 @@ final class Resampler {
 
   /** Fixed-point bits of a filter weight: 8-bit samples times weights summing to 1 fit an int. */
   private static final int PRECISION = 22;
+
   private static final int HALF = 1 << (PRECISION - 1);
   private static final double SUPPORT = 3.0;
 
@@ -40,9 +41,9 @@ final class Resampler {
   }
 
   /**
-   * {@code image} when it already is a plain {@code TYPE_3BYTE_BGR} (or, with {@code alpha},
-   * {@code TYPE_4BYTE_ABGR}) raster of its own, else a converted copy: CMYK, 16-bit, palettes,
-   * grey and packed-int images become 8-bit sRGB.
+   * {@code image} when it already is a plain {@code TYPE_3BYTE_BGR} (or, with {@code alpha}, {@code
+   * TYPE_4BYTE_ABGR}) raster of its own, else a converted copy: CMYK, 16-bit, palettes, grey and
+   * packed-int images become 8-bit sRGB.
    */
   static BufferedImage standard(BufferedImage image, boolean alpha) {
     int type = alpha ? BufferedImage.TYPE_4BYTE_ABGR : BufferedImage.TYPE_3BYTE_BGR;
@@ -60,15 +61,23 @@ final class Resampler {
     return out;
   }
 
-  /** Whether the raster is the whole of its buffer, pixel-interleaved and tightly packed, as a new image's is. */
+  /**
+   * Whether the raster is the whole of its buffer, pixel-interleaved and tightly packed, as a new
+   * image's is.
+   */
   private static boolean isPlain(BufferedImage image) {
     WritableRaster raster = image.getRaster();
-    if (!(raster.getSampleModel() instanceof PixelInterleavedSampleModel model) || !(raster.getDataBuffer() instanceof DataBufferByte buffer)) {
+    if (!(raster.getSampleModel() instanceof PixelInterleavedSampleModel model)
+        || !(raster.getDataBuffer() instanceof DataBufferByte buffer)) {
       return false;
     }
     int channels = raster.getNumBands();
-    return raster.getParent() == null && raster.getSampleModelTranslateX() == 0 && raster.getSampleModelTranslateY() == 0
-        && buffer.getNumBanks() == 1 && buffer.getOffset() == 0 && model.getPixelStride() == channels
+    return raster.getParent() == null
+        && raster.getSampleModelTranslateX() == 0
+        && raster.getSampleModelTranslateY() == 0
+        && buffer.getNumBanks() == 1
+        && buffer.getOffset() == 0
+        && model.getPixelStride() == channels
         && model.getScanlineStride() == image.getWidth() * channels;
   }
 
@@ -83,8 +92,8 @@ final class Resampler {
   /**
    * The image at half its width (rounded down), each pixel the mean of two (alpha-weighted with
    * alpha), written over the image's own bytes: the result shares its array, whose tail is left
-   * unused. Images that are not plain {@code TYPE_3BYTE_BGR} or {@code TYPE_4BYTE_ABGR} are
-   * first converted to one.
+   * unused. Images that are not plain {@code TYPE_3BYTE_BGR} or {@code TYPE_4BYTE_ABGR} are first
+   * converted to one.
    */
   static BufferedImage halveWidthInPlace(BufferedImage image) {
     boolean alpha = image.getColorModel().hasAlpha();
@@ -108,9 +117,18 @@ final class Resampler {
           int a0 = data[p] & 0xFF;
           int a1 = data[p + right] & 0xFF;
           int sum = a0 + a1;
-          int b = sum == 0 ? 0 : ((data[p + 1] & 0xFF) * a0 + (data[p + right + 1] & 0xFF) * a1 + sum / 2) / sum;
-          int g = sum == 0 ? 0 : ((data[p + 2] & 0xFF) * a0 + (data[p + right + 2] & 0xFF) * a1 + sum / 2) / sum;
-          int r = sum == 0 ? 0 : ((data[p + 3] & 0xFF) * a0 + (data[p + right + 3] & 0xFF) * a1 + sum / 2) / sum;
+          int b =
+              sum == 0
+                  ? 0
+                  : ((data[p + 1] & 0xFF) * a0 + (data[p + right + 1] & 0xFF) * a1 + sum / 2) / sum;
+          int g =
+              sum == 0
+                  ? 0
+                  : ((data[p + 2] & 0xFF) * a0 + (data[p + right + 2] & 0xFF) * a1 + sum / 2) / sum;
+          int r =
+              sum == 0
+                  ? 0
+                  : ((data[p + 3] & 0xFF) * a0 + (data[p + right + 3] & 0xFF) * a1 + sum / 2) / sum;
           data[o] = (byte) ((sum + 1) >> 1);
           data[o + 1] = (byte) b;
           data[o + 2] = (byte) g;
@@ -126,7 +144,10 @@ final class Resampler {
     return out.getType() == src.getType() ? out : standard(out, alpha);
   }
 
-  /** The image at half its size (rounded down, at least 1), each pixel the mean of a 2x2 block (alpha-weighted with alpha). */
+  /**
+   * The image at half its size (rounded down, at least 1), each pixel the mean of a 2x2 block
+   * (alpha-weighted with alpha).
+   */
   static BufferedImage halve(BufferedImage src) {
     int sw = src.getWidth();
     int sh = src.getHeight();
@@ -147,7 +168,14 @@ final class Resampler {
         int q = p + down;
         if (c == 3) {
           for (int k = 0; k < 3; k++) {
-            out[o++] = (byte) (((in[p + k] & 0xFF) + (in[p + right + k] & 0xFF) + (in[q + k] & 0xFF) + (in[q + right + k] & 0xFF) + 2) >> 2);
+            out[o++] =
+                (byte)
+                    (((in[p + k] & 0xFF)
+                            + (in[p + right + k] & 0xFF)
+                            + (in[q + k] & 0xFF)
+                            + (in[q + right + k] & 0xFF)
+                            + 2)
+                        >> 2);
           }
         } else {
           int a0 = in[p] & 0xFF;
@@ -157,9 +185,15 @@ final class Resampler {
           int sum = a0 + a1 + a2 + a3;
           out[o++] = (byte) ((sum + 2) >> 2);
           for (int k = 1; k < 4; k++) {
-            int v = sum == 0 ? 0
-                : ((in[p + k] & 0xFF) * a0 + (in[p + right + k] & 0xFF) * a1 + (in[q + k] & 0xFF) * a2 + (in[q + right + k] & 0xFF) * a3
-                    + sum / 2) / sum;
+            int v =
+                sum == 0
+                    ? 0
+                    : ((in[p + k] & 0xFF) * a0
+                            + (in[p + right + k] & 0xFF) * a1
+                            + (in[q + k] & 0xFF) * a2
+                            + (in[q + right + k] & 0xFF) * a3
+                            + sum / 2)
+                        / sum;
             out[o++] = (byte) v;
           }
         }
@@ -169,12 +203,13 @@ final class Resampler {
   }
 
   /**
-   * The region {@code [x, x + w) x [y, y + h)} of {@code src} (in source pixels, fractions
-   * allowed) scaled to exactly {@code width x height}, a new image of the source's type. Pixels
-   * just outside the region, within the image, weigh in at its edges as they would in a scale of
-   * the whole image.
+   * The region {@code [x, x + w) x [y, y + h)} of {@code src} (in source pixels, fractions allowed)
+   * scaled to exactly {@code width x height}, a new image of the source's type. Pixels just outside
+   * the region, within the image, weigh in at its edges as they would in a scale of the whole
+   * image.
    */
-  static BufferedImage resample(BufferedImage src, double x, double y, double w, double h, int width, int height) {
+  static BufferedImage resample(
+      BufferedImage src, double x, double y, double w, double h, int width, int height) {
     int c = channels(src);
     Weights across = Weights.of(x, w, width, src.getWidth());
     Weights down = Weights.of(y, h, height, src.getHeight());
@@ -192,10 +227,12 @@ final class Resampler {
     int colStart = firstCol * c;
     byte[] mid = new byte[height * span];
     int half = height / 2;
-    FutureTask<Void> other = new FutureTask<>(() -> {
-      vertical(in, srcStride, colStart, span, c, down, mid, half, height);
-      return null;
-    });
+    FutureTask<Void> other =
+        new FutureTask<>(
+            () -> {
+              vertical(in, srcStride, colStart, span, c, down, mid, half, height);
+              return null;
+            });
     boolean forked = height >= 64 && Helpers.fork(other);
     vertical(in, srcStride, colStart, span, c, down, mid, 0, forked ? half : height);
     if (forked) {
@@ -207,10 +244,12 @@ final class Resampler {
     byte[] out = bytes(dst);
     int spanStart = colStart;
     int spanBytes = span;
-    FutureTask<Void> rest = new FutureTask<>(() -> {
-      horizontal(mid, spanBytes, spanStart, c, across, out, width, half, height);
-      return null;
-    });
+    FutureTask<Void> rest =
+        new FutureTask<>(
+            () -> {
+              horizontal(mid, spanBytes, spanStart, c, across, out, width, half, height);
+              return null;
+            });
     boolean split = height >= 64 && Helpers.fork(rest);
     horizontal(mid, span, colStart, c, across, out, width, 0, split ? half : height);
     if (split) {
@@ -220,8 +259,20 @@ final class Resampler {
     return dst;
   }
 
-  /** Rows {@code [from, to)} of the horizontal pass: {@code mid} (rows of {@code span} bytes from byte {@code colStart} of the source row) filtered across into {@code out}. */
-  private static void horizontal(byte[] mid, int span, int colStart, int c, Weights across, byte[] out, int width, int from, int to) {
+  /**
+   * Rows {@code [from, to)} of the horizontal pass: {@code mid} (rows of {@code span} bytes from
+   * byte {@code colStart} of the source row) filtered across into {@code out}.
+   */
+  private static void horizontal(
+      byte[] mid,
+      int span,
+      int colStart,
+      int c,
+      Weights across,
+      byte[] out,
+      int width,
+      int from,
+      int to) {
     int[] wt = across.weights;
     int o = from * width * c;
     for (int j = from; j < to; j++) {
@@ -265,8 +316,20 @@ final class Resampler {
     }
   }
 
-  /** Rows {@code [from, to)} of the vertical pass: the columns {@code colStart..colStart+span} of {@code in} filtered down into {@code mid}. */
-  private static void vertical(byte[] in, int srcStride, int colStart, int span, int c, Weights down, byte[] mid, int from, int to) {
+  /**
+   * Rows {@code [from, to)} of the vertical pass: the columns {@code colStart..colStart+span} of
+   * {@code in} filtered down into {@code mid}.
+   */
+  private static void vertical(
+      byte[] in,
+      int srcStride,
+      int colStart,
+      int span,
+      int c,
+      Weights down,
+      byte[] mid,
+      int from,
+      int to) {
     int[] acc = new int[span];
     for (int j = from; j < to; j++) {
       Arrays.fill(acc, HALF);
@@ -299,7 +362,8 @@ final class Resampler {
 
   /** A premultiplied sample back to straight alpha. */
   private static byte straight(byte premultiplied, int alpha) {
-    return (byte) (alpha == 0 ? 0 : Math.min(255, ((premultiplied & 0xFF) * 255 + alpha / 2) / alpha));
+    return (byte)
+        (alpha == 0 ? 0 : Math.min(255, ((premultiplied & 0xFF) * 255 + alpha / 2) / alpha));
   }
 
   private static byte clamp(int fixed) {
@@ -319,7 +383,10 @@ final class Resampler {
     return SUPPORT * Math.sin(px) * Math.sin(px / SUPPORT) / (px * px);
   }
 
-  /** The taps of one axis: for output pixel {@code i}, {@code count[i]} fixed-point weights from source pixel {@code first[i]} on. */
+  /**
+   * The taps of one axis: for output pixel {@code i}, {@code count[i]} fixed-point weights from
+   * source pixel {@code first[i]} on.
+   */
   private record Weights(int[] first, int[] count, int[] offset, int[] weights) {
     static Weights of(double start, double length, int out, int size) {
       double scale = length / out;

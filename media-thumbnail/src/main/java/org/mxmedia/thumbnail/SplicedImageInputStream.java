@@ -6,8 +6,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import javax.imageio.stream.ImageInputStreamImpl;
 import java.util.Objects;
+import javax.imageio.stream.ImageInputStreamImpl;
 
 /**
  * An {@link javax.imageio.stream.ImageInputStream} over chosen byte ranges of a file, read as if
@@ -18,13 +18,17 @@ final class SplicedImageInputStream extends ImageInputStreamImpl {
   private static final int BUFFER = 8192;
 
   private final FileChannel file;
+
   /** Where each range starts in this stream, ascending. */
   private final long[] starts;
+
   /** Where each range starts in the file. */
   private final long[] offsets;
+
   private final long[] lengths;
   private final long length;
   private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
+
   /** The file offset of the buffer's first byte; the buffer holds {@code buffer.limit()} bytes. */
   private long bufferOffset = -1;
 
@@ -63,9 +67,9 @@ final class SplicedImageInputStream extends ImageInputStreamImpl {
   }
 
   /**
-   * Reads {@code len} bytes, fewer only at the end of the stream (or of the file, if it is
-   * shorter than its ranges): ImageInputStreamImpl's readInt and readShort take any short count
-   * for the end of the stream.
+   * Reads {@code len} bytes, fewer only at the end of the stream (or of the file, if it is shorter
+   * than its ranges): ImageInputStreamImpl's readInt and readShort take any short count for the end
+   * of the stream.
    */
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
@@ -90,12 +94,17 @@ final class SplicedImageInputStream extends ImageInputStreamImpl {
     return total == 0 ? -1 : total;
   }
 
-  /** Up to {@code n} bytes of the file at {@code fileOffset}, through the buffer; -1 at the file's end. */
+  /**
+   * Up to {@code n} bytes of the file at {@code fileOffset}, through the buffer; -1 at the file's
+   * end.
+   */
   private int readFile(long fileOffset, byte[] b, int off, int n) throws IOException {
     if (n >= BUFFER) {
       return file.read(ByteBuffer.wrap(b, off, n), fileOffset);
     }
-    if (bufferOffset < 0 || fileOffset < bufferOffset || fileOffset >= bufferOffset + buffer.limit()) {
+    if (bufferOffset < 0
+        || fileOffset < bufferOffset
+        || fileOffset >= bufferOffset + buffer.limit()) {
       buffer.clear();
       int got = file.read(buffer, fileOffset);
       buffer.flip();

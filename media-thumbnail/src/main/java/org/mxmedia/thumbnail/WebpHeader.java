@@ -10,23 +10,24 @@ import java.nio.file.Path;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Checks the size a WebP's first frame declares in its own bitstream header (VP8 or VP8L)
- * against the size its reader reported, before decoding. TwelveMonkeys reports the VP8X canvas
- * but sizes its decoder's buffers from the frame header: a 1x1 canvas holding a frame that
- * declares 16383x16383 is a few dozen bytes and an OutOfMemoryError. (libwebp refuses a still
- * image whose frame and canvas differ.) Reads the RIFF chunks up to the first frame through one
- * 8 KiB buffer, skipping the others.
+ * Checks the size a WebP's first frame declares in its own bitstream header (VP8 or VP8L) against
+ * the size its reader reported, before decoding. TwelveMonkeys reports the VP8X canvas but sizes
+ * its decoder's buffers from the frame header: a 1x1 canvas holding a frame that declares
+ * 16383x16383 is a few dozen bytes and an OutOfMemoryError. (libwebp refuses a still image whose
+ * frame and canvas differ.) Reads the RIFF chunks up to the first frame through one 8 KiB buffer,
+ * skipping the others.
  */
 final class WebpHeader {
   /** More chunks than this before the first frame is not a WebP any encoder writes. */
   private static final int MAX_CHUNKS = 1024;
+
   private static final int ANMF_HEADER = 16;
 
   private WebpHeader() {}
 
   /**
-   * Checks that the first frame of {@code file} declares at most {@code width x height} pixels.
-   * A file that is not RIFF/WEBP, or ends before its first frame header, is left to the decoder.
+   * Checks that the first frame of {@code file} declares at most {@code width x height} pixels. A
+   * file that is not RIFF/WEBP, or ends before its first frame header, is left to the decoder.
    *
    * @throws IOException when the file cannot be read, its first frame declares more than {@code
    *     width x height}, or more than 1024 chunks come before it
@@ -46,7 +47,8 @@ final class WebpHeader {
         long size = u32(header, 4);
         int[] declared;
         if (fourcc.equals("ANMF")) {
-          in.skipNBytes(ANMF_HEADER); // the frame's own offset and size are checked by the reader's report
+          in.skipNBytes(
+              ANMF_HEADER); // the frame's own offset and size are checked by the reader's report
           declared = frameInside(in);
         } else if (fourcc.equals("VP8 ") || fourcc.equals("VP8L")) {
           declared = bitstream(fourcc, in);
@@ -55,8 +57,16 @@ final class WebpHeader {
           continue;
         }
         if (declared != null && (declared[0] > width || declared[1] > height)) {
-          throw new IOException("WebP frame declares " + declared[0] + "x" + declared[1] + ", more than the " + width + "x" + height
-              + " its reader reported");
+          throw new IOException(
+              "WebP frame declares "
+                  + declared[0]
+                  + "x"
+                  + declared[1]
+                  + ", more than the "
+                  + width
+                  + "x"
+                  + height
+                  + " its reader reported");
         }
         return;
       }
@@ -93,11 +103,15 @@ final class WebpHeader {
       long bits = u32(h, 1);
       return new int[] {(int) (bits & 0x3FFF) + 1, (int) ((bits >>> 14) & 0x3FFF) + 1};
     }
-    byte[] h = in.readNBytes(10); // frame tag (3), start code (3), width and height (14 bits each, 2 of scale)
+    byte[] h =
+        in.readNBytes(
+            10); // frame tag (3), start code (3), width and height (14 bits each, 2 of scale)
     if (h.length < 10 || (h[3] & 0xFF) != 0x9D || (h[4] & 0xFF) != 0x01 || (h[5] & 0xFF) != 0x2A) {
       return null;
     }
-    return new int[] {((h[6] & 0xFF) | (h[7] & 0xFF) << 8) & 0x3FFF, ((h[8] & 0xFF) | (h[9] & 0xFF) << 8) & 0x3FFF};
+    return new int[] {
+      ((h[6] & 0xFF) | (h[7] & 0xFF) << 8) & 0x3FFF, ((h[8] & 0xFF) | (h[9] & 0xFF) << 8) & 0x3FFF
+    };
   }
 
   private static String ascii(byte[] b, int off) {
@@ -105,6 +119,9 @@ final class WebpHeader {
   }
 
   private static long u32(byte[] b, int off) {
-    return (b[off] & 0xFFL) | (b[off + 1] & 0xFFL) << 8 | (b[off + 2] & 0xFFL) << 16 | (b[off + 3] & 0xFFL) << 24;
+    return (b[off] & 0xFFL)
+        | (b[off + 1] & 0xFFL) << 8
+        | (b[off + 2] & 0xFFL) << 16
+        | (b[off + 3] & 0xFFL) << 24;
   }
 }

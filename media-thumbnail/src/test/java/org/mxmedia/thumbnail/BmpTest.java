@@ -32,15 +32,24 @@ class BmpTest {
   @TempDir Path dir;
   private final ImageIoThumbnailer thumbnailer = new ImageIoThumbnailer();
 
-  /** A 1x1 BMP declaring a 64 MB embedded PNG (a real 1x1 PNG follows): refused, nothing of that size allocated. */
+  /**
+   * A 1x1 BMP declaring a 64 MB embedded PNG (a real 1x1 PNG follows): refused, nothing of that
+   * size allocated.
+   */
   @Test
   void aBmpWithAnEmbeddedImageIsRefused() throws IOException {
     Path bmp = Files.write(dir.resolve("embedded.bmp"), HostileImages.bmpWithEmbeddedPng(64 << 20));
     ImageInfo info = thumbnailer.probe(bmp, "image/bmp").orElseThrow();
     long before = AnimatedGifTest.allocatedBytes();
-    assertThatThrownBy(() -> thumbnailer.generate(bmp, info, List.of(ThumbnailSpec.scale(1, 1)), MAX_PIXELS, dir))
-        .isInstanceOf(IOException.class).hasMessageContaining("embedded");
-    assertThat(AnimatedGifTest.allocatedBytes() - before).as("bytes allocated").isLessThan(8L << 20);
+    assertThatThrownBy(
+            () ->
+                thumbnailer.generate(
+                    bmp, info, List.of(ThumbnailSpec.scale(1, 1)), MAX_PIXELS, dir))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("embedded");
+    assertThat(AnimatedGifTest.allocatedBytes() - before)
+        .as("bytes allocated")
+        .isLessThan(8L << 20);
   }
 
   /** A 1x1 RLE8 BMP followed by 20 MB of RLE data: refused before the reader reads it all. */
@@ -58,16 +67,24 @@ class BmpTest {
     }
     ImageInfo info = thumbnailer.probe(bmp, "image/bmp").orElseThrow();
     long before = AnimatedGifTest.allocatedBytes();
-    assertThatThrownBy(() -> thumbnailer.generate(bmp, info, List.of(ThumbnailSpec.scale(1, 1)), MAX_PIXELS, dir))
-        .isInstanceOf(IOException.class).hasMessageContaining("RLE");
-    assertThat(AnimatedGifTest.allocatedBytes() - before).as("bytes allocated").isLessThan(8L << 20);
+    assertThatThrownBy(
+            () ->
+                thumbnailer.generate(
+                    bmp, info, List.of(ThumbnailSpec.scale(1, 1)), MAX_PIXELS, dir))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("RLE");
+    assertThat(AnimatedGifTest.allocatedBytes() - before)
+        .as("bytes allocated")
+        .isLessThan(8L << 20);
   }
 
   /** An RLE8 BMP as ImageIO writes it is thumbnailed as before. */
   @Test
   void anOrdinaryRleBmpIsThumbnailed() throws IOException {
     BufferedImage indexed = new BufferedImage(120, 80, BufferedImage.TYPE_BYTE_INDEXED);
-    indexed.createGraphics().drawImage(TestImages.quadrants(120, 80, BufferedImage.TYPE_INT_RGB), 0, 0, null);
+    indexed
+        .createGraphics()
+        .drawImage(TestImages.quadrants(120, 80, BufferedImage.TYPE_INT_RGB), 0, 0, null);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     ImageWriter writer = ImageIO.getImageWritersByFormatName("bmp").next();
     try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
@@ -81,7 +98,13 @@ class BmpTest {
     }
     Path bmp = Files.write(dir.resolve("ordinary.bmp"), bytes.toByteArray());
     ImageInfo info = thumbnailer.probe(bmp, "image/bmp").orElseThrow();
-    BufferedImage out = ImageIO.read(thumbnailer.generate(bmp, info, List.of(ThumbnailSpec.scale(60, 40)), MAX_PIXELS, dir).get(0).file().toFile());
+    BufferedImage out =
+        ImageIO.read(
+            thumbnailer
+                .generate(bmp, info, List.of(ThumbnailSpec.scale(60, 40)), MAX_PIXELS, dir)
+                .get(0)
+                .file()
+                .toFile());
     assertThat(TestImages.nearestQuadrantColour(out, 5, 5)).isEqualTo(TestImages.TOP_LEFT);
     assertThat(TestImages.nearestQuadrantColour(out, 55, 35)).isEqualTo(TestImages.BOTTOM_RIGHT);
   }

@@ -8,10 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Writes a GIF block by block with whatever sizes a test declares, including ones no encoder
- * would make (frames larger than the screen, truncated pixel data, millions of frames). Writes
- * straight to an {@link OutputStream}, so a huge file can be streamed to disk without being held
- * in memory.
+ * Writes a GIF block by block with whatever sizes a test declares, including ones no encoder would
+ * make (frames larger than the screen, truncated pixel data, millions of frames). Writes straight
+ * to an {@link OutputStream}, so a huge file can be streamed to disk without being held in memory.
  */
 final class GifBuilder {
   private final OutputStream out;
@@ -20,7 +19,9 @@ final class GifBuilder {
     this.out = out;
   }
 
-  /** Runs {@code steps} on a builder over a fresh in-memory buffer and returns the bytes written. */
+  /**
+   * Runs {@code steps} on a builder over a fresh in-memory buffer and returns the bytes written.
+   */
   static byte[] inMemory(Steps steps) {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     try {
@@ -31,7 +32,10 @@ final class GifBuilder {
     return buffer.toByteArray();
   }
 
-  /** "GIF89a", a logical screen of {@code width x height} and a grey global colour table of {@code 2^tableBits} entries (1 to 8). */
+  /**
+   * "GIF89a", a logical screen of {@code width x height} and a grey global colour table of {@code
+   * 2^tableBits} entries (1 to 8).
+   */
   GifBuilder header(int width, int height, int tableBits) throws IOException {
     out.write("GIF89a".getBytes(StandardCharsets.US_ASCII));
     short16(width);
@@ -81,7 +85,8 @@ final class GifBuilder {
    * colour table, then the LZW minimum code size and {@code lzw} in sub-blocks, then the
    * terminator.
    */
-  GifBuilder image(int left, int top, int width, int height, int minCodeSize, byte[] lzw) throws IOException {
+  GifBuilder image(int left, int top, int width, int height, int minCodeSize, byte[] lzw)
+      throws IOException {
     out.write(0x2C);
     short16(left);
     short16(top);
@@ -124,7 +129,8 @@ final class GifBuilder {
   static byte[] lzw(int minCodeSize, int pixels, int index) {
     int clear = 1 << minCodeSize;
     int codeSize = minCodeSize + 1;
-    int run = (1 << codeSize) - (clear + 2); // literals per clear code before the code size would grow
+    int run =
+        (1 << codeSize) - (clear + 2); // literals per clear code before the code size would grow
     Bits bits = new Bits();
     for (int done = 0; done < pixels; done += run) {
       bits.put(clear, codeSize);

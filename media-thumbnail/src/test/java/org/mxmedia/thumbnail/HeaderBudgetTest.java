@@ -19,8 +19,8 @@ import org.mxmedia.testkit.TestImages;
 
 /**
  * Plugins read some metadata whole while reading the header (TwelveMonkeys: every JPEG segment
- * before the image data, every TIFF directory; the JDK: a BMP's declared palette). Headers are
- * read under a budget ({@link ImageIoThumbnailer#MAX_HEADER_BYTES}, {@link
+ * before the image data, every TIFF directory; the JDK: a BMP's declared palette). Headers are read
+ * under a budget ({@link ImageIoThumbnailer#MAX_HEADER_BYTES}, {@link
  * ImageIoThumbnailer#MAX_TIFF_HEADER_BYTES} for TIFF), so memory does not follow the size of the
  * file; normal headers are a few kilobytes.
  */
@@ -30,7 +30,10 @@ class HeaderBudgetTest {
   @TempDir Path dir;
   private final ImageIoThumbnailer thumbnailer = new ImageIoThumbnailer();
 
-  /** 26 MB of APP1 segments before a 16x16 JPEG's frame: refused by probe, which allocates well under the file's size. */
+  /**
+   * 26 MB of APP1 segments before a 16x16 JPEG's frame: refused by probe, which allocates well
+   * under the file's size.
+   */
   @Test
   void aJpegWithTensOfMegabytesOfSegmentsIsRefused() throws IOException {
     byte[] jpeg = TestImages.jpeg(16, 16);
@@ -76,14 +79,27 @@ class HeaderBudgetTest {
     assertRefusedWithBoundedMemory(file, "image/tiff");
   }
 
-  /** A 1x1 8-bit BMP whose header puts its pixels 20 MB in: the reader would read all of that as a palette. */
+  /**
+   * A 1x1 8-bit BMP whose header puts its pixels 20 MB in: the reader would read all of that as a
+   * palette.
+   */
   @Test
   void aBmpWithATwentyMegabytePaletteIsRefused() throws IOException {
     Path file = dir.resolve("palette.bmp");
     int palette = 20 << 20;
     ByteBuffer h = ByteBuffer.allocate(54).order(ByteOrder.LITTLE_ENDIAN);
     h.put((byte) 'B').put((byte) 'M').putInt(54 + palette + 4).putInt(0).putInt(54 + palette);
-    h.putInt(40).putInt(1).putInt(1).putShort((short) 1).putShort((short) 8).putInt(0).putInt(4).putInt(0).putInt(0).putInt(0).putInt(0);
+    h.putInt(40)
+        .putInt(1)
+        .putInt(1)
+        .putShort((short) 1)
+        .putShort((short) 8)
+        .putInt(0)
+        .putInt(4)
+        .putInt(0)
+        .putInt(0)
+        .putInt(0)
+        .putInt(0);
     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
       out.write(h.array());
       byte[] zeros = new byte[1 << 16];
@@ -112,25 +128,43 @@ class HeaderBudgetTest {
     Path file = Files.write(dir.resolve("some-segments.jpg"), withSegments);
     ImageInfo info = thumbnailer.probe(file, "image/jpeg").orElseThrow();
     assertThat(info.width()).isEqualTo(64);
-    assertThat(thumbnailer.generate(file, info, List.of(ThumbnailSpec.scale(32, 24)), MAX_PIXELS, dir)).hasSize(1);
+    assertThat(
+            thumbnailer.generate(file, info, List.of(ThumbnailSpec.scale(32, 24)), MAX_PIXELS, dir))
+        .hasSize(1);
   }
 
   private void assertRefusedWithBoundedMemory(Path file, String type) throws IOException {
-    thumbnailer.probe(Files.write(dir.resolve("warm-up.png"), TestImages.png(8, 8)), "image/png"); // load the plugins first
+    thumbnailer.probe(
+        Files.write(dir.resolve("warm-up.png"), TestImages.png(8, 8)),
+        "image/png"); // load the plugins first
     long before = AnimatedGifTest.allocatedBytes();
-    assertThatThrownBy(() -> thumbnailer.probe(file, type)).isInstanceOf(IOException.class).hasMessageContaining("bytes of header");
+    assertThatThrownBy(() -> thumbnailer.probe(file, type))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("bytes of header");
     long allocated = AnimatedGifTest.allocatedBytes() - before;
-    assertThat(allocated).as("bytes allocated probing a %d-byte file", Files.size(file)).isLessThan(Files.size(file) / 2);
+    assertThat(allocated)
+        .as("bytes allocated probing a %d-byte file", Files.size(file))
+        .isLessThan(Files.size(file) / 2);
     assertThat(allocated).as("bytes allocated").isLessThan(48L << 20);
     // generate reads the header under the same budget, whatever the ImageInfo it is given
     ImageInfo lie = new ImageInfo(16, 16, "jpeg", 1, 1);
     before = AnimatedGifTest.allocatedBytes();
-    assertThatThrownBy(() -> thumbnailer.generate(file, lie, List.of(ThumbnailSpec.scale(8, 8)), MAX_PIXELS, dir))
-        .isInstanceOf(IOException.class).hasMessageContaining("bytes of header");
-    assertThat(AnimatedGifTest.allocatedBytes() - before).as("bytes allocated by generate").isLessThan(48L << 20);
+    assertThatThrownBy(
+            () ->
+                thumbnailer.generate(
+                    file, lie, List.of(ThumbnailSpec.scale(8, 8)), MAX_PIXELS, dir))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("bytes of header");
+    assertThat(AnimatedGifTest.allocatedBytes() - before)
+        .as("bytes allocated by generate")
+        .isLessThan(48L << 20);
   }
 
   private static void entry(ByteBuffer b, int tag, int value) {
-    b.putShort((short) tag).putShort((short) 3).putInt(1).putShort((short) value).putShort((short) 0);
+    b.putShort((short) tag)
+        .putShort((short) 3)
+        .putInt(1)
+        .putShort((short) value)
+        .putShort((short) 0);
   }
 }

@@ -14,7 +14,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mxmedia.ThumbnailSpec;
 import org.mxmedia.spi.Thumbnailer.ImageInfo;
 
-/** Pixel floods, huge screens, truncated, corrupt and random images: refused or thumbnailed, never a hang or a heap blow-up. */
+/**
+ * Pixel floods, huge screens, truncated, corrupt and random images: refused or thumbnailed, never a
+ * hang or a heap blow-up.
+ */
 class HostileImageTest {
   @TempDir Path dir;
 
@@ -33,9 +36,11 @@ class HostileImageTest {
       if (info == null) {
         continue;
       }
-      ThumbnailSpec still = ThumbnailSpec.crop(Math.min(32, info.width()), Math.min(32, info.height()));
+      ThumbnailSpec still =
+          ThumbnailSpec.crop(Math.min(32, info.width()), Math.min(32, info.height()));
       try {
-        thumbnailer.generate(file, info, List.of(still, still.withAnimated(true)), 32_000_000L, dir);
+        thumbnailer.generate(
+            file, info, List.of(still, still.withAnimated(true)), 32_000_000L, dir);
       } catch (IOException refused) {
         // refused cleanly
       }
@@ -43,8 +48,8 @@ class HostileImageTest {
   }
 
   /**
-   * The whole corpus and a 6000x6000 (36 MB of pixels as ARGB: 144 MB decoded at full size) PNG,
-   * in a JVM with a 64 MiB heap: subsampled decoding keeps it within bounds.
+   * The whole corpus and a 6000x6000 (36 MB of pixels as ARGB: 144 MB decoded at full size) PNG, in
+   * a JVM with a 64 MiB heap: subsampled decoding keeps it within bounds.
    */
   @Test
   @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -53,16 +58,22 @@ class HostileImageTest {
     HostileImages.write(work, 5600);
     HostileImages.Forked run = HostileImages.runInSmallHeap("64m", work);
     assertThat(run.exitCode()).as(run.output()).isZero();
-    assertThat(run.output()).contains("DONE").contains("pixel-flood.png: refused").contains("huge-screen.gif: refused")
-        .contains("frame-bomb.gif: refused").contains("wide-16bit.png: refused").contains("embedded-png.bmp: refused")
-        .contains("canvas-lie.webp: refused").contains("many-samples.tif: refused")
+    assertThat(run.output())
+        .contains("DONE")
+        .contains("pixel-flood.png: refused")
+        .contains("huge-screen.gif: refused")
+        .contains("frame-bomb.gif: refused")
+        .contains("wide-16bit.png: refused")
+        .contains("embedded-png.bmp: refused")
+        .contains("canvas-lie.webp: refused")
+        .contains("many-samples.tif: refused")
         .contains("large.png: 5 thumbnails");
   }
 
   /**
-   * The GIF frame bomb (1,264 bytes; 20 frames of 40000x40000 behind a 64x64 screen) asked for
-   * an animated thumbnail in a 128 MiB heap: refused with an IOException before any of those
-   * frames is decoded, where decoding one would need 1.6 GB.
+   * The GIF frame bomb (1,264 bytes; 20 frames of 40000x40000 behind a 64x64 screen) asked for an
+   * animated thumbnail in a 128 MiB heap: refused with an IOException before any of those frames is
+   * decoded, where decoding one would need 1.6 GB.
    */
   @Test
   @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)

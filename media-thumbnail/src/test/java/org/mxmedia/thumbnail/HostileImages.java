@@ -1,7 +1,11 @@
 package org.mxmedia.thumbnail;
 
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,22 +14,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.mxmedia.MediaConfig;
-import org.mxmedia.spi.Thumbnailer.ImageInfo;
-import org.mxmedia.testkit.TestImages;
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
+import org.mxmedia.MediaConfig;
 import org.mxmedia.ThumbnailSpec;
+import org.mxmedia.spi.Thumbnailer.ImageInfo;
+import org.mxmedia.testkit.TestImages;
 
 /**
  * The hostile corpus, and a main that thumbnails all of it (plus one large real image) so a test
- * can run it in a JVM with a small heap: it exits 0 only if every input was refused or
- * thumbnailed without running out of memory.
+ * can run it in a JVM with a small heap: it exits 0 only if every input was refused or thumbnailed
+ * without running out of memory.
  */
 final class HostileImages {
   private HostileImages() {}
@@ -34,7 +34,8 @@ final class HostileImages {
     Map<String, byte[]> c = new LinkedHashMap<>();
     byte[] png = TestImages.png(300, 200);
     byte[] jpeg = TestImages.jpeg(300, 200);
-    byte[] gif = TestImages.encode(TestImages.quadrants(300, 200, BufferedImage.TYPE_INT_RGB), "gif");
+    byte[] gif =
+        TestImages.encode(TestImages.quadrants(300, 200, BufferedImage.TYPE_INT_RGB), "gif");
     c.put("pixel-flood.png", TestImages.pngClaiming(60_000, 60_000));
     c.put("wide-flood.png", TestImages.pngClaiming(1_000_000, 1));
     c.put("huge-screen.gif", TestImages.gifWithScreen(65535, 65535));
@@ -102,11 +103,33 @@ final class HostileImages {
   }
 
   /** A 54-byte BMP header (BITMAPINFOHEADER), little-endian. */
-  static byte[] bmpHeader(int fileSize, int pixelOffset, int width, int height, int bitsPerPixel, int compression, int imageSize) {
-    return ByteBuffer.allocate(54).order(ByteOrder.LITTLE_ENDIAN)
-        .put((byte) 'B').put((byte) 'M').putInt(fileSize).putInt(0).putInt(pixelOffset)
-        .putInt(40).putInt(width).putInt(height).putShort((short) 1).putShort((short) bitsPerPixel)
-        .putInt(compression).putInt(imageSize).putInt(0).putInt(0).putInt(0).putInt(0).array();
+  static byte[] bmpHeader(
+      int fileSize,
+      int pixelOffset,
+      int width,
+      int height,
+      int bitsPerPixel,
+      int compression,
+      int imageSize) {
+    return ByteBuffer.allocate(54)
+        .order(ByteOrder.LITTLE_ENDIAN)
+        .put((byte) 'B')
+        .put((byte) 'M')
+        .putInt(fileSize)
+        .putInt(0)
+        .putInt(pixelOffset)
+        .putInt(40)
+        .putInt(width)
+        .putInt(height)
+        .putShort((short) 1)
+        .putShort((short) bitsPerPixel)
+        .putInt(compression)
+        .putInt(imageSize)
+        .putInt(0)
+        .putInt(0)
+        .putInt(0)
+        .putInt(0)
+        .array();
   }
 
   /**
@@ -128,8 +151,15 @@ final class HostileImages {
   static byte[] pngClaiming(int width, int height, int bitDepth, int colorType) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A});
-    ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(width).putInt(height)
-        .put((byte) bitDepth).put((byte) colorType).put((byte) 0).put((byte) 0).put((byte) 0);
+    ByteBuffer ihdr =
+        ByteBuffer.allocate(13)
+            .putInt(width)
+            .putInt(height)
+            .put((byte) bitDepth)
+            .put((byte) colorType)
+            .put((byte) 0)
+            .put((byte) 0)
+            .put((byte) 0);
     pngChunk(out, "IHDR", ihdr.array());
     Deflater deflater = new Deflater();
     deflater.finish();
@@ -152,26 +182,33 @@ final class HostileImages {
   }
 
   /**
-   * The GIF frame bomb: a 64x64 screen and first frame, then 20 frames each declaring
-   * {@code side x side} with an 8-bit palette and a truncated LZW stream. At 40000 it is 1,264
-   * bytes and each of those frames would take 1.6 GB as 8-bit pixels.
+   * The GIF frame bomb: a 64x64 screen and first frame, then 20 frames each declaring {@code side x
+   * side} with an 8-bit palette and a truncated LZW stream. At 40000 it is 1,264 bytes and each of
+   * those frames would take 1.6 GB as 8-bit pixels.
    */
   static byte[] gifFrameBomb(int side) {
-    return GifBuilder.inMemory(gif -> {
-      gif.header(64, 64, 8).graphicControl(0, 10).image(0, 0, 64, 64, 8, GifBuilder.lzwTruncated(8));
-      for (int i = 0; i < 20; i++) {
-        gif.graphicControl(0, 10).image(0, 0, side, side, 8, GifBuilder.lzwTruncated(8));
-      }
-      gif.trailer();
-    });
+    return GifBuilder.inMemory(
+        gif -> {
+          gif.header(64, 64, 8)
+              .graphicControl(0, 10)
+              .image(0, 0, 64, 64, 8, GifBuilder.lzwTruncated(8));
+          for (int i = 0; i < 20; i++) {
+            gif.graphicControl(0, 10).image(0, 0, side, side, 8, GifBuilder.lzwTruncated(8));
+          }
+          gif.trailer();
+        });
   }
 
-  /** Writes the corpus and a {@code side x side} PNG into {@code dir} (run in the test's own JVM). */
+  /**
+   * Writes the corpus and a {@code side x side} PNG into {@code dir} (run in the test's own JVM).
+   */
   static void write(Path dir, int side) throws IOException {
     for (Map.Entry<String, byte[]> e : corpus().entrySet()) {
       Files.write(dir.resolve(e.getKey()), e.getValue());
     }
-    Files.write(dir.resolve("large.png"), TestImages.encode(TestImages.quadrants(side, side, BufferedImage.TYPE_INT_RGB), "png"));
+    Files.write(
+        dir.resolve("large.png"),
+        TestImages.encode(TestImages.quadrants(side, side, BufferedImage.TYPE_INT_RGB), "png"));
   }
 
   /**
@@ -181,11 +218,20 @@ final class HostileImages {
    * @return the exit code and everything the JVM printed
    */
   static Forked runInSmallHeap(String maxHeap, Path dir) throws IOException, InterruptedException {
-    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx" + maxHeap, "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true", "-cp", classpath,
-        HostileImages.class.getName(), dir.toString())
-        .redirectErrorStream(true).start();
+    String classpath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + maxHeap,
+                "-XX:+ExitOnOutOfMemoryError",
+                "-Djava.awt.headless=true",
+                "-cp",
+                classpath,
+                HostileImages.class.getName(),
+                dir.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(100, TimeUnit.SECONDS)) {
       p.destroyForcibly();
@@ -198,8 +244,8 @@ final class HostileImages {
   record Forked(int exitCode, String output) {}
 
   /**
-   * Thumbnails every file in {@code args[0]} with the default sizes, plus an animated thumbnail
-   * of animated images; prints one line per input.
+   * Thumbnails every file in {@code args[0]} with the default sizes, plus an animated thumbnail of
+   * animated images; prints one line per input.
    */
   public static void main(String[] args) throws Exception {
     Path dir = Path.of(args[0]);
@@ -217,11 +263,17 @@ final class HostileImages {
           outcome = "not an image";
         } else {
           Path out = Files.createDirectories(dir.resolve(e.getKey() + ".out"));
-          List<ThumbnailSpec> specs = new ArrayList<>(MediaConfig.SPEC_THUMBNAIL_SIZES.stream().map(s -> clamp(s, info)).toList());
+          List<ThumbnailSpec> specs =
+              new ArrayList<>(
+                  MediaConfig.SPEC_THUMBNAIL_SIZES.stream().map(s -> clamp(s, info)).toList());
           if (info.isAnimated()) {
             specs.add(specs.get(0).withAnimated(true));
           }
-          outcome = thumbnailer.generate(file, info, specs, MediaConfig.defaults().maxImagePixels(), out).size() + " thumbnails";
+          outcome =
+              thumbnailer
+                      .generate(file, info, specs, MediaConfig.defaults().maxImagePixels(), out)
+                      .size()
+                  + " thumbnails";
         }
       } catch (IOException ex) {
         outcome = "refused: " + ex.getMessage();
@@ -232,7 +284,10 @@ final class HostileImages {
   }
 
   private static ThumbnailSpec clamp(ThumbnailSpec s, ImageInfo info) {
-    return new ThumbnailSpec(Math.min(s.width(), info.displayWidth()), Math.min(s.height(), info.displayHeight()), s.method(), false);
+    return new ThumbnailSpec(
+        Math.min(s.width(), info.displayWidth()),
+        Math.min(s.height(), info.displayHeight()),
+        s.method(),
+        false);
   }
-
 }

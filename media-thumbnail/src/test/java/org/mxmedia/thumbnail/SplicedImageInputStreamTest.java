@@ -8,10 +8,10 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.util.Arrays;
 
 class SplicedImageInputStreamTest {
   @TempDir Path dir;
@@ -75,9 +75,9 @@ class SplicedImageInputStreamTest {
   }
 
   /**
-   * ImageInputStreamImpl's readInt and readShort make one read call and take a short count for
-   * the end of the file, so reads fill what they are asked for across the buffer's and the
-   * ranges' boundaries.
+   * ImageInputStreamImpl's readInt and readShort make one read call and take a short count for the
+   * end of the file, so reads fill what they are asked for across the buffer's and the ranges'
+   * boundaries.
    */
   @Test
   void numbersAcrossBufferAndRangeBoundariesAreRead() throws IOException {
@@ -85,13 +85,19 @@ class SplicedImageInputStreamTest {
     int[][] r = {{0, 8190}, {20_000, 20}, {8190, 12_000}};
     byte[] want = expected(r);
     try (SplicedImageInputStream in = new SplicedImageInputStream(file, ranges(r))) {
-      for (long pos : new long[] {8188, 8189, 8206, 8207, 8208, 16_382, 16_383, 16_384, 8189 + 8192, 20_206}) {
+      for (long pos :
+          new long[] {8188, 8189, 8206, 8207, 8208, 16_382, 16_383, 16_384, 8189 + 8192, 20_206}) {
         in.seek(pos);
-        int expected = ((want[(int) pos] & 0xFF) << 24) | ((want[(int) pos + 1] & 0xFF) << 16)
-            | ((want[(int) pos + 2] & 0xFF) << 8) | (want[(int) pos + 3] & 0xFF);
+        int expected =
+            ((want[(int) pos] & 0xFF) << 24)
+                | ((want[(int) pos + 1] & 0xFF) << 16)
+                | ((want[(int) pos + 2] & 0xFF) << 8)
+                | (want[(int) pos + 3] & 0xFF);
         assertThat(in.readInt()).as("int at %d", pos).isEqualTo(expected);
         in.seek(pos);
-        assertThat(in.readUnsignedShort()).as("short at %d", pos).isEqualTo(((want[(int) pos] & 0xFF) << 8) | (want[(int) pos + 1] & 0xFF));
+        assertThat(in.readUnsignedShort())
+            .as("short at %d", pos)
+            .isEqualTo(((want[(int) pos] & 0xFF) << 8) | (want[(int) pos + 1] & 0xFF));
       }
     }
   }
@@ -99,7 +105,8 @@ class SplicedImageInputStreamTest {
   @Test
   void aFileShorterThanItsRangesEndsTheStream() throws IOException {
     Path file = numbered(1000);
-    try (SplicedImageInputStream in = new SplicedImageInputStream(file, List.of(new long[] {990, 50}))) {
+    try (SplicedImageInputStream in =
+        new SplicedImageInputStream(file, List.of(new long[] {990, 50}))) {
       byte[] got = new byte[50];
       assertThatThrownBy(() -> in.readFully(got)).isInstanceOf(EOFException.class);
     }
@@ -107,7 +114,8 @@ class SplicedImageInputStreamTest {
 
   @Test
   void closingClosesTheFile() throws IOException {
-    SplicedImageInputStream in = new SplicedImageInputStream(numbered(10), List.of(new long[] {0, 10}));
+    SplicedImageInputStream in =
+        new SplicedImageInputStream(numbered(10), List.of(new long[] {0, 10}));
     in.close();
     assertThatThrownBy(in::read).isInstanceOf(IOException.class);
   }

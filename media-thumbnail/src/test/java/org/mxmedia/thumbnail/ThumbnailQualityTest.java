@@ -2,7 +2,6 @@ package org.mxmedia.thumbnail;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.awt.AlphaComposite;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.GradientPaint;
@@ -11,6 +10,7 @@ import java.awt.RenderingHints;
 import java.awt.geom.AffineTransform;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,46 +18,55 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 import org.mxmedia.ThumbnailSpec;
+import org.mxmedia.ThumbnailSpec.ThumbnailMethod;
 import org.mxmedia.spi.Thumbnailer.GeneratedThumbnail;
 import org.mxmedia.spi.Thumbnailer.ImageInfo;
 import org.mxmedia.testkit.TestImages;
-import java.io.ByteArrayOutputStream;
-import javax.imageio.IIOImage;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.ImageOutputStream;
 
 /**
  * No visible loss: every spec size of every test image scores a structural similarity (SSIM, on
  * luma, and on alpha where there is any) of at least 0.95 against a high-quality reference made
  * independently of the thumbnailer: the full-resolution decode, oriented, cropped, and reduced in
- * one Lanczos-3 step in double precision (Pillow's {@code LANCZOS}, Synapse's engine), then,
- * where the thumbnail is a JPEG, through the same JPEG quality 80 (which alone costs about 0.05
- * of SSIM on these images, so the bar measures what the pipeline loses, not the codec). The images are photo-like (gradients,
- * translucent shapes, fine lines, text and per-pixel noise) and large enough that the thumbnailer
- * takes its subsampled-decode and pyramid paths.
+ * one Lanczos-3 step in double precision (Pillow's {@code LANCZOS}, Synapse's engine), then, where
+ * the thumbnail is a JPEG, through the same JPEG quality 80 (which alone costs about 0.05 of SSIM
+ * on these images, so the bar measures what the pipeline loses, not the codec). The images are
+ * photo-like (gradients, translucent shapes, fine lines, text and per-pixel noise) and large enough
+ * that the thumbnailer takes its subsampled-decode and pyramid paths.
  */
 class ThumbnailQualityTest {
   static final double MIN_SSIM = 0.95;
 
   @TempDir Path dir;
 
-  /** The five sizes the spec recommends, as the engine asks for them from a 4:3 landscape or 3:4 portrait source. */
+  /**
+   * The five sizes the spec recommends, as the engine asks for them from a 4:3 landscape or 3:4
+   * portrait source.
+   */
   static List<ThumbnailSpec> specSizes(int displayWidth, int displayHeight) {
-    List<ThumbnailSpec> specs = new ArrayList<>(List.of(ThumbnailSpec.crop(32, 32), ThumbnailSpec.crop(96, 96)));
+    List<ThumbnailSpec> specs =
+        new ArrayList<>(List.of(ThumbnailSpec.crop(32, 32), ThumbnailSpec.crop(96, 96)));
     for (int[] box : new int[][] {{320, 240}, {640, 480}, {800, 600}}) {
       if ((long) box[0] * displayHeight <= (long) box[1] * displayWidth) {
-        specs.add(ThumbnailSpec.scale(box[0], Math.max(1, (int) Math.round((double) displayHeight * box[0] / displayWidth))));
+        specs.add(
+            ThumbnailSpec.scale(
+                box[0],
+                Math.max(1, (int) Math.round((double) displayHeight * box[0] / displayWidth))));
       } else {
-        specs.add(ThumbnailSpec.scale(Math.max(1, (int) Math.round((double) displayWidth * box[1] / displayHeight)), box[1]));
+        specs.add(
+            ThumbnailSpec.scale(
+                Math.max(1, (int) Math.round((double) displayWidth * box[1] / displayHeight)),
+                box[1]));
       }
     }
     return specs;
@@ -68,15 +77,22 @@ class ThumbnailQualityTest {
         Arguments.of("photo.jpg", TestImages.encode(photo(3400, 2550, 1, false), "jpeg"), 1),
         Arguments.of("photo.png", TestImages.encode(photo(3400, 2550, 1, false), "png"), 1),
         Arguments.of("small.png", TestImages.encode(photo(1000, 750, 2, false), "png"), 1),
-        Arguments.of("portrait-exif6.jpg", withOrientation(TestImages.encode(photo(2000, 1500, 3, false), "jpeg"), 6), 6),
-        Arguments.of("mirrored-exif5.jpg", withOrientation(TestImages.encode(photo(1600, 1200, 4, false), "jpeg"), 5), 5),
+        Arguments.of(
+            "portrait-exif6.jpg",
+            withOrientation(TestImages.encode(photo(2000, 1500, 3, false), "jpeg"), 6),
+            6),
+        Arguments.of(
+            "mirrored-exif5.jpg",
+            withOrientation(TestImages.encode(photo(1600, 1200, 4, false), "jpeg"), 5),
+            5),
         Arguments.of("alpha.png", TestImages.encode(photo(2000, 1500, 5, true), "png"), 1),
         Arguments.of("noisy.png", TestImages.encode(TestImages.noisy(1800, 1800, 6), "png"), 1));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("images")
-  void everySpecSizeIsCloseToTheReference(String name, byte[] bytes, int orientation) throws IOException {
+  void everySpecSizeIsCloseToTheReference(String name, byte[] bytes, int orientation)
+      throws IOException {
     Path source = Files.write(dir.resolve(name), bytes);
     ImageIoThumbnailer thumbnailer = new ImageIoThumbnailer();
     ImageInfo info = thumbnailer.probe(source, "image/*").orElseThrow();
@@ -85,31 +101,45 @@ class ThumbnailQualityTest {
     boolean hasAlpha = decoded.getColorModel().hasAlpha();
     BufferedImage full = oriented(decoded, orientation);
     Path out = Files.createDirectories(dir.resolve(name + "-out"));
-    List<GeneratedThumbnail> made = thumbnailer.generate(source, info, specSizes(info.displayWidth(), info.displayHeight()), 32_000_000L, out);
+    List<GeneratedThumbnail> made =
+        thumbnailer.generate(
+            source, info, specSizes(info.displayWidth(), info.displayHeight()), 32_000_000L, out);
     assertThat(made).hasSize(5);
     for (GeneratedThumbnail t : made) {
       BufferedImage thumb = ImageIO.read(t.file().toFile());
-      BufferedImage reference = t.contentType().equals("image/jpeg") ? asJpeg(reference(full, t.requested())) : reference(full, t.requested());
+      BufferedImage reference =
+          t.contentType().equals("image/jpeg")
+              ? asJpeg(reference(full, t.requested()))
+              : reference(full, t.requested());
       assertThat(thumb.getWidth()).isEqualTo(reference.getWidth());
       assertThat(thumb.getHeight()).isEqualTo(reference.getHeight());
       double luma = ssim(luma(reference), luma(thumb), reference.getWidth(), reference.getHeight());
-      assertThat(luma).as("%s %s: SSIM of luma", name, t.requested()).isGreaterThanOrEqualTo(MIN_SSIM);
+      assertThat(luma)
+          .as("%s %s: SSIM of luma", name, t.requested())
+          .isGreaterThanOrEqualTo(MIN_SSIM);
       if (hasAlpha) {
         assertThat(thumb.getColorModel().hasAlpha()).isTrue();
-        double alpha = ssim(alpha(reference), alpha(thumb), reference.getWidth(), reference.getHeight());
-        assertThat(alpha).as("%s %s: SSIM of alpha", name, t.requested()).isGreaterThanOrEqualTo(MIN_SSIM);
+        double alpha =
+            ssim(alpha(reference), alpha(thumb), reference.getWidth(), reference.getHeight());
+        assertThat(alpha)
+            .as("%s %s: SSIM of alpha", name, t.requested())
+            .isGreaterThanOrEqualTo(MIN_SSIM);
       }
     }
   }
 
-  /** The metric tells a loss apart: a thumbnail made by dropping pixels (nearest neighbour, which aliases) scores under the bar. */
+  /**
+   * The metric tells a loss apart: a thumbnail made by dropping pixels (nearest neighbour, which
+   * aliases) scores under the bar.
+   */
   @Test
   void nearestNeighbourFallsBelowTheBar() {
     BufferedImage full = photo(2400, 1800, 1, false);
     BufferedImage reference = reference(full, ThumbnailSpec.scale(320, 240));
     BufferedImage nearest = new BufferedImage(320, 240, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = nearest.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
+    g.setRenderingHint(
+        RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
     g.drawImage(full, 0, 0, 320, 240, null);
     g.dispose();
     assertThat(ssim(luma(reference), luma(nearest), 320, 240)).isLessThan(MIN_SSIM);
@@ -117,15 +147,18 @@ class ThumbnailQualityTest {
   }
 
   /**
-   * Gradients, translucent ellipses and rectangles, thin lines and text, then per-pixel noise
-   * of up to 8 levels, like a photograph; with {@code alpha}, an alpha falling from opaque on the
-   * left to nearly transparent on the right, with a transparent hole.
+   * Gradients, translucent ellipses and rectangles, thin lines and text, then per-pixel noise of up
+   * to 8 levels, like a photograph; with {@code alpha}, an alpha falling from opaque on the left to
+   * nearly transparent on the right, with a transparent hole.
    */
   static BufferedImage photo(int width, int height, long seed, boolean alpha) {
-    BufferedImage image = new BufferedImage(width, height, alpha ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB);
+    BufferedImage image =
+        new BufferedImage(
+            width, height, alpha ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB);
     Graphics2D g = image.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-    g.setPaint(new GradientPaint(0, 0, new Color(30, 90, 160), width, height, new Color(240, 200, 120)));
+    g.setPaint(
+        new GradientPaint(0, 0, new Color(30, 90, 160), width, height, new Color(240, 200, 120)));
     g.fillRect(0, 0, width, height);
     Random random = new Random(seed);
     for (int i = 0; i < 300; i++) {
@@ -141,7 +174,11 @@ class ThumbnailQualityTest {
     g.setStroke(new BasicStroke(2f));
     for (int i = 0; i < 60; i++) {
       g.setColor(new Color(random.nextInt(256), random.nextInt(256), random.nextInt(256)));
-      g.drawLine(random.nextInt(width), random.nextInt(height), random.nextInt(width), random.nextInt(height));
+      g.drawLine(
+          random.nextInt(width),
+          random.nextInt(height),
+          random.nextInt(width),
+          random.nextInt(height));
     }
     g.setFont(g.getFont().deriveFont(height / 12f));
     g.setColor(Color.WHITE);
@@ -178,7 +215,10 @@ class ThumbnailQualityTest {
     return out;
   }
 
-  /** The image as displayed under an EXIF orientation (1 to 8), drawn independently of the thumbnailer's code. */
+  /**
+   * The image as displayed under an EXIF orientation (1 to 8), drawn independently of the
+   * thumbnailer's code.
+   */
   static BufferedImage oriented(BufferedImage image, int orientation) {
     int w = image.getWidth();
     int h = image.getHeight();
@@ -274,7 +314,10 @@ class ThumbnailQualityTest {
     return (int) Math.max(0, Math.min(255, Math.round(v)));
   }
 
-  /** {@code {first source pixel, weights...}} of output pixel {@code i} when {@code [start, start + length)} of {@code size} becomes {@code out} pixels. */
+  /**
+   * {@code {first source pixel, weights...}} of output pixel {@code i} when {@code [start, start +
+   * length)} of {@code size} becomes {@code out} pixels.
+   */
   private static double[] kernel(int start, int length, int out, int size, int i) {
     double scale = (double) length / out;
     double widen = Math.max(1, scale);
@@ -286,7 +329,15 @@ class ThumbnailQualityTest {
     double sum = 0;
     for (int s = lo; s <= hi; s++) {
       double x = (s + 0.5 - centre) / widen;
-      double v = x == 0 ? 1 : Math.abs(x) >= 3 ? 0 : 3 * Math.sin(Math.PI * x) * Math.sin(Math.PI * x / 3) / (Math.PI * x * Math.PI * x);
+      double v =
+          x == 0
+              ? 1
+              : Math.abs(x) >= 3
+                  ? 0
+                  : 3
+                      * Math.sin(Math.PI * x)
+                      * Math.sin(Math.PI * x / 3)
+                      / (Math.PI * x * Math.PI * x);
       k[s - lo + 1] = v;
       sum += v;
     }
@@ -296,9 +347,12 @@ class ThumbnailQualityTest {
     return k;
   }
 
-  /** The image after a round trip through ImageIO's JPEG writer at quality 0.8, the thumbnails' own. */
+  /**
+   * The image after a round trip through ImageIO's JPEG writer at quality 0.8, the thumbnails' own.
+   */
   static BufferedImage asJpeg(BufferedImage image) throws IOException {
-    BufferedImage rgb = new BufferedImage(image.getWidth(), image.getHeight(), BufferedImage.TYPE_INT_RGB);
+    BufferedImage rgb =
+        new BufferedImage(image.getWidth(), image.getHeight(), BufferedImage.TYPE_INT_RGB);
     Graphics2D g = rgb.createGraphics();
     g.drawImage(image, 0, 0, null);
     g.dispose();
@@ -316,7 +370,10 @@ class ThumbnailQualityTest {
     return ImageIO.read(new ByteArrayInputStream(bytes.toByteArray()));
   }
 
-  /** Luma as seen over a mid-grey background (alpha composed), so the colour of transparent pixels does not count. */
+  /**
+   * Luma as seen over a mid-grey background (alpha composed), so the colour of transparent pixels
+   * does not count.
+   */
   static double[] luma(BufferedImage image) {
     double[] y = new double[image.getWidth() * image.getHeight()];
     for (int j = 0; j < image.getHeight(); j++) {
@@ -342,8 +399,8 @@ class ThumbnailQualityTest {
 
   /**
    * Mean SSIM (Wang, Bovik, Sheikh and Simoncelli, 2004) of two {@code w x h} planes of 0..255
-   * samples: an 11x11 Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03, over every position
-   * where the window fits (a smaller window for images under 11 pixels).
+   * samples: an 11x11 Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03, over every position where
+   * the window fits (a smaller window for images under 11 pixels).
    */
   static double ssim(double[] a, double[] b, int w, int h) {
     int size = Math.min(11, Math.min(w, h));

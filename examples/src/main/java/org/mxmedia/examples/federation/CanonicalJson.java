@@ -4,20 +4,21 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.ArrayList;
-import com.fasterxml.jackson.databind.node.ArrayNode;
+import java.util.List;
 
 /**
  * The Matrix spec's canonical JSON (appendix): object keys sorted by code point, no insignificant
  * whitespace, UTF-8, integers only. Used for everything that is signed.
  */
 final class CanonicalJson {
-  static final ObjectMapper MAPPER = new ObjectMapper()
-      .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
-      .configure(SerializationFeature.INDENT_OUTPUT, false);
+  static final ObjectMapper MAPPER =
+      new ObjectMapper()
+          .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
+          .configure(SerializationFeature.INDENT_OUTPUT, false);
 
   private CanonicalJson() {}
 

@@ -23,8 +23,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.regex.Pattern;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.OutboundPolicy;
 import org.mxmedia.ServerName;
 import org.mxmedia.http.FederationAuthenticator;
@@ -33,14 +33,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The example server's federation: its signing key, the published {@code /_matrix/key/v2/server},
- * a signing {@link FederationClient} for outgoing requests, and a {@link FederationAuthenticator}
+ * The example server's federation: its signing key, the published {@code /_matrix/key/v2/server}, a
+ * signing {@link FederationClient} for outgoing requests, and a {@link FederationAuthenticator}
  * that verifies incoming {@code X-Matrix} signatures against the origin's published key.
  *
- * <p>Against a hostile world: the whole {@code X-Matrix} header is checked before any network
- * work (origin, key id, signature shape, destination); the origin's keys are fetched once however
- * many requests wait for them, within one deadline, reading at most 64 KiB; a key response must
- * be self-signed by every key it lists and carry a {@code valid_until_ts} in the future; keys are
+ * <p>Against a hostile world: the whole {@code X-Matrix} header is checked before any network work
+ * (origin, key id, signature shape, destination); the origin's keys are fetched once however many
+ * requests wait for them, within one deadline, reading at most 64 KiB; a key response must be
+ * self-signed by every key it lists and carry a {@code valid_until_ts} in the future; keys are
  * cached until the earlier of that time and a day, and a failed fetch is remembered for a minute,
  * both in bounded caches. Everything outbound goes through {@link OutboundHttp}: configured peers
  * at their URLs, everything else only where the {@link OutboundPolicy} permits.
@@ -50,10 +50,16 @@ public final class Federation implements AutoCloseable {
   private static final Duration KEY_VALIDITY = Duration.ofDays(7);
   private static final Duration MAX_KEY_CACHE = Duration.ofDays(1);
   private static final Duration KEY_RESPONSE_REFRESH = Duration.ofHours(1);
+
   /** Origins whose keys (or whose failure) are remembered; the least recently used go first. */
   static final int MAX_KEY_ORIGINS = 1000;
-  /** How long a failed key fetch is remembered, and how soon a key id missing from a fresh set may be fetched again. */
+
+  /**
+   * How long a failed key fetch is remembered, and how soon a key id missing from a fresh set may
+   * be fetched again.
+   */
   static final Duration FAILED_FETCH_CACHE = Duration.ofMinutes(1);
+
   static final int MAX_KEY_RESPONSE = 64 * 1024;
   private static final Pattern KEY_ID = Pattern.compile("ed25519:[A-Za-z0-9_]{1,255}");
   private static final ObjectReader STRICT_JSON =
@@ -66,9 +72,15 @@ public final class Federation implements AutoCloseable {
   private final Timeouts timeouts;
   private final Clock clock = Clock.systemUTC();
   private final Cache<ServerName, KeySet> keys =
-      CacheBuilder.newBuilder().maximumSize(MAX_KEY_ORIGINS).expireAfterWrite(MAX_KEY_CACHE).build();
+      CacheBuilder.newBuilder()
+          .maximumSize(MAX_KEY_ORIGINS)
+          .expireAfterWrite(MAX_KEY_CACHE)
+          .build();
   private final Cache<ServerName, Boolean> failedFetches =
-      CacheBuilder.newBuilder().maximumSize(MAX_KEY_ORIGINS).expireAfterWrite(FAILED_FETCH_CACHE).build();
+      CacheBuilder.newBuilder()
+          .maximumSize(MAX_KEY_ORIGINS)
+          .expireAfterWrite(FAILED_FETCH_CACHE)
+          .build();
   private volatile SignedKeyResponse published;
 
   /** An origin's verified keys and until when they may be used. */
@@ -79,9 +91,9 @@ public final class Federation implements AutoCloseable {
   /**
    * How long federation work may take.
    *
-   * @param keyFetch the longest the discovery and fetch of an origin's keys may take in all
-   *     (the {@code .well-known} look-up has the same bound); a request waiting for them is then
-   *     refused with 401
+   * @param keyFetch the longest the discovery and fetch of an origin's keys may take in all (the
+   *     {@code .well-known} look-up has the same bound); a request waiting for them is then refused
+   *     with 401
    * @param remoteDeadline the longest one outgoing media request may last, body included
    * @param remoteIdle the longest a single read of a remote answer may wait
    */
@@ -109,8 +121,13 @@ public final class Federation implements AutoCloseable {
    */
   public record CacheSizes(long discovery, long keys, long failedKeyFetches) {}
 
-  private Federation(ServerName serverName, SigningKey key, OutboundHttp http, Map<ServerName, URI> peers,
-      OutboundPolicy policy, Timeouts timeouts) {
+  private Federation(
+      ServerName serverName,
+      SigningKey key,
+      OutboundHttp http,
+      Map<ServerName, URI> peers,
+      OutboundPolicy policy,
+      Timeouts timeouts) {
     this.serverName = serverName;
     this.key = key;
     this.http = http;
@@ -119,10 +136,11 @@ public final class Federation implements AutoCloseable {
   }
 
   /**
-   * Federation for {@code serverName} with {@link OutboundPolicy#defaults()} and
-   * {@link Timeouts#defaults()}; see {@link #create(ServerName, Path, Map, OutboundPolicy, Timeouts)}.
+   * Federation for {@code serverName} with {@link OutboundPolicy#defaults()} and {@link
+   * Timeouts#defaults()}; see {@link #create(ServerName, Path, Map, OutboundPolicy, Timeouts)}.
    */
-  public static Federation create(ServerName serverName, Path keyFile, Map<ServerName, URI> peers) throws IOException {
+  public static Federation create(ServerName serverName, Path keyFile, Map<ServerName, URI> peers)
+      throws IOException {
     return create(serverName, keyFile, peers, OutboundPolicy.defaults(), Timeouts.defaults());
   }
 
@@ -132,8 +150,13 @@ public final class Federation implements AutoCloseable {
    * loopback or plain HTTP. Every other destination is reached only at addresses {@code policy}
    * permits. Close it to release its connections and threads.
    */
-  public static Federation create(ServerName serverName, Path keyFile, Map<ServerName, URI> peers, OutboundPolicy policy,
-      Timeouts timeouts) throws IOException {
+  public static Federation create(
+      ServerName serverName,
+      Path keyFile,
+      Map<ServerName, URI> peers,
+      OutboundPolicy policy,
+      Timeouts timeouts)
+      throws IOException {
     return start(serverName, () -> SigningKey.loadOrCreate(keyFile), peers, policy, timeouts);
   }
 
@@ -156,8 +179,13 @@ public final class Federation implements AutoCloseable {
    * Federation for {@code serverName} with its key in {@code keys} (created there if missing);
    * otherwise as {@link #create(ServerName, Path, Map, OutboundPolicy, Timeouts)}.
    */
-  public static Federation create(ServerName serverName, KeyStorage keys, Map<ServerName, URI> peers, OutboundPolicy policy,
-      Timeouts timeouts) throws IOException {
+  public static Federation create(
+      ServerName serverName,
+      KeyStorage keys,
+      Map<ServerName, URI> peers,
+      OutboundPolicy policy,
+      Timeouts timeouts)
+      throws IOException {
     return start(serverName, () -> SigningKey.loadOrCreate(keys), peers, policy, timeouts);
   }
 
@@ -165,10 +193,19 @@ public final class Federation implements AutoCloseable {
     SigningKey load() throws IOException;
   }
 
-  private static Federation start(ServerName serverName, KeyLoader key, Map<ServerName, URI> peers, OutboundPolicy policy,
-      Timeouts timeouts) throws IOException {
-    Duration connect = timeouts.keyFetch().compareTo(Duration.ofSeconds(10)) < 0 ? timeouts.keyFetch() : Duration.ofSeconds(10);
-    OutboundHttp http = OutboundHttp.create(policy, new OutboundHttp.Limits(connect, timeouts.remoteIdle()));
+  private static Federation start(
+      ServerName serverName,
+      KeyLoader key,
+      Map<ServerName, URI> peers,
+      OutboundPolicy policy,
+      Timeouts timeouts)
+      throws IOException {
+    Duration connect =
+        timeouts.keyFetch().compareTo(Duration.ofSeconds(10)) < 0
+            ? timeouts.keyFetch()
+            : Duration.ofSeconds(10);
+    OutboundHttp http =
+        OutboundHttp.create(policy, new OutboundHttp.Limits(connect, timeouts.remoteIdle()));
     try {
       return new Federation(serverName, key.load(), http, peers, policy, timeouts);
     } catch (IOException | RuntimeException e) {
@@ -179,7 +216,8 @@ public final class Federation implements AutoCloseable {
 
   /** The signed transport for the repository ({@code MediaRepository.Builder#federationClient}). */
   public FederationClient client() {
-    return new HttpFederationClient(serverName, key, discovery, http, timeouts.remoteDeadline().plusSeconds(5));
+    return new HttpFederationClient(
+        serverName, key, discovery, http, timeouts.remoteDeadline().plusSeconds(5));
   }
 
   /** The key id this server signs with, {@code ed25519:...}. */
@@ -199,13 +237,18 @@ public final class Federation implements AutoCloseable {
     ObjectNode json = CanonicalJson.MAPPER.createObjectNode();
     json.put("server_name", serverName.value());
     json.put("valid_until_ts", Instant.now().plus(KEY_VALIDITY).toEpochMilli());
-    json.putObject("verify_keys").putObject(key.keyId).put("key", SigningKey.B64.encodeToString(SigningKey.raw(key.publicKey)));
+    json.putObject("verify_keys")
+        .putObject(key.keyId)
+        .put("key", SigningKey.B64.encodeToString(SigningKey.raw(key.publicKey)));
     json.putObject("old_verify_keys");
     key.signInPlace(json, serverName.value());
     return json;
   }
 
-  /** Serves {@code GET /_matrix/key/v2/server}; the signed answer is made once an hour, not per request. */
+  /**
+   * Serves {@code GET /_matrix/key/v2/server}; the signed answer is made once an hour, not per
+   * request.
+   */
   public void serveKeys(HttpExchange exchange) throws IOException {
     SignedKeyResponse current = published;
     Instant now = clock.instant();
@@ -248,9 +291,14 @@ public final class Federation implements AutoCloseable {
           throw unauthorized("The request is addressed to another server");
         }
         ServerName origin = ServerName.of(x.origin());
-        PublicKey originKey = keyOf(origin, x.key())
-            .orElseThrow(() -> unauthorized("Cannot find the signing key " + x.key() + " of " + x.origin()));
-        JsonNode signed = XMatrix.signedJson(request.method(), request.uri(), x.origin(), serverName.value());
+        PublicKey originKey =
+            keyOf(origin, x.key())
+                .orElseThrow(
+                    () ->
+                        unauthorized(
+                            "Cannot find the signing key " + x.key() + " of " + x.origin()));
+        JsonNode signed =
+            XMatrix.signedJson(request.method(), request.uri(), x.origin(), serverName.value());
         if (!SigningKey.verify(originKey, signed, x.sig())) {
           throw unauthorized("Invalid X-Matrix signature");
         }
@@ -282,7 +330,10 @@ public final class Federation implements AutoCloseable {
     }
   }
 
-  /** The origin's verify key {@code keyId}: cached, or fetched once for every request waiting for it. */
+  /**
+   * The origin's verify key {@code keyId}: cached, or fetched once for every request waiting for
+   * it.
+   */
   private Optional<PublicKey> keyOf(ServerName origin, String keyId) {
     if (origin.equals(serverName)) {
       return keyId.equals(key.keyId) ? Optional.of(key.publicKey) : Optional.empty();
@@ -292,8 +343,10 @@ public final class Federation implements AutoCloseable {
     }
     Instant now = clock.instant();
     KeySet set = keys.getIfPresent(origin);
-    if (set != null && (!now.isBefore(set.until())
-        || !set.keys().containsKey(keyId) && !now.isBefore(set.fetched().plus(FAILED_FETCH_CACHE)))) {
+    if (set != null
+        && (!now.isBefore(set.until())
+            || !set.keys().containsKey(keyId)
+                && !now.isBefore(set.fetched().plus(FAILED_FETCH_CACHE)))) {
       keys.asMap().remove(origin, set);
       set = null;
     }
@@ -302,7 +355,10 @@ public final class Federation implements AutoCloseable {
         set = keys.get(origin, () -> fetchKeys(origin));
       } catch (ExecutionException | UncheckedExecutionException e) {
         failedFetches.put(origin, Boolean.TRUE);
-        log.info("Could not fetch the keys of {}: {}", origin, e.getCause() == null ? e.toString() : e.getCause().toString());
+        log.info(
+            "Could not fetch the keys of {}: {}",
+            origin,
+            e.getCause() == null ? e.toString() : e.getCause().toString());
         return Optional.empty();
       }
     }
@@ -329,7 +385,9 @@ public final class Federation implements AutoCloseable {
       throw new IOException("the key response names another server");
     }
     JsonNode validUntilTs = json.get("valid_until_ts");
-    if (validUntilTs == null || !validUntilTs.canConvertToExactIntegral() || !validUntilTs.canConvertToLong()) {
+    if (validUntilTs == null
+        || !validUntilTs.canConvertToExactIntegral()
+        || !validUntilTs.canConvertToLong()) {
       throw new IOException("the key response has no valid_until_ts");
     }
     Instant now = clock.instant();
@@ -351,7 +409,8 @@ public final class Federation implements AutoCloseable {
       if (!KEY_ID.matcher(id).matches()) {
         continue;
       }
-      PublicKey k = SigningKey.publicKey(SigningKey.decode(verifyKeys.path(id).path("key").asText("")));
+      PublicKey k =
+          SigningKey.publicKey(SigningKey.decode(verifyKeys.path(id).path("key").asText("")));
       String selfSig = json.path("signatures").path(origin.value()).path(id).asText("");
       if (!SigningKey.verify(k, unsigned, selfSig)) {
         throw new IOException("the key response is not signed by its key " + id);
@@ -361,7 +420,8 @@ public final class Federation implements AutoCloseable {
     if (verified.isEmpty()) {
       throw new IOException("the key response lists no ed25519 key");
     }
-    Instant until = validUntil.isBefore(now.plus(MAX_KEY_CACHE)) ? validUntil : now.plus(MAX_KEY_CACHE);
+    Instant until =
+        validUntil.isBefore(now.plus(MAX_KEY_CACHE)) ? validUntil : now.plus(MAX_KEY_CACHE);
     return new KeySet(Map.copyOf(verified), until, now);
   }
 }

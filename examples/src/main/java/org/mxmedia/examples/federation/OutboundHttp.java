@@ -7,7 +7,9 @@ import java.io.InterruptedIOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -26,6 +28,7 @@ import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.config.TlsConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpResponse;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
@@ -43,30 +46,30 @@ import org.apache.hc.core5.util.Timeout;
 import org.mxmedia.OutboundPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.security.NoSuchAlgorithmException;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpResponse;
-import java.util.ArrayList;
 
 /**
  * The example's one outbound HTTP stack (Apache HttpClient 5, classic), shared by the signed
  * federation client, server discovery and signing-key fetches.
  *
- * <p>Two connection pools: a <em>policed</em> one whose DNS resolver is
- * {@link OutboundPolicy#resolve}, so every address is checked in the same call that connects to
- * it (a name that re-binds to a private address between a check and the connection is still
- * refused), for everything a remote party chooses; and a <em>trusted</em> one with the system
- * resolver, only for the peers the operator configured. Redirects are never followed (callers
- * follow them, checking each target), nothing is retried, pools and waits for a pooled
- * connection are bounded, and every call has a deadline enforced by cancelling the request, which
- * closes its socket: no connect, TLS handshake, slow header or stalled body holds a thread past
- * it.
+ * <p>Two connection pools: a <em>policed</em> one whose DNS resolver is {@link
+ * OutboundPolicy#resolve}, so every address is checked in the same call that connects to it (a name
+ * that re-binds to a private address between a check and the connection is still refused), for
+ * everything a remote party chooses; and a <em>trusted</em> one with the system resolver, only for
+ * the peers the operator configured. Redirects are never followed (callers follow them, checking
+ * each target), nothing is retried, pools and waits for a pooled connection are bounded, and every
+ * call has a deadline enforced by cancelling the request, which closes its socket: no connect, TLS
+ * handshake, slow header or stalled body holds a thread past it.
  */
 final class OutboundHttp implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(OutboundHttp.class);
   private static final int MAX_CONNECTIONS = 64;
   private static final int MAX_CONNECTIONS_PER_ROUTE = 8;
-  /** Bounds on a response's head (and a chunked body's framing): its lines, and how many headers. */
+
+  /**
+   * Bounds on a response's head (and a chunked body's framing): its lines, and how many headers.
+   */
   private static final int MAX_HEADER_LINE = 8 * 1024;
+
   private static final int MAX_HEADERS = 100;
 
   private final CloseableHttpClient policed;
@@ -107,11 +110,13 @@ final class OutboundHttp implements Closeable {
   private OutboundHttp(OutboundPolicy policy, Limits limits, SSLContext tls) {
     this.policed = client(new PolicyResolver(policy), limits, tls);
     this.trusted = client(SystemDefaultDnsResolver.INSTANCE, limits, tls);
-    this.deadlines = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "outbound-http-deadlines");
-      t.setDaemon(true);
-      return t;
-    });
+    this.deadlines =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "outbound-http-deadlines");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   /** A stack trusting the JVM's default certificate authorities. */
@@ -132,27 +137,36 @@ final class OutboundHttp implements Closeable {
     Timeout connect = Timeout.of(limits.connect());
     Timeout read = Timeout.of(limits.read());
     return HttpClients.custom()
-        .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
-            .setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
-                .http1Config(Http1Config.custom().setMaxLineLength(MAX_HEADER_LINE).setMaxHeaderCount(MAX_HEADERS).build())
+        .setConnectionManager(
+            PoolingHttpClientConnectionManagerBuilder.create()
+                .setConnectionFactory(
+                    ManagedHttpClientConnectionFactory.builder()
+                        .http1Config(
+                            Http1Config.custom()
+                                .setMaxLineLength(MAX_HEADER_LINE)
+                                .setMaxHeaderCount(MAX_HEADERS)
+                                .build())
+                        .build())
+                .setDnsResolver(resolver)
+                .setTlsSocketStrategy(new DefaultClientTlsStrategy(tls))
+                .setMaxConnTotal(MAX_CONNECTIONS)
+                .setMaxConnPerRoute(MAX_CONNECTIONS_PER_ROUTE)
+                .setDefaultSocketConfig(
+                    SocketConfig.custom().setSoTimeout(read).setTcpNoDelay(true).build())
+                .setDefaultConnectionConfig(
+                    ConnectionConfig.custom()
+                        .setConnectTimeout(connect)
+                        .setSocketTimeout(read)
+                        .setTimeToLive(TimeValue.ofMinutes(5))
+                        .build())
+                .setDefaultTlsConfig(TlsConfig.custom().setHandshakeTimeout(connect).build())
                 .build())
-            .setDnsResolver(resolver)
-            .setTlsSocketStrategy(new DefaultClientTlsStrategy(tls))
-            .setMaxConnTotal(MAX_CONNECTIONS)
-            .setMaxConnPerRoute(MAX_CONNECTIONS_PER_ROUTE)
-            .setDefaultSocketConfig(SocketConfig.custom().setSoTimeout(read).setTcpNoDelay(true).build())
-            .setDefaultConnectionConfig(ConnectionConfig.custom()
-                .setConnectTimeout(connect)
-                .setSocketTimeout(read)
-                .setTimeToLive(TimeValue.ofMinutes(5))
+        .setDefaultRequestConfig(
+            RequestConfig.custom()
+                .setConnectionRequestTimeout(connect)
+                .setResponseTimeout(read)
+                .setRedirectsEnabled(false)
                 .build())
-            .setDefaultTlsConfig(TlsConfig.custom().setHandshakeTimeout(connect).build())
-            .build())
-        .setDefaultRequestConfig(RequestConfig.custom()
-            .setConnectionRequestTimeout(connect)
-            .setResponseTimeout(read)
-            .setRedirectsEnabled(false)
-            .build())
         .disableRedirectHandling()
         .disableAutomaticRetries()
         .disableCookieManagement()
@@ -168,20 +182,29 @@ final class OutboundHttp implements Closeable {
    * {@code GET} of {@code pathAndQuery} at {@code target}.
    *
    * @param headerTimeout the longest until the response's headers have arrived
-   * @param deadline the longest the whole call may last, body included: past it the connection
-   *     is closed and a blocked read fails
-   * @throws OutboundPolicy.BlockedAddressException when the host resolves to an address the
-   *     policy refuses (no connection was made)
+   * @param deadline the longest the whole call may last, body included: past it the connection is
+   *     closed and a blocked read fails
+   * @throws OutboundPolicy.BlockedAddressException when the host resolves to an address the policy
+   *     refuses (no connection was made)
    * @throws IOException when the exchange fails or a deadline passes
    */
-  Response get(Target target, String pathAndQuery, Map<String, String> headers, Duration headerTimeout, Duration deadline)
+  Response get(
+      Target target,
+      String pathAndQuery,
+      Map<String, String> headers,
+      Duration headerTimeout,
+      Duration deadline)
       throws IOException {
     HttpGet request = new HttpGet(pathAndQuery);
     target.authority().ifPresent(request::setAuthority);
     headers.forEach(request::addHeader);
     Duration untilHeaders = headerTimeout.compareTo(deadline) < 0 ? headerTimeout : deadline;
-    ScheduledFuture<?> total = deadlines.schedule(request::cancel, Math.max(1, deadline.toMillis()), TimeUnit.MILLISECONDS);
-    ScheduledFuture<?> headersDue = deadlines.schedule(request::cancel, Math.max(1, untilHeaders.toMillis()), TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> total =
+        deadlines.schedule(
+            request::cancel, Math.max(1, deadline.toMillis()), TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> headersDue =
+        deadlines.schedule(
+            request::cancel, Math.max(1, untilHeaders.toMillis()), TimeUnit.MILLISECONDS);
     ClassicHttpResponse response;
     try {
       response = (target.trusted() ? trusted : policed).executeOpen(target.host(), request, null);
@@ -189,7 +212,12 @@ final class OutboundHttp implements Closeable {
       total.cancel(false);
       headersDue.cancel(false);
       if (request.isCancelled()) {
-        throw new InterruptedIOException("no answer from " + target.host().toHostString() + " within " + untilHeaders.toMillis() + " ms");
+        throw new InterruptedIOException(
+            "no answer from "
+                + target.host().toHostString()
+                + " within "
+                + untilHeaders.toMillis()
+                + " ms");
       }
       throw e;
     }
@@ -197,25 +225,41 @@ final class OutboundHttp implements Closeable {
     if (request.isCancelled()) {
       abort(request, response);
       total.cancel(false);
-      throw new InterruptedIOException("no answer from " + target.host().toHostString() + " within " + untilHeaders.toMillis() + " ms");
+      throw new InterruptedIOException(
+          "no answer from "
+              + target.host().toHostString()
+              + " within "
+              + untilHeaders.toMillis()
+              + " ms");
     }
     return new Response(request, response, total);
   }
 
   /**
-   * A plain {@code GET} of an absolute {@code http} or {@code https} URL, always through the
-   * policy (the URL came from a remote party). Timeouts as for the other {@code get}.
+   * A plain {@code GET} of an absolute {@code http} or {@code https} URL, always through the policy
+   * (the URL came from a remote party). Timeouts as for the other {@code get}.
    */
   Response get(URI uri, Duration headerTimeout, Duration deadline) throws IOException {
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-    if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null || uri.getRawUserInfo() != null) {
+    if (!scheme.equals("http") && !scheme.equals("https")
+        || uri.getHost() == null
+        || uri.getRawUserInfo() != null) {
       throw new OutboundPolicy.BlockedAddressException("a URL that is not plain http(s)");
     }
-    String name = uri.getHost().startsWith("[") && uri.getHost().endsWith("]")
-        ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
-    HttpHost host = new HttpHost(scheme, name, uri.getPort() < 0 ? (scheme.equals("https") ? 443 : 80) : uri.getPort());
+    String name =
+        uri.getHost().startsWith("[") && uri.getHost().endsWith("]")
+            ? uri.getHost().substring(1, uri.getHost().length() - 1)
+            : uri.getHost();
+    HttpHost host =
+        new HttpHost(
+            scheme, name, uri.getPort() < 0 ? (scheme.equals("https") ? 443 : 80) : uri.getPort());
     String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
-    return get(Target.policed(host), path + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()), Map.of(), headerTimeout, deadline);
+    return get(
+        Target.policed(host),
+        path + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()),
+        Map.of(),
+        headerTimeout,
+        deadline);
   }
 
   @Override
@@ -247,13 +291,15 @@ final class OutboundHttp implements Closeable {
     private final Map<String, List<String>> headers;
     private final Body body;
 
-    private Response(HttpGet request, ClassicHttpResponse response, ScheduledFuture<?> deadline) throws IOException {
+    private Response(HttpGet request, ClassicHttpResponse response, ScheduledFuture<?> deadline)
+        throws IOException {
       this.request = request;
       this.response = response;
       this.deadline = deadline;
       Map<String, List<String>> h = new LinkedHashMap<>();
       for (Header header : response.getHeaders()) {
-        h.computeIfAbsent(header.getName().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(header.getValue());
+        h.computeIfAbsent(header.getName().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+            .add(header.getValue());
       }
       this.headers = h;
       HttpEntity entity = response.getEntity();
@@ -279,9 +325,9 @@ final class OutboundHttp implements Closeable {
     }
 
     /**
-     * The whole body if it is at most {@code max} bytes; otherwise the connection is abandoned
-     * (a declared {@code Content-Length} over the limit before reading anything, an undeclared
-     * one after {@code max + 1} bytes) and {@link TooLargeException} thrown. Closes the response.
+     * The whole body if it is at most {@code max} bytes; otherwise the connection is abandoned (a
+     * declared {@code Content-Length} over the limit before reading anything, an undeclared one
+     * after {@code max + 1} bytes) and {@link TooLargeException} thrown. Closes the response.
      */
     byte[] readAtMost(int max) throws IOException {
       try (this) {

@@ -28,23 +28,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Where a server name is reached (the spec's server discovery): a configured peer URL first
- * (trusted: the operator named it); then an IP literal or explicit port as given; then
- * {@code /.well-known/matrix/server}; then the {@code _matrix-fed._tcp} (and legacy
- * {@code _matrix._tcp}) SRV record; then port 8448.
+ * (trusted: the operator named it); then an IP literal or explicit port as given; then {@code
+ * /.well-known/matrix/server}; then the {@code _matrix-fed._tcp} (and legacy {@code _matrix._tcp})
+ * SRV record; then port 8448.
  *
  * <p>For an SRV result the connection goes to the SRV target's address, checked by the outbound
  * policy when the request is made, while TLS is verified against, and {@code Host} names, the
- * server name (or the delegated name after a {@code .well-known} delegation), as the spec
- * requires. The {@code .well-known} fetch goes through the policy too, follows at most three
- * redirects (each checked), reads at most 64 KiB and has the key-fetch deadline.
+ * server name (or the delegated name after a {@code .well-known} delegation), as the spec requires.
+ * The {@code .well-known} fetch goes through the policy too, follows at most three redirects (each
+ * checked), reads at most 64 KiB and has the key-fetch deadline.
  *
- * <p>Results, including "nothing published" ones, are cached for an hour in a bounded cache
- * ({@link #MAX_ENTRIES} server names); concurrent look-ups of one name share one discovery.
+ * <p>Results, including "nothing published" ones, are cached for an hour in a bounded cache ({@link
+ * #MAX_ENTRIES} server names); concurrent look-ups of one name share one discovery.
  */
 final class ServerDiscovery {
   private static final Logger log = LoggerFactory.getLogger(ServerDiscovery.class);
+
   /** Server names whose discovery result is remembered; the least recently used go first. */
   static final int MAX_ENTRIES = 1000;
+
   private static final Duration CACHE = Duration.ofHours(1);
   private static final int MAX_WELL_KNOWN = 64 * 1024;
   private static final int MAX_WELL_KNOWN_REDIRECTS = 3;
@@ -76,13 +78,23 @@ final class ServerDiscovery {
    *     while the connection goes to {@code connectHost}'s address (an SRV result)
    * @param trusted a configured peer, reached without the outbound policy
    */
-  record Endpoint(String scheme, String connectHost, int port, Optional<String> tlsName, boolean trusted) {}
+  record Endpoint(
+      String scheme, String connectHost, int port, Optional<String> tlsName, boolean trusted) {}
 
-  ServerDiscovery(Map<ServerName, URI> peers, OutboundHttp http, OutboundPolicy policy, Duration wellKnownDeadline) {
+  ServerDiscovery(
+      Map<ServerName, URI> peers,
+      OutboundHttp http,
+      OutboundPolicy policy,
+      Duration wellKnownDeadline) {
     this(peers, http, policy, wellKnownDeadline, ServerDiscovery::dnsSrv);
   }
 
-  ServerDiscovery(Map<ServerName, URI> peers, OutboundHttp http, OutboundPolicy policy, Duration wellKnownDeadline, SrvLookup srv) {
+  ServerDiscovery(
+      Map<ServerName, URI> peers,
+      OutboundHttp http,
+      OutboundPolicy policy,
+      Duration wellKnownDeadline,
+      SrvLookup srv) {
     this.peers = Map.copyOf(peers);
     this.http = http;
     this.policy = policy;
@@ -112,8 +124,8 @@ final class ServerDiscovery {
   }
 
   /**
-   * Where a request to {@code server} goes now. For an SRV result the target's address is looked
-   * up (and checked by the policy) here, so the connection goes exactly where was checked.
+   * Where a request to {@code server} goes now. For an SRV result the target's address is looked up
+   * (and checked by the policy) here, so the connection goes exactly where was checked.
    *
    * @throws OutboundPolicy.BlockedAddressException when an SRV target resolves to a refused address
    */
@@ -124,7 +136,10 @@ final class ServerDiscovery {
       HttpHost host = new HttpHost(e.scheme(), address, e.tlsName().get(), e.port());
       return new OutboundHttp.Target(host, Optional.of(new URIAuthority(e.tlsName().get())), false);
     }
-    return new OutboundHttp.Target(new HttpHost(e.scheme(), unbracketed(e.connectHost()), e.port()), Optional.empty(), e.trusted());
+    return new OutboundHttp.Target(
+        new HttpHost(e.scheme(), unbracketed(e.connectHost()), e.port()),
+        Optional.empty(),
+        e.trusted());
   }
 
   private Endpoint discover(ServerName server) {
@@ -146,7 +161,9 @@ final class ServerDiscovery {
     return new Endpoint("https", host, port, Optional.empty(), false);
   }
 
-  /** The delegated server name published at {@code https://host/.well-known/matrix/server}, if any. */
+  /**
+   * The delegated server name published at {@code https://host/.well-known/matrix/server}, if any.
+   */
   private Optional<ServerName> wellKnown(String host) {
     URI uri = URI.create("https://" + host + "/.well-known/matrix/server");
     long deadline = System.nanoTime() + wellKnownDeadline.toNanos();
@@ -193,13 +210,19 @@ final class ServerDiscovery {
   private Optional<Endpoint> srvEndpoint(String host) {
     for (String service : new String[] {"_matrix-fed._tcp.", "_matrix._tcp."}) {
       try {
-        Optional<SrvRecord> best = srv.lookup(service + host).stream()
-            .filter(r -> !r.target().isEmpty() && !r.target().equals(".") && r.port() > 0)
-            .min(Comparator.comparingInt(SrvRecord::priority).thenComparing(Comparator.comparingInt(SrvRecord::weight).reversed()));
+        Optional<SrvRecord> best =
+            srv.lookup(service + host).stream()
+                .filter(r -> !r.target().isEmpty() && !r.target().equals(".") && r.port() > 0)
+                .min(
+                    Comparator.comparingInt(SrvRecord::priority)
+                        .thenComparing(Comparator.comparingInt(SrvRecord::weight).reversed()));
         if (best.isPresent()) {
-          String target = best.get().target().endsWith(".")
-              ? best.get().target().substring(0, best.get().target().length() - 1) : best.get().target();
-          return Optional.of(new Endpoint("https", target, best.get().port(), Optional.of(host), false));
+          String target =
+              best.get().target().endsWith(".")
+                  ? best.get().target().substring(0, best.get().target().length() - 1)
+                  : best.get().target();
+          return Optional.of(
+              new Endpoint("https", target, best.get().port(), Optional.of(host), false));
         }
       } catch (IOException | RuntimeException e) {
         log.debug("No SRV {}{}: {}", service, host, e.toString());
@@ -209,9 +232,9 @@ final class ServerDiscovery {
   }
 
   /**
-   * SRV records through the JDK's DNS client, with a bounded wait (2 s, one retry). The context
-   * is the DNS provider only, whose attributes are strings from DNS answers: nothing is looked up
-   * by URL and nothing is deserialised, which is what Error Prone's BanJNDI guards against.
+   * SRV records through the JDK's DNS client, with a bounded wait (2 s, one retry). The context is
+   * the DNS provider only, whose attributes are strings from DNS answers: nothing is looked up by
+   * URL and nothing is deserialised, which is what Error Prone's BanJNDI guards against.
    */
   @SuppressWarnings("BanJNDI")
   private static List<SrvRecord> dnsSrv(String name) throws IOException {
@@ -221,7 +244,8 @@ final class ServerDiscovery {
     env.put("com.sun.jndi.dns.timeout.retries", "1");
     List<SrvRecord> records = new ArrayList<>();
     try {
-      Attribute attribute = new InitialDirContext(env).getAttributes(name, new String[] {"SRV"}).get("SRV");
+      Attribute attribute =
+          new InitialDirContext(env).getAttributes(name, new String[] {"SRV"}).get("SRV");
       if (attribute == null) {
         return records;
       }
@@ -229,7 +253,12 @@ final class ServerDiscovery {
       while (values.hasMore() && records.size() < 32) {
         String[] parts = values.next().toString().strip().split("\\s+");
         if (parts.length == 4) {
-          records.add(new SrvRecord(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), Integer.parseInt(parts[2]), parts[3]));
+          records.add(
+              new SrvRecord(
+                  Integer.parseInt(parts[0]),
+                  Integer.parseInt(parts[1]),
+                  Integer.parseInt(parts[2]),
+                  parts[3]));
         }
       }
       return records;

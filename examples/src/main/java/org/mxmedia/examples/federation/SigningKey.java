@@ -23,14 +23,14 @@ import org.mxmedia.examples.PrivateFiles;
 
 /**
  * A server's Ed25519 signing key (the JDK's own Ed25519), kept in the data directory (or, for a
- * cluster, in its database: {@link Federation.KeyStorage}) as
- * {@code ed25519 <version> <base64 PKCS#8 private key> <unpadded base64 public key>} and created on
- * first start. Signs canonical JSON the
- * way the spec's signing appendix says, with unpadded base64.
+ * cluster, in its database: {@link Federation.KeyStorage}) as {@code ed25519 <version> <base64
+ * PKCS#8 private key> <unpadded base64 public key>} and created on first start. Signs canonical
+ * JSON the way the spec's signing appendix says, with unpadded base64.
  */
 final class SigningKey {
   /** The DER prefix of an X.509 SubjectPublicKeyInfo for a raw 32-byte Ed25519 key. */
   private static final byte[] X509_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
+
   static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
 
   final String keyId;
@@ -45,8 +45,8 @@ final class SigningKey {
 
   /**
    * Loads the key at {@code file}, creating it if it does not exist. The file is readable by its
-   * owner only from the moment it exists ({@link PrivateFiles}); an existing one readable by
-   * others is narrowed when loaded.
+   * owner only from the moment it exists ({@link PrivateFiles}); an existing one readable by others
+   * is narrowed when loaded.
    */
   static SigningKey loadOrCreate(Path file) throws IOException {
     if (Files.exists(file)) {
@@ -59,22 +59,29 @@ final class SigningKey {
   }
 
   /**
-   * The key {@code storage} keeps, offering it a newly generated one to keep if it has none
-   * (a cluster's nodes then all sign with whichever key was kept first).
+   * The key {@code storage} keeps, offering it a newly generated one to keep if it has none (a
+   * cluster's nodes then all sign with whichever key was kept first).
    */
   static SigningKey loadOrCreate(Federation.KeyStorage storage) throws IOException {
     return parse(storage.getOrKeep(generate()), storage.toString());
   }
 
-  /** A new key in the stored form {@code ed25519 <version> <base64 PKCS#8> <unpadded base64 public key>}. */
+  /**
+   * A new key in the stored form {@code ed25519 <version> <base64 PKCS#8> <unpadded base64 public
+   * key>}.
+   */
   static String generate() throws IOException {
     try {
       KeyPair pair = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
       byte[] id = new byte[4];
       new SecureRandom().nextBytes(id);
       String version = "a_" + HexFormat.of().formatHex(id);
-      return "ed25519 " + version + " " + Base64.getEncoder().encodeToString(pair.getPrivate().getEncoded())
-          + " " + B64.encodeToString(raw(pair.getPublic()));
+      return "ed25519 "
+          + version
+          + " "
+          + Base64.getEncoder().encodeToString(pair.getPrivate().getEncoded())
+          + " "
+          + B64.encodeToString(raw(pair.getPublic()));
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot generate an Ed25519 key: " + e.getMessage(), e);
     }
@@ -88,7 +95,8 @@ final class SigningKey {
         throw new IOException("not a signing key: " + where);
       }
       KeyFactory factory = KeyFactory.getInstance("Ed25519");
-      PrivateKey priv = factory.generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(parts[2])));
+      PrivateKey priv =
+          factory.generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(parts[2])));
       return new SigningKey("ed25519:" + parts[1], priv, publicKey(decode(parts[3])));
     } catch (GeneralSecurityException | IllegalArgumentException e) {
       throw new IOException("cannot load the signing key " + where + ": " + e.getMessage(), e);
@@ -149,8 +157,12 @@ final class SigningKey {
     unsigned.remove("signatures");
     unsigned.remove("unsigned");
     String sig = sign(unsigned);
-    ObjectNode signatures = json.has("signatures") ? (ObjectNode) json.get("signatures") : json.putObject("signatures");
-    ObjectNode mine = signatures.has(serverName) ? (ObjectNode) signatures.get(serverName) : signatures.putObject(serverName);
+    ObjectNode signatures =
+        json.has("signatures") ? (ObjectNode) json.get("signatures") : json.putObject("signatures");
+    ObjectNode mine =
+        signatures.has(serverName)
+            ? (ObjectNode) signatures.get(serverName)
+            : signatures.putObject(serverName);
     mine.put(keyId, sig);
   }
 }

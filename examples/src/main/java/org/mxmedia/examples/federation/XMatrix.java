@@ -2,9 +2,9 @@ package org.mxmedia.examples.federation;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Locale;
 
 /** The {@code Authorization: X-Matrix ...} header of a signed server-to-server request. */
 record XMatrix(String origin, Optional<String> destination, String key, String sig) {
@@ -20,7 +20,15 @@ record XMatrix(String origin, Optional<String> destination, String key, String s
   }
 
   String header() {
-    return "X-Matrix origin=\"" + origin + "\",destination=\"" + destination.orElse("") + "\",key=\"" + key + "\",sig=\"" + sig + "\"";
+    return "X-Matrix origin=\""
+        + origin
+        + "\",destination=\""
+        + destination.orElse("")
+        + "\",key=\""
+        + key
+        + "\",sig=\""
+        + sig
+        + "\"";
   }
 
   /** Parses a header value; empty when it is not a well-formed X-Matrix header. */
@@ -47,6 +55,7 @@ record XMatrix(String origin, Optional<String> destination, String key, String s
     if (origin == null || key == null || sig == null) {
       return Optional.empty();
     }
-    return Optional.of(new XMatrix(origin, Optional.ofNullable(params.get("destination")), key, sig));
+    return Optional.of(
+        new XMatrix(origin, Optional.ofNullable(params.get("destination")), key, sig));
   }
 }

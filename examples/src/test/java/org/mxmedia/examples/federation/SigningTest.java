@@ -13,18 +13,23 @@ class SigningTest {
   @TempDir Path dir;
 
   private static String canonical(String json) throws Exception {
-    return new String(CanonicalJson.encode(CanonicalJson.MAPPER.readTree(json)), StandardCharsets.UTF_8);
+    return new String(
+        CanonicalJson.encode(CanonicalJson.MAPPER.readTree(json)), StandardCharsets.UTF_8);
   }
 
   @Test
   void canonicalJsonFollowsTheSpecsExamples() throws Exception {
     assertThat(canonical("{}")).isEqualTo("{}");
-    assertThat(canonical("{\"one\": 1, \"two\": \"Two\"}")).isEqualTo("{\"one\":1,\"two\":\"Two\"}");
+    assertThat(canonical("{\"one\": 1, \"two\": \"Two\"}"))
+        .isEqualTo("{\"one\":1,\"two\":\"Two\"}");
     assertThat(canonical("{\"b\": \"2\", \"a\": \"1\"}")).isEqualTo("{\"a\":\"1\",\"b\":\"2\"}");
-    assertThat(canonical("{\"auth\":{\"success\":true,\"mxid\":\"@john.doe:example.com\",\"profile\":{\"display_name\":\"John Doe\","
-        + "\"three_pids\":[{\"medium\":\"email\",\"address\":\"john.doe@example.org\"},{\"medium\":\"msisdn\",\"address\":\"123456789\"}]}}}"))
-        .isEqualTo("{\"auth\":{\"mxid\":\"@john.doe:example.com\",\"profile\":{\"display_name\":\"John Doe\",\"three_pids\":"
-            + "[{\"address\":\"john.doe@example.org\",\"medium\":\"email\"},{\"address\":\"123456789\",\"medium\":\"msisdn\"}]},\"success\":true}}");
+    assertThat(
+            canonical(
+                "{\"auth\":{\"success\":true,\"mxid\":\"@john.doe:example.com\",\"profile\":{\"display_name\":\"John Doe\","
+                    + "\"three_pids\":[{\"medium\":\"email\",\"address\":\"john.doe@example.org\"},{\"medium\":\"msisdn\",\"address\":\"123456789\"}]}}}"))
+        .isEqualTo(
+            "{\"auth\":{\"mxid\":\"@john.doe:example.com\",\"profile\":{\"display_name\":\"John Doe\",\"three_pids\":"
+                + "[{\"address\":\"john.doe@example.org\",\"medium\":\"email\"},{\"address\":\"123456789\",\"medium\":\"msisdn\"}]},\"success\":true}}");
     assertThat(canonical("{\"a\": \"日本語\"}")).isEqualTo("{\"a\":\"日本語\"}");
     assertThat(canonical("{\"a\": null}")).isEqualTo("{\"a\":null}");
   }
@@ -33,12 +38,14 @@ class SigningTest {
   void aSignatureVerifiesOnlyForTheSignedJsonAndKey() throws Exception {
     SigningKey key = SigningKey.loadOrCreate(dir.resolve("a.key"));
     SigningKey other = SigningKey.loadOrCreate(dir.resolve("b.key"));
-    ObjectNode json = XMatrix.signedJson("GET", "/_matrix/federation/v1/media/download/abc", "a.test", "b.test");
+    ObjectNode json =
+        XMatrix.signedJson("GET", "/_matrix/federation/v1/media/download/abc", "a.test", "b.test");
     String sig = key.sign(json);
     assertThat(sig).doesNotEndWith("=");
     assertThat(SigningKey.verify(key.publicKey, json, sig)).isTrue();
     assertThat(SigningKey.verify(other.publicKey, json, sig)).isFalse();
-    JsonNode tampered = XMatrix.signedJson("GET", "/_matrix/federation/v1/media/download/abd", "a.test", "b.test");
+    JsonNode tampered =
+        XMatrix.signedJson("GET", "/_matrix/federation/v1/media/download/abd", "a.test", "b.test");
     assertThat(SigningKey.verify(key.publicKey, tampered, sig)).isFalse();
     assertThat(SigningKey.verify(key.publicKey, json, "not base64!")).isFalse();
   }
@@ -55,7 +62,10 @@ class SigningTest {
 
   @Test
   void xMatrixHeadersRoundTripAndGarbageIsRefused() {
-    XMatrix x = XMatrix.parse("X-Matrix origin=\"a.test\",destination=\"b.test\",key=\"ed25519:a_1\",sig=\"abc\"").orElseThrow();
+    XMatrix x =
+        XMatrix.parse(
+                "X-Matrix origin=\"a.test\",destination=\"b.test\",key=\"ed25519:a_1\",sig=\"abc\"")
+            .orElseThrow();
     assertThat(x.origin()).isEqualTo("a.test");
     assertThat(x.destination()).contains("b.test");
     assertThat(XMatrix.parse(x.header())).contains(x);

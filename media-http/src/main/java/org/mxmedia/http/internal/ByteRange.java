@@ -32,9 +32,9 @@ public record ByteRange(long first, long last) {
   }
 
   /**
-   * Reads a {@code Range} header against a representation of {@code length} bytes. Only one
-   * range is honoured; a header the server does not understand is ignored (the whole
-   * representation is served), as RFC 9110 allows.
+   * Reads a {@code Range} header against a representation of {@code length} bytes. Only one range
+   * is honoured; a header the server does not understand is ignored (the whole representation is
+   * served), as RFC 9110 allows.
    */
   public static Result parse(Optional<String> header, long length) {
     if (header.isEmpty()) {

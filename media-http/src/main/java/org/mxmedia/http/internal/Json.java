@@ -17,8 +17,8 @@ public final class Json {
 
   /**
    * Serialises an object whose values are strings, numbers ({@code Long}, {@code Integer}, finite
-   * {@code Double}), booleans, {@code null}, lists of such
-   * values or nested objects ({@link Map}s with string keys, written in their iteration order).
+   * {@code Double}), booleans, {@code null}, lists of such values or nested objects ({@link Map}s
+   * with string keys, written in their iteration order).
    */
   public static byte[] object(Map<String, ?> fields) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(128);

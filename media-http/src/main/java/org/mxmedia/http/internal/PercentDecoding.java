@@ -6,7 +6,9 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import org.mxmedia.MediaException;
 
-/** Strict percent-decoding to UTF-8: a malformed escape or invalid UTF-8 is 400, never guessed at. */
+/**
+ * Strict percent-decoding to UTF-8: a malformed escape or invalid UTF-8 is 400, never guessed at.
+ */
 public final class PercentDecoding {
   private PercentDecoding() {}
 
@@ -48,7 +50,8 @@ public final class PercentDecoding {
     }
     bytes.flip();
     try {
-      return StandardCharsets.UTF_8.newDecoder()
+      return StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
           .decode(bytes)

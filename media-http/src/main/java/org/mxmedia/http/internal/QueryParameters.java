@@ -3,8 +3,8 @@ package org.mxmedia.http.internal;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 
 /** A parsed query string: first value wins; {@code +} and {@code %20} both decode to a space. */
 public final class QueryParameters {
@@ -70,12 +70,14 @@ public final class QueryParameters {
   }
 
   /**
-   * A required positive 32-bit integer parameter, clamped to {@code max}; 400
-   * {@code M_MISSING_PARAM} when absent, 400 {@code M_INVALID_PARAM} when not a positive int.
+   * A required positive 32-bit integer parameter, clamped to {@code max}; 400 {@code
+   * M_MISSING_PARAM} when absent, 400 {@code M_INVALID_PARAM} when not a positive int.
    */
   public long requiredPositive(String name, long max) {
-    long n = nonNegativeLong(name, Integer.MAX_VALUE)
-        .orElseThrow(() -> new MediaException(ErrorCode.M_MISSING_PARAM, "Missing parameter " + name));
+    long n =
+        nonNegativeLong(name, Integer.MAX_VALUE)
+            .orElseThrow(
+                () -> new MediaException(ErrorCode.M_MISSING_PARAM, "Missing parameter " + name));
     if (n < 1) {
       throw MediaException.invalidParam("Parameter " + name + " must be positive");
     }

@@ -17,10 +17,11 @@ final class CacheAge {
   /**
    * The page's own answer: {@code no-store} or {@code no-cache} is zero; else {@code s-maxage},
    * else {@code max-age}; else {@code Expires} less {@code Date} (or now, when there is no valid
-   * {@code Date}), an invalid {@code Expires} being zero (as RFC 9111 says: already expired);
-   * else nothing.
+   * {@code Date}), an invalid {@code Expires} being zero (as RFC 9111 says: already expired); else
+   * nothing.
    */
-  static Optional<Duration> declared(Optional<String> cacheControl, Optional<String> expires, Optional<String> date, Clock clock) {
+  static Optional<Duration> declared(
+      Optional<String> cacheControl, Optional<String> expires, Optional<String> date, Clock clock) {
     if (cacheControl.isPresent()) {
       Long maxAge = null;
       Long sharedMaxAge = null;
@@ -68,7 +69,8 @@ final class CacheAge {
 
   private static Optional<Instant> httpDate(String s) {
     try {
-      return Optional.of(ZonedDateTime.parse(s.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
+      return Optional.of(
+          ZonedDateTime.parse(s.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
     } catch (DateTimeParseException e) {
       return Optional.empty();
     }

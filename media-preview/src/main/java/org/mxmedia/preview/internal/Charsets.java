@@ -16,39 +16,54 @@ import java.util.regex.Pattern;
  * Chooses how to decode an HTML page: a byte order mark, then the HTTP {@code Content-Type}
  * charset, then the first {@code <meta charset>} in the first 1024 bytes, then the first {@code
  * <meta http-equiv="Content-Type" content="...; charset=...">} there, then an XML declaration's
- * encoding, then UTF-8. The BOM comes first, as in the HTML standard and every browser: a page
- * that starts with one is in that encoding whatever its server says. Labels the JVM does not
- * know are skipped. UTF-8 is decoded leniently (bytes that are not UTF-8 are read as
- * windows-1252); every other charset replaces what it cannot decode. Labels are mapped as the
- * WHATWG Encoding standard does for the common cases: ISO-8859-1 and ASCII are read as
- * windows-1252, Shift_JIS as windows-31j, GB2312 and GBK as GB18030, EUC-KR as windows-949, and a
- * UTF-16 label found by the byte scan as UTF-8 (a page the scan could read as ASCII is not UTF-16).
+ * encoding, then UTF-8. The BOM comes first, as in the HTML standard and every browser: a page that
+ * starts with one is in that encoding whatever its server says. Labels the JVM does not know are
+ * skipped. UTF-8 is decoded leniently (bytes that are not UTF-8 are read as windows-1252); every
+ * other charset replaces what it cannot decode. Labels are mapped as the WHATWG Encoding standard
+ * does for the common cases: ISO-8859-1 and ASCII are read as windows-1252, Shift_JIS as
+ * windows-31j, GB2312 and GBK as GB18030, EUC-KR as windows-949, and a UTF-16 label found by the
+ * byte scan as UTF-8 (a page the scan could read as ASCII is not UTF-16).
  */
 final class Charsets {
   /** How much of the page is scanned for a declaration. */
   static final int PRESCAN = 1024;
 
-  private static final Pattern META = Pattern.compile("<meta(?=[\\s/])([^>]*)>?", Pattern.CASE_INSENSITIVE);
+  private static final Pattern META =
+      Pattern.compile("<meta(?=[\\s/])([^>]*)>?", Pattern.CASE_INSENSITIVE);
   private static final Pattern ATTRIBUTE =
       Pattern.compile("([^\\s=/>\"']+)(?:\\s*=\\s*(?:\"([^\"]*)\"?|'([^']*)'?|([^\\s>]*)))?");
   private static final Pattern CHARSET_PARAM =
       Pattern.compile("charset\\s*=\\s*[\"']?\\s*([A-Za-z0-9._:\\-]+)", Pattern.CASE_INSENSITIVE);
   private static final Pattern XML_DECLARATION =
-      Pattern.compile("^\\s*<\\?xml[^>]*?encoding\\s*=\\s*[\"']([A-Za-z0-9._\\-]+)[\"']", Pattern.CASE_INSENSITIVE);
+      Pattern.compile(
+          "^\\s*<\\?xml[^>]*?encoding\\s*=\\s*[\"']([A-Za-z0-9._\\-]+)[\"']",
+          Pattern.CASE_INSENSITIVE);
 
   private static final Map<String, String> ALIASES =
       Map.ofEntries(
-          Map.entry("iso-8859-1", "windows-1252"), Map.entry("iso8859-1", "windows-1252"),
-          Map.entry("iso_8859-1", "windows-1252"), Map.entry("latin1", "windows-1252"),
-          Map.entry("l1", "windows-1252"), Map.entry("us-ascii", "windows-1252"),
-          Map.entry("ascii", "windows-1252"), Map.entry("cp1252", "windows-1252"),
-          Map.entry("cp819", "windows-1252"), Map.entry("ibm819", "windows-1252"),
-          Map.entry("shift_jis", "windows-31j"), Map.entry("shift-jis", "windows-31j"),
-          Map.entry("sjis", "windows-31j"), Map.entry("x-sjis", "windows-31j"),
-          Map.entry("ms932", "windows-31j"), Map.entry("ms_kanji", "windows-31j"),
-          Map.entry("csshiftjis", "windows-31j"), Map.entry("gb2312", "GB18030"),
-          Map.entry("gbk", "GB18030"), Map.entry("x-gbk", "GB18030"), Map.entry("cp936", "GB18030"),
-          Map.entry("euc-kr", "x-windows-949"), Map.entry("cseuckr", "x-windows-949"));
+          Map.entry("iso-8859-1", "windows-1252"),
+          Map.entry("iso8859-1", "windows-1252"),
+          Map.entry("iso_8859-1", "windows-1252"),
+          Map.entry("latin1", "windows-1252"),
+          Map.entry("l1", "windows-1252"),
+          Map.entry("us-ascii", "windows-1252"),
+          Map.entry("ascii", "windows-1252"),
+          Map.entry("cp1252", "windows-1252"),
+          Map.entry("cp819", "windows-1252"),
+          Map.entry("ibm819", "windows-1252"),
+          Map.entry("shift_jis", "windows-31j"),
+          Map.entry("shift-jis", "windows-31j"),
+          Map.entry("sjis", "windows-31j"),
+          Map.entry("x-sjis", "windows-31j"),
+          Map.entry("ms932", "windows-31j"),
+          Map.entry("ms_kanji", "windows-31j"),
+          Map.entry("csshiftjis", "windows-31j"),
+          Map.entry("gb2312", "GB18030"),
+          Map.entry("gbk", "GB18030"),
+          Map.entry("x-gbk", "GB18030"),
+          Map.entry("cp936", "GB18030"),
+          Map.entry("euc-kr", "x-windows-949"),
+          Map.entry("cseuckr", "x-windows-949"));
 
   private Charsets() {}
 
@@ -61,9 +76,13 @@ final class Charsets {
   record Choice(Optional<Charset> charset, int bomLength) {
     Reader reader(InputStream in) {
       return charset
-          .<Reader>map(c -> new InputStreamReader(in, c.newDecoder()
-              .onMalformedInput(CodingErrorAction.REPLACE)
-              .onUnmappableCharacter(CodingErrorAction.REPLACE)))
+          .<Reader>map(
+              c ->
+                  new InputStreamReader(
+                      in,
+                      c.newDecoder()
+                          .onMalformedInput(CodingErrorAction.REPLACE)
+                          .onUnmappableCharacter(CodingErrorAction.REPLACE)))
           .orElseGet(() -> new LenientUtf8Reader(in));
     }
 
@@ -83,7 +102,10 @@ final class Charsets {
    */
   static Choice choose(byte[] prefix, int length, Optional<String> headerCharset) {
     int n = Math.min(length, PRESCAN);
-    if (n >= 3 && (prefix[0] & 0xFF) == 0xEF && (prefix[1] & 0xFF) == 0xBB && (prefix[2] & 0xFF) == 0xBF) {
+    if (n >= 3
+        && (prefix[0] & 0xFF) == 0xEF
+        && (prefix[1] & 0xFF) == 0xBB
+        && (prefix[2] & 0xFF) == 0xBF) {
       return new Choice(Optional.empty(), 3);
     }
     if (n >= 2 && (prefix[0] & 0xFF) == 0xFE && (prefix[1] & 0xFF) == 0xFF) {
@@ -110,7 +132,10 @@ final class Charsets {
       Matcher a = ATTRIBUTE.matcher(meta.group(1));
       while (a.find()) {
         String name = a.group(1).toLowerCase(Locale.ROOT);
-        String value = a.group(2) != null ? a.group(2) : a.group(3) != null ? a.group(3) : a.group(4) != null ? a.group(4) : "";
+        String value =
+            a.group(2) != null
+                ? a.group(2)
+                : a.group(3) != null ? a.group(3) : a.group(4) != null ? a.group(4) : "";
         if (name.equals("charset") && charset == null) {
           charset = value;
         } else if (name.equals("http-equiv") && httpEquivValue == null) {
@@ -125,7 +150,9 @@ final class Charsets {
           return c;
         }
       }
-      if (httpEquiv.isEmpty() && content != null && httpEquivValue != null
+      if (httpEquiv.isEmpty()
+          && content != null
+          && httpEquivValue != null
           && httpEquivValue.trim().equalsIgnoreCase("content-type")) {
         Matcher p = CHARSET_PARAM.matcher(content);
         if (p.find()) {
@@ -144,14 +171,17 @@ final class Charsets {
   /**
    * The decoding a charset label names, if the JVM knows it.
    *
-   * @param fromScan whether the label was found by scanning the bytes as ASCII (then UTF-16 means UTF-8)
+   * @param fromScan whether the label was found by scanning the bytes as ASCII (then UTF-16 means
+   *     UTF-8)
    */
   static Optional<Choice> lookup(String label, boolean fromScan) {
     String name = label.trim().replace("\"", "").replace("'", "").toLowerCase(Locale.ROOT);
     if (name.isEmpty()) {
       return Optional.empty();
     }
-    if (name.equals("utf-8") || name.equals("utf8") || name.equals("unicode-1-1-utf-8")
+    if (name.equals("utf-8")
+        || name.equals("utf8")
+        || name.equals("unicode-1-1-utf-8")
         || (fromScan && name.startsWith("utf-16"))) {
       return Optional.of(UTF8);
     }

@@ -1,7 +1,7 @@
 package org.mxmedia.preview.internal;
 
-import org.mxmedia.MediaException.ErrorCode;
 import org.mxmedia.MediaException;
+import org.mxmedia.MediaException.ErrorCode;
 
 /** The errors a preview answers with. Messages never name addresses. */
 final class Failures {

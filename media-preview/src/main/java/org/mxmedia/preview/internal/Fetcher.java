@@ -32,9 +32,9 @@ import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
+import org.jspecify.annotations.Nullable;
 import org.mxmedia.MediaException;
 import org.mxmedia.OutboundPolicy;
-import org.jspecify.annotations.Nullable;
 import org.mxmedia.preview.UrlPreviews.UrlPattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,16 +42,17 @@ import org.slf4j.LoggerFactory;
 /**
  * GETs for previews on Apache HttpClient 5. Every address is checked by the outbound policy at
  * connect time (the policy is the client's DNS resolver, so the address checked is the address
- * connected to); redirects are followed here, at most {@link #MAX_REDIRECTS}, each target
- * checked for its scheme and against the URL pattern list before it is requested; retries,
- * cookies, proxies from system properties and content decoding are off; every request is
- * aborted when its deadline passes, wherever it is.
+ * connected to); redirects are followed here, at most {@link #MAX_REDIRECTS}, each target checked
+ * for its scheme and against the URL pattern list before it is requested; retries, cookies, proxies
+ * from system properties and content decoding are off; every request is aborted when its deadline
+ * passes, wherever it is.
  */
 final class Fetcher implements Closeable {
   static final int MAX_REDIRECTS = 5;
 
   private static final Logger log = LoggerFactory.getLogger(Fetcher.class);
-  private static final Pattern CHARSET = Pattern.compile(";\\s*charset\\s*=\\s*\"?([^\";\\s]+)", Pattern.CASE_INSENSITIVE);
+  private static final Pattern CHARSET =
+      Pattern.compile(";\\s*charset\\s*=\\s*\"?([^\";\\s]+)", Pattern.CASE_INSENSITIVE);
 
   private final CloseableHttpClient client;
   private final ScheduledExecutorService alarms;
@@ -60,51 +61,65 @@ final class Fetcher implements Closeable {
   private final Duration connectTimeout;
   private final Duration readTimeout;
 
-  Fetcher(OutboundPolicy policy, List<UrlPattern> urlBlacklist, String userAgent, List<String> acceptLanguage,
-      Duration connectTimeout, Duration readTimeout, int maxConnections) {
+  Fetcher(
+      OutboundPolicy policy,
+      List<UrlPattern> urlBlacklist,
+      String userAgent,
+      List<String> acceptLanguage,
+      Duration connectTimeout,
+      Duration readTimeout,
+      int maxConnections) {
     this.urlBlacklist = List.copyOf(urlBlacklist);
     this.acceptLanguage = String.join(", ", acceptLanguage);
     this.connectTimeout = connectTimeout;
     this.readTimeout = readTimeout;
-    DnsResolver dns = new DnsResolver() {
-      @Override
-      public InetAddress[] resolve(String host) throws UnknownHostException {
-        return policy.resolve(host);
-      }
+    DnsResolver dns =
+        new DnsResolver() {
+          @Override
+          public InetAddress[] resolve(String host) throws UnknownHostException {
+            return policy.resolve(host);
+          }
 
-      @Override
-      public String resolveCanonicalHostname(String host) {
-        return host;
-      }
-    };
-    PoolingHttpClientConnectionManager connections = PoolingHttpClientConnectionManagerBuilder.create()
-        .setDnsResolver(dns)
-        .setMaxConnTotal(maxConnections)
-        .setMaxConnPerRoute(Math.max(1, maxConnections / 4))
-        .setDefaultSocketConfig(SocketConfig.custom().setSoTimeout(Timeout.of(readTimeout)).build())
-        .setDefaultConnectionConfig(ConnectionConfig.custom()
-            .setConnectTimeout(Timeout.of(connectTimeout))
-            .setSocketTimeout(Timeout.of(readTimeout))
-            .setTimeToLive(TimeValue.ofMinutes(1))
-            .setValidateAfterInactivity(TimeValue.ofSeconds(2))
-            .build())
-        .build();
-    this.client = HttpClients.custom()
-        .setConnectionManager(connections)
-        .setUserAgent(userAgent)
-        .disableRedirectHandling()
-        .disableAutomaticRetries()
-        .disableCookieManagement()
-        .disableAuthCaching()
-        .disableContentCompression()
-        .evictExpiredConnections()
-        .evictIdleConnections(TimeValue.ofSeconds(30))
-        .build();
-    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "mxmedia-preview-deadlines");
-      t.setDaemon(true);
-      return t;
-    });
+          @Override
+          public String resolveCanonicalHostname(String host) {
+            return host;
+          }
+        };
+    PoolingHttpClientConnectionManager connections =
+        PoolingHttpClientConnectionManagerBuilder.create()
+            .setDnsResolver(dns)
+            .setMaxConnTotal(maxConnections)
+            .setMaxConnPerRoute(Math.max(1, maxConnections / 4))
+            .setDefaultSocketConfig(
+                SocketConfig.custom().setSoTimeout(Timeout.of(readTimeout)).build())
+            .setDefaultConnectionConfig(
+                ConnectionConfig.custom()
+                    .setConnectTimeout(Timeout.of(connectTimeout))
+                    .setSocketTimeout(Timeout.of(readTimeout))
+                    .setTimeToLive(TimeValue.ofMinutes(1))
+                    .setValidateAfterInactivity(TimeValue.ofSeconds(2))
+                    .build())
+            .build();
+    this.client =
+        HttpClients.custom()
+            .setConnectionManager(connections)
+            .setUserAgent(userAgent)
+            .disableRedirectHandling()
+            .disableAutomaticRetries()
+            .disableCookieManagement()
+            .disableAuthCaching()
+            .disableContentCompression()
+            .evictExpiredConnections()
+            .evictIdleConnections(TimeValue.ofSeconds(30))
+            .build();
+    ScheduledThreadPoolExecutor timer =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "mxmedia-preview-deadlines");
+              t.setDaemon(true);
+              return t;
+            });
     timer.setRemoveOnCancelPolicy(true);
     this.alarms = timer;
   }
@@ -123,10 +138,10 @@ final class Fetcher implements Closeable {
    * GETs {@code url}, following redirects, and returns the 2xx response with its body unread.
    *
    * @param accept the {@code Accept} header
-   * @throws MediaException 403 {@code M_FORBIDDEN} when a URL is on the pattern list or an
-   *     address is refused; 502 {@code M_UNKNOWN} for a redirect to a URL that is not http(s), too
-   *     many redirects, a failed connection or a status other than 2xx; 504 {@code M_UNKNOWN}
-   *     when the deadline passes
+   * @throws MediaException 403 {@code M_FORBIDDEN} when a URL is on the pattern list or an address
+   *     is refused; 502 {@code M_UNKNOWN} for a redirect to a URL that is not http(s), too many
+   *     redirects, a failed connection or a status other than 2xx; 504 {@code M_UNKNOWN} when the
+   *     deadline passes
    */
   Response get(URI url, Deadline deadline, String accept) {
     URI current = url;
@@ -185,7 +200,9 @@ final class Fetcher implements Closeable {
 
   private void checkTarget(URI url) {
     String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
-    if (!(scheme.equals("http") || scheme.equals("https")) || url.getHost() == null || url.getRawUserInfo() != null) {
+    if (!(scheme.equals("http") || scheme.equals("https"))
+        || url.getHost() == null
+        || url.getRawUserInfo() != null) {
       throw Failures.unavailable("The page redirected to a URL that is not plain http(s)");
     }
     if (blacklisted(url)) {
@@ -195,7 +212,8 @@ final class Fetcher implements Closeable {
   }
 
   private static URI resolve(URI base, String location) {
-    return Urls.resolve(base, location).orElseThrow(() -> Failures.unavailable("The page redirected to an invalid URL"));
+    return Urls.resolve(base, location)
+        .orElseThrow(() -> Failures.unavailable("The page redirected to an invalid URL"));
   }
 
   private static MediaException failure(Exception e, Deadline deadline, URI url) {
@@ -243,7 +261,10 @@ final class Fetcher implements Closeable {
     }
   }
 
-  /** A 2xx response whose body is not yet read. Closing it without reading to the end drops the connection. */
+  /**
+   * A 2xx response whose body is not yet read. Closing it without reading to the end drops the
+   * connection.
+   */
   static final class Response implements Closeable {
     private final URI uri;
     private final HttpGet request;
@@ -254,7 +275,12 @@ final class Fetcher implements Closeable {
     private final Optional<String> charset;
     private @Nullable Body body;
 
-    Response(URI uri, HttpGet request, ClassicHttpResponse response, ScheduledFuture<?> alarm, Deadline deadline) {
+    Response(
+        URI uri,
+        HttpGet request,
+        ClassicHttpResponse response,
+        ScheduledFuture<?> alarm,
+        Deadline deadline) {
       this.uri = uri;
       this.request = request;
       this.response = response;
@@ -272,7 +298,9 @@ final class Fetcher implements Closeable {
       return uri;
     }
 
-    /** The media type, lower case, without parameters; {@code application/octet-stream} when absent. */
+    /**
+     * The media type, lower case, without parameters; {@code application/octet-stream} when absent.
+     */
     String mediaType() {
       return mediaType;
     }
@@ -284,7 +312,9 @@ final class Fetcher implements Closeable {
 
     OptionalLong contentLength() {
       HttpEntity entity = response.getEntity();
-      return entity == null || entity.getContentLength() < 0 ? OptionalLong.empty() : OptionalLong.of(entity.getContentLength());
+      return entity == null || entity.getContentLength() < 0
+          ? OptionalLong.empty()
+          : OptionalLong.of(entity.getContentLength());
     }
 
     Optional<String> header(String name) {

@@ -20,35 +20,56 @@ import org.jsoup.parser.StreamParser;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Reads what a preview needs from an HTML page in one streaming pass: jsoup's {@link
- * StreamParser} hands over each element as it closes, and the element is removed from the tree
- * once read, so the tree holds only the open elements (at most {@link #MAX_DEPTH} deep) and the
- * text not yet consumed. Text is consumed in document order: when an element closes, the text
- * before it in each open ancestor is taken first, then its own.
+ * Reads what a preview needs from an HTML page in one streaming pass: jsoup's {@link StreamParser}
+ * hands over each element as it closes, and the element is removed from the tree once read, so the
+ * tree holds only the open elements (at most {@link #MAX_DEPTH} deep) and the text not yet
+ * consumed. Text is consumed in document order: when an element closes, the text before it in each
+ * open ancestor is taken first, then its own.
  *
  * <p>What it gathers follows Synapse's {@code parse_html_to_open_graph}: {@code og:}, {@code
- * article:} and {@code profile:} meta tags, {@code twitter:} meta tags, the first {@code
- * <title>}, the first {@code h1}, {@code h2} and {@code h3}, the first meta description and
- * {@code itemprop="image"}, the largest {@code <img>} declaring more than 10 by 10 pixels, the
- * first {@code <img>} not declared tiny, the first icon link, the first oEmbed discovery link,
- * and the first text of the body outside {@code header}, {@code nav}, {@code aside}, {@code
- * footer}, scripts, styles, SVG, embedded media and menus.
+ * article:} and {@code profile:} meta tags, {@code twitter:} meta tags, the first {@code <title>},
+ * the first {@code h1}, {@code h2} and {@code h3}, the first meta description and {@code
+ * itemprop="image"}, the largest {@code <img>} declaring more than 10 by 10 pixels, the first
+ * {@code <img>} not declared tiny, the first icon link, the first oEmbed discovery link, and the
+ * first text of the body outside {@code header}, {@code nav}, {@code aside}, {@code footer},
+ * scripts, styles, SVG, embedded media and menus.
  */
 final class HtmlScanner {
   /** Deeper elements are closed by the parser (jsoup's own limit is 512). */
   static final int MAX_DEPTH = 256;
-  /** Distinct {@code og:}-like and {@code twitter:} keys kept from one page; the rest are ignored. */
+
+  /**
+   * Distinct {@code og:}-like and {@code twitter:} keys kept from one page; the rest are ignored.
+   */
   static final int MAX_TAGS = 100;
 
   private static final Set<String> IGNORED =
-      Set.of("header", "nav", "aside", "footer", "script", "noscript", "style", "svg", "iframe", "video",
-          "canvas", "img", "picture", "template", "select", "button");
-  private static final Set<String> IGNORED_ROLES = Set.of("directory", "menu", "menubar", "toolbar", "navigation");
+      Set.of(
+          "header",
+          "nav",
+          "aside",
+          "footer",
+          "script",
+          "noscript",
+          "style",
+          "svg",
+          "iframe",
+          "video",
+          "canvas",
+          "img",
+          "picture",
+          "template",
+          "select",
+          "button");
+  private static final Set<String> IGNORED_ROLES =
+      Set.of("directory", "menu", "menubar", "toolbar", "navigation");
   private static final int IN_BODY = 1;
   private static final int SKIPPED = 2;
   private static final int HEADING_SHIFT = 2;
 
-  /** What a page says about itself; values are raw (cut to {@link Text#RAW_MAX}), not yet cleaned. */
+  /**
+   * What a page says about itself; values are raw (cut to {@link Text#RAW_MAX}), not yet cleaned.
+   */
   static final class Page {
     final Map<String, String> openGraph = new LinkedHashMap<>();
     final Map<String, String> twitter = new LinkedHashMap<>();
@@ -62,6 +83,7 @@ final class HtmlScanner {
     @Nullable String favicon;
     @Nullable String oEmbedHref;
     final Text.Collector bodyText = new Text.Collector(Text.SUMMARY_MIN);
+
     /** Elements read; for tests and logs. */
     long elements;
   }
@@ -80,12 +102,16 @@ final class HtmlScanner {
   private static final Info ROOT = new Info(0, 0);
 
   private final Page page = new Page();
+
   /** Open elements seen so far; jsoup elements compare by identity. */
   private final Map<Element, Info> open = new HashMap<>();
+
   private final List<Element> levels = new ArrayList<>();
   private @Nullable Element lastParent;
   private final Text.Collector[] headingText = {
-    new Text.Collector(Text.RAW_MAX), new Text.Collector(Text.RAW_MAX), new Text.Collector(Text.RAW_MAX)
+    new Text.Collector(Text.RAW_MAX),
+    new Text.Collector(Text.RAW_MAX),
+    new Text.Collector(Text.RAW_MAX)
   };
 
   private HtmlScanner() {}
@@ -111,7 +137,10 @@ final class HtmlScanner {
     return scanner.page;
   }
 
-  /** The first text of a parsed document's body, as {@link #scan} gathers it; collapsed, not yet summarized. */
+  /**
+   * The first text of a parsed document's body, as {@link #scan} gathers it; collapsed, not yet
+   * summarized.
+   */
   static String bodyText(Document doc) {
     HtmlScanner scanner = new HtmlScanner();
     scanner.consumeChildren(doc.body(), enter(0, doc.body()));
@@ -218,7 +247,8 @@ final class HtmlScanner {
     if (page.favicon == null && rel.contains("icon")) {
       page.favicon = raw(href);
     }
-    if (page.oEmbedHref == null && e.attr("type").trim().equalsIgnoreCase("application/json+oembed")) {
+    if (page.oEmbedHref == null
+        && e.attr("type").trim().equalsIgnoreCase("application/json+oembed")) {
       for (String token : rel.split("\\s+")) {
         if (token.equals("alternate") || token.equals("alternative")) {
           page.oEmbedHref = raw(href);
@@ -229,15 +259,16 @@ final class HtmlScanner {
   }
 
   /**
-   * Consumes, top down, the nodes that precede {@code e} in its open ancestors. Only the
-   * ancestors up to the nearest one shared with the previous element read can hold such nodes:
-   * above it, the child on the path is the same as then, still open, and everything before it was
-   * consumed then. This keeps the work per element near constant however deep the page is.
+   * Consumes, top down, the nodes that precede {@code e} in its open ancestors. Only the ancestors
+   * up to the nearest one shared with the previous element read can hold such nodes: above it, the
+   * child on the path is the same as then, still open, and everything before it was consumed then.
+   * This keeps the work per element near constant however deep the page is.
    */
   private void consumeBefore(Element e, Element parent) {
-    Element stop = lastParent == null ? null
-        : lastParent == parent || lastParent == e ? parent
-        : commonAncestor(parent, lastParent);
+    Element stop =
+        lastParent == null
+            ? null
+            : lastParent == parent || lastParent == e ? parent : commonAncestor(parent, lastParent);
     levels.clear();
     for (Element a = parent; a != null; a = a.parent()) {
       levels.add(a);
@@ -290,7 +321,10 @@ final class HtmlScanner {
     return i;
   }
 
-  /** Whether text still matters: the summary is short, or there is neither a title nor an {@code h1} yet. */
+  /**
+   * Whether text still matters: the summary is short, or there is neither a title nor an {@code h1}
+   * yet.
+   */
   private boolean wantText() {
     return !page.bodyText.full() || (page.title == null && page.headings[0] == null);
   }
@@ -326,7 +360,8 @@ final class HtmlScanner {
     if (name.equals("body")) {
       f |= IN_BODY;
     }
-    if (IGNORED.contains(name) || IGNORED_ROLES.contains(e.attr("role").trim().toLowerCase(Locale.ROOT))) {
+    if (IGNORED.contains(name)
+        || IGNORED_ROLES.contains(e.attr("role").trim().toLowerCase(Locale.ROOT))) {
       f |= SKIPPED;
     }
     int level = headingLevel(name);

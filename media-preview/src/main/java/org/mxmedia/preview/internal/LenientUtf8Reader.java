@@ -5,14 +5,17 @@ import java.io.InputStream;
 import java.io.Reader;
 
 /**
- * Decodes UTF-8, and every byte that does not begin a well-formed UTF-8 sequence as
- * windows-1252 (as browsers decode the undeclared Latin text that most such bytes are). Never
- * throws on bad input: overlong forms, surrogates, stray continuation bytes and truncated
- * sequences each fall back byte by byte. Returns what it has decoded rather than block for more.
+ * Decodes UTF-8, and every byte that does not begin a well-formed UTF-8 sequence as windows-1252
+ * (as browsers decode the undeclared Latin text that most such bytes are). Never throws on bad
+ * input: overlong forms, surrogates, stray continuation bytes and truncated sequences each fall
+ * back byte by byte. Returns what it has decoded rather than block for more.
  */
 final class LenientUtf8Reader extends Reader {
 
-  /** windows-1252 for 0x80 to 0x9F; the five unassigned bytes map to the C1 control of the same value. */
+  /**
+   * windows-1252 for 0x80 to 0x9F; the five unassigned bytes map to the C1 control of the same
+   * value.
+   */
   private static final char[] CP1252_HIGH = {
     '\u20AC', '\u0081', '\u201A', '\u0192', '\u201E', '\u2026', '\u2020', '\u2021',
     '\u02C6', '\u2030', '\u0160', '\u2039', '\u0152', '\u008D', '\u017D', '\u008F',
@@ -59,7 +62,10 @@ final class LenientUtf8Reader extends Reader {
         pos++;
         continue;
       }
-      int need = b0 >= 0xC2 && b0 <= 0xDF ? 2 : b0 >= 0xE0 && b0 <= 0xEF ? 3 : b0 >= 0xF0 && b0 <= 0xF4 ? 4 : 0;
+      int need =
+          b0 >= 0xC2 && b0 <= 0xDF
+              ? 2
+              : b0 >= 0xE0 && b0 <= 0xEF ? 3 : b0 >= 0xF0 && b0 <= 0xF4 ? 4 : 0;
       if (need > 0 && limit - pos < need && !eof) {
         if (n > 0) {
           break;
@@ -88,7 +94,9 @@ final class LenientUtf8Reader extends Reader {
     return n == 0 && eof && pos == limit ? -1 : n;
   }
 
-  /** The code point of the {@code need}-byte sequence at {@code pos}, or -1 when it is malformed. */
+  /**
+   * The code point of the {@code need}-byte sequence at {@code pos}, or -1 when it is malformed.
+   */
   private int decode(int b0, int need) {
     int b1 = buf[pos + 1] & 0xFF;
     int lo = b0 == 0xE0 ? 0xA0 : b0 == 0xF0 ? 0x90 : 0x80;

@@ -1,6 +1,5 @@
 package org.mxmedia.preview.internal;
 
-import org.jspecify.annotations.Nullable;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -16,8 +15,12 @@ import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
 import org.jsoup.parser.Parser;
+import org.jspecify.annotations.Nullable;
 
-/** Reads an oEmbed answer into OpenGraph properties, as Synapse's {@code parse_oembed_response} does. */
+/**
+ * Reads an oEmbed answer into OpenGraph properties, as Synapse's {@code parse_oembed_response}
+ * does.
+ */
 final class OEmbed {
   /** An oEmbed answer larger than this (or than the spider size, if smaller) is not read. */
   static final long MAX_BODY = 1 << 20;
@@ -25,8 +28,13 @@ final class OEmbed {
   private static final JsonFactory JSON =
       JsonFactory.builder()
           .streamReadConstraints(
-              StreamReadConstraints.builder().maxNestingDepth(32).maxNumberLength(64).maxStringLength((int) MAX_BODY).build())
+              StreamReadConstraints.builder()
+                  .maxNestingDepth(32)
+                  .maxNumberLength(64)
+                  .maxStringLength((int) MAX_BODY)
+                  .build())
           .build();
+
   /** A value of a type no field uses: an object, an array, null or a huge integer. */
   private static final Object OTHER = new Object();
 
@@ -37,7 +45,8 @@ final class OEmbed {
    * @param authorName the author, used as the title when there is no other
    * @param cacheAge how long the provider says it may be cached
    */
-  record Result(Map<String, Object> openGraph, Optional<String> authorName, Optional<Duration> cacheAge) {
+  record Result(
+      Map<String, Object> openGraph, Optional<String> authorName, Optional<Duration> cacheAge) {
     static final Result NONE = new Result(Map.of(), Optional.empty(), Optional.empty());
 
     boolean usable() {
@@ -60,7 +69,8 @@ final class OEmbed {
     }
     Map<String, Object> og = new LinkedHashMap<>();
     og.put("og:url", url.toString());
-    string(fields, "title").ifPresent(t -> og.put(OpenGraph.TITLE, Parser.unescapeEntities(t, false)));
+    string(fields, "title")
+        .ifPresent(t -> og.put(OpenGraph.TITLE, Parser.unescapeEntities(t, false)));
     string(fields, "provider_name").ifPresent(p -> og.put("og:site_name", p));
     string(fields, "thumbnail_url").ifPresent(t -> og.put(OpenGraph.IMAGE, t));
     Object type = fields.get("type");
@@ -80,8 +90,10 @@ final class OEmbed {
     } else if ("link".equals(type)) {
       og.put("og:type", "website");
     }
-    Optional<String> author = fields.get("author_name") instanceof String
-        ? Optional.of((String) fields.get("author_name")) : Optional.empty();
+    Optional<String> author =
+        fields.get("author_name") instanceof String
+            ? Optional.of((String) fields.get("author_name"))
+            : Optional.empty();
     return new Result(og, author, cacheAge(fields.get("cache_age")));
   }
 
@@ -97,7 +109,9 @@ final class OEmbed {
         if (t == JsonToken.VALUE_STRING) {
           fields.put(name, p.getText());
         } else if (t == JsonToken.VALUE_NUMBER_INT) {
-          fields.put(name, p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? OTHER : p.getLongValue());
+          fields.put(
+              name,
+              p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? OTHER : p.getLongValue());
         } else if (t == JsonToken.VALUE_NUMBER_FLOAT) {
           fields.put(name, p.getDoubleValue());
         } else if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
@@ -117,7 +131,10 @@ final class OEmbed {
 
   /** A version "1.0", 1 or 1.0, or none (Synapse is lenient in the same way). */
   private static boolean versionOk(@Nullable Object version) {
-    return version == null || "1.0".equals(version) || Long.valueOf(1).equals(version) || Double.valueOf(1.0).equals(version);
+    return version == null
+        || "1.0".equals(version)
+        || Long.valueOf(1).equals(version)
+        || Double.valueOf(1.0).equals(version);
   }
 
   private static Optional<Duration> cacheAge(@Nullable Object value) {
@@ -135,12 +152,15 @@ final class OEmbed {
     } else {
       return Optional.empty();
     }
-    return Optional.of(Duration.ofSeconds(Math.max(0, Math.min(seconds, Duration.ofDays(365).toSeconds()))));
+    return Optional.of(
+        Duration.ofSeconds(Math.max(0, Math.min(seconds, Duration.ofDays(365).toSeconds()))));
   }
 
   private static Optional<String> string(Map<String, Object> fields, String name) {
     Object v = fields.get(name);
-    return v instanceof String && !((String) v).isEmpty() ? Optional.of((String) v) : Optional.empty();
+    return v instanceof String && !((String) v).isEmpty()
+        ? Optional.of((String) v)
+        : Optional.empty();
   }
 
   /** Synapse's {@code calc_description_and_urls}: the first image, video or embed, and the text. */

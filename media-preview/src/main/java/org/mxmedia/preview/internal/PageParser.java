@@ -7,9 +7,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * An HTML page's bytes to its preview properties (before its image is fetched): the charset
- * chosen ({@link Charsets}), the page scanned as it streams ({@link HtmlScanner}), and the
- * properties built ({@link OpenGraph#fromPage}). Public for the benchmarks only.
+ * An HTML page's bytes to its preview properties (before its image is fetched): the charset chosen
+ * ({@link Charsets}), the page scanned as it streams ({@link HtmlScanner}), and the properties
+ * built ({@link OpenGraph#fromPage}). Public for the benchmarks only.
  */
 public final class PageParser {
 
@@ -30,7 +30,8 @@ public final class PageParser {
    * @param baseUri the page's URL
    * @throws IOException when {@code body} fails
    */
-  public static Parsed parse(InputStream body, Optional<String> headerCharset, String baseUri) throws IOException {
+  public static Parsed parse(InputStream body, Optional<String> headerCharset, String baseUri)
+      throws IOException {
     BufferedInputStream in = new BufferedInputStream(body, 16 * 1024);
     in.mark(Charsets.PRESCAN);
     byte[] prefix = in.readNBytes(Charsets.PRESCAN);

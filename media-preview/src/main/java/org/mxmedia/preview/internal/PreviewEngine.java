@@ -19,6 +19,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.mxmedia.MediaException;
 import org.mxmedia.OutboundPolicy;
+import org.mxmedia.preview.UrlPreviews;
 import org.mxmedia.preview.UrlPreviews.OEmbedProvider;
 import org.mxmedia.preview.UrlPreviews.UrlPattern;
 import org.mxmedia.spi.UrlPreviewer.ImageStore;
@@ -26,22 +27,24 @@ import org.mxmedia.spi.UrlPreviewer.StoredImage;
 import org.mxmedia.spi.UrlPreviewer.UrlPreview;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.mxmedia.preview.UrlPreviews;
 
 /**
  * One preview: the oEmbed provider's answer for URLs it claims (the page when it fails), else the
  * page: an image is stored as it is; an HTML page is scanned while it streams in (never more than
- * the spider size), its oEmbed discovery link followed, and its image stored; anything else
- * answers a title from its file name. Failures of the oEmbed discovery fetch and of the image
- * only leave them out, as in Synapse.
+ * the spider size), its oEmbed discovery link followed, and its image stored; anything else answers
+ * a title from its file name. Failures of the oEmbed discovery fetch and of the image only leave
+ * them out, as in Synapse.
  */
 public final class PreviewEngine implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(PreviewEngine.class);
-  private static final String ACCEPT_PAGE = "text/html,application/xhtml+xml,image/*;q=0.9,*/*;q=0.8";
+  private static final String ACCEPT_PAGE =
+      "text/html,application/xhtml+xml,image/*;q=0.9,*/*;q=0.8";
   private static final String ACCEPT_IMAGE = "image/*;q=1.0,*/*;q=0.1";
   private static final String ACCEPT_JSON = "application/json";
-  private static final Pattern FILENAME_EXTENDED = Pattern.compile("filename\\*\\s*=\\s*([^']*)'[^']*'([^;\\s]+)", Pattern.CASE_INSENSITIVE);
-  private static final Pattern FILENAME = Pattern.compile("filename\\s*=\\s*(?:\"([^\"]*)\"|([^;\\s]+))", Pattern.CASE_INSENSITIVE);
+  private static final Pattern FILENAME_EXTENDED =
+      Pattern.compile("filename\\*\\s*=\\s*([^']*)'[^']*'([^;\\s]+)", Pattern.CASE_INSENSITIVE);
+  private static final Pattern FILENAME =
+      Pattern.compile("filename\\s*=\\s*(?:\"([^\"]*)\"|([^;\\s]+))", Pattern.CASE_INSENSITIVE);
 
   /**
    * What the builder decided.
@@ -70,8 +73,15 @@ public final class PreviewEngine implements Closeable {
 
   public PreviewEngine(Settings settings) {
     this.settings = settings;
-    this.fetcher = new Fetcher(settings.policy(), settings.urlBlacklist(), settings.userAgent(), settings.acceptLanguage(),
-        settings.connectTimeout(), settings.readTimeout(), settings.maxConnections());
+    this.fetcher =
+        new Fetcher(
+            settings.policy(),
+            settings.urlBlacklist(),
+            settings.userAgent(),
+            settings.acceptLanguage(),
+            settings.connectTimeout(),
+            settings.readTimeout(),
+            settings.maxConnections());
   }
 
   /** See {@link UrlPreviews#preview}. */
@@ -94,7 +104,8 @@ public final class PreviewEngine implements Closeable {
     return fromPage(target, deadline, images);
   }
 
-  private Optional<UrlPreview> fromProvider(OEmbedProvider provider, URI target, Deadline deadline, ImageStore images) {
+  private Optional<UrlPreview> fromProvider(
+      OEmbedProvider provider, URI target, Deadline deadline, ImageStore images) {
     Optional<Answer> oEmbed;
     try {
       oEmbed = fetchOEmbed(request(provider, target), target, deadline);
@@ -102,7 +113,10 @@ public final class PreviewEngine implements Closeable {
       if (e.httpStatus() == 504) {
         throw e;
       }
-      log.info("oEmbed provider {} failed for a URL preview ({}); previewing the page", provider.name(), e.getMessage());
+      log.info(
+          "oEmbed provider {} failed for a URL preview ({}); previewing the page",
+          provider.name(),
+          e.getMessage());
       return Optional.empty();
     }
     if (oEmbed.isEmpty()) {
@@ -147,7 +161,8 @@ public final class PreviewEngine implements Closeable {
         }
         titleFromAuthor(merged, discovered.get().result());
         og = merged;
-        maxAge = discovered.get().result().cacheAge().isPresent() ? discovered.get().maxAge() : maxAge;
+        maxAge =
+            discovered.get().result().cacheAge().isPresent() ? discovered.get().maxAge() : maxAge;
       }
     }
     attachImage(og, base, images);
@@ -159,8 +174,10 @@ public final class PreviewEngine implements Closeable {
       Fetcher.Body body = page.body(settings.maxSpiderSize(), true);
       PageParser.Parsed parsed = PageParser.parse(body, page.charset(), page.uri().toString());
       if (body.truncated()) {
-        log.info("URL preview of {}: the page is larger than {} bytes; only its start was read",
-            page.uri().getHost(), settings.maxSpiderSize());
+        log.info(
+            "URL preview of {}: the page is larger than {} bytes; only its start was read",
+            page.uri().getHost(),
+            settings.maxSpiderSize());
       }
       return parsed;
     } catch (IOException e) {
@@ -176,7 +193,8 @@ public final class PreviewEngine implements Closeable {
     try {
       return fetchOEmbed(url.get(), target, deadline);
     } catch (MediaException e) {
-      log.info("oEmbed discovery for a URL preview of {} failed: {}", target.getHost(), e.getMessage());
+      log.info(
+          "oEmbed discovery for a URL preview of {} failed: {}", target.getHost(), e.getMessage());
       return Optional.empty();
     }
   }
@@ -187,7 +205,9 @@ public final class PreviewEngine implements Closeable {
   private Optional<Answer> fetchOEmbed(URI request, URI target, Deadline deadline) {
     try (Fetcher.Response r = fetcher.get(request, deadline, ACCEPT_JSON)) {
       String type = r.mediaType();
-      if (!type.equals("application/json") && !type.endsWith("+json") && !type.equals("text/json")) {
+      if (!type.equals("application/json")
+          && !type.endsWith("+json")
+          && !type.equals("text/json")) {
         return Optional.empty();
       }
       byte[] body;
@@ -200,8 +220,11 @@ public final class PreviewEngine implements Closeable {
       if (!result.usable()) {
         return Optional.empty();
       }
-      Duration maxAge = CacheAge.clamp(
-          result.cacheAge().or(() -> declaredAge(r)), settings.maxAgeMin(), settings.maxAgeMax());
+      Duration maxAge =
+          CacheAge.clamp(
+              result.cacheAge().or(() -> declaredAge(r)),
+              settings.maxAgeMin(),
+              settings.maxAgeMax());
       return Optional.of(new Answer(result, r.uri(), maxAge));
     }
   }
@@ -219,7 +242,9 @@ public final class PreviewEngine implements Closeable {
       return;
     }
     Optional<URI> resolved = Urls.resolve(base, (String) raw);
-    if (resolved.isEmpty() || resolved.get().getScheme() == null || resolved.get().getHost() == null) {
+    if (resolved.isEmpty()
+        || resolved.get().getScheme() == null
+        || resolved.get().getHost() == null) {
       return;
     }
     URI imageUrl = resolved.get();
@@ -280,10 +305,14 @@ public final class PreviewEngine implements Closeable {
   }
 
   private Optional<Duration> declaredAge(Fetcher.Response r) {
-    return CacheAge.declared(r.header("Cache-Control"), r.header("Expires"), r.header("Date"), settings.clock());
+    return CacheAge.declared(
+        r.header("Cache-Control"), r.header("Expires"), r.header("Date"), settings.clock());
   }
 
-  /** The file name from {@code Content-Disposition}, else (when {@code orPath}) the last segment of the URL's path. */
+  /**
+   * The file name from {@code Content-Disposition}, else (when {@code orPath}) the last segment of
+   * the URL's path.
+   */
   private static Optional<String> fileName(Fetcher.Response r, boolean orPath) {
     Optional<String> disposition = r.header("Content-Disposition");
     String name = null;
@@ -291,7 +320,12 @@ public final class PreviewEngine implements Closeable {
       Matcher ext = FILENAME_EXTENDED.matcher(disposition.get());
       Matcher plain = FILENAME.matcher(disposition.get());
       if (ext.find()) {
-        name = decode(ext.group(2), ext.group(1).equalsIgnoreCase("utf-8") ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        name =
+            decode(
+                ext.group(2),
+                ext.group(1).equalsIgnoreCase("utf-8")
+                    ? StandardCharsets.UTF_8
+                    : StandardCharsets.ISO_8859_1);
       } else if (plain.find()) {
         name = plain.group(1) != null ? plain.group(1) : plain.group(2);
       }
@@ -316,7 +350,8 @@ public final class PreviewEngine implements Closeable {
 
   private static URI request(OEmbedProvider provider, URI target) {
     String base = provider.endpoint().replace("{format}", "json");
-    String query = "url=" + URLEncoder.encode(target.toString(), StandardCharsets.UTF_8) + "&format=json";
+    String query =
+        "url=" + URLEncoder.encode(target.toString(), StandardCharsets.UTF_8) + "&format=json";
     return URI.create(base + (base.indexOf('?') < 0 ? "?" : "&") + query);
   }
 
@@ -333,7 +368,9 @@ public final class PreviewEngine implements Closeable {
 
   private static URI validate(URI url) {
     String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
-    if (!url.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || url.getHost() == null) {
+    if (!url.isAbsolute()
+        || !(scheme.equals("http") || scheme.equals("https"))
+        || url.getHost() == null) {
       throw MediaException.invalidParam("The URL to preview must be an absolute http or https URL");
     }
     if (url.getRawUserInfo() != null) {

@@ -6,16 +6,18 @@ import org.jsoup.Jsoup;
 final class Text {
   /** Synapse's {@code summarize_paragraphs}: gather at least this much text... */
   static final int SUMMARY_MIN = 200;
+
   /** ...and cut at a word boundary past this, adding an ellipsis. */
   static final int SUMMARY_MAX = 500;
+
   /** A raw value longer than this is cut before it is cleaned, so cleaning is bounded. */
   static final int RAW_MAX = 4096;
 
   private Text() {}
 
   /**
-   * {@code raw} with markup removed, control characters dropped, every run of white space made
-   * one space, and trimmed; {@code raw} is first cut to {@link #RAW_MAX} characters.
+   * {@code raw} with markup removed, control characters dropped, every run of white space made one
+   * space, and trimmed; {@code raw} is first cut to {@link #RAW_MAX} characters.
    */
   static String clean(String raw) {
     String s = raw.length() > RAW_MAX ? cut(raw, RAW_MAX) : raw;
@@ -44,7 +46,9 @@ final class Text {
     return out.toString();
   }
 
-  /** Synapse's summary: at most {@link #SUMMARY_MAX} characters, cut at a word boundary with "…". */
+  /**
+   * Synapse's summary: at most {@link #SUMMARY_MAX} characters, cut at a word boundary with "…".
+   */
   static String summarize(String collapsed) {
     if (collapsed.length() <= SUMMARY_MAX) {
       return collapsed;
@@ -53,8 +57,8 @@ final class Text {
   }
 
   /**
-   * {@code s} in at most {@code max} characters: cut at the last space that keeps at least half
-   * of it (else mid-word), never inside a surrogate pair, ending with "…".
+   * {@code s} in at most {@code max} characters: cut at the last space that keeps at least half of
+   * it (else mid-word), never inside a surrogate pair, ending with "…".
    */
   static String shorten(String s, int max) {
     if (s.length() <= max) {
@@ -70,7 +74,10 @@ final class Text {
 
   private static String cut(String s, int end) {
     int e = end;
-    if (e > 0 && e < s.length() && Character.isHighSurrogate(s.charAt(e - 1)) && Character.isLowSurrogate(s.charAt(e))) {
+    if (e > 0
+        && e < s.length()
+        && Character.isHighSurrogate(s.charAt(e - 1))
+        && Character.isLowSurrogate(s.charAt(e))) {
       e--;
     }
     return s.substring(0, e);

@@ -12,9 +12,9 @@ final class Urls {
   private Urls() {}
 
   /**
-   * {@code reference} resolved against {@code base}. A reference that is not a valid URI as
-   * written (spaces, non-ASCII characters, {@code |} and the like, which browsers accept) is
-   * read with those characters percent-encoded in UTF-8.
+   * {@code reference} resolved against {@code base}. A reference that is not a valid URI as written
+   * (spaces, non-ASCII characters, {@code |} and the like, which browsers accept) is read with
+   * those characters percent-encoded in UTF-8.
    */
   static Optional<URI> resolve(URI base, String reference) {
     String r = reference.trim();

@@ -1,4 +1,7 @@
-/** The fetching and parsing behind {@link org.mxmedia.preview.UrlPreviews}; no compatibility promise. */
+/**
+ * The fetching and parsing behind {@link org.mxmedia.preview.UrlPreviews}; no compatibility
+ * promise.
+ */
 @NullMarked
 package org.mxmedia.preview.internal;
 

@@ -32,9 +32,15 @@ class CharsetsTest {
   void theOrderIsBomHeaderMetaCharsetHttpEquivXmlThenUtf8() {
     assertThat(choose("\u00ff\u00fe<meta charset=koi8-r>", "windows-1251")).isEqualTo("UTF-16LE");
     assertThat(choose("<meta charset=koi8-r>", "windows-1251")).isEqualTo("windows-1251");
-    assertThat(choose("<meta http-equiv=content-type content='text/html;charset=iso-8859-2'><meta charset=koi8-r>", null))
+    assertThat(
+            choose(
+                "<meta http-equiv=content-type content='text/html;charset=iso-8859-2'><meta charset=koi8-r>",
+                null))
         .isEqualTo("KOI8-R");
-    assertThat(choose("<meta content='text/html; charset=iso-8859-2' http-equiv='Content-Type'>", null)).isEqualTo("ISO-8859-2");
+    assertThat(
+            choose(
+                "<meta content='text/html; charset=iso-8859-2' http-equiv='Content-Type'>", null))
+        .isEqualTo("ISO-8859-2");
     assertThat(choose("<?xml version='1.0' encoding='koi8-r'?><html>", null)).isEqualTo("KOI8-R");
     assertThat(choose("<html><body>", null)).isEqualTo("UTF-8");
   }
@@ -46,7 +52,8 @@ class CharsetsTest {
     assertThat(choose("", "shift_jis")).isEqualTo("windows-31j");
     assertThat(choose("", "gb2312")).isEqualTo("GB18030");
     assertThat(choose("<meta charset=utf-16>", null)).isEqualTo("UTF-8");
-    assertThat(choose("<meta charset=bogus><meta charset=koi8-r>", "also-bogus")).isEqualTo("KOI8-R");
+    assertThat(choose("<meta charset=bogus><meta charset=koi8-r>", "also-bogus"))
+        .isEqualTo("KOI8-R");
   }
 
   @Test

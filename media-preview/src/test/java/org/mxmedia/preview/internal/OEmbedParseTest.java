@@ -15,11 +15,15 @@ class OEmbedParseTest {
   @Test
   void versionsLikeOneAreAcceptedAndOthersRefused() {
     for (String version : new String[] {"\"1.0\"", "1", "1.0"}) {
-      assertThat(parse("{\"version\": " + version + ", \"type\": \"link\"}").usable()).as(version).isTrue();
+      assertThat(parse("{\"version\": " + version + ", \"type\": \"link\"}").usable())
+          .as(version)
+          .isTrue();
     }
     assertThat(parse("{\"type\": \"link\"}").openGraph()).containsEntry("og:type", "website");
     for (String version : new String[] {"\"2.0\"", "\"1\"", "1.1", "0", "null", "{}", "[]"}) {
-      assertThat(parse("{\"version\": " + version + ", \"type\": \"link\"}").usable()).as(version).isFalse();
+      assertThat(parse("{\"version\": " + version + ", \"type\": \"link\"}").usable())
+          .as(version)
+          .isFalse();
     }
   }
 
@@ -41,7 +45,9 @@ class OEmbedParseTest {
 
   @Test
   void fieldsOfTheWrongTypeAreIgnored() {
-    OEmbed.Result r = parse("{\"title\": 5, \"author_name\": [\"x\"], \"thumbnail_url\": {}, \"type\": \"video\", \"width\": \"640\"}");
+    OEmbed.Result r =
+        parse(
+            "{\"title\": 5, \"author_name\": [\"x\"], \"thumbnail_url\": {}, \"type\": \"video\", \"width\": \"640\"}");
 
     assertThat(r.openGraph()).containsOnlyKeys("og:url", "og:type");
     assertThat(r.authorName()).isEmpty();

@@ -25,14 +25,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Blobs as files under one root directory, addressed by content:
- * {@code <root>/blobs/ab/cd/abcd...} (the SHA-256, sharded by its first two bytes), with uploads
- * staged in {@code <root>/tmp} on the same file system. A staged file is flushed to disk
- * ({@code fsync}) and then renamed into place atomically, and its directory is flushed too, so a
- * blob is either whole or absent, even across a crash.
+ * Blobs as files under one root directory, addressed by content: {@code <root>/blobs/ab/cd/abcd...}
+ * (the SHA-256, sharded by its first two bytes), with uploads staged in {@code <root>/tmp} on the
+ * same file system. A staged file is flushed to disk ({@code fsync}) and then renamed into place
+ * atomically, and its directory is flushed too, so a blob is either whole or absent, even across a
+ * crash.
  *
- * <p>Paths come from validated blob keys only, and every resolved path is checked to stay under
- * the root. Thread-safe; several instances (or processes) may share one root.
+ * <p>Paths come from validated blob keys only, and every resolved path is checked to stay under the
+ * root. Thread-safe; several instances (or processes) may share one root.
  */
 public final class FileSystemStorage implements PrimaryStorage {
   private static final Logger log = LoggerFactory.getLogger(FileSystemStorage.class);
@@ -68,9 +68,9 @@ public final class FileSystemStorage implements PrimaryStorage {
   }
 
   /**
-   * Opens the storage at {@code root}, deleting staging files not modified for
-   * {@code staleStagingAge} ({@link Duration#ZERO} deletes them all: right for a storage only this
-   * process uses).
+   * Opens the storage at {@code root}, deleting staging files not modified for {@code
+   * staleStagingAge} ({@link Duration#ZERO} deletes them all: right for a storage only this process
+   * uses).
    *
    * @throws UncheckedIOException when the directory cannot be created or is not writable
    */
@@ -84,7 +84,8 @@ public final class FileSystemStorage implements PrimaryStorage {
       storage.sweepStaging(staleStagingAge);
       return storage;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot open media storage at " + root + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot open media storage at " + root + ": " + e.getMessage(), e);
     }
   }
 
@@ -97,10 +98,12 @@ public final class FileSystemStorage implements PrimaryStorage {
   public int sweepStaging(Duration age) throws IOException {
     Instant cutoff = Instant.now().minus(age);
     int deleted = 0;
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(staging, STAGING_PREFIX + "*" + STAGING_SUFFIX)) {
+    try (DirectoryStream<Path> files =
+        Files.newDirectoryStream(staging, STAGING_PREFIX + "*" + STAGING_SUFFIX)) {
       for (Path file : files) {
         try {
-          if (!Files.getLastModifiedTime(file).toInstant().isAfter(cutoff) && Files.deleteIfExists(file)) {
+          if (!Files.getLastModifiedTime(file).toInstant().isAfter(cutoff)
+              && Files.deleteIfExists(file)) {
             deleted++;
           }
         } catch (NoSuchFileException e) {
@@ -129,7 +132,8 @@ public final class FileSystemStorage implements PrimaryStorage {
 
   /** How many staging files exist now (uploads in progress, or left by a crash). */
   public int stagingFiles() throws IOException {
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(staging, STAGING_PREFIX + "*" + STAGING_SUFFIX)) {
+    try (DirectoryStream<Path> files =
+        Files.newDirectoryStream(staging, STAGING_PREFIX + "*" + STAGING_SUFFIX)) {
       int n = 0;
       for (Path ignored : files) {
         n++;
@@ -218,11 +222,14 @@ public final class FileSystemStorage implements PrimaryStorage {
       return out;
     }
 
-    /** The staging file, read from its start (what the channel wrote is visible without a flush). */
+    /**
+     * The staging file, read from its start (what the channel wrote is visible without a flush).
+     */
     @Override
     public synchronized InputStream openStaged() throws IOException {
       if (committed || closed) {
-        throw new IllegalStateException("staged blob already " + (committed ? "committed" : "closed"));
+        throw new IllegalStateException(
+            "staged blob already " + (committed ? "committed" : "closed"));
       }
       return Files.newInputStream(file);
     }
@@ -230,7 +237,8 @@ public final class FileSystemStorage implements PrimaryStorage {
     @Override
     public synchronized void commit(BlobKey key) throws IOException {
       if (committed || closed) {
-        throw new IllegalStateException("staged blob already " + (committed ? "committed" : "closed"));
+        throw new IllegalStateException(
+            "staged blob already " + (committed ? "committed" : "closed"));
       }
       channel.force(true);
       channel.close();

@@ -31,7 +31,12 @@ class FileSystemStorageTest extends PrimaryStorageContract {
     Blob b = randomBlob(10, 1);
     primary().store(b.key(), b.file());
     String h = b.key().sha256();
-    Path expected = root.toRealPath().resolve("blobs").resolve(h.substring(0, 2)).resolve(h.substring(2, 4)).resolve(h);
+    Path expected =
+        root.toRealPath()
+            .resolve("blobs")
+            .resolve(h.substring(0, 2))
+            .resolve(h.substring(2, 4))
+            .resolve(h);
     assertThat(expected).exists().hasBinaryContent(b.bytes());
     assertThat(((FileSystemStorage) primary()).pathOf(b.key())).isEqualTo(expected);
     assertThat(primary().localFile(b.key())).contains(expected);
@@ -69,7 +74,8 @@ class FileSystemStorageTest extends PrimaryStorageContract {
     StagedBlob stale = primary().stage();
     Path stalePath = stagingFiles().get(0);
     StagedBlob fresh = primary().stage();
-    Path freshPath = stagingFiles().stream().filter(p -> !p.equals(stalePath)).findFirst().orElseThrow();
+    Path freshPath =
+        stagingFiles().stream().filter(p -> !p.equals(stalePath)).findFirst().orElseThrow();
     Files.setLastModifiedTime(stalePath, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
     Path unrelated = Files.writeString(root.resolve("tmp").resolve("keep-me.txt"), "not ours");
 

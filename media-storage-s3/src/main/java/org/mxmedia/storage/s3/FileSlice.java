@@ -10,11 +10,11 @@ import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.http.ContentStreamProvider;
 
 /**
- * A request body read from a range of a file, so each part of a multipart upload streams from
- * the file rather than from memory. Every {@link #newStream()} (a retry, or the signer reading the
- * body before it is sent) starts again from the range's first byte and closes the previous stream.
- * Reads use a {@link RandomAccessFile}, which an interrupt (the SDK's attempt timeout interrupts
- * the calling thread) does not close, unlike a {@code FileChannel}, so a retry can still read.
+ * A request body read from a range of a file, so each part of a multipart upload streams from the
+ * file rather than from memory. Every {@link #newStream()} (a retry, or the signer reading the body
+ * before it is sent) starts again from the range's first byte and closes the previous stream. Reads
+ * use a {@link RandomAccessFile}, which an interrupt (the SDK's attempt timeout interrupts the
+ * calling thread) does not close, unlike a {@code FileChannel}, so a retry can still read.
  */
 final class FileSlice implements ContentStreamProvider, AutoCloseable {
   private final Path file;

@@ -6,8 +6,8 @@ import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 
 /**
- * The body of one GET, expected to hold {@code length} bytes. Closed before its end, it aborts
- * the request, which drops the connection instead of reading the rest of the object into the void
+ * The body of one GET, expected to hold {@code length} bytes. Closed before its end, it aborts the
+ * request, which drops the connection instead of reading the rest of the object into the void
  * (which is what closing the HTTP client's stream would do).
  */
 final class ObjectStream extends InputStream {

@@ -8,8 +8,8 @@ import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
- * An object opened by one GET: its first full stream is that response; other streams are new
- * GETs, with a {@code Range} from an offset, so nothing before the offset is transferred.
+ * An object opened by one GET: its first full stream is that response; other streams are new GETs,
+ * with a {@code Range} from an offset, so nothing before the offset is transferred.
  */
 final class S3Content implements MediaContent {
   private final S3Storage storage;
@@ -18,14 +18,20 @@ final class S3Content implements MediaContent {
   private @Nullable ResponseInputStream<GetObjectResponse> first;
   private boolean closed;
 
-  private S3Content(S3Storage storage, String objectKey, long length, ResponseInputStream<GetObjectResponse> first) {
+  private S3Content(
+      S3Storage storage,
+      String objectKey,
+      long length,
+      ResponseInputStream<GetObjectResponse> first) {
     this.storage = storage;
     this.objectKey = objectKey;
     this.length = length;
     this.first = first;
   }
 
-  static S3Content of(S3Storage storage, String objectKey, ResponseInputStream<GetObjectResponse> response) throws IOException {
+  static S3Content of(
+      S3Storage storage, String objectKey, ResponseInputStream<GetObjectResponse> response)
+      throws IOException {
     Long length = response.response().contentLength();
     if (length == null || length < 0) {
       response.abort();
@@ -54,7 +60,9 @@ final class S3Content implements MediaContent {
     return new ObjectStream(checked(again, length), length);
   }
 
-  /** Sends a GET with {@code Range: bytes=offset-}, so only the rest of the object is transferred. */
+  /**
+   * Sends a GET with {@code Range: bytes=offset-}, so only the rest of the object is transferred.
+   */
   @Override
   public synchronized InputStream openStream(long offset) throws IOException {
     if (offset < 0 || offset > length) {
@@ -68,7 +76,8 @@ final class S3Content implements MediaContent {
     if (offset == length) {
       return InputStream.nullInputStream();
     }
-    ResponseInputStream<GetObjectResponse> response = storage.getExisting(objectKey, "bytes=" + offset + "-");
+    ResponseInputStream<GetObjectResponse> response =
+        storage.getExisting(objectKey, "bytes=" + offset + "-");
     if (response.response().contentRange() == null) {
       ObjectStream whole = new ObjectStream(checked(response, length), length);
       try {
@@ -102,12 +111,19 @@ final class S3Content implements MediaContent {
     }
   }
 
-  private ResponseInputStream<GetObjectResponse> checked(ResponseInputStream<GetObjectResponse> response, long expected)
-      throws IOException {
+  private ResponseInputStream<GetObjectResponse> checked(
+      ResponseInputStream<GetObjectResponse> response, long expected) throws IOException {
     Long got = response.response().contentLength();
     if (got == null || got != expected) {
       response.abort();
-      throw new IOException("S3 GET of " + objectKey + " answered " + got + " bytes where " + expected + " were expected");
+      throw new IOException(
+          "S3 GET of "
+              + objectKey
+              + " answered "
+              + got
+              + " bytes where "
+              + expected
+              + " were expected");
     }
     return response;
   }

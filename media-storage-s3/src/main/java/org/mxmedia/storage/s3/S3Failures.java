@@ -17,7 +17,10 @@ final class S3Failures {
       AwsErrorDetails details = s3.awsErrorDetails();
       @Nullable String code = details == null ? null : details.errorCode();
       @Nullable String message = details == null ? null : details.errorMessage();
-      return "HTTP " + s3.statusCode() + (code == null ? "" : " " + code) + (message == null ? "" : ": " + message);
+      return "HTTP "
+          + s3.statusCode()
+          + (code == null ? "" : " " + code)
+          + (message == null ? "" : ": " + message);
     }
     if (isTimeout(e)) {
       return "no answer in time: " + e.getMessage();
@@ -30,23 +33,46 @@ final class S3Failures {
     if (e instanceof S3Exception s3) {
       return switch (s3.statusCode()) {
         case 404 -> "it does not exist (HTTP 404)";
-        case 403 -> "access denied (HTTP 403): the credentials are wrong or may not use this bucket";
+        case 403 ->
+            "access denied (HTTP 403): the credentials are wrong or may not use this bucket";
         case 301 -> {
-          String region = s3.awsErrorDetails() == null ? null : s3.awsErrorDetails().sdkHttpResponse()
-              .firstMatchingHeader("x-amz-bucket-region").orElse(null);
-          yield "it is in another region" + (region == null ? "" : " (" + region + ")") + " than " + b.region() + " (HTTP 301)";
+          String region =
+              s3.awsErrorDetails() == null
+                  ? null
+                  : s3.awsErrorDetails()
+                      .sdkHttpResponse()
+                      .firstMatchingHeader("x-amz-bucket-region")
+                      .orElse(null);
+          yield "it is in another region"
+              + (region == null ? "" : " (" + region + ")")
+              + " than "
+              + b.region()
+              + " (HTTP 301)";
         }
-        case 400 -> "the request was refused (HTTP 400): is the region " + b.region() + " right? " + describe(e);
+        case 400 ->
+            "the request was refused (HTTP 400): is the region "
+                + b.region()
+                + " right? "
+                + describe(e);
         default -> describe(e);
       };
     }
     if (isTimeout(e)) {
-      return "no answer within the timeouts (connect " + b.connectTimeout() + ", read " + b.readTimeout() + ", attempt "
-          + b.attemptTimeout() + ", call " + b.callTimeout() + ")";
+      return "no answer within the timeouts (connect "
+          + b.connectTimeout()
+          + ", read "
+          + b.readTimeout()
+          + ", attempt "
+          + b.attemptTimeout()
+          + ", call "
+          + b.callTimeout()
+          + ")";
     }
     String message = String.valueOf(e.getMessage());
     if (message.contains("Unable to load credentials")) {
-      return "no credentials: none were given and the AWS SDK's default chain found none (" + message + ")";
+      return "no credentials: none were given and the AWS SDK's default chain found none ("
+          + message
+          + ")";
     }
     return "cannot reach it: " + message;
   }

@@ -43,8 +43,8 @@ final class S3StagedBlob implements StagedBlob {
   }
 
   /**
-   * Uploads the staged bytes under {@code key} unless it exists. Either way the staged file is
-   * gone afterwards; a failed upload leaves no object (a multipart upload is aborted).
+   * Uploads the staged bytes under {@code key} unless it exists. Either way the staged file is gone
+   * afterwards; a failed upload leaves no object (a multipart upload is aborted).
    *
    * @throws IllegalStateException if already committed, closed, or a commit failed
    */

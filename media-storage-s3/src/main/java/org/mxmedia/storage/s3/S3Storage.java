@@ -48,29 +48,27 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
- * Blobs as objects in one S3 bucket (AWS S3 or any S3-compatible store: MinIO, Ceph RGW,
- * Backblaze B2, Garage, s3proxy...), addressed by content under {@code <prefix>ab/cd/abcd...}
- * (the SHA-256, sharded by its first two bytes as {@code FileSystemStorage} shards its
- * {@code blobs/} directory, so a file system store migrates with a plain {@code sync} of that
- * directory to the prefix).
+ * Blobs as objects in one S3 bucket (AWS S3 or any S3-compatible store: MinIO, Ceph RGW, Backblaze
+ * B2, Garage, s3proxy...), addressed by content under {@code <prefix>ab/cd/abcd...} (the SHA-256,
+ * sharded by its first two bytes as {@code FileSystemStorage} shards its {@code blobs/} directory,
+ * so a file system store migrates with a plain {@code sync} of that directory to the prefix).
  *
- * <p>As the primary storage ({@code MediaRepository.builder().storage(s3)}) uploads are staged in
- * a local file while the engine hashes them, then uploaded under their hash by
- * {@link StagedBlob#commit}: in one PUT up to the multipart threshold, above it as a multipart
- * upload whose parts are read from the file one at a time (never the whole object in memory),
- * aborted if any part fails, so a failed upload leaves nothing visible. A key that exists already
- * is not uploaded again (content addressing makes that idempotent across nodes; concurrent
- * uploads of one key write the same bytes). S3 keeps no local files: {@link #localFile} is always
- * empty and the engine fetches into its own bounded local cache when it needs a file. As a storage
- * provider ({@code .storageProvider(s3, options)}) the same rules apply to
- * {@link #store(BlobKey, Path)}.
+ * <p>As the primary storage ({@code MediaRepository.builder().storage(s3)}) uploads are staged in a
+ * local file while the engine hashes them, then uploaded under their hash by {@link
+ * StagedBlob#commit}: in one PUT up to the multipart threshold, above it as a multipart upload
+ * whose parts are read from the file one at a time (never the whole object in memory), aborted if
+ * any part fails, so a failed upload leaves nothing visible. A key that exists already is not
+ * uploaded again (content addressing makes that idempotent across nodes; concurrent uploads of one
+ * key write the same bytes). S3 keeps no local files: {@link #localFile} is always empty and the
+ * engine fetches into its own bounded local cache when it needs a file. As a storage provider
+ * ({@code .storageProvider(s3, options)}) the same rules apply to {@link #store(BlobKey, Path)}.
  *
  * <p>Faults: every call is bounded by the builder's timeouts (connect, read, each attempt, the
  * whole call) and retried at most twice more, so an unreachable or stalled store fails the call
  * with an {@link IOException} rather than hanging it. The credentials need {@code s3:GetObject},
- * {@code s3:PutObject}, {@code s3:DeleteObject}, {@code s3:AbortMultipartUpload} and
- * {@code s3:ListBucket} (without the last, S3 answers 403 instead of 404 for a missing key, which
- * this storage reports as a fault).
+ * {@code s3:PutObject}, {@code s3:DeleteObject}, {@code s3:AbortMultipartUpload} and {@code
+ * s3:ListBucket} (without the last, S3 answers 403 instead of 404 for a missing key, which this
+ * storage reports as a fault).
  *
  * <p>Thread-safe. Close it when the repository is closed: that closes the HTTP connections and
  * deletes the default staging directory.
@@ -104,7 +102,12 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
   private final String description;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private S3Storage(Builder b, S3Client client, AwsCredentialsProvider credentials, Path staging, boolean ownsStaging,
+  private S3Storage(
+      Builder b,
+      S3Client client,
+      AwsCredentialsProvider credentials,
+      Path staging,
+      boolean ownsStaging,
       String description) {
     this.client = client;
     this.credentials = credentials instanceof SdkAutoCloseable c ? c : null;
@@ -134,8 +137,8 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
 
   /**
    * Starts staging a new blob in a local file of the staging directory; {@link StagedBlob#commit}
-   * uploads it (or finds the key present) and deletes the file, {@link StagedBlob#close} deletes
-   * it uncommitted.
+   * uploads it (or finds the key present) and deletes the file, {@link StagedBlob#close} deletes it
+   * uncommitted.
    *
    * @throws IOException when the staging file cannot be created
    * @throws IllegalStateException when this storage is closed
@@ -173,11 +176,11 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
   }
 
   /**
-   * Opens the object of {@code key} with one GET: the content's length comes from its response,
-   * its first {@link MediaContent#openStream()} streams that response, later ones and
-   * {@link MediaContent#openStream(long)} send new GETs (the latter with a {@code Range}). A
-   * stream closed before its end drops its connection rather than reading the rest. Close the
-   * content to release a response that was never read.
+   * Opens the object of {@code key} with one GET: the content's length comes from its response, its
+   * first {@link MediaContent#openStream()} streams that response, later ones and {@link
+   * MediaContent#openStream(long)} send new GETs (the latter with a {@code Range}). A stream closed
+   * before its end drops its connection rather than reading the rest. Close the content to release
+   * a response that was never read.
    *
    * @return empty when the bucket holds no such object
    * @throws IOException when S3 fails or does not answer in time
@@ -240,10 +243,9 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
   }
 
   /**
-   * Closes the S3 client, its connections and the SDK's default credentials chain (when that is
-   * in use), and deletes the staging directory when it is the
-   * default one (with any staging files left in it). Idempotent; every other method then throws
-   * {@link IllegalStateException}.
+   * Closes the S3 client, its connections and the SDK's default credentials chain (when that is in
+   * use), and deletes the staging directory when it is the default one (with any staging files left
+   * in it). Idempotent; every other method then throws {@link IllegalStateException}.
    */
   @Override
   public void close() {
@@ -269,7 +271,8 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
   /** How many staging files exist now (uploads in progress or leaked). */
   int stagingFiles() throws IOException {
     int n = 0;
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(staging, STAGING_PREFIX + "*" + STAGING_SUFFIX)) {
+    try (DirectoryStream<Path> files =
+        Files.newDirectoryStream(staging, STAGING_PREFIX + "*" + STAGING_SUFFIX)) {
       for (Path ignored : files) {
         n++;
       }
@@ -301,13 +304,23 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
     } else {
       putObject(objectKey, file, size);
     }
-    log.debug("Uploaded blob {} ({} bytes) to {} in {} ms", key, size, description, (System.nanoTime() - start) / 1_000_000);
+    log.debug(
+        "Uploaded blob {} ({} bytes) to {} in {} ms",
+        key,
+        size,
+        description,
+        (System.nanoTime() - start) / 1_000_000);
   }
 
   private void putObject(String objectKey, Path file, long size) throws IOException {
     try (FileSlice body = new FileSlice(file, 0, size)) {
       client.putObject(
-          b -> b.bucket(bucket).key(objectKey).contentLength(size).contentType(CONTENT_TYPE).storageClass(storageClass),
+          b ->
+              b.bucket(bucket)
+                  .key(objectKey)
+                  .contentLength(size)
+                  .contentType(CONTENT_TYPE)
+                  .storageClass(storageClass),
           RequestBody.fromContentProvider(body, size, CONTENT_TYPE));
     } catch (SdkException e) {
       throw failure("PUT", objectKey, e);
@@ -318,8 +331,15 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
     long part = Math.max(partSize, (size + MAX_PARTS - 1) / MAX_PARTS);
     String uploadId;
     try {
-      uploadId = client.createMultipartUpload(
-          b -> b.bucket(bucket).key(objectKey).contentType(CONTENT_TYPE).storageClass(storageClass)).uploadId();
+      uploadId =
+          client
+              .createMultipartUpload(
+                  b ->
+                      b.bucket(bucket)
+                          .key(objectKey)
+                          .contentType(CONTENT_TYPE)
+                          .storageClass(storageClass))
+              .uploadId();
     } catch (SdkException e) {
       throw failure("CreateMultipartUpload", objectKey, e);
     }
@@ -332,21 +352,35 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
         int partNumber = number;
         String eTag;
         try (FileSlice body = new FileSlice(file, offset, length)) {
-          eTag = client.uploadPart(
-              b -> b.bucket(bucket).key(objectKey).uploadId(uploadId).partNumber(partNumber).contentLength(length),
-              RequestBody.fromContentProvider(body, length, CONTENT_TYPE)).eTag();
+          eTag =
+              client
+                  .uploadPart(
+                      b ->
+                          b.bucket(bucket)
+                              .key(objectKey)
+                              .uploadId(uploadId)
+                              .partNumber(partNumber)
+                              .contentLength(length),
+                      RequestBody.fromContentProvider(body, length, CONTENT_TYPE))
+                  .eTag();
         } catch (SdkException e) {
           throw failure("UploadPart " + partNumber + " of", objectKey, e);
         }
         parts.add(CompletedPart.builder().partNumber(partNumber).eTag(eTag).build());
       }
       try {
-        client.completeMultipartUpload(b -> b.bucket(bucket).key(objectKey).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
+        client.completeMultipartUpload(
+            b ->
+                b.bucket(bucket)
+                    .key(objectKey)
+                    .uploadId(uploadId)
+                    .multipartUpload(m -> m.parts(parts)));
       } catch (SdkException e) {
         throw failure("CompleteMultipartUpload", objectKey, e);
       }
       completed = true;
-      log.debug("Multipart upload of {} finished: {} parts of {} bytes", objectKey, parts.size(), part);
+      log.debug(
+          "Multipart upload of {} finished: {} parts of {} bytes", objectKey, parts.size(), part);
     } finally {
       if (!completed) {
         abortMultipart(objectKey, uploadId);
@@ -360,8 +394,13 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
       client.abortMultipartUpload(b -> b.bucket(bucket).key(objectKey).uploadId(uploadId));
       log.debug("Aborted the multipart upload {} of {}", uploadId, objectKey);
     } catch (SdkException e) {
-      log.warn("Could not abort the multipart upload {} of s3://{}/{} (its parts stay billed until a lifecycle rule"
-          + " with AbortIncompleteMultipartUpload removes them): {}", uploadId, bucket, objectKey, e.getMessage());
+      log.warn(
+          "Could not abort the multipart upload {} of s3://{}/{} (its parts stay billed until a lifecycle rule"
+              + " with AbortIncompleteMultipartUpload removes them): {}",
+          uploadId,
+          bucket,
+          objectKey,
+          e.getMessage());
     } finally {
       if (interrupted) {
         Thread.currentThread().interrupt();
@@ -390,7 +429,8 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
    *
    * @return empty when there is no such object
    */
-  Optional<ResponseInputStream<GetObjectResponse>> get(String objectKey, @Nullable String range) throws IOException {
+  Optional<ResponseInputStream<GetObjectResponse>> get(String objectKey, @Nullable String range)
+      throws IOException {
     ensureOpen();
     try {
       return Optional.of(client.getObject(b -> b.bucket(bucket).key(objectKey).range(range)));
@@ -402,14 +442,29 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
   }
 
   /** Like {@link #get} for an object that must exist. */
-  ResponseInputStream<GetObjectResponse> getExisting(String objectKey, @Nullable String range) throws IOException {
-    return get(objectKey, range).orElseThrow(
-        () -> new NoSuchFileException("s3://" + bucket + "/" + objectKey, null, "deleted since it was fetched"));
+  ResponseInputStream<GetObjectResponse> getExisting(String objectKey, @Nullable String range)
+      throws IOException {
+    return get(objectKey, range)
+        .orElseThrow(
+            () ->
+                new NoSuchFileException(
+                    "s3://" + bucket + "/" + objectKey, null, "deleted since it was fetched"));
   }
 
-  /** An {@link IOException} for a failed request, naming the operation and the object, never the credentials. */
+  /**
+   * An {@link IOException} for a failed request, naming the operation and the object, never the
+   * credentials.
+   */
   IOException failure(String operation, String objectKey, SdkException e) {
-    String message = "S3 " + operation + " s3://" + bucket + "/" + objectKey + " failed: " + S3Failures.describe(e);
+    String message =
+        "S3 "
+            + operation
+            + " s3://"
+            + bucket
+            + "/"
+            + objectKey
+            + " failed: "
+            + S3Failures.describe(e);
     if (e instanceof AbortedException || Thread.currentThread().isInterrupted()) {
       InterruptedIOException interrupted = new InterruptedIOException(message);
       interrupted.initCause(e);
@@ -422,10 +477,12 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
   private static void sweepStaging(Path dir) throws IOException {
     Instant cutoff = Instant.now().minus(STALE_STAGING_AGE);
     int deleted = 0;
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, STAGING_PREFIX + "*" + STAGING_SUFFIX)) {
+    try (DirectoryStream<Path> files =
+        Files.newDirectoryStream(dir, STAGING_PREFIX + "*" + STAGING_SUFFIX)) {
       for (Path file : files) {
         try {
-          if (!Files.getLastModifiedTime(file).toInstant().isAfter(cutoff) && Files.deleteIfExists(file)) {
+          if (!Files.getLastModifiedTime(file).toInstant().isAfter(cutoff)
+              && Files.deleteIfExists(file)) {
             deleted++;
           }
         } catch (NoSuchFileException e) {
@@ -440,8 +497,8 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
 
   /**
    * Configures an {@link S3Storage}. Every setter checks its argument at once (a {@code null}
-   * throws {@link NullPointerException}, a value out of range {@link IllegalArgumentException})
-   * and may be called once ({@link IllegalStateException} the second time). Not thread-safe.
+   * throws {@link NullPointerException}, a value out of range {@link IllegalArgumentException}) and
+   * may be called once ({@link IllegalStateException} the second time). Not thread-safe.
    */
   public static final class Builder {
     private static final Pattern BUCKET = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{1,254}");
@@ -479,19 +536,29 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
     public Builder endpoint(URI endpoint) {
       Objects.requireNonNull(endpoint, "endpoint");
       String scheme = endpoint.getScheme();
-      if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
-        throw new IllegalArgumentException("the S3 endpoint must be an http or https URL: " + endpoint);
+      if (scheme == null
+          || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+        throw new IllegalArgumentException(
+            "the S3 endpoint must be an http or https URL: " + endpoint);
       }
-      if (endpoint.getHost() == null || endpoint.getRawUserInfo() != null || endpoint.getRawQuery() != null
-          || endpoint.getRawFragment() != null || !(endpoint.getRawPath() == null || endpoint.getRawPath().isEmpty()
+      if (endpoint.getHost() == null
+          || endpoint.getRawUserInfo() != null
+          || endpoint.getRawQuery() != null
+          || endpoint.getRawFragment() != null
+          || !(endpoint.getRawPath() == null
+              || endpoint.getRawPath().isEmpty()
               || endpoint.getRawPath().equals("/"))) {
-        throw new IllegalArgumentException("the S3 endpoint must be scheme://host[:port] alone: " + endpoint);
+        throw new IllegalArgumentException(
+            "the S3 endpoint must be scheme://host[:port] alone: " + endpoint);
       }
       this.endpoint = once(this.endpoint, endpoint, "endpoint");
       return this;
     }
 
-    /** The bucket, which must exist: 3 to 255 letters, digits, {@code .}, {@code _} or {@code -}. Required. */
+    /**
+     * The bucket, which must exist: 3 to 255 letters, digits, {@code .}, {@code _} or {@code -}.
+     * Required.
+     */
     public Builder bucket(String bucket) {
       Objects.requireNonNull(bucket, "bucket");
       if (!BUCKET.matcher(bucket).matches() || bucket.length() < 3) {
@@ -501,7 +568,10 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
       return this;
     }
 
-    /** The region to sign requests for (and, without an endpoint, to send them to). Default {@code us-east-1}. */
+    /**
+     * The region to sign requests for (and, without an endpoint, to send them to). Default {@code
+     * us-east-1}.
+     */
     public Builder region(String region) {
       Objects.requireNonNull(region, "region");
       if (!REGION.matcher(region).matches()) {
@@ -523,9 +593,9 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
 
     /**
      * Static credentials. Default: the AWS SDK's default chain (the {@code AWS_ACCESS_KEY_ID} and
-     * {@code AWS_SECRET_ACCESS_KEY} environment variables, system properties, the
-     * {@code ~/.aws} profile, web identity, container and instance roles). Neither is ever
-     * logged or put in a message.
+     * {@code AWS_SECRET_ACCESS_KEY} environment variables, system properties, the {@code ~/.aws}
+     * profile, web identity, container and instance roles). Neither is ever logged or put in a
+     * message.
      *
      * @throws IllegalArgumentException if either is blank
      */
@@ -533,7 +603,8 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
       Objects.requireNonNull(accessKeyId, "accessKeyId");
       Objects.requireNonNull(secretAccessKey, "secretAccessKey");
       if (accessKeyId.isBlank() || secretAccessKey.isBlank()) {
-        throw new IllegalArgumentException("the access key id and the secret access key cannot be blank");
+        throw new IllegalArgumentException(
+            "the access key id and the secret access key cannot be blank");
       }
       if (this.accessKeyId != null) {
         throw new IllegalStateException("credentials were already set");
@@ -551,8 +622,13 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
     public Builder prefix(String prefix) {
       Objects.requireNonNull(prefix, "prefix");
       String p = prefix.endsWith("/") ? prefix : prefix + "/";
-      if (!PREFIX.matcher(prefix).matches() || p.startsWith("/") || p.contains("//") || p.startsWith("./")
-          || p.startsWith("../") || p.contains("/./") || p.contains("/../")) {
+      if (!PREFIX.matcher(prefix).matches()
+          || p.startsWith("/")
+          || p.contains("//")
+          || p.startsWith("./")
+          || p.startsWith("../")
+          || p.contains("/./")
+          || p.contains("/../")) {
         throw new IllegalArgumentException("not a valid key prefix: '" + prefix + "'");
       }
       this.prefix = once(this.prefix, p, "prefix");
@@ -560,8 +636,8 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
     }
 
     /**
-     * The storage class of new objects, as the store names it ({@code STANDARD},
-     * {@code STANDARD_IA}, {@code INTELLIGENT_TIERING}...). Default: the bucket's default.
+     * The storage class of new objects, as the store names it ({@code STANDARD}, {@code
+     * STANDARD_IA}, {@code INTELLIGENT_TIERING}...). Default: the bucket's default.
      */
     public Builder storageClass(String storageClass) {
       Objects.requireNonNull(storageClass, "storageClass");
@@ -573,11 +649,15 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
     }
 
     /**
-     * Blobs larger than this are uploaded in parts (multipart upload), smaller ones in one PUT:
-     * 5 MiB to 5 GiB. Default 16 MiB.
+     * Blobs larger than this are uploaded in parts (multipart upload), smaller ones in one PUT: 5
+     * MiB to 5 GiB. Default 16 MiB.
      */
     public Builder multipartThreshold(DataSize threshold) {
-      this.multipartThreshold = once(this.multipartThreshold, checkPart(threshold, "multipartThreshold"), "multipartThreshold");
+      this.multipartThreshold =
+          once(
+              this.multipartThreshold,
+              checkPart(threshold, "multipartThreshold"),
+              "multipartThreshold");
       return this;
     }
 
@@ -593,11 +673,15 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
 
     /**
      * Where uploads are staged while the engine hashes them (created if missing; staging files
-     * older than an hour are deleted at {@link #build}, as left by a crash). Default: a new
-     * private temporary directory, deleted by {@link S3Storage#close()}.
+     * older than an hour are deleted at {@link #build}, as left by a crash). Default: a new private
+     * temporary directory, deleted by {@link S3Storage#close()}.
      */
     public Builder stagingDirectory(Path directory) {
-      this.stagingDirectory = once(this.stagingDirectory, Objects.requireNonNull(directory, "directory"), "stagingDirectory");
+      this.stagingDirectory =
+          once(
+              this.stagingDirectory,
+              Objects.requireNonNull(directory, "directory"),
+              "stagingDirectory");
       return this;
     }
 
@@ -606,16 +690,18 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
      * at most a day. Default 5 s.
      */
     public Builder connectTimeout(Duration timeout) {
-      this.connectTimeout = once(this.connectTimeout, checkTimeout(timeout, "connectTimeout"), "connectTimeout");
+      this.connectTimeout =
+          once(this.connectTimeout, checkTimeout(timeout, "connectTimeout"), "connectTimeout");
       return this;
     }
 
     /**
-     * How long a read may wait for the next bytes, including while a fetched object is streamed
-     * (a stalled download fails after it). Positive, at most a day. Default 30 s.
+     * How long a read may wait for the next bytes, including while a fetched object is streamed (a
+     * stalled download fails after it). Positive, at most a day. Default 30 s.
      */
     public Builder readTimeout(Duration timeout) {
-      this.readTimeout = once(this.readTimeout, checkTimeout(timeout, "readTimeout"), "readTimeout");
+      this.readTimeout =
+          once(this.readTimeout, checkTimeout(timeout, "readTimeout"), "readTimeout");
       return this;
     }
 
@@ -625,22 +711,24 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
      * Positive, at most the call timeout. Default 60 s.
      */
     public Builder attemptTimeout(Duration timeout) {
-      this.attemptTimeout = once(this.attemptTimeout, checkTimeout(timeout, "attemptTimeout"), "attemptTimeout");
+      this.attemptTimeout =
+          once(this.attemptTimeout, checkTimeout(timeout, "attemptTimeout"), "attemptTimeout");
       return this;
     }
 
     /**
-     * How long one request may take with its retries (3 attempts at most, with backoff), up to
-     * its response's headers. Positive, at most a day. Default 3 min.
+     * How long one request may take with its retries (3 attempts at most, with backoff), up to its
+     * response's headers. Positive, at most a day. Default 3 min.
      */
     public Builder callTimeout(Duration timeout) {
-      this.callTimeout = once(this.callTimeout, checkTimeout(timeout, "callTimeout"), "callTimeout");
+      this.callTimeout =
+          once(this.callTimeout, checkTimeout(timeout, "callTimeout"), "callTimeout");
       return this;
     }
 
     /**
-     * The most HTTP connections open to the store at once; each download being streamed holds
-     * one. At least 1. Default 64.
+     * The most HTTP connections open to the store at once; each download being streamed holds one.
+     * At least 1. Default 64.
      */
     public Builder maxConnections(int maxConnections) {
       if (maxConnections < 1) {
@@ -667,11 +755,16 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
       }
       if (attemptTimeout().compareTo(callTimeout()) > 0) {
         throw new IllegalStateException(
-            "the attempt timeout (" + attemptTimeout() + ") cannot exceed the call timeout (" + callTimeout() + ")");
+            "the attempt timeout ("
+                + attemptTimeout()
+                + ") cannot exceed the call timeout ("
+                + callTimeout()
+                + ")");
       }
       String region = region();
       String where = endpoint == null ? "AWS S3 (" + region + ")" : endpoint.toString();
-      String description = "S3Storage(s3://" + b + "/" + (prefix == null ? "" : prefix) + " at " + where + ")";
+      String description =
+          "S3Storage(s3://" + b + "/" + (prefix == null ? "" : prefix) + " at " + where + ")";
       Path dir;
       boolean ownsDir = stagingDirectory == null;
       try {
@@ -682,12 +775,18 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
           sweepStaging(dir);
         }
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot create the S3 staging directory " + (stagingDirectory == null ? "" : stagingDirectory)
-            + ": " + e.getMessage(), e);
+        throw new UncheckedIOException(
+            "cannot create the S3 staging directory "
+                + (stagingDirectory == null ? "" : stagingDirectory)
+                + ": "
+                + e.getMessage(),
+            e);
       }
-      AwsCredentialsProvider credentials = accessKeyId != null && secretAccessKey != null
-          ? StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKeyId, secretAccessKey))
-          : DefaultCredentialsProvider.builder().build();
+      AwsCredentialsProvider credentials =
+          accessKeyId != null && secretAccessKey != null
+              ? StaticCredentialsProvider.create(
+                  AwsBasicCredentials.create(accessKeyId, secretAccessKey))
+              : DefaultCredentialsProvider.builder().build();
       S3Client client = client(region, credentials);
       try {
         client.headBucket(r -> r.bucket(b));
@@ -703,33 +802,50 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
             // a temporary directory; the system cleans it
           }
         }
-        String message = "cannot use S3 bucket '" + b + "' at " + where + ": " + S3Failures.bucketProblem(e, this);
+        String message =
+            "cannot use S3 bucket '"
+                + b
+                + "' at "
+                + where
+                + ": "
+                + S3Failures.bucketProblem(e, this);
         throw new UncheckedIOException(message, new IOException(message, e));
       }
-      log.info("S3 storage ready: bucket {} at {}{}, staging in {}", b, where,
-          prefix == null ? "" : " under prefix " + prefix, dir);
+      log.info(
+          "S3 storage ready: bucket {} at {}{}, staging in {}",
+          b,
+          where,
+          prefix == null ? "" : " under prefix " + prefix,
+          dir);
       return new S3Storage(this, client, credentials, dir, ownsDir, description);
     }
 
     private S3Client client(String region, AwsCredentialsProvider credentials) {
-      S3ClientBuilder s3 = S3Client.builder()
-          .httpClientBuilder(Apache5HttpClient.builder()
-              .connectionTimeout(connectTimeout())
-              .connectionAcquisitionTimeout(connectTimeout())
-              .socketTimeout(readTimeout())
-              .maxConnections(maxConnections == null ? 64 : maxConnections)
-              .tcpKeepAlive(true))
-          .region(Region.of(region))
-          .credentialsProvider(credentials)
-          .forcePathStyle(Boolean.TRUE.equals(pathStyle))
-          // checksums only where S3 requires them: the SDK's default (CRC32 trailers in aws-chunked
-          // bodies, checksum mode on GETs) is refused by many S3-compatible stores
-          .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-          .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-          .overrideConfiguration(o -> o
-              .apiCallTimeout(callTimeout())
-              .apiCallAttemptTimeout(attemptTimeout())
-              .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(3).build()));
+      S3ClientBuilder s3 =
+          S3Client.builder()
+              .httpClientBuilder(
+                  Apache5HttpClient.builder()
+                      .connectionTimeout(connectTimeout())
+                      .connectionAcquisitionTimeout(connectTimeout())
+                      .socketTimeout(readTimeout())
+                      .maxConnections(maxConnections == null ? 64 : maxConnections)
+                      .tcpKeepAlive(true))
+              .region(Region.of(region))
+              .credentialsProvider(credentials)
+              .forcePathStyle(Boolean.TRUE.equals(pathStyle))
+              // checksums only where S3 requires them: the SDK's default (CRC32 trailers in
+              // aws-chunked
+              // bodies, checksum mode on GETs) is refused by many S3-compatible stores
+              .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+              .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+              .overrideConfiguration(
+                  o ->
+                      o.apiCallTimeout(callTimeout())
+                          .apiCallAttemptTimeout(attemptTimeout())
+                          .retryStrategy(
+                              AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                                  .maxAttempts(3)
+                                  .build()));
       if (endpoint != null) {
         s3.endpointOverride(endpoint);
       }
@@ -767,7 +883,8 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
     private static DataSize checkPart(DataSize size, String name) {
       Objects.requireNonNull(size, name);
       if (size.compareTo(MIN_PART) < 0 || size.compareTo(MAX_PART) > 0) {
-        throw new IllegalArgumentException(name + " must be 5 MiB to 5 GiB (S3's part sizes): " + size);
+        throw new IllegalArgumentException(
+            name + " must be 5 MiB to 5 GiB (S3's part sizes): " + size);
       }
       return size;
     }
@@ -775,7 +892,8 @@ public final class S3Storage implements PrimaryStorage, AutoCloseable {
     private static Duration checkTimeout(Duration timeout, String name) {
       Objects.requireNonNull(timeout, name);
       if (timeout.isZero() || timeout.isNegative() || timeout.compareTo(MAX_TIMEOUT) > 0) {
-        throw new IllegalArgumentException(name + " must be positive and at most a day: " + timeout);
+        throw new IllegalArgumentException(
+            name + " must be positive and at most a day: " + timeout);
       }
       return timeout;
     }

@@ -17,8 +17,8 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * A real S3 implementation in this process: s3proxy over an in-memory blob store (or the one
- * given), on a loopback port, with signature checks on. It can be stopped and started again on
- * the same port with the same blobs.
+ * given), on a loopback port, with signature checks on. It can be stopped and started again on the
+ * same port with the same blobs.
  */
 final class LocalS3 implements AutoCloseable {
   static final String ACCESS_KEY = "mxmedia-test";
@@ -41,11 +41,12 @@ final class LocalS3 implements AutoCloseable {
 
   /** Starts s3proxy on {@code port} (0: any free port). */
   synchronized void start(int port) {
-    S3Proxy p = S3Proxy.builder()
-        .blobStore(store)
-        .endpoint(URI.create("http://127.0.0.1:" + port))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-        .build();
+    S3Proxy p =
+        S3Proxy.builder()
+            .blobStore(store)
+            .endpoint(URI.create("http://127.0.0.1:" + port))
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+            .build();
     try {
       p.start();
       long deadline = System.nanoTime() + 10_000_000_000L;
@@ -95,24 +96,34 @@ final class LocalS3 implements AutoCloseable {
     return name;
   }
 
-  /** A builder for an {@link S3Storage} on {@code bucket} here, path-style, with the right credentials. */
+  /**
+   * A builder for an {@link S3Storage} on {@code bucket} here, path-style, with the right
+   * credentials.
+   */
   S3Storage.Builder storage(String bucket) {
-    return S3Storage.builder().endpoint(endpoint()).bucket(bucket).pathStyle(true).credentials(ACCESS_KEY, SECRET_KEY);
+    return S3Storage.builder()
+        .endpoint(endpoint())
+        .bucket(bucket)
+        .pathStyle(true)
+        .credentials(ACCESS_KEY, SECRET_KEY);
   }
 
   /** A plain SDK client of this s3proxy, to look at buckets from outside the storage. */
   synchronized S3Client client() {
     S3Client c = client;
     if (c == null) {
-      c = S3Client.builder()
-          .httpClientBuilder(Apache5HttpClient.builder())
-          .endpointOverride(endpoint())
-          .region(Region.US_EAST_1)
-          .forcePathStyle(true)
-          .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
-          .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-          .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-          .build();
+      c =
+          S3Client.builder()
+              .httpClientBuilder(Apache5HttpClient.builder())
+              .endpointOverride(endpoint())
+              .region(Region.US_EAST_1)
+              .forcePathStyle(true)
+              .credentialsProvider(
+                  StaticCredentialsProvider.create(
+                      AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+              .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+              .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+              .build();
       client = c;
     }
     return c;

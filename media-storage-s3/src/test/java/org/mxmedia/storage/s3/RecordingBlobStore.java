@@ -30,10 +30,13 @@ final class RecordingBlobStore extends ForwardingBlobStore {
   final List<Integer> parts = new CopyOnWriteArrayList<>();
   final AtomicInteger completes = new AtomicInteger();
   final AtomicInteger aborts = new AtomicInteger();
+
   /** A part number whose uploads fail with a server error; 0 for none. */
   volatile int failingPart;
+
   /** A part number whose next upload first waits this long before reading its body. */
   volatile int slowPart;
+
   volatile long slowMillis;
 
   RecordingBlobStore(BlobStore delegate) {
@@ -75,7 +78,8 @@ final class RecordingBlobStore extends ForwardingBlobStore {
   }
 
   @Override
-  public UploadPartResponse uploadMultipartPart(MultipartUpload mpu, UploadPartRequest request, InputStream input) {
+  public UploadPartResponse uploadMultipartPart(
+      MultipartUpload mpu, UploadPartRequest request, InputStream input) {
     parts.add(request.partNumber());
     if (request.partNumber() == slowPart) {
       slowPart = 0;
@@ -92,7 +96,8 @@ final class RecordingBlobStore extends ForwardingBlobStore {
   }
 
   @Override
-  public CompleteMultipartUploadResponse completeMultipartUpload(MultipartUpload mpu, CompleteMultipartUploadRequest request) {
+  public CompleteMultipartUploadResponse completeMultipartUpload(
+      MultipartUpload mpu, CompleteMultipartUploadRequest request) {
     completes.incrementAndGet();
     return super.completeMultipartUpload(mpu, request);
   }

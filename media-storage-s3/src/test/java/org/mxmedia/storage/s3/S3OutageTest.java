@@ -16,9 +16,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.mxmedia.testkit.MediaServerExtension;
 
 /**
- * A media server whose primary storage is S3, behind the HTTP binding, while its S3 store goes
- * away and comes back: requests fail fast with a JSON error instead of hanging, and work again
- * once the store is back on the same port.
+ * A media server whose primary storage is S3, behind the HTTP binding, while its S3 store goes away
+ * and comes back: requests fail fast with a JSON error instead of hanging, and work again once the
+ * store is back on the same port.
  */
 @Timeout(120)
 class S3OutageTest {
@@ -28,13 +28,20 @@ class S3OutageTest {
   private static @Nullable S3Storage storage;
 
   @RegisterExtension
-  static final MediaServerExtension media = MediaServerExtension.builder()
-      .storage(() -> {
-        storage = s3.storage(BUCKET).connectTimeout(Duration.ofMillis(500)).readTimeout(Duration.ofSeconds(1))
-            .attemptTimeout(Duration.ofSeconds(1)).callTimeout(CALL_TIMEOUT).build();
-        return storage;
-      })
-      .build();
+  static final MediaServerExtension media =
+      MediaServerExtension.builder()
+          .storage(
+              () -> {
+                storage =
+                    s3.storage(BUCKET)
+                        .connectTimeout(Duration.ofMillis(500))
+                        .readTimeout(Duration.ofSeconds(1))
+                        .attemptTimeout(Duration.ofSeconds(1))
+                        .callTimeout(CALL_TIMEOUT)
+                        .build();
+                return storage;
+              })
+          .build();
 
   @AfterAll
   static void stop() {
@@ -48,7 +55,8 @@ class S3OutageTest {
 
   private Answer call(String method, String path, @Nullable String body) throws Exception {
     long start = System.nanoTime();
-    HttpURLConnection c = (HttpURLConnection) media.baseUrl().resolve(path).toURL().openConnection();
+    HttpURLConnection c =
+        (HttpURLConnection) media.baseUrl().resolve(path).toURL().openConnection();
     c.setConnectTimeout(30_000);
     c.setReadTimeout(30_000);
     c.setRequestMethod(method);
@@ -72,7 +80,12 @@ class S3OutageTest {
   }
 
   private Answer download(String mxc) throws Exception {
-    return call("GET", "/_matrix/client/v1/media/download/" + URI.create(mxc).getAuthority() + URI.create(mxc).getPath(), null);
+    return call(
+        "GET",
+        "/_matrix/client/v1/media/download/"
+            + URI.create(mxc).getAuthority()
+            + URI.create(mxc).getPath(),
+        null);
   }
 
   private static String mxcOf(Answer upload) {
@@ -89,12 +102,16 @@ class S3OutageTest {
 
     Answer up = upload("sent during the outage");
     assertThat(up.status()).as(up.body()).isBetween(500, 599);
-    assertThat(up.body()).contains("\"errcode\"").doesNotContain("127.0.0.1").doesNotContain(BUCKET);
+    assertThat(up.body())
+        .contains("\"errcode\"")
+        .doesNotContain("127.0.0.1")
+        .doesNotContain(BUCKET);
     assertThat(up.took()).isLessThan(CALL_TIMEOUT.plusSeconds(2));
     assertThat(storage).isNotNull();
     assertThat(storage.stagingFiles()).as("the failed upload's staging file").isZero();
 
-    // which error a storage fault on a download becomes is the engine's choice; here: a prompt JSON one
+    // which error a storage fault on a download becomes is the engine's choice; here: a prompt JSON
+    // one
     Answer down = download(before);
     assertThat(down.status()).as(down.body()).isGreaterThanOrEqualTo(400);
     assertThat(down.body()).contains("\"errcode\"");

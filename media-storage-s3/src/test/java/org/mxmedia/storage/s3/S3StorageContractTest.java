@@ -1,8 +1,8 @@
 package org.mxmedia.storage.s3;
 
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.jspecify.annotations.Nullable;
 import org.mxmedia.spi.PrimaryStorage;
 import org.mxmedia.testkit.PrimaryStorageContract;
 

@@ -1,14 +1,14 @@
 package org.mxmedia.storage.s3;
 
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.jspecify.annotations.Nullable;
 import org.mxmedia.spi.StorageProvider;
 import org.mxmedia.testkit.StorageProviderContract;
 
 /**
- * The testkit's promises of a storage provider, against s3proxy, configured as a backup copy
- * would be: under a key prefix in a shared bucket, with a storage class and the default staging
+ * The testkit's promises of a storage provider, against s3proxy, configured as a backup copy would
+ * be: under a key prefix in a shared bucket, with a storage class and the default staging
  * directory.
  */
 class S3StorageProviderContractTest extends StorageProviderContract {
@@ -19,7 +19,8 @@ class S3StorageProviderContractTest extends StorageProviderContract {
 
   @Override
   protected StorageProvider newProvider() {
-    storage = s3.storage(BUCKET).prefix("backup/test-" + ++tests).storageClass("STANDARD_IA").build();
+    storage =
+        s3.storage(BUCKET).prefix("backup/test-" + ++tests).storageClass("STANDARD_IA").build();
     return storage;
   }
 

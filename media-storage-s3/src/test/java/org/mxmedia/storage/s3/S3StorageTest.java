@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
@@ -33,7 +34,6 @@ import org.mxmedia.MediaContent;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.PrimaryStorage.StagedBlob;
 import software.amazon.awssdk.services.s3.model.S3Object;
-import java.nio.file.NoSuchFileException;
 
 @Timeout(120)
 class S3StorageTest {
@@ -73,8 +73,11 @@ class S3StorageTest {
   }
 
   private S3Storage smallParts() {
-    return storage(s3.storage(bucket).multipartThreshold(DataSize.mebibytes(5)).partSize(DataSize.mebibytes(5))
-        .stagingDirectory(scratch.resolve("staging")));
+    return storage(
+        s3.storage(bucket)
+            .multipartThreshold(DataSize.mebibytes(5))
+            .partSize(DataSize.mebibytes(5))
+            .stagingDirectory(scratch.resolve("staging")));
   }
 
   private record Blob(BlobKey key, Path file, byte[] bytes) {}
@@ -83,11 +86,13 @@ class S3StorageTest {
     byte[] bytes = new byte[size];
     new Random(seed).nextBytes(bytes);
     Path file = Files.write(Files.createTempFile(scratch, "blob", ".bin"), bytes);
-    return new Blob(BlobKey.ofDigest(MessageDigest.getInstance("SHA-256").digest(bytes)), file, bytes);
+    return new Blob(
+        BlobKey.ofDigest(MessageDigest.getInstance("SHA-256").digest(bytes)), file, bytes);
   }
 
   private static byte[] read(MediaContent content) throws IOException {
-    try (content; InputStream in = content.openStream()) {
+    try (content;
+        InputStream in = content.openStream()) {
       return in.readAllBytes();
     }
   }
@@ -102,7 +107,8 @@ class S3StorageTest {
   }
 
   private boolean existsOutside(String key) {
-    return s3.client().listObjectsV2(r -> r.bucket(bucket)).contents().stream().anyMatch(o -> o.key().equals(key));
+    return s3.client().listObjectsV2(r -> r.bucket(bucket)).contents().stream()
+        .anyMatch(o -> o.key().equals(key));
   }
 
   @Test
@@ -150,7 +156,8 @@ class S3StorageTest {
         .hasMessageContaining(storage.keyOf(b.key()));
     assertThatThrownBy(() -> storage.store(b.key(), b.file())).isInstanceOf(IOException.class);
 
-    assertThat(s3.store.parts).as("part 2 tried three times (retries are bounded), part 3 never")
+    assertThat(s3.store.parts)
+        .as("part 2 tried three times (retries are bounded), part 3 never")
         .containsExactly(1, 2, 2, 2, 1, 2, 2, 2);
     assertThat(s3.store.aborts).hasValue(2);
     assertThat(s3.store.completes).hasValue(0);
@@ -166,8 +173,13 @@ class S3StorageTest {
 
   @Test
   void aPartAttemptThatTimesOutIsRetriedFromTheFile() throws Exception {
-    S3Storage storage = storage(s3.storage(bucket).multipartThreshold(DataSize.mebibytes(5)).partSize(DataSize.mebibytes(5))
-        .attemptTimeout(Duration.ofSeconds(1)).callTimeout(Duration.ofSeconds(20)));
+    S3Storage storage =
+        storage(
+            s3.storage(bucket)
+                .multipartThreshold(DataSize.mebibytes(5))
+                .partSize(DataSize.mebibytes(5))
+                .attemptTimeout(Duration.ofSeconds(1))
+                .callTimeout(Duration.ofSeconds(20)));
     Blob b = blob(11 * MIB, 18);
     s3.store.slowMillis = 3000;
     s3.store.slowPart = 2;
@@ -206,7 +218,8 @@ class S3StorageTest {
       try (InputStream in = content.openStream(MIB)) {
         assertThat(in.read()).isEqualTo(-1);
       }
-      assertThatThrownBy(() -> content.openStream(MIB + 1)).isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> content.openStream(MIB + 1))
+          .isInstanceOf(IllegalArgumentException.class);
     }
 
     assertThat(s3.store.gets).hasSize(2);
@@ -230,7 +243,8 @@ class S3StorageTest {
       }
       assertThat(s3.store.gets).hasSize(2);
       storage.delete(b.key());
-      assertThatThrownBy(content::openStream).isInstanceOf(NoSuchFileException.class)
+      assertThatThrownBy(content::openStream)
+          .isInstanceOf(NoSuchFileException.class)
           .hasMessageContaining(storage.keyOf(b.key()));
     }
   }
@@ -246,9 +260,12 @@ class S3StorageTest {
     String h = b.key().sha256();
     String expected = "media/node-a/" + h.substring(0, 2) + "/" + h.substring(2, 4) + "/" + h;
     assertThat(prefixed.keyOf(b.key())).isEqualTo(expected);
-    assertThat(s3.client().listObjectsV2(r -> r.bucket(bucket)).contents()).extracting(S3Object::key).containsExactly(expected);
+    assertThat(s3.client().listObjectsV2(r -> r.bucket(bucket)).contents())
+        .extracting(S3Object::key)
+        .containsExactly(expected);
     assertThat(root.exists(b.key())).isFalse();
-    assertThat(root.keyOf(b.key())).isEqualTo(h.substring(0, 2) + "/" + h.substring(2, 4) + "/" + h);
+    assertThat(root.keyOf(b.key()))
+        .isEqualTo(h.substring(0, 2) + "/" + h.substring(2, 4) + "/" + h);
     assertThat(prefixed.name()).contains("s3://" + bucket + "/media/node-a/");
     assertThat(prefixed.delete(b.key())).isTrue();
     assertThat(s3.client().listObjectsV2(r -> r.bucket(bucket)).contents()).isEmpty();
@@ -258,22 +275,32 @@ class S3StorageTest {
   void pathStyleRequestsNameTheBucketInThePath() throws Exception {
     TcpRelay relay = closing(new TcpRelay(s3.endpoint()));
     String host = "localhost:" + relay.port();
-    S3Storage storage = storage(S3Storage.builder().endpoint(URI.create("http://" + host)).bucket(bucket).pathStyle(true)
-        .credentials(LocalS3.ACCESS_KEY, LocalS3.SECRET_KEY));
+    S3Storage storage =
+        storage(
+            S3Storage.builder()
+                .endpoint(URI.create("http://" + host))
+                .bucket(bucket)
+                .pathStyle(true)
+                .credentials(LocalS3.ACCESS_KEY, LocalS3.SECRET_KEY));
     Blob b = blob(10, 9);
 
     storage.store(b.key(), b.file());
 
     assertThat(read(storage.fetch(b.key()).orElseThrow())).isEqualTo(b.bytes());
     assertThat(relay.requests()).first().isEqualTo("HEAD /" + bucket + " @" + host);
-    assertThat(relay.requests()).allMatch(r -> r.contains(" /" + bucket + "/") || r.equals("HEAD /" + bucket + " @" + host))
+    assertThat(relay.requests())
+        .allMatch(r -> r.contains(" /" + bucket + "/") || r.equals("HEAD /" + bucket + " @" + host))
         .allMatch(r -> r.endsWith(" @" + host));
   }
 
   @Test
   void theStorageClassGoesWithEveryUpload() throws Exception {
-    S3Storage storage = storage(s3.storage(bucket).storageClass("REDUCED_REDUNDANCY")
-        .multipartThreshold(DataSize.mebibytes(5)).partSize(DataSize.mebibytes(5)));
+    S3Storage storage =
+        storage(
+            s3.storage(bucket)
+                .storageClass("REDUCED_REDUNDANCY")
+                .multipartThreshold(DataSize.mebibytes(5))
+                .partSize(DataSize.mebibytes(5)));
     storage.store(blob(10, 10).key(), blob(10, 10).file());
     storage.store(blob(6 * MIB, 11).key(), blob(6 * MIB, 11).file());
 
@@ -284,8 +311,14 @@ class S3StorageTest {
   void wrongCredentialsFailAtBuildWithAMessageThatNamesTheBucketButNotTheSecret() {
     String secret = "wrong-secret-f00";
     long start = System.nanoTime();
-    assertThatThrownBy(() -> S3Storage.builder().endpoint(s3.endpoint()).bucket(bucket).pathStyle(true)
-            .credentials(LocalS3.ACCESS_KEY, secret).build())
+    assertThatThrownBy(
+            () ->
+                S3Storage.builder()
+                    .endpoint(s3.endpoint())
+                    .bucket(bucket)
+                    .pathStyle(true)
+                    .credentials(LocalS3.ACCESS_KEY, secret)
+                    .build())
         .isInstanceOf(UncheckedIOException.class)
         .hasMessageContaining("'" + bucket + "'")
         .hasMessageContaining(s3.endpoint().toString())
@@ -310,9 +343,17 @@ class S3StorageTest {
       port = s.getLocalPort();
     }
     long start = System.nanoTime();
-    assertThatThrownBy(() -> S3Storage.builder().endpoint(URI.create("http://127.0.0.1:" + port)).bucket(bucket)
-            .pathStyle(true).credentials("a", "b").connectTimeout(Duration.ofSeconds(1)).callTimeout(Duration.ofSeconds(5))
-            .attemptTimeout(Duration.ofSeconds(2)).build())
+    assertThatThrownBy(
+            () ->
+                S3Storage.builder()
+                    .endpoint(URI.create("http://127.0.0.1:" + port))
+                    .bucket(bucket)
+                    .pathStyle(true)
+                    .credentials("a", "b")
+                    .connectTimeout(Duration.ofSeconds(1))
+                    .callTimeout(Duration.ofSeconds(5))
+                    .attemptTimeout(Duration.ofSeconds(2))
+                    .build())
         .isInstanceOf(UncheckedIOException.class)
         .hasMessageContaining("http://127.0.0.1:" + port)
         .hasMessageContaining("cannot reach it");
@@ -323,21 +364,31 @@ class S3StorageTest {
   void anEndpointThatNeverAnswersFailsWithinTheCallTimeout() throws Exception {
     try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
       List<Socket> accepted = Collections.synchronizedList(new ArrayList<>());
-      Thread acceptor = new Thread(() -> {
-        try {
-          while (true) {
-            accepted.add(silent.accept());
-          }
-        } catch (IOException e) {
-          // closed
-        }
-      });
+      Thread acceptor =
+          new Thread(
+              () -> {
+                try {
+                  while (true) {
+                    accepted.add(silent.accept());
+                  }
+                } catch (IOException e) {
+                  // closed
+                }
+              });
       acceptor.setDaemon(true);
       acceptor.start();
       long start = System.nanoTime();
-      assertThatThrownBy(() -> S3Storage.builder().endpoint(URI.create("http://127.0.0.1:" + silent.getLocalPort()))
-              .bucket(bucket).pathStyle(true).credentials("a", "b").readTimeout(Duration.ofSeconds(1))
-              .attemptTimeout(Duration.ofSeconds(1)).callTimeout(Duration.ofSeconds(2)).build())
+      assertThatThrownBy(
+              () ->
+                  S3Storage.builder()
+                      .endpoint(URI.create("http://127.0.0.1:" + silent.getLocalPort()))
+                      .bucket(bucket)
+                      .pathStyle(true)
+                      .credentials("a", "b")
+                      .readTimeout(Duration.ofSeconds(1))
+                      .attemptTimeout(Duration.ofSeconds(1))
+                      .callTimeout(Duration.ofSeconds(2))
+                      .build())
           .isInstanceOf(UncheckedIOException.class)
           .hasMessageContaining("no answer within the timeouts");
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
@@ -354,11 +405,18 @@ class S3StorageTest {
     direct.store(b.key(), b.file());
     TcpRelay relay = closing(new TcpRelay(s3.endpoint()));
     relay.stallAfter = 64 * 1024;
-    S3Storage storage = storage(S3Storage.builder().endpoint(URI.create("http://127.0.0.1:" + relay.port())).bucket(bucket)
-        .pathStyle(true).credentials(LocalS3.ACCESS_KEY, LocalS3.SECRET_KEY).readTimeout(Duration.ofSeconds(1)));
+    S3Storage storage =
+        storage(
+            S3Storage.builder()
+                .endpoint(URI.create("http://127.0.0.1:" + relay.port()))
+                .bucket(bucket)
+                .pathStyle(true)
+                .credentials(LocalS3.ACCESS_KEY, LocalS3.SECRET_KEY)
+                .readTimeout(Duration.ofSeconds(1)));
 
     long start = System.nanoTime();
-    assertThatThrownBy(() -> read(storage.fetch(b.key()).orElseThrow())).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> read(storage.fetch(b.key()).orElseThrow()))
+        .isInstanceOf(IOException.class);
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
   }
 
@@ -368,10 +426,16 @@ class S3StorageTest {
     Blob b = blob(48 * MIB, 13);
     direct.store(b.key(), b.file());
     TcpRelay relay = closing(new TcpRelay(s3.endpoint()));
-    S3Storage storage = storage(S3Storage.builder().endpoint(URI.create("http://127.0.0.1:" + relay.port())).bucket(bucket)
-        .pathStyle(true).credentials(LocalS3.ACCESS_KEY, LocalS3.SECRET_KEY));
+    S3Storage storage =
+        storage(
+            S3Storage.builder()
+                .endpoint(URI.create("http://127.0.0.1:" + relay.port()))
+                .bucket(bucket)
+                .pathStyle(true)
+                .credentials(LocalS3.ACCESS_KEY, LocalS3.SECRET_KEY));
 
-    try (MediaContent content = storage.fetch(b.key()).orElseThrow(); InputStream in = content.openStream()) {
+    try (MediaContent content = storage.fetch(b.key()).orElseThrow();
+        InputStream in = content.openStream()) {
       assertThat(in.readNBytes(1024)).isEqualTo(Arrays.copyOf(b.bytes(), 1024));
     }
     Thread.sleep(200);
@@ -381,13 +445,15 @@ class S3StorageTest {
 
   @Test
   void contentThatIsNeverReadOrClosedEarlyGivesItsConnectionBack() throws Exception {
-    S3Storage storage = storage(s3.storage(bucket).maxConnections(2).connectTimeout(Duration.ofSeconds(1)));
+    S3Storage storage =
+        storage(s3.storage(bucket).maxConnections(2).connectTimeout(Duration.ofSeconds(1)));
     Blob b = blob(300_000, 14);
     storage.store(b.key(), b.file());
 
     for (int i = 0; i < 10; i++) {
       storage.fetch(b.key()).orElseThrow().close();
-      try (MediaContent content = storage.fetch(b.key()).orElseThrow(); InputStream in = content.openStream(1000)) {
+      try (MediaContent content = storage.fetch(b.key()).orElseThrow();
+          InputStream in = content.openStream(1000)) {
         assertThat(in.read()).isEqualTo(b.bytes()[1000] & 0xff);
       }
     }
@@ -452,17 +518,23 @@ class S3StorageTest {
     storage.close();
 
     assertThat(dir).doesNotExist();
-    assertThatThrownBy(storage::stage).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
-    assertThatThrownBy(() -> storage.exists(blob(1, 17).key())).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(storage::stage)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("closed");
+    assertThatThrownBy(() -> storage.exists(blob(1, 17).key()))
+        .isInstanceOf(IllegalStateException.class);
     leaked.close();
   }
 
   @Test
   void theBuilderChecksEachSettingAtOnceAndTakesItOnce() {
     S3Storage.Builder b = S3Storage.builder();
-    assertThatThrownBy(() -> b.endpoint(URI.create("ftp://host"))).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> b.endpoint(URI.create("http://user:pw@host"))).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> b.endpoint(URI.create("http://host/path"))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> b.endpoint(URI.create("ftp://host")))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> b.endpoint(URI.create("http://user:pw@host")))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> b.endpoint(URI.create("http://host/path")))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> b.bucket("x")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> b.bucket("a/b")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> b.region("")).isInstanceOf(IllegalArgumentException.class);
@@ -470,24 +542,42 @@ class S3StorageTest {
     assertThatThrownBy(() -> b.prefix("a//b")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> b.prefix("a/../b")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> b.prefix("a b")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> b.storageClass("STANDARD IA")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> b.credentials("key", " ")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> b.multipartThreshold(DataSize.mebibytes(4))).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> b.partSize(DataSize.gibibytes(6))).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> b.connectTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> b.readTimeout(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> b.callTimeout(Duration.ofDays(2))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> b.storageClass("STANDARD IA"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> b.credentials("key", " "))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> b.multipartThreshold(DataSize.mebibytes(4)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> b.partSize(DataSize.gibibytes(6)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> b.connectTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> b.readTimeout(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> b.callTimeout(Duration.ofDays(2)))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> b.maxConnections(0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> b.bucket(null)).isInstanceOf(NullPointerException.class);
-    assertThatThrownBy(b::build).isInstanceOf(IllegalStateException.class).hasMessageContaining("bucket");
+    assertThatThrownBy(b::build)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("bucket");
 
-    b.bucket("media").prefix("media").credentials("key", "top-secret").attemptTimeout(Duration.ofMinutes(5));
-    assertThatThrownBy(() -> b.bucket("other")).isInstanceOf(IllegalStateException.class).hasMessageContaining("media");
-    assertThatThrownBy(() -> b.prefix("other")).isInstanceOf(IllegalStateException.class).hasMessageContaining("media/");
+    b.bucket("media")
+        .prefix("media")
+        .credentials("key", "top-secret")
+        .attemptTimeout(Duration.ofMinutes(5));
+    assertThatThrownBy(() -> b.bucket("other"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("media");
+    assertThatThrownBy(() -> b.prefix("other"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("media/");
     assertThatThrownBy(() -> b.credentials("key", "other"))
         .isInstanceOf(IllegalStateException.class)
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("top-secret"));
-    assertThatThrownBy(b::build).isInstanceOf(IllegalStateException.class).hasMessageContaining("attempt timeout");
+    assertThatThrownBy(b::build)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("attempt timeout");
   }
 
   private static List<Path> stagingFiles(Path dir) throws IOException {

@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  */
 final class TcpRelay implements AutoCloseable {
   private static final int KEPT = 16 * 1024;
-  private static final Pattern REQUEST_LINE = Pattern.compile("(?m)^(GET|PUT|HEAD|POST|DELETE) (\\S+) HTTP/1\\.1$");
+  private static final Pattern REQUEST_LINE =
+      Pattern.compile("(?m)^(GET|PUT|HEAD|POST|DELETE) (\\S+) HTTP/1\\.1$");
   private static final Pattern HOST = Pattern.compile("(?mi)^Host: (\\S+)$");
 
   private final ServerSocket server;
@@ -34,6 +35,7 @@ final class TcpRelay implements AutoCloseable {
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private final List<String> heads = new CopyOnWriteArrayList<>();
   final AtomicLong toClients = new AtomicLong();
+
   /** Bytes of the server's answer passed on per connection before the relay stalls. */
   volatile long stallAfter = Long.MAX_VALUE;
 
@@ -49,7 +51,10 @@ final class TcpRelay implements AutoCloseable {
     return server.getLocalPort();
   }
 
-  /** The request lines ({@code METHOD target}) and Host headers seen at the start of each connection. */
+  /**
+   * The request lines ({@code METHOD target}) and Host headers seen at the start of each
+   * connection.
+   */
   List<String> requests() {
     List<String> out = new ArrayList<>();
     for (String head : heads) {
@@ -74,8 +79,14 @@ final class TcpRelay implements AutoCloseable {
         sockets.add(upstream);
         int index = heads.size();
         heads.add("");
-        pump("relay-up", client, upstream, (bytes, n) -> keep(index, bytes, n), () -> Long.MAX_VALUE);
-        pump("relay-down", upstream, client, (bytes, n) -> toClients.addAndGet(n), () -> stallAfter);
+        pump(
+            "relay-up",
+            client,
+            upstream,
+            (bytes, n) -> keep(index, bytes, n),
+            () -> Long.MAX_VALUE);
+        pump(
+            "relay-down", upstream, client, (bytes, n) -> toClients.addAndGet(n), () -> stallAfter);
       } catch (IOException e) {
         if (server.isClosed()) {
           return;
@@ -87,7 +98,11 @@ final class TcpRelay implements AutoCloseable {
   private synchronized void keep(int index, byte[] bytes, int n) {
     String head = heads.get(index);
     if (head.length() < KEPT) {
-      heads.set(index, head + new String(bytes, 0, Math.min(n, KEPT - head.length()), StandardCharsets.ISO_8859_1));
+      heads.set(
+          index,
+          head
+              + new String(
+                  bytes, 0, Math.min(n, KEPT - head.length()), StandardCharsets.ISO_8859_1));
     }
   }
 
@@ -96,30 +111,39 @@ final class TcpRelay implements AutoCloseable {
   }
 
   private void pump(String name, Socket from, Socket to, Tap tap, LongSupplier limit) {
-    Thread t = new Thread(() -> {
-      byte[] buffer = new byte[16 * 1024];
-      long passed = 0;
-      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-        int n;
-        while ((n = in.read(buffer, 0, (int) Math.max(1, Math.min(buffer.length, limit.getAsLong() - passed)))) >= 0) {
-          tap.seen(buffer, n);
-          out.write(buffer, 0, n);
-          out.flush();
-          passed += n;
-          if (passed >= limit.getAsLong()) {
-            while (!to.isClosed()) {
-              Thread.sleep(50);
-            }
-            return;
-          }
-        }
-      } catch (IOException | InterruptedException e) {
-        // a side closed
-      } finally {
-        closeQuietly(from);
-        closeQuietly(to);
-      }
-    }, name);
+    Thread t =
+        new Thread(
+            () -> {
+              byte[] buffer = new byte[16 * 1024];
+              long passed = 0;
+              try (InputStream in = from.getInputStream();
+                  OutputStream out = to.getOutputStream()) {
+                int n;
+                while ((n =
+                        in.read(
+                            buffer,
+                            0,
+                            (int) Math.max(1, Math.min(buffer.length, limit.getAsLong() - passed))))
+                    >= 0) {
+                  tap.seen(buffer, n);
+                  out.write(buffer, 0, n);
+                  out.flush();
+                  passed += n;
+                  if (passed >= limit.getAsLong()) {
+                    while (!to.isClosed()) {
+                      Thread.sleep(50);
+                    }
+                    return;
+                  }
+                }
+              } catch (IOException | InterruptedException e) {
+                // a side closed
+              } finally {
+                closeQuietly(from);
+                closeQuietly(to);
+              }
+            },
+            name);
     t.setDaemon(true);
     t.start();
   }

@@ -5,12 +5,15 @@ import java.sql.SQLException;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
 
-/** What differs between the databases: how transactions begin and end, and locking. The SQL itself is shared. */
+/**
+ * What differs between the databases: how transactions begin and end, and locking. The SQL itself
+ * is shared.
+ */
 enum Dialect {
   /**
    * SQLite: every write transaction starts {@code BEGIN IMMEDIATE}, so writers are serialised by
-   * the database lock (waiting up to the busy timeout) and no extra locking is needed; reads
-   * start a deferred {@code BEGIN} and, in WAL mode, never wait for writers.
+   * the database lock (waiting up to the busy timeout) and no extra locking is needed; reads start
+   * a deferred {@code BEGIN} and, in WAL mode, never wait for writers.
    */
   SQLITE {
     @Override
@@ -47,7 +50,9 @@ enum Dialect {
       Jdbc.execute(c, Sql.ROLLBACK);
     }
   },
-  /** PostgreSQL: transaction-scoped advisory locks where a check-then-insert must not interleave. */
+  /**
+   * PostgreSQL: transaction-scoped advisory locks where a check-then-insert must not interleave.
+   */
   POSTGRES {
     @Override
     String binaryCollation() {
@@ -92,22 +97,27 @@ enum Dialect {
   }
 
   /**
-   * The clause after a text expression that orders and compares it by its UTF-8 bytes (Unicode
-   * code points), the same on every database: empty or starting with a space.
+   * The clause after a text expression that orders and compares it by its UTF-8 bytes (Unicode code
+   * points), the same on every database: empty or starting with a space.
    */
   abstract String binaryCollation();
 
-  /** The expression for the localpart of a user id held in {@code column} (between {@code @} and the first {@code :}). */
+  /**
+   * The expression for the localpart of a user id held in {@code column} (between {@code @} and the
+   * first {@code :}).
+   */
   abstract String localpart(String column);
 
-  /** Serialises, until commit, transactions that count and then insert pending uploads of one owner. */
+  /**
+   * Serialises, until commit, transactions that count and then insert pending uploads of one owner.
+   */
   abstract void lockOwner(Connection c, UserId owner) throws SQLException;
 
   /**
    * Serialises, until commit, the transactions that quarantine a hash and those that insert a
-   * record with that hash: under READ COMMITTED neither would otherwise see the other's
-   * uncommitted rows, and a record inserted while its hash is quarantined could stay visible. Taken
-   * first in each of those transactions, so it never joins a lock cycle.
+   * record with that hash: under READ COMMITTED neither would otherwise see the other's uncommitted
+   * rows, and a record inserted while its hash is quarantined could stay visible. Taken first in
+   * each of those transactions, so it never joins a lock cycle.
    */
   abstract void lockHash(Connection c, BlobKey blob) throws SQLException;
 

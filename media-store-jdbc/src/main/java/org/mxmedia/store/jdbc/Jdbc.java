@@ -20,9 +20,9 @@ import org.mxmedia.spi.BlobKey;
  * rows. Parameters are bound by their type, so each value has one representation in the database:
  * an {@link Instant} as epoch milliseconds ({@code BIGINT}), an {@code Optional<String>} as a
  * nullable text, a {@link BlobKey} as its lower-case hex SHA-256, a {@link MediaId}, {@link UserId}
- * or {@link ServerName} as its text, a {@link ThumbnailMethod} as its name; {@code String},
- * {@code Integer}, {@code Long} and {@code Boolean} as themselves. Any other type is refused with
- * an {@link IllegalArgumentException}. Every method lets the driver's {@link SQLException} through.
+ * or {@link ServerName} as its text, a {@link ThumbnailMethod} as its name; {@code String}, {@code
+ * Integer}, {@code Long} and {@code Boolean} as themselves. Any other type is refused with an
+ * {@link IllegalArgumentException}. Every method lets the driver's {@link SQLException} through.
  */
 final class Jdbc {
   private Jdbc() {}
@@ -33,14 +33,19 @@ final class Jdbc {
     T map(ResultSet r) throws SQLException;
   }
 
-  /** Runs a statement that takes no parameters and returns nothing needed (transaction control, schema scripts). */
+  /**
+   * Runs a statement that takes no parameters and returns nothing needed (transaction control,
+   * schema scripts).
+   */
   static void execute(Connection c, String sql) throws SQLException {
     try (Statement s = c.createStatement()) {
       s.execute(sql);
     }
   }
 
-  /** Runs a prepared statement for its effect, ignoring any result (a function called for a lock). */
+  /**
+   * Runs a prepared statement for its effect, ignoring any result (a function called for a lock).
+   */
   static void call(Connection c, String sql, Object... parameters) throws SQLException {
     try (PreparedStatement s = prepare(c, sql, parameters)) {
       s.execute();
@@ -54,7 +59,10 @@ final class Jdbc {
     }
   }
 
-  /** Runs one statement once per parameter list, as one JDBC batch; nothing is run for an empty list. */
+  /**
+   * Runs one statement once per parameter list, as one JDBC batch; nothing is run for an empty
+   * list.
+   */
   static void batch(Connection c, String sql, List<Object[]> parameterLists) throws SQLException {
     if (parameterLists.isEmpty()) {
       return;
@@ -68,9 +76,14 @@ final class Jdbc {
     }
   }
 
-  /** Every row of a query (or of a statement with {@code RETURNING}), in the order the database gives them. */
-  static <T> List<T> query(Connection c, String sql, Row<T> row, Object... parameters) throws SQLException {
-    try (PreparedStatement s = prepare(c, sql, parameters); ResultSet r = s.executeQuery()) {
+  /**
+   * Every row of a query (or of a statement with {@code RETURNING}), in the order the database
+   * gives them.
+   */
+  static <T> List<T> query(Connection c, String sql, Row<T> row, Object... parameters)
+      throws SQLException {
+    try (PreparedStatement s = prepare(c, sql, parameters);
+        ResultSet r = s.executeQuery()) {
       List<T> out = new ArrayList<>();
       while (r.next()) {
         out.add(row.map(r));
@@ -80,12 +93,14 @@ final class Jdbc {
   }
 
   /** The first row of a query (or of a statement with {@code RETURNING}), if there is one. */
-  static <T> Optional<T> one(Connection c, String sql, Row<T> row, Object... parameters) throws SQLException {
+  static <T> Optional<T> one(Connection c, String sql, Row<T> row, Object... parameters)
+      throws SQLException {
     List<T> all = query(c, sql, row, parameters);
     return all.isEmpty() ? Optional.empty() : Optional.of(all.get(0));
   }
 
-  private static PreparedStatement prepare(Connection c, String sql, Object[] parameters) throws SQLException {
+  private static PreparedStatement prepare(Connection c, String sql, Object[] parameters)
+      throws SQLException {
     PreparedStatement s = c.prepareStatement(sql);
     try {
       bind(s, parameters);
@@ -122,7 +137,8 @@ final class Jdbc {
     } else if (value instanceof String || value instanceof Integer || value instanceof Long) {
       s.setObject(index, value);
     } else {
-      throw new IllegalArgumentException("cannot bind a " + value.getClass().getName() + " as a statement parameter");
+      throw new IllegalArgumentException(
+          "cannot bind a " + value.getClass().getName() + " as a statement parameter");
     }
   }
 }

@@ -12,8 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The schema's versions: the scripts {@code V<n>__media.sql} beside this class, applied in order
- * in one transaction under a lock (processes may start at once), each recorded in {@code
+ * The schema's versions: the scripts {@code V<n>__media.sql} beside this class, applied in order in
+ * one transaction under a lock (processes may start at once), each recorded in {@code
  * mxmedia_schema}. A script holds statements ending with {@code ;} at the end of a line, and
  * comment lines starting with {@code --}; applied scripts are never edited.
  */
@@ -33,19 +33,29 @@ final class Migrations {
    *     the database and both versions; nothing changes), or when the database fails
    */
   static void migrate(Transactions transactions) {
-    transactions.write(c -> {
-      transactions.dialect().lockMigrations(c);
-      Jdbc.execute(c, Sql.SCHEMA_TABLE_CREATE);
-      int version = Jdbc.one(c, Sql.SCHEMA_VERSION, r -> r.getInt(1)).orElse(0);
-      if (version > LATEST) {
-        throw new IllegalStateException("the media database " + transactions.description() + " has schema version " + version
-            + ", newer than this mxmedia understands (" + LATEST + "); upgrade mxmedia");
-      }
-      for (int v = version + 1; v <= LATEST; v++) {
-        apply(c, v, transactions.dialect());
-        log.info("Migrated the media database {} to schema version {}", transactions.description(), v);
-      }
-    });
+    transactions.write(
+        c -> {
+          transactions.dialect().lockMigrations(c);
+          Jdbc.execute(c, Sql.SCHEMA_TABLE_CREATE);
+          int version = Jdbc.one(c, Sql.SCHEMA_VERSION, r -> r.getInt(1)).orElse(0);
+          if (version > LATEST) {
+            throw new IllegalStateException(
+                "the media database "
+                    + transactions.description()
+                    + " has schema version "
+                    + version
+                    + ", newer than this mxmedia understands ("
+                    + LATEST
+                    + "); upgrade mxmedia");
+          }
+          for (int v = version + 1; v <= LATEST; v++) {
+            apply(c, v, transactions.dialect());
+            log.info(
+                "Migrated the media database {} to schema version {}",
+                transactions.description(),
+                v);
+          }
+        });
   }
 
   private static void apply(Connection c, int version, Dialect dialect) throws SQLException {
@@ -57,11 +67,13 @@ final class Migrations {
 
   /**
    * The statements of the script {@code name} for {@code dialect}, without comment lines and final
-   * semicolons; a statement after the comment line {@code -- postgresql only} is PostgreSQL's alone.
+   * semicolons; a statement after the comment line {@code -- postgresql only} is PostgreSQL's
+   * alone.
    */
   private static List<String> script(String name, Dialect dialect) {
     try (InputStream in = Migrations.class.getResourceAsStream(name)) {
-      String sql = new String(Objects.requireNonNull(in, name).readAllBytes(), StandardCharsets.UTF_8);
+      String sql =
+          new String(Objects.requireNonNull(in, name).readAllBytes(), StandardCharsets.UTF_8);
       List<String> statements = new ArrayList<>();
       StringBuilder current = new StringBuilder();
       boolean postgresOnly = false;

@@ -26,7 +26,10 @@ final class Transactions implements AutoCloseable {
   /** Attempts of one transaction, the first included. */
   private static final int MAX_ATTEMPTS = 5;
 
-  /** One transaction's statements; the connection is already in a transaction, which the caller ends. */
+  /**
+   * One transaction's statements; the connection is already in a transaction, which the caller
+   * ends.
+   */
   @FunctionalInterface
   interface Work<T> {
     T run(Connection c) throws SQLException;
@@ -49,8 +52,8 @@ final class Transactions implements AutoCloseable {
   }
 
   /**
-   * A pool on the SQLite file {@code file} (created with its directory if missing), in WAL mode with
-   * {@code synchronous=FULL}, a busy timeout of 30 s and foreign keys on.
+   * A pool on the SQLite file {@code file} (created with its directory if missing), in WAL mode
+   * with {@code synchronous=FULL}, a busy timeout of 30 s and foreign keys on.
    *
    * @throws IllegalStateException when the directory cannot be created or the file cannot be opened
    */
@@ -61,7 +64,8 @@ final class Transactions implements AutoCloseable {
         Files.createDirectories(parent);
       }
     } catch (IOException e) {
-      throw new IllegalStateException("cannot create the directory of the media database " + file + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot create the directory of the media database " + file + ": " + e.getMessage(), e);
     }
     SQLiteConfig sqlite = new SQLiteConfig();
     sqlite.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -109,7 +113,8 @@ final class Transactions implements AutoCloseable {
       return new Transactions(new HikariDataSource(config), dialect, description);
     } catch (HikariPool.PoolInitializationException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw new IllegalStateException("cannot connect to the media database " + description + ": " + cause.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot connect to the media database " + description + ": " + cause.getMessage(), e);
     }
   }
 
@@ -117,7 +122,10 @@ final class Transactions implements AutoCloseable {
     return dialect;
   }
 
-  /** The database's kind and location, for messages (a file path or a JDBC URL, without credentials). */
+  /**
+   * The database's kind and location, for messages (a file path or a JDBC URL, without
+   * credentials).
+   */
   String description() {
     return description;
   }
@@ -129,13 +137,18 @@ final class Transactions implements AutoCloseable {
 
   /** Runs {@code steps} in one write transaction. */
   void write(Steps steps) {
-    run(c -> {
-      steps.run(c);
-      return Boolean.TRUE;
-    }, false);
+    run(
+        c -> {
+          steps.run(c);
+          return Boolean.TRUE;
+        },
+        false);
   }
 
-  /** Runs {@code work} in one read-only transaction (on SQLite it takes no write lock) and returns its result. */
+  /**
+   * Runs {@code work} in one read-only transaction (on SQLite it takes no write lock) and returns
+   * its result.
+   */
   <T> T read(Work<T> work) {
     return run(work, true);
   }
@@ -143,9 +156,9 @@ final class Transactions implements AutoCloseable {
   /**
    * Runs {@code work} in one transaction, retrying (with a fresh connection) on serialization
    * failures, deadlocks and connections the database dropped, as long as the failure came before
-   * the commit: a failed commit may have committed, and running the work again could apply it twice.
-   * A {@link RuntimeException} thrown by {@code work} rolls the transaction back and is rethrown as
-   * it is, never retried.
+   * the commit: a failed commit may have committed, and running the work again could apply it
+   * twice. A {@link RuntimeException} thrown by {@code work} rolls the transaction back and is
+   * rethrown as it is, never retried.
    */
   private <T> T run(Work<T> work, boolean readOnly) {
     SQLException last = null;
@@ -171,15 +184,21 @@ final class Transactions implements AutoCloseable {
       } catch (SQLException e) {
         last = e;
         String state = e.getSQLState() == null ? "" : e.getSQLState();
-        boolean retry = !committing
-            && (state.equals("40001") || state.equals("40P01") || state.startsWith("08") || state.startsWith("57P"));
+        boolean retry =
+            !committing
+                && (state.equals("40001")
+                    || state.equals("40P01")
+                    || state.startsWith("08")
+                    || state.startsWith("57P"));
         if (!retry || attempt == MAX_ATTEMPTS) {
           break;
         }
         log.debug("Retrying a media database transaction after {} ({})", state, e.getMessage());
       }
     }
-    throw new IllegalStateException("media database error (" + description + "): " + (last == null ? "" : last.getMessage()), last);
+    throw new IllegalStateException(
+        "media database error (" + description + "): " + (last == null ? "" : last.getMessage()),
+        last);
   }
 
   /** Closes the pool and its connections; transactions running on them fail. */

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -26,16 +27,15 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaRepository;
-import org.mxmedia.MxcUri;
+import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository.UploadRequest;
+import org.mxmedia.MxcUri;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
-import org.mxmedia.storage.fs.FileSystemStorage;
-import java.time.Instant;
 import org.mxmedia.spi.MediaStore;
+import org.mxmedia.storage.fs.FileSystemStorage;
 
 class JdbcMediaStoreTest {
   @TempDir Path dir;
@@ -43,7 +43,8 @@ class JdbcMediaStoreTest {
 
   @Test
   void aDatabaseThatIsDownAtStartIsAClearErrorNamingIt() {
-    assertThatThrownBy(() -> JdbcMediaStore.postgres("jdbc:postgresql://127.0.0.1:1/nothing", "u", "p"))
+    assertThatThrownBy(
+            () -> JdbcMediaStore.postgres("jdbc:postgresql://127.0.0.1:1/nothing", "u", "p"))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("jdbc:postgresql://127.0.0.1:1/nothing")
         .hasMessageContaining("cannot connect");
@@ -53,10 +54,13 @@ class JdbcMediaStoreTest {
   void anUnwritableDataDirectoryIsAClearError() throws Exception {
     Path file = Files.writeString(dir.resolve("a-file"), "x");
     assertThatThrownBy(() -> JdbcMediaStore.sqlite(file.resolve("media.db")))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining(file.resolve("media.db").toString());
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(file.resolve("media.db").toString());
   }
 
-  /** WAL with synchronous=NORMAL may lose the last commits on power loss; FULL syncs every commit. */
+  /**
+   * WAL with synchronous=NORMAL may lose the last commits on power loss; FULL syncs every commit.
+   */
   @Test
   void sqliteSyncsEveryCommitToDisk() {
     try (JdbcMediaStore store = JdbcMediaStore.sqlite(dir.resolve("media.db"))) {
@@ -69,10 +73,13 @@ class JdbcMediaStoreTest {
   void aSchemaNewerThanThisCodeIsRefused() throws Exception {
     Path db = dir.resolve("media.db");
     JdbcMediaStore.sqlite(db).close();
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+        Statement s = c.createStatement()) {
       s.execute("INSERT INTO mxmedia_schema (version) VALUES (99)");
     }
-    assertThatThrownBy(() -> JdbcMediaStore.sqlite(db)).isInstanceOf(IllegalStateException.class).hasMessageContaining("99");
+    assertThatThrownBy(() -> JdbcMediaStore.sqlite(db))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("99");
   }
 
   @Test
@@ -87,22 +94,31 @@ class JdbcMediaStoreTest {
       f.get(60, TimeUnit.SECONDS).close();
     }
     pool.shutdown();
-    try (Connection c = DriverManager.getConnection(url, "postgres", "postgres"); Statement s = c.createStatement();
-        var r = s.executeQuery("SELECT COUNT(*), COUNT(DISTINCT version), MAX(version) FROM mxmedia_schema")) {
+    try (Connection c = DriverManager.getConnection(url, "postgres", "postgres");
+        Statement s = c.createStatement();
+        var r =
+            s.executeQuery(
+                "SELECT COUNT(*), COUNT(DISTINCT version), MAX(version) FROM mxmedia_schema")) {
       r.next();
-      assertThat(r.getInt(1)).as("each version migrated once").isEqualTo(JdbcMediaStore.SCHEMA_VERSION);
+      assertThat(r.getInt(1))
+          .as("each version migrated once")
+          .isEqualTo(JdbcMediaStore.SCHEMA_VERSION);
       assertThat(r.getInt(2)).isEqualTo(JdbcMediaStore.SCHEMA_VERSION);
       assertThat(r.getInt(3)).isEqualTo(JdbcMediaStore.SCHEMA_VERSION);
     }
   }
 
-  /** Creates the version 1 schema (as a release before version 2 left it) in the database at {@code url}. */
+  /**
+   * Creates the version 1 schema (as a release before version 2 left it) in the database at {@code
+   * url}.
+   */
   private static void createVersionOne(String url, String user, String password) throws Exception {
     String sql;
     try (var in = JdbcMediaStore.class.getResourceAsStream("V1__media.sql")) {
       sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
-    try (Connection c = DriverManager.getConnection(url, user, password); Statement s = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection(url, user, password);
+        Statement s = c.createStatement()) {
       s.execute("CREATE TABLE mxmedia_schema (version INTEGER NOT NULL)");
       StringBuilder statement = new StringBuilder();
       for (String line : sql.split("\n")) {
@@ -117,8 +133,10 @@ class JdbcMediaStoreTest {
       }
       s.execute("INSERT INTO mxmedia_schema (version) VALUES (1)");
       // a deletion that a version 1 process claimed and never finished, and a live blob
-      s.execute("INSERT INTO blobs (sha256, refs, deleting) VALUES ('" + "a".repeat(64) + "', 0, TRUE)");
-      s.execute("INSERT INTO blobs (sha256, refs, deleting) VALUES ('" + "b".repeat(64) + "', 1, FALSE)");
+      s.execute(
+          "INSERT INTO blobs (sha256, refs, deleting) VALUES ('" + "a".repeat(64) + "', 0, TRUE)");
+      s.execute(
+          "INSERT INTO blobs (sha256, refs, deleting) VALUES ('" + "b".repeat(64) + "', 1, FALSE)");
     }
   }
 
@@ -126,8 +144,12 @@ class JdbcMediaStoreTest {
     BlobKey claimed = BlobKey.of("a".repeat(64));
     BlobKey live = BlobKey.of("b".repeat(64));
     Instant now = Instant.parse("2026-01-01T00:00:00Z");
-    assertThat(store.reserveBlob(claimed)).as("the old claim still holds").isEqualTo(MediaStore.Reservation.BEING_DELETED);
-    assertThat(store.takeOverDeletion(claimed, now.minusSeconds(300), now)).as("and counts as abandoned").isTrue();
+    assertThat(store.reserveBlob(claimed))
+        .as("the old claim still holds")
+        .isEqualTo(MediaStore.Reservation.BEING_DELETED);
+    assertThat(store.takeOverDeletion(claimed, now.minusSeconds(300), now))
+        .as("and counts as abandoned")
+        .isTrue();
     store.forgetBlob(claimed, now);
     assertThat(store.unreferencedBlobs(10)).isEmpty();
     assertThat(store.blobReferences(live)).isEqualTo(1);
@@ -158,24 +180,33 @@ class JdbcMediaStoreTest {
     MxcUri uri;
     try (JdbcMediaStore store = JdbcMediaStore.sqlite(db);
         MediaRepository repo = repo(store, dir.resolve("blobs"))) {
-      uri = repo.upload(ALICE, UploadRequest.of("text/plain").withFileName("kept.txt"), new ByteArrayInputStream("kept".getBytes()));
+      uri =
+          repo.upload(
+              ALICE,
+              UploadRequest.of("text/plain").withFileName("kept.txt"),
+              new ByteArrayInputStream("kept".getBytes()));
     }
     try (JdbcMediaStore store = JdbcMediaStore.sqlite(db);
         MediaRepository repo = repo(store, dir.resolve("blobs"));
         var r = repo.download(uri, DownloadOptions.defaults())) {
       assertThat(r.fileName()).contains("kept.txt");
       assertThat(r.contentType()).isEqualTo("text/plain");
-      assertThat(new String(r.content().openStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("kept");
+      assertThat(new String(r.content().openStream().readAllBytes(), StandardCharsets.UTF_8))
+          .isEqualTo("kept");
     }
   }
 
   private static MediaRepository repo(JdbcMediaStore store, Path blobs) {
-    return MediaRepository.builder().serverName("example.org").mediaStore(store).storage(FileSystemStorage.at(blobs)).build();
+    return MediaRepository.builder()
+        .serverName("example.org")
+        .mediaStore(store)
+        .storage(FileSystemStorage.at(blobs))
+        .build();
   }
 
   /**
-   * Two repositories (as two processes would be) on one PostgreSQL and one storage directory
-   * upload and delete the same content at once: no orphan blob, no record without its blob.
+   * Two repositories (as two processes would be) on one PostgreSQL and one storage directory upload
+   * and delete the same content at once: no orphan blob, no record without its blob.
    */
   @Test
   @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -193,23 +224,27 @@ class JdbcMediaStoreTest {
       ExecutorService pool = Executors.newFixedThreadPool(8);
       List<Future<?>> workers = new ArrayList<>();
       for (int t = 0; t < 8; t++) {
-        workers.add(pool.submit(() -> {
-          ThreadLocalRandom random = ThreadLocalRandom.current();
-          while (System.nanoTime() < until) {
-            MediaRepository repo = repos[random.nextInt(2)];
-            if (random.nextInt(3) > 0 || live.isEmpty()) {
-              byte[] bytes = contents[random.nextInt(contents.length)];
-              MxcUri uri = repo.upload(ALICE, UploadRequest.empty(), new ByteArrayInputStream(bytes));
-              live.put(uri, bytes);
-            } else {
-              MxcUri victim = live.keySet().stream().findAny().orElse(null);
-              if (victim != null && live.remove(victim) != null) {
-                repo.admin().delete(victim);
-              }
-            }
-          }
-          return null;
-        }));
+        workers.add(
+            pool.submit(
+                () -> {
+                  ThreadLocalRandom random = ThreadLocalRandom.current();
+                  while (System.nanoTime() < until) {
+                    MediaRepository repo = repos[random.nextInt(2)];
+                    if (random.nextInt(3) > 0 || live.isEmpty()) {
+                      byte[] bytes = contents[random.nextInt(contents.length)];
+                      MxcUri uri =
+                          repo.upload(
+                              ALICE, UploadRequest.empty(), new ByteArrayInputStream(bytes));
+                      live.put(uri, bytes);
+                    } else {
+                      MxcUri victim = live.keySet().stream().findAny().orElse(null);
+                      if (victim != null && live.remove(victim) != null) {
+                        repo.admin().delete(victim);
+                      }
+                    }
+                  }
+                  return null;
+                }));
       }
       for (Future<?> w : workers) {
         w.get();
@@ -227,11 +262,16 @@ class JdbcMediaStoreTest {
         files.filter(Files::isRegularFile).forEach(p -> onDisk.add(p.getFileName().toString()));
       }
       assertThat(onDisk).isEqualTo(recordsPerBlob.keySet());
-      recordsPerBlob.forEach((sha, records) -> assertThat(s1.blobReferences(BlobKey.of(sha))).as(sha).isEqualTo(records));
+      recordsPerBlob.forEach(
+          (sha, records) ->
+              assertThat(s1.blobReferences(BlobKey.of(sha))).as(sha).isEqualTo(records));
     }
   }
 
-  /** The database goes away mid-run: requests fail with a 5xx, nothing is half-written, and they work again when it returns. */
+  /**
+   * The database goes away mid-run: requests fail with a 5xx, nothing is half-written, and they
+   * work again when it returns.
+   */
   @Test
   @Timeout(value = 120, unit = TimeUnit.SECONDS)
   void aDatabaseThatGoesAwayMidRunFailsCleanlyAndRecovers() throws Exception {
@@ -239,20 +279,31 @@ class JdbcMediaStoreTest {
     String name = url.substring(url.lastIndexOf('/') + 1).replaceAll("\\?.*", "");
     try (JdbcMediaStore store = JdbcMediaStore.postgres(url, "postgres", "postgres");
         MediaRepository repo = repo(store, dir.resolve("b"))) {
-      MxcUri before = repo.upload(ALICE, UploadRequest.empty(), new ByteArrayInputStream("before".getBytes()));
-      try (Connection admin = Postgres.server().getPostgresDatabase().getConnection(); Statement s = admin.createStatement()) {
+      MxcUri before =
+          repo.upload(ALICE, UploadRequest.empty(), new ByteArrayInputStream("before".getBytes()));
+      try (Connection admin = Postgres.server().getPostgresDatabase().getConnection();
+          Statement s = admin.createStatement()) {
         s.execute("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false");
-        s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'");
+        s.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '"
+                + name
+                + "'");
       }
-      assertThatThrownBy(() -> repo.upload(ALICE, UploadRequest.empty(), new ByteArrayInputStream("during".getBytes())))
-          .isInstanceOfSatisfying(MediaException.class, e -> assertThat(e.httpStatus()).isGreaterThanOrEqualTo(500));
+      assertThatThrownBy(
+              () ->
+                  repo.upload(
+                      ALICE, UploadRequest.empty(), new ByteArrayInputStream("during".getBytes())))
+          .isInstanceOfSatisfying(
+              MediaException.class, e -> assertThat(e.httpStatus()).isGreaterThanOrEqualTo(500));
       try (Stream<Path> tmp = Files.list(dir.resolve("b").resolve("tmp"))) {
         assertThat(tmp).as("no staging file left").isEmpty();
       }
-      try (Connection admin = Postgres.server().getPostgresDatabase().getConnection(); Statement s = admin.createStatement()) {
+      try (Connection admin = Postgres.server().getPostgresDatabase().getConnection();
+          Statement s = admin.createStatement()) {
         s.execute("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true");
       }
-      MxcUri after = repo.upload(ALICE, UploadRequest.empty(), new ByteArrayInputStream("after".getBytes()));
+      MxcUri after =
+          repo.upload(ALICE, UploadRequest.empty(), new ByteArrayInputStream("after".getBytes()));
       try (var r = repo.download(before, DownloadOptions.defaults())) {
         assertThat(r.content().openStream().readAllBytes()).isEqualTo("before".getBytes());
       }

@@ -29,8 +29,8 @@ import org.mxmedia.spi.MediaStore.Reservation;
 
 /**
  * Several store instances (nodes, as several processes would open) on one database: a node that
- * stops holding reservations has them released by another once its lease expires, and a live
- * node's reservations are never released.
+ * stops holding reservations has them released by another once its lease expires, and a live node's
+ * reservations are never released.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class NodeLeaseTest {
@@ -69,7 +69,8 @@ class NodeLeaseTest {
   }
 
   private static LocalMedia media(String id, BlobKey blob) {
-    return LocalMedia.uploaded(MediaId.of(id), "text/plain", Optional.empty(), UserId.of("@a:example.org"), 1, blob, T0);
+    return LocalMedia.uploaded(
+        MediaId.of(id), "text/plain", Optional.empty(), UserId.of("@a:example.org"), 1, blob, T0);
   }
 
   /** The sweep's call in node {@code n} at {@code now}. */
@@ -151,14 +152,16 @@ class NodeLeaseTest {
     a.reserveBlob(x);
     // a hangs for longer than its lease; b releases its reservation
     assertThat(sweep(b, T0.plus(LEASE).plusSeconds(1))).isEqualTo(1);
-    assertThatThrownBy(() -> a.insertLocalMedia(media("m", x))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> a.insertLocalMedia(media("m", x)))
+        .isInstanceOf(IllegalStateException.class);
     assertThat(a.localMedia(MediaId.of("m"))).as("no record without a reservation").isEmpty();
     assertThatThrownBy(() -> a.releaseBlob(x)).isInstanceOf(IllegalStateException.class);
     assertThat(a.blobReferences(x)).isZero();
     // and b cannot use a's reservations either
     a.renewLease(T0.plus(LEASE).plusSeconds(2)); // a is back
     a.reserveBlob(x);
-    assertThatThrownBy(() -> b.insertLocalMedia(media("n", x))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> b.insertLocalMedia(media("n", x)))
+        .isInstanceOf(IllegalStateException.class);
     assertThat(a.insertLocalMedia(media("m", x))).isTrue();
   }
 
@@ -176,16 +179,19 @@ class NodeLeaseTest {
         stopped.add(dead);
       }
       stopped.forEach(JdbcMediaStore::close);
-      List<JdbcMediaStore> sweepers = List.of(node("postgres"), node("postgres"), node("postgres"), node("postgres"));
+      List<JdbcMediaStore> sweepers =
+          List.of(node("postgres"), node("postgres"), node("postgres"), node("postgres"));
       Instant now = T0.plus(LEASE).plusSeconds(1);
       ExecutorService pool = Executors.newFixedThreadPool(sweepers.size());
       CountDownLatch start = new CountDownLatch(1);
       List<Future<Integer>> released = new ArrayList<>();
       for (JdbcMediaStore s : sweepers) {
-        released.add(pool.submit(() -> {
-          start.await();
-          return s.releaseAbandonedReservations(now.minus(LEASE), now);
-        }));
+        released.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  return s.releaseAbandonedReservations(now.minus(LEASE), now);
+                }));
       }
       start.countDown();
       int total = 0;
@@ -198,10 +204,11 @@ class NodeLeaseTest {
       assertThat(sweepers.get(0).unreferencedBlobs(100)).contains(x).hasSize(1 + 3 * (round + 1));
       // the sweepers are live nodes with leases at T0: stop them too, so the next round's
       // sweepers release nothing of theirs (they hold nothing)
-      sweepers.forEach(s -> {
-        opened.remove(s);
-        s.close();
-      });
+      sweepers.forEach(
+          s -> {
+            opened.remove(s);
+            s.close();
+          });
     }
   }
 }

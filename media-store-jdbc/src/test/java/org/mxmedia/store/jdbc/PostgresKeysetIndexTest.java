@@ -13,10 +13,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The admin keyset scan of local media ({@code POST /_synapse/admin/v1/media/delete}) on
- * PostgreSQL with 100,000 rows whose ids differ only in case and punctuation: pages in byte order,
- * every id exactly once, and each page read through the byte-order index (schema V5), not by
- * sorting the whole table.
+ * The admin keyset scan of local media ({@code POST /_synapse/admin/v1/media/delete}) on PostgreSQL
+ * with 100,000 rows whose ids differ only in case and punctuation: pages in byte order, every id
+ * exactly once, and each page read through the byte-order index (schema V5), not by sorting the
+ * whole table.
  */
 class PostgresKeysetIndexTest {
   private static final int ROWS = 100_000;
@@ -26,11 +26,16 @@ class PostgresKeysetIndexTest {
   static void fill() throws Exception {
     url = Postgres.newDatabase();
     JdbcMediaStore.postgres(url, "postgres", "postgres").close();
-    try (Connection c = DriverManager.getConnection(url, "postgres", "postgres"); Statement s = c.createStatement()) {
-      // ids "mediaNNNNNa", "mediaNNNNNA", "mediaNNNNN_", "mediaNNNNN-": byte order is not en_US order
-      s.execute("INSERT INTO local_media SELECT 'media' || lpad((i / 4)::text, 5, '0') || (ARRAY['a', 'A', '_', '-'])[i % 4 + 1],"
-          + " 'text/plain', NULL, '@u' || (i % 100) || ':x', 10, md5(i::text), i, i, FALSE, FALSE"
-          + " FROM generate_series(0, " + (ROWS - 1) + ") i");
+    try (Connection c = DriverManager.getConnection(url, "postgres", "postgres");
+        Statement s = c.createStatement()) {
+      // ids "mediaNNNNNa", "mediaNNNNNA", "mediaNNNNN_", "mediaNNNNN-": byte order is not en_US
+      // order
+      s.execute(
+          "INSERT INTO local_media SELECT 'media' || lpad((i / 4)::text, 5, '0') || (ARRAY['a', 'A', '_', '-'])[i % 4 + 1],"
+              + " 'text/plain', NULL, '@u' || (i % 100) || ':x', 10, md5(i::text), i, i, FALSE, FALSE"
+              + " FROM generate_series(0, "
+              + (ROWS - 1)
+              + ") i");
       s.execute("ANALYZE local_media");
     }
   }
@@ -39,7 +44,8 @@ class PostgresKeysetIndexTest {
   void pagesAreInByteOrderWithEveryIdOnce() throws Exception {
     List<String> seen = new ArrayList<>();
     try (Connection c = DriverManager.getConnection(url, "postgres", "postgres");
-        PreparedStatement page = c.prepareStatement(Sql.localAccessedBefore(Dialect.POSTGRES.binaryCollation()))) {
+        PreparedStatement page =
+            c.prepareStatement(Sql.localAccessedBefore(Dialect.POSTGRES.binaryCollation()))) {
       String after = "";
       while (true) {
         page.setLong(1, Long.MAX_VALUE);
@@ -65,7 +71,9 @@ class PostgresKeysetIndexTest {
   @Test
   void eachPageIsReadThroughTheByteOrderIndex() throws Exception {
     try (Connection c = DriverManager.getConnection(url, "postgres", "postgres");
-        PreparedStatement explain = c.prepareStatement("EXPLAIN " + Sql.localAccessedBefore(Dialect.POSTGRES.binaryCollation()))) {
+        PreparedStatement explain =
+            c.prepareStatement(
+                "EXPLAIN " + Sql.localAccessedBefore(Dialect.POSTGRES.binaryCollation()))) {
       explain.setLong(1, Long.MAX_VALUE);
       explain.setLong(2, 0);
       explain.setString(3, "media12500");
@@ -76,7 +84,10 @@ class PostgresKeysetIndexTest {
           plan.append(r.getString(1)).append('\n');
         }
       }
-      assertThat(plan.toString()).as(plan.toString()).contains("Index Scan using local_media_id_c").doesNotContain("Seq Scan")
+      assertThat(plan.toString())
+          .as(plan.toString())
+          .contains("Index Scan using local_media_id_c")
+          .doesNotContain("Seq Scan")
           .doesNotContain("Sort");
     }
   }

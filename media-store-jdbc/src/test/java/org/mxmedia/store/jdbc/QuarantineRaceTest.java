@@ -2,6 +2,7 @@ package org.mxmedia.store.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -12,7 +13,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.nio.file.Path;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,9 +26,9 @@ import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.MediaStore.RemoteMedia;
 
 /**
- * Quarantine by hash racing inserts of the same bytes, on PostgreSQL (READ COMMITTED, where
- * neither transaction sees the other's uncommitted rows) and SQLite: whichever commits first, no
- * record with a quarantined hash may end up visible.
+ * Quarantine by hash racing inserts of the same bytes, on PostgreSQL (READ COMMITTED, where neither
+ * transaction sees the other's uncommitted rows) and SQLite: whichever commits first, no record
+ * with a quarantined hash may end up visible.
  */
 class QuarantineRaceTest {
   static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
@@ -47,8 +47,12 @@ class QuarantineRaceTest {
   @ParameterizedTest
   @ValueSource(strings = {"postgres", "sqlite"})
   @Timeout(value = 300, unit = TimeUnit.SECONDS)
-  void everyRecordOfAHashQuarantinedWhileItWasInsertedEndsQuarantined(String database) throws Exception {
-    try (JdbcMediaStore store = database.equals("sqlite") ? JdbcMediaStore.sqlite(dir.resolve("media.db")) : Postgres.newStore()) {
+  void everyRecordOfAHashQuarantinedWhileItWasInsertedEndsQuarantined(String database)
+      throws Exception {
+    try (JdbcMediaStore store =
+        database.equals("sqlite")
+            ? JdbcMediaStore.sqlite(dir.resolve("media.db"))
+            : Postgres.newStore()) {
       ExecutorService pool = Executors.newFixedThreadPool(INSERTERS + 1);
       try {
         List<String> visible = new ArrayList<>();
@@ -60,24 +64,42 @@ class QuarantineRaceTest {
           CyclicBarrier start = new CyclicBarrier(INSERTERS + 1);
           List<Future<?>> work = new ArrayList<>();
           int r = round;
-          work.add(pool.submit(() -> {
-            start.await();
-            store.setQuarantinedByHash(b, true);
-            return null;
-          }));
+          work.add(
+              pool.submit(
+                  () -> {
+                    start.await();
+                    store.setQuarantinedByHash(b, true);
+                    return null;
+                  }));
           for (int i = 0; i < INSERTERS; i++) {
             int n = i;
-            work.add(pool.submit(() -> {
-              start.await();
-              if (n == 0) {
-                store.insertRemoteMedia(RemoteMedia.cached(ServerName.of("other.org"), MediaId.of("r" + r), "text/plain",
-                    Optional.empty(), 1, b, T0));
-              } else {
-                store.insertLocalMedia(LocalMedia.uploaded(MediaId.of("m" + r + "x" + n), "text/plain", Optional.empty(),
-                    UserId.of("@a:example.org"), 1, b, T0));
-              }
-              return null;
-            }));
+            work.add(
+                pool.submit(
+                    () -> {
+                      start.await();
+                      if (n == 0) {
+                        store.insertRemoteMedia(
+                            RemoteMedia.cached(
+                                ServerName.of("other.org"),
+                                MediaId.of("r" + r),
+                                "text/plain",
+                                Optional.empty(),
+                                1,
+                                b,
+                                T0));
+                      } else {
+                        store.insertLocalMedia(
+                            LocalMedia.uploaded(
+                                MediaId.of("m" + r + "x" + n),
+                                "text/plain",
+                                Optional.empty(),
+                                UserId.of("@a:example.org"),
+                                1,
+                                b,
+                                T0));
+                      }
+                      return null;
+                    }));
           }
           for (Future<?> w : work) {
             w.get(60, TimeUnit.SECONDS);

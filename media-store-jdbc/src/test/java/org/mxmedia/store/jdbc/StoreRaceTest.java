@@ -80,7 +80,10 @@ class StoreRaceTest {
     void run(JdbcMediaStore store, ThreadLocalRandom random);
   }
 
-  /** Runs {@code step} in a loop on {@link #THREADS} threads spread over two instances; returns what they threw. */
+  /**
+   * Runs {@code step} in a loop on {@link #THREADS} threads spread over two instances; returns what
+   * they threw.
+   */
   private List<Throwable> race(List<JdbcMediaStore> nodes, Step step) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(THREADS);
     ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
@@ -88,18 +91,20 @@ class StoreRaceTest {
     List<Future<?>> workers = new ArrayList<>();
     for (int t = 0; t < THREADS; t++) {
       JdbcMediaStore store = nodes.get(t % nodes.size());
-      workers.add(pool.submit(() -> {
-        start.await();
-        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RUN_MILLIS);
-        while (System.nanoTime() < until) {
-          try {
-            step.run(store, ThreadLocalRandom.current());
-          } catch (RuntimeException e) {
-            failures.add(e);
-          }
-        }
-        return null;
-      }));
+      workers.add(
+          pool.submit(
+              () -> {
+                start.await();
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RUN_MILLIS);
+                while (System.nanoTime() < until) {
+                  try {
+                    step.run(store, ThreadLocalRandom.current());
+                  } catch (RuntimeException e) {
+                    failures.add(e);
+                  }
+                }
+                return null;
+              }));
     }
     start.countDown();
     for (Future<?> w : workers) {
@@ -109,10 +114,17 @@ class StoreRaceTest {
     return new ArrayList<>(failures);
   }
 
-  /** A local record on {@code b}, so its count never reaches zero and a wrong drop goes unnoticed by the store. */
+  /**
+   * A local record on {@code b}, so its count never reaches zero and a wrong drop goes unnoticed by
+   * the store.
+   */
   private static void anchor(JdbcMediaStore store, BlobKey b, String id) {
     store.reserveBlob(b);
-    assertThat(store.insertLocalMedia(LocalMedia.uploaded(MediaId.of(id), "text/plain", Optional.empty(), ALICE, 1, b, T0))).isTrue();
+    assertThat(
+            store.insertLocalMedia(
+                LocalMedia.uploaded(
+                    MediaId.of(id), "text/plain", Optional.empty(), ALICE, 1, b, T0)))
+        .isTrue();
   }
 
   /**
@@ -122,25 +134,36 @@ class StoreRaceTest {
    */
   @ParameterizedTest
   @ValueSource(strings = {"postgres", "sqlite"})
-  void remoteMediaDeletedWhileCachedAgainDropsTheReferenceOfTheRecordItDeleted(String database) throws Exception {
+  void remoteMediaDeletedWhileCachedAgainDropsTheReferenceOfTheRecordItDeleted(String database)
+      throws Exception {
     List<JdbcMediaStore> nodes = List.of(node(database), node(database));
     BlobKey x = blob(1);
     BlobKey y = blob(2);
     anchor(nodes.get(0), x, "ax");
     anchor(nodes.get(0), y, "ay");
     MxcUri uri = MxcUri.of("other.org", "abc");
-    List<Throwable> failures = race(nodes, (store, random) -> {
-      if (random.nextBoolean()) {
-        BlobKey b = random.nextBoolean() ? x : y;
-        store.reserveBlob(b);
-        if (!store.insertRemoteMedia(RemoteMedia.cached(ServerName.of("other.org"), uri.mediaId(), "text/plain",
-            Optional.empty(), 1, b, T0))) {
-          store.releaseBlob(b);
-        }
-      } else {
-        store.deleteRemoteMedia(uri);
-      }
-    });
+    List<Throwable> failures =
+        race(
+            nodes,
+            (store, random) -> {
+              if (random.nextBoolean()) {
+                BlobKey b = random.nextBoolean() ? x : y;
+                store.reserveBlob(b);
+                if (!store.insertRemoteMedia(
+                    RemoteMedia.cached(
+                        ServerName.of("other.org"),
+                        uri.mediaId(),
+                        "text/plain",
+                        Optional.empty(),
+                        1,
+                        b,
+                        T0))) {
+                  store.releaseBlob(b);
+                }
+              } else {
+                store.deleteRemoteMedia(uri);
+              }
+            });
     assertThat(failures).isEmpty();
     JdbcMediaStore s = nodes.get(0);
     Optional<BlobKey> cached = s.remoteMedia(uri).map(RemoteMedia::blob);
@@ -148,10 +171,14 @@ class StoreRaceTest {
     assertThat(s.blobReferences(y)).as("y").isEqualTo(1 + (cached.equals(Optional.of(y)) ? 1 : 0));
   }
 
-  /** Thumbnails of one source are stored and dropped one by one and all at once: every count matches what is stored. */
+  /**
+   * Thumbnails of one source are stored and dropped one by one and all at once: every count matches
+   * what is stored.
+   */
   @ParameterizedTest
   @ValueSource(strings = {"postgres", "sqlite"})
-  void thumbnailsDeletedWhileOthersAreStoredDropExactlyTheirReferences(String database) throws Exception {
+  void thumbnailsDeletedWhileOthersAreStoredDropExactlyTheirReferences(String database)
+      throws Exception {
     List<JdbcMediaStore> nodes = List.of(node(database), node(database));
     BlobKey source = blob(10);
     BlobKey[] thumbBlobs = {blob(11), blob(12), blob(13)};
@@ -159,22 +186,37 @@ class StoreRaceTest {
       anchor(nodes.get(0), thumbBlobs[i], "t" + i);
     }
     int[] sizes = {32, 96, 320, 640};
-    List<Throwable> failures = race(nodes, (store, random) -> {
-      int op = random.nextInt(4);
-      if (op < 2) {
-        BlobKey b = thumbBlobs[random.nextInt(thumbBlobs.length)];
-        int size = sizes[random.nextInt(sizes.length)];
-        store.reserveBlob(b);
-        if (!store.insertThumbnail(new ThumbnailRecord(source, size, size, ThumbnailMethod.CROP, false, "image/jpeg", 1, b, T0))) {
-          store.releaseBlob(b);
-        }
-      } else if (op == 2) {
-        int size = sizes[random.nextInt(sizes.length)];
-        store.deleteThumbnail(new ThumbnailRecord(source, size, size, ThumbnailMethod.CROP, false, "image/jpeg", 1, thumbBlobs[0], T0));
-      } else {
-        store.deleteThumbnails(source);
-      }
-    });
+    List<Throwable> failures =
+        race(
+            nodes,
+            (store, random) -> {
+              int op = random.nextInt(4);
+              if (op < 2) {
+                BlobKey b = thumbBlobs[random.nextInt(thumbBlobs.length)];
+                int size = sizes[random.nextInt(sizes.length)];
+                store.reserveBlob(b);
+                if (!store.insertThumbnail(
+                    new ThumbnailRecord(
+                        source, size, size, ThumbnailMethod.CROP, false, "image/jpeg", 1, b, T0))) {
+                  store.releaseBlob(b);
+                }
+              } else if (op == 2) {
+                int size = sizes[random.nextInt(sizes.length)];
+                store.deleteThumbnail(
+                    new ThumbnailRecord(
+                        source,
+                        size,
+                        size,
+                        ThumbnailMethod.CROP,
+                        false,
+                        "image/jpeg",
+                        1,
+                        thumbBlobs[0],
+                        T0));
+              } else {
+                store.deleteThumbnails(source);
+              }
+            });
     assertThat(failures).isEmpty();
     JdbcMediaStore s = nodes.get(0);
     List<ThumbnailRecord> stored = s.thumbnails(source);
@@ -190,7 +232,8 @@ class StoreRaceTest {
    */
   @ParameterizedTest
   @ValueSource(strings = {"postgres", "sqlite"})
-  void purgingExpiredPendingUploadsNeverFreesTheIdOfOneThatCompleted(String database) throws Exception {
+  void purgingExpiredPendingUploadsNeverFreesTheIdOfOneThatCompleted(String database)
+      throws Exception {
     List<JdbcMediaStore> nodes = List.of(node(database), node(database));
     BlobKey b = blob(20);
     List<String> freed = new ArrayList<>();
@@ -200,30 +243,43 @@ class StoreRaceTest {
       for (int i = 0; i < count; i++) {
         MediaId id = MediaId.of("p" + round + "x" + i);
         ids.add(id);
-        assertThat(nodes.get(i % 2).insertPending(new PendingMedia(id, UserId.of("@u" + i + ":example.org"), T0, T0.plusSeconds(60)), 5, T0))
+        assertThat(
+                nodes
+                    .get(i % 2)
+                    .insertPending(
+                        new PendingMedia(
+                            id, UserId.of("@u" + i + ":example.org"), T0, T0.plusSeconds(60)),
+                        5,
+                        T0))
             .isEqualTo(PendingInsert.INSERTED);
       }
       ExecutorService pool = Executors.newFixedThreadPool(THREADS);
       CountDownLatch start = new CountDownLatch(1);
       List<Future<?>> work = new ArrayList<>();
-      work.add(pool.submit(() -> {
-        start.await();
-        nodes.get(0).deleteExpiredPending(T0.plusSeconds(60));
-        return null;
-      }));
+      work.add(
+          pool.submit(
+              () -> {
+                start.await();
+                nodes.get(0).deleteExpiredPending(T0.plusSeconds(60));
+                return null;
+              }));
       for (int t = 0; t < THREADS - 1; t++) {
         int first = t;
         JdbcMediaStore store = nodes.get(t % 2);
-        work.add(pool.submit(() -> {
-          start.await();
-          for (int i = first; i < count; i += THREADS - 1) {
-            store.reserveBlob(b);
-            if (!store.completePending(LocalMedia.uploaded(ids.get(i), "text/plain", Optional.empty(), ALICE, 1, b, T0))) {
-              store.releaseBlob(b);
-            }
-          }
-          return null;
-        }));
+        work.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  for (int i = first; i < count; i += THREADS - 1) {
+                    store.reserveBlob(b);
+                    if (!store.completePending(
+                        LocalMedia.uploaded(
+                            ids.get(i), "text/plain", Optional.empty(), ALICE, 1, b, T0))) {
+                      store.releaseBlob(b);
+                    }
+                  }
+                  return null;
+                }));
       }
       start.countDown();
       for (Future<?> w : work) {
@@ -232,7 +288,11 @@ class StoreRaceTest {
       pool.shutdown();
       for (MediaId id : ids) {
         if (nodes.get(0).localMedia(id).isPresent()
-            && nodes.get(1).insertPending(new PendingMedia(id, ALICE, T0, T0.plusSeconds(3600)), 1_000_000, T0) == PendingInsert.INSERTED) {
+            && nodes
+                    .get(1)
+                    .insertPending(
+                        new PendingMedia(id, ALICE, T0, T0.plusSeconds(3600)), 1_000_000, T0)
+                == PendingInsert.INSERTED) {
           freed.add(id.value());
         }
       }
