@@ -668,9 +668,14 @@ public interface MediaRepository extends AutoCloseable {
       }
     }
 
-    /** The {@code Content-Type} header value: text types carry {@code charset=utf-8}. */
+    /**
+     * The {@code Content-Type} header value: text types carry {@code charset=utf-8}; a stored type
+     * that is not a well-formed media type in visible ASCII (a record imported or written by
+     * another program) is served as {@code application/octet-stream}, never as it is.
+     */
     public String contentTypeHeader() {
-      return ContentHeaders.contentTypeHeader(contentType);
+      return ContentHeaders.contentTypeHeader(
+          ContentHeaders.normalizeContentType(Optional.of(contentType)));
     }
 
     /** The {@code Content-Disposition} header value, with the file name encoded per RFC 6266. */

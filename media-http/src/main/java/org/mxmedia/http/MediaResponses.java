@@ -43,6 +43,16 @@ final class MediaResponses {
    */
   static MediaHttpResponse of(
       MediaHttpRequest request, MediaResponse media, boolean authenticated) {
+    try {
+      return answer(request, media, authenticated);
+    } catch (RuntimeException | Error e) {
+      closeQuietly(media);
+      throw e;
+    }
+  }
+
+  private static MediaHttpResponse answer(
+      MediaHttpRequest request, MediaResponse media, boolean authenticated) {
     LinkedHashMap<String, String> headers =
         new LinkedHashMap<>(authenticated ? PRIVATE_TEMPLATE : PUBLIC_TEMPLATE);
     put(headers, "Content-Type", media.contentTypeHeader());

@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
@@ -33,6 +34,7 @@ import org.mxmedia.DataSize;
 import org.mxmedia.MediaConfig;
 import org.mxmedia.MediaException;
 import org.mxmedia.MediaException.ErrorCode;
+import org.mxmedia.MediaId;
 import org.mxmedia.MediaRepository.DownloadOptions;
 import org.mxmedia.MediaRepository.MediaResponse;
 import org.mxmedia.MediaRepository.UploadRequest;
@@ -40,6 +42,7 @@ import org.mxmedia.MxcUri;
 import org.mxmedia.UserId;
 import org.mxmedia.spi.BlobKey;
 import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.MediaStore.LocalMedia;
 import org.mxmedia.spi.UploadPolicy;
 
 /**
@@ -138,6 +141,35 @@ class LocalMediaTest {
     MxcUri ok = f.upload(new byte[] {1}, UploadRequest.of("text/plain; charset=\"utf-8\""));
     assertThat(f.repo.admin().describe(ok).contentType())
         .isEqualTo("text/plain; charset=\"utf-8\"");
+  }
+
+  @Test
+  void aStoredTypeNoUploadCouldWriteIsServedAsOctetStream() throws Exception {
+    // records imported from Synapse, or written by another program sharing the database
+    byte[] page = "<p>hi</p>".getBytes(StandardCharsets.UTF_8);
+    MxcUri uri = f.upload(page, UploadRequest.of("text/html"));
+    LocalMedia uploaded = f.store.localMedia(uri.mediaId()).orElseThrow();
+    List<String> types = List.of("text/html\r\nSet-Cookie: a=b", "image/p\u00e9ng", "", "text");
+    for (int i = 0; i < types.size(); i++) {
+      MediaId written = MediaId.of("WrittenByAnotherProgram" + i);
+      assertThat(f.store.reserveBlob(uploaded.blob())).isEqualTo(MediaStore.Reservation.RESERVED);
+      assertThat(
+              f.store.insertLocalMedia(
+                  LocalMedia.uploaded(
+                      written,
+                      types.get(i),
+                      Optional.empty(),
+                      ALICE,
+                      uploaded.size(),
+                      uploaded.blob(),
+                      uploaded.createdAt())))
+          .isTrue();
+      try (MediaResponse r =
+          f.repo.download(MxcUri.of(uri.serverName(), written), DownloadOptions.defaults())) {
+        assertThat(r.contentTypeHeader()).as(types.get(i)).isEqualTo("application/octet-stream");
+        assertThat(r.content().openStream().readAllBytes()).isEqualTo(page);
+      }
+    }
   }
 
   @Test
