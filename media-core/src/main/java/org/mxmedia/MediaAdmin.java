@@ -135,9 +135,9 @@ public interface MediaAdmin {
    * store in batches.
    *
    * @param sizeGreaterThan in bytes, {@code >= 0}
-   * @return the ids deleted
+   * @return how many were deleted, and the ids of the first {@value Deletion#MAX_LISTED} of them
    */
-  List<MediaId> deleteLocalMediaAccessedBefore(
+  Deletion deleteLocalMediaAccessedBefore(
       Instant before, long sizeGreaterThan, boolean keepProfiles);
 
   /**
@@ -376,6 +376,32 @@ public interface MediaAdmin {
       public static Optional<Order> parse(String parameter) {
         return parseOrder(values(), Order::parameter, parameter);
       }
+    }
+  }
+
+  /**
+   * What a bulk deletion did. It lists at most {@value #MAX_LISTED} ids, so deleting millions of
+   * media answers in bounded memory; {@code total} counts them all.
+   *
+   * @param firstIds the ids of the first media deleted, in the order they were deleted
+   * @param total how many media were deleted, {@code >= firstIds.size()}
+   */
+  record Deletion(List<MediaId> firstIds, long total) {
+
+    /** The most ids a deletion lists. */
+    public static final int MAX_LISTED = 10_000;
+
+    public Deletion {
+      firstIds = List.copyOf(firstIds);
+      if (firstIds.size() > MAX_LISTED || total < firstIds.size()) {
+        throw new IllegalArgumentException(
+            "a deletion lists at most " + MAX_LISTED + " ids and counts at least those it lists");
+      }
+    }
+
+    /** True when {@link #firstIds} holds every id deleted. */
+    public boolean listsAll() {
+      return total == firstIds.size();
     }
   }
 

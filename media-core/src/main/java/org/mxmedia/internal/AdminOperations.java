@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.mxmedia.MediaAdmin;
+import org.mxmedia.MediaAdmin.Deletion;
 import org.mxmedia.MediaAdmin.MediaImport;
 import org.mxmedia.MediaAdmin.MediaInfo;
 import org.mxmedia.MediaAdmin.MediaQuery;
@@ -362,7 +363,7 @@ final class AdminOperations implements MediaAdmin {
   }
 
   @Override
-  public List<MediaId> deleteLocalMediaAccessedBefore(
+  public Deletion deleteLocalMediaAccessedBefore(
       Instant before, long sizeGreaterThan, boolean keepProfiles) {
     if (sizeGreaterThan < 0) {
       throw MediaException.invalidParam("size_gt cannot be negative");
@@ -372,7 +373,8 @@ final class AdminOperations implements MediaAdmin {
           "This server cannot tell which media are profile or room images, so it cannot keep "
               + "them: ask with keep_profiles=false to delete them too, or protect them first");
     }
-    List<MediaId> deleted = new ArrayList<>();
+    List<MediaId> listed = new ArrayList<>();
+    long deleted = 0;
     Optional<MediaId> after = Optional.empty();
     while (true) {
       List<LocalMedia> batch =
@@ -390,7 +392,10 @@ final class AdminOperations implements MediaAdmin {
               : Set.of();
       for (LocalMedia m : candidates) {
         if (!kept.contains(MxcUri.of(serverName, m.mediaId())) && deleteLocal(m.mediaId())) {
-          deleted.add(m.mediaId());
+          deleted++;
+          if (listed.size() < Deletion.MAX_LISTED) {
+            listed.add(m.mediaId());
+          }
         }
       }
       if (batch.size() < PURGE_BATCH) {
@@ -399,11 +404,11 @@ final class AdminOperations implements MediaAdmin {
     }
     log.info(
         "Deleted {} local media last accessed before {} and larger than {} bytes (profile images {})",
-        deleted.size(),
+        deleted,
         before,
         sizeGreaterThan,
         keepProfiles ? "kept" : "included");
-    return deleted;
+    return new Deletion(listed, deleted);
   }
 
   /**

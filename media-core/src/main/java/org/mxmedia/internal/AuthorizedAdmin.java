@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import org.mxmedia.MediaAdmin;
+import org.mxmedia.MediaAdmin.Deletion;
 import org.mxmedia.MediaAdmin.MediaImport;
 import org.mxmedia.MediaAdmin.MediaInfo;
 import org.mxmedia.MediaAdmin.MediaQuery;
@@ -73,7 +74,7 @@ final class AuthorizedAdmin implements MediaAdmin {
   }
 
   @Override
-  public List<MediaId> deleteLocalMediaAccessedBefore(
+  public Deletion deleteLocalMediaAccessedBefore(
       Instant before, long sizeGreaterThan, boolean keepProfiles) {
     return checked().deleteLocalMediaAccessedBefore(before, sizeGreaterThan, keepProfiles);
   }

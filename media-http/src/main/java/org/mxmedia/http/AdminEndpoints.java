@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 import org.mxmedia.MediaAdmin;
+import org.mxmedia.MediaAdmin.Deletion;
 import org.mxmedia.MediaAdmin.MediaInfo;
 import org.mxmedia.MediaAdmin.MediaQuery;
 import org.mxmedia.MediaAdmin.Page;
@@ -204,9 +205,18 @@ final class AdminEndpoints {
   }
 
   private static MediaHttpResponse deleted(List<MediaId> ids) {
+    return deleted(ids, ids.size());
+  }
+
+  /** Synapse's answer; a bulk deletion lists at most {@link Deletion#MAX_LISTED} of the ids. */
+  private static MediaHttpResponse deleted(Deletion deletion) {
+    return deleted(deletion.firstIds(), deletion.total());
+  }
+
+  private static MediaHttpResponse deleted(List<MediaId> ids, long total) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("deleted_media", ids.stream().map(MediaId::value).toList());
-    body.put("total", ids.size());
+    body.put("total", total);
     return json(body);
   }
 

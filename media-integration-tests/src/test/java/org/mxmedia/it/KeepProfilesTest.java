@@ -33,7 +33,7 @@ class KeepProfilesTest {
                 assertThat(e.getMessage()).contains("keep_profiles=false");
               });
       assertThat(f.download(avatar)).as("still served").isNotEmpty();
-      assertThat(f.repo.admin().deleteLocalMediaAccessedBefore(later, 0, false))
+      assertThat(f.repo.admin().deleteLocalMediaAccessedBefore(later, 0, false).firstIds())
           .containsExactly(avatar.mediaId());
     }
   }
