@@ -261,6 +261,13 @@ final class JettyHttpServer extends HttpServer {
                     return;
                   }
                   if (context.media != null) {
+                    // the filters' headers, which the media answer's replace as the JDK server's
+                    // set does
+                    exchange
+                        .getResponseHeaders()
+                        .forEach(
+                            (name, values) ->
+                                values.forEach(v -> response.getHeaders().add(name, v)));
                     handedOff[0] = true;
                     context.media.handle(request, response, callback);
                   } else {
@@ -275,9 +282,13 @@ final class JettyHttpServer extends HttpServer {
           callback.succeeded();
         }
       } catch (IOException | RuntimeException e) {
-        if (!handedOff[0]) {
-          exchange.closeQuietly();
+        if (handedOff[0]) {
+          // the media handler owns the callback now and completes it; a filter failing after it
+          // must not complete it twice
+          log.warn("A filter failed after the media answer was handed off", e);
+          return;
         }
+        exchange.closeQuietly();
         callback.failed(e);
       }
     }

@@ -81,7 +81,11 @@ final class JettyMediaHandler {
     try {
       response.setStatus(status);
       HttpFields.Mutable headers = response.getHeaders();
-      answer.headers().forEach(headers::add); // names are unique and the fields empty: no search
+      if (headers.size() == 0) {
+        answer.headers().forEach(headers::add); // names are unique and the fields empty: no search
+      } else {
+        answer.headers().forEach(headers::put); // after a filter's: ours replace, as the JDK's set
+      }
       MediaHttpResponse.Body body = answer.body();
       long length = body.length();
       if (length >= 0 && status != 204 && status != 304) {

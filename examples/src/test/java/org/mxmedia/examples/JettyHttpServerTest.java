@@ -7,6 +7,7 @@ import com.sun.net.httpserver.BasicAuthenticator;
 import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.BindException;
@@ -19,10 +20,19 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.mxmedia.MediaRepository;
+import org.mxmedia.MediaRepository.UploadRequest;
+import org.mxmedia.MxcUri;
+import org.mxmedia.UserId;
+import org.mxmedia.http.Authenticator;
+import org.mxmedia.http.MediaHttpHandler;
+import org.mxmedia.spi.MediaStore;
+import org.mxmedia.spi.PrimaryStorage;
 
 /** The Jetty front end keeps the JDK {@code HttpServer} contract its contexts are written for. */
 class JettyHttpServerTest {
@@ -116,6 +126,59 @@ class JettyHttpServerTest {
     assertThat(right.statusCode()).isEqualTo(200);
     assertThat(right.body()).isEqualTo("hello alice");
     assertThat(context.getAuthenticator()).isNotNull();
+  }
+
+  @Test
+  void aFilterOnTheMediaContextAddsItsHeadersAndTheMediaAnswerKeepsItsOwn() throws Exception {
+    MediaRepository repository =
+        MediaRepository.builder()
+            .serverName("example.org")
+            .mediaStore(MediaStore.inMemory())
+            .storage(PrimaryStorage.inMemory())
+            .build();
+    try {
+      UserId alice = UserId.of("@alice:example.org");
+      MxcUri uri =
+          repository.upload(
+              alice,
+              UploadRequest.of("text/plain"),
+              new ByteArrayInputStream("media".getBytes(StandardCharsets.UTF_8)));
+      MediaHttpHandler media =
+          MediaHttpHandler.builder(repository)
+              .authenticator(Authenticator.tokens(Map.of("token", alice)))
+              .build();
+      HttpContext context = server.createMediaContext("/_matrix/", media);
+      context
+          .getFilters()
+          .add(
+              new Filter() {
+                @Override
+                public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
+                  exchange.getResponseHeaders().add("X-Filter", "seen");
+                  exchange.getResponseHeaders().add("Cache-Control", "no-store");
+                  chain.doFilter(exchange);
+                }
+
+                @Override
+                public String description() {
+                  return "headers";
+                }
+              });
+
+      HttpResponse<String> response =
+          get(
+              "/_matrix/client/v1/media/download/example.org/" + uri.mediaId().value(),
+              "Bearer token");
+
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).isEqualTo("media");
+      assertThat(response.headers().allValues("X-Filter")).containsExactly("seen");
+      assertThat(response.headers().allValues("Cache-Control"))
+          .singleElement()
+          .satisfies(v -> assertThat(v).startsWith("private"));
+    } finally {
+      repository.close();
+    }
   }
 
   private HttpResponse<String> get(String path, String authorization) throws Exception {
