@@ -45,11 +45,13 @@ import org.mxmedia.spi.Thumbnailer.ImageInfo;
  * most 64 bits a pixel are checked, against the decoder's own reading of the header too; large
  * images are decoded subsampled to about twice the largest target, then reduced by 2x2 box halving
  * while at least twice each target remains, and a final Lanczos-3 step from the bytes of the
- * decoded raster (animated thumbnails: repeated halving and a bicubic step). Output is sRGB, EXIF
- * orientation applied, with no metadata: PNG for sources with transparency and for GIFs, JPEG
- * (quality 80) otherwise, animated GIF for animated requests of animated GIFs. Every file and
- * stream opened is closed, and every reader and writer disposed, before a call returns.
- * Thread-safe.
+ * decoded raster (animated thumbnails: repeated halving and a bicubic step). Common PNGs
+ * (non-interlaced 8- and 16-bit grey, RGB, with alpha, and palettes) are decoded by a streaming
+ * decoder that box-averages while it inflates, so they are never held at full size; other PNGs go
+ * through ImageIO. Output is sRGB, EXIF orientation applied, with no metadata: PNG for sources with
+ * transparency and for GIFs, JPEG (quality 80) otherwise, animated GIF for animated requests of
+ * animated GIFs. Every file and stream opened is closed, and every reader and writer disposed,
+ * before a call returns. Thread-safe.
  */
 public final class ImageIoThumbnailer implements Thumbnailer {
 
@@ -268,7 +270,14 @@ public final class ImageIoThumbnailer implements Thumbnailer {
   private List<GeneratedThumbnail> generateStill(
       Path source, ImageInfo info, List<ThumbnailSpec> specs, long maxPixels, Path dir)
       throws IOException {
-    BufferedImage decoded = decodeFirstFrame(source, info, specs, maxPixels);
+    BufferedImage decoded =
+        info.format().equals("png")
+            ? PngReducer.decode(
+                source, subsampling(info, specs), info.width(), info.height(), maxPixels)
+            : null;
+    if (decoded == null) {
+      decoded = decodeFirstFrame(source, info, specs, maxPixels);
+    }
     boolean alpha = decoded.getColorModel().hasAlpha();
     BufferedImage image = Resampler.standard(decoded, alpha);
     if (image != decoded) {
