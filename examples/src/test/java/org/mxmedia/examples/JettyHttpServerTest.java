@@ -82,18 +82,7 @@ class JettyHttpServerTest {
             });
     context
         .getFilters()
-        .add(
-            new Filter() {
-              @Override
-              public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
-                exchange.sendResponseHeaders(403, -1);
-              }
-
-              @Override
-              public String description() {
-                return "refuses";
-              }
-            });
+        .add(filter("refuses", (exchange, chain) -> exchange.sendResponseHeaders(403, -1)));
 
     assertThat(get("/blocked", null).statusCode()).isEqualTo(403);
   }
@@ -151,19 +140,13 @@ class JettyHttpServerTest {
       context
           .getFilters()
           .add(
-              new Filter() {
-                @Override
-                public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
-                  exchange.getResponseHeaders().add("X-Filter", "seen");
-                  exchange.getResponseHeaders().add("Cache-Control", "no-store");
-                  chain.doFilter(exchange);
-                }
-
-                @Override
-                public String description() {
-                  return "headers";
-                }
-              });
+              filter(
+                  "headers",
+                  (exchange, chain) -> {
+                    exchange.getResponseHeaders().add("X-Filter", "seen");
+                    exchange.getResponseHeaders().add("Cache-Control", "no-store");
+                    chain.doFilter(exchange);
+                  }));
 
       HttpResponse<String> response =
           get(
@@ -198,23 +181,36 @@ class JettyHttpServerTest {
             .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
   }
 
-  private static Filter recording(String name, List<String> seen) {
+  /** What a test filter does. */
+  private interface FilterBody {
+    void doFilter(HttpExchange exchange, Filter.Chain chain) throws IOException;
+  }
+
+  private static Filter filter(String description, FilterBody body) {
     return new Filter() {
       @Override
       public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
-        seen.add(name);
-        if (!exchange.getResponseHeaders().containsKey("X-Filter")) {
-          exchange.getResponseHeaders().add("X-Filter", name);
-        }
-        chain.doFilter(exchange);
-        seen.add(name + " done");
+        body.doFilter(exchange, chain);
       }
 
       @Override
       public String description() {
-        return name;
+        return description;
       }
     };
+  }
+
+  private static Filter recording(String name, List<String> seen) {
+    return filter(
+        name,
+        (exchange, chain) -> {
+          seen.add(name);
+          if (!exchange.getResponseHeaders().containsKey("X-Filter")) {
+            exchange.getResponseHeaders().add("X-Filter", name);
+          }
+          chain.doFilter(exchange);
+          seen.add(name + " done");
+        });
   }
 
   private static void hello(HttpExchange exchange) throws IOException {
