@@ -113,10 +113,6 @@ public final class MediaException extends RuntimeException {
     M_INVALID_PARAM(400),
     /** A required parameter is missing. 400. */
     M_MISSING_PARAM(400),
-    /** A request body is not valid JSON. 400. */
-    M_NOT_JSON(400),
-    /** A request body is JSON of the wrong shape. 400. */
-    M_BAD_JSON(400),
     /** No access token was given. 401. */
     M_MISSING_TOKEN(401),
     /** The access token is not recognised. 401. */
