@@ -177,8 +177,17 @@ final class BlobManager {
 
   /** Opens the bytes of {@code key}: from the primary storage, else from each provider in order. */
   Optional<MediaContent> open(BlobKey key) {
+    return open(key, -1);
+  }
+
+  /**
+   * Opens the bytes of {@code key} as {@link #open(BlobKey)} does, skipping a copy that is not
+   * {@code size} bytes long (truncated or overwritten in place: served, it would reach clients as a
+   * cacheable answer under the whole blob's ETag); a negative {@code size} checks nothing.
+   */
+  Optional<MediaContent> open(BlobKey key, long size) {
     try {
-      Optional<MediaContent> content = primary.fetch(key);
+      Optional<MediaContent> content = whole(primary.fetch(key), key, size, primary.name());
       if (content.isPresent()) {
         return content;
       }
@@ -186,16 +195,34 @@ final class BlobManager {
       log.error("Could not read blob {} from {}", key, primary.name(), e);
     }
     for (ProviderEntry entry : providers) {
+      String name = "storage provider " + entry.provider().name();
       try {
-        Optional<MediaContent> content = entry.provider().fetch(key);
+        Optional<MediaContent> content = whole(entry.provider().fetch(key), key, size, name);
         if (content.isPresent()) {
           return content;
         }
       } catch (IOException e) {
-        log.error(
-            "Could not read blob {} from storage provider {}", key, entry.provider().name(), e);
+        log.error("Could not read blob {} from {}", key, name, e);
       }
     }
+    return Optional.empty();
+  }
+
+  /**
+   * {@code content} if it is {@code size} bytes long (or {@code size} is negative); else closed.
+   */
+  private static Optional<MediaContent> whole(
+      Optional<MediaContent> content, BlobKey key, long size, String storage) throws IOException {
+    if (content.isEmpty() || size < 0 || content.get().length() == size) {
+      return content;
+    }
+    log.error(
+        "Blob {} in {} is {} bytes long, not the recorded {}: not served from there",
+        key,
+        storage,
+        content.get().length(),
+        size);
+    content.get().close();
     return Optional.empty();
   }
 

@@ -84,12 +84,12 @@ final class Downloads {
 
   MediaResponse download(MxcUri uri, DownloadOptions options) {
     Visible media = visible(uri, options);
-    Optional<MediaContent> content = blobs.open(media.blob());
+    Optional<MediaContent> content = blobs.open(media.blob(), media.size());
     if (content.isEmpty() && !media.local()) {
       log.warn("The cached bytes of remote media {} are gone; fetching them again", uri);
       store.deleteRemoteMedia(uri).ifPresent(gone -> blobs.deleteIfUnreferenced(gone.blob()));
       media = visible(uri, options);
-      content = blobs.open(media.blob());
+      content = blobs.open(media.blob(), media.size());
     }
     if (content.isEmpty()) {
       log.error(

@@ -7,7 +7,9 @@ import static org.mockito.Mockito.doThrow;
 import static org.mockito.Mockito.spy;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -59,6 +61,43 @@ class StorageProvidersTest {
       BlobKey key = BlobKey.of(f.repo.admin().describe(uri).sha256());
       f.storage.delete(key);
       assertThat(new String(f.download(uri))).isEqualTo("precious");
+    }
+  }
+
+  @Test
+  void aTruncatedPrimaryCopyIsNotServedAndTheProvidersCopyIs() throws Exception {
+    FileSystemStorage backup = FileSystemStorage.at(backupDir);
+    try (Fixture f =
+        new Fixture(
+            primaryDir,
+            MediaStore.inMemory(),
+            b -> b.storageProvider(backup, StorageProviderOptions.backup()))) {
+      MxcUri uri = f.upload("precious bytes");
+      BlobKey key = BlobKey.of(f.repo.admin().describe(uri).sha256());
+      truncate(f.storage.pathOf(key), 3);
+      assertThat(new String(f.download(uri))).isEqualTo("precious bytes");
+    }
+  }
+
+  @Test
+  void aTruncatedBlobWithNoGoodCopyIsNotFoundNotServedShort() throws Exception {
+    try (Fixture f = new Fixture(primaryDir)) {
+      MxcUri uri = f.upload("precious bytes");
+      BlobKey key = BlobKey.of(f.repo.admin().describe(uri).sha256());
+      truncate(f.storage.pathOf(key), 3);
+      assertThatThrownBy(() -> f.download(uri))
+          .isInstanceOfSatisfying(
+              MediaException.class,
+              e -> {
+                assertThat(e.httpStatus()).isEqualTo(404);
+                assertThat(e.errorCode()).isEqualTo(ErrorCode.M_NOT_FOUND);
+              });
+    }
+  }
+
+  private static void truncate(Path file, long size) throws IOException {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      channel.truncate(size);
     }
   }
 
