@@ -1,5 +1,6 @@
 package org.mxmedia.examples;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import com.sun.net.httpserver.Authenticator;
 import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.Headers;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -34,6 +36,7 @@ import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
@@ -65,6 +68,27 @@ final class JettyHttpServer extends HttpServer {
   /** Request threads at most: blocking work (uploads, remote fetches, thumbnails) runs on them. */
   static final int MAX_THREADS = 128;
 
+  /** The idle timeout of open connections while the connection limit is reached. */
+  static final Duration CROWDED_IDLE_TIMEOUT = Duration.ofSeconds(5);
+
+  /** File descriptors kept for everything but client connections: blobs, the database, logs. */
+  private static final long RESERVED_DESCRIPTORS = 1024;
+
+  /**
+   * Connections at once by default: three quarters of the process's file descriptors past {@link
+   * #RESERVED_DESCRIPTORS} (or past a quarter of them, when that is less), so idle connections
+   * opened by the thousand cannot take the descriptors that opening blobs and the database needs
+   * (at least 64; 10 000 when the limit cannot be read).
+   */
+  static int defaultMaxConnections() {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
+      long max = unix.getMaxFileDescriptorCount();
+      long usable = (max - Math.min(RESERVED_DESCRIPTORS, max / 4)) * 3 / 4;
+      return (int) Math.max(64, Math.min(usable, Integer.MAX_VALUE));
+    }
+    return 10_000;
+  }
+
   private final Server server;
   private final ServerConnector connector;
   private final List<Context> contexts = new CopyOnWriteArrayList<>();
@@ -83,6 +107,18 @@ final class JettyHttpServer extends HttpServer {
    */
   static JettyHttpServer create(InetSocketAddress address, int backlog, Duration idle)
       throws IOException {
+    return create(address, backlog, idle, defaultMaxConnections());
+  }
+
+  /**
+   * As {@link #create(InetSocketAddress, int, Duration)}, accepting at most {@code maxConnections}
+   * connections at once: past it, new connections wait in the kernel's accept queue until one
+   * closes, and the connections already open get the shorter idle timeout {@link
+   * #CROWDED_IDLE_TIMEOUT}.
+   */
+  static JettyHttpServer create(
+      InetSocketAddress address, int backlog, Duration idle, int maxConnections)
+      throws IOException {
     QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS, 8);
     threads.setName("http");
     threads.setDaemon(true);
@@ -100,6 +136,9 @@ final class JettyHttpServer extends HttpServer {
     connector.setAcceptQueueSize(backlog);
     connector.setIdleTimeout(idle.toMillis());
     server.addConnector(connector);
+    NetworkConnectionLimit limit = new NetworkConnectionLimit(maxConnections, connector);
+    limit.setEndPointIdleTimeout(Math.min(idle.toMillis(), CROWDED_IDLE_TIMEOUT.toMillis()));
+    server.addBean(limit);
     server.setErrorHandler(JettyHttpServer::jsonError);
     server.setStopTimeout(1000);
     JettyHttpServer http = new JettyHttpServer(server, connector);

@@ -3,6 +3,7 @@ package org.mxmedia.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import com.sun.net.httpserver.BasicAuthenticator;
 import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpContext;
@@ -10,8 +11,11 @@ import com.sun.net.httpserver.HttpExchange;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -56,6 +60,54 @@ class JettyHttpServerTest {
   void bindingAgainFailsAsTheJdkServerDoes() {
     assertThatThrownBy(() -> server.bind(new InetSocketAddress("127.0.0.1", 0), 0))
         .isInstanceOf(BindException.class);
+  }
+
+  @Test
+  void pastTheConnectionLimitANewConnectionWaitsUntilAnotherCloses() throws Exception {
+    JettyHttpServer limited =
+        JettyHttpServer.create(
+            new InetSocketAddress("127.0.0.1", 0), 16, Duration.ofSeconds(30), 1);
+    limited.createContext("/hello", JettyHttpServerTest::hello);
+    limited.start();
+    int port = limited.getAddress().getPort();
+    try (Socket idle = new Socket("127.0.0.1", port);
+        Socket waiting = new Socket("127.0.0.1", port)) {
+      // the first connection is accepted (it answers), the second waits in the accept queue
+      assertThat(exchange(idle, 10_000)).startsWith("HTTP/1.1 200");
+      waiting.setSoTimeout(500);
+      waiting
+          .getOutputStream()
+          .write("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      assertThatThrownBy(() -> waiting.getInputStream().read())
+          .as("no answer while the only connection allowed is open")
+          .isInstanceOf(SocketTimeoutException.class);
+
+      idle.close();
+
+      waiting.setSoTimeout(10_000);
+      assertThat(new String(waiting.getInputStream().readNBytes(12), StandardCharsets.US_ASCII))
+          .isEqualTo("HTTP/1.1 200");
+    } finally {
+      limited.stop(0);
+    }
+  }
+
+  @Test
+  void theDefaultConnectionLimitLeavesDescriptorsForFiles() {
+    assertThat(JettyHttpServer.defaultMaxConnections()).isGreaterThanOrEqualTo(64);
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
+      assertThat((long) JettyHttpServer.defaultMaxConnections())
+          .isLessThan(unix.getMaxFileDescriptorCount());
+    }
+  }
+
+  /** Sends one GET of /hello on {@code socket} and reads the status line. */
+  private static String exchange(Socket socket, int timeoutMillis) throws IOException {
+    socket.setSoTimeout(timeoutMillis);
+    socket
+        .getOutputStream()
+        .write("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    return new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
   }
 
   @Test

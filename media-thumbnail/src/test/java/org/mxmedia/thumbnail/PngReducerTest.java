@@ -258,6 +258,28 @@ class PngReducerTest {
   }
 
   @Test
+  void nothingPastTheRowsIsInflated() throws IOException {
+    // the rows' complete zlib stream, then bytes that are not deflate data at all: inflating one
+    // byte past the rows' stream would fail (zlib itself reads ahead within a stream, so the
+    // garbage follows the stream's end here; the zlib bomb test covers valid data past the rows)
+    PngBuilder png = variant(new Random(8), 2, 8, 0, -1, 100, 60);
+    byte[] rows = PngBuilder.deflate(png.filtered());
+    byte[] garbage = new byte[4096];
+    Arrays.fill(garbage, (byte) 0xFF);
+    byte[] zlib = Arrays.copyOf(rows, rows.length + garbage.length);
+    System.arraycopy(garbage, 0, zlib, rows.length, garbage.length);
+    png.idatSize = rows.length + 100; // the garbage spans the end of one IDAT and the next
+    Path file = Files.write(dir.resolve("trailing.png"), png.build(zlib));
+    BufferedImage image = PngReducer.decode(file, 1, 100, 60, Long.MAX_VALUE);
+    BufferedImage reference =
+        PngReducer.decode(
+            Files.write(dir.resolve("plain.png"), png.build()), 1, 100, 60, Long.MAX_VALUE);
+    assertThat(image).isNotNull();
+    assertThat(reference).isNotNull();
+    assertThat(bytes(image)).isEqualTo(bytes(reference));
+  }
+
+  @Test
   void aZlibBombCostsTheReducedRasterNotItsInflatedSize() throws IOException {
     // 2000x2000 grey claimed, with 64 MiB of zeros behind it: 16x the rows, 4000x the file
     PngBuilder png = new PngBuilder(2000, 2000, 0, 8);
