@@ -59,8 +59,11 @@ public record ByteRange(long first, long last) {
     }
     if (a.isEmpty()) {
       long suffix = Long.parseLong(b);
-      if (suffix == 0 || length == 0) {
+      if (suffix == 0) {
         return new Unsatisfiable();
+      }
+      if (length == 0) {
+        return new Full(); // satisfiable (RFC 9110 14.1.1), but no 206 can describe no bytes
       }
       return new Partial(new ByteRange(Math.max(0, length - suffix), length - 1));
     }
