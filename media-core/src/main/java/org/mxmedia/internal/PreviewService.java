@@ -239,6 +239,7 @@ final class PreviewService {
       Optional<MediaId> image = images.kept(properties);
       record = new UrlPreviewRecord(key, fetchedAt, fetchedAt.plus(age), properties, image);
       images.forgetOthers(image);
+      images.pregenerate(image);
     } catch (RuntimeException | Error e) {
       images.forgetOthers(Optional.empty());
       throw e;
@@ -360,7 +361,6 @@ final class PreviewService {
         width = OptionalInt.of(info.get().width());
         height = OptionalInt.of(info.get().height());
       }
-      stored.accept(media);
       log.info(
           "Stored a URL preview image {} ({} bytes, {}) for {}",
           media.mediaId(),
@@ -397,6 +397,20 @@ final class PreviewService {
             .map(LocalMedia::mediaId)
             .filter(id -> MxcUri.of(serverName, id).toString().equals(shown))
             .findFirst();
+      }
+    }
+
+    /**
+     * Hands the image the answer shows to {@code stored} (its thumbnails are made in the
+     * background): only once the answer is kept, so no background work reads an image that a failed
+     * or unused preview deletes.
+     */
+    void pregenerate(Optional<MediaId> shown) {
+      if (shown.isEmpty()) {
+        return;
+      }
+      synchronized (kept) {
+        kept.stream().filter(m -> m.mediaId().equals(shown.get())).forEach(stored);
       }
     }
 
